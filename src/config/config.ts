@@ -1,0 +1,305 @@
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { defaultSettings, type NamespaceSettings, validateSettings } from "../engine/policy.js";
+import { NAMESPACE_PATTERN } from "../engine/policy-store.js";
+import { overlayPolicy, policyFromJson } from "./policy-proto.js";
+import { parseBytes, parseDuration } from "./units.js";
+
+const port = z.number().int().min(0).max(65535);
+const bytes = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  try {
+    return parseBytes(value);
+  } catch (error) {
+    ctx.addIssue({ code: "custom", message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    ctx.addIssue({ code: "custom", message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+/** A policy in its YAML form, checked later against the protobuf schema. */
+const policy = z.record(z.string(), z.unknown());
+
+const ServerSchema = z
+  .object({
+    /** Address both ports bind to. Loopback by default: expose on purpose (0.0.0.0 in containers). */
+    host: z.string().min(1).default("127.0.0.1"),
+    grpcPort: port.default(50051),
+    httpPort: port.default(8080),
+    /** Largest request or response message, on both ports. */
+    maxMessageBytes: bytes.default(16 * 1024 * 1024),
+    /** How long in-flight calls may take to finish on shutdown before connections are cut. */
+    shutdownGrace: duration.default(10_000),
+    tls: z
+      .object({
+        certFile: z.string().min(1),
+        keyFile: z.string().min(1),
+        /** CA that client certificates must chain to; set for mutual TLS. */
+        caFile: z.string().min(1).optional(),
+        requireClientCert: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+const ConfigSchema = z
+  .object({
+    /** Stable identity of this instance (Kafka consumer group, stats); defaults to the host name. */
+    instanceId: z.string().min(1).max(128).optional(),
+    server: ServerSchema.default(() => ServerSchema.parse({})),
+    l1: z
+      .object({
+        maxBytes: bytes.default(256 * 1024 * 1024),
+        maxEntries: z.number().int().positive().default(1_000_000),
+      })
+      .strict()
+      .default({ maxBytes: 256 * 1024 * 1024, maxEntries: 1_000_000 }),
+    redis: z
+      .object({
+        /** redis://[:password@]host:port[/db] for a single node. */
+        url: z.string().min(1).optional(),
+        /** Seed nodes (host:port) of a Redis Cluster. */
+        clusterNodes: z.array(z.string().min(1)).min(1).optional(),
+        sentinel: z
+          .object({
+            sentinels: z.array(z.string().min(1)).min(1),
+            name: z.string().min(1),
+            password: z.string().optional(),
+          })
+          .strict()
+          .optional(),
+        password: z.string().optional(),
+        keyPrefix: z.string().default("mlc:"),
+      })
+      .strict()
+      .refine((r) => [r.url, r.clusterNodes, r.sentinel].filter(Boolean).length === 1, {
+        message: "set exactly one of redis.url, redis.clusterNodes, redis.sentinel",
+      })
+      .optional(),
+    kafka: z
+      .object({
+        brokers: z.array(z.string().min(1)).min(1),
+        clientId: z.string().min(1).default("mlcache"),
+        topics: z
+          .object({
+            invalidations: z.string().min(1).default("mlcache.invalidations"),
+            writes: z.string().min(1).default("mlcache.writes"),
+            deadLetters: z.string().min(1).default("mlcache.dead-letters"),
+          })
+          .strict()
+          .default({
+            invalidations: "mlcache.invalidations",
+            writes: "mlcache.writes",
+            deadLetters: "mlcache.dead-letters",
+          }),
+      })
+      .strict()
+      .optional(),
+    auth: z
+      .object({
+        tokens: z
+          .array(
+            z
+              .object({
+                name: z.string().min(1),
+                token: z.string().min(16, "tokens must be at least 16 characters"),
+                /** Namespaces this token may use; "*" for all. */
+                namespaces: z.array(z.string().min(1)).min(1).default(["*"]),
+                rights: z.array(z.enum(["read", "write", "admin"])).min(1),
+              })
+              .strict(),
+          )
+          .min(1),
+      })
+      .strict()
+      .optional(),
+    limits: z
+      .object({
+        maxNamespaces: z.number().int().positive().default(1000),
+        maxKeyBytes: z.number().int().positive().max(65536).default(1024),
+        maxBulkKeys: z.number().int().positive().default(1000),
+        maxTags: z.number().int().positive().default(32),
+      })
+      .strict()
+      .default({ maxNamespaces: 1000, maxKeyBytes: 1024, maxBulkKeys: 1000, maxTags: 32 }),
+    log: z
+      .object({ level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info") })
+      .strict()
+      .default({ level: "info" }),
+    /** Policy every namespace starts from (NamespacePolicy in YAML form). */
+    defaults: policy.optional(),
+    /** Namespaces with policies of their own. */
+    namespaces: z.record(z.string(), policy).default({}),
+  })
+  .strict();
+
+type RawConfig = z.infer<typeof ConfigSchema>;
+
+/** The validated configuration of one instance. */
+export interface Config extends Omit<RawConfig, "defaults" | "namespaces" | "instanceId"> {
+  instanceId: string;
+  /** Resolved defaults for every namespace. */
+  defaults: NamespaceSettings;
+  /** Resolved settings of the namespaces configured by name. */
+  namespaces: Record<string, NamespaceSettings>;
+  /** The YAML policies as written, for display. */
+  policySources: { defaults: Record<string, unknown>; namespaces: Record<string, Record<string, unknown>> };
+}
+
+/** A configuration problem; the message names the field and says what is expected. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Config as read from YAML, before zod has checked it. */
+// biome-ignore lint/suspicious/noExplicitAny: untyped until validated
+type RawInput = Record<string, any>;
+
+/** Environment variables that override the file, and where they go. */
+const ENV: Record<string, (raw: RawInput, value: string) => void> = {
+  MLCACHE_HOST: (raw, v) => {
+    raw.server = { ...raw.server, host: v };
+  },
+  MLCACHE_GRPC_PORT: (raw, v) => {
+    raw.server = { ...raw.server, grpcPort: envNumber("MLCACHE_GRPC_PORT", v) };
+  },
+  MLCACHE_HTTP_PORT: (raw, v) => {
+    raw.server = { ...raw.server, httpPort: envNumber("MLCACHE_HTTP_PORT", v) };
+  },
+  MLCACHE_REDIS_URL: (raw, v) => {
+    raw.redis = { keyPrefix: raw.redis?.keyPrefix, url: v };
+  },
+  MLCACHE_REDIS_CLUSTER_NODES: (raw, v) => {
+    raw.redis = { keyPrefix: raw.redis?.keyPrefix, clusterNodes: splitList(v) };
+  },
+  MLCACHE_KAFKA_BROKERS: (raw, v) => {
+    raw.kafka = { ...raw.kafka, brokers: splitList(v) };
+  },
+  MLCACHE_LOG_LEVEL: (raw, v) => {
+    raw.log = { ...raw.log, level: v };
+  },
+  MLCACHE_INSTANCE_ID: (raw, v) => {
+    raw.instanceId = v;
+  },
+};
+
+function envNumber(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new ConfigError(`${name}="${value}" is not a port number`);
+  return n;
+}
+
+function splitList(value: string): string[] {
+  return value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+/**
+ * Loads the configuration: the YAML file named by `MLCACHE_CONFIG` (or `path`), then the
+ * `MLCACHE_*` environment variables on top. With neither, the embedded default: L1 only.
+ */
+export function loadConfig(options: { path?: string; env?: NodeJS.ProcessEnv } = {}): Config {
+  const env = options.env ?? process.env;
+  const path = options.path ?? env.MLCACHE_CONFIG;
+  let raw: RawInput = {};
+  if (path) {
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch (error) {
+      throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
+    }
+    try {
+      raw = (parseYaml(text) as RawInput | null) ?? {};
+    } catch (error) {
+      throw new ConfigError(`config file ${path} is not valid YAML: ${(error as Error).message}`);
+    }
+    if (typeof raw !== "object" || Array.isArray(raw)) {
+      throw new ConfigError(`config file ${path} must hold a mapping at the top level`);
+    }
+  }
+  for (const [name, apply] of Object.entries(ENV)) {
+    const value = env[name];
+    if (value !== undefined && value !== "") apply(raw, value);
+  }
+  return parseConfig(raw, path ?? "config");
+}
+
+/** Validates a configuration object (as read from YAML) and resolves its policies. */
+export function parseConfig(raw: unknown, source = "config"): Config {
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const where = issue.path.length > 0 ? issue.path.join(".") : "(top level)";
+      return `  ${where}: ${issue.message}`;
+    });
+    throw new ConfigError(`invalid configuration in ${source}:\n${problems.join("\n")}`);
+  }
+  const c = parsed.data;
+  const resolve = (base: NamespaceSettings, json: Record<string, unknown>, where: string): NamespaceSettings => {
+    let settings: NamespaceSettings;
+    try {
+      settings = overlayPolicy(base, policyFromJson(json, where));
+    } catch (error) {
+      throw new ConfigError(`invalid configuration in ${source}: ${(error as Error).message}`);
+    }
+    const problems = validateSettings(settings);
+    if (problems.length > 0) {
+      throw new ConfigError(`invalid configuration in ${source}: ${where}: ${problems.join("; ")}`);
+    }
+    return settings;
+  };
+  const defaults = resolve(defaultSettings(), c.defaults ?? {}, "defaults");
+  const namespaces: Record<string, NamespaceSettings> = {};
+  for (const [name, json] of Object.entries(c.namespaces)) {
+    if (!NAMESPACE_PATTERN.test(name)) {
+      throw new ConfigError(
+        `invalid configuration in ${source}: namespaces.${name}: names use 1-64 of a-z, 0-9, '_', '.', '-'`,
+      );
+    }
+    namespaces[name] = resolve(defaults, json as Record<string, unknown>, `namespaces.${name}`);
+  }
+  return {
+    ...c,
+    instanceId: c.instanceId ?? `${hostname()}-${process.pid}`,
+    defaults,
+    namespaces,
+    policySources: {
+      defaults: c.defaults ?? {},
+      namespaces: c.namespaces as Record<string, Record<string, unknown>>,
+    },
+  };
+}
+
+const SECRET_NAME = /pass(word)?|secret|token|authorization|api[-_]?key|credential/i;
+
+/**
+ * The configuration as plain data with secrets replaced by "<redacted>": passwords in URLs,
+ * tokens, and any field or header whose name looks secret.
+ */
+export function redactConfig(config: Config): unknown {
+  const walk = (value: unknown, name: string): unknown => {
+    if (typeof value === "string") {
+      if (SECRET_NAME.test(name)) return "<redacted>";
+      return value.replace(/(\w+:\/\/)([^:@/]*):([^@/]+)@/g, "$1$2:<redacted>@");
+    }
+    if (value instanceof Uint8Array) return `<${value.byteLength} bytes>`;
+    if (Array.isArray(value)) return value.map((v) => walk(v, name));
+    if (value && typeof value === "object") {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, k)]));
+    }
+    return value;
+  };
+  const { defaults, namespaces, policySources, ...rest } = config;
+  return walk({ ...rest, defaults, namespaces }, "");
+}

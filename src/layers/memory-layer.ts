@@ -1,0 +1,176 @@
+import type { Clock } from "../engine/clock.js";
+import { systemClock } from "../engine/clock.js";
+import type { Entry } from "../engine/entry.js";
+import {
+  emptyCounters,
+  type KeyFrequency,
+  type Layer,
+  type LayerCounters,
+  type RemovalCause,
+} from "../engine/layer.js";
+import { ENTRY_OVERHEAD_BYTES, WTinyLfuCache } from "./memory/index.js";
+
+/** Options of the L1 memory layer. */
+export interface MemoryLayerOptions {
+  maxBytes: number;
+  maxEntries: number;
+  /** TinyLFU admission (default true). */
+  admission?: boolean;
+  clock?: Clock;
+}
+
+const SEPARATOR = "\u0000";
+
+/** Bytes of an entry besides the key: value, tags. The cache adds key and overhead. */
+function valueWeight(entry: Entry): number {
+  let weight = entry.value.byteLength;
+  for (const tag of entry.tags) weight += tag.length * 2 + 16;
+  return weight;
+}
+
+/**
+ * L1: one byte- and entry-bounded W-TinyLFU cache shared by every namespace, kept by
+ * `namespace + U+0000 + key`. Entries live until their `staleUntil`, so fail-safe can still
+ * serve them; the manager decides what is fresh. Counters are kept per namespace.
+ *
+ *   const l1 = new MemoryLayer({ maxBytes: 256 << 20, maxEntries: 1_000_000 });
+ */
+export class MemoryLayer implements Layer<false> {
+  readonly name = "l1";
+  private readonly cache: WTinyLfuCache<Entry>;
+  private readonly perNamespace = new Map<string, LayerCounters>();
+  private readonly total = emptyCounters();
+  /** The entry being stored, so that losing the admission duel is told apart from eviction. */
+  private inserting: Entry | undefined;
+
+  constructor(options: MemoryLayerOptions) {
+    this.cache = new WTinyLfuCache<Entry>({
+      maxBytes: options.maxBytes,
+      maxEntries: options.maxEntries,
+      // Any value the namespace policy allows must fit, even in a small L1.
+      maxEntryBytes: Math.max(1, Math.floor(options.maxBytes / 4)),
+      admission: options.admission ?? true,
+      clock: options.clock ?? systemClock,
+      onEvict: (key, entry, cause) => this.removed(key, entry, cause),
+    });
+  }
+
+  get(namespace: string, key: string): Entry | undefined {
+    const entry = this.cache.get(namespace + SEPARATOR + key);
+    const counters = this.counters(namespace);
+    if (entry) {
+      counters.hits++;
+      this.total.hits++;
+    } else {
+      counters.misses++;
+      this.total.misses++;
+    }
+    return entry;
+  }
+
+  peek(namespace: string, key: string): Entry | undefined {
+    return this.cache.peek(namespace + SEPARATOR + key);
+  }
+
+  getMany(namespace: string, keys: readonly string[]): (Entry | undefined)[] {
+    return keys.map((key) => this.get(namespace, key));
+  }
+
+  set(namespace: string, key: string, entry: Entry): boolean {
+    const composite = namespace + SEPARATOR + key;
+    const current = this.cache.peek(composite);
+    if (current && current.version > entry.version) return false;
+    this.inserting = entry;
+    let stored: boolean;
+    try {
+      stored = this.cache.set(composite, entry, { weight: valueWeight(entry), expiresAt: entry.staleUntil });
+    } finally {
+      this.inserting = undefined;
+    }
+    const counters = this.counters(namespace);
+    if (stored) {
+      const bytes = this.bytesOf(composite, entry);
+      counters.puts++;
+      counters.entries++;
+      counters.bytes += bytes;
+      this.total.puts++;
+      this.total.entries++;
+      this.total.bytes += bytes;
+    }
+    return stored;
+  }
+
+  delete(namespace: string, key: string): boolean {
+    return this.cache.delete(namespace + SEPARATOR + key);
+  }
+
+  clear(namespace?: string): void {
+    if (namespace === undefined) {
+      this.cache.clear();
+      return;
+    }
+    const prefix = namespace + SEPARATOR;
+    const doomed = [...this.cache.keys()].filter((k) => k.startsWith(prefix));
+    for (const key of doomed) this.cache.delete(key);
+  }
+
+  adjustTtl(namespace: string, key: string, expiresAt: number): boolean {
+    return this.cache.setExpiresAt(namespace + SEPARATOR + key, expiresAt);
+  }
+
+  frequency(namespace: string, key: string): number {
+    return this.cache.frequency(namespace + SEPARATOR + key);
+  }
+
+  topKeys(n: number, namespace?: string): KeyFrequency[] {
+    const prefix = namespace === undefined ? undefined : namespace + SEPARATOR;
+    const out: KeyFrequency[] = [];
+    // The cache ranks all namespaces together; ask for more when filtering to one.
+    const ranked = this.cache.topKeys(prefix ? Math.max(n * 8, 64) : n);
+    for (const { key, frequency } of ranked) {
+      if (prefix && !key.startsWith(prefix)) continue;
+      const split = key.indexOf(SEPARATOR);
+      out.push({ namespace: key.slice(0, split), key: key.slice(split + 1), frequency });
+      if (out.length === n) break;
+    }
+    return out;
+  }
+
+  counters(namespace?: string): LayerCounters {
+    if (namespace === undefined) {
+      const stats = this.cache.stats();
+      return { ...this.total, evictions: { ...stats.evictions }, admissionRejections: stats.admissionRejections };
+    }
+    let counters = this.perNamespace.get(namespace);
+    if (!counters) {
+      counters = emptyCounters();
+      this.perNamespace.set(namespace, counters);
+    }
+    return counters;
+  }
+
+  /** Removes expired entries now (they are also dropped lazily during writes). */
+  cleanUp(): void {
+    this.cache.cleanUp();
+  }
+
+  private bytesOf(composite: string, entry: Entry): number {
+    return valueWeight(entry) + composite.length * 2 + ENTRY_OVERHEAD_BYTES;
+  }
+
+  private removed(composite: string, entry: Entry, cause: RemovalCause): void {
+    const namespace = composite.slice(0, composite.indexOf(SEPARATOR));
+    const counters = this.counters(namespace);
+    if (entry === this.inserting && cause === "size") {
+      // Lost the admission duel on the way in: it was never counted as stored.
+      counters.admissionRejections++;
+      return;
+    }
+    const bytes = this.bytesOf(composite, entry);
+    counters.entries--;
+    counters.bytes -= bytes;
+    counters.evictions[cause]++;
+    this.total.entries--;
+    this.total.bytes -= bytes;
+  }
+}

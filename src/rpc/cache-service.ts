@@ -1,0 +1,254 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { apiWriteMode, engineWriteMode } from "../config/policy-proto.js";
+import type { CacheManager, ReadOptions as EngineReadOptions, Lookup } from "../engine/cache-manager.js";
+import { CacheError, Status } from "../errors.js";
+import type { CacheService, ReadOptions } from "../gen/mlcache/v1/cache_pb.js";
+import { CacheLayer, type ItemSchema, Source, WriteMode } from "../gen/mlcache/v1/common_pb.js";
+import type { DependencyStatus } from "../gen/mlcache/v1/stats_pb.js";
+import { buildSnapshot } from "../telemetry/snapshot.js";
+import {
+  checkDuration,
+  checkEnum,
+  checkKey,
+  checkKeys,
+  checkTags,
+  namespaceOf,
+  type RequestLimits,
+} from "./validate.js";
+
+/** What the CacheService implementation needs from the rest of the process. */
+export interface CacheServiceDeps {
+  manager: CacheManager;
+  limits: RequestLimits;
+  instanceId: string;
+  /** Aborted at shutdown: endless streams (WatchStats) end so the server can close. */
+  streamsStop?: AbortSignal;
+  /** Health of Redis, Kafka, loaders… for stats snapshots. */
+  dependencies?: () => DependencyStatus[];
+}
+
+const sources: Record<Lookup["source"], Source> = {
+  l1: Source.L1,
+  l2: Source.L2,
+  loader: Source.LOADER,
+  fallback: Source.FALLBACK,
+  none: Source.UNSPECIFIED,
+};
+
+/** The API item for an engine lookup. */
+export function itemFrom(lookup: Lookup): MessageInitShape<typeof ItemSchema> {
+  return {
+    key: lookup.key,
+    found: lookup.found,
+    value: lookup.value ?? new Uint8Array(0),
+    source: sources[lookup.source],
+    stale: lookup.stale,
+    age: durationFromMs(Math.round(lookup.ageMs)),
+    ttlRemaining: durationFromMs(Math.round(lookup.ttlRemainingMs)),
+    version: lookup.version,
+    tags: [...lookup.tags],
+  };
+}
+
+const layerNames = { [CacheLayer.L1]: "CACHE_LAYER_L1", [CacheLayer.L2]: "CACHE_LAYER_L2" };
+const writeModeNames = {
+  [WriteMode.UNSPECIFIED]: "WRITE_MODE_UNSPECIFIED",
+  [WriteMode.CACHE_ONLY]: "WRITE_MODE_CACHE_ONLY",
+  [WriteMode.WRITE_THROUGH]: "WRITE_MODE_WRITE_THROUGH",
+  [WriteMode.WRITE_BEHIND]: "WRITE_MODE_WRITE_BEHIND",
+};
+
+function readOptions(options: ReadOptions | undefined, context: HandlerContext): EngineReadOptions {
+  const out: EngineReadOptions = { signal: context.signal };
+  if (!options) return out;
+  const layers = options.bypassLayers.map((layer, i) =>
+    checkEnum(layer, [CacheLayer.L1, CacheLayer.L2], `options.bypass_layers[${i}]`, layerNames),
+  );
+  if (options.allowStale !== undefined) out.allowStale = options.allowStale;
+  const maxAge = checkDuration(options.maxAge, "options.max_age");
+  if (maxAge) out.maxAgeMs = maxAge;
+  if (layers.includes(CacheLayer.L1)) out.bypassL1 = true;
+  if (layers.includes(CacheLayer.L2)) out.bypassL2 = true;
+  if (options.skipLoader) out.skipLoader = true;
+  if (options.forceRefresh) out.forceRefresh = true;
+  return out;
+}
+
+/**
+ * Runs a handler body; when the caller's deadline or cancellation is what ended it, reports
+ * that (DEADLINE_EXCEEDED / CANCELLED) rather than whatever the engine saw.
+ */
+async function guarded<T>(context: HandlerContext, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    if (context.signal.aborted && context.signal.reason !== undefined) throw context.signal.reason;
+    throw error;
+  }
+}
+
+/**
+ * The CacheService, served on both ports.
+ *
+ *   router.service(CacheService, cacheService({ manager, limits, instanceId }));
+ */
+export function cacheService(deps: CacheServiceDeps): ServiceImpl<typeof CacheService> {
+  const { manager, limits } = deps;
+  return {
+    async get(request, context) {
+      const namespace = namespaceOf(request.namespace);
+      const key = checkKey(request.key, limits);
+      const options = readOptions(request.options, context);
+      return guarded(context, async () => ({ item: itemFrom(await manager.get(namespace, key, options)) }));
+    },
+
+    async bulkGet(request, context) {
+      const namespace = namespaceOf(request.namespace);
+      const keys = checkKeys(request.keys, limits);
+      const options = readOptions(request.options, context);
+      const results = await guarded(context, () => manager.getMany(namespace, keys, options));
+      return {
+        results: [...results].map(([key, outcome]) =>
+          outcome instanceof CacheError
+            ? { key, outcome: { case: "error" as const, value: { code: outcome.code, message: outcome.message } } }
+            : { key, outcome: { case: "item" as const, value: itemFrom(outcome) } },
+        ),
+      };
+    },
+
+    async set(request, context) {
+      const namespace = namespaceOf(request.namespace);
+      const key = checkKey(request.key, limits);
+      const tags = checkTags(request.tags, limits);
+      checkEnum(
+        request.writeMode,
+        [WriteMode.UNSPECIFIED, WriteMode.CACHE_ONLY, WriteMode.WRITE_THROUGH, WriteMode.WRITE_BEHIND],
+        "write_mode",
+        writeModeNames,
+      );
+      const ttlMs = checkDuration(request.ttl, "ttl", { min: 1 });
+      const freshForMs = checkDuration(request.freshFor, "fresh_for");
+      if (ttlMs !== undefined && freshForMs !== undefined && freshForMs > ttlMs) {
+        throw new CacheError(Status.INVALID_ARGUMENT, "fresh_for must not be longer than ttl");
+      }
+      const writeMode = engineWriteMode(request.writeMode);
+      const result = await guarded(context, () =>
+        manager.set(namespace, key, request.value, {
+          tags,
+          version: request.version,
+          ...(ttlMs !== undefined ? { ttlMs } : {}),
+          ...(freshForMs !== undefined ? { freshForMs } : {}),
+          ...(writeMode ? { writeMode } : {}),
+        }),
+      );
+      return { version: result.version, applied: result.applied, writeMode: apiWriteMode(result.writeMode) };
+    },
+
+    async invalidate(request, context) {
+      const namespace = namespaceOf(request.namespace);
+      if (request.keys.length === 0 && request.tags.length === 0 && request.prefix === undefined) {
+        throw new CacheError(Status.INVALID_ARGUMENT, "name at least one of keys, tags or prefix to invalidate");
+      }
+      if (request.keys.length > 0) checkKeys(request.keys, limits);
+      checkTags(request.tags, { ...limits, maxTags: limits.maxBulkKeys });
+      const result = await guarded(context, () =>
+        manager.invalidate(namespace, {
+          keys: request.keys,
+          tags: request.tags,
+          ...(request.prefix !== undefined ? { prefix: request.prefix } : {}),
+        }),
+      );
+      return { keysRemoved: result.keysRemoved, stamp: timestampFromMs(Math.floor(result.stamp)), published: false };
+    },
+
+    async *watchStats(request, context) {
+      const intervalMs = checkDuration(request.interval, "interval", { min: 100, max: 3_600_000 }) ?? 1000;
+      if (request.hotKeys > 100) {
+        throw new CacheError(Status.INVALID_ARGUMENT, "hot_keys may be at most 100 per snapshot");
+      }
+      const namespaces = request.namespaces.map(namespaceOf);
+      const stop = deps.streamsStop ? AbortSignal.any([context.signal, deps.streamsStop]) : context.signal;
+      let lastSent = Date.now();
+      let first = true;
+      while (!stop.aborted) {
+        if (!first) {
+          try {
+            await sleep(intervalMs, undefined, { signal: stop });
+          } catch {
+            return;
+          }
+        }
+        first = false;
+        // A reader slower than the interval is not queued up for: the generator only runs
+        // when the transport asked for the next message, so missed ticks are just counted.
+        const now = Date.now();
+        const dropped = Math.max(0, Math.floor((now - lastSent) / intervalMs) - 1);
+        lastSent = now;
+        yield {
+          snapshot: buildSnapshot(
+            manager,
+            deps.instanceId,
+            { namespaces, hotKeys: request.hotKeys },
+            deps.dependencies?.() ?? [],
+          ),
+          snapshotsDropped: dropped,
+        };
+      }
+    },
+
+    async inspect(request) {
+      const namespace = request.namespace === "" ? undefined : request.namespace;
+      if (request.hotKeys > 1000) throw new CacheError(Status.INVALID_ARGUMENT, "hot_keys may be at most 1000");
+      if (request.keys.length > 100) {
+        throw new CacheError(Status.INVALID_ARGUMENT, "keys may name at most 100 keys per call");
+      }
+      for (const [i, key] of request.keys.entries()) checkKey(key, limits, `keys[${i}]`);
+      if (request.fleetWide) {
+        throw new CacheError(
+          Status.FAILED_PRECONDITION,
+          "fleet-wide hot keys need Redis (L2); this instance runs without it",
+        );
+      }
+      const keyNamespace = namespaceOf(request.namespace);
+      return {
+        hotKeys: manager.hotKeys(request.hotKeys, namespace).map((k) => ({
+          namespace: k.namespace,
+          key: k.key,
+          frequency: BigInt(k.frequency),
+          instances: 1,
+        })),
+        keyStats: await Promise.all(
+          request.keys.map(async (key) => {
+            const k = await manager.inspectKey(keyNamespace, key);
+            return {
+              namespace: k.namespace,
+              key: k.key,
+              frequency: BigInt(k.frequency),
+              layers: k.layers.map((l) => ({
+                layer: l.layer === "l1" ? CacheLayer.L1 : CacheLayer.L2,
+                present: l.present,
+                stale: l.stale,
+                age: durationFromMs(Math.round(l.ageMs)),
+                ttlRemaining: durationFromMs(Math.round(l.ttlRemainingMs)),
+                version: l.version,
+                sizeBytes: BigInt(l.sizeBytes),
+              })),
+            };
+          }),
+        ),
+        inFlight: request.includeInFlight
+          ? manager.inFlight(namespace).map((f) => ({
+              namespace: f.namespace,
+              key: f.key,
+              startedAt: timestampFromMs(f.startedAt),
+              waiters: f.waiters,
+            }))
+          : [],
+        deadLetters: [],
+      };
+    },
+  };
+}

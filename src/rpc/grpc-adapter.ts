@@ -1,0 +1,136 @@
+import { create, type DescMethod, type DescService, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError, createHandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import * as grpc from "@grpc/grpc-js";
+
+/**
+ * Builds a grpc-js service definition and handlers from a protobuf-es service descriptor and
+ * the same implementation the Connect router serves: one source of truth for both ports.
+ * Paths are `/${typeName}/${method}`; messages go through `toBinary`/`fromBinary`.
+ */
+export function grpcService<S extends DescService>(
+  service: S,
+  impl: ServiceImpl<S>,
+): { definition: grpc.ServiceDefinition; handlers: grpc.UntypedServiceImplementation } {
+  const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  const handlers: grpc.UntypedServiceImplementation = {};
+  for (const method of service.methods) {
+    const kind = method.methodKind;
+    if (kind !== "unary" && kind !== "server_streaming") {
+      throw new Error(`${service.typeName}.${method.name}: ${kind} methods are not supported by the adapter`);
+    }
+    definition[method.name] = {
+      path: `/${service.typeName}/${method.name}`,
+      requestStream: false,
+      responseStream: kind === "server_streaming",
+      requestSerialize: (message: unknown) => Buffer.from(toBinary(method.input, message as never)),
+      requestDeserialize: (bytes: Buffer) => fromBinary(method.input, bytes),
+      responseSerialize: (message: unknown) => Buffer.from(toBinary(method.output, message as never)),
+      responseDeserialize: (bytes: Buffer) => fromBinary(method.output, bytes),
+      originalName: method.localName,
+    };
+    const fn = (impl as Record<string, (...args: unknown[]) => unknown>)[method.localName];
+    if (!fn) throw new Error(`${service.typeName}.${method.name} has no implementation`);
+    handlers[method.name] =
+      kind === "unary" ? unaryHandler(service, method, fn.bind(impl)) : streamHandler(service, method, fn.bind(impl));
+  }
+  return { definition: definition as grpc.ServiceDefinition, handlers };
+}
+
+type Call = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
+
+/** A Connect handler context for a grpc-js call: deadline, cancellation and metadata carried over. */
+function contextFor(service: DescService, method: DescMethod, call: Call) {
+  const deadline = call.getDeadline();
+  const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
+  const timeoutMs = Number.isFinite(deadlineMs) ? Math.max(0, deadlineMs - Date.now()) : undefined;
+  const requestHeader = new Headers();
+  for (const [name, value] of Object.entries(call.metadata.getMap())) {
+    if (typeof value === "string") requestHeader.set(name, value);
+  }
+  const requestAbort = new AbortController();
+  call.once("cancelled", () => requestAbort.abort(new ConnectError("the client cancelled the call", Code.Canceled)));
+  const context = createHandlerContext({
+    service,
+    method,
+    protocolName: "grpc",
+    requestMethod: "POST",
+    url: `/${service.typeName}/${method.name}`,
+    requestHeader,
+    requestSignal: requestAbort.signal,
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+  });
+  return context;
+}
+
+/** A grpc-js status for anything a handler threw. */
+export function grpcStatus(error: unknown): Partial<grpc.StatusObject> {
+  const connectError = ConnectError.from(error);
+  const metadata = new grpc.Metadata();
+  for (const [name, value] of connectError.metadata) metadata.set(name, value);
+  return { code: connectError.code as number as grpc.status, details: connectError.rawMessage, metadata };
+}
+
+function unaryHandler(
+  service: DescService,
+  method: DescMethod,
+  fn: (...args: unknown[]) => unknown,
+): grpc.handleUnaryCall<unknown, unknown> {
+  return (call, callback) => {
+    const context = contextFor(service, method, call);
+    Promise.resolve()
+      .then(() => fn(call.request, context))
+      .then(
+        (response) => {
+          const trailer = headersToMetadata(context.responseTrailer);
+          callback(null, create(method.output, response as never), trailer);
+        },
+        (error: unknown) => callback(grpcStatus(error) as grpc.ServiceError),
+      )
+      .finally(() => context.abort());
+  };
+}
+
+function streamHandler(
+  service: DescService,
+  method: DescMethod,
+  fn: (...args: unknown[]) => unknown,
+): grpc.handleServerStreamingCall<unknown, unknown> {
+  return (call) => {
+    const context = contextFor(service, method, call);
+    const run = async () => {
+      const iterable = fn(call.request, context) as AsyncIterable<unknown>;
+      for await (const response of iterable) {
+        if (context.signal.aborted) break;
+        // Backpressure: wait for the client to read before producing the next message, so a
+        // slow reader holds at most one message here; the producer decides what to skip.
+        if (!call.write(create(method.output, response as never))) {
+          await new Promise<void>((resolve) => {
+            const done = () => {
+              call.off("drain", done);
+              context.signal.removeEventListener("abort", done);
+              resolve();
+            };
+            call.on("drain", done);
+            context.signal.addEventListener("abort", done, { once: true });
+          });
+        }
+      }
+    };
+    run().then(
+      () => {
+        if (!call.cancelled) call.end(headersToMetadata(context.responseTrailer));
+        context.abort();
+      },
+      (error: unknown) => {
+        if (!call.cancelled) call.emit("error", grpcStatus(error));
+        context.abort();
+      },
+    );
+  };
+}
+
+function headersToMetadata(headers: Headers): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  for (const [name, value] of headers) metadata.set(name, value);
+  return metadata;
+}

@@ -1,0 +1,109 @@
+import { readFileSync } from "node:fs";
+import * as http from "node:http";
+import * as http2 from "node:http2";
+import type { AddressInfo } from "node:net";
+import type { ConnectRouter } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { Registry } from "prom-client";
+import type { ServiceBinding, TlsFiles } from "./grpc-server.js";
+
+export interface HttpServerOptions {
+  host: string;
+  port: number;
+  services: ServiceBinding[];
+  maxMessageBytes: number;
+  registry: Registry;
+  /** Liveness: the process is up. Readiness: it should receive traffic. */
+  ready: () => { ready: boolean; detail: string };
+  tls?: TlsFiles | undefined;
+}
+
+/** A running HTTP server. */
+export interface RunningHttpServer {
+  readonly port: number;
+  close(graceMs: number): Promise<void>;
+}
+
+/**
+ * Starts the HTTP port: Connect, gRPC-Web and JSON for the same services (connect-node),
+ * plus `/metrics`, `/healthz` and `/readyz`. Plaintext serves HTTP/1.1 (browsers, curl);
+ * with TLS it negotiates HTTP/2 or HTTP/1.1.
+ */
+export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
+  const connect = connectNodeAdapter({
+    routes: (router: ConnectRouter) => {
+      for (const { service, impl } of options.services) router.service(service, impl);
+    },
+    readMaxBytes: options.maxMessageBytes,
+    writeMaxBytes: options.maxMessageBytes,
+  });
+
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const path = (req.url ?? "/").split("?")[0];
+    if (req.method === "GET" && path === "/metrics") {
+      options.registry.metrics().then(
+        (body) => {
+          res.writeHead(200, { "content-type": options.registry.contentType });
+          res.end(body);
+        },
+        (error: unknown) => {
+          res.writeHead(500, { "content-type": "text/plain" });
+          res.end(`metrics failed: ${String(error)}\n`);
+        },
+      );
+      return;
+    }
+    if (req.method === "GET" && path === "/healthz") {
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.end("ok\n");
+      return;
+    }
+    if (req.method === "GET" && path === "/readyz") {
+      const { ready, detail } = options.ready();
+      res.writeHead(ready ? 200 : 503, { "content-type": "text/plain" });
+      res.end(`${detail}\n`);
+      return;
+    }
+    connect(req, res);
+  };
+
+  const server = options.tls
+    ? http2.createSecureServer(
+        {
+          allowHTTP1: true,
+          cert: readFileSync(options.tls.certFile),
+          key: readFileSync(options.tls.keyFile),
+          ...(options.tls.caFile ? { ca: readFileSync(options.tls.caFile) } : {}),
+          requestCert: options.tls.requireClientCert ?? false,
+          rejectUnauthorized: options.tls.requireClientCert ?? false,
+        },
+        handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
+      )
+    : http.createServer(handler);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+
+  return {
+    port: (server.address() as AddressInfo).port,
+    async close(graceMs: number) {
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          if ("closeAllConnections" in server) server.closeAllConnections();
+          resolve();
+        }, graceMs);
+        force.unref();
+        if ("closeIdleConnections" in server) server.closeIdleConnections();
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
+import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import type { CacheManager } from "../engine/cache-manager.js";
+import type { LayerCounters } from "../engine/layer.js";
+import { CacheLayer } from "../gen/mlcache/v1/common_pb.js";
+import {
+  type DependencyStatus,
+  type LayerStats,
+  type LayerStatsSchema,
+  type StatsSnapshot,
+  StatsSnapshotSchema,
+} from "../gen/mlcache/v1/stats_pb.js";
+
+/** What a snapshot should cover. */
+export interface SnapshotRequest {
+  /** Empty: every namespace seen so far. */
+  namespaces?: readonly string[];
+  /** Hot keys per namespace (0: none). */
+  hotKeys?: number;
+}
+
+const ratio = (hits: number, misses: number) => (hits + misses === 0 ? 0 : hits / (hits + misses));
+
+function layerStats(
+  layer: CacheLayer,
+  hits: number,
+  misses: number,
+  puts: number,
+  counters: LayerCounters | undefined,
+): MessageInitShape<typeof LayerStatsSchema> {
+  return {
+    layer,
+    hits: BigInt(hits),
+    misses: BigInt(misses),
+    puts: BigInt(puts),
+    hitRatio: ratio(hits, misses),
+    evictions: counters
+      ? {
+          size: BigInt(counters.evictions.size),
+          expired: BigInt(counters.evictions.expired),
+          explicit: BigInt(counters.evictions.explicit),
+          replaced: BigInt(counters.evictions.replaced),
+        }
+      : {},
+    entries: BigInt(counters?.entries ?? 0),
+    bytes: BigInt(counters?.bytes ?? 0),
+    admissionRejections: BigInt(counters?.admissionRejections ?? 0),
+  };
+}
+
+/** A statistics snapshot of the manager, as the API message. */
+export function buildSnapshot(
+  manager: CacheManager,
+  instanceId: string,
+  request: SnapshotRequest = {},
+  dependencies: DependencyStatus[] = [],
+): StatsSnapshot {
+  const wanted = request.namespaces && request.namespaces.length > 0 ? request.namespaces : manager.namespaceNames();
+  const inFlight = new Map<string, number>();
+  for (const flight of manager.inFlight()) inFlight.set(flight.namespace, (inFlight.get(flight.namespace) ?? 0) + 1);
+  const namespaces = wanted.flatMap((name) => {
+    const s = manager.stats(name);
+    if (!s) return [];
+    const layers: MessageInitShape<typeof LayerStatsSchema>[] = [];
+    const l1 = manager.layerCounters("l1", name);
+    if (l1) layers.push(layerStats(CacheLayer.L1, s.l1Hits, s.l1Misses, s.l1Puts, l1));
+    const l2 = manager.layerCounters("l2", name);
+    if (l2) layers.push(layerStats(CacheLayer.L2, s.l2Hits, s.l2Misses, s.l2Puts, l2));
+    const [p50, p95, p99] = s.loadLatency.quantiles(0.5, 0.95, 0.99);
+    return [
+      {
+        namespace: name,
+        layers: layers as LayerStats[],
+        requests: BigInt(s.requests),
+        staleServed: BigInt(s.staleServed),
+        fallbackServed: BigInt(s.fallbackServed),
+        loads: {
+          successes: BigInt(s.loadSuccesses),
+          failures: BigInt(s.loadFailures),
+          collapsed: BigInt(s.loadsCollapsed),
+          earlyRefreshes: BigInt(s.earlyRefreshes),
+          backgroundRefreshes: BigInt(s.backgroundRefreshes),
+          inFlight: BigInt(inFlight.get(name) ?? 0),
+          latencyP50: durationFromMs(p50 ?? 0),
+          latencyP95: durationFromMs(p95 ?? 0),
+          latencyP99: durationFromMs(p99 ?? 0),
+        },
+        hotKeys: (request.hotKeys ? manager.hotKeys(request.hotKeys, name) : []).map((k) => ({
+          namespace: k.namespace,
+          key: k.key,
+          frequency: BigInt(k.frequency),
+          instances: 1,
+        })),
+      },
+    ];
+  });
+  return create(StatsSnapshotSchema, {
+    time: timestampFromMs(manager.clock.now()),
+    instanceId,
+    namespaces,
+    dependencies,
+  });
+}
