@@ -606,8 +606,9 @@ function lookupFrom(key: string, entry: Entry, source: Source, stale: boolean, n
     value: found ? entry.value : undefined,
     source: found ? source : "none",
     stale,
-    ageMs: Math.max(0, now - entry.createdAt),
-    ttlRemainingMs: Math.max(0, entry.expiresAt - now),
+    // Whole milliseconds: creation times carry sub-millisecond steps (MonotonicTime).
+    ageMs: Math.max(0, Math.floor(now - entry.createdAt)),
+    ttlRemainingMs: Math.max(0, Math.floor(entry.expiresAt - now)),
     version: entry.version,
     tags: entry.tags,
   };

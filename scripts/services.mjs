@@ -1,0 +1,739 @@
+#!/usr/bin/env node
+// Real Redis (single node + 3-master cluster) and a real Kafka broker (KRaft) for the tests,
+// running as plain local processes on free 127.0.0.1 ports: no Docker on the CI machines.
+//
+//   scripts/services up [redis|cluster|kafka ...]    start (idempotent), print env lines
+//   scripts/services down [redis|cluster|kafka ...]  stop (idempotent), remove data dirs
+//   scripts/services env [redis|cluster|kafka ...]   print env lines of what is running
+//
+// Import it to drive the same from code (scripts/test.mjs, fault tests):
+//   import { up, down, env } from "../scripts/services.mjs";
+//
+// State (ports, pids, data dirs, logs) lives in <project>/.services/. Every process we start
+// carries a path under that directory on its command line, which is how we recognise our own
+// processes later (pids can be reused; a bare pid is never trusted on its own).
+
+import { execFile, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+const execFileP = promisify(execFile);
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const STATE_DIR = path.join(ROOT, ".services");
+const STATE_FILE = path.join(STATE_DIR, "state.json");
+const LOCK_DIR = path.join(STATE_DIR, "lock");
+const LOG_DIR = path.join(STATE_DIR, "logs");
+const KAFKA_POM = path.join(ROOT, "scripts", "kafka", "pom.xml");
+
+export const PIECES = /** @type {const} */ (["redis", "cluster", "kafka"]);
+const CLUSTER_SIZE = 3;
+
+// Bounded waits (ms). Generous for a loaded 2-core CI box, but never open-ended.
+const WAIT = {
+  redisReady: 15_000,
+  clusterOk: 30_000,
+  kafkaReady: 90_000,
+  kafkaFormat: 60_000,
+  mavenFetch: 600_000,
+  aptInstall: 600_000,
+  stopGrace: { redis: 10_000, cluster: 10_000, kafka: 30_000 },
+  afterKill: 5_000,
+  lock: 900_000, // another `up` may be downloading Kafka for the first time
+};
+
+const log = (msg) => process.stderr.write(`[services] ${msg}\n`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ───────────────────────────── state ─────────────────────────────
+
+/**
+ * @typedef {{ port: number, busPort?: number, pid?: number, dir: string, marker: string }} Proc
+ * @typedef {{ redis?: { procs: Proc[] }, cluster?: { procs: Proc[] }, kafka?: { procs: Proc[], controllerPort: number, version: string } }} State
+ */
+
+/** @returns {State} */
+function readState() {
+  try {
+    return JSON.parse(fs.readFileSync(STATE_FILE, "utf8"));
+  } catch {
+    return {};
+  }
+}
+
+/** @param {State} state */
+function writeState(state) {
+  fs.mkdirSync(STATE_DIR, { recursive: true });
+  // Write-then-rename so a concurrent `env` never reads half a file.
+  const tmp = `${STATE_FILE}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
+  fs.renameSync(tmp, STATE_FILE);
+}
+
+/** Cross-process mutex: two `up`s at once would otherwise race for ports and data dirs. */
+async function withLock(fn) {
+  fs.mkdirSync(STATE_DIR, { recursive: true });
+  const deadline = Date.now() + WAIT.lock;
+  for (;;) {
+    try {
+      fs.mkdirSync(LOCK_DIR);
+      fs.writeFileSync(path.join(LOCK_DIR, "pid"), String(process.pid));
+      break;
+    } catch (err) {
+      if (err.code !== "EEXIST") throw err;
+      let holder = NaN;
+      try {
+        holder = Number(fs.readFileSync(path.join(LOCK_DIR, "pid"), "utf8"));
+      } catch {}
+      // A lock left by a killed process must not block forever. (An empty pid file means
+      // the holder is between mkdir and write; treat it as live and wait.)
+      if (Number.isInteger(holder) && holder > 0 && !pidAlive(holder)) {
+        fs.rmSync(LOCK_DIR, { recursive: true, force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${LOCK_DIR} (held by pid ${holder})`);
+      await sleep(200);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    fs.rmSync(LOCK_DIR, { recursive: true, force: true });
+  }
+}
+
+// ─────────────────────────── processes ───────────────────────────
+
+function pidAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === "EPERM";
+  }
+}
+
+/** True if `pid` is a live (non-zombie) process whose argv mentions `marker`. */
+function isOurs(pid, marker) {
+  if (!pid) return false;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Field 3 (after the parenthesised comm) is the state; Z = zombie, X = dead.
+    const st = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    if (st === "Z" || st === "X") return false;
+    return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").includes(marker);
+  } catch {
+    return false;
+  }
+}
+
+/** Every live process whose argv contains `marker`, including ones the state file lost. */
+function findOurs(marker) {
+  const pids = [];
+  for (const name of fs.readdirSync("/proc")) {
+    if (/^\d+$/.test(name) && Number(name) !== process.pid && isOurs(Number(name), marker)) pids.push(Number(name));
+  }
+  return pids;
+}
+
+/** Live processes with an argv entry under `dir` (a config path of ours), e.g. orphans
+ *  of a state file that was deleted by hand. */
+function findUnder(dir) {
+  const pids = [];
+  for (const name of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      const argv = fs.readFileSync(`/proc/${name}/cmdline`, "utf8").split("\0");
+      const marker = argv.find((a) => a.startsWith(`${dir}/`));
+      if (marker && isOurs(Number(name), marker)) pids.push({ pid: Number(name), marker });
+    } catch {}
+  }
+  return pids;
+}
+
+/** SIGTERM, bounded wait, then SIGKILL. Only touches processes carrying our marker. */
+async function stopProc(proc, graceMs) {
+  const pids = new Set(findOurs(proc.marker));
+  if (isOurs(proc.pid, proc.marker)) pids.add(proc.pid);
+  if (pids.size === 0) return;
+  const signalAll = (sig) => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, sig);
+      } catch {}
+    }
+  };
+  const allGone = () => [...pids].every((pid) => !isOurs(pid, proc.marker));
+  signalAll("SIGTERM");
+  if (await waitUntil(allGone, graceMs)) return;
+  log(`pid ${[...pids].join(",")} ignored SIGTERM for ${graceMs / 1000}s; sending SIGKILL`);
+  signalAll("SIGKILL");
+  if (!(await waitUntil(allGone, WAIT.afterKill))) throw new Error(`could not kill pid ${[...pids].join(",")}`);
+}
+
+/** Polls `check` (sync or async) until it returns truthy or `ms` elapse. */
+async function waitUntil(check, ms, intervalMs = 200) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const result = await check();
+    if (result) return result;
+    if (Date.now() >= deadline) return undefined;
+    await sleep(intervalMs);
+  }
+}
+
+/**
+ * Starts a long-lived daemon. Detached (own session) so Ctrl-C in a terminal running
+ * `npm test` does not hit it directly: test.mjs decides when it stops, and a daemon started
+ * by `scripts/services up` outlives that command.
+ */
+function spawnDaemon(cmd, args, logFile, cwd) {
+  fs.mkdirSync(path.dirname(logFile), { recursive: true });
+  const fd = fs.openSync(logFile, "w");
+  try {
+    const child = spawn(cmd, args, { cwd, detached: true, stdio: ["ignore", fd, fd] });
+    child.on("error", () => {}); // reported through the readiness check instead
+    child.unref();
+    return child.pid;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function tail(file, lines = 40) {
+  try {
+    return fs.readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");
+  } catch {
+    return `(no log at ${file})`;
+  }
+}
+
+// ───────────────────────────── ports ─────────────────────────────
+
+function portFree(port) {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once("error", () => resolve(false));
+    srv.listen({ host: "127.0.0.1", port, exclusive: true }, () => srv.close(() => resolve(true)));
+  });
+}
+
+/** `n` distinct free loopback ports, chosen by the kernel. */
+async function freePorts(n) {
+  const servers = [];
+  try {
+    // Hold all listeners open until we have n, so the kernel cannot hand out one port twice.
+    for (let i = 0; i < n; i++) {
+      const srv = net.createServer();
+      await new Promise((resolve, reject) => {
+        srv.once("error", reject);
+        srv.listen({ host: "127.0.0.1", port: 0, exclusive: true }, resolve);
+      });
+      servers.push(srv);
+    }
+    return servers.map((s) => s.address().port);
+  } finally {
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  }
+}
+
+/** Reuse the ports of a piece that was stopped on its own (clients keep working), if free. */
+async function reusePorts(previous, n) {
+  if (previous?.length === n && (await Promise.all(previous.map(portFree))).every(Boolean)) return previous;
+  return freePorts(n);
+}
+
+// ──────────────────────────── tooling ────────────────────────────
+
+async function which(cmd) {
+  try {
+    await execFileP("sh", ["-c", `command -v ${cmd}`]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** redis-server, redis-cli and kcat come from Debian; install them if this box lacks them. */
+async function ensureAptTools() {
+  const wanted = { "redis-server": "redis-server", "redis-cli": "redis-tools", kcat: "kcat" };
+  const missing = [];
+  for (const [cmd, pkg] of Object.entries(wanted)) if (!(await which(cmd))) missing.push(pkg);
+  if (missing.length === 0) return;
+  log(`installing ${missing.join(" ")} with apt-get`);
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  // Another apt run (e.g. provisioning) may hold the dpkg lock: wait for it, boundedly.
+  const install = () =>
+    execFileP("apt-get", ["-o", "DPkg::Lock::Timeout=300", "install", "-y", "--no-install-recommends", ...missing], {
+      env,
+      timeout: WAIT.aptInstall,
+      maxBuffer: 64 << 20,
+    });
+  try {
+    await install();
+  } catch {
+    // Most common cause: stale or absent package lists.
+    await execFileP("apt-get", ["-o", "DPkg::Lock::Timeout=300", "update"], {
+      env,
+      timeout: WAIT.aptInstall,
+      maxBuffer: 64 << 20,
+    });
+    await install();
+  }
+}
+
+async function redisCli(port, args, timeout = 5_000) {
+  const { stdout } = await execFileP("redis-cli", ["-h", "127.0.0.1", "-p", String(port), ...args], { timeout });
+  return stdout;
+}
+
+// ───────────────────────────── redis ─────────────────────────────
+
+function redisConf({ port, busPort, dir }) {
+  return [
+    "bind 127.0.0.1",
+    `port ${port}`,
+    `dir ${dir}`,
+    // Tests need no durability; no RDB/AOF keeps start/stop instant and the disk clean.
+    'save ""',
+    "appendonly no",
+    "daemonize no",
+    'logfile ""',
+    // Keep the config path in /proc/<pid>/cmdline: it is how isOurs() recognises the process.
+    "set-proc-title no",
+    ...(busPort
+      ? [
+          "cluster-enabled yes",
+          "cluster-config-file nodes.conf",
+          `cluster-port ${busPort}`,
+          "cluster-node-timeout 5000",
+        ]
+      : []),
+    "",
+  ].join("\n");
+}
+
+/** Starts one redis-server and waits for PING; returns its Proc record. */
+async function startRedisProc(name, port, busPort) {
+  const dir = path.join(STATE_DIR, name);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const conf = path.join(dir, "redis.conf");
+  fs.writeFileSync(conf, redisConf({ port, busPort, dir }));
+  const logFile = path.join(LOG_DIR, `${name}.log`);
+  const pid = spawnDaemon("redis-server", [conf], logFile, dir);
+  /** @type {Proc} */
+  const proc = { port, pid, dir, marker: conf, ...(busPort ? { busPort } : {}) };
+  const ready = await waitUntil(async () => {
+    if (!isOurs(pid, conf)) throw new Error(`redis-server ${name} exited during start-up:\n${tail(logFile)}`);
+    try {
+      return (await redisCli(port, ["ping"], 2_000)).trim() === "PONG";
+    } catch {
+      return false;
+    }
+  }, WAIT.redisReady);
+  if (!ready) {
+    await stopProc(proc, 2_000);
+    throw new Error(`redis-server ${name} not answering PING after ${WAIT.redisReady / 1000}s:\n${tail(logFile)}`);
+  }
+  return proc;
+}
+
+async function redisHealthy(piece) {
+  const procs = piece?.procs ?? [];
+  if (procs.length === 0 || !procs.every((p) => isOurs(p.pid, p.marker))) return false;
+  try {
+    return (await redisCli(procs[0].port, ["ping"], 2_000)).trim() === "PONG";
+  } catch {
+    return false;
+  }
+}
+
+async function clusterHealthy(piece) {
+  if (!(await redisHealthy(piece))) return false;
+  try {
+    const infos = await Promise.all(piece.procs.map((p) => redisCli(p.port, ["cluster", "info"], 2_000)));
+    return infos.every((i) => /cluster_state:ok/.test(i) && /cluster_slots_ok:16384/.test(i));
+  } catch {
+    return false;
+  }
+}
+
+async function upRedis(state) {
+  if (await redisHealthy(state.redis)) return false;
+  await downPiece(state, "redis");
+  const [port] = await reusePorts(
+    state.redis?.procs.map((p) => p.port),
+    1,
+  );
+  log(`starting redis on 127.0.0.1:${port}`);
+  state.redis = { procs: [await startRedisProc("redis", port)] };
+  writeState(state);
+  return true;
+}
+
+async function upCluster(state) {
+  if (await clusterHealthy(state.cluster)) return false;
+  await downPiece(state, "cluster");
+  const prev = state.cluster?.procs;
+  // Explicit bus ports (not the implicit port+10000, which may be taken or exceed 65535).
+  const ports = await reusePorts(
+    prev?.flatMap((p) => [p.port, p.busPort]),
+    CLUSTER_SIZE * 2,
+  );
+  const nodes = Array.from({ length: CLUSTER_SIZE }, (_, i) => ({ port: ports[2 * i], busPort: ports[2 * i + 1] }));
+  log(`starting redis cluster on 127.0.0.1:${nodes.map((n) => n.port).join(",")}`);
+  state.cluster = { procs: [] };
+  for (const [i, n] of nodes.entries()) {
+    state.cluster.procs.push(await startRedisProc(`cluster-${i + 1}`, n.port, n.busPort));
+    writeState(state); // record each node as soon as it runs, so a failure later still cleans it
+  }
+  const addrs = nodes.map((n) => `127.0.0.1:${n.port}`);
+  await execFileP("redis-cli", ["--cluster", "create", ...addrs, "--cluster-replicas", "0", "--cluster-yes"], {
+    timeout: WAIT.clusterOk,
+  }).catch((err) => {
+    throw new Error(`redis-cli --cluster create failed: ${err.stdout ?? ""}${err.stderr ?? ""}${err.message}`);
+  });
+  // `--cluster create` returns once slots are assigned; gossip makes every node agree a bit later.
+  if (!(await waitUntil(() => clusterHealthy(state.cluster), WAIT.clusterOk, 250))) {
+    const info = await redisCli(nodes[0].port, ["cluster", "info"]).catch((e) => String(e));
+    throw new Error(`redis cluster not ok after ${WAIT.clusterOk / 1000}s:\n${info}`);
+  }
+  return true;
+}
+
+// ───────────────────────────── kafka ─────────────────────────────
+
+/** The Kafka version is defined once, in the pom; the lib cache is keyed by it. */
+export function kafkaVersion() {
+  const m = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(fs.readFileSync(KAFKA_POM, "utf8"));
+  if (!m) throw new Error(`no <kafka.version> in ${KAFKA_POM}`);
+  return m[1].trim();
+}
+
+/** Resolves the broker's jars from Maven Central once; later runs are offline. */
+async function kafkaLib(version) {
+  const lib = path.join(ROOT, ".cache", "kafka", version, "lib");
+  if (fs.existsSync(lib)) return lib;
+  for (const tool of ["java", "mvn"]) {
+    if (!(await which(tool)))
+      throw new Error(
+        `${tool} not found: Kafka needs Java 17+ and Maven (apt-get install openjdk-17-jre-headless maven)`,
+      );
+  }
+  // Download into a temp dir and rename: an interrupted download never looks complete.
+  const tmp = `${lib}.tmp-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  log(`fetching Kafka ${version} jars from Maven Central (first run only)`);
+  const started = Date.now();
+  try {
+    await execFileP(
+      "mvn",
+      [
+        "-q",
+        "-B",
+        "-f",
+        KAFKA_POM,
+        "dependency:copy-dependencies",
+        "-DincludeScope=runtime",
+        `-DoutputDirectory=${tmp}`,
+      ],
+      { timeout: WAIT.mavenFetch, maxBuffer: 64 << 20 },
+    );
+  } catch (err) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw new Error(`mvn could not fetch Kafka ${version}: ${err.stdout ?? ""}${err.stderr ?? ""}${err.message}`);
+  }
+  fs.renameSync(tmp, lib);
+  log(`Kafka jars ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  return lib;
+}
+
+function kafkaServerProperties({ port, controllerPort, dataDir }) {
+  return [
+    // One JVM is both broker and KRaft controller: the smallest real Kafka there is.
+    "process.roles=broker,controller",
+    "node.id=1",
+    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    "controller.listener.names=CONTROLLER",
+    "inter.broker.listener.name=PLAINTEXT",
+    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+    `log.dirs=${dataDir}`,
+    "num.partitions=1",
+    "auto.create.topics.enable=true",
+    // Internal topics must fit a single broker.
+    "offsets.topic.replication.factor=1",
+    "transaction.state.log.replication.factor=1",
+    "transaction.state.log.min.isr=1",
+    "share.coordinator.state.topic.replication.factor=1",
+    "share.coordinator.state.topic.min.isr=1",
+    // Fewer internal partitions: creating/loading 50 of them costs seconds on a 2-core box.
+    "offsets.topic.num.partitions=1",
+    "transaction.state.log.num.partitions=1",
+    // Consumer groups in tests should not wait 3 s for more members that never come.
+    "group.initial.rebalance.delay.ms=0",
+    // The default 128 MiB dedupe buffer would take a quarter of the small heap.
+    "log.cleaner.dedupe.buffer.size=16777216",
+    "",
+  ].join("\n");
+}
+
+function kafkaLog4j(file) {
+  return [
+    "status = warn",
+    // Kafka stops on SIGTERM via its own hook; log4j's hook would race it and complain.
+    "shutdownHook = disable",
+    "appender.file.type = File",
+    "appender.file.name = FILE",
+    `appender.file.fileName = ${file}`,
+    "appender.file.layout.type = PatternLayout",
+    "appender.file.layout.pattern = [%d] %p %m (%c)%n",
+    "rootLogger.level = INFO",
+    "rootLogger.appenderRef.file.ref = FILE",
+    "",
+  ].join("\n");
+}
+
+/** Kafka's cluster id: 16 random bytes, base64url; like Kafka's own, never starting with '-'. */
+function kafkaClusterId() {
+  for (;;) {
+    const id = randomBytes(16).toString("base64url");
+    if (!id.startsWith("-")) return id;
+  }
+}
+
+const JVM_OPTS = ["-Xms128m", "-Xmx512m", "-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError", "-Djava.awt.headless=true"];
+
+async function kafkaHealthy(piece) {
+  const proc = piece?.procs?.[0];
+  if (!proc || !isOurs(proc.pid, proc.marker)) return false;
+  try {
+    // A metadata round trip that lists our broker: the listener is up and the broker has
+    // registered with the controller (a mere TCP connect would pass earlier than that).
+    const { stdout } = await execFileP("kcat", ["-b", `127.0.0.1:${proc.port}`, "-L", "-m", "3"], { timeout: 5_000 });
+    return /\b1 brokers:/.test(stdout) && stdout.includes(`broker 1 at 127.0.0.1:${proc.port}`);
+  } catch {
+    return false;
+  }
+}
+
+async function upKafka(state) {
+  if (await kafkaHealthy(state.kafka)) return false;
+  await downPiece(state, "kafka");
+  const version = kafkaVersion();
+  const lib = await kafkaLib(version);
+  const prev = state.kafka ? [state.kafka.procs[0]?.port, state.kafka.controllerPort] : undefined;
+  const [port, controllerPort] = await reusePorts(prev, 2);
+
+  const dir = path.join(STATE_DIR, "kafka");
+  const dataDir = path.join(dir, "data");
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dataDir, { recursive: true });
+  const props = path.join(dir, "server.properties");
+  const log4j = path.join(dir, "log4j2.properties");
+  const serverLog = path.join(LOG_DIR, "kafka.log");
+  const stdoutLog = path.join(LOG_DIR, "kafka.out");
+  fs.mkdirSync(LOG_DIR, { recursive: true });
+  fs.rmSync(serverLog, { force: true });
+  fs.writeFileSync(props, kafkaServerProperties({ port, controllerPort, dataDir }));
+  fs.writeFileSync(log4j, kafkaLog4j(serverLog));
+  const classpath = ["-cp", path.join(lib, "*")];
+
+  log(`formatting Kafka ${version} storage`);
+  await execFileP(
+    "java",
+    // No log4j config here: its default (errors to the console) lands in the error message.
+    ["-Xmx256m", ...classpath, "kafka.tools.StorageTool", "format", "-t", kafkaClusterId(), "-c", props],
+    {
+      timeout: WAIT.kafkaFormat,
+    },
+  ).catch((err) => {
+    throw new Error(`kafka storage format failed: ${err.stdout ?? ""}${err.stderr ?? ""}${err.message}`);
+  });
+
+  log(`starting Kafka ${version} on 127.0.0.1:${port} (controller ${controllerPort})`);
+  const jvm = [...JVM_OPTS, ...classpath, `-Dlog4j2.configurationFile=${log4j}`];
+  const pid = spawnDaemon("java", [...jvm, "kafka.Kafka", props], stdoutLog, dir);
+  state.kafka = { procs: [{ port, pid, dir, marker: props }], controllerPort, version };
+  writeState(state);
+
+  const started = Date.now();
+  const ready = await waitUntil(
+    async () => {
+      if (!isOurs(pid, props)) throw new Error(`Kafka exited during start-up:\n${tail(stdoutLog)}\n${tail(serverLog)}`);
+      return kafkaHealthy(state.kafka);
+    },
+    WAIT.kafkaReady,
+    500,
+  );
+  if (!ready) {
+    const logs = `${tail(serverLog, 60)}\n--- ${stdoutLog} ---\n${tail(stdoutLog, 20)}`;
+    await downPiece(state, "kafka");
+    throw new Error(`Kafka not ready after ${WAIT.kafkaReady / 1000}s:\n${logs}`);
+  }
+  log(`Kafka ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  return true;
+}
+
+// ──────────────────────────── public API ────────────────────────────
+
+/** Stops one piece; keeps its ports in the state so a later `up` of it reuses them. */
+async function downPiece(state, piece) {
+  const entry = state[piece];
+  if (!entry) return;
+  await Promise.all(entry.procs.map((p) => stopProc(p, WAIT.stopGrace[piece])));
+  for (const p of entry.procs) {
+    fs.rmSync(p.dir, { recursive: true, force: true });
+    delete p.pid;
+  }
+  writeState(state);
+}
+
+/** @param {string | string[] | undefined} which @returns {Array<typeof PIECES[number]>} */
+function normalize(which) {
+  const list = (Array.isArray(which) ? which : which ? [which] : []).flatMap((w) => (w === "all" ? [...PIECES] : [w]));
+  for (const w of list)
+    if (!PIECES.includes(w)) throw new Error(`unknown service "${w}" (expected ${PIECES.join(", ")} or all)`);
+  return list.length ? PIECES.filter((p) => list.includes(p)) : [...PIECES];
+}
+
+function envOf(state, piece) {
+  const procs = state[piece]?.procs ?? [];
+  if (procs.length === 0 || !procs.every((p) => isOurs(p.pid, p.marker))) return undefined;
+  switch (piece) {
+    case "redis":
+      return ["MLCACHE_REDIS_URL", `redis://127.0.0.1:${procs[0].port}`];
+    case "cluster":
+      return ["MLCACHE_REDIS_CLUSTER_NODES", procs.map((p) => `127.0.0.1:${p.port}`).join(",")];
+    case "kafka":
+      return ["MLCACHE_KAFKA_BROKERS", `127.0.0.1:${procs[0].port}`];
+  }
+}
+
+/**
+ * Env vars of the running pieces among `which` (default all). Only process liveness is
+ * checked here, so it is cheap; `up` does the real health checks.
+ * @returns {Record<string, string>}
+ */
+export function env(which) {
+  const state = readState();
+  return Object.fromEntries(
+    normalize(which)
+      .map((p) => envOf(state, p))
+      .filter(Boolean),
+  );
+}
+
+/** Names of the pieces among `which` that are running now. */
+export function running(which) {
+  const state = readState();
+  return normalize(which).filter((p) => envOf(state, p));
+}
+
+/**
+ * Starts the pieces in `which` (default all) that are not already healthy.
+ * @returns {Promise<{ env: Record<string, string>, started: string[] }>} env of every
+ *   running piece, and which pieces this call started (the caller owns stopping those).
+ */
+export async function up(which) {
+  const pieces = normalize(which);
+  return withLock(async () => {
+    await ensureAptTools();
+    const state = readState();
+    const started = [];
+    const starters = { redis: upRedis, cluster: upCluster, kafka: upKafka };
+    for (const piece of pieces) {
+      try {
+        if (await starters[piece](state)) started.push(piece);
+      } catch (err) {
+        // Leave no half-started piece behind (e.g. cluster nodes whose `--cluster create` failed).
+        await downPiece(state, piece).catch(() => {});
+        throw err;
+      }
+    }
+    return { env: env(), started };
+  });
+}
+
+/** Stops the pieces in `which` (default all) and removes their data; idempotent. */
+export async function down(which) {
+  const pieces = normalize(which);
+  await withLock(async () => {
+    const state = readState();
+    for (const piece of pieces) {
+      if (state[piece]) log(`stopping ${piece}`);
+      await downPiece(state, piece);
+    }
+    if (pieces.length === PIECES.length) {
+      // Sweep up daemons whose state entry was lost (state file deleted by hand, or a crash
+      // between spawn and writeState): they still name a config file under .services/.
+      const orphans = findUnder(STATE_DIR);
+      if (orphans.length) log(`stopping orphaned pid ${orphans.map((o) => o.pid).join(",")}`);
+      await Promise.all(orphans.map((o) => stopProc({ marker: o.marker, pid: o.pid }, WAIT.stopGrace.kafka)));
+      // Everything is down: forget the reserved ports too. Logs stay for post-mortems.
+      for (const name of ["redis", "kafka", ...Array.from({ length: CLUSTER_SIZE }, (_, i) => `cluster-${i + 1}`)]) {
+        fs.rmSync(path.join(STATE_DIR, name), { recursive: true, force: true });
+      }
+      fs.rmSync(STATE_FILE, { force: true });
+    }
+  });
+}
+
+export function formatEnv(vars) {
+  return Object.entries(vars)
+    .map(([k, v]) => `${k}=${v}\n`)
+    .join("");
+}
+
+// ─────────────────────────────── CLI ───────────────────────────────
+
+async function main(argv) {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case "up": {
+      const t0 = Date.now();
+      const { started } = await up(rest);
+      log(
+        started.length
+          ? `started ${started.join(", ")} in ${((Date.now() - t0) / 1000).toFixed(1)}s`
+          : "already running",
+      );
+      process.stdout.write(formatEnv(env(rest)));
+      return 0;
+    }
+    case "down":
+      await down(rest);
+      return 0;
+    case "env": {
+      const vars = env(rest);
+      process.stdout.write(formatEnv(vars));
+      const missing = normalize(rest).filter((p) => !running(p).length);
+      if (missing.length) log(`not running: ${missing.join(", ")}`);
+      return missing.length ? 1 : 0;
+    }
+    default:
+      process.stderr.write(
+        "usage: scripts/services up|down|env [redis|cluster|kafka|all ...]\n" +
+          "  up    start (idempotent); prints MLCACHE_* lines: export $(scripts/services up)\n" +
+          "  down  stop and remove data (idempotent)\n" +
+          "  env   print MLCACHE_* lines of running services; non-zero if any is not running\n",
+      );
+      return 2;
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      log(`error: ${err.message}`);
+      process.exit(1);
+    },
+  );
+}
