@@ -39,7 +39,11 @@ namespaces:
 `);
     const config = loadConfig({
       path,
-      env: { MLCACHE_GRPC_PORT: "7000", MLCACHE_REDIS_URL: "redis://127.0.0.1:6379", MLCACHE_KAFKA_BROKERS: "a:1, b:2" },
+      env: {
+        MLCACHE_GRPC_PORT: "7000",
+        MLCACHE_REDIS_URL: "redis://127.0.0.1:6379",
+        MLCACHE_KAFKA_BROKERS: "a:1, b:2",
+      },
     });
     expect(config.server.grpcPort).toBe(7000);
     expect(config.l1.maxBytes).toBe(64 * 1024 * 1024);

@@ -264,10 +264,13 @@ describe("CacheManager namespaces", () => {
   it("sees a policy change on the next request", async () => {
     const { manager, clock } = setup();
     await manager.set("p", "k", bytes("v"));
-    manager.policies.set("p", settings((s) => {
-      s.l1.ttlMs = 1_000;
-      s.l1.freshForMs = 1_000;
-    }));
+    manager.policies.set(
+      "p",
+      settings((s) => {
+        s.l1.ttlMs = 1_000;
+        s.l1.freshForMs = 1_000;
+      }),
+    );
     await manager.set("p", "k2", bytes("v"));
     const read = await manager.get("p", "k2");
     expect(read.ttlRemainingMs).toBeLessThanOrEqual(1_000);
@@ -279,19 +282,22 @@ describe("CacheManager namespaces", () => {
 describe("single-flight (property)", () => {
   it("calls the loader once per distinct key of a concurrent burst, and each caller gets its own key", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.constantFrom("a", "b", "c", "d", "e"), { minLength: 1, maxLength: 60 }), async (keys) => {
-        const { manager, loader } = setup();
-        loader.hold = true;
-        const all = keys.map((key) => manager.get("p", key));
-        await flush();
-        loader.release();
-        const results = await Promise.all(all);
-        expect(loader.calls).toBe(new Set(keys).size);
-        results.forEach((result, i) => {
-          expect(text(result.value)?.startsWith(`value-of-${keys[i]}@`)).toBe(true);
-        });
-        expect(manager.inFlightCount).toBe(0);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.constantFrom("a", "b", "c", "d", "e"), { minLength: 1, maxLength: 60 }),
+        async (keys) => {
+          const { manager, loader } = setup();
+          loader.hold = true;
+          const all = keys.map((key) => manager.get("p", key));
+          await flush();
+          loader.release();
+          const results = await Promise.all(all);
+          expect(loader.calls).toBe(new Set(keys).size);
+          results.forEach((result, i) => {
+            expect(text(result.value)?.startsWith(`value-of-${keys[i]}@`)).toBe(true);
+          });
+          expect(manager.inFlightCount).toBe(0);
+        },
+      ),
       { numRuns: 50 },
     );
   });
