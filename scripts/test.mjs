@@ -12,6 +12,7 @@
 
 import { spawn } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { down, PIECES, ROOT, running, up } from "./services.mjs";
 
@@ -33,6 +34,8 @@ const steps = [
     when: () => fs.existsSync(path.join(ROOT, "buf.yaml")),
     run: () => command("buf", ["lint"]),
   },
+  { name: "lint (biome check)", run: () => command("biome", ["check", "."]) },
+  { name: "generated code matches `buf generate`", run: () => generatedCodeIsCurrent() },
   { name: "start services", run: (ctx) => startServices(ctx) },
   { name: "vitest (unit + integration)", run: (ctx) => vitest(ctx) },
 ];
@@ -67,6 +70,46 @@ function exec(cmd, args, env = {}) {
 async function command(cmd, args, env) {
   const code = await exec(path.join(BIN, cmd), args, env);
   return code === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 };
+}
+
+/**
+ * Runs `buf generate` into a scratch directory and compares it with the committed output, so
+ * a proto change without regenerated code (or a hand edit of generated code) fails the run.
+ */
+async function generatedCodeIsCurrent() {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "mlcache-gen-"));
+  try {
+    const code = await exec(path.join(BIN, "buf"), ["generate", "-o", scratch]);
+    if (code !== 0) return { passed: 0, failed: 1 };
+    const differences = [];
+    /** Files under `dir`, as paths relative to `base`. */
+    const walk = (dir, base) =>
+      fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+        const full = path.join(dir, e.name);
+        return e.isDirectory() ? walk(full, base) : [path.relative(base, full)];
+      });
+    const generated = walk(scratch, scratch);
+    for (const file of generated) {
+      const committed = path.join(ROOT, file);
+      if (!fs.existsSync(committed) || !fs.readFileSync(committed).equals(fs.readFileSync(path.join(scratch, file)))) {
+        differences.push(file);
+      }
+    }
+    // Files left over from a proto or message that no longer exists, in the output folders.
+    const outputs = [...new Set(generated.map((f) => f.split(path.sep).slice(0, 2).join(path.sep)))];
+    for (const out of outputs) {
+      if (!fs.existsSync(path.join(ROOT, out))) continue;
+      for (const file of walk(path.join(ROOT, out), ROOT)) {
+        if (!generated.includes(file)) differences.push(`${file} (not generated any more)`);
+      }
+    }
+    if (differences.length === 0) return { passed: 1, failed: 0 };
+    console.error(`generated code differs from \`buf generate\`; run \`npm run generate\` and commit:`);
+    for (const d of differences) console.error(`  ${d}`);
+    return { passed: 0, failed: 1 };
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
 /** Pieces whose connection info the caller already provides (CI services, a dev's own). */

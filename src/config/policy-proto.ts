@@ -75,6 +75,10 @@ export function overlayPolicy(base: NamespaceSettings, policy: NamespacePolicy):
     },
     maxValueBytes: p.maxValueBytes > 0n ? Number(p.maxValueBytes) : base.maxValueBytes,
     negativeTtlMs: ms(p.negativeTtl, base.negativeTtlMs),
+    loadTimeouts: {
+      softMs: ms(p.loader?.softTimeout, base.loadTimeouts.softMs),
+      hardMs: ms(p.loader?.hardTimeout, base.loadTimeouts.hardMs),
+    },
     fallbackValue: p.fallback?.kind.case === "value" ? p.fallback.kind.value : base.fallbackValue,
     encryptionKeyId: p.encryptionKeyId || base.encryptionKeyId,
   };
@@ -114,6 +118,10 @@ export function settingsToPolicy(namespace: string, s: NamespaceSettings): Names
     maxValueBytes: BigInt(s.maxValueBytes),
     encryptionKeyId: s.encryptionKeyId,
     negativeTtl: durationFromMs(s.negativeTtlMs),
+    loader: {
+      softTimeout: durationFromMs(s.loadTimeouts.softMs),
+      hardTimeout: durationFromMs(s.loadTimeouts.hardMs),
+    },
     ...(s.fallbackValue ? { fallback: { kind: { case: "value" as const, value: s.fallbackValue } } } : {}),
   });
 }

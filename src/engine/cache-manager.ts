@@ -1,104 +1,27 @@
 import { CacheError, Status } from "../errors.js";
 import { type Clock, MonotonicTime, systemClock } from "./clock.js";
-import { type Entry, EntryFlags, isNegative } from "./entry.js";
+import { type Entry, EntryFlags, isFailSafeCopy, isNegative } from "./entry.js";
 import type { KeyFrequency, Layer, LayerCounters } from "./layer.js";
 import type { Loader, LoadResult } from "./loader.js";
-import type { LayerSettings, NamespaceSettings, WriteMode } from "./policy.js";
+import type { LayerSettings, NamespaceSettings } from "./policy.js";
 import { NAMESPACE_PATTERN, PolicyStore } from "./policy-store.js";
 import { SingleFlight } from "./single-flight.js";
 import { Stamps } from "./stamps.js";
 import { NamespaceStats } from "./stats.js";
+import type {
+  InFlightInfo,
+  InvalidationResult,
+  InvalidationTarget,
+  KeyInspection,
+  KeyLayerInspection,
+  Lookup,
+  ReadOptions,
+  Source,
+  WriteOptions,
+  WriteResult,
+} from "./types.js";
 
-/** Where a value came from. `none`: nothing was found anywhere. */
-export type Source = "l1" | "l2" | "loader" | "fallback" | "none";
-
-/** Options of one read. */
-export interface ReadOptions {
-  /** Unset: the namespace policy decides. False: never serve stale. */
-  allowStale?: boolean;
-  /** Reject cached values older than this (ms) and load instead. */
-  maxAgeMs?: number;
-  bypassL1?: boolean;
-  bypassL2?: boolean;
-  /** On a miss, answer not found instead of calling the loader. */
-  skipLoader?: boolean;
-  /** Load from the origin even if a fresh value is cached. */
-  forceRefresh?: boolean;
-  /** Aborted when the caller stops waiting (deadline, cancellation). */
-  signal?: AbortSignal;
-}
-
-/** The answer to a read. */
-export interface Lookup {
-  key: string;
-  found: boolean;
-  value: Uint8Array | undefined;
-  source: Source;
-  stale: boolean;
-  ageMs: number;
-  ttlRemainingMs: number;
-  version: bigint;
-  tags: readonly string[];
-}
-
-/** Options of one write. */
-export interface WriteOptions {
-  ttlMs?: number;
-  freshForMs?: number;
-  tags?: readonly string[];
-  /** 0n or unset: assigned by the cache. */
-  version?: bigint;
-  writeMode?: WriteMode;
-}
-
-/** The answer to a write. */
-export interface WriteResult {
-  version: bigint;
-  applied: boolean;
-  writeMode: WriteMode;
-}
-
-/** What to invalidate in one namespace. */
-export interface InvalidationTarget {
-  keys?: readonly string[];
-  tags?: readonly string[];
-  /** Set (even empty) to drop every key with this prefix; "" drops the whole namespace. */
-  prefix?: string;
-}
-
-/** The answer to an invalidation. */
-export interface InvalidationResult {
-  keysRemoved: number;
-  stamp: number;
-}
-
-/** A load running now. */
-export interface InFlightInfo {
-  namespace: string;
-  key: string;
-  startedAt: number;
-  waiters: number;
-}
-
-/** What one layer holds for one key. */
-export interface KeyLayerInspection {
-  layer: "l1" | "l2";
-  present: boolean;
-  stale: boolean;
-  ageMs: number;
-  ttlRemainingMs: number;
-  version: bigint;
-  sizeBytes: number;
-}
-
-/** Everything known about one key, for inspection. */
-export interface KeyInspection {
-  namespace: string;
-  key: string;
-  layers: KeyLayerInspection[];
-  frequency: number;
-  lastLoadMs: number;
-}
+export type * from "./types.js";
 
 /** Everything the manager needs; only `l1` is required for an in-memory cache. */
 export interface CacheManagerOptions {
@@ -120,7 +43,19 @@ interface NamespaceState {
   readonly name: string;
   readonly stats: NamespaceStats;
   readonly stamps: Stamps;
-  /** The highest version handed out or seen per key is not kept (unbounded); versions are time-based. */
+}
+
+/** A cached entry that may still be served if loading fails, with the layer it came from. */
+interface Candidate {
+  entry: Entry;
+  source: Source;
+}
+
+/** How a load was started: by a reader, or in the background to refresh. */
+interface LoadIntent {
+  options: ReadOptions;
+  /** A background refresh: L2 counts only if fresh, and nobody waits for a stale answer. */
+  refresh: boolean;
 }
 
 /** Joins namespace and key into one single-flight key; namespaces never contain U+0000. */
@@ -132,7 +67,7 @@ function flightKey(namespace: string, key: string): string {
  * The layered cache: reads go L1 → L2 → loader with one load per key however many requests
  * wait for it; writes go through the layers; invalidation by key, tag or prefix.
  *
- *   const cache = new CacheManager({ l1: new MemoryLayer({ maxBytes: 64 << 20 }) });
+ *   const cache = new CacheManager({ l1: new MemoryLayer({ maxBytes: 64 << 20, maxEntries: 100_000 }) });
  *   const hit = await cache.get("products", "42");
  */
 export class CacheManager {
@@ -162,53 +97,98 @@ export class CacheManager {
   }
 
   /** Reads one key through the layers. */
-  async get(namespace: string, key: string, options: ReadOptions = {}): Promise<Lookup> {
+  get(namespace: string, key: string, options: ReadOptions = {}): Promise<Lookup> {
+    return this.read(namespace, key, options, undefined);
+  }
+
+  /**
+   * Reads one key, loading it with `loader` on a miss instead of the namespace's loader
+   * (the library's get-or-set). Concurrent calls for the key share one load.
+   */
+  getOrLoad(namespace: string, key: string, loader: Loader, options: ReadOptions = {}): Promise<Lookup> {
+    return this.read(namespace, key, options, loader);
+  }
+
+  private async read(namespace: string, key: string, options: ReadOptions, loader: Loader | undefined): Promise<Lookup> {
     const ns = this.namespace(namespace);
     const settings = this.policies.get(namespace);
     ns.stats.requests++;
     const now = this.clock.now();
-    let staleCandidate: Entry | undefined;
-
-    if (this.l1 && settings.l1.enabled && !options.bypassL1 && !options.forceRefresh) {
-      const entry = this.usable(ns, key, this.l1.get(namespace, key), options, now);
-      if (entry) {
-        const answer = this.answerFromCache(ns, settings.l1, key, entry, "l1", options, now);
-        if (answer) {
-          ns.stats.l1Hits++;
-          return answer;
-        }
-        staleCandidate = entry;
-      }
-      ns.stats.l1Misses++;
-    }
-
-    const { promise, shared } = this.flights.run(flightKey(namespace, key), now, () =>
-      this.loadThroughLayers(ns, settings, key, options, staleCandidate),
+    const { answer, stale } = this.fromL1(ns, settings, key, options, now);
+    if (answer) return answer;
+    return this.waitForLoad(ns, settings, key, options, stale, () =>
+      this.loadThroughLayers(ns, settings, key, { options, refresh: false }, stale, loader),
     );
-    if (shared) ns.stats.loadsCollapsed++;
-    return options.signal ? abortable(promise, options.signal) : promise;
   }
 
-  /** Reads many keys of one namespace; a key's failure is its own, not the call's. */
+  /**
+   * Reads many keys of one namespace: L1 for each, one L2 round trip for the misses, and one
+   * `loadMany` for what is left when the loader has it. A key's failure is its own.
+   */
   async getMany(
     namespace: string,
     keys: readonly string[],
     options: ReadOptions = {},
   ): Promise<Map<string, Lookup | CacheError>> {
-    const results = new Map<string, Lookup | CacheError>();
+    const ns = this.namespace(namespace);
+    const settings = this.policies.get(namespace);
     const distinct = [...new Set(keys)];
-    // Each key takes the single-key path: L1 answers synchronously and misses share flights.
-    // TODO(engine issue): one L2 MGET and one loadMany for all misses.
-    await Promise.all(
-      distinct.map(async (key) => {
-        try {
-          results.set(key, await this.get(namespace, key, options));
-        } catch (error) {
-          results.set(key, error instanceof CacheError ? error : new CacheError(Status.INTERNAL, String(error)));
-        }
-      }),
-    );
-    return new Map(distinct.map((key) => [key, results.get(key) as Lookup | CacheError]));
+    const results = new Map<string, Lookup | CacheError | Promise<Lookup>>();
+    const now = this.clock.now();
+
+    let misses: { key: string; stale: Candidate | undefined }[] = [];
+    for (const key of distinct) {
+      ns.stats.requests++;
+      const { answer, stale } = this.fromL1(ns, settings, key, options, now);
+      if (answer) results.set(key, answer);
+      else misses.push({ key, stale });
+    }
+
+    if (misses.length > 0 && this.l2 && settings.l2.enabled && !options.bypassL2 && !options.forceRefresh) {
+      const entries = await this.l2.getMany(
+        namespace,
+        misses.map((m) => m.key),
+      );
+      const left: typeof misses = [];
+      misses.forEach((miss, i) => {
+        const { answer, stale } = this.fromL2(ns, settings, miss.key, entries[i], miss.stale, options, false);
+        if (answer) results.set(miss.key, answer);
+        else left.push({ key: miss.key, stale });
+      });
+      misses = left;
+    }
+
+    const loader = options.skipLoader ? undefined : this.loaderFor(namespace);
+    // Keys someone is loading already are joined; the rest go to the loader together.
+    const toLoad = misses.filter((m) => !this.flights.get(flightKey(namespace, m.key)));
+    const bulk =
+      loader?.loadMany && toLoad.length > 1
+        ? this.callLoadMany(
+            ns,
+            settings,
+            loader,
+            toLoad.map((m) => m.key),
+          )
+        : undefined;
+    for (const { key, stale } of misses) {
+      const intent = { options, refresh: false };
+      const work = (): Promise<Lookup> => {
+        if (!loader) return Promise.resolve(this.withoutLoader(key, stale, options));
+        if (!bulk) return this.callLoader(ns, settings, loader, key, stale, intent);
+        return bulk.then((outcomes) => this.settleBulk(ns, settings, key, outcomes.get(key), stale, intent));
+      };
+      results.set(key, this.waitForLoad(ns, settings, key, options, stale, work));
+    }
+
+    const settled = new Map<string, Lookup | CacheError>();
+    for (const key of distinct) {
+      try {
+        settled.set(key, await (results.get(key) as Lookup | Promise<Lookup>));
+      } catch (error) {
+        settled.set(key, error instanceof CacheError ? error : new CacheError(Status.INTERNAL, String(error)));
+      }
+    }
+    return settled;
   }
 
   /** Writes one key through the layers. */
@@ -228,16 +208,15 @@ export class CacheManager {
         `namespace ${namespace} has no writer configured, so write mode ${writeMode} cannot be used`,
       );
     }
-    const current = this.l1?.get(namespace, key);
+    const current = this.l1?.peek(namespace, key);
     const requested = options.version ?? 0n;
     if (requested > 0n && current && current.version > requested) {
       return { version: current.version, applied: false, writeMode };
     }
     const version = requested > 0n ? requested : this.nextVersion(current?.version ?? 0n);
-    const createdAt = this.time.next();
     const result: LoadResult = { found: true, value, tags: options.tags ?? [], version };
     if (options.ttlMs !== undefined) result.ttlMs = options.ttlMs;
-    await this.store(ns, settings, key, result, createdAt, 0, options.freshForMs);
+    await this.store(ns, settings, key, result, this.time.next(), 0, options.freshForMs);
     return { version, applied: true, writeMode };
   }
 
@@ -254,6 +233,33 @@ export class CacheManager {
     if (target.prefix !== undefined) ns.stamps.stampPrefix(target.prefix, stamp);
     this.pruneStamps(ns);
     return { keysRemoved, stamp };
+  }
+
+  /**
+   * Reloads keys in the background (the priority refresher's entry point): one `loadMany`
+   * when the loader has it. Resolves to how many keys were refreshed.
+   */
+  async refresh(namespace: string, keys: readonly string[]): Promise<number> {
+    const ns = this.namespace(namespace);
+    const settings = this.policies.get(namespace);
+    const loader = this.loaderFor(namespace);
+    if (!loader) return 0;
+    const idle = keys.filter((key) => !this.flights.get(flightKey(namespace, key)));
+    if (idle.length === 0) return 0;
+    const intent = { options: {}, refresh: true };
+    const bulk = loader.loadMany && idle.length > 1 ? this.callLoadMany(ns, settings, loader, idle) : undefined;
+    const loads = idle.map((key) => {
+      const stale = this.candidateFromL1(namespace, key);
+      const { promise } = this.flights.run(flightKey(namespace, key), this.clock.now(), () =>
+        bulk
+          ? bulk.then((outcomes) => this.settleBulk(ns, settings, key, outcomes.get(key), stale, intent))
+          : this.callLoader(ns, settings, loader, key, stale, intent),
+      );
+      ns.stats.backgroundRefreshes++;
+      return promise;
+    });
+    const outcomes = await Promise.allSettled(loads);
+    return outcomes.filter((o) => o.status === "fulfilled").length;
   }
 
   /** Counters of a namespace (manager's view). */
@@ -277,19 +283,23 @@ export class CacheManager {
     return this.l1?.topKeys(n, namespace) ?? [];
   }
 
+  /** The L1 entry of a key without counting a hit (undefined when absent or invalidated). */
+  peekL1(namespace: string, key: string): Entry | undefined {
+    return this.candidateFromL1(namespace, key)?.entry;
+  }
+
   /** What each layer holds for a key, without counting a hit or touching recency. */
   async inspectKey(namespace: string, key: string): Promise<KeyInspection> {
     const now = this.clock.now();
     const ns = this.namespaces.get(namespace);
     const describe = (layer: "l1" | "l2", entry: Entry | undefined): KeyLayerInspection => {
-      const live =
-        entry && ns ? this.usable(ns, key, entry, {}, now) : entry && now < entry.staleUntil ? entry : undefined;
+      const live = entry && (ns ? this.usable(ns, key, entry, {}, now) : now < entry.staleUntil ? entry : undefined);
       return {
         layer,
         present: live !== undefined,
         stale: live !== undefined && now >= live.expiresAt,
-        ageMs: live ? now - live.createdAt : 0,
-        ttlRemainingMs: live ? Math.max(0, live.expiresAt - now) : 0,
+        ageMs: live ? Math.floor(now - live.createdAt) : 0,
+        ttlRemainingMs: live ? Math.max(0, Math.floor(live.expiresAt - now)) : 0,
         version: live?.version ?? 0n,
         sizeBytes: live?.value.byteLength ?? 0,
       };
@@ -313,12 +323,7 @@ export class CacheManager {
       const split = composite.indexOf("\u0000");
       const ns = composite.slice(0, split);
       if (namespace && ns !== namespace) continue;
-      out.push({
-        namespace: ns,
-        key: composite.slice(split + 1),
-        startedAt: flight.startedAt,
-        waiters: flight.waiters,
-      });
+      out.push({ namespace: ns, key: composite.slice(split + 1), startedAt: flight.startedAt, waiters: flight.waiters });
     }
     return out;
   }
@@ -341,12 +346,88 @@ export class CacheManager {
     if (this.namespaces.size >= this.maxNamespaces) {
       throw new CacheError(
         Status.RESOURCE_EXHAUSTED,
-        `too many namespaces (limit ${this.maxNamespaces}); reuse an existing namespace or raise maxNamespaces`,
+        `too many namespaces (limit ${this.maxNamespaces}); reuse an existing namespace or raise limits.maxNamespaces`,
       );
     }
     const state: NamespaceState = { name, stats: new NamespaceStats(), stamps: new Stamps() };
     this.namespaces.set(name, state);
     return state;
+  }
+
+  /** L1's answer for a read, or the stale candidate it holds. Counts the L1 hit or miss. */
+  private fromL1(
+    ns: NamespaceState,
+    settings: NamespaceSettings,
+    key: string,
+    options: ReadOptions,
+    now: number,
+  ): { answer?: Lookup; stale?: Candidate } {
+    if (!this.l1 || !settings.l1.enabled || options.bypassL1 || options.forceRefresh) return {};
+    const entry = this.usable(ns, key, this.l1.get(ns.name, key), options, now);
+    if (entry) {
+      const answer = this.answerFromCache(ns, settings, settings.l1, key, entry, "l1", options, now);
+      if (answer) {
+        ns.stats.l1Hits++;
+        return { answer };
+      }
+    }
+    ns.stats.l1Misses++;
+    return entry ? { stale: { entry, source: "l1" } } : {};
+  }
+
+  /** L2's answer for an entry it returned, promoting it to L1; or the better stale candidate. */
+  private fromL2(
+    ns: NamespaceState,
+    settings: NamespaceSettings,
+    key: string,
+    found: Entry | undefined,
+    stale: Candidate | undefined,
+    options: ReadOptions,
+    refresh: boolean,
+  ): { answer?: Lookup; stale?: Candidate | undefined } {
+    const now = this.clock.now();
+    const entry = this.usable(ns, key, found, options, now);
+    if (entry) {
+      // A refresh wants something newer than what L1 had: only a fresh L2 copy will do.
+      const answer =
+        refresh && now >= entry.freshUntil
+          ? undefined
+          : this.answerFromCache(ns, settings, settings.l2, key, entry, "l2", options, now);
+      if (answer) {
+        ns.stats.l2Hits++;
+        if (this.l1 && settings.l1.enabled && !options.bypassL1) this.promote(ns, settings, key, entry);
+        return { answer };
+      }
+      if (!stale || entry.createdAt > stale.entry.createdAt) stale = { entry, source: "l2" };
+    }
+    ns.stats.l2Misses++;
+    return { stale };
+  }
+
+  /**
+   * Joins or starts the shared load of a key. A caller holding a stale value gets it when the
+   * soft timeout passes first; the load goes on and fills the cache for later readers.
+   */
+  private waitForLoad(
+    ns: NamespaceState,
+    settings: NamespaceSettings,
+    key: string,
+    options: ReadOptions,
+    stale: Candidate | undefined,
+    work: () => Promise<Lookup>,
+  ): Promise<Lookup> {
+    const now = this.clock.now();
+    const { promise, shared } = this.flights.run(flightKey(ns.name, key), now, work);
+    if (shared) ns.stats.loadsCollapsed++;
+    let answer = promise;
+    const softMs = settings.loadTimeouts.softMs;
+    if (stale && softMs > 0 && options.allowStale !== false && now < stale.entry.staleUntil) {
+      answer = raceTimer(promise, softMs, () => {
+        ns.stats.staleServed++;
+        return lookupFrom(key, stale.entry, stale.source, true, this.clock.now());
+      });
+    }
+    return options.signal ? abortable(answer, options.signal) : answer;
   }
 
   /** The entry if it may be used at all for this read: not invalidated, not too old, not dead. */
@@ -364,13 +445,21 @@ export class CacheManager {
     return entry;
   }
 
+  /** The L1 entry of a key as a fail-safe candidate, without counting a lookup. */
+  private candidateFromL1(namespace: string, key: string): Candidate | undefined {
+    const ns = this.namespaces.get(namespace);
+    const entry = ns && this.l1 ? this.usable(ns, key, this.l1.peek(namespace, key), {}, this.clock.now()) : undefined;
+    return entry ? { entry, source: "l1" } : undefined;
+  }
+
   /**
-   * Answers from a cached entry when its timeline allows: fresh, or refreshable (past
-   * freshUntil, before expiresAt), or within stale-while-revalidate. Otherwise undefined,
-   * and the entry stays a fail-safe candidate.
+   * Answers from a cached entry when its timeline allows: fresh (maybe refreshing early, by
+   * XFetch), refreshable (past freshUntil, before expiresAt), or within stale-while-revalidate.
+   * Otherwise undefined, and the entry stays a fail-safe candidate.
    */
   private answerFromCache(
     ns: NamespaceState,
+    settings: NamespaceSettings,
     layer: LayerSettings,
     key: string,
     entry: Entry,
@@ -378,30 +467,46 @@ export class CacheManager {
     options: ReadOptions,
     now: number,
   ): Lookup | undefined {
-    if (now < entry.freshUntil) return lookupFrom(key, entry, source, false, now);
+    if (isFailSafeCopy(entry)) {
+      // Within the fail-safe throttle: answer stale without asking the failing origin again.
+      if (now >= entry.expiresAt || options.allowStale === false) return undefined;
+      ns.stats.staleServed++;
+      return lookupFrom(key, entry, source, true, now);
+    }
+    if (now < entry.freshUntil) {
+      if (settings.earlyRefresh.enabled && entry.loadMs > 0) {
+        // XFetch (Vattani et al.): refresh early with a probability that rises towards
+        // freshUntil and with the cost of the last load; ln(U) ≤ 0 for U in (0, 1].
+        const u = 1 - this.random();
+        if (now - entry.loadMs * settings.earlyRefresh.beta * Math.log(u) >= entry.freshUntil) {
+          if (this.refreshInBackground(ns, key)) ns.stats.earlyRefreshes++;
+        }
+      }
+      return lookupFrom(key, entry, source, false, now);
+    }
     if (now < entry.expiresAt) {
-      this.refreshInBackground(ns, key);
+      if (this.refreshInBackground(ns, key)) ns.stats.backgroundRefreshes++;
       return lookupFrom(key, entry, source, false, now);
     }
     if (options.allowStale !== false && now < entry.expiresAt + layer.staleWhileRevalidateMs) {
       ns.stats.staleServed++;
-      this.refreshInBackground(ns, key);
+      if (this.refreshInBackground(ns, key)) ns.stats.backgroundRefreshes++;
       return lookupFrom(key, entry, source, true, now);
     }
     return undefined;
   }
 
-  /** Starts a load in the background unless one is running for the key. */
-  private refreshInBackground(ns: NamespaceState, key: string): void {
-    const loader = this.loaderFor(ns.name);
-    if (!loader) return;
+  /** Starts a refresh of a key unless one runs already; says whether it started one. */
+  private refreshInBackground(ns: NamespaceState, key: string): boolean {
+    if (!this.loaderFor(ns.name)) return false;
     const settings = this.policies.get(ns.name);
+    const stale = this.candidateFromL1(ns.name, key);
     const { promise, shared } = this.flights.run(flightKey(ns.name, key), this.clock.now(), () =>
-      this.callLoader(ns, settings, loader, key, undefined, {}),
+      this.loadThroughLayers(ns, settings, key, { options: {}, refresh: true }, stale, undefined),
     );
-    if (shared) return;
-    ns.stats.backgroundRefreshes++;
+    if (shared) return false;
     promise.catch((error: unknown) => this.onBackgroundError(error, ns.name, key));
+    return true;
   }
 
   /** The shared part of a miss: L2, then the loader, then fail-safe. */
@@ -409,87 +514,163 @@ export class CacheManager {
     ns: NamespaceState,
     settings: NamespaceSettings,
     key: string,
-    options: ReadOptions,
-    staleCandidate: Entry | undefined,
+    intent: LoadIntent,
+    stale: Candidate | undefined,
+    override: Loader | undefined,
   ): Promise<Lookup> {
-    const namespace = ns.name;
+    const { options } = intent;
     if (this.l2 && settings.l2.enabled && !options.bypassL2 && !options.forceRefresh) {
-      const now = this.clock.now();
-      const entry = this.usable(ns, key, await this.l2.get(namespace, key), options, now);
-      if (entry) {
-        const answer = this.answerFromCache(ns, settings.l2, key, entry, "l2", options, now);
-        if (answer) {
-          ns.stats.l2Hits++;
-          if (this.l1 && settings.l1.enabled && !options.bypassL1) this.promote(ns, settings, key, entry);
-          return answer;
-        }
-        if (!staleCandidate || entry.createdAt > staleCandidate.createdAt) staleCandidate = entry;
-      }
-      ns.stats.l2Misses++;
+      const found = await this.l2.get(ns.name, key);
+      const l2 = this.fromL2(ns, settings, key, found, stale, options, intent.refresh);
+      if (l2.answer) return l2.answer;
+      stale = l2.stale;
     }
-    const loader = options.skipLoader ? undefined : this.loaderFor(namespace);
-    if (!loader) {
-      const now = this.clock.now();
-      if (staleCandidate && options.allowStale === true) {
-        ns.stats.staleServed++;
-        return lookupFrom(key, staleCandidate, "l1", true, now);
-      }
-      return notFound(key);
-    }
-    return this.callLoader(ns, settings, loader, key, staleCandidate, options);
+    const loader = options.skipLoader ? undefined : (override ?? this.loaderFor(ns.name));
+    if (!loader) return this.withoutLoader(key, stale, options);
+    return this.callLoader(ns, settings, loader, key, stale, intent);
   }
 
-  /** Calls the loader and stores its answer; on failure serves stale or fallback, or throws. */
+  /** A miss with no loader to ask: stale only when the caller asked for it, else not found. */
+  private withoutLoader(key: string, stale: Candidate | undefined, options: ReadOptions): Lookup {
+    if (stale && options.allowStale === true) return lookupFrom(key, stale.entry, stale.source, true, this.clock.now());
+    return notFound(key);
+  }
+
+  /** Calls the loader under the hard timeout and stores its answer; on failure, fail-safe. */
   private async callLoader(
     ns: NamespaceState,
     settings: NamespaceSettings,
     loader: Loader,
     key: string,
-    staleCandidate: Entry | undefined,
-    options: ReadOptions,
+    stale: Candidate | undefined,
+    intent: LoadIntent,
   ): Promise<Lookup> {
     const started = this.clock.now();
     let result: LoadResult;
     try {
-      // The shared load is not tied to one caller's signal: other waiters may still want it.
-      result = await loader.load(ns.name, key, { signal: new AbortController().signal });
+      result = await this.withHardTimeout(ns, settings, (signal) => loader.load(ns.name, key, { signal }));
     } catch (error) {
       ns.stats.loadFailures++;
-      return this.failSafe(ns, settings, key, staleCandidate, options, error);
+      return this.failSafe(ns, settings, key, stale, intent.options, error);
     }
-    const loadMs = this.clock.now() - started;
+    return this.accept(ns, settings, key, result, this.clock.now() - started, stale, intent);
+  }
+
+  /** One `loadMany` for several keys; resolves per key to its result or error, never rejects. */
+  private async callLoadMany(
+    ns: NamespaceState,
+    settings: NamespaceSettings,
+    loader: Loader,
+    keys: readonly string[],
+  ): Promise<Map<string, LoadResult | Error>> {
+    const started = this.clock.now();
+    const loadMany = loader.loadMany?.bind(loader);
+    if (!loadMany) throw new Error("loader has no loadMany");
+    try {
+      const outcomes = await this.withHardTimeout(ns, settings, (signal) => loadMany(ns.name, keys, { signal }));
+      ns.stats.loadLatency.record(this.clock.now() - started);
+      return outcomes;
+    } catch (error) {
+      // The whole call failed: every key failed with the same error.
+      const reason = error instanceof Error ? error : new Error(String(error));
+      return new Map(keys.map((key) => [key, reason]));
+    }
+  }
+
+  /** One key's share of a bulk load: store it, or fail-safe for it. */
+  private settleBulk(
+    ns: NamespaceState,
+    settings: NamespaceSettings,
+    key: string,
+    outcome: LoadResult | Error | undefined,
+    stale: Candidate | undefined,
+    intent: LoadIntent,
+  ): Promise<Lookup> | Lookup {
+    if (outcome instanceof Error) {
+      ns.stats.loadFailures++;
+      return this.failSafe(ns, settings, key, stale, intent.options, outcome);
+    }
+    return this.accept(ns, settings, key, outcome ?? { found: false }, 0, stale, intent);
+  }
+
+  /** Stores what the loader answered and turns it into the lookup every waiter gets. */
+  private async accept(
+    ns: NamespaceState,
+    settings: NamespaceSettings,
+    key: string,
+    result: LoadResult,
+    loadMs: number,
+    stale: Candidate | undefined,
+    intent: LoadIntent,
+  ): Promise<Lookup> {
     ns.stats.loadSuccesses++;
-    ns.stats.loadLatency.record(loadMs);
+    if (loadMs > 0) ns.stats.loadLatency.record(loadMs);
     if (result.found && result.value && result.value.byteLength > settings.maxValueBytes) {
       ns.stats.loadFailures++;
       const error = new CacheError(
         Status.FAILED_PRECONDITION,
         `the loader returned ${result.value.byteLength} bytes for ${ns.name}/${key}, more than the namespace's maxValueBytes ${settings.maxValueBytes}`,
       );
-      return this.failSafe(ns, settings, key, staleCandidate, options, error);
+      return this.failSafe(ns, settings, key, stale, intent.options, error);
     }
-    const createdAt = this.time.next();
-    const stored = await this.store(ns, settings, key, result, createdAt, loadMs, undefined);
+    const stored = await this.store(ns, settings, key, result, this.time.next(), loadMs, undefined);
     return lookupFrom(key, stored, result.found ? "loader" : "none", false, this.clock.now());
   }
 
+  /** Runs a load, abandoning it (and aborting its signal) past the hard timeout. */
+  private async withHardTimeout<T>(
+    ns: NamespaceState,
+    settings: NamespaceSettings,
+    run: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    const controller = new AbortController();
+    const hardMs = settings.loadTimeouts.hardMs;
+    if (hardMs <= 0) return run(controller.signal);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new CacheError(
+          Status.DEADLINE_EXCEEDED,
+          `the loader of namespace ${ns.name} did not answer within its hard timeout of ${hardMs} ms`,
+        );
+        controller.abort(error);
+        reject(error);
+      }, hardMs);
+      timer.unref?.();
+    });
+    try {
+      return await Promise.race([run(controller.signal), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * After a failed load: the stale value if fail-safe allows (put back for the throttle time so
+   * the origin is not asked again at once), else the fallback value, else the error.
+   */
   private failSafe(
     ns: NamespaceState,
     settings: NamespaceSettings,
     key: string,
-    staleCandidate: Entry | undefined,
+    stale: Candidate | undefined,
     options: ReadOptions,
     error: unknown,
   ): Lookup {
     const now = this.clock.now();
-    if (
-      staleCandidate &&
-      settings.failSafe.enabled &&
-      options.allowStale !== false &&
-      now < staleCandidate.staleUntil
-    ) {
+    if (stale && settings.failSafe.enabled && options.allowStale !== false && now < stale.entry.staleUntil) {
       ns.stats.staleServed++;
-      return lookupFrom(key, staleCandidate, "l1", true, now);
+      const throttleMs = settings.failSafe.throttleMs;
+      if (throttleMs > 0 && this.l1 && settings.l1.enabled) {
+        const until = Math.min(now + throttleMs, stale.entry.staleUntil);
+        this.l1.set(ns.name, key, {
+          ...stale.entry,
+          flags: stale.entry.flags | EntryFlags.FAIL_SAFE,
+          freshUntil: until,
+          expiresAt: until,
+        });
+      }
+      return lookupFrom(key, stale.entry, stale.source, true, now);
     }
     if (settings.fallbackValue) {
       ns.stats.fallbackServed++;
@@ -507,10 +688,7 @@ export class CacheManager {
     }
     if (error instanceof CacheError) throw error;
     const message = error instanceof Error ? error.message : String(error);
-    throw new CacheError(
-      Status.UNAVAILABLE,
-      `loading ${ns.name}/${key} failed and no stale value is cached: ${message}`,
-    );
+    throw new CacheError(Status.UNAVAILABLE, `loading ${ns.name}/${key} failed and no stale value is cached: ${message}`);
   }
 
   /** Builds the per-layer entries for a value and writes L2 then L1. Returns the L1 entry. */
@@ -532,7 +710,16 @@ export class CacheManager {
       flags: result.found ? 0 : EntryFlags.NEGATIVE,
       loadMs,
     };
-    const ttlFor = (layer: LayerSettings) => (result.found ? (result.ttlMs ?? layer.ttlMs) : settings.negativeTtlMs);
+    const popularity = settings.adaptiveTtl.enabled && this.l1 ? this.l1.frequency(ns.name, key) : undefined;
+    const ttlFor = (layer: LayerSettings): number => {
+      if (!result.found) return settings.negativeTtlMs;
+      if (result.ttlMs !== undefined) return result.ttlMs;
+      if (popularity === undefined) return layer.ttlMs;
+      // Adaptive TTL: a cold key (sketch estimate 0) gets a quarter of the TTL, the hottest
+      // (15) twice it, within the namespace's bounds.
+      const scaled = layer.ttlMs * (0.25 + (1.75 * Math.min(popularity, 15)) / 15);
+      return Math.min(settings.adaptiveTtl.maxTtlMs, Math.max(settings.adaptiveTtl.minTtlMs, scaled));
+    };
     const l1Entry = this.timeline(base, settings, settings.l1, ttlFor(settings.l1), freshForMs);
     if (this.l2 && settings.l2.enabled) {
       const l2Entry = this.timeline(base, settings, settings.l2, ttlFor(settings.l2), freshForMs);
@@ -545,8 +732,9 @@ export class CacheManager {
   /** Copies an L2 hit into L1 per the promotion rule, keeping its age, never outliving L2's copy. */
   private promote(ns: NamespaceState, settings: NamespaceSettings, key: string, l2Entry: Entry): void {
     if (!this.l1) return;
-    if (settings.promotion.minFrequency > 0 && this.l1.frequency(ns.name, key) < settings.promotion.minFrequency)
+    if (settings.promotion.minFrequency > 0 && this.l1.frequency(ns.name, key) < settings.promotion.minFrequency) {
       return;
+    }
     const l1Ttl = settings.l1.ttlMs * (1 + settings.l1.jitter * this.random());
     const expiresAt = Math.min(l2Entry.expiresAt, this.clock.now() + l1Ttl);
     const entry: Entry = {
@@ -558,6 +746,7 @@ export class CacheManager {
     if (this.l1.set(ns.name, key, entry)) ns.stats.l1Puts++;
   }
 
+  /** An entry's timeline in one layer: TTL and freshness with jitter, then the stale window. */
   private timeline(
     base: Omit<Entry, "freshUntil" | "expiresAt" | "staleUntil">,
     settings: NamespaceSettings,
@@ -565,6 +754,7 @@ export class CacheManager {
     ttlMs: number,
     freshForMs: number | undefined,
   ): Entry {
+    // Jitter spreads expiries of entries written together, so they are not reloaded together.
     const spread = 1 + layer.jitter * this.random();
     const ttl = ttlMs * spread;
     const fresh = Math.min(ttl, (freshForMs ?? Math.min(layer.freshForMs, ttlMs)) * spread);
@@ -588,7 +778,8 @@ export class CacheManager {
   private pruneStamps(ns: NamespaceState): void {
     const settings = this.policies.get(ns.name);
     const longest =
-      Math.max(settings.l1.ttlMs, settings.l2.ttlMs) * (1 + Math.max(settings.l1.jitter, settings.l2.jitter));
+      Math.max(settings.l1.ttlMs, settings.l2.ttlMs, settings.adaptiveTtl.enabled ? settings.adaptiveTtl.maxTtlMs : 0) *
+      (1 + Math.max(settings.l1.jitter, settings.l2.jitter));
     const stale = Math.max(
       settings.failSafe.maxStaleMs,
       settings.l1.staleWhileRevalidateMs,
@@ -626,6 +817,24 @@ function notFound(key: string): Lookup {
     version: 0n,
     tags: [],
   };
+}
+
+/** The promise's value, or `fallback()` if `ms` pass first (the promise goes on). */
+function raceTimer<T>(promise: Promise<T>, ms: number, fallback: () => T): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => resolve(fallback()), ms);
+    timer.unref?.();
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
 }
 
 /** Waits for a shared promise, but lets this caller leave when its signal aborts. */

@@ -2,6 +2,11 @@
 export const EntryFlags = {
   /** The loader said the key does not exist; the entry caches that answer. */
   NEGATIVE: 1,
+  /**
+   * A stale value put back after a failed load, so the origin is not retried until the
+   * fail-safe throttle passes; it is always answered as stale.
+   */
+  FAIL_SAFE: 2,
 } as const;
 
 /**
@@ -31,12 +36,7 @@ export function isNegative(entry: Entry): boolean {
   return (entry.flags & EntryFlags.NEGATIVE) !== 0;
 }
 
-/** Bytes an entry costs beyond its key and value, used to weigh it in byte-bounded layers. */
-export const ENTRY_OVERHEAD_BYTES = 96;
-
-/** The weight of an entry in a byte-bounded layer: value + key (UTF-16) + tags + overhead. */
-export function entryWeight(key: string, entry: Entry): number {
-  let tagBytes = 0;
-  for (const tag of entry.tags) tagBytes += tag.length * 2 + 16;
-  return entry.value.byteLength + key.length * 2 + tagBytes + ENTRY_OVERHEAD_BYTES;
+/** Whether the entry is a fail-safe copy (always answered as stale). */
+export function isFailSafeCopy(entry: Entry): boolean {
+  return (entry.flags & EntryFlags.FAIL_SAFE) !== 0;
 }

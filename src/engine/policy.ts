@@ -29,6 +29,8 @@ export interface NamespaceSettings {
   maxValueBytes: number;
   /** How long a "not found" answer is cached. */
   negativeTtlMs: number;
+  /** Loader time limits (0: none). Past `softMs` a stale value is answered while the load goes on; past `hardMs` the load is abandoned. */
+  loadTimeouts: { softMs: number; hardMs: number };
   /** Value answered when the loader fails and nothing stale is left. */
   fallbackValue: Uint8Array | undefined;
   encryptionKeyId: string;
@@ -61,6 +63,7 @@ export function defaultSettings(): NamespaceSettings {
     promotion: { minFrequency: 0, useAdmission: true },
     maxValueBytes: 1024 * 1024,
     negativeTtlMs: 30_000,
+    loadTimeouts: { softMs: 0, hardMs: 30_000 },
     fallbackValue: undefined,
     encryptionKeyId: "",
   };
@@ -84,5 +87,11 @@ export function validateSettings(s: NamespaceSettings): string[] {
   }
   if (!(s.maxValueBytes > 0)) problems.push("maxValueBytes must be greater than 0");
   if (s.negativeTtlMs < 0) problems.push("negativeTtl must not be negative");
+  if (s.loadTimeouts.softMs < 0 || s.loadTimeouts.hardMs < 0) problems.push("loader timeouts must not be negative");
+  if (s.loadTimeouts.hardMs > 0 && s.loadTimeouts.softMs > s.loadTimeouts.hardMs) {
+    problems.push("loader.softTimeout must not exceed loader.hardTimeout");
+  }
+  if (s.priorityRefresh.maxConcurrent < 1) problems.push("priorityRefresh.maxConcurrent must be at least 1");
+  if (!(s.priorityRefresh.maxPerSecond > 0)) problems.push("priorityRefresh.maxPerSecond must be greater than 0");
   return problems;
 }

@@ -1,0 +1,10 @@
+/** The L1 memory layer's core: a synchronous W-TinyLFU cache and its parts. */
+export type { Admittor, TinyLfuOptions } from "./admission.js";
+export { AlwaysAdmit, TinyLfuAdmittor } from "./admission.js";
+export type { DoorkeeperOptions, SeenFilter } from "./doorkeeper.js";
+export { Doorkeeper } from "./doorkeeper.js";
+export type { FrequencyEstimator, FrequencySketchOptions } from "./frequency-sketch.js";
+export { FrequencySketch, MAX_FREQUENCY } from "./frequency-sketch.js";
+export { hashKey } from "./hash.js";
+export type { CacheStats, EvictionListener, HotKey, SetOptions, WTinyLfuOptions } from "./wtinylfu.js";
+export { ENTRY_OVERHEAD_BYTES, WTinyLfuCache } from "./wtinylfu.js";
