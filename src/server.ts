@@ -1,6 +1,7 @@
 import type { Config } from "./config/config.js";
 import { CacheManager } from "./engine/cache-manager.js";
 import { PolicyStore } from "./engine/policy-store.js";
+import { PriorityRefresher } from "./engine/refresher.js";
 import { AdminService } from "./gen/mlcache/v1/admin_pb.js";
 import { CacheService } from "./gen/mlcache/v1/cache_pb.js";
 import { MemoryLayer } from "./layers/memory-layer.js";
@@ -38,6 +39,8 @@ export async function startService(config: Config, options: { logger?: Logger } 
     onBackgroundError: (error, namespace, key) =>
       logger.warn({ err: error, namespace, key }, "background refresh failed"),
   });
+  const refresher = new PriorityRefresher(manager);
+  refresher.start();
   const metrics = new Metrics(manager);
   const interceptors: Interceptor[] = [metrics.interceptor(), errorInterceptor];
   const services = [
@@ -72,6 +75,7 @@ export async function startService(config: Config, options: { logger?: Logger } 
       tls: config.server.tls,
     });
   } catch (error) {
+    refresher.stop();
     await grpc.close(0);
     throw error;
   }
@@ -93,6 +97,7 @@ export async function startService(config: Config, options: { logger?: Logger } 
         logger.info("mlcache shutting down");
         // Streams (WatchStats) never end on their own: end them now; unary calls may finish.
         shutdown.abort();
+        refresher.stop();
         await Promise.all([grpc.close(config.server.shutdownGrace), http.close(config.server.shutdownGrace)]);
         logger.info("mlcache stopped");
       })();

@@ -109,7 +109,12 @@ export class CacheManager {
     return this.read(namespace, key, options, loader);
   }
 
-  private async read(namespace: string, key: string, options: ReadOptions, loader: Loader | undefined): Promise<Lookup> {
+  private async read(
+    namespace: string,
+    key: string,
+    options: ReadOptions,
+    loader: Loader | undefined,
+  ): Promise<Lookup> {
     const ns = this.namespace(namespace);
     const settings = this.policies.get(namespace);
     ns.stats.requests++;
@@ -323,7 +328,12 @@ export class CacheManager {
       const split = composite.indexOf("\u0000");
       const ns = composite.slice(0, split);
       if (namespace && ns !== namespace) continue;
-      out.push({ namespace: ns, key: composite.slice(split + 1), startedAt: flight.startedAt, waiters: flight.waiters });
+      out.push({
+        namespace: ns,
+        key: composite.slice(split + 1),
+        startedAt: flight.startedAt,
+        waiters: flight.waiters,
+      });
     }
     return out;
   }
@@ -688,7 +698,10 @@ export class CacheManager {
     }
     if (error instanceof CacheError) throw error;
     const message = error instanceof Error ? error.message : String(error);
-    throw new CacheError(Status.UNAVAILABLE, `loading ${ns.name}/${key} failed and no stale value is cached: ${message}`);
+    throw new CacheError(
+      Status.UNAVAILABLE,
+      `loading ${ns.name}/${key} failed and no stale value is cached: ${message}`,
+    );
   }
 
   /** Builds the per-layer entries for a value and writes L2 then L1. Returns the L1 entry. */

@@ -90,4 +90,3 @@ export interface KeyInspection {
   frequency: number;
   lastLoadMs: number;
 }
-
