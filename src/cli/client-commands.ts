@@ -143,6 +143,9 @@ async function run(command: string, args: string[]): Promise<number> {
       } catch (error) {
         if (abort.signal.aborted) return 0;
         throw error;
+      } finally {
+        // Leaving the loop does not end the call on this transport: cancel it explicitly.
+        abort.abort();
       }
       return 0;
     }

@@ -724,6 +724,8 @@ export class CacheManager {
       loadMs,
     };
     const popularity = settings.adaptiveTtl.enabled && this.l1 ? this.l1.frequency(ns.name, key) : undefined;
+    // A TTL the caller or the origin named is kept exactly; only policy TTLs get jitter.
+    const exact = result.found && result.ttlMs !== undefined;
     const ttlFor = (layer: LayerSettings): number => {
       if (!result.found) return settings.negativeTtlMs;
       if (result.ttlMs !== undefined) return result.ttlMs;
@@ -733,9 +735,9 @@ export class CacheManager {
       const scaled = layer.ttlMs * (0.25 + (1.75 * Math.min(popularity, 15)) / 15);
       return Math.min(settings.adaptiveTtl.maxTtlMs, Math.max(settings.adaptiveTtl.minTtlMs, scaled));
     };
-    const l1Entry = this.timeline(base, settings, settings.l1, ttlFor(settings.l1), freshForMs);
+    const l1Entry = this.timeline(base, settings, settings.l1, ttlFor(settings.l1), freshForMs, exact);
     if (this.l2 && settings.l2.enabled) {
-      const l2Entry = this.timeline(base, settings, settings.l2, ttlFor(settings.l2), freshForMs);
+      const l2Entry = this.timeline(base, settings, settings.l2, ttlFor(settings.l2), freshForMs, exact);
       if (await this.l2.set(ns.name, key, l2Entry)) ns.stats.l2Puts++;
     }
     if (this.l1 && settings.l1.enabled && this.l1.set(ns.name, key, l1Entry)) ns.stats.l1Puts++;
@@ -766,9 +768,10 @@ export class CacheManager {
     layer: LayerSettings,
     ttlMs: number,
     freshForMs: number | undefined,
+    exact: boolean,
   ): Entry {
     // Jitter spreads expiries of entries written together, so they are not reloaded together.
-    const spread = 1 + layer.jitter * this.random();
+    const spread = exact ? 1 : 1 + layer.jitter * this.random();
     const ttl = ttlMs * spread;
     const fresh = Math.min(ttl, (freshForMs ?? Math.min(layer.freshForMs, ttlMs)) * spread);
     const expiresAt = base.createdAt + ttl;

@@ -1,13 +1,15 @@
 import { toJson } from "@bufbuild/protobuf";
+import { durationFromMs, durationMs } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { applyMask, overlayPolicy, settingsToPolicy } from "../config/policy-proto.js";
 import type { CacheManager } from "../engine/cache-manager.js";
-import { NAMESPACE_PATTERN } from "../engine/policy-store.js";
+import type { NamespaceSettings } from "../engine/policy.js";
 import { CacheError, Status } from "../errors.js";
 import type { AdminService } from "../gen/mlcache/v1/admin_pb.js";
+import type { NamespacePolicy } from "../gen/mlcache/v1/policy_pb.js";
 import { NamespaceStatsSchema } from "../gen/mlcache/v1/stats_pb.js";
 import { buildSnapshot } from "../telemetry/snapshot.js";
-import { namespaceOf } from "./validate.js";
+import { checkNamespace } from "./validate.js";
 
 /** What the AdminService implementation needs. */
 export interface AdminServiceDeps {
@@ -15,15 +17,20 @@ export interface AdminServiceDeps {
   instanceId: string;
 }
 
-function checkedNamespace(name: string): string {
-  const namespace = namespaceOf(name);
-  if (!NAMESPACE_PATTERN.test(namespace)) {
-    throw new CacheError(
-      Status.INVALID_ARGUMENT,
-      `namespace "${name}" is not valid: use 1-64 of a-z, 0-9, '_', '.', '-', starting with a letter or digit`,
-    );
+/**
+ * A mask that changes a layer's TTL but not its freshness keeps the freshness meaningful: a
+ * layer that was fresh for its whole TTL stays so, and freshness never exceeds the new TTL.
+ */
+function keepFreshnessWithinTtl(merged: NamespacePolicy, current: NamespaceSettings, paths: readonly string[]): void {
+  const named = (path: string) => paths.some((p) => p === path || p === path.replace("_f", "F"));
+  for (const layer of ["l1", "l2"] as const) {
+    const policy = merged[layer];
+    if (!policy?.ttl || !named(`${layer}.ttl`) || named(`${layer}.fresh_for`)) continue;
+    const ttlMs = durationMs(policy.ttl);
+    const wasWhole = current[layer].freshForMs >= current[layer].ttlMs;
+    const freshMs = wasWhole ? ttlMs : Math.min(current[layer].freshForMs, ttlMs);
+    policy.freshFor = durationFromMs(freshMs);
   }
-  return namespace;
 }
 
 /** The AdminService: policies at run time, namespaces, raw stats export. */
@@ -32,7 +39,7 @@ export function adminService(deps: AdminServiceDeps): ServiceImpl<typeof AdminSe
   const policies = manager.policies;
   return {
     getPolicy(request) {
-      const namespace = checkedNamespace(request.namespace);
+      const namespace = checkNamespace(request.namespace);
       return {
         policy: settingsToPolicy(namespace, policies.get(namespace)),
         customized: policies.isCustomized(namespace),
@@ -41,7 +48,7 @@ export function adminService(deps: AdminServiceDeps): ServiceImpl<typeof AdminSe
 
     updatePolicy(request) {
       if (!request.policy) throw new CacheError(Status.INVALID_ARGUMENT, "policy must be set");
-      const namespace = checkedNamespace(request.policy.namespace);
+      const namespace = checkNamespace(request.policy.namespace);
       const current = policies.get(namespace);
       const paths = request.updateMask?.paths ?? [];
       let next: ReturnType<typeof policies.get>;
@@ -54,6 +61,7 @@ export function adminService(deps: AdminServiceDeps): ServiceImpl<typeof AdminSe
         } catch (error) {
           throw new CacheError(Status.INVALID_ARGUMENT, (error as Error).message);
         }
+        keepFreshnessWithinTtl(merged, current, paths);
         // Fields the mask cleared fall back to the defaults.
         next = overlayPolicy(policies.defaults, merged);
       }
@@ -62,7 +70,7 @@ export function adminService(deps: AdminServiceDeps): ServiceImpl<typeof AdminSe
     },
 
     resetPolicy(request) {
-      const namespace = checkedNamespace(request.namespace);
+      const namespace = checkNamespace(request.namespace);
       policies.reset(namespace);
       return { policy: settingsToPolicy(namespace, policies.get(namespace)) };
     },
@@ -85,7 +93,7 @@ export function adminService(deps: AdminServiceDeps): ServiceImpl<typeof AdminSe
     async *exportStats(request) {
       const maxKeys = request.maxKeys === 0 ? 10_000 : request.maxKeys;
       const snapshot = buildSnapshot(manager, deps.instanceId, {
-        namespaces: request.namespaces.map(checkedNamespace),
+        namespaces: request.namespaces.map(checkNamespace),
       });
       const encoder = new TextEncoder();
       for (const ns of snapshot.namespaces) {

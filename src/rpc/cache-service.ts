@@ -14,6 +14,7 @@ import {
   checkEnum,
   checkKey,
   checkKeys,
+  checkNamespace,
   checkTags,
   namespaceOf,
   type RequestLimits,
@@ -200,7 +201,7 @@ export function cacheService(deps: CacheServiceDeps): ServiceImpl<typeof CacheSe
     },
 
     async inspect(request) {
-      const namespace = request.namespace === "" ? undefined : request.namespace;
+      const namespace = request.namespace === "" ? undefined : checkNamespace(request.namespace);
       if (request.hotKeys > 1000) throw new CacheError(Status.INVALID_ARGUMENT, "hot_keys may be at most 1000");
       if (request.keys.length > 100) {
         throw new CacheError(Status.INVALID_ARGUMENT, "keys may name at most 100 keys per call");

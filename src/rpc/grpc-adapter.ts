@@ -23,9 +23,12 @@ export function grpcService<S extends DescService>(
       requestStream: false,
       responseStream: kind === "server_streaming",
       requestSerialize: (message: unknown) => Buffer.from(toBinary(method.input, message as never)),
-      requestDeserialize: (bytes: Buffer) => fromBinary(method.input, bytes),
+      // A plain Uint8Array view, so bytes fields are Uint8Array (not Buffer) on both ports.
+      requestDeserialize: (bytes: Buffer) =>
+        fromBinary(method.input, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
       responseSerialize: (message: unknown) => Buffer.from(toBinary(method.output, message as never)),
-      responseDeserialize: (bytes: Buffer) => fromBinary(method.output, bytes),
+      responseDeserialize: (bytes: Buffer) =>
+        fromBinary(method.output, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
       originalName: method.localName,
     };
     const fn = (impl as Record<string, (...args: unknown[]) => unknown>)[method.localName];

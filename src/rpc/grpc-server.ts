@@ -1,12 +1,13 @@
 import { readFileSync } from "node:fs";
-import { create, type DescFile, type DescService, toBinary } from "@bufbuild/protobuf";
-import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
+import { type DescFile, type DescService, toBinary } from "@bufbuild/protobuf";
+import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
+import type * as protoLoader from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
-import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
+import { HealthImplementation } from "grpc-health-check";
 import { grpcService } from "./grpc-adapter.js";
+import { healthFileDescriptor } from "./health-descriptor.js";
 
 /** A service descriptor with its implementation. */
 export interface ServiceBinding<S extends DescService = DescService> {
@@ -43,8 +44,12 @@ export interface RunningGrpcServer {
   close(graceMs: number): Promise<void>;
 }
 
-/** Every file the services are defined in, with their imports, as a FileDescriptorSet. */
-function descriptorSet(services: DescService[]): Uint8Array {
+/**
+ * What @grpc/reflection reads: every file the services are defined in, with their imports and
+ * the health service's file, as the original serialized FileDescriptorProtos (a package
+ * definition built by proto-loader would re-derive and merge them, which `buf curl` rejects).
+ */
+function reflectionPackage(services: DescService[]): protoLoader.PackageDefinition {
   const seen = new Map<string, DescFile>();
   const visit = (file: DescFile) => {
     if (seen.has(file.name)) return;
@@ -52,10 +57,12 @@ function descriptorSet(services: DescService[]): Uint8Array {
     seen.set(file.name, file);
   };
   for (const service of services) visit(service.file);
-  return toBinary(
-    FileDescriptorSetSchema,
-    create(FileDescriptorSetSchema, { file: [...seen.values()].map((f) => f.proto) }),
+  const files = [...[...seen.values()].map((f) => f.proto), healthFileDescriptor()].map((proto) =>
+    Buffer.from(toBinary(FileDescriptorProtoSchema, proto)),
   );
+  const definition = { fileDescriptorProtos: files } as unknown as protoLoader.AnyDefinition;
+  const names = [...services.map((s) => s.typeName), "grpc.health.v1.Health"];
+  return Object.fromEntries(names.map((name) => [name, definition]));
 }
 
 function credentials(tls: TlsFiles | undefined): grpc.ServerCredentials {
@@ -85,11 +92,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   const health = new HealthImplementation(statuses);
   health.addToServer(server);
 
-  const ours = protoLoader.loadFileDescriptorSetFromBuffer(
-    Buffer.from(descriptorSet(options.services.map((s) => s.service))),
-  );
-  const healthPackage = protoLoader.loadSync(healthProtoPath);
-  new ReflectionService({ ...healthPackage, ...ours }).addToServer(server);
+  new ReflectionService(reflectionPackage(options.services.map((s) => s.service))).addToServer(server);
 
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${options.host}:${options.port}`, credentials(options.tls), (error, bound) =>

@@ -98,9 +98,15 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
           resolve();
         }, graceMs);
         force.unref();
+        // Connections become idle as their last call ends: close them as they do, instead of
+        // waiting for the keep-alive timeout.
+        const idle = setInterval(() => {
+          if ("closeIdleConnections" in server) server.closeIdleConnections();
+        }, 50);
         if ("closeIdleConnections" in server) server.closeIdleConnections();
         server.close(() => {
           clearTimeout(force);
+          clearInterval(idle);
           resolve();
         });
       });

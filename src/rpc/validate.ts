@@ -1,4 +1,5 @@
 import { type Duration, durationMs } from "@bufbuild/protobuf/wkt";
+import { NAMESPACE_PATTERN } from "../engine/policy-store.js";
 import { CacheError, Status } from "../errors.js";
 
 /** Limits on request shapes, from the `limits` section of the config. */
@@ -13,6 +14,15 @@ const bad = (message: string) => new CacheError(Status.INVALID_ARGUMENT, message
 /** The namespace a request names; empty means "default". */
 export function namespaceOf(namespace: string): string {
   return namespace === "" ? "default" : namespace;
+}
+
+/** Checks a namespace name (empty means "default"). */
+export function checkNamespace(name: string): string {
+  const namespace = namespaceOf(name);
+  if (!NAMESPACE_PATTERN.test(namespace)) {
+    throw bad(`namespace "${name}" is not valid: use 1-64 of a-z, 0-9, '_', '.', '-', starting with a letter or digit`);
+  }
+  return namespace;
 }
 
 /** Checks one key: not empty, not too long. */

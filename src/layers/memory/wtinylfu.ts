@@ -158,6 +158,17 @@ export class WTinyLfuCache<V> {
   private sampleRequests = 0;
   private previousHitRate = 0;
   private stepSize: number;
+  private readonly P: Record<string, number>;
+  private readonly protectedBase: number;
+  private reversed = false;
+  private gW = new Map<number, number>();
+  private gM = new Map<number, number>();
+  private gWr: Int32Array;
+  private gMr: Int32Array;
+  private gWi = 0;
+  private gMi = 0;
+  private gAcc = 0;
+  private la: number[] = [];
 
   // Counters.
   private hits = 0;
@@ -201,10 +212,34 @@ export class WTinyLfuCache<V> {
       options.maxEntryBytes ?? (Number.isFinite(this.maxBytes) ? Math.max(this.windowMaxBytes, 1) : NEVER),
     );
     this.adaptive = options.adaptiveWindow ?? true;
-    this.sampleSize = SAMPLE_MULTIPLIER * this.maxEntries;
+    this.P = {
+      step: STEP_PERCENT,
+      decay: STEP_DECAY,
+      restart: RESTART_THRESHOLD,
+      mult: SAMPLE_MULTIPLIER,
+      minSample: 0,
+      accel: 1,
+      maxStep: 1,
+      maxWindow: 0,
+      minStepEntries: 0,
+      firstGrow: 1,
+      slowCap: 1,
+      init: -1,
+      ss: 1,
+      ...((globalThis as unknown as { __CLIMB?: Record<string, number> }).__CLIMB ?? {}),
+    };
+    this.protectedBase = this.windowShare + this.protectedShare;
+    const gcap = Math.max(1, Math.round((this.P.gcap ?? 1) * this.maxEntries));
+    this.gWr = new Int32Array(gcap);
+    this.gMr = new Int32Array(gcap);
+    this.sampleSize = Math.max(this.P.minSample!, this.P.mult! * this.maxEntries);
     // First move grows the window (Caffeine shrinks first): on frequency-skewed workloads the
     // climber reverses after one sample, on recency-skewed ones it gains a sample.
-    this.stepSize = STEP_PERCENT;
+    this.stepSize = this.P.firstGrow ? this.restartStep() : -this.restartStep();
+  }
+
+  private restartStep(): number {
+    return Math.max(this.P.step!, this.P.minStepEntries! / this.maxEntries);
   }
 
   /** Entries resident (including expired ones not yet cleaned up). */
@@ -234,6 +269,7 @@ export class WTinyLfuCache<V> {
       return undefined;
     }
     this.hits++;
+    this.la[slot] = this.hits + this.misses;
     this.admittor.recordResident(table.hashes[slot]!);
     this.onAccess(slot);
     if (this.filled) this.sample(1);
@@ -285,9 +321,11 @@ export class WTinyLfuCache<V> {
       this.onAccess(slot);
     } else {
       const hash = hashKey(key);
+      if (this.P.ghost) this.ghostCheck(hash);
       this.admittor.record(hash);
       slot = table.allocate(key, value, hash, weight, Segment.Window, expiresAt);
       this.map.set(key, slot);
+      this.la[slot] = this.hits + this.misses;
       this.window.push(slot);
       if (expiresAt !== NEVER) this.wheel.schedule(slot);
     }
@@ -485,12 +523,14 @@ export class WTinyLfuCache<V> {
         }
         if (candidate === NONE) break;
         const next = this.probation.after(candidate);
+        this.ghostAdd(hashes[candidate]!, true, candidate);
         this.remove(candidate, Cause.Size);
         candidate = next;
         continue;
       }
       if (candidate === NONE) {
         const next = victimList.after(victim);
+        this.ghostAdd(hashes[victim]!, victimList === this.window, victim);
         this.remove(victim, Cause.Size);
         victim = next;
         continue;
@@ -498,6 +538,7 @@ export class WTinyLfuCache<V> {
       if (candidate === victim) {
         // Only candidates are left in probation: evict the oldest of them.
         const next = this.probation.after(candidate);
+        this.ghostAdd(hashes[candidate]!, true, candidate);
         this.remove(candidate, Cause.Size);
         victim = next;
         candidate = next;
@@ -505,12 +546,14 @@ export class WTinyLfuCache<V> {
       }
       if (this.admittor.admit(hashes[candidate]!, hashes[victim]!)) {
         const next = victimList.after(victim);
+        this.ghostAdd(hashes[victim]!, victimList === this.window, victim);
         this.remove(victim, Cause.Size);
         victim = next;
         candidate = this.probation.after(candidate);
       } else {
         this.admissionRejections++;
         const next = this.probation.after(candidate);
+        this.ghostAdd(hashes[candidate]!, true, candidate);
         this.remove(candidate, Cause.Size);
         candidate = next;
       }
@@ -546,10 +589,49 @@ export class WTinyLfuCache<V> {
 
   // ---------------------------------------------------------------- hill climber
 
+  private ghostAdd(hash: number, fromWindow: boolean, slot: number): void {
+    if (!this.P.ghost) return;
+    const map = fromWindow ? this.gW : this.gM;
+    const ring = fromWindow ? this.gWr : this.gMr;
+    let i = fromWindow ? this.gWi : this.gMi;
+    if (map.size >= ring.length) map.delete(ring[i]!);
+    ring[i] = hash;
+    map.set(hash, this.P.glast ? this.la[slot]! : this.hits + this.misses);
+    i = (i + 1) % ring.length;
+    if (fromWindow) this.gWi = i;
+    else this.gMi = i;
+  }
+
+  private ghostCheck(hash: number): void {
+    const g = this.P.ghost!;
+    let d = 0;
+    const now = this.hits + this.misses;
+    const horizon = (this.P.gtime ?? 1e9) * this.maxEntries;
+    const tw = this.gW.get(hash);
+    const tm = this.gM.get(hash);
+    if (tw !== undefined && now - tw <= horizon) d = g;
+    else if (tm !== undefined && now - tm <= horizon) d = -g * (this.P.gmain ?? 1);
+    if (d === 0) return;
+    this.gAcc += d / this.maxEntries;
+    const unit = Math.max(this.P.gunit ?? 0, 1 / this.maxEntries);
+    if (this.gAcc >= unit) {
+      this.increaseWindow(this.gAcc);
+      this.gAcc = 0;
+    } else if (this.gAcc <= -unit) {
+      this.decreaseWindow(-this.gAcc);
+      this.gAcc = 0;
+    }
+  }
+
   private sample(hit: number): void {
-    if (!this.adaptive) return;
+    if (!this.adaptive || this.P.noclimb) return;
     this.sampleHits += hit;
-    if (++this.sampleRequests >= this.sampleSize) this.climb();
+    let period = this.sampleSize;
+    if (this.P.slowCap! > 1) {
+      const r = Math.min(this.P.slowCap!, this.restartStep() / Math.max(1e-9, Math.abs(this.stepSize)));
+      if (r > 1) period = Math.floor(period * r);
+    }
+    if (++this.sampleRequests >= period) this.climb();
   }
 
   /**
@@ -560,8 +642,16 @@ export class WTinyLfuCache<V> {
   private climb(): void {
     const hitRate = this.sampleHits / this.sampleRequests;
     const change = hitRate - this.previousHitRate;
-    const amount = change >= 0 ? this.stepSize : -this.stepSize;
-    this.stepSize = Math.abs(change) >= RESTART_THRESHOLD ? STEP_PERCENT * (amount >= 0 ? 1 : -1) : STEP_DECAY * amount;
+    const P = this.P;
+    const forward = change >= 0;
+    const amount = forward ? this.stepSize : -this.stepSize;
+    const sign = amount >= 0 ? 1 : -1;
+    if (!forward) this.reversed = true;
+    if (forward && P.ss! > 1 && !this.reversed) this.stepSize = sign * Math.min(P.maxStep!, Math.abs(amount) * P.ss!);
+    else if (Math.abs(change) >= P.restart!) this.stepSize = this.restartStep() * sign;
+    else if (forward && P.accel! > 1 && change > 0)
+      this.stepSize = sign * Math.min(P.maxStep!, Math.abs(amount) * P.accel!);
+    else this.stepSize = P.decay! * amount;
     this.previousHitRate = hitRate;
     this.sampleHits = 0;
     this.sampleRequests = 0;
@@ -570,10 +660,11 @@ export class WTinyLfuCache<V> {
   }
 
   private increaseWindow(amount: number): void {
-    const quota = Math.min(amount, this.protectedShare);
+    const cap = this.P.maxWindow! > 0 ? this.P.maxWindow! : this.protectedBase;
+    const quota = Math.min(amount, cap - this.windowShare);
     if (quota <= 0) return;
-    this.protectedShare -= quota;
     this.windowShare += quota;
+    this.protectedShare = Math.max(0, this.protectedBase - this.windowShare);
     this.updateLimits();
     this.demoteFromProtected();
     const window = this.window;
@@ -593,7 +684,7 @@ export class WTinyLfuCache<V> {
     const quota = Math.min(amount, this.windowShare);
     if (quota <= 0) return;
     this.windowShare -= quota;
-    this.protectedShare += quota;
+    this.protectedShare = Math.max(0, this.protectedBase - this.windowShare);
     this.updateLimits();
     const window = this.window;
     while (window.count > this.windowMaxEntries || window.weight > this.windowMaxBytes) {
