@@ -1,10 +1,14 @@
 import type { Config } from "./config/config.js";
 import { CacheManager } from "./engine/cache-manager.js";
+import type { Loader } from "./engine/loader.js";
 import { PolicyStore } from "./engine/policy-store.js";
 import { PriorityRefresher } from "./engine/refresher.js";
 import { AdminService } from "./gen/mlcache/v1/admin_pb.js";
 import { CacheService } from "./gen/mlcache/v1/cache_pb.js";
+import { BreakerState } from "./gen/mlcache/v1/common_pb.js";
+import type { DependencyStatus } from "./gen/mlcache/v1/stats_pb.js";
 import { MemoryLayer } from "./layers/memory-layer.js";
+import { RedisLayer } from "./layers/redis/redis-layer.js";
 import { createLogger, type Logger } from "./logger.js";
 import { adminService } from "./rpc/admin-service.js";
 import { cacheService } from "./rpc/cache-service.js";
@@ -12,6 +16,12 @@ import { bind, startGrpcServer } from "./rpc/grpc-server.js";
 import { startHttpServer } from "./rpc/http-server.js";
 import { errorInterceptor, type Interceptor, intercept } from "./rpc/interceptors.js";
 import { Metrics } from "./telemetry/metrics.js";
+
+const breakerStates = {
+  closed: BreakerState.CLOSED,
+  open: BreakerState.OPEN,
+  "half-open": BreakerState.HALF_OPEN,
+} as const;
 
 /** A running MultilayerCache instance. */
 export interface RunningService {
@@ -28,12 +38,28 @@ export interface RunningService {
  *
  *   const service = await startService(loadConfig());
  */
-export async function startService(config: Config, options: { logger?: Logger } = {}): Promise<RunningService> {
+export async function startService(
+  config: Config,
+  options: {
+    logger?: Logger;
+    /** Loaders by namespace supplied in code (library embedding, tests); config loaders come later. */
+    loaderFor?: (namespace: string) => Loader | undefined;
+  } = {},
+): Promise<RunningService> {
   const logger = options.logger ?? createLogger(config.log.level);
   const shutdown = new AbortController();
   const policies = new PolicyStore(config.defaults, config.namespaces);
+  const l2 = config.redis ? new RedisLayer(config.redis) : undefined;
+  if (l2) {
+    // Start with L2 when it is there; without it the instance still serves (degraded).
+    await l2.waitUntilReady(3_000).catch((error: unknown) => {
+      logger.warn({ err: error }, "redis is not reachable yet: serving from L1 and loaders until it is");
+    });
+  }
   const manager = new CacheManager({
     l1: new MemoryLayer({ maxBytes: config.l1.maxBytes, maxEntries: config.l1.maxEntries }),
+    ...(l2 ? { l2 } : {}),
+    ...(options.loaderFor ? { loaderFor: options.loaderFor } : {}),
     policies,
     maxNamespaces: config.limits.maxNamespaces,
     onBackgroundError: (error, namespace, key) =>
@@ -48,7 +74,20 @@ export async function startService(config: Config, options: { logger?: Logger } 
       CacheService,
       intercept(
         CacheService,
-        cacheService({ manager, limits: config.limits, instanceId: config.instanceId, streamsStop: shutdown.signal }),
+        cacheService({
+          manager,
+          limits: config.limits,
+          instanceId: config.instanceId,
+          streamsStop: shutdown.signal,
+          dependencies: () =>
+            manager.dependencies().map((d) => ({
+              name: d.name,
+              up: d.up,
+              detail: d.detail,
+              queued: BigInt(d.queued),
+              breakerState: breakerStates[d.breakerState],
+            })) as DependencyStatus[],
+        }),
         interceptors,
       ),
     ),
@@ -71,11 +110,20 @@ export async function startService(config: Config, options: { logger?: Logger } 
       services,
       maxMessageBytes: config.server.maxMessageBytes,
       registry: metrics.registry,
-      ready: () => ({ ready, detail: ready ? "ready" : "not ready" }),
+      ready: () => {
+        if (!ready) return { ready, detail: "not ready" };
+        // Degraded dependencies do not make the instance unready: it serves from L1 and loaders.
+        const degraded = manager.dependencies().filter((d) => !d.up);
+        return {
+          ready,
+          detail: degraded.length ? `ready (degraded: ${degraded.map((d) => d.detail).join("; ")})` : "ready",
+        };
+      },
       tls: config.server.tls,
     });
   } catch (error) {
     refresher.stop();
+    await l2?.close();
     await grpc.close(0);
     throw error;
   }
@@ -99,6 +147,7 @@ export async function startService(config: Config, options: { logger?: Logger } 
         shutdown.abort();
         refresher.stop();
         await Promise.all([grpc.close(config.server.shutdownGrace), http.close(config.server.shutdownGrace)]);
+        await l2?.close();
         logger.info("mlcache stopped");
       })();
       return closing;

@@ -1,7 +1,7 @@
 import { CacheError, Status } from "../errors.js";
 import { type Clock, MonotonicTime, systemClock } from "./clock.js";
 import { type Entry, EntryFlags, isFailSafeCopy, isNegative } from "./entry.js";
-import type { KeyFrequency, Layer, LayerCounters } from "./layer.js";
+import type { KeyFrequency, Layer, LayerCounters, LayerStatus, StampSet } from "./layer.js";
 import type { Loader, LoadResult } from "./loader.js";
 import type { LayerSettings, NamespaceSettings } from "./policy.js";
 import { NAMESPACE_PATTERN, PolicyStore } from "./policy-store.js";
@@ -94,6 +94,13 @@ export class CacheManager {
     this.maxNamespaces = options.maxNamespaces ?? 1000;
     this.onBackgroundError = options.onBackgroundError ?? (() => {});
     this.time = new MonotonicTime(this.clock);
+    this.l2?.watchStamps?.((namespace, stamps) => this.applyStamps(namespace, stamps));
+  }
+
+  /** Health of the remote layers, for stats and readiness details. */
+  dependencies(): LayerStatus[] {
+    const status = this.l2?.status?.();
+    return status ? [status] : [];
   }
 
   /** Reads one key through the layers. */
@@ -236,7 +243,17 @@ export class CacheManager {
     }
     for (const tag of target.tags ?? []) ns.stamps.stampTag(tag, stamp);
     if (target.prefix !== undefined) ns.stamps.stampPrefix(target.prefix, stamp);
-    this.pruneStamps(ns);
+    const retainMs = this.pruneStamps(ns);
+    const tags = target.tags ?? [];
+    if (this.l2?.stamp && (tags.length > 0 || target.prefix !== undefined)) {
+      // Shared with every instance reading L2.
+      await this.l2.stamp(
+        namespace,
+        target.prefix === undefined ? { tags } : { tags, prefix: target.prefix },
+        stamp,
+        retainMs,
+      );
+    }
     return { keysRemoved, stamp };
   }
 
@@ -537,7 +554,69 @@ export class CacheManager {
     }
     const loader = options.skipLoader ? undefined : (override ?? this.loaderFor(ns.name));
     if (!loader) return this.withoutLoader(key, stale, options);
+    const coordination = this.l2?.coordination;
+    if (coordination && settings.l2.enabled && !options.bypassL2) {
+      return this.loadOncePerFleet(ns, settings, loader, key, stale, intent, coordination);
+    }
     return this.callLoader(ns, settings, loader, key, stale, intent);
+  }
+
+  /**
+   * Fleet-wide single-flight: the instance that takes the key's lease loads it; the others
+   * wait for the value to appear in L2 instead of calling the origin too. A crashed holder's
+   * lease expires and the next waiter takes over; a holder slower than the lease cannot
+   * overwrite a newer value (L2 writes are versioned).
+   */
+  private async loadOncePerFleet(
+    ns: NamespaceState,
+    settings: NamespaceSettings,
+    loader: Loader,
+    key: string,
+    stale: Candidate | undefined,
+    intent: LoadIntent,
+    coordination: NonNullable<Layer<true>["coordination"]>,
+  ): Promise<Lookup> {
+    const leaseMs = settings.loadTimeouts.hardMs > 0 ? settings.loadTimeouts.hardMs : 10_000;
+    const giveUpAt = Date.now() + leaseMs;
+    while (Date.now() < giveUpAt) {
+      const lease = await coordination.acquireLease(ns.name, key, leaseMs);
+      if (lease === "unavailable") break;
+      if (lease !== "held") {
+        try {
+          return await this.callLoader(ns, settings, loader, key, stale, intent);
+        } finally {
+          await lease.release();
+        }
+      }
+      const loaded = await this.waitForPeer(ns, settings, key, intent.options, giveUpAt, coordination);
+      if (loaded) return loaded;
+    }
+    return this.callLoader(ns, settings, loader, key, stale, intent);
+  }
+
+  /** Polls L2 (5 ms doubling to 100 ms) until a fresh value appears or the lease is gone. */
+  private async waitForPeer(
+    ns: NamespaceState,
+    settings: NamespaceSettings,
+    key: string,
+    options: ReadOptions,
+    giveUpAt: number,
+    coordination: NonNullable<Layer<true>["coordination"]>,
+  ): Promise<Lookup | undefined> {
+    const l2 = this.l2;
+    if (!l2) return undefined;
+    for (let delay = 5; Date.now() < giveUpAt; delay = Math.min(delay * 2, 100)) {
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      const now = this.clock.now();
+      const entry = this.usable(ns, key, await l2.peek(ns.name, key), options, now);
+      if (entry && now < entry.freshUntil) {
+        ns.stats.l2Hits++;
+        if (this.l1 && settings.l1.enabled && !options.bypassL1) this.promote(ns, settings, key, entry);
+        return lookupFrom(key, entry, "l2", false, now);
+      }
+      if (!(await coordination.leaseHeld(ns.name, key))) return undefined;
+    }
+    return undefined;
   }
 
   /** A miss with no loader to ask: stale only when the caller asked for it, else not found. */
@@ -736,7 +815,9 @@ export class CacheManager {
       return Math.min(settings.adaptiveTtl.maxTtlMs, Math.max(settings.adaptiveTtl.minTtlMs, scaled));
     };
     const l1Entry = this.timeline(base, settings, settings.l1, ttlFor(settings.l1), freshForMs, exact);
-    if (this.l2 && settings.l2.enabled) {
+    // L2 admission: one-hit wonders (keys L1's sketch has seen less than twice) stay out of Redis.
+    const admitted = !settings.l2.admission || (this.l1?.frequency(ns.name, key) ?? 2) >= 2;
+    if (this.l2 && settings.l2.enabled && admitted) {
       const l2Entry = this.timeline(base, settings, settings.l2, ttlFor(settings.l2), freshForMs, exact);
       if (await this.l2.set(ns.name, key, l2Entry)) ns.stats.l2Puts++;
     }
@@ -791,7 +872,21 @@ export class CacheManager {
     return candidate;
   }
 
-  private pruneStamps(ns: NamespaceState): void {
+  /** Stamps another instance set, learnt through the shared layer. */
+  private applyStamps(namespace: string, stamps: StampSet): void {
+    let ns: NamespaceState;
+    try {
+      ns = this.namespace(namespace);
+    } catch {
+      return; // a namespace this instance cannot hold: nothing of it is cached here
+    }
+    for (const [tag, at] of stamps.tags) ns.stamps.stampTag(tag, at);
+    for (const [prefix, at] of stamps.prefixes) ns.stamps.stampPrefix(prefix, at);
+    if (Number.isFinite(stamps.all)) ns.stamps.stampAll(stamps.all);
+  }
+
+  /** Forgets stamps no live entry can predate; returns how long a stamp can matter (ms). */
+  private pruneStamps(ns: NamespaceState): number {
     const settings = this.policies.get(ns.name);
     const longest =
       Math.max(settings.l1.ttlMs, settings.l2.ttlMs, settings.adaptiveTtl.enabled ? settings.adaptiveTtl.maxTtlMs : 0) *
@@ -802,6 +897,7 @@ export class CacheManager {
       settings.l2.staleWhileRevalidateMs,
     );
     ns.stamps.prune(this.clock.now() - longest - stale);
+    return longest + stale;
   }
 }
 

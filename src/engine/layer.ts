@@ -37,6 +37,45 @@ export interface KeyFrequency {
   frequency: number;
 }
 
+/** Invalidation stamps of one namespace, as shared through a remote layer. */
+export interface StampSet {
+  /** tag → stamp (ms): entries with the tag created at or before it are gone. */
+  tags: Map<string, number>;
+  /** key prefix → stamp. */
+  prefixes: Map<string, number>;
+  /** Stamp for the whole namespace (−Infinity when none). */
+  all: number;
+}
+
+/** A held lease on a key: the holder loads it while other instances wait. */
+export interface Lease {
+  release(): Promise<void>;
+}
+
+/**
+ * Fleet-wide coordination a shared layer can offer: one instance loads a key while the
+ * others wait for the value to appear in the layer.
+ */
+export interface Coordination {
+  /**
+   * Tries to take the lease on a key. A Lease when won; `"held"` when another instance holds
+   * it; `"unavailable"` when coordination cannot be reached (load locally then).
+   */
+  acquireLease(namespace: string, key: string, ttlMs: number): Promise<Lease | "held" | "unavailable">;
+  /** Whether some instance still holds the lease on a key. */
+  leaseHeld(namespace: string, key: string): Promise<boolean>;
+}
+
+/** Where a layer stands with its backing service, for health and stats. */
+export interface LayerStatus {
+  name: string;
+  up: boolean;
+  detail: string;
+  /** Writes and invalidations waiting for the service to come back. */
+  queued: number;
+  breakerState: "closed" | "open" | "half-open";
+}
+
 /**
  * One cache layer. L1 is synchronous (`Layer<false>`), remote layers are asynchronous.
  * A layer decides alone about its admission, eviction and expiry; the manager only
@@ -67,4 +106,20 @@ export interface Layer<Async extends boolean = true> {
   topKeys(n: number, namespace?: string): KeyFrequency[];
   /** Counters for one namespace, or for the whole layer. */
   counters(namespace?: string): LayerCounters;
+  /**
+   * Records invalidation stamps where every instance sees them (shared layers only).
+   * `retainMs`: how long a stamp can matter (the longest an entry may live).
+   */
+  stamp?(
+    namespace: string,
+    stamps: { tags: readonly string[]; prefix?: string },
+    at: number,
+    retainMs: number,
+  ): PromiseOr<void, Async>;
+  /** Calls `listener` whenever the layer learns of stamps set by any instance. */
+  watchStamps?(listener: (namespace: string, stamps: StampSet) => void): void;
+  /** Fleet-wide single-flight, where the layer offers it. */
+  readonly coordination?: Coordination;
+  /** Health of the layer's backing service (remote layers). */
+  status?(): LayerStatus;
 }

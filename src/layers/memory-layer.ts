@@ -115,7 +115,15 @@ export class MemoryLayer implements Layer<false> {
   }
 
   adjustTtl(namespace: string, key: string, expiresAt: number): boolean {
-    return this.cache.setExpiresAt(namespace + SEPARATOR + key, expiresAt);
+    const entry = this.peek(namespace, key);
+    if (!entry) return false;
+    // The same value with a new timeline; its stale window keeps its length.
+    return this.set(namespace, key, {
+      ...entry,
+      expiresAt,
+      freshUntil: Math.min(entry.freshUntil, expiresAt),
+      staleUntil: expiresAt + Math.max(0, entry.staleUntil - entry.expiresAt),
+    });
   }
 
   frequency(namespace: string, key: string): number {

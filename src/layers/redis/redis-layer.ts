@@ -1,0 +1,463 @@
+import { randomUUID } from "node:crypto";
+import { Cluster, Redis, type RedisOptions } from "ioredis";
+import CircuitBreaker from "opossum";
+import type { Clock } from "../../engine/clock.js";
+import { systemClock } from "../../engine/clock.js";
+import type { Entry } from "../../engine/entry.js";
+import {
+  type Coordination,
+  emptyCounters,
+  type KeyFrequency,
+  type Layer,
+  type LayerCounters,
+  type LayerStatus,
+  type Lease,
+  type StampSet,
+} from "../../engine/layer.js";
+import { decodeEntry, encodeEntry } from "./envelope.js";
+import { WriteQueue } from "./write-queue.js";
+
+/** Where the Redis layer connects: one of a URL, cluster seed nodes, or Sentinel. */
+export interface RedisConnection {
+  url?: string | undefined;
+  clusterNodes?: readonly string[] | undefined;
+  sentinel?: { sentinels: readonly string[]; name: string; password?: string | undefined } | undefined;
+  password?: string | undefined;
+}
+
+/** Options of the Redis layer. */
+export interface RedisLayerOptions extends RedisConnection {
+  /** Prepended to every key (default "mlc:"). */
+  keyPrefix?: string;
+  clock?: Clock;
+  /** A command slower than this counts as failed (default 1000 ms). */
+  commandTimeoutMs?: number;
+  /** Writes and invalidations kept while Redis is down, latest per key (default 10,000). */
+  maxQueued?: number;
+  /** Breaker: open after this share of failed commands (default 50%) … */
+  breakerErrorPercent?: number;
+  /** … and stay open this long before a trial command (default 1000 ms). */
+  breakerResetMs?: number;
+}
+
+type Client = Redis | Cluster;
+
+// Versioned write: never replace a newer version. Versions sit at bytes 3..10 of the
+// envelope, big-endian, so comparing those substrings compares the numbers.
+const SET_IF_NOT_OLDER = `
+local old = redis.call('GET', KEYS[1])
+if old and string.sub(old, 1, 2) == string.sub(ARGV[1], 1, 2) and string.sub(old, 3, 10) > string.sub(ARGV[1], 3, 10) then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`;
+
+// Stamps of one namespace: raise the named fields to ARGV[1] (never lower), drop fields older
+// than ARGV[2], bump the version readers poll, and let both keys expire with the retention.
+const STAMP = `
+local at = tonumber(ARGV[1])
+for i = 4, #ARGV do
+  local current = redis.call('HGET', KEYS[1], ARGV[i])
+  if not current or tonumber(current) < at then redis.call('HSET', KEYS[1], ARGV[i], ARGV[1]) end
+end
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  if tonumber(all[i + 1]) < tonumber(ARGV[2]) then redis.call('HDEL', KEYS[1], all[i]) end
+end
+local version = redis.call('INCR', KEYS[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+return version`;
+
+// Release a lease only if we still hold it (a late holder must not free someone else's).
+const RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+interface Scripts {
+  mlcSetIfNotOlder(key: string, envelope: Buffer, pxMs: number): Promise<number>;
+  mlcStamp(stampsKey: string, versionKey: string, ...args: (string | number)[]): Promise<number>;
+  mlcRelease(key: string, token: string): Promise<number>;
+}
+
+/** Builds the ioredis client for a connection description. */
+export function connect(options: RedisConnection, commandTimeoutMs = 1000): Client {
+  const common: RedisOptions = {
+    // Fail fast while disconnected: the layer's queue and breaker decide what happens.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: commandTimeoutMs,
+    enableAutoPipelining: true,
+    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+    ...(options.password ? { password: options.password } : {}),
+  };
+  if (options.clusterNodes) {
+    return new Cluster(
+      options.clusterNodes.map((node) => {
+        const [host, port] = node.split(":");
+        return { host: host ?? "127.0.0.1", port: Number(port ?? 6379) };
+      }),
+      { redisOptions: common, enableAutoPipelining: true, enableOfflineQueue: false, clusterRetryStrategy: () => 500 },
+    );
+  }
+  if (options.sentinel) {
+    return new Redis({
+      ...common,
+      sentinels: options.sentinel.sentinels.map((node) => {
+        const [host, port] = node.split(":");
+        return { host: host ?? "127.0.0.1", port: Number(port ?? 26379) };
+      }),
+      name: options.sentinel.name,
+      ...(options.sentinel.password ? { sentinelPassword: options.sentinel.password } : {}),
+    });
+  }
+  if (!options.url) throw new Error("redis: set url, clusterNodes or sentinel");
+  return new Redis(options.url, common);
+}
+
+/**
+ * L2 on Redis (single node, Cluster or Sentinel). Entries are binary envelopes written with a
+ * version check in Lua; invalidation stamps are shared through a per-namespace hash that every
+ * read checks for changes (one tiny extra command in the same round trip). A breaker guards
+ * every call: while Redis is down reads miss at once, and writes and invalidations are queued
+ * (latest per key, bounded) and replayed when it is back.
+ */
+export class RedisLayer implements Layer<true> {
+  readonly name = "l2";
+  readonly coordination: Coordination;
+  private readonly client: Client & Scripts;
+  private readonly prefix: string;
+  private readonly clock: Clock;
+  private readonly breaker: CircuitBreaker<[() => Promise<unknown>], unknown>;
+  private readonly queue: WriteQueue;
+  private readonly perNamespace = new Map<string, LayerCounters>();
+  private readonly total = emptyCounters();
+  private readonly stampVersions = new Map<string, string>();
+  private readonly stampListeners: ((namespace: string, stamps: StampSet) => void)[] = [];
+  private ready = false;
+  private replaying: Promise<void> | undefined;
+  private lastError = "";
+
+  constructor(options: RedisLayerOptions) {
+    this.prefix = options.keyPrefix ?? "mlc:";
+    this.clock = options.clock ?? systemClock;
+    this.client = connect(options, options.commandTimeoutMs ?? 1000) as Client & Scripts;
+    this.client.defineCommand("mlcSetIfNotOlder", { numberOfKeys: 1, lua: SET_IF_NOT_OLDER });
+    this.client.defineCommand("mlcStamp", { numberOfKeys: 2, lua: STAMP });
+    this.client.defineCommand("mlcRelease", { numberOfKeys: 1, lua: RELEASE });
+    this.queue = new WriteQueue(options.maxQueued ?? 10_000);
+    this.breaker = new CircuitBreaker((action: () => Promise<unknown>) => action(), {
+      timeout: false, // ioredis' commandTimeout bounds each call
+      errorThresholdPercentage: options.breakerErrorPercent ?? 50,
+      resetTimeout: options.breakerResetMs ?? 1000,
+      volumeThreshold: 5,
+      rollingCountTimeout: 10_000,
+    });
+    this.client.on("ready", () => {
+      this.ready = true;
+      this.replay();
+    });
+    this.client.on("error", (error: Error) => {
+      this.lastError = error.message;
+    });
+    this.client.on("close", () => {
+      this.ready = false;
+    });
+    this.coordination = {
+      acquireLease: (namespace, key, ttlMs) => this.acquireLease(namespace, key, ttlMs),
+      leaseHeld: async (namespace, key) => {
+        try {
+          return (await this.call(() => this.client.exists(this.leaseKey(namespace, key)))) === 1;
+        } catch {
+          return false;
+        }
+      },
+    };
+  }
+
+  /** Resolves once the client is connected (or rejects after `timeoutMs`). */
+  async waitUntilReady(timeoutMs = 5_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.ready) {
+      if (Date.now() > deadline) throw new Error(`redis not ready after ${timeoutMs} ms: ${this.lastError}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  async get(namespace: string, key: string): Promise<Entry | undefined> {
+    const [entry] = await this.getMany(namespace, [key]);
+    return entry;
+  }
+
+  async peek(namespace: string, key: string): Promise<Entry | undefined> {
+    try {
+      const bytes = await this.call(() => this.client.getBuffer(this.dataKey(namespace, key)));
+      return bytes ? decodeEntry(bytes as Buffer) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async getMany(namespace: string, keys: readonly string[]): Promise<(Entry | undefined)[]> {
+    const counters = this.counters(namespace);
+    let replies: (Buffer | null)[];
+    let stampVersion: string | null;
+    try {
+      const dataKeys = keys.map((key) => this.dataKey(namespace, key));
+      // One round trip: the values (MGET on one node; per-node auto-pipelined GETs on a
+      // cluster, where keys of one MGET must share a slot) and the namespace's stamp version.
+      [replies, stampVersion] = await this.call(() =>
+        Promise.all([
+          this.client instanceof Cluster
+            ? Promise.all(dataKeys.map((k) => this.client.getBuffer(k)))
+            : this.client.mgetBuffer(...dataKeys),
+          this.client.get(this.stampVersionKey(namespace)),
+        ]),
+      );
+    } catch {
+      counters.misses += keys.length;
+      this.total.misses += keys.length;
+      return keys.map(() => undefined);
+    }
+    if ((stampVersion ?? "0") !== (this.stampVersions.get(namespace) ?? "0")) {
+      await this.syncStamps(namespace, stampVersion ?? "0");
+    }
+    return replies.map((bytes) => {
+      const entry = bytes ? decodeEntry(bytes) : undefined;
+      if (entry) {
+        counters.hits++;
+        this.total.hits++;
+      } else {
+        counters.misses++;
+        this.total.misses++;
+      }
+      return entry;
+    });
+  }
+
+  async set(namespace: string, key: string, entry: Entry): Promise<boolean> {
+    const ttl = Math.ceil(entry.staleUntil - this.clock.now());
+    if (ttl <= 0) return false;
+    if (!this.ready || this.breaker.opened) {
+      this.queue.set(namespace, key, entry);
+      return false;
+    }
+    try {
+      const stored =
+        (await this.call(() => this.client.mlcSetIfNotOlder(this.dataKey(namespace, key), encodeEntry(entry), ttl))) ===
+        1;
+      if (stored) {
+        this.counters(namespace).puts++;
+        this.total.puts++;
+      }
+      return stored;
+    } catch {
+      this.queue.set(namespace, key, entry);
+      return false;
+    }
+  }
+
+  async delete(namespace: string, key: string): Promise<boolean> {
+    if (!this.ready || this.breaker.opened) {
+      this.queue.delete(namespace, key);
+      return false;
+    }
+    try {
+      const removed = (await this.call(() => this.client.del(this.dataKey(namespace, key)))) === 1;
+      if (removed) this.countEviction(namespace, "explicit");
+      return removed;
+    } catch {
+      this.queue.delete(namespace, key);
+      return false;
+    }
+  }
+
+  /** Drops a namespace by stamping all of it: no scan over the keyspace. */
+  async clear(namespace?: string): Promise<void> {
+    if (namespace === undefined) throw new Error("the Redis layer clears one namespace at a time");
+    await this.stamp(namespace, { tags: [], prefix: "" }, this.clock.now(), 7 * 86_400_000);
+  }
+
+  async adjustTtl(namespace: string, key: string, expiresAt: number): Promise<boolean> {
+    const entry = await this.peek(namespace, key);
+    if (!entry) return false;
+    const adjusted: Entry = {
+      ...entry,
+      expiresAt,
+      freshUntil: Math.min(entry.freshUntil, expiresAt),
+      staleUntil: expiresAt + Math.max(0, entry.staleUntil - entry.expiresAt),
+    };
+    return this.set(namespace, key, adjusted);
+  }
+
+  frequency(): number {
+    return 0;
+  }
+
+  topKeys(): KeyFrequency[] {
+    return [];
+  }
+
+  counters(namespace?: string): LayerCounters {
+    if (namespace === undefined) return this.total;
+    let counters = this.perNamespace.get(namespace);
+    if (!counters) {
+      counters = emptyCounters();
+      this.perNamespace.set(namespace, counters);
+    }
+    return counters;
+  }
+
+  async stamp(
+    namespace: string,
+    stamps: { tags: readonly string[]; prefix?: string },
+    at: number,
+    retainMs: number,
+  ): Promise<void> {
+    const fields = [
+      ...stamps.tags.map((tag) => `t:${tag}`),
+      ...(stamps.prefix === undefined ? [] : [stamps.prefix === "" ? "*" : `p:${stamps.prefix}`]),
+    ];
+    if (fields.length === 0) return;
+    if (!this.ready || this.breaker.opened) {
+      this.queue.stamp(namespace, fields, at, retainMs);
+      return;
+    }
+    try {
+      await this.writeStamps(namespace, fields, at, retainMs);
+    } catch {
+      this.queue.stamp(namespace, fields, at, retainMs);
+    }
+  }
+
+  watchStamps(listener: (namespace: string, stamps: StampSet) => void): void {
+    this.stampListeners.push(listener);
+  }
+
+  status(): LayerStatus {
+    const breakerState = this.breaker.opened ? "open" : this.breaker.halfOpen ? "half-open" : "closed";
+    const up = this.ready && breakerState === "closed";
+    return {
+      name: "redis",
+      up,
+      detail: up ? "connected" : `degraded: ${this.lastError || "not connected"}; serving from L1 and loaders`,
+      queued: this.queue.size,
+      breakerState,
+    };
+  }
+
+  /** Closes the connection (pending queued writes are dropped). */
+  async close(): Promise<void> {
+    this.breaker.shutdown();
+    this.client.disconnect();
+  }
+
+  private async acquireLease(namespace: string, key: string, ttlMs: number): Promise<Lease | "held" | "unavailable"> {
+    if (!this.ready || this.breaker.opened) return "unavailable";
+    const leaseKey = this.leaseKey(namespace, key);
+    const token = randomUUID();
+    try {
+      const won = await this.call(() => this.client.set(leaseKey, token, "PX", Math.max(1, Math.ceil(ttlMs)), "NX"));
+      if (won !== "OK") return "held";
+    } catch {
+      return "unavailable";
+    }
+    return {
+      release: async () => {
+        try {
+          await this.call(() => this.client.mlcRelease(leaseKey, token));
+        } catch {
+          // The lease expires on its own.
+        }
+      },
+    };
+  }
+
+  private async syncStamps(namespace: string, version: string): Promise<void> {
+    let fields: Record<string, string>;
+    try {
+      fields = (await this.call(() => this.client.hgetall(this.stampsKey(namespace)))) as Record<string, string>;
+    } catch {
+      return;
+    }
+    this.stampVersions.set(namespace, version);
+    const stamps: StampSet = { tags: new Map(), prefixes: new Map(), all: Number.NEGATIVE_INFINITY };
+    for (const [field, value] of Object.entries(fields)) {
+      const at = Number(value);
+      if (field === "*") stamps.all = at;
+      else if (field.startsWith("t:")) stamps.tags.set(field.slice(2), at);
+      else if (field.startsWith("p:")) stamps.prefixes.set(field.slice(2), at);
+    }
+    for (const listener of this.stampListeners) listener(namespace, stamps);
+  }
+
+  private async writeStamps(namespace: string, fields: string[], at: number, retainMs: number): Promise<void> {
+    const retain = Math.max(1000, Math.ceil(retainMs));
+    await this.call(() =>
+      this.client.mlcStamp(
+        this.stampsKey(namespace),
+        this.stampVersionKey(namespace),
+        at,
+        this.clock.now() - retain,
+        retain,
+        ...fields,
+      ),
+    );
+  }
+
+  /** Applies what was queued while Redis was down: stamps first, then deletes, then writes. */
+  private replay(): void {
+    if (this.replaying || this.queue.size === 0) return;
+    this.replaying = (async () => {
+      const drained = this.queue.drain();
+      const failed: typeof drained = { stamps: [], deletes: [], sets: [] };
+      for (const s of drained.stamps) {
+        await this.writeStamps(s.namespace, s.fields, s.at, s.retainMs).catch(() => failed.stamps.push(s));
+      }
+      for (const d of drained.deletes) {
+        await this.call(() => this.client.del(this.dataKey(d.namespace, d.key))).catch(() => failed.deletes.push(d));
+      }
+      const now = this.clock.now();
+      for (const s of drained.sets) {
+        const ttl = Math.ceil(s.entry.staleUntil - now);
+        if (ttl <= 0) continue;
+        await this.call(() =>
+          this.client.mlcSetIfNotOlder(this.dataKey(s.namespace, s.key), encodeEntry(s.entry), ttl),
+        ).catch(() => failed.sets.push(s));
+      }
+      this.queue.restore(failed);
+    })().finally(() => {
+      this.replaying = undefined;
+    });
+  }
+
+  /** Runs a Redis call through the breaker; an open breaker fails at once. */
+  private async call<T>(action: () => Promise<T>): Promise<T> {
+    const result = (await this.breaker.fire(action)) as T;
+    // Redis answers again: apply what was queued while it did not.
+    if (this.queue.size > 0 && !this.replaying) this.replay();
+    return result;
+  }
+
+  private countEviction(namespace: string, cause: "explicit"): void {
+    this.counters(namespace).evictions[cause]++;
+    this.total.evictions[cause]++;
+  }
+
+  private dataKey(namespace: string, key: string): string {
+    return `${this.prefix}d:${namespace}:${key}`;
+  }
+
+  private leaseKey(namespace: string, key: string): string {
+    return `${this.prefix}l:${namespace}:${key}`;
+  }
+
+  /** Both stamp keys share a hash tag, so the stamp script runs on one cluster slot. */
+  private stampsKey(namespace: string): string {
+    return `${this.prefix}{${namespace}}:stamps`;
+  }
+
+  private stampVersionKey(namespace: string): string {
+    return `${this.prefix}{${namespace}}:stamps:v`;
+  }
+}

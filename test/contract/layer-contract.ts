@@ -1,0 +1,170 @@
+// The one contract every Layer implementation must pass (memory, Redis single node, Redis
+// Cluster): registered once per implementation with `layerContract(name, factory)`.
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Entry } from "../../src/engine/entry.js";
+import type { Layer, StampSet } from "../../src/engine/layer.js";
+
+type AnyLayer = Layer<true> | Layer<false>;
+
+/** How to make (and dispose of) the layer under test; `second` makes another instance sharing its store. */
+export interface LayerFactory {
+  create(): Promise<AnyLayer>;
+  second?(): Promise<AnyLayer>;
+  dispose(layer: AnyLayer): Promise<void>;
+  /** Whether entries are shared between instances (remote layers). */
+  shared: boolean;
+}
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+
+function entry(value: string, version: bigint, overrides: Partial<Entry> = {}): Entry {
+  const now = Date.now();
+  return {
+    value: bytes(value),
+    createdAt: now + 0.125,
+    freshUntil: now + 30_000,
+    expiresAt: now + 60_000,
+    staleUntil: now + 120_000,
+    version,
+    tags: ["red", "größe"],
+    flags: 0,
+    loadMs: 12.5,
+    ...overrides,
+  };
+}
+
+export function layerContract(name: string, factory: LayerFactory): void {
+  describe(`Layer contract: ${name}`, () => {
+    let layer: AnyLayer;
+    let ns: string;
+    const extra: AnyLayer[] = [];
+
+    beforeAll(async () => {
+      layer = await factory.create();
+    });
+    afterAll(async () => {
+      await factory.dispose(layer);
+      for (const other of extra) await factory.dispose(other);
+    });
+
+    const fresh = () => {
+      ns = `c${randomUUID().slice(0, 8)}`;
+      return ns;
+    };
+
+    it("round-trips an entry with every field", async () => {
+      fresh();
+      const written = entry("hello", 42n);
+      expect(await layer.set(ns, "k", written)).toBe(true);
+      const read = await layer.get(ns, "k");
+      expect(read).toBeDefined();
+      expect(Buffer.from(read?.value ?? [])).toEqual(Buffer.from("hello"));
+      expect(read).toMatchObject({
+        createdAt: written.createdAt,
+        freshUntil: written.freshUntil,
+        expiresAt: written.expiresAt,
+        staleUntil: written.staleUntil,
+        version: 42n,
+        tags: ["red", "größe"],
+        flags: 0,
+      });
+      expect(read?.loadMs).toBeCloseTo(12.5, 3);
+    });
+
+    it("answers undefined for a missing key and keeps namespaces apart", async () => {
+      fresh();
+      expect(await layer.get(ns, "missing")).toBeUndefined();
+      await layer.set(ns, "k", entry("one", 1n));
+      expect(await layer.get(`${ns}x`, "k")).toBeUndefined();
+    });
+
+    it("answers getMany in key order, with misses in place", async () => {
+      fresh();
+      await layer.set(ns, "a", entry("A", 1n));
+      await layer.set(ns, "c", entry("C", 1n));
+      const many = await layer.getMany(ns, ["a", "b", "c"]);
+      expect(many.map((e) => (e ? new TextDecoder().decode(e.value) : undefined))).toEqual(["A", undefined, "C"]);
+    });
+
+    it("never replaces a newer version with an older one", async () => {
+      fresh();
+      expect(await layer.set(ns, "k", entry("v10", 10n))).toBe(true);
+      expect(await layer.set(ns, "k", entry("v5", 5n))).toBe(false);
+      expect((await layer.get(ns, "k"))?.version).toBe(10n);
+      expect(await layer.set(ns, "k", entry("v11", 11n))).toBe(true);
+      expect(new TextDecoder().decode((await layer.get(ns, "k"))?.value)).toBe("v11");
+    });
+
+    it("deletes", async () => {
+      fresh();
+      await layer.set(ns, "k", entry("v", 1n));
+      expect(await layer.delete(ns, "k")).toBe(true);
+      expect(await layer.get(ns, "k")).toBeUndefined();
+      expect(await layer.delete(ns, "k")).toBe(false);
+    });
+
+    it("drops an entry once its stale window is over", async () => {
+      fresh();
+      const now = Date.now();
+      await layer.set(ns, "short", entry("v", 1n, { freshUntil: now + 50, expiresAt: now + 60, staleUntil: now + 80 }));
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      expect(await layer.peek(ns, "short")).toBeUndefined();
+    });
+
+    it("counts hits and misses per namespace, but not for peek", async () => {
+      fresh();
+      await layer.set(ns, "k", entry("v", 1n));
+      await layer.get(ns, "k");
+      await layer.get(ns, "nope");
+      await layer.peek(ns, "k");
+      const counters = layer.counters(ns);
+      expect(counters.hits).toBe(1);
+      expect(counters.misses).toBe(1);
+      expect(counters.puts).toBeGreaterThanOrEqual(1);
+    });
+
+    it("adjusts the TTL of a present key", async () => {
+      fresh();
+      await layer.set(ns, "k", entry("v", 1n));
+      const later = Date.now() + 600_000;
+      expect(await layer.adjustTtl(ns, "k", later)).toBe(true);
+      expect((await layer.peek(ns, "k"))?.expiresAt).toBe(later);
+      expect(await layer.adjustTtl(ns, "absent", later)).toBe(false);
+    });
+
+    if (factory.shared && factory.second) {
+      it("shares entries and invalidation stamps with another instance", async () => {
+        fresh();
+        const other = await factory.second!();
+        extra.push(other);
+        const heard: StampSet[] = [];
+        other.watchStamps?.((namespace, stamps) => {
+          if (namespace === ns) heard.push(stamps);
+        });
+        await layer.set(ns, "k", entry("v", 1n));
+        expect((await other.get(ns, "k"))?.version).toBe(1n);
+        const at = Date.now() + 0.5;
+        await layer.stamp?.(ns, { tags: ["red"], prefix: "user:" }, at, 60_000);
+        await other.get(ns, "k"); // any read notices the new stamps
+        const last = heard.at(-1);
+        expect(last?.tags.get("red")).toBe(at);
+        expect(last?.prefixes.get("user:")).toBe(at);
+      });
+
+      it("gives a key's lease to one instance at a time", async () => {
+        fresh();
+        const other = extra[0] ?? (await factory.second!());
+        const mine = await layer.coordination?.acquireLease(ns, "k", 5_000);
+        expect(typeof mine).toBe("object");
+        expect(await other.coordination?.acquireLease(ns, "k", 5_000)).toBe("held");
+        expect(await other.coordination?.leaseHeld(ns, "k")).toBe(true);
+        if (typeof mine === "object") await mine.release();
+        expect(await other.coordination?.leaseHeld(ns, "k")).toBe(false);
+        const theirs = await other.coordination?.acquireLease(ns, "k", 5_000);
+        expect(typeof theirs).toBe("object");
+        if (typeof theirs === "object") await theirs.release();
+      });
+    }
+  });
+}

@@ -1,0 +1,38 @@
+import { MemoryLayer } from "../../src/layers/memory-layer.js";
+import { RedisLayer } from "../../src/layers/redis/redis-layer.js";
+import { layerContract } from "../contract/layer-contract.js";
+
+function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run through \`npm test\` (it starts Redis) or export it`);
+  return value;
+}
+
+const REDIS_URL = requireEnv("MLCACHE_REDIS_URL");
+const CLUSTER_NODES = requireEnv("MLCACHE_REDIS_CLUSTER_NODES").split(",");
+
+async function redis(options: ConstructorParameters<typeof RedisLayer>[0]): Promise<RedisLayer> {
+  const layer = new RedisLayer({ keyPrefix: "contract:", ...options });
+  await layer.waitUntilReady();
+  return layer;
+}
+
+layerContract("memory (W-TinyLFU)", {
+  shared: false,
+  create: async () => new MemoryLayer({ maxBytes: 16 * 1024 * 1024, maxEntries: 10_000 }),
+  dispose: async () => {},
+});
+
+layerContract("redis single node", {
+  shared: true,
+  create: () => redis({ url: REDIS_URL }),
+  second: () => redis({ url: REDIS_URL }),
+  dispose: async (layer) => (layer as RedisLayer).close(),
+});
+
+layerContract("redis cluster", {
+  shared: true,
+  create: () => redis({ clusterNodes: CLUSTER_NODES }),
+  second: () => redis({ clusterNodes: CLUSTER_NODES }),
+  dispose: async (layer) => (layer as RedisLayer).close(),
+});
