@@ -136,6 +136,8 @@ export class RedisLayer implements Layer<true> {
   private readonly stampListeners: ((namespace: string, stamps: StampSet) => void)[] = [];
   private ready = false;
   private replaying: Promise<void> | undefined;
+  /** Operations taken out of the queue by a replay and not yet applied. */
+  private replayPending = 0;
   private lastError = "";
 
   constructor(options: RedisLayerOptions) {
@@ -341,7 +343,7 @@ export class RedisLayer implements Layer<true> {
       name: "redis",
       up,
       detail: up ? "connected" : `degraded: ${this.lastError || "not connected"}; serving from L1 and loaders`,
-      queued: this.queue.size,
+      queued: this.queue.size + this.replayPending,
       breakerState,
     };
   }
@@ -410,23 +412,29 @@ export class RedisLayer implements Layer<true> {
     if (this.replaying || this.queue.size === 0) return;
     this.replaying = (async () => {
       const drained = this.queue.drain();
+      this.replayPending = drained.stamps.length + drained.deletes.length + drained.sets.length;
       const failed: typeof drained = { stamps: [], deletes: [], sets: [] };
       for (const s of drained.stamps) {
         await this.writeStamps(s.namespace, s.fields, s.at, s.retainMs).catch(() => failed.stamps.push(s));
+        this.replayPending--;
       }
       for (const d of drained.deletes) {
         await this.call(() => this.client.del(this.dataKey(d.namespace, d.key))).catch(() => failed.deletes.push(d));
+        this.replayPending--;
       }
       const now = this.clock.now();
       for (const s of drained.sets) {
         const ttl = Math.ceil(s.entry.staleUntil - now);
-        if (ttl <= 0) continue;
-        await this.call(() =>
-          this.client.mlcSetIfNotOlder(this.dataKey(s.namespace, s.key), encodeEntry(s.entry), ttl),
-        ).catch(() => failed.sets.push(s));
+        if (ttl > 0) {
+          await this.call(() =>
+            this.client.mlcSetIfNotOlder(this.dataKey(s.namespace, s.key), encodeEntry(s.entry), ttl),
+          ).catch(() => failed.sets.push(s));
+        }
+        this.replayPending--;
       }
       this.queue.restore(failed);
     })().finally(() => {
+      this.replayPending = 0;
       this.replaying = undefined;
     });
   }
