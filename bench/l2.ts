@@ -1,0 +1,139 @@
+/**
+ * What L2 costs. Two comparisons, each in one run, alternating the two sides:
+ *  1. In process: the engine's L2-hit path (L1 bypassed) against a direct ioredis GET of the
+ *     same value at the same concurrency. Targets: latency ≤ 1.3×, throughput ≥ 0.75×.
+ *  2. Over the API: Get with L1 bypassed against Get answered by L1, same grpc-js client and
+ *     concurrency: the cost of L2 per call.
+ * Prints one JSON line per measurement and one per ratio.
+ *
+ *   npm run bench:l2 -- --ops 20000 --concurrency 32
+ */
+import { parseArgs } from "node:util";
+import { Redis } from "ioredis";
+import { parseConfig } from "../src/config/config.js";
+import { CacheManager } from "../src/engine/cache-manager.js";
+import { CacheService } from "../src/gen/mlcache/v1/cache_pb.js";
+import { CacheLayer } from "../src/gen/mlcache/v1/common_pb.js";
+import { MemoryLayer } from "../src/layers/memory-layer.js";
+import { encodeEntry } from "../src/layers/redis/envelope.js";
+import { RedisLayer } from "../src/layers/redis/redis-layer.js";
+import { startService } from "../src/server.js";
+import { createGrpcJsClient } from "../test/support/service.js";
+import { measure, medianOf, redisForBench } from "./support.js";
+
+const { values } = parseArgs({
+  options: {
+    ops: { type: "string", default: "20000" },
+    concurrency: { type: "string", default: "32" },
+    runs: { type: "string", default: "5" },
+    "value-bytes": { type: "string", default: "512" },
+  },
+});
+const ops = Number(values.ops);
+const concurrency = Number(values.concurrency);
+const runs = Number(values.runs);
+const value = new Uint8Array(Number(values["value-bytes"])).fill(7);
+const print = (line: Record<string, unknown>) => console.log(JSON.stringify({ bench: "l2", ...line }));
+
+const redis = await redisForBench();
+try {
+  // 1. In process.
+  const prefix = `bench-${Date.now()}:`;
+  const layer = new RedisLayer({ url: redis.url, keyPrefix: prefix });
+  await layer.waitUntilReady();
+  const manager = new CacheManager({
+    l1: new MemoryLayer({ maxBytes: 64 * 1024 * 1024, maxEntries: 100_000 }),
+    l2: layer,
+  });
+  const keys = Array.from({ length: 1000 }, (_, i) => `key-${i}`);
+  for (const key of keys) await manager.set("bench", key, value);
+  const direct = new Redis(redis.url, { enableAutoPipelining: true });
+  // The peer reads the same envelope bytes from a key of its own.
+  const sample = encodeEntry({
+    value,
+    createdAt: Date.now(),
+    freshUntil: Date.now() + 3_600_000,
+    expiresAt: Date.now() + 3_600_000,
+    staleUntil: Date.now() + 7_200_000,
+    version: 1n,
+    tags: [],
+    flags: 0,
+    loadMs: 0,
+  });
+  for (const key of keys) await direct.set(`${prefix}direct:${key}`, sample, "PX", 3_600_000);
+
+  const engineRuns: Awaited<ReturnType<typeof measure>>[] = [];
+  const directRuns: Awaited<ReturnType<typeof measure>>[] = [];
+  for (let run = 0; run < runs; run++) {
+    const engine = () =>
+      measure((i) => manager.get("bench", keys[i % keys.length] as string, { bypassL1: true }), ops, concurrency);
+    const peer = () => measure((i) => direct.getBuffer(`${prefix}direct:${keys[i % keys.length]}`), ops, concurrency);
+    if (run % 2 === 0) {
+      engineRuns.push(await engine());
+      directRuns.push(await peer());
+    } else {
+      directRuns.push(await peer());
+      engineRuns.push(await engine());
+    }
+  }
+  const engine = medianOf(engineRuns);
+  const peer = medianOf(directRuns);
+  print({ case: "in-process", impl: "mlcache L2 hit (L1 bypassed)", concurrency, ...engine });
+  print({ case: "in-process", impl: "ioredis GET", concurrency, ...peer });
+  print({
+    case: "in-process",
+    ratio: "mlcache/ioredis",
+    throughput: Number((engine.opsPerSec / peer.opsPerSec).toFixed(3)),
+    p50: Number((engine.p50 / peer.p50).toFixed(3)),
+    p99: Number((engine.p99 / peer.p99).toFixed(3)),
+    targets: "throughput >= 0.75, latency <= 1.3",
+  });
+  direct.disconnect();
+  await layer.close();
+
+  // 2. Over the API.
+  const service = await startService(
+    parseConfig({
+      server: { host: "127.0.0.1", grpcPort: 0, httpPort: 0 },
+      log: { level: "silent" },
+      redis: { url: redis.url, keyPrefix: `${prefix}api:` },
+    }),
+  );
+  const client = createGrpcJsClient(CacheService, `127.0.0.1:${service.grpcPort}`);
+  for (const key of keys) await client.set({ namespace: "bench", key, value });
+  const apiOps = Math.min(ops, 10_000);
+  const l1Runs: Awaited<ReturnType<typeof measure>>[] = [];
+  const l2Runs: Awaited<ReturnType<typeof measure>>[] = [];
+  for (let run = 0; run < runs; run++) {
+    l1Runs.push(
+      await measure((i) => client.get({ namespace: "bench", key: keys[i % keys.length] }), apiOps, concurrency),
+    );
+    l2Runs.push(
+      await measure(
+        (i) =>
+          client.get({
+            namespace: "bench",
+            key: keys[i % keys.length],
+            options: { bypassLayers: [CacheLayer.L1] },
+          }),
+        apiOps,
+        concurrency,
+      ),
+    );
+  }
+  const viaL1 = medianOf(l1Runs);
+  const viaL2 = medianOf(l2Runs);
+  print({ case: "api", impl: "Get answered by L1", concurrency, ...viaL1 });
+  print({ case: "api", impl: "Get with L1 bypassed (L2)", concurrency, ...viaL2 });
+  print({
+    case: "api",
+    ratio: "L2/L1",
+    throughput: Number((viaL2.opsPerSec / viaL1.opsPerSec).toFixed(3)),
+    p50: Number((viaL2.p50 / viaL1.p50).toFixed(3)),
+    l2CostPerCallMs: Number((viaL2.p50 - viaL1.p50).toFixed(3)),
+  });
+  client.close();
+  await service.close();
+} finally {
+  await redis.stop();
+}
