@@ -37,7 +37,24 @@ export interface CacheManagerOptions {
   maxNamespaces?: number;
   /** Called with errors of background work (refreshes), which have no caller to report to. */
   onBackgroundError?: (error: unknown, namespace: string, key: string) => void;
+  /** Per-key events for telemetry (hot keys, per-key stats, anomalies). */
+  statsSink?: StatsSink;
 }
+
+/**
+ * Hears every per-key event of the read path, for telemetry that needs keys (the namespace
+ * counters are kept by the manager itself). Calls are synchronous and must be cheap.
+ */
+export interface StatsSink {
+  /** A lookup in a layer: `hit` when the layer had a usable entry. */
+  access(namespace: string, key: string, layer: "l1" | "l2", hit: boolean): void;
+  /** A loader call ended: its duration (0 for a key of a bulk call) and whether it succeeded. */
+  load(namespace: string, key: string, ms: number, ok: boolean): void;
+  /** A refresh started: early (XFetch) or background (stale, freshness over, refresher). */
+  refresh(namespace: string, key: string, kind: "early" | "background"): void;
+}
+
+const noSink: StatsSink = { access() {}, load() {}, refresh() {} };
 
 interface NamespaceState {
   readonly name: string;
@@ -79,6 +96,7 @@ export class CacheManager {
   private readonly random: () => number;
   private readonly maxNamespaces: number;
   private readonly onBackgroundError: (error: unknown, namespace: string, key: string) => void;
+  private readonly sink: StatsSink;
   private readonly time: MonotonicTime;
   private readonly namespaces = new Map<string, NamespaceState>();
   private readonly flights = new SingleFlight<Lookup>();
@@ -93,6 +111,7 @@ export class CacheManager {
     this.random = options.random ?? Math.random;
     this.maxNamespaces = options.maxNamespaces ?? 1000;
     this.onBackgroundError = options.onBackgroundError ?? (() => {});
+    this.sink = options.statsSink ?? noSink;
     this.time = new MonotonicTime(this.clock);
     this.l2?.watchStamps?.((namespace, stamps) => this.applyStamps(namespace, stamps));
   }
@@ -278,6 +297,7 @@ export class CacheManager {
           : this.callLoader(ns, settings, loader, key, stale, intent),
       );
       ns.stats.backgroundRefreshes++;
+      this.sink.refresh(namespace, key, "background");
       return promise;
     });
     const outcomes = await Promise.allSettled(loads);
@@ -395,10 +415,12 @@ export class CacheManager {
       const answer = this.answerFromCache(ns, settings, settings.l1, key, entry, "l1", options, now);
       if (answer) {
         ns.stats.l1Hits++;
+        this.sink.access(ns.name, key, "l1", true);
         return { answer };
       }
     }
     ns.stats.l1Misses++;
+    this.sink.access(ns.name, key, "l1", false);
     return entry ? { stale: { entry, source: "l1" } } : {};
   }
 
@@ -422,12 +444,14 @@ export class CacheManager {
           : this.answerFromCache(ns, settings, settings.l2, key, entry, "l2", options, now);
       if (answer) {
         ns.stats.l2Hits++;
+        this.sink.access(ns.name, key, "l2", true);
         if (this.l1 && settings.l1.enabled && !options.bypassL1) this.promote(ns, settings, key, entry);
         return { answer };
       }
       if (!stale || entry.createdAt > stale.entry.createdAt) stale = { entry, source: "l2" };
     }
     ns.stats.l2Misses++;
+    this.sink.access(ns.name, key, "l2", false);
     return { stale };
   }
 
@@ -506,21 +530,29 @@ export class CacheManager {
         // freshUntil and with the cost of the last load; ln(U) ≤ 0 for U in (0, 1].
         const u = 1 - this.random();
         if (now - entry.loadMs * settings.earlyRefresh.beta * Math.log(u) >= entry.freshUntil) {
-          if (this.refreshInBackground(ns, key)) ns.stats.earlyRefreshes++;
+          if (this.refreshInBackground(ns, key)) {
+            ns.stats.earlyRefreshes++;
+            this.sink.refresh(ns.name, key, "early");
+          }
         }
       }
       return lookupFrom(key, entry, source, false, now);
     }
     if (now < entry.expiresAt) {
-      if (this.refreshInBackground(ns, key)) ns.stats.backgroundRefreshes++;
+      if (this.refreshInBackground(ns, key)) this.countBackgroundRefresh(ns, key);
       return lookupFrom(key, entry, source, false, now);
     }
     if (options.allowStale !== false && now < entry.expiresAt + layer.staleWhileRevalidateMs) {
       ns.stats.staleServed++;
-      if (this.refreshInBackground(ns, key)) ns.stats.backgroundRefreshes++;
+      if (this.refreshInBackground(ns, key)) this.countBackgroundRefresh(ns, key);
       return lookupFrom(key, entry, source, true, now);
     }
     return undefined;
+  }
+
+  private countBackgroundRefresh(ns: NamespaceState, key: string): void {
+    ns.stats.backgroundRefreshes++;
+    this.sink.refresh(ns.name, key, "background");
   }
 
   /** Starts a refresh of a key unless one runs already; says whether it started one. */
@@ -611,6 +643,7 @@ export class CacheManager {
       const entry = this.usable(ns, key, await l2.peek(ns.name, key), options, now);
       if (entry && now < entry.freshUntil) {
         ns.stats.l2Hits++;
+        this.sink.access(ns.name, key, "l2", true);
         if (this.l1 && settings.l1.enabled && !options.bypassL1) this.promote(ns, settings, key, entry);
         return lookupFrom(key, entry, "l2", false, now);
       }
@@ -640,6 +673,7 @@ export class CacheManager {
       result = await this.withHardTimeout(ns, settings, (signal) => loader.load(ns.name, key, { signal }));
     } catch (error) {
       ns.stats.loadFailures++;
+      this.sink.load(ns.name, key, this.clock.now() - started, false);
       return this.failSafe(ns, settings, key, stale, intent.options, error);
     }
     return this.accept(ns, settings, key, result, this.clock.now() - started, stale, intent);
@@ -677,6 +711,7 @@ export class CacheManager {
   ): Promise<Lookup> | Lookup {
     if (outcome instanceof Error) {
       ns.stats.loadFailures++;
+      this.sink.load(ns.name, key, 0, false);
       return this.failSafe(ns, settings, key, stale, intent.options, outcome);
     }
     return this.accept(ns, settings, key, outcome ?? { found: false }, 0, stale, intent);
@@ -694,6 +729,7 @@ export class CacheManager {
   ): Promise<Lookup> {
     ns.stats.loadSuccesses++;
     if (loadMs > 0) ns.stats.loadLatency.record(loadMs);
+    this.sink.load(ns.name, key, loadMs, true);
     if (result.found && result.value && result.value.byteLength > settings.maxValueBytes) {
       ns.stats.loadFailures++;
       const error = new CacheError(

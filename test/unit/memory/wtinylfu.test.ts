@@ -313,3 +313,34 @@ describe("WTinyLfuCache policy", () => {
     expect(hotResident).toBe(10);
   });
 });
+
+describe("WTinyLfuCache hill climber", () => {
+  const request = (c: WTinyLfuCache<string>, key: string) => {
+    if (c.get(key) === undefined) c.set(key, "v", { weight: 1 });
+  };
+
+  it("waits for a full sample (at least 6000 requests) before moving the window of a small cache", () => {
+    const { cache: c } = cache({ maxEntries: 100 });
+    for (let i = 0; i < 100; i++) request(c, `fill${i}`); // full: sampling starts
+    for (let i = 0; i < 5_990; i++) request(c, `k${i % 150}`);
+    expect(c.stats().windowPercent).toBe(1);
+    for (let i = 0; i < 20; i++) request(c, `k${i % 150}`);
+    expect(c.stats().windowPercent).toBeGreaterThan(1); // the first move grows the window
+  });
+
+  it("keeps the window within 99% of the capacity under a recency-friendly load", () => {
+    const { cache: c } = cache({ maxEntries: 100 });
+    let largest = 0;
+    let fullest = 0;
+    for (let i = 0; i < 300_000; i++) {
+      const sweep = Math.floor(i / 130);
+      const position = i % 130;
+      request(c, `k${sweep % 2 === 0 ? position : 129 - position}`);
+      largest = Math.max(largest, c.stats().windowPercent);
+      fullest = Math.max(fullest, c.size);
+    }
+    expect(fullest).toBe(100);
+    expect(largest).toBeGreaterThan(10); // it grew towards recency
+    expect(largest).toBeLessThanOrEqual(99);
+  });
+});
