@@ -87,13 +87,18 @@ export class OriginBreaker {
     }
   }
 
+  /** The error a call would get now if the breaker is open (not half-open), else undefined. */
+  refusal(): CacheError | undefined {
+    return this.circuit.opened ? this.openError() : undefined;
+  }
+
   /** Stops the breaker's timers; later calls fail. */
   close(): void {
     this.circuit.shutdown();
     this.listeners.clear();
   }
 
-  private openError() {
+  private openError(): CacheError {
     const state = this.state();
     const stats = this.circuit.stats;
     const retryInMs = Math.max(0, this.openedAt + this.options.resetTimeoutMs - Date.now());
