@@ -3,12 +3,14 @@ import { CacheManager } from "./engine/cache-manager.js";
 import type { Loader } from "./engine/loader.js";
 import { PolicyStore } from "./engine/policy-store.js";
 import { PriorityRefresher } from "./engine/refresher.js";
+import type { Writer } from "./engine/writer.js";
 import { AdminService } from "./gen/mlcache/v1/admin_pb.js";
 import { CacheService } from "./gen/mlcache/v1/cache_pb.js";
 import { BreakerState } from "./gen/mlcache/v1/common_pb.js";
 import type { DependencyStatus } from "./gen/mlcache/v1/stats_pb.js";
 import { MemoryLayer } from "./layers/memory-layer.js";
 import { RedisLayer } from "./layers/redis/redis-layer.js";
+import { OriginRegistry } from "./loaders/registry.js";
 import { createLogger, type Logger } from "./logger.js";
 import { adminService } from "./rpc/admin-service.js";
 import { cacheService } from "./rpc/cache-service.js";
@@ -42,13 +44,16 @@ export async function startService(
   config: Config,
   options: {
     logger?: Logger;
-    /** Loaders by namespace supplied in code (library embedding, tests); config loaders come later. */
+    /** Loaders by namespace supplied in code (library embedding, tests); they win over config. */
     loaderFor?: (namespace: string) => Loader | undefined;
+    /** Writers by namespace supplied in code; they win over config. */
+    writerFor?: (namespace: string) => Writer | undefined;
   } = {},
 ): Promise<RunningService> {
   const logger = options.logger ?? createLogger(config.log.level);
   const shutdown = new AbortController();
   const policies = new PolicyStore(config.defaults, config.namespaces);
+  const origins = new OriginRegistry({ configured: config.origins });
   const l2 = config.redis ? new RedisLayer(config.redis) : undefined;
   if (l2) {
     // Start with L2 when it is there; without it the instance still serves (degraded).
@@ -59,7 +64,8 @@ export async function startService(
   const manager = new CacheManager({
     l1: new MemoryLayer({ maxBytes: config.l1.maxBytes, maxEntries: config.l1.maxEntries }),
     ...(l2 ? { l2 } : {}),
-    ...(options.loaderFor ? { loaderFor: options.loaderFor } : {}),
+    loaderFor: (namespace) => options.loaderFor?.(namespace) ?? origins.loaderFor(namespace),
+    writerFor: (namespace) => options.writerFor?.(namespace) ?? origins.writerFor(namespace),
     policies,
     maxNamespaces: config.limits.maxNamespaces,
     onBackgroundError: (error, namespace, key) =>
@@ -79,6 +85,8 @@ export async function startService(
           limits: config.limits,
           instanceId: config.instanceId,
           streamsStop: shutdown.signal,
+          deadLetters: (namespace) => origins.deadLetters(namespace),
+          breakerState: (namespace) => origins.breakerState(namespace),
           dependencies: () =>
             manager.dependencies().map((d) => ({
               name: d.name,
@@ -91,7 +99,10 @@ export async function startService(
         interceptors,
       ),
     ),
-    bind(AdminService, intercept(AdminService, adminService({ manager, instanceId: config.instanceId }), interceptors)),
+    bind(
+      AdminService,
+      intercept(AdminService, adminService({ manager, instanceId: config.instanceId, origins }), interceptors),
+    ),
   ];
 
   let ready = false;
@@ -148,6 +159,7 @@ export async function startService(
         refresher.stop();
         await Promise.all([grpc.close(config.server.shutdownGrace), http.close(config.server.shutdownGrace)]);
         await l2?.close();
+        origins.closeAll();
         logger.info("mlcache stopped");
       })();
       return closing;

@@ -4,6 +4,7 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { defaultSettings, type NamespaceSettings, validateSettings } from "../engine/policy.js";
 import { NAMESPACE_PATTERN } from "../engine/policy-store.js";
+import type { OriginPolicy } from "../gen/mlcache/v1/policy_pb.js";
 import { overlayPolicy, policyFromJson } from "./policy-proto.js";
 import { parseBytes, parseDuration } from "./units.js";
 
@@ -150,8 +151,16 @@ export interface Config extends Omit<RawConfig, "defaults" | "namespaces" | "ins
   defaults: NamespaceSettings;
   /** Resolved settings of the namespaces configured by name. */
   namespaces: Record<string, NamespaceSettings>;
+  /** Loader and writer origins by namespace (`defaults` applies to namespaces without their own). */
+  origins: { defaults: OriginPair; namespaces: Record<string, OriginPair> };
   /** The YAML policies as written, for display. */
   policySources: { defaults: Record<string, unknown>; namespaces: Record<string, Record<string, unknown>> };
+}
+
+/** The origins a policy names. */
+export interface OriginPair {
+  loader?: OriginPolicy | undefined;
+  writer?: OriginPolicy | undefined;
 }
 
 /** A configuration problem; the message names the field and says what is expected. */
@@ -246,10 +255,15 @@ export function parseConfig(raw: unknown, source = "config"): Config {
     throw new ConfigError(`invalid configuration in ${source}:\n${problems.join("\n")}`);
   }
   const c = parsed.data;
+  const origins: Config["origins"] = { defaults: {}, namespaces: {} };
   const resolve = (base: NamespaceSettings, json: Record<string, unknown>, where: string): NamespaceSettings => {
     let settings: NamespaceSettings;
     try {
-      settings = overlayPolicy(base, policyFromJson(json, where));
+      const policy = policyFromJson(json, where);
+      settings = overlayPolicy(base, policy);
+      const pair: OriginPair = { loader: policy.loader, writer: policy.writer };
+      if (where === "defaults") origins.defaults = pair;
+      else origins.namespaces[where.slice("namespaces.".length)] = pair;
     } catch (error) {
       throw new ConfigError(`invalid configuration in ${source}: ${(error as Error).message}`);
     }
@@ -274,6 +288,7 @@ export function parseConfig(raw: unknown, source = "config"): Config {
     instanceId: c.instanceId ?? `${hostname()}-${process.pid}`,
     defaults,
     namespaces,
+    origins,
     policySources: {
       defaults: c.defaults ?? {},
       namespaces: c.namespaces as Record<string, Record<string, unknown>>,
@@ -300,6 +315,6 @@ export function redactConfig(config: Config): unknown {
     }
     return value;
   };
-  const { defaults, namespaces, policySources, ...rest } = config;
-  return walk({ ...rest, defaults, namespaces }, "");
+  const { defaults, namespaces, policySources, origins, ...rest } = config;
+  return walk({ ...rest, defaults, namespaces, policies: policySources }, "");
 }

@@ -142,9 +142,19 @@ export function applyMask(target: NamespacePolicy, source: NamespacePolicy, path
       const field = desc.fields.find((f) => f.name === part || f.jsonName === part || f.localName === part);
       if (!field) throw new Error(`update_mask path "${path}": ${desc.typeName} has no field "${part}"`);
       const name = field.localName;
+      // A oneof member lives in `{ case, value }` under the oneof's name.
+      const oneof = field.oneof?.localName;
+      const read = (holder: Record<string, unknown> | undefined) => {
+        if (!oneof) return holder?.[name];
+        const group = holder?.[oneof] as { case?: string; value?: unknown } | undefined;
+        return group?.case === name ? group.value : undefined;
+      };
       if (i === parts.length - 1) {
-        const value = from?.[name];
-        if (value === undefined) delete to[name];
+        const value = read(from);
+        if (oneof) {
+          if (value !== undefined) to[oneof] = { case: name, value };
+          else if ((to[oneof] as { case?: string } | undefined)?.case === name) to[oneof] = { case: undefined };
+        } else if (value === undefined) delete to[name];
         else to[name] = value;
         break;
       }
@@ -152,9 +162,14 @@ export function applyMask(target: NamespacePolicy, source: NamespacePolicy, path
         throw new Error(`update_mask path "${path}": "${part}" is not a message, so it has no sub-fields`);
       }
       desc = field.message;
-      if (to[name] === undefined) to[name] = create(field.message);
-      to = to[name] as Record<string, unknown>;
-      from = from?.[name] as Record<string, unknown> | undefined;
+      let child = read(to) as Record<string, unknown> | undefined;
+      if (child === undefined) {
+        child = create(field.message) as unknown as Record<string, unknown>;
+        if (oneof) to[oneof] = { case: name, value: child };
+        else to[name] = child;
+      }
+      to = child;
+      from = read(from) as Record<string, unknown> | undefined;
     }
   }
 }

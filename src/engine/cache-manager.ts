@@ -20,6 +20,7 @@ import type {
   WriteOptions,
   WriteResult,
 } from "./types.js";
+import type { Writer } from "./writer.js";
 
 export type * from "./types.js";
 
@@ -29,6 +30,8 @@ export interface CacheManagerOptions {
   l2?: Layer<true>;
   /** The loader of a namespace, or undefined when it has none (a miss is then "not found"). */
   loaderFor?: (namespace: string) => Loader | undefined;
+  /** The writer of a namespace, for write-through. */
+  writerFor?: (namespace: string) => Writer | undefined;
   policies?: PolicyStore;
   clock?: Clock;
   /** Uniform random numbers in [0, 1), injectable for deterministic tests. */
@@ -93,6 +96,7 @@ export class CacheManager {
   private readonly l1: Layer<false> | undefined;
   private readonly l2: Layer<true> | undefined;
   private readonly loaderFor: (namespace: string) => Loader | undefined;
+  private readonly writerFor: (namespace: string) => Writer | undefined;
   private readonly random: () => number;
   private readonly maxNamespaces: number;
   private readonly onBackgroundError: (error: unknown, namespace: string, key: string) => void;
@@ -106,6 +110,7 @@ export class CacheManager {
     this.l1 = options.l1;
     this.l2 = options.l2;
     this.loaderFor = options.loaderFor ?? (() => undefined);
+    this.writerFor = options.writerFor ?? (() => undefined);
     this.policies = options.policies ?? new PolicyStore();
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
@@ -233,10 +238,17 @@ export class CacheManager {
         `value is ${value.byteLength} bytes; namespace ${namespace} accepts at most ${settings.maxValueBytes}`,
       );
     }
-    if (writeMode !== "cache-only") {
+    const writer = writeMode === "cache-only" ? undefined : this.writerFor(namespace);
+    if (writeMode !== "cache-only" && !writer) {
       throw new CacheError(
         Status.FAILED_PRECONDITION,
         `namespace ${namespace} has no writer configured, so write mode ${writeMode} cannot be used`,
+      );
+    }
+    if (writeMode === "write-behind") {
+      throw new CacheError(
+        Status.FAILED_PRECONDITION,
+        `write-behind for namespace ${namespace} needs Kafka (set kafka.brokers or MLCACHE_KAFKA_BROKERS)`,
       );
     }
     const current = this.l1?.peek(namespace, key);
@@ -245,10 +257,34 @@ export class CacheManager {
       return { version: current.version, applied: false, writeMode };
     }
     const version = requested > 0n ? requested : this.nextVersion(current?.version ?? 0n);
+    if (writer) await this.writeThrough(writer, namespace, key, value, version, options.tags ?? []);
     const result: LoadResult = { found: true, value, tags: options.tags ?? [], version };
     if (options.ttlMs !== undefined) result.ttlMs = options.ttlMs;
     await this.store(ns, settings, key, result, this.time.next(), 0, options.freshForMs);
     return { version, applied: true, writeMode };
+  }
+
+  /** Applies a write at the origin before the cache takes it; a failure fails the Set. */
+  private async writeThrough(
+    writer: Writer,
+    namespace: string,
+    key: string,
+    value: Uint8Array,
+    version: bigint,
+    tags: readonly string[],
+  ): Promise<void> {
+    let failed: Error | undefined;
+    try {
+      failed = (await writer.store(namespace, [{ key, value, version, tags, deleted: false }]))?.get(key);
+    } catch (error) {
+      failed = error instanceof Error ? error : new Error(String(error));
+    }
+    if (!failed) return;
+    if (failed instanceof CacheError) throw failed;
+    throw new CacheError(
+      Status.UNAVAILABLE,
+      `write-through of ${namespace}/${key} failed, nothing was cached: ${failed.message}`,
+    );
   }
 
   /** Drops keys now and stamps tags and prefixes so that older entries count as gone. */
@@ -670,7 +706,9 @@ export class CacheManager {
     const started = this.clock.now();
     let result: LoadResult;
     try {
-      result = await this.withHardTimeout(ns, settings, (signal) => loader.load(ns.name, key, { signal }));
+      result = await this.withHardTimeout(ns, settings, (signal) =>
+        loader.load(ns.name, key, { signal, hasStale: stale !== undefined }),
+      );
     } catch (error) {
       ns.stats.loadFailures++;
       this.sink.load(ns.name, key, this.clock.now() - started, false);

@@ -12,6 +12,8 @@ export interface LoadResult {
 /** Passed to every load so that it can give up when nobody waits any more. */
 export interface LoadContext {
   signal: AbortSignal;
+  /** Whether a stale value exists that fail-safe could serve if this load fails (single-key loads). */
+  hasStale?: boolean;
 }
 
 /**

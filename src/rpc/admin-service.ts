@@ -1,13 +1,15 @@
-import { toJson } from "@bufbuild/protobuf";
+import { clone, toJson } from "@bufbuild/protobuf";
 import { durationFromMs, durationMs } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
+import type { OriginPair } from "../config/config.js";
 import { applyMask, overlayPolicy, settingsToPolicy } from "../config/policy-proto.js";
 import type { CacheManager } from "../engine/cache-manager.js";
 import type { NamespaceSettings } from "../engine/policy.js";
 import { CacheError, Status } from "../errors.js";
 import type { AdminService } from "../gen/mlcache/v1/admin_pb.js";
-import type { NamespacePolicy } from "../gen/mlcache/v1/policy_pb.js";
+import { type NamespacePolicy, OriginPolicySchema } from "../gen/mlcache/v1/policy_pb.js";
 import { NamespaceStatsSchema } from "../gen/mlcache/v1/stats_pb.js";
+import type { OriginRegistry } from "../loaders/registry.js";
 import { buildSnapshot } from "../telemetry/snapshot.js";
 import { checkNamespace } from "./validate.js";
 
@@ -15,6 +17,8 @@ import { checkNamespace } from "./validate.js";
 export interface AdminServiceDeps {
   manager: CacheManager;
   instanceId: string;
+  /** Loaders and writers by namespace, changeable at run time. */
+  origins?: OriginRegistry;
 }
 
 /**
@@ -33,17 +37,30 @@ function keepFreshnessWithinTtl(merged: NamespacePolicy, current: NamespaceSetti
   }
 }
 
+/** The policy message of a namespace: its settings, with its origins when there are any. */
+function effectivePolicy(namespace: string, settings: NamespaceSettings, origins: OriginPair | undefined) {
+  const policy = settingsToPolicy(namespace, settings);
+  if (origins?.loader) {
+    // The engine's load timeouts travel in loader.soft/hard_timeout too.
+    policy.loader = {
+      ...clone(OriginPolicySchema, origins.loader),
+      softTimeout: policy.loader?.softTimeout,
+      hardTimeout: policy.loader?.hardTimeout,
+    };
+  }
+  if (origins?.writer) policy.writer = clone(OriginPolicySchema, origins.writer);
+  return policy;
+}
+
 /** The AdminService: policies at run time, namespaces, raw stats export. */
 export function adminService(deps: AdminServiceDeps): ServiceImpl<typeof AdminService> {
-  const { manager } = deps;
+  const { manager, origins } = deps;
   const policies = manager.policies;
+  const view = (namespace: string) => effectivePolicy(namespace, policies.get(namespace), origins?.policyOf(namespace));
   return {
     getPolicy(request) {
       const namespace = checkNamespace(request.namespace);
-      return {
-        policy: settingsToPolicy(namespace, policies.get(namespace)),
-        customized: policies.isCustomized(namespace),
-      };
+      return { policy: view(namespace), customized: policies.isCustomized(namespace) };
     },
 
     updatePolicy(request) {
@@ -52,10 +69,18 @@ export function adminService(deps: AdminServiceDeps): ServiceImpl<typeof AdminSe
       const current = policies.get(namespace);
       const paths = request.updateMask?.paths ?? [];
       let next: ReturnType<typeof policies.get>;
+      let nextOrigins: OriginPair | undefined;
       if (paths.length === 0) {
         next = overlayPolicy(current, request.policy);
+        if (request.policy.loader?.kind.case || request.policy.writer?.kind.case) {
+          const before = origins?.policyOf(namespace);
+          nextOrigins = {
+            loader: request.policy.loader?.kind.case ? request.policy.loader : before?.loader,
+            writer: request.policy.writer?.kind.case ? request.policy.writer : before?.writer,
+          };
+        }
       } else {
-        const merged = settingsToPolicy(namespace, current);
+        const merged = view(namespace);
         try {
           applyMask(merged, request.policy, paths);
         } catch (error) {
@@ -64,15 +89,29 @@ export function adminService(deps: AdminServiceDeps): ServiceImpl<typeof AdminSe
         keepFreshnessWithinTtl(merged, current, paths);
         // Fields the mask cleared fall back to the defaults.
         next = overlayPolicy(policies.defaults, merged);
+        if (paths.some((path) => /^(loader|writer)(\.|$)/.test(path))) {
+          nextOrigins = { loader: merged.loader, writer: merged.writer };
+        }
+      }
+      if (nextOrigins && !origins) {
+        throw new CacheError(Status.FAILED_PRECONDITION, "this instance cannot change origins at run time");
       }
       policies.set(namespace, next);
-      return { policy: settingsToPolicy(namespace, next) };
+      if (nextOrigins) {
+        try {
+          origins?.configure(namespace, nextOrigins);
+        } catch (error) {
+          throw new CacheError(Status.INVALID_ARGUMENT, `loader/writer: ${(error as Error).message}`);
+        }
+      }
+      return { policy: view(namespace) };
     },
 
     resetPolicy(request) {
       const namespace = checkNamespace(request.namespace);
       policies.reset(namespace);
-      return { policy: settingsToPolicy(namespace, policies.get(namespace)) };
+      origins?.reset(namespace);
+      return { policy: view(namespace) };
     },
 
     listNamespaces() {

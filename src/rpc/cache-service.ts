@@ -8,6 +8,7 @@ import { CacheError, Status } from "../errors.js";
 import type { CacheService, ReadOptions } from "../gen/mlcache/v1/cache_pb.js";
 import { CacheLayer, type ItemSchema, Source, WriteMode } from "../gen/mlcache/v1/common_pb.js";
 import type { DependencyStatus } from "../gen/mlcache/v1/stats_pb.js";
+import type { DeadLetterRecord } from "../loaders/dead-letters.js";
 import { buildSnapshot } from "../telemetry/snapshot.js";
 import {
   checkDuration,
@@ -27,6 +28,10 @@ export interface CacheServiceDeps {
   instanceId: string;
   /** Aborted at shutdown: endless streams (WatchStats) end so the server can close. */
   streamsStop?: AbortSignal;
+  /** Keys whose loads keep failing (Inspect). */
+  deadLetters?: (namespace?: string) => DeadLetterRecord[];
+  /** Breaker state of a namespace's loader, when it has one. */
+  breakerState?: (namespace: string) => "closed" | "open" | "half-open" | undefined;
   /** Health of Redis, Kafka, loaders… for stats snapshots. */
   dependencies?: () => DependencyStatus[];
 }
@@ -192,7 +197,7 @@ export function cacheService(deps: CacheServiceDeps): ServiceImpl<typeof CacheSe
           snapshot: buildSnapshot(
             manager,
             deps.instanceId,
-            { namespaces, hotKeys: request.hotKeys },
+            { namespaces, hotKeys: request.hotKeys, ...(deps.breakerState ? { breakerState: deps.breakerState } : {}) },
             deps.dependencies?.() ?? [],
           ),
           snapshotsDropped: dropped,
@@ -248,7 +253,16 @@ export function cacheService(deps: CacheServiceDeps): ServiceImpl<typeof CacheSe
               waiters: f.waiters,
             }))
           : [],
-        deadLetters: [],
+        deadLetters: request.includeDeadLetters
+          ? (deps.deadLetters?.(namespace) ?? []).map((d) => ({
+              namespace: d.namespace,
+              key: d.key,
+              lastError: d.lastError,
+              failures: d.failures,
+              firstFailure: timestampFromMs(d.firstFailure),
+              lastFailure: timestampFromMs(d.lastFailure),
+            }))
+          : [],
       };
     },
   };

@@ -3,7 +3,7 @@ import { create } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { CacheManager } from "../engine/cache-manager.js";
 import type { LayerCounters } from "../engine/layer.js";
-import { CacheLayer } from "../gen/mlcache/v1/common_pb.js";
+import { BreakerState, CacheLayer } from "../gen/mlcache/v1/common_pb.js";
 import {
   type DependencyStatus,
   type LayerStats,
@@ -18,7 +18,15 @@ export interface SnapshotRequest {
   namespaces?: readonly string[];
   /** Hot keys per namespace (0: none). */
   hotKeys?: number;
+  /** Breaker state of a namespace's loader, when it has one. */
+  breakerState?: (namespace: string) => "closed" | "open" | "half-open" | undefined;
 }
+
+const breakerStates = {
+  closed: BreakerState.CLOSED,
+  open: BreakerState.OPEN,
+  "half-open": BreakerState.HALF_OPEN,
+} as const;
 
 const ratio = (hits: number, misses: number) => (hits + misses === 0 ? 0 : hits / (hits + misses));
 
@@ -85,6 +93,7 @@ export function buildSnapshot(
           latencyP50: durationFromMs(p50 ?? 0),
           latencyP95: durationFromMs(p95 ?? 0),
           latencyP99: durationFromMs(p99 ?? 0),
+          breakerState: breakerStates[request.breakerState?.(name) ?? "closed"] ?? BreakerState.UNSPECIFIED,
         },
         hotKeys: (request.hotKeys ? manager.hotKeys(request.hotKeys, name) : []).map((k) => ({
           namespace: k.namespace,
