@@ -14,6 +14,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { parse as parseYaml } from "yaml";
 import { down, PIECES, ROOT, running, up } from "./services.mjs";
 
 const BIN = path.join(ROOT, "node_modules", ".bin");
@@ -35,9 +36,16 @@ const steps = [
     run: () => command("buf", ["lint"]),
   },
   { name: "lint (biome check)", run: () => command("biome", ["check", "."]) },
+  {
+    // The plugins `buf generate` needs for Go, Python and Java, and the client suites' deps.
+    name: "client toolchains (scripts/clients/install.sh)",
+    run: async () =>
+      (await exec("sh", ["scripts/clients/install.sh"])) === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 },
+  },
   { name: "generated code matches `buf generate`", run: () => generatedCodeIsCurrent() },
   { name: "start services", run: (ctx) => startServices(ctx) },
   { name: "vitest (unit + integration)", run: (ctx) => vitest(ctx) },
+  { name: "client suites (TypeScript, Go, Python, Java)", run: () => clientSuites() },
 ];
 
 // ─────────────────────────── step helpers ───────────────────────────
@@ -95,8 +103,10 @@ async function generatedCodeIsCurrent() {
         differences.push(file);
       }
     }
-    // Files left over from a proto or message that no longer exists, in the output folders.
-    const outputs = [...new Set(generated.map((f) => f.split(path.sep).slice(0, 2).join(path.sep)))];
+    // Files left over from a proto or message that no longer exists, in the output folders
+    // (every plugin's `out` in buf.gen.yaml holds generated code only).
+    const template = parseYaml(fs.readFileSync(path.join(ROOT, "buf.gen.yaml"), "utf8"));
+    const outputs = [...new Set(template.plugins.map((p) => path.normalize(p.out)))];
     for (const out of outputs) {
       if (!fs.existsSync(path.join(ROOT, out))) continue;
       for (const file of walk(path.join(ROOT, out), ROOT)) {
@@ -184,6 +194,32 @@ async function vitest(ctx) {
   // Unhandled errors or "no test files found" fail the run without failing a test.
   if (code !== 0 && failed === 0) failed = 1;
   return { passed, failed };
+}
+
+/**
+ * The four generated clients' own test suites against a real server (scripts/clients/
+ * run-suites.mjs starts it); its last line is `N passed, N failed`.
+ */
+async function clientSuites() {
+  const child = spawn(process.execPath, ["scripts/clients/run-suites.mjs"], {
+    cwd: ROOT,
+    env: { ...process.env, PATH: `${BIN}${path.delimiter}${process.env.PATH ?? ""}` },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  current = child;
+  let tail = "";
+  child.stdout.on("data", (data) => {
+    process.stdout.write(data);
+    tail = (tail + data).slice(-500);
+  });
+  const code = await new Promise((resolve) => {
+    child.on("error", () => resolve(127));
+    child.on("exit", (exitCode) => resolve(exitCode ?? 1));
+  });
+  current = undefined;
+  const counts = tail.match(/(\d+) passed, (\d+) failed\s*$/);
+  if (counts) return { passed: Number(counts[1]), failed: Number(counts[2]) };
+  return { passed: 0, failed: code === 0 ? 0 : 1 };
 }
 
 // ─────────────────────────────── main ───────────────────────────────

@@ -90,12 +90,13 @@ export class RefreshThrottlingLoader implements Loader {
 
   /** Records the load of a key, or returns the error refusing it. */
   private admit(namespace: string, key: string, context: ThrottleContext): CacheError | undefined {
-    if (this.intervalMs <= 0 || context.hasStale === false) return undefined;
+    if (this.intervalMs <= 0) return undefined;
     const now = this.clock.now();
     this.dropExpired(now);
     const id = `${namespace}\u0000${key}`;
     const last = this.lastLoad.get(id);
-    if (last !== undefined && now - last < this.intervalMs) {
+    // Without a stale value to fall back on, the load goes through (but still counts as one).
+    if (last !== undefined && now - last < this.intervalMs && context.hasStale !== false) {
       this.throttledCount++;
       return rejection(
         Status.RESOURCE_EXHAUSTED,

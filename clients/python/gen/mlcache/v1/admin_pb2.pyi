@@ -1,0 +1,85 @@
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
+from mlcache.v1 import policy_pb2 as _policy_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class GetPolicyRequest(_message.Message):
+    __slots__ = ("namespace",)
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    def __init__(self, namespace: _Optional[str] = ...) -> None: ...
+
+class GetPolicyResponse(_message.Message):
+    __slots__ = ("policy", "customized")
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMIZED_FIELD_NUMBER: _ClassVar[int]
+    policy: _policy_pb2.NamespacePolicy
+    customized: bool
+    def __init__(self, policy: _Optional[_Union[_policy_pb2.NamespacePolicy, _Mapping]] = ..., customized: _Optional[bool] = ...) -> None: ...
+
+class UpdatePolicyRequest(_message.Message):
+    __slots__ = ("policy", "update_mask")
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    policy: _policy_pb2.NamespacePolicy
+    update_mask: _field_mask_pb2.FieldMask
+    def __init__(self, policy: _Optional[_Union[_policy_pb2.NamespacePolicy, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
+
+class UpdatePolicyResponse(_message.Message):
+    __slots__ = ("policy",)
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    policy: _policy_pb2.NamespacePolicy
+    def __init__(self, policy: _Optional[_Union[_policy_pb2.NamespacePolicy, _Mapping]] = ...) -> None: ...
+
+class ResetPolicyRequest(_message.Message):
+    __slots__ = ("namespace",)
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    def __init__(self, namespace: _Optional[str] = ...) -> None: ...
+
+class ResetPolicyResponse(_message.Message):
+    __slots__ = ("policy",)
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    policy: _policy_pb2.NamespacePolicy
+    def __init__(self, policy: _Optional[_Union[_policy_pb2.NamespacePolicy, _Mapping]] = ...) -> None: ...
+
+class ListNamespacesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class NamespaceSummary(_message.Message):
+    __slots__ = ("name", "customized", "l1_entries", "l1_bytes")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMIZED_FIELD_NUMBER: _ClassVar[int]
+    L1_ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    L1_BYTES_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    customized: bool
+    l1_entries: int
+    l1_bytes: int
+    def __init__(self, name: _Optional[str] = ..., customized: _Optional[bool] = ..., l1_entries: _Optional[int] = ..., l1_bytes: _Optional[int] = ...) -> None: ...
+
+class ListNamespacesResponse(_message.Message):
+    __slots__ = ("namespaces",)
+    NAMESPACES_FIELD_NUMBER: _ClassVar[int]
+    namespaces: _containers.RepeatedCompositeFieldContainer[NamespaceSummary]
+    def __init__(self, namespaces: _Optional[_Iterable[_Union[NamespaceSummary, _Mapping]]] = ...) -> None: ...
+
+class ExportStatsRequest(_message.Message):
+    __slots__ = ("namespaces", "max_keys")
+    NAMESPACES_FIELD_NUMBER: _ClassVar[int]
+    MAX_KEYS_FIELD_NUMBER: _ClassVar[int]
+    namespaces: _containers.RepeatedScalarFieldContainer[str]
+    max_keys: int
+    def __init__(self, namespaces: _Optional[_Iterable[str]] = ..., max_keys: _Optional[int] = ...) -> None: ...
+
+class ExportStatsResponse(_message.Message):
+    __slots__ = ("ndjson",)
+    NDJSON_FIELD_NUMBER: _ClassVar[int]
+    ndjson: bytes
+    def __init__(self, ndjson: _Optional[bytes] = ...) -> None: ...
