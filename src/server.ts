@@ -1,9 +1,11 @@
 import type { Config } from "./config/config.js";
 import { CacheManager } from "./engine/cache-manager.js";
+import type { InvalidationNotice } from "./engine/events.js";
 import type { Loader } from "./engine/loader.js";
 import { PolicyStore } from "./engine/policy-store.js";
 import { PriorityRefresher } from "./engine/refresher.js";
 import type { Writer } from "./engine/writer.js";
+import { ServiceEvents } from "./events/service-events.js";
 import { AdminService } from "./gen/mlcache/v1/admin_pb.js";
 import { CacheService } from "./gen/mlcache/v1/cache_pb.js";
 import { BreakerState } from "./gen/mlcache/v1/common_pb.js";
@@ -53,7 +55,22 @@ export async function startService(
   const logger = options.logger ?? createLogger(config.log.level);
   const shutdown = new AbortController();
   const policies = new PolicyStore(config.defaults, config.namespaces);
-  const origins = new OriginRegistry({ configured: config.origins });
+  // The handler reaches the manager built below; events only arrive after start().
+  let apply: (ns: string, notice: InvalidationNotice, external: boolean) => Promise<unknown> = async () => {};
+  const events = config.kafka
+    ? new ServiceEvents(
+        config.kafka,
+        config.instanceId,
+        async (ns, notice, external) => {
+          await apply(ns, notice, external);
+        },
+        logger,
+      )
+    : undefined;
+  const origins = new OriginRegistry({
+    configured: config.origins,
+    ...(events ? { publishDeadLetter: events.deadLetter } : {}),
+  });
   const l2 = config.redis ? new RedisLayer(config.redis) : undefined;
   if (l2) {
     // Start with L2 when it is there; without it the instance still serves (degraded).
@@ -66,11 +83,16 @@ export async function startService(
     ...(l2 ? { l2 } : {}),
     loaderFor: (namespace) => options.loaderFor?.(namespace) ?? origins.loaderFor(namespace),
     writerFor: (namespace) => options.writerFor?.(namespace) ?? origins.writerFor(namespace),
+    ...(events ? { events } : {}),
     policies,
     maxNamespaces: config.limits.maxNamespaces,
     onBackgroundError: (error, namespace, key) =>
       logger.warn({ err: error, namespace, key }, "background refresh failed"),
   });
+  apply = (ns, notice, external) => manager.applyInvalidation(ns, notice, external);
+  // Replay what this instance missed before it takes traffic.
+  await events?.start();
+  const dependencies = () => [...manager.dependencies(), ...(events ? [events.status()] : [])];
   const refresher = new PriorityRefresher(manager);
   refresher.start();
   const metrics = new Metrics(manager);
@@ -88,7 +110,7 @@ export async function startService(
           deadLetters: (namespace) => origins.deadLetters(namespace),
           breakerState: (namespace) => origins.breakerState(namespace),
           dependencies: () =>
-            manager.dependencies().map((d) => ({
+            dependencies().map((d) => ({
               name: d.name,
               up: d.up,
               detail: d.detail,
@@ -123,8 +145,9 @@ export async function startService(
       registry: metrics.registry,
       ready: () => {
         if (!ready) return { ready, detail: "not ready" };
+        if (events && !events.ready) return { ready: false, detail: "replaying missed invalidations" };
         // Degraded dependencies do not make the instance unready: it serves from L1 and loaders.
-        const degraded = manager.dependencies().filter((d) => !d.up);
+        const degraded = dependencies().filter((d) => !d.up);
         return {
           ready,
           detail: degraded.length ? `ready (degraded: ${degraded.map((d) => d.detail).join("; ")})` : "ready",
@@ -135,6 +158,7 @@ export async function startService(
   } catch (error) {
     refresher.stop();
     await l2?.close();
+    await events?.close();
     await grpc.close(0);
     throw error;
   }
@@ -159,6 +183,7 @@ export async function startService(
         refresher.stop();
         await Promise.all([grpc.close(config.server.shutdownGrace), http.close(config.server.shutdownGrace)]);
         await l2?.close();
+        await events?.close();
         origins.closeAll();
         logger.info("mlcache stopped");
       })();

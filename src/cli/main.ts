@@ -10,6 +10,7 @@ const USAGE = `mlcache — a layered gRPC cache service
 Usage:
   mlcache serve [--config FILE]          run the service (gRPC :50051, HTTP :8080 by default)
   mlcache check-config [--config FILE]   print the effective configuration, secrets redacted
+  mlcache sink [--config FILE]           apply write-behind writes from Kafka to the writers
   mlcache get KEY [-n NS] [--raw]        read a key through the cache
   mlcache set KEY VALUE [-n NS] [--ttl 30s] [--tag T]...   write a key (VALUE "-" reads stdin)
   mlcache invalidate [-n NS] [--key K]... [--tag T]... [--prefix P]
@@ -29,6 +30,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (command === "serve") return await serve(rest);
     if (command === "check-config") return checkConfig(rest);
+    if (command === "sink") return await sinkCommand(rest);
     if (CLIENT_COMMANDS.has(command)) return await clientCommand(command, rest);
   } catch (error) {
     if (error instanceof ConfigError) {

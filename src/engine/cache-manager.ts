@@ -1,6 +1,7 @@
 import { CacheError, Status } from "../errors.js";
 import { type Clock, MonotonicTime, systemClock } from "./clock.js";
 import { type Entry, EntryFlags, isFailSafeCopy, isNegative } from "./entry.js";
+import type { EventBus, InvalidationNotice } from "./events.js";
 import type { KeyFrequency, Layer, LayerCounters, LayerStatus, StampSet } from "./layer.js";
 import type { Loader, LoadResult } from "./loader.js";
 import type { LayerSettings, NamespaceSettings } from "./policy.js";
@@ -32,6 +33,8 @@ export interface CacheManagerOptions {
   loaderFor?: (namespace: string) => Loader | undefined;
   /** The writer of a namespace, for write-through. */
   writerFor?: (namespace: string) => Writer | undefined;
+  /** Where invalidations and write-behind writes are published for other instances. */
+  events?: EventBus;
   policies?: PolicyStore;
   clock?: Clock;
   /** Uniform random numbers in [0, 1), injectable for deterministic tests. */
@@ -97,6 +100,7 @@ export class CacheManager {
   private readonly l2: Layer<true> | undefined;
   private readonly loaderFor: (namespace: string) => Loader | undefined;
   private readonly writerFor: (namespace: string) => Writer | undefined;
+  private readonly events: EventBus | undefined;
   private readonly random: () => number;
   private readonly maxNamespaces: number;
   private readonly onBackgroundError: (error: unknown, namespace: string, key: string) => void;
@@ -111,6 +115,7 @@ export class CacheManager {
     this.l2 = options.l2;
     this.loaderFor = options.loaderFor ?? (() => undefined);
     this.writerFor = options.writerFor ?? (() => undefined);
+    this.events = options.events;
     this.policies = options.policies ?? new PolicyStore();
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
@@ -238,14 +243,15 @@ export class CacheManager {
         `value is ${value.byteLength} bytes; namespace ${namespace} accepts at most ${settings.maxValueBytes}`,
       );
     }
-    const writer = writeMode === "cache-only" ? undefined : this.writerFor(namespace);
-    if (writeMode !== "cache-only" && !writer) {
+    const writer = writeMode === "write-through" ? this.writerFor(namespace) : undefined;
+    if (writeMode === "write-through" && !writer) {
       throw new CacheError(
         Status.FAILED_PRECONDITION,
         `namespace ${namespace} has no writer configured, so write mode ${writeMode} cannot be used`,
       );
     }
-    if (writeMode === "write-behind") {
+    const writeBehind = this.events?.writeBehind?.bind(this.events);
+    if (writeMode === "write-behind" && !writeBehind) {
       throw new CacheError(
         Status.FAILED_PRECONDITION,
         `write-behind for namespace ${namespace} needs Kafka (set kafka.brokers or MLCACHE_KAFKA_BROKERS)`,
@@ -257,10 +263,25 @@ export class CacheManager {
       return { version: current.version, applied: false, writeMode };
     }
     const version = requested > 0n ? requested : this.nextVersion(current?.version ?? 0n);
-    if (writer) await this.writeThrough(writer, namespace, key, value, version, options.tags ?? []);
-    const result: LoadResult = { found: true, value, tags: options.tags ?? [], version };
+    const tags = options.tags ?? [];
+    if (writer) await this.writeThrough(writer, namespace, key, value, version, tags);
+    if (writeMode === "write-behind" && writeBehind) {
+      // Durable in Kafka before anything changes here: an acknowledged write is never lost.
+      try {
+        await writeBehind({ namespace, key, value, version, tags, ttlMs: options.ttlMs });
+      } catch (error) {
+        throw new CacheError(
+          Status.UNAVAILABLE,
+          `write-behind of ${namespace}/${key} was not accepted by Kafka, nothing was changed: ${(error as Error).message}`,
+        );
+      }
+    }
+    const result: LoadResult = { found: true, value, tags, version };
     if (options.ttlMs !== undefined) result.ttlMs = options.ttlMs;
-    await this.store(ns, settings, key, result, this.time.next(), 0, options.freshForMs);
+    const at = this.time.next();
+    await this.store(ns, settings, key, result, at, 0, options.freshForMs);
+    // Other instances drop their older copies of the key.
+    void this.events?.invalidated(namespace, { keys: [key], tags: [], version, cause: "set", at }).catch(() => {});
     return { version, applied: true, writeMode };
   }
 
@@ -309,7 +330,55 @@ export class CacheManager {
         retainMs,
       );
     }
-    return { keysRemoved, stamp };
+    const published = this.events
+      ? await this.events
+          .invalidated(namespace, {
+            keys: target.keys ?? [],
+            tags,
+            prefix: target.prefix,
+            cause: "invalidate",
+            at: stamp,
+          })
+          .catch(() => false)
+      : false;
+    return { keysRemoved, stamp, published };
+  }
+
+  /**
+   * Applies an invalidation heard from elsewhere (another instance, or an outside publisher such
+   * as database change capture): drops L1 copies (for a Set, only those older than its
+   * version) and records tag and prefix stamps at the notice's time. With `shared`, the
+   * shared layer is updated too — for notices no instance of this cache has applied yet.
+   */
+  async applyInvalidation(namespace: string, notice: InvalidationNotice, shared: boolean): Promise<number> {
+    let ns: NamespaceState;
+    try {
+      ns = this.namespace(namespace);
+    } catch {
+      return 0; // a namespace this instance cannot hold: nothing of it is cached here
+    }
+    let dropped = 0;
+    for (const key of notice.keys) {
+      const current = this.l1?.peek(namespace, key);
+      if (!current) continue;
+      if (notice.version !== undefined && notice.version > 0n && current.version >= notice.version) continue;
+      if (this.l1?.delete(namespace, key)) dropped++;
+    }
+    for (const tag of notice.tags) ns.stamps.stampTag(tag, notice.at);
+    if (notice.prefix !== undefined) ns.stamps.stampPrefix(notice.prefix, notice.at);
+    const retainMs = this.pruneStamps(ns);
+    if (shared && this.l2) {
+      for (const key of notice.keys) await this.l2.delete(namespace, key);
+      if (this.l2.stamp && (notice.tags.length > 0 || notice.prefix !== undefined)) {
+        await this.l2.stamp(
+          namespace,
+          notice.prefix === undefined ? { tags: notice.tags } : { tags: notice.tags, prefix: notice.prefix },
+          notice.at,
+          retainMs,
+        );
+      }
+    }
+    return dropped;
   }
 
   /**

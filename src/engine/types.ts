@@ -61,6 +61,8 @@ export interface InvalidationTarget {
 export interface InvalidationResult {
   keysRemoved: number;
   stamp: number;
+  /** Whether the invalidation was handed to the event bus now (false: none, or queued). */
+  published: boolean;
 }
 
 /** A load running now. */

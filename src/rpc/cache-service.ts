@@ -167,7 +167,11 @@ export function cacheService(deps: CacheServiceDeps): ServiceImpl<typeof CacheSe
           ...(request.prefix !== undefined ? { prefix: request.prefix } : {}),
         }),
       );
-      return { keysRemoved: result.keysRemoved, stamp: timestampFromMs(Math.floor(result.stamp)), published: false };
+      return {
+        keysRemoved: result.keysRemoved,
+        stamp: timestampFromMs(Math.floor(result.stamp)),
+        published: result.published,
+      };
     },
 
     async *watchStats(request, context) {

@@ -1,0 +1,32 @@
+/** A write acknowledged in write-behind mode, for the system of record. */
+export interface WriteBehindEvent {
+  namespace: string;
+  key: string;
+  value: Uint8Array;
+  version: bigint;
+  tags: readonly string[];
+  ttlMs?: number | undefined;
+}
+
+/** What an invalidation dropped, as other instances need to hear it. */
+export interface InvalidationNotice {
+  keys: readonly string[];
+  tags: readonly string[];
+  prefix?: string | undefined;
+  /** For a Set: the new version; copies older than it are dropped. */
+  version?: bigint | undefined;
+  cause: "invalidate" | "set";
+  /** When it happened (the stamp for tags and prefixes), ms since the epoch. */
+  at: number;
+}
+
+/**
+ * Tells other instances and services what changed (a Kafka topic in the service). The engine
+ * calls it after applying a change locally; `invalidated` resolves to whether the notice was
+ * handed over now (false: queued for later delivery). `writeBehind` must resolve only once
+ * the write is durable, and reject when it is not.
+ */
+export interface EventBus {
+  invalidated(namespace: string, notice: InvalidationNotice): Promise<boolean>;
+  writeBehind?(event: WriteBehindEvent): Promise<void>;
+}

@@ -1,0 +1,121 @@
+import { type Admin, Kafka, type KafkaConfig, logLevel, Partitioners, type Producer } from "kafkajs";
+import type { Logger } from "../logger.js";
+
+/** Where the Kafka topics are and how to reach the brokers. */
+export interface KafkaSettings {
+  brokers: readonly string[];
+  clientId: string;
+  topics: { invalidations: string; writes: string; deadLetters: string };
+  /** Partitions for topics this service creates (default 6). */
+  partitions?: number;
+}
+
+/** Maps kafkajs' log levels onto the service's logger, so its lines look like ours. */
+function logCreator(logger: Logger | undefined) {
+  return () =>
+    ({ level, log }: { level: number; log: { message: string } & Record<string, unknown> }) => {
+      if (!logger) return;
+      const { message, ...rest } = log;
+      if (level <= logLevel.ERROR) logger.error({ kafka: rest }, message);
+      else if (level === logLevel.WARN) logger.warn({ kafka: rest }, message);
+    };
+}
+
+/**
+ * One connection to the Kafka cluster: the kafkajs client, an admin for topics and offsets,
+ * and the idempotent producer every publication goes through (acks from all in-sync
+ * replicas, so an acknowledged event is durable). `up` follows the producer's connection.
+ */
+export class KafkaConnection {
+  readonly kafka: Kafka;
+  readonly admin: Admin;
+  readonly producer: Producer;
+  private connected = false;
+  private lastError = "";
+
+  constructor(
+    readonly settings: KafkaSettings,
+    private readonly logger?: Logger,
+  ) {
+    const config: KafkaConfig = {
+      clientId: settings.clientId,
+      brokers: [...settings.brokers],
+      logLevel: logLevel.WARN,
+      logCreator: logCreator(logger),
+      connectionTimeout: 3_000,
+      requestTimeout: 10_000,
+      // Few, quick retries: a publication that cannot be made is queued or reported, not stuck.
+      retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 },
+    };
+    this.kafka = new Kafka(config);
+    this.admin = this.kafka.admin();
+    this.producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    this.producer.on(this.producer.events.CONNECT, () => {
+      this.connected = true;
+    });
+    this.producer.on(this.producer.events.DISCONNECT, () => {
+      this.connected = false;
+    });
+  }
+
+  /** Connects the admin and producer and makes sure the topics exist. */
+  async start(): Promise<void> {
+    await this.admin.connect();
+    const existing = new Set(await this.admin.listTopics());
+    const topics = Object.values(this.settings.topics).filter((t) => !existing.has(t));
+    if (topics.length > 0) {
+      await this.admin.createTopics({
+        waitForLeaders: true,
+        topics: topics.map((topic) => ({ topic, numPartitions: this.settings.partitions ?? 6 })),
+      });
+    }
+    await this.producer.connect();
+    this.connected = true;
+  }
+
+  /** Records a failed call, so health can say why Kafka is down. */
+  failed(error: unknown): void {
+    this.lastError = error instanceof Error ? error.message : String(error);
+    this.connected = false;
+  }
+
+  /** Records a successful call. */
+  succeeded(): void {
+    this.connected = true;
+  }
+
+  get up(): boolean {
+    return this.connected;
+  }
+
+  get detail(): string {
+    return this.connected ? "connected" : `down: ${this.lastError || "not connected"}`;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
+  }
+
+  /** Publishes records durably (acks from all in-sync replicas); rejects when Kafka cannot take them. */
+  async send(topic: string, messages: { key: string; value: Uint8Array }[]): Promise<void> {
+    try {
+      await this.producer.send({
+        topic,
+        acks: -1,
+        messages: messages.map((m) => ({
+          key: m.key,
+          value: Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength),
+        })),
+      });
+      this.succeeded();
+    } catch (error) {
+      this.failed(error);
+      this.logger?.warn({ err: error, topic }, "kafka publication failed");
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,236 @@
+import { createHash, randomUUID } from "node:crypto";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { durationFromMs, timestampFromMs, timestampNow } from "@bufbuild/protobuf/wkt";
+import type { Consumer, EachBatchPayload } from "kafkajs";
+import type { WriteBehindEvent } from "../engine/events.js";
+import type { StoreItemInput, Writer } from "../engine/writer.js";
+import {
+  DeadLetterEventSchema,
+  DeadLetterKind,
+  type WriteEvent,
+  WriteEventSchema,
+} from "../gen/mlcache/v1/events_pb.js";
+import type { Logger } from "../logger.js";
+import type { KafkaConnection } from "./kafka.js";
+
+/** Publishes a write-behind write; resolves once Kafka holds it durably. */
+export async function publishWrite(
+  connection: KafkaConnection,
+  event: WriteBehindEvent,
+  instanceId: string,
+): Promise<void> {
+  const message = create(WriteEventSchema, {
+    namespace: event.namespace,
+    key: event.key,
+    value: event.value,
+    version: event.version,
+    tags: [...event.tags],
+    ...(event.ttlMs !== undefined ? { ttl: durationFromMs(event.ttlMs) } : {}),
+    originInstance: instanceId,
+    time: timestampNow(),
+    eventId: randomUUID(),
+  });
+  // Keyed by namespace/key: the writes of one key stay in order in one partition.
+  await connection.send(connection.settings.topics.writes, [
+    { key: `${event.namespace}/${event.key}`, value: toBinary(WriteEventSchema, message) },
+  ]);
+}
+
+/** Options of the write-behind sink. */
+export interface SinkOptions {
+  connection: KafkaConnection;
+  writerFor: (namespace: string) => Writer | undefined;
+  /** Consumer group of all sink processes (default "mlcache-sink"). */
+  groupId?: string;
+  /** Attempts per batch before its writes are dead-lettered (default 5). */
+  maxAttempts?: number;
+  /** Backoff between attempts: from this (ms), doubling, at most 5 s (default 200). */
+  initialBackoffMs?: number;
+  /** Last-applied fingerprints remembered for de-duplication (default 100,000 keys). */
+  rememberKeys?: number;
+  logger?: Logger;
+  instanceId?: string;
+}
+
+/** What the sink has done so far. */
+export interface SinkCounters {
+  /** Write events read from Kafka. */
+  received: number;
+  /** Items handed to writers. */
+  applied: number;
+  /** Events dropped because a later write of the same key was in the same batch. */
+  supersededInBatch: number;
+  /** Events skipped because the same value was the last one applied for the key. */
+  unchanged: number;
+  /** Writer calls that failed (each retried). */
+  failedAttempts: number;
+  /** Writes sent to the dead-letter topic. */
+  deadLettered: number;
+  /** Batches committed. */
+  batches: number;
+}
+
+function fingerprint(event: WriteEvent): string {
+  return `${event.deleted ? "d" : "w"}:${createHash("sha1").update(event.value).digest("base64")}`;
+}
+
+/**
+ * `mlcache sink`: applies write-behind events to each namespace's writer. Per batch of a
+ * partition it keeps only the last write per key, skips a write identical to the one last
+ * applied for that key, sends each namespace's items in key order in one call, and commits the
+ * offsets only after the writer succeeded. A batch that keeps failing is retried with backoff,
+ * then its writes go to the dead-letter topic with the reason, and the sink moves on. After a
+ * crash, uncommitted batches are applied again (at-least-once: duplicates are possible, loss
+ * is not).
+ */
+export class WriteBehindSink {
+  readonly counters: SinkCounters = {
+    received: 0,
+    applied: 0,
+    supersededInBatch: 0,
+    unchanged: 0,
+    failedAttempts: 0,
+    deadLettered: 0,
+    batches: 0,
+  };
+  private consumer: Consumer | undefined;
+  private readonly lastApplied = new Map<string, string>();
+
+  constructor(private readonly options: SinkOptions) {}
+
+  async start(): Promise<void> {
+    const { connection } = this.options;
+    const consumer = connection.kafka.consumer({
+      groupId: this.options.groupId ?? "mlcache-sink",
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+    });
+    this.consumer = consumer;
+    await consumer.connect();
+    await consumer.subscribe({ topic: connection.settings.topics.writes, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.applyBatch(payload),
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+  }
+
+  private async applyBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    if (batch.messages.length === 0) return;
+    const latest = new Map<string, WriteEvent>();
+    for (const message of batch.messages) {
+      if (!message.value) continue;
+      this.counters.received++;
+      let event: WriteEvent;
+      try {
+        const bytes = message.value;
+        event = fromBinary(WriteEventSchema, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      } catch (error) {
+        this.options.logger?.warn({ err: error, offset: message.offset }, "skipping a record that is not a WriteEvent");
+        continue;
+      }
+      const id = `${event.namespace}\u0000${event.key}`;
+      if (latest.has(id)) this.counters.supersededInBatch++;
+      latest.delete(id); // re-insert: the map keeps the order of each key's last write
+      latest.set(id, event);
+    }
+    const byNamespace = new Map<string, WriteEvent[]>();
+    for (const [id, event] of latest) {
+      if (this.lastApplied.get(id) === fingerprint(event)) {
+        this.counters.unchanged++;
+        continue;
+      }
+      const list = byNamespace.get(event.namespace) ?? [];
+      list.push(event);
+      byNamespace.set(event.namespace, list);
+    }
+    for (const [namespace, events] of byNamespace) {
+      if (!isRunning() || isStale()) return; // rebalanced away: the new owner applies it
+      events.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      await this.applyNamespace(namespace, events, heartbeat);
+    }
+    const last = batch.messages[batch.messages.length - 1];
+    if (!last) return;
+    resolveOffset(last.offset);
+    // Committed only now, after every write of the batch was applied (or dead-lettered).
+    await this.consumer?.commitOffsets([
+      { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
+    ]);
+    this.counters.batches++;
+  }
+
+  /** One writer call per namespace and batch, retried with backoff, dead-lettered at last. */
+  private async applyNamespace(namespace: string, events: WriteEvent[], heartbeat: () => Promise<void>): Promise<void> {
+    const writer = this.options.writerFor(namespace);
+    const maxAttempts = this.options.maxAttempts ?? 5;
+    let pending = events;
+    let lastError = writer ? "" : `namespace ${namespace} has no writer configured`;
+    for (let attempt = 1; writer && attempt <= maxAttempts && pending.length > 0; attempt++) {
+      const items: StoreItemInput[] = pending.map((e) => ({
+        key: e.key,
+        value: e.value,
+        version: e.version,
+        tags: e.tags,
+        deleted: e.deleted,
+      }));
+      try {
+        const failed = await writer.store(namespace, items);
+        const succeeded = pending.filter((e) => !failed?.has(e.key));
+        this.counters.applied += succeeded.length;
+        for (const e of succeeded) this.remember(`${namespace}\u0000${e.key}`, fingerprint(e));
+        pending = pending.filter((e) => failed?.has(e.key));
+        if (pending.length > 0) lastError = [...(failed?.values() ?? [])][0]?.message ?? "per-key failure";
+      } catch (error) {
+        lastError = error instanceof Error ? error.message : String(error);
+      }
+      if (pending.length === 0) return;
+      this.counters.failedAttempts++;
+      await heartbeat();
+      if (attempt < maxAttempts) {
+        const backoff = Math.min(5_000, (this.options.initialBackoffMs ?? 200) * 2 ** (attempt - 1));
+        await new Promise((resolve) => setTimeout(resolve, backoff * Math.random()));
+      }
+    }
+    await this.deadLetter(pending, lastError);
+  }
+
+  private async deadLetter(events: WriteEvent[], reason: string): Promise<void> {
+    if (events.length === 0) return;
+    const { connection } = this.options;
+    const now = Date.now();
+    const records = events.map((event) => ({
+      key: `${event.namespace}/${event.key}`,
+      value: toBinary(
+        DeadLetterEventSchema,
+        create(DeadLetterEventSchema, {
+          kind: DeadLetterKind.WRITE,
+          namespace: event.namespace,
+          key: event.key,
+          lastError: reason,
+          failures: this.options.maxAttempts ?? 5,
+          firstFailure: timestampFromMs(now),
+          lastFailure: timestampFromMs(now),
+          originInstance: this.options.instanceId ?? "",
+          write: event,
+        }),
+      ),
+    }));
+    // If even this fails the batch is not committed, so nothing is lost: it is retried.
+    await connection.send(connection.settings.topics.deadLetters, records);
+    this.counters.deadLettered += events.length;
+    this.options.logger?.error({ count: events.length, reason }, "write-behind writes dead-lettered");
+  }
+
+  private remember(id: string, print: string): void {
+    this.lastApplied.delete(id);
+    this.lastApplied.set(id, print);
+    if (this.lastApplied.size > (this.options.rememberKeys ?? 100_000)) {
+      const oldest = this.lastApplied.keys().next();
+      if (!oldest.done) this.lastApplied.delete(oldest.value);
+    }
+  }
+}
