@@ -4,6 +4,7 @@ import { ConfigError, loadConfig, redactConfig } from "../config/config.js";
 import { createLogger } from "../logger.js";
 import { startService } from "../server.js";
 import { CLIENT_COMMANDS, clientCommand } from "./client-commands.js";
+import { sinkCommand } from "./sink.js";
 
 const USAGE = `mlcache — a layered gRPC cache service
 
