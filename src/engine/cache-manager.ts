@@ -346,8 +346,7 @@ export class CacheManager {
 
   /**
    * Applies an invalidation heard from elsewhere (another instance, or an outside publisher such
-   * as database change capture): drops L1 copies (for a Set, only those older than its
-   * version) and records tag and prefix stamps at the notice's time. With `shared`, the
+   * as database change capture): drops L1 copies (for a Set, all but a copy of that write) and records tag and prefix stamps at the notice's time. With `shared`, the
    * shared layer is updated too — for notices no instance of this cache has applied yet.
    */
   async applyInvalidation(namespace: string, notice: InvalidationNotice, shared: boolean): Promise<number> {
@@ -361,7 +360,9 @@ export class CacheManager {
     for (const key of notice.keys) {
       const current = this.l1?.peek(namespace, key);
       if (!current) continue;
-      if (notice.version !== undefined && notice.version > 0n && current.version >= notice.version) continue;
+      // The copy of that very write stays; any other goes (versions from different instances'
+      // clocks do not order writes within a millisecond, and dropping costs only a reload).
+      if (notice.version !== undefined && notice.version > 0n && current.version === notice.version) continue;
       if (this.l1?.delete(namespace, key)) dropped++;
     }
     for (const tag of notice.tags) ns.stamps.stampTag(tag, notice.at);

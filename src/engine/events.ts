@@ -13,7 +13,7 @@ export interface InvalidationNotice {
   keys: readonly string[];
   tags: readonly string[];
   prefix?: string | undefined;
-  /** For a Set: the new version; copies older than it are dropped. */
+  /** For a Set: the new version; other copies of the key are dropped. */
   version?: bigint | undefined;
   cause: "invalidate" | "set";
   /** When it happened (the stamp for tags and prefixes), ms since the epoch. */

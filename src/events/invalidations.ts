@@ -139,8 +139,17 @@ export class InvalidationBus {
       }
     };
     consumer.on(consumer.events.GROUP_JOIN, async () => {
-      // Partitions whose committed offset already reached the high-water mark need no replay.
       const committed = await this.committedOffsets().catch(() => new Map<number, bigint>());
+      // A new identity commits where it starts, so that after a restart it resumes from
+      // there even if it never received an event before it stopped.
+      const now = await this.connection.admin.fetchTopicOffsets(this.topic).catch(() => []);
+      const fresh = now.filter((o) => (committed.get(o.partition) ?? -1n) < 0n);
+      if (fresh.length > 0) {
+        await consumer
+          .commitOffsets(fresh.map((o) => ({ topic: this.topic, partition: o.partition, offset: o.high })))
+          .catch((error: unknown) => this.options.logger?.warn({ err: error }, "could not commit the start offsets"));
+      }
+      // Partitions whose committed offset already reached the high-water mark need no replay.
       for (const [partition, high] of [...pending]) {
         const offset = committed.get(partition);
         if (offset === undefined || offset < 0n || offset >= high) pending.delete(partition);

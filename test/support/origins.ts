@@ -48,6 +48,8 @@ export interface OriginCalls {
   /** Keys asked in bulk loads. */
   bulkKeys: number;
   stores: number;
+  /** Items received in Store calls, and how often each key/value pair arrived. */
+  storedItems: number;
   /** Requests that were answered with an injected failure. */
   failed: number;
 }
@@ -64,7 +66,9 @@ export class OriginState {
     failStatus: 503,
     failCode: Code.Unavailable,
   };
-  readonly calls: OriginCalls = { total: 0, loads: 0, bulkLoads: 0, bulkKeys: 0, stores: 0, failed: 0 };
+  readonly calls: OriginCalls = { total: 0, loads: 0, bulkLoads: 0, bulkKeys: 0, stores: 0, storedItems: 0, failed: 0 };
+  /** `namespace/key=value` → times it was stored (duplicates show as counts above 1). */
+  readonly storedPairs = new Map<string, number>();
   /** Stored values by `namespace/key`; a key not here is answered `value-of-<key>`. */
   readonly data = new Map<string, string>();
   /** Keys starting with this are not found. */
@@ -125,7 +129,8 @@ export class OriginState {
       failStatus: 503,
       failCode: Code.Unavailable,
     });
-    Object.assign(this.calls, { total: 0, loads: 0, bulkLoads: 0, bulkKeys: 0, stores: 0, failed: 0 });
+    Object.assign(this.calls, { total: 0, loads: 0, bulkLoads: 0, bulkKeys: 0, stores: 0, storedItems: 0, failed: 0 });
+    this.storedPairs.clear();
     this.releaseHanging();
   }
 }
@@ -279,6 +284,9 @@ export async function startGrpcOrigin(state = new OriginState()): Promise<TestGr
       if ((await state.admit(context.signal)) === "fail") throw injected();
       const results = [];
       for (const item of request.items) {
+        state.calls.storedItems++;
+        const pair = `${request.namespace}/${item.key}=${new TextDecoder().decode(item.value)}`;
+        state.storedPairs.set(pair, (state.storedPairs.get(pair) ?? 0) + 1);
         if (item.key.startsWith(state.brokenPrefix)) {
           results.push({ key: item.key, error: { code: Code.FailedPrecondition, message: "read-only key" } });
         } else if (item.deleted) state.data.delete(`${request.namespace}/${item.key}`);
