@@ -150,7 +150,9 @@ export async function startService(
         const degraded = dependencies().filter((d) => !d.up);
         return {
           ready,
-          detail: degraded.length ? `ready (degraded: ${degraded.map((d) => d.detail).join("; ")})` : "ready",
+          detail: degraded.length
+            ? `ready, degraded: ${degraded.map((d) => `${d.name} ${d.detail}`).join("; ")}`
+            : "ready",
         };
       },
       tls: config.server.tls,

@@ -5,6 +5,7 @@ import { createLogger } from "../logger.js";
 import { startService } from "../server.js";
 import { CLIENT_COMMANDS, clientCommand } from "./client-commands.js";
 import { sinkCommand } from "./sink.js";
+import { top } from "./top.js";
 
 const USAGE = `mlcache — a layered gRPC cache service
 
@@ -16,6 +17,7 @@ Usage:
   mlcache set KEY VALUE [-n NS] [--ttl 30s] [--tag T]...   write a key (VALUE "-" reads stdin)
   mlcache invalidate [-n NS] [--key K]... [--tag T]... [--prefix P]
   mlcache stats [-n NS]... [--watch] [--interval 1s] [--hot-keys N]
+  mlcache top [-n NS]... [--interval 1s] [--hot-keys 5]   live view of the stats (q quits)
 
 Client commands talk to --server HOST:PORT (default $MLCACHE_SERVER or 127.0.0.1:50051).
 Configuration: $MLCACHE_CONFIG (YAML) and MLCACHE_* variables; see README.md.
@@ -31,6 +33,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (command === "serve") return await serve(rest);
     if (command === "check-config") return checkConfig(rest);
+    if (command === "top") return await top(rest);
     if (command === "sink") return await sinkCommand(rest);
     if (CLIENT_COMMANDS.has(command)) return await clientCommand(command, rest);
   } catch (error) {

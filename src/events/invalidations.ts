@@ -101,7 +101,8 @@ export class InvalidationBus {
     };
     if (this.queue.length === 0 && this.connection.up) {
       try {
-        await this.connection.send(this.topic, [record]);
+        // Short: an Invalidate call must not hang on Kafka; the queue takes over.
+        await this.connection.send(this.topic, [record], 2_000);
         return true;
       } catch {
         // fall through to the queue

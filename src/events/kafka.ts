@@ -100,10 +100,15 @@ export class KafkaConnection {
     await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
   }
 
-  /** Publishes records durably (acks from all in-sync replicas); rejects when Kafka cannot take them. */
-  async send(topic: string, messages: { key: string; value: Uint8Array }[]): Promise<void> {
+  /**
+   * Publishes records durably (acks from all in-sync replicas); rejects when Kafka cannot take
+   * them within `timeoutMs`. After a timeout the records may still arrive later (the producer
+   * goes on trying): consumers must tolerate duplicates, as at-least-once delivery implies.
+   */
+  async send(topic: string, messages: { key: string; value: Uint8Array }[], timeoutMs = 5_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await this.producer.send({
+      const sent = this.producer.send({
         topic,
         acks: -1,
         messages: messages.map((m) => ({
@@ -111,11 +116,20 @@ export class KafkaConnection {
           value: Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength),
         })),
       });
+      sent.catch(() => {}); // a late failure after the timeout below has been reported already
+      await Promise.race([
+        sent,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`kafka did not acknowledge within ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
       this.succeeded();
     } catch (error) {
       this.failed(error);
       this.logger?.warn({ err: error, topic }, "kafka publication failed");
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

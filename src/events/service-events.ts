@@ -73,7 +73,7 @@ export class ServiceEvents implements EventBus {
     return {
       name: "kafka",
       up,
-      detail: up ? "connected" : `degraded: ${this.connection.detail}; invalidations apply locally and are queued`,
+      detail: up ? "connected" : `${this.connection.detail}; invalidations apply locally and are queued`,
       queued: this.bus.queued,
       breakerState: up ? "closed" : "open",
     };

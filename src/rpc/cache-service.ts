@@ -10,6 +10,7 @@ import { CacheLayer, type ItemSchema, Source, WriteMode } from "../gen/mlcache/v
 import type { DependencyStatus } from "../gen/mlcache/v1/stats_pb.js";
 import type { DeadLetterRecord } from "../loaders/dead-letters.js";
 import { buildSnapshot } from "../telemetry/snapshot.js";
+import type { TelemetryView } from "../telemetry/telemetry.js";
 import {
   checkDuration,
   checkEnum,
@@ -34,6 +35,8 @@ export interface CacheServiceDeps {
   breakerState?: (namespace: string) => "closed" | "open" | "half-open" | undefined;
   /** Health of Redis, Kafka, loaders… for stats snapshots. */
   dependencies?: () => DependencyStatus[];
+  /** Top-K hot keys, per-key stats, anomalies and fleet-wide hot keys; without it hot keys come from the L1 sketch. */
+  telemetry?: TelemetryView;
 }
 
 const sources: Record<Lookup["source"], Source> = {
@@ -102,7 +105,7 @@ async function guarded<T>(context: HandlerContext, body: () => Promise<T>): Prom
  *   router.service(CacheService, cacheService({ manager, limits, instanceId }));
  */
 export function cacheService(deps: CacheServiceDeps): ServiceImpl<typeof CacheService> {
-  const { manager, limits } = deps;
+  const { manager, limits, telemetry } = deps;
   return {
     async get(request, context) {
       const namespace = namespaceOf(request.namespace);
@@ -197,11 +200,22 @@ export function cacheService(deps: CacheServiceDeps): ServiceImpl<typeof CacheSe
         const now = Date.now();
         const dropped = Math.max(0, Math.floor((now - lastSent) / intervalMs) - 1);
         lastSent = now;
+        // Built only now, when the transport asked for it: nothing is queued for a slow reader.
         yield {
           snapshot: buildSnapshot(
             manager,
             deps.instanceId,
-            { namespaces, hotKeys: request.hotKeys, ...(deps.breakerState ? { breakerState: deps.breakerState } : {}) },
+            {
+              namespaces,
+              hotKeys: request.hotKeys,
+              ...(deps.breakerState ? { breakerState: deps.breakerState } : {}),
+              ...(telemetry
+                ? {
+                    hotKeysOf: (n: number, ns: string) => telemetry.hotKeys(n, ns),
+                    anomalies: telemetry.anomalies(namespaces),
+                  }
+                : {}),
+            },
             deps.dependencies?.() ?? [],
           ),
           snapshotsDropped: dropped,
@@ -216,27 +230,40 @@ export function cacheService(deps: CacheServiceDeps): ServiceImpl<typeof CacheSe
         throw new CacheError(Status.INVALID_ARGUMENT, "keys may name at most 100 keys per call");
       }
       for (const [i, key] of request.keys.entries()) checkKey(key, limits, `keys[${i}]`);
-      if (request.fleetWide) {
+      if (request.fleetWide && !telemetry?.fleetWide) {
         throw new CacheError(
           Status.FAILED_PRECONDITION,
           "fleet-wide hot keys need Redis (L2); this instance runs without it",
         );
       }
       const keyNamespace = namespaceOf(request.namespace);
+      let hotKeys: { namespace: string; key: string; frequency: number; instances: number }[] = [];
+      if (request.hotKeys > 0) {
+        if (request.fleetWide && telemetry) hotKeys = await telemetry.fleetHotKeys(request.hotKeys, namespace);
+        else {
+          hotKeys = (telemetry ?? manager).hotKeys(request.hotKeys, namespace).map((k) => ({ ...k, instances: 1 }));
+        }
+      }
       return {
-        hotKeys: manager.hotKeys(request.hotKeys, namespace).map((k) => ({
+        hotKeys: hotKeys.map((k) => ({
           namespace: k.namespace,
           key: k.key,
-          frequency: BigInt(k.frequency),
-          instances: 1,
+          frequency: BigInt(Math.round(k.frequency)),
+          instances: k.instances,
         })),
         keyStats: await Promise.all(
           request.keys.map(async (key) => {
             const k = await manager.inspectKey(keyNamespace, key);
+            const tracked = telemetry?.keyStats(keyNamespace, key);
             return {
               namespace: k.namespace,
               key: k.key,
+              // The L1 sketch's estimate (recent accesses, saturating at 15).
               frequency: BigInt(k.frequency),
+              hits: BigInt(tracked?.hits ?? 0),
+              misses: BigInt(tracked?.misses ?? 0),
+              lastLoadLatency: durationFromMs(Math.round(tracked?.lastLoadMs ?? 0)),
+              ...(tracked?.lastRefreshAt ? { lastRefresh: timestampFromMs(tracked.lastRefreshAt) } : {}),
               layers: k.layers.map((l) => ({
                 layer: l.layer === "l1" ? CacheLayer.L1 : CacheLayer.L2,
                 present: l.present,

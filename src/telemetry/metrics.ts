@@ -142,6 +142,61 @@ export class Metrics {
       },
     });
     new Counter({
+      name: "cache_refreshes_total",
+      help: "Refresh loads started, by kind: early (probabilistic, before expiry) or background (stale-while-revalidate, soft timeout, refresher).",
+      labelNames: ["cache", "kind"],
+      registers,
+      collect() {
+        this.reset();
+        for (const name of manager.namespaceNames()) {
+          const s = manager.stats(name);
+          if (!s) continue;
+          this.inc({ cache: name, kind: "early" }, s.earlyRefreshes);
+          this.inc({ cache: name, kind: "background" }, s.backgroundRefreshes);
+        }
+      },
+    });
+    new Counter({
+      name: "cache_admission_rejections_total",
+      help: "Writes a layer's admission policy refused (TinyLFU lost the duel, or too large).",
+      labelNames: ["cache", "layer"],
+      registers,
+      collect() {
+        this.reset();
+        for (const name of manager.namespaceNames()) {
+          for (const layer of ["l1", "l2"] as const) {
+            const c = manager.layerCounters(layer, name);
+            if (c) this.inc({ cache: name, layer }, c.admissionRejections);
+          }
+        }
+      },
+    });
+    new Counter({
+      name: "cache_fallback_served_total",
+      help: "Gets answered with the namespace's fallback value.",
+      labelNames: ["cache"],
+      registers,
+      collect() {
+        this.reset();
+        for (const name of manager.namespaceNames()) {
+          const s = manager.stats(name);
+          if (s) this.inc({ cache: name }, s.fallbackServed);
+        }
+      },
+    });
+    new Gauge({
+      name: "cache_loads_in_flight",
+      help: "Loads running now.",
+      labelNames: ["cache"],
+      registers,
+      collect() {
+        this.reset();
+        const counts = new Map<string, number>();
+        for (const flight of manager.inFlight()) counts.set(flight.namespace, (counts.get(flight.namespace) ?? 0) + 1);
+        for (const name of manager.namespaceNames()) this.set({ cache: name }, counts.get(name) ?? 0);
+      },
+    });
+    new Counter({
       name: "cache_stale_served_total",
       help: "Stale values served (stale-while-revalidate and fail-safe).",
       labelNames: ["cache"],

@@ -2,9 +2,11 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { CacheManager } from "../engine/cache-manager.js";
-import type { LayerCounters } from "../engine/layer.js";
+import type { KeyFrequency, LayerCounters } from "../engine/layer.js";
 import { BreakerState, CacheLayer } from "../gen/mlcache/v1/common_pb.js";
 import {
+  AnomalyKind,
+  type AnomalySchema,
   type DependencyStatus,
   type LayerStats,
   type LayerStatsSchema,
@@ -20,7 +22,27 @@ export interface SnapshotRequest {
   hotKeys?: number;
   /** Breaker state of a namespace's loader, when it has one. */
   breakerState?: (namespace: string) => "closed" | "open" | "half-open" | undefined;
+  /** Where hot keys come from (the telemetry's top-K); default: the L1 sketch scan, O(entries). */
+  hotKeysOf?: (n: number, namespace: string) => KeyFrequency[];
+  /** Anomalies to report with the snapshot. */
+  anomalies?: readonly SnapshotAnomaly[];
 }
+
+/** An anomaly as the snapshot carries it. */
+export interface SnapshotAnomaly {
+  kind: "hot_key" | "refresh_spike" | "load_failure_spike";
+  namespace: string;
+  key?: string;
+  detectedAt: number;
+  score: number;
+  detail: string;
+}
+
+const anomalyKinds = {
+  hot_key: AnomalyKind.HOT_KEY,
+  refresh_spike: AnomalyKind.REFRESH_SPIKE,
+  load_failure_spike: AnomalyKind.LOAD_FAILURE_SPIKE,
+} as const;
 
 const breakerStates = {
   closed: BreakerState.CLOSED,
@@ -65,6 +87,7 @@ export function buildSnapshot(
   dependencies: DependencyStatus[] = [],
 ): StatsSnapshot {
   const wanted = request.namespaces && request.namespaces.length > 0 ? request.namespaces : manager.namespaceNames();
+  const hotKeysOf = request.hotKeysOf ?? ((n: number, ns: string) => manager.hotKeys(n, ns));
   const inFlight = new Map<string, number>();
   for (const flight of manager.inFlight()) inFlight.set(flight.namespace, (inFlight.get(flight.namespace) ?? 0) + 1);
   const namespaces = wanted.flatMap((name) => {
@@ -95,7 +118,7 @@ export function buildSnapshot(
           latencyP99: durationFromMs(p99 ?? 0),
           breakerState: breakerStates[request.breakerState?.(name) ?? "closed"] ?? BreakerState.UNSPECIFIED,
         },
-        hotKeys: (request.hotKeys ? manager.hotKeys(request.hotKeys, name) : []).map((k) => ({
+        hotKeys: (request.hotKeys ? hotKeysOf(request.hotKeys, name) : []).map((k) => ({
           namespace: k.namespace,
           key: k.key,
           frequency: BigInt(k.frequency),
@@ -109,5 +132,15 @@ export function buildSnapshot(
     instanceId,
     namespaces,
     dependencies,
+    anomalies: (request.anomalies ?? []).map(
+      (a): MessageInitShape<typeof AnomalySchema> => ({
+        kind: anomalyKinds[a.kind],
+        namespace: a.namespace,
+        key: a.key ?? "",
+        detectedAt: timestampFromMs(Math.floor(a.detectedAt)),
+        score: a.score,
+        detail: a.detail,
+      }),
+    ),
   });
 }

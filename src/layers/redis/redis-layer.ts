@@ -352,7 +352,7 @@ export class RedisLayer implements Layer<true> {
     return {
       name: "redis",
       up,
-      detail: up ? "connected" : `degraded: ${this.lastError || "not connected"}; serving from L1 and loaders`,
+      detail: up ? "connected" : `${this.lastError || "not connected"}; serving from L1 and loaders`,
       queued: this.queue.size + this.replayPending,
       breakerState,
     };
