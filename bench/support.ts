@@ -8,6 +8,20 @@ interface ServicesModule {
 }
 
 /**
+ * The Kafka brokers to benchmark against: $MLCACHE_KAFKA_BROKERS, or a broker started by the
+ * project's scripts (and stopped by the returned `stop`).
+ */
+export async function kafkaForBench(): Promise<{ brokers: string; stop: () => Promise<void> }> {
+  const given = process.env.MLCACHE_KAFKA_BROKERS;
+  if (given) return { brokers: given, stop: async () => {} };
+  const services = (await import(pathToFileURL(join(process.cwd(), "scripts", "services.mjs")).href)) as ServicesModule;
+  const { env, started } = await services.up(["kafka"]);
+  const brokers = env.MLCACHE_KAFKA_BROKERS;
+  if (!brokers) throw new Error("scripts/services.mjs did not report MLCACHE_KAFKA_BROKERS");
+  return { brokers, stop: () => (started.length ? services.down(started) : Promise.resolve()) };
+}
+
+/**
  * The Redis URL to benchmark against: $MLCACHE_REDIS_URL, or a redis-server started by the
  * project's scripts (and stopped by the returned `stop`).
  */

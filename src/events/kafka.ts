@@ -102,34 +102,67 @@ export class KafkaConnection {
 
   /**
    * Publishes records durably (acks from all in-sync replicas); rejects when Kafka cannot take
-   * them within `timeoutMs`. After a timeout the records may still arrive later (the producer
-   * goes on trying): consumers must tolerate duplicates, as at-least-once delivery implies.
+   * them within `timeoutMs`. Records sent while a request is in flight are gathered and go in
+   * the next request together (the idempotent producer keeps one request in flight, so this is
+   * what lets many concurrent publications share round trips). After a timeout the records may
+   * still arrive later: consumers must tolerate duplicates, as at-least-once delivery implies.
    */
-  async send(topic: string, messages: { key: string; value: Uint8Array }[], timeoutMs = 5_000): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const sent = this.producer.send({
-        topic,
+  send(topic: string, messages: { key: string; value: Uint8Array }[], timeoutMs = 5_000): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const error = new Error(`kafka did not acknowledge within ${timeoutMs} ms`);
+        this.failed(error);
+        reject(error);
+      }, timeoutMs);
+      const settle = (error?: unknown) => {
+        clearTimeout(timer);
+        if (error) reject(error);
+        else resolve();
+      };
+      let batch = this.gathering.get(topic);
+      if (!batch) {
+        batch = { messages: [], waiters: [] };
+        this.gathering.set(topic, batch);
+      }
+      for (const m of messages) {
+        batch.messages.push({ key: m.key, value: Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength) });
+      }
+      batch.waiters.push(settle);
+      this.drain();
+    });
+  }
+
+  /** Records waiting for the next request, per topic. */
+  private readonly gathering = new Map<
+    string,
+    { messages: { key: string; value: Buffer }[]; waiters: ((error?: unknown) => void)[] }
+  >();
+  private sending = false;
+
+  private drain(): void {
+    if (this.sending || this.gathering.size === 0) return;
+    this.sending = true;
+    const topicMessages = [...this.gathering].map(([topic, batch]) => ({ topic, batch }));
+    this.gathering.clear();
+    this.producer
+      .sendBatch({
         acks: -1,
-        messages: messages.map((m) => ({
-          key: m.key,
-          value: Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength),
-        })),
+        topicMessages: topicMessages.map(({ topic, batch }) => ({ topic, messages: batch.messages })),
+      })
+      .then(
+        () => {
+          this.succeeded();
+          for (const { batch } of topicMessages) for (const done of batch.waiters) done();
+        },
+        (error: unknown) => {
+          this.failed(error);
+          this.logger?.warn({ err: error }, "kafka publication failed");
+          for (const { batch } of topicMessages) for (const done of batch.waiters) done(error);
+        },
+      )
+      .finally(() => {
+        this.sending = false;
+        this.drain();
       });
-      sent.catch(() => {}); // a late failure after the timeout below has been reported already
-      await Promise.race([
-        sent,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`kafka did not acknowledge within ${timeoutMs} ms`)), timeoutMs);
-        }),
-      ]);
-      this.succeeded();
-    } catch (error) {
-      this.failed(error);
-      this.logger?.warn({ err: error, topic }, "kafka publication failed");
-      throw error;
-    } finally {
-      clearTimeout(timer);
-    }
   }
 }
