@@ -83,6 +83,7 @@ export async function startService(
     ...(l2 ? { l2 } : {}),
     loaderFor: (namespace) => options.loaderFor?.(namespace) ?? origins.loaderFor(namespace),
     writerFor: (namespace) => options.writerFor?.(namespace) ?? origins.writerFor(namespace),
+    fallbackFor: (namespace) => origins.fallbackFor(namespace),
     ...(events ? { events } : {}),
     policies,
     maxNamespaces: config.limits.maxNamespaces,

@@ -1,10 +1,11 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
+import { create } from "@bufbuild/protobuf";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { defaultSettings, type NamespaceSettings, validateSettings } from "../engine/policy.js";
 import { NAMESPACE_PATTERN } from "../engine/policy-store.js";
-import type { OriginPolicy } from "../gen/mlcache/v1/policy_pb.js";
+import { type OriginPolicy, OriginPolicySchema } from "../gen/mlcache/v1/policy_pb.js";
 import { overlayPolicy, policyFromJson } from "./policy-proto.js";
 import { parseBytes, parseDuration } from "./units.js";
 
@@ -161,6 +162,8 @@ export interface Config extends Omit<RawConfig, "defaults" | "namespaces" | "ins
 export interface OriginPair {
   loader?: OriginPolicy | undefined;
   writer?: OriginPolicy | undefined;
+  /** A LoaderService asked when the loader fails and nothing stale exists (policy.fallback.grpc). */
+  fallback?: OriginPolicy | undefined;
 }
 
 /** A configuration problem; the message names the field and says what is expected. */
@@ -261,7 +264,12 @@ export function parseConfig(raw: unknown, source = "config"): Config {
     try {
       const policy = policyFromJson(json, where);
       settings = overlayPolicy(base, policy);
-      const pair: OriginPair = { loader: policy.loader, writer: policy.writer };
+      const fallback = policy.fallback?.kind.case === "grpc" ? policy.fallback.kind.value : undefined;
+      const pair: OriginPair = {
+        loader: policy.loader,
+        writer: policy.writer,
+        fallback: fallback ? create(OriginPolicySchema, { kind: { case: "grpc", value: fallback } }) : undefined,
+      };
       if (where === "defaults") origins.defaults = pair;
       else origins.namespaces[where.slice("namespaces.".length)] = pair;
     } catch (error) {

@@ -33,6 +33,8 @@ export interface CacheManagerOptions {
   loaderFor?: (namespace: string) => Loader | undefined;
   /** The writer of a namespace, for write-through. */
   writerFor?: (namespace: string) => Writer | undefined;
+  /** A second origin asked when the loader fails and nothing stale is cached. */
+  fallbackFor?: (namespace: string) => Loader | undefined;
   /** Where invalidations and write-behind writes are published for other instances. */
   events?: EventBus;
   policies?: PolicyStore;
@@ -100,6 +102,7 @@ export class CacheManager {
   private readonly l2: Layer<true> | undefined;
   private readonly loaderFor: (namespace: string) => Loader | undefined;
   private readonly writerFor: (namespace: string) => Writer | undefined;
+  private readonly fallbackFor: (namespace: string) => Loader | undefined;
   private readonly events: EventBus | undefined;
   private readonly random: () => number;
   private readonly maxNamespaces: number;
@@ -115,6 +118,7 @@ export class CacheManager {
     this.l2 = options.l2;
     this.loaderFor = options.loaderFor ?? (() => undefined);
     this.writerFor = options.writerFor ?? (() => undefined);
+    this.fallbackFor = options.fallbackFor ?? (() => undefined);
     this.events = options.events;
     this.policies = options.policies ?? new PolicyStore();
     this.clock = options.clock ?? systemClock;
@@ -882,14 +886,14 @@ export class CacheManager {
    * After a failed load: the stale value if fail-safe allows (put back for the throttle time so
    * the origin is not asked again at once), else the fallback value, else the error.
    */
-  private failSafe(
+  private async failSafe(
     ns: NamespaceState,
     settings: NamespaceSettings,
     key: string,
     stale: Candidate | undefined,
     options: ReadOptions,
     error: unknown,
-  ): Lookup {
+  ): Promise<Lookup> {
     const now = this.clock.now();
     if (stale && settings.failSafe.enabled && options.allowStale !== false && now < stale.entry.staleUntil) {
       ns.stats.staleServed++;
@@ -904,6 +908,21 @@ export class CacheManager {
         });
       }
       return lookupFrom(key, stale.entry, stale.source, true, now);
+    }
+    const fallbackLoader = this.fallbackFor(ns.name);
+    if (fallbackLoader) {
+      // A fallback origin's answer is served, not stored: the real origin stays the source.
+      try {
+        const answer = await this.withHardTimeout(ns, settings, (signal) =>
+          fallbackLoader.load(ns.name, key, { signal, hasStale: false }),
+        );
+        if (answer.found && answer.value) {
+          ns.stats.fallbackServed++;
+          return { ...notFound(key), found: true, value: answer.value, source: "fallback" };
+        }
+      } catch {
+        // the fallback failed too: go on with the static value or the error
+      }
     }
     if (settings.fallbackValue) {
       ns.stats.fallbackServed++;

@@ -18,6 +18,7 @@ interface Built {
   policy: OriginPair;
   loader?: Origin | undefined;
   writer?: Origin | undefined;
+  fallback?: Origin | undefined;
 }
 
 /**
@@ -47,6 +48,11 @@ export class OriginRegistry {
   /** The writer of a namespace, or undefined when its policy names none. */
   writerFor(namespace: string): Writer | undefined {
     return this.get(namespace).writer?.writer;
+  }
+
+  /** The fallback origin of a namespace, or undefined when its policy names none. */
+  fallbackFor(namespace: string): Loader | undefined {
+    return this.get(namespace).fallback?.loader;
   }
 
   /** The origins in force for a namespace. */
@@ -101,7 +107,7 @@ export class OriginRegistry {
       policy?.kind.case ? createOrigin(namespace, policy, publish ? { publishDeadLetter: publish } : {}) : undefined;
     const loader = make(pair.loader);
     const writer = pair.writer ? make(pair.writer) : loader;
-    return { policy: pair, loader, writer: writer?.writer ? writer : undefined };
+    return { policy: pair, loader, writer: writer?.writer ? writer : undefined, fallback: make(pair.fallback) };
   }
 
   private close(namespace: string): void {
@@ -109,6 +115,7 @@ export class OriginRegistry {
     if (!built) return;
     built.loader?.close();
     if (built.writer && built.writer !== built.loader) built.writer.close();
+    built.fallback?.close();
     this.built.delete(namespace);
   }
 }

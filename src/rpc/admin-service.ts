@@ -77,6 +77,7 @@ export function adminService(deps: AdminServiceDeps): ServiceImpl<typeof AdminSe
           nextOrigins = {
             loader: request.policy.loader?.kind.case ? request.policy.loader : before?.loader,
             writer: request.policy.writer?.kind.case ? request.policy.writer : before?.writer,
+            fallback: before?.fallback,
           };
         }
       } else {
@@ -90,7 +91,11 @@ export function adminService(deps: AdminServiceDeps): ServiceImpl<typeof AdminSe
         // Fields the mask cleared fall back to the defaults.
         next = overlayPolicy(policies.defaults, merged);
         if (paths.some((path) => /^(loader|writer)(\.|$)/.test(path))) {
-          nextOrigins = { loader: merged.loader, writer: merged.writer };
+          nextOrigins = {
+            loader: merged.loader,
+            writer: merged.writer,
+            fallback: origins?.policyOf(namespace).fallback,
+          };
         }
       }
       if (nextOrigins && !origins) {

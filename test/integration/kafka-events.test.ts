@@ -172,6 +172,38 @@ describe("an outside publisher", () => {
   });
 });
 
+describe("dead letters", () => {
+  it("a key whose loads keep failing is published to the dead-letter topic, read back with kcat", async () => {
+    const service = await startService(
+      instanceConfig("dl", {
+        namespaces: {
+          broken: {
+            loader: { grpc: { target: "127.0.0.1:1" }, retry: { maxAttempts: 1 }, deadLetter: { maxFailures: 2 } },
+          },
+        },
+      }),
+    );
+    try {
+      for (let i = 0; i < 3; i++) await service.manager.get("broken", "k-dead").catch(() => undefined);
+      let keys = "";
+      const deadline = Date.now() + 30_000;
+      while (!keys.includes("broken/k-dead") && Date.now() < deadline) {
+        keys = execFileSync(
+          "kcat",
+          ["-C", "-b", BROKERS, "-t", topics.deadLetters, "-o", "beginning", "-e", "-f", "%k\\n"],
+          {
+            timeout: 20_000,
+            encoding: "utf8",
+          },
+        );
+      }
+      expect(keys).toContain("broken/k-dead");
+    } finally {
+      await service.close();
+    }
+  });
+});
+
 describe("write-behind", () => {
   let origin: TestGrpcOrigin;
   let service: RunningService;

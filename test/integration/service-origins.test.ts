@@ -34,6 +34,11 @@ describe("origins configured for namespaces", () => {
             },
           },
           pages: { loader: { http: { urlTemplate: httpOrigin.urlTemplate } } },
+          // The primary origin is unreachable; a second LoaderService answers instead.
+          catalog: {
+            loader: { grpc: { target: "127.0.0.1:1" }, retry: { maxAttempts: 1 } },
+            fallback: { grpc: { target: grpcOrigin.target } },
+          },
         },
       }),
     );
@@ -58,6 +63,16 @@ describe("origins configured for namespaces", () => {
     expect(page.item).toMatchObject({ found: true, source: Source.LOADER });
     expect(text(page.item?.value)).toBe("value-of-home");
     expect((await cache.get({ namespace: "pages", key: "absent-1" })).item?.found).toBe(false);
+  });
+
+  it("answers from the fallback origin when the loader fails and nothing stale exists", async () => {
+    const answer = await cache.get({ namespace: "catalog", key: "c1" });
+    expect(answer.item).toMatchObject({ found: true, source: Source.FALLBACK });
+    expect(text(answer.item?.value)).toBe("value-of-c1");
+    // Served, not stored: the next read tries the real origin again.
+    expect((await cache.get({ namespace: "catalog", key: "c1", options: { skipLoader: true } })).item?.found).toBe(
+      false,
+    );
   });
 
   it("writes through to the LoaderService's Store before caching", async () => {
