@@ -20,6 +20,7 @@ import { bind, startGrpcServer } from "./rpc/grpc-server.js";
 import { startHttpServer } from "./rpc/http-server.js";
 import { errorInterceptor, type Interceptor, intercept } from "./rpc/interceptors.js";
 import { Metrics } from "./telemetry/metrics.js";
+import { createTelemetry } from "./telemetry/telemetry.js";
 
 const breakerStates = {
   closed: BreakerState.CLOSED,
@@ -78,7 +79,14 @@ export async function startService(
       logger.warn({ err: error }, "redis is not reachable yet: serving from L1 and loaders until it is");
     });
   }
+  const telemetry = createTelemetry({
+    instanceId: config.instanceId,
+    logger,
+    config: config.telemetry,
+    redis: config.redis,
+  });
   const manager = new CacheManager({
+    statsSink: telemetry.statsSink,
     l1: new MemoryLayer({ maxBytes: config.l1.maxBytes, maxEntries: config.l1.maxEntries }),
     ...(l2 ? { l2 } : {}),
     loaderFor: (namespace) => options.loaderFor?.(namespace) ?? origins.loaderFor(namespace),
@@ -97,6 +105,10 @@ export async function startService(
   const refresher = new PriorityRefresher(manager);
   refresher.start();
   const metrics = new Metrics(manager);
+  telemetry.start(manager, {
+    registry: metrics.registry,
+    breakerState: (namespace) => origins.breakerState(namespace),
+  });
   const interceptors: Interceptor[] = [metrics.interceptor(), errorInterceptor];
   const services = [
     bind(
@@ -108,6 +120,7 @@ export async function startService(
           limits: config.limits,
           instanceId: config.instanceId,
           streamsStop: shutdown.signal,
+          telemetry,
           deadLetters: (namespace) => origins.deadLetters(namespace),
           breakerState: (namespace) => origins.breakerState(namespace),
           dependencies: () =>
@@ -124,7 +137,11 @@ export async function startService(
     ),
     bind(
       AdminService,
-      intercept(AdminService, adminService({ manager, instanceId: config.instanceId, origins }), interceptors),
+      intercept(
+        AdminService,
+        adminService({ manager, instanceId: config.instanceId, origins, telemetry }),
+        interceptors,
+      ),
     ),
   ];
 
@@ -160,6 +177,7 @@ export async function startService(
     });
   } catch (error) {
     refresher.stop();
+    await telemetry.close();
     await l2?.close();
     await events?.close();
     await grpc.close(0);
@@ -185,6 +203,7 @@ export async function startService(
         shutdown.abort();
         refresher.stop();
         await Promise.all([grpc.close(config.server.shutdownGrace), http.close(config.server.shutdownGrace)]);
+        await telemetry.close();
         await l2?.close();
         await events?.close();
         origins.closeAll();

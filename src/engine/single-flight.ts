@@ -20,11 +20,26 @@ export class SingleFlight<T> {
       existing.waiters++;
       return { promise: existing.promise, shared: true };
     }
-    const promise = Promise.resolve()
-      .then(work)
-      .finally(() => {
-        if (this.flights.get(key)?.promise === promise) this.flights.delete(key);
-      });
+    // Cleanup runs after the flight is registered: `then` callbacks never run synchronously.
+    const forget = () => {
+      if (this.flights.get(key)?.promise === promise) this.flights.delete(key);
+    };
+    let started: Promise<T>;
+    try {
+      started = work();
+    } catch (error) {
+      started = Promise.reject(error);
+    }
+    const promise: Promise<T> = started.then(
+      (value) => {
+        forget();
+        return value;
+      },
+      (error: unknown) => {
+        forget();
+        throw error;
+      },
+    );
     this.flights.set(key, { promise, startedAt: now, waiters: 1 });
     return { promise, shared: false };
   }

@@ -11,6 +11,7 @@ import { type NamespacePolicy, OriginPolicySchema } from "../gen/mlcache/v1/poli
 import { NamespaceStatsSchema } from "../gen/mlcache/v1/stats_pb.js";
 import type { OriginRegistry } from "../loaders/registry.js";
 import { buildSnapshot } from "../telemetry/snapshot.js";
+import type { Telemetry } from "../telemetry/telemetry.js";
 import { checkNamespace } from "./validate.js";
 
 /** What the AdminService implementation needs. */
@@ -19,6 +20,8 @@ export interface AdminServiceDeps {
   instanceId: string;
   /** Loaders and writers by namespace, changeable at run time. */
   origins?: OriginRegistry;
+  /** Raw per-key counters for ExportStats (NDJSON). */
+  telemetry?: Pick<Telemetry, "exportChunks">;
 }
 
 /**
@@ -136,6 +139,11 @@ export function adminService(deps: AdminServiceDeps): ServiceImpl<typeof AdminSe
 
     async *exportStats(request) {
       const maxKeys = request.maxKeys === 0 ? 10_000 : request.maxKeys;
+      if (deps.telemetry) {
+        const namespaces = request.namespaces.map(checkNamespace);
+        for (const ndjson of deps.telemetry.exportChunks({ namespaces, maxKeys })) yield { ndjson };
+        return;
+      }
       const snapshot = buildSnapshot(manager, deps.instanceId, {
         namespaces: request.namespaces.map(checkNamespace),
       });

@@ -21,67 +21,90 @@ export interface KeyRecord {
   lastRefreshAt: number;
 }
 
+type Generation = Map<string, Map<string, KeyRecord>>;
+
 /**
- * Per-key counters for at most `capacity` keys, least recently used forgotten first, so
- * memory stays bounded however many keys clients touch. A Map keeps insertion order, which
- * is the recency order here: a touched key is moved to the end.
+ * Per-key counters for at most `capacity` keys, recently used ones kept, so memory stays
+ * bounded however many keys clients touch. Recency is approximated with two generations
+ * (as in quick-lru): a touch finds the key in the current generation with one lookup; a key
+ * found only in the previous generation moves up; when the current generation holds
+ * capacity / 2 keys it becomes the previous one and the old previous one is dropped. So the
+ * keys dropped are ones not touched for at least capacity / 2 touches of other keys, and the
+ * read path never reorders a list. Maps are nested by namespace so no key string is built.
  *
  *   const keys = new KeyTracker(10_000); keys.touch("products", "42").l1Hits++;
  */
 export class KeyTracker {
-  private readonly records = new Map<string, KeyRecord>();
+  private current: Generation = new Map();
+  private previous: Generation = new Map();
+  private currentSize = 0;
+  private previousSize = 0;
+  private readonly generationSize: number;
 
   constructor(readonly capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError("capacity must be a positive integer");
+    if (!Number.isInteger(capacity) || capacity < 2) throw new RangeError("capacity must be an integer of at least 2");
+    this.generationSize = Math.floor(capacity / 2);
   }
 
   /** Keys tracked now (at most `capacity`). */
   get size(): number {
-    return this.records.size;
+    return this.currentSize + this.previousSize;
   }
 
-  /** The record of a key, created (and the least recent one dropped) when new; marks it recent. */
+  /** The record of a key, created when new; marks it recently used. */
   touch(namespace: string, key: string): KeyRecord {
-    const id = `${namespace}\u0000${key}`;
-    let record = this.records.get(id);
-    if (record) {
-      this.records.delete(id);
-    } else {
-      if (this.records.size >= this.capacity) {
-        const oldest = this.records.keys().next().value;
-        if (oldest !== undefined) this.records.delete(oldest);
-      }
-      record = {
-        namespace,
-        key,
-        l1Hits: 0,
-        l1Misses: 0,
-        l2Hits: 0,
-        l2Misses: 0,
-        loads: 0,
-        loadFailures: 0,
-        lastLoadMs: 0,
-        lastLoadAt: 0,
-        earlyRefreshes: 0,
-        backgroundRefreshes: 0,
-        lastRefreshAt: 0,
-      };
+    const found = this.current.get(namespace)?.get(key);
+    if (found) return found;
+    const older = this.previous.get(namespace);
+    const record = older?.get(key) ?? newRecord(namespace, key);
+    if (older?.delete(key)) this.previousSize--;
+    if (this.currentSize >= this.generationSize) {
+      this.previous = this.current;
+      this.previousSize = this.currentSize;
+      this.current = new Map();
+      this.currentSize = 0;
     }
-    this.records.set(id, record);
+    let keys = this.current.get(namespace);
+    if (!keys) {
+      keys = new Map();
+      this.current.set(namespace, keys);
+    }
+    keys.set(key, record);
+    this.currentSize++;
     return record;
   }
 
   /** The record of a key without marking it recent. */
   get(namespace: string, key: string): KeyRecord | undefined {
-    return this.records.get(`${namespace}\u0000${key}`);
+    return this.current.get(namespace)?.get(key) ?? this.previous.get(namespace)?.get(key);
   }
 
-  /** Records of one namespace (or all), most recently used first. */
+  /** Records of one namespace (or all), the current generation first. */
   list(namespace?: string): KeyRecord[] {
     const out: KeyRecord[] = [];
-    for (const record of this.records.values()) {
-      if (namespace === undefined || record.namespace === namespace) out.push(record);
+    for (const generation of [this.current, this.previous]) {
+      for (const [ns, keys] of generation) {
+        if (namespace === undefined || ns === namespace) out.push(...keys.values());
+      }
     }
-    return out.reverse();
+    return out;
   }
+}
+
+function newRecord(namespace: string, key: string): KeyRecord {
+  return {
+    namespace,
+    key,
+    l1Hits: 0,
+    l1Misses: 0,
+    l2Hits: 0,
+    l2Misses: 0,
+    loads: 0,
+    loadFailures: 0,
+    lastLoadMs: 0,
+    lastLoadAt: 0,
+    earlyRefreshes: 0,
+    backgroundRefreshes: 0,
+    lastRefreshAt: 0,
+  };
 }

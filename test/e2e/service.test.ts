@@ -432,7 +432,7 @@ describe.each(Object.keys(kinds) as (keyof typeof kinds)[])("through %s", (kind)
         for (const line of chunk.split("\n").filter((l) => l.length > 0)) lines.push(JSON.parse(line));
       }
       expect(chunks).toBeGreaterThan(0);
-      expect(lines[0]).toMatchObject({ type: "namespace", namespace, requests: "2" });
+      expect(lines[0]).toMatchObject({ type: "namespace", namespace, requests: 2 });
       expect(lines).toContainEqual(expect.objectContaining({ type: "key", namespace, key: "k" }));
     });
   });

@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import { Cluster, Redis, type RedisOptions } from "ioredis";
-import CircuitBreaker from "opossum";
 import type { Clock } from "../../engine/clock.js";
 import { systemClock } from "../../engine/clock.js";
 import type { Entry } from "../../engine/entry.js";
@@ -14,6 +13,7 @@ import {
   type Lease,
   type StampSet,
 } from "../../engine/layer.js";
+import { FastBreaker } from "./breaker.js";
 import { decodeEntry, encodeEntry } from "./envelope.js";
 import { WriteQueue } from "./write-queue.js";
 
@@ -129,7 +129,7 @@ export class RedisLayer implements Layer<true> {
   private readonly client: Client & Scripts;
   private readonly prefix: string;
   private readonly clock: Clock;
-  private readonly breaker: CircuitBreaker<[() => Promise<unknown>], unknown>;
+  private readonly breaker: FastBreaker;
   private readonly queue: WriteQueue;
   private readonly perNamespace = new Map<string, LayerCounters>();
   private readonly total = emptyCounters();
@@ -157,12 +157,11 @@ export class RedisLayer implements Layer<true> {
     this.client.defineCommand("mlcStamp", { numberOfKeys: 2, lua: STAMP });
     this.client.defineCommand("mlcRelease", { numberOfKeys: 1, lua: RELEASE });
     this.queue = new WriteQueue(options.maxQueued ?? 10_000);
-    this.breaker = new CircuitBreaker((action: () => Promise<unknown>) => action(), {
-      timeout: false, // ioredis' commandTimeout bounds each call
-      errorThresholdPercentage: options.breakerErrorPercent ?? 50,
-      resetTimeout: options.breakerResetMs ?? 1000,
+    this.breaker = new FastBreaker({
+      errorThresholdPercent: options.breakerErrorPercent ?? 50,
       volumeThreshold: 5,
-      rollingCountTimeout: 10_000,
+      windowMs: 10_000,
+      resetTimeoutMs: options.breakerResetMs ?? 1000,
     });
     this.client.on("ready", () => {
       this.ready = true;
@@ -361,7 +360,6 @@ export class RedisLayer implements Layer<true> {
   /** Closes the connection (pending queued writes are dropped). */
   async close(): Promise<void> {
     clearInterval(this.watchdog);
-    this.breaker.shutdown();
     this.client.disconnect();
   }
 
@@ -455,7 +453,7 @@ export class RedisLayer implements Layer<true> {
     if (this.outstanding === 0) this.lastAnswerAt = performance.now();
     this.outstanding++;
     try {
-      const result = (await this.breaker.fire(action)) as T;
+      const result = await this.breaker.run(action);
       // Redis answers again: apply what was queued while it did not.
       if (this.queue.size > 0 && !this.replaying) this.replay();
       return result;
