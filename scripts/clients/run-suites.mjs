@@ -1,23 +1,42 @@
 #!/usr/bin/env node
 // `npm run test:clients`: the four client suites (TypeScript, Go, Python, Java) against one real
-// server. Builds the server (tsc), installs what each suite needs (scripts/clients/install.sh:
-// Go plugins and modules, a Python venv in .cache/venv, Maven deps), starts
-// `node bin/mlcache.js serve` on two free loopback ports, runs each suite with
-// MLCACHE_SERVER=127.0.0.1:<grpc> and MLCACHE_HTTP=http://127.0.0.1:<http>, reads its counts from
-// the runner's machine-readable report, stops the server. The last line is always
-// `N passed, N failed`; the exit code is non-zero when anything failed.
+// server. In order:
+//
+//   1. builds the server (tsc) and installs what each suite needs (scripts/clients/install.sh:
+//      Go plugins and modules, a Python venv in .cache/venv, Maven deps);
+//   2. for the TypeScript suite: builds and starts clients/go/cmd/example-loader, a LoaderService
+//      written in Go (in-memory map) on a free loopback port;
+//   3. for the Python suite: finds Kafka (MLCACHE_KAFKA_BROKERS or KAFKA_BROKERS, else one that
+//      scripts/services.mjs runs, else starts one with it and stops it again at the end);
+//   4. starts `node bin/mlcache.js serve --config .cache/test-results/clients-server.json` on two
+//      free loopback ports, the config naming the Go loader as namespace `client-loader`'s origin
+//      and Kafka with topics unique to this run (`mlcache-clients-<run>.invalidations`, …);
+//   5. runs each suite with MLCACHE_SERVER=127.0.0.1:<grpc>, MLCACHE_HTTP=http://127.0.0.1:<http>,
+//      MLCACHE_LOADER_NAMESPACE, MLCACHE_LOADER_TARGET, MLCACHE_LOADER_ADMIN (the Go loader),
+//      MLCACHE_KAFKA_BROKERS, MLCACHE_KAFKA_INVALIDATIONS_TOPIC (or MLCACHE_LOADER_ERROR /
+//      MLCACHE_KAFKA_ERROR saying why one is missing, so the tests that need it fail saying so),
+//      and reads its counts from the runner's machine-readable report;
+//   6. stops the server and the loader, deletes the run's topics, stops Kafka if it started it.
+//
+// The last line is always `N passed, N failed`; the exit code is non-zero when anything failed.
 //
 //   npm run test:clients                 all four suites
 //   npm run test:clients -- go python    only these (ts, go, python, java)
 //
 // A missing toolchain (go, python3, java/mvn) fails its suite with what to install; it is never
-// skipped. The other suites still run.
+// skipped. The other suites still run. Logs: .cache/test-results/clients-{server,loader}.log.
 
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import {
+  down as servicesDown,
+  env as servicesEnv,
+  running as servicesRunning,
+  up as servicesUp,
+} from "../services.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const BIN = path.join(ROOT, "node_modules", ".bin");
@@ -50,6 +69,8 @@ const SUITES = {
 
 let current; // the running child, so a signal can reach it
 let serverChild; // the server, stopped on Ctrl-C / SIGTERM too
+let loaderChild; // the Go example loader, likewise
+let interrupted = false; // a signal asked us to stop: no further suite starts
 
 /** Runs a command with inherited stdio; resolves with its exit code. */
 function exec(cmd, args, options = {}) {
@@ -82,20 +103,152 @@ function freePort() {
   });
 }
 
+// ─────────────────────────── the Go loader ───────────────────────────
+
+/** The namespace whose origin is the Go loader, and the value the loader holds from the start. */
+const LOADER_NAMESPACE = "client-loader";
+const LOADER_SEED_VALUE = "from-the-go-map";
+
+/**
+ * Builds and starts clients/go/cmd/example-loader on free loopback ports (it binds port 0 and
+ * prints the address it got, so no port can be taken in between); resolves with its gRPC and
+ * HTTP addresses once it listens (at most 60 s, a cold build included).
+ */
+async function startLoader(seedKey) {
+  if (!onPath("go")) throw new Error("'go' not found: install Go 1.26+ (https://go.dev/dl/)");
+  const binary = path.join(ROOT, ".cache", "clients", "example-loader");
+  const build = await exec("go", ["build", "-o", binary, "./cmd/example-loader"], {
+    cwd: path.join(ROOT, "clients", "go"),
+  });
+  if (build !== 0) throw new Error(`go build ./cmd/example-loader failed (exit ${build})`);
+  const logFile = path.join(RESULTS, "clients-loader.log");
+  const log = fs.createWriteStream(logFile);
+  const loader = spawn(
+    binary,
+    ["-addr", "127.0.0.1:0", "-admin", "127.0.0.1:0", "-seed", `${LOADER_NAMESPACE}/${seedKey}=${LOADER_SEED_VALUE}`],
+    {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+      env,
+    },
+  );
+  loaderChild = loader;
+  loader.stderr.pipe(log, { end: false }); // two sources: neither may close it
+  let out = "";
+  return await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => fail("it did not print its addresses within 60 s"), 60_000);
+    function fail(why) {
+      clearTimeout(timer);
+      loader.kill("SIGKILL");
+      reject(new Error(`the Go example loader did not start: ${why}; see .cache/test-results/clients-loader.log`));
+    }
+    loader.on("error", (error) => fail(error.message));
+    loader.on("exit", (code, signal) => fail(`it exited (${signal ?? code})`));
+    loader.stdout.on("data", (data) => {
+      log.write(data);
+      out += data;
+      const target = out.match(/^loader listening on (\S+)$/m)?.[1];
+      const admin = out.match(/^admin listening on (\S+)$/m)?.[1];
+      if (target && admin) {
+        clearTimeout(timer);
+        loader.removeAllListeners("exit");
+        loader.stdout.removeAllListeners("data");
+        loader.stdout.pipe(log, { end: false });
+        resolve({ loader, target, admin });
+      }
+    });
+  });
+}
+
+// ─────────────────────────── Kafka ───────────────────────────
+
+/**
+ * Brokers for the server: from the environment (CI services, `export $(scripts/services up)`),
+ * else the Kafka that scripts/services.mjs already runs (e.g. the one `npm test` started), else
+ * one started here through scripts/services.mjs (`started` lists it; it is stopped at the end).
+ */
+async function findKafka() {
+  const given = process.env.MLCACHE_KAFKA_BROKERS || process.env.KAFKA_BROKERS;
+  if (given) return { brokers: given, started: [], from: "MLCACHE_KAFKA_BROKERS / KAFKA_BROKERS" };
+  if (servicesRunning(["kafka"]).length) {
+    return { brokers: servicesEnv(["kafka"]).MLCACHE_KAFKA_BROKERS, started: [], from: "scripts/services" };
+  }
+  console.log("── start Kafka (scripts/services.mjs up kafka)");
+  const { env: upEnv, started } = await servicesUp(["kafka"]).catch((error) => {
+    throw new Error(`scripts/services.mjs up kafka failed: ${error.message.split("\n")[0]} (logs in .services/logs)`);
+  });
+  if (!upEnv.MLCACHE_KAFKA_BROKERS) throw new Error("scripts/services.mjs started Kafka but reports no brokers");
+  return { brokers: upEnv.MLCACHE_KAFKA_BROKERS, started, from: "scripts/services (started for this run)" };
+}
+
+/**
+ * Runs `fn` with a connected kafkajs admin. kafkajs sets a negative timer under Node 24 (a
+ * harmless TimeoutNegativeWarning that would land in the middle of a suite's output): that one
+ * warning is dropped while it runs.
+ */
+async function withKafkaAdmin(brokers, fn) {
+  const { Kafka, logLevel } = await import("kafkajs");
+  const emitWarning = process.emitWarning;
+  process.emitWarning = (warning, ...rest) => {
+    if (rest[0] === "TimeoutNegativeWarning" || rest[0]?.type === "TimeoutNegativeWarning") return;
+    emitWarning.call(process, warning, ...rest);
+  };
+  const admin = new Kafka({
+    brokers: brokers.split(","),
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 3_000,
+    retry: { retries: 1 },
+  }).admin();
+  try {
+    await admin.connect();
+    return await fn(admin);
+  } finally {
+    await admin.disconnect().catch(() => {});
+    process.emitWarning = emitWarning;
+  }
+}
+
+/** Rejects unless the brokers answer a metadata request within a few seconds. */
+async function checkKafka(brokers, from) {
+  try {
+    await withKafkaAdmin(brokers, (admin) => admin.listTopics());
+  } catch (error) {
+    throw new Error(`Kafka at ${brokers} (from ${from}) does not answer: ${error.message}`);
+  }
+}
+
+/** Deletes this run's topics, best effort (a shared broker should not collect them). */
+async function deleteTopics(brokers, topics) {
+  try {
+    await withKafkaAdmin(brokers, (admin) => admin.deleteTopics({ topics, timeout: 10_000 }));
+  } catch (error) {
+    console.log(`  (could not delete the topics ${topics.join(", ")}: ${error.message})`);
+  }
+}
+
 // ─────────────────────────── the server ───────────────────────────
 
-/** Starts the built server on free ports; resolves once /readyz answers 200 (at most 30 s). */
-async function startServer() {
+/**
+ * Starts the built server on free ports with the given config (written to
+ * .cache/test-results/clients-server.json); resolves once /readyz answers 200 (at most 60 s:
+ * with Kafka it is ready once its invalidation consumer has joined).
+ */
+async function startServer(config) {
   const grpcPort = await freePort();
   let httpPort = await freePort();
   while (httpPort === grpcPort) httpPort = await freePort();
   fs.mkdirSync(RESULTS, { recursive: true });
+  const configFile = path.join(RESULTS, "clients-server.json");
+  fs.writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
   const log = fs.openSync(path.join(RESULTS, "clients-server.log"), "w");
-  const server = spawn(process.execPath, [path.join(ROOT, "bin", "mlcache.js"), "serve"], {
+  const server = spawn(process.execPath, [path.join(ROOT, "bin", "mlcache.js"), "serve", "--config", configFile], {
     cwd: ROOT,
     stdio: ["ignore", log, log],
     env: {
       ...env,
+      MLCACHE_CONFIG: configFile,
+      // Kafka is what the config file says (or none), not a broker list inherited from elsewhere.
+      MLCACHE_KAFKA_BROKERS: "",
       MLCACHE_LOG_LEVEL: process.env.MLCACHE_LOG_LEVEL ?? "info",
       MLCACHE_HOST: "127.0.0.1",
       MLCACHE_GRPC_PORT: String(grpcPort),
@@ -107,7 +260,7 @@ async function startServer() {
   server.on("exit", () => {
     exited = true;
   });
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 60_000;
   while (Date.now() < deadline && !exited) {
     try {
       const response = await fetch(`http://127.0.0.1:${httpPort}/readyz`, { signal: AbortSignal.timeout(1000) });
@@ -119,16 +272,16 @@ async function startServer() {
   }
   server.kill("SIGKILL");
   throw new Error(
-    `the server did not become ready within 30 s${exited ? " (it exited)" : ""}; see .cache/test-results/clients-server.log`,
+    `the server did not become ready within 60 s${exited ? " (it exited)" : ""}; see .cache/test-results/clients-server.log`,
   );
 }
 
-/** SIGTERM, then SIGKILL after 10 s. */
-async function stopServer(server) {
-  if (server.exitCode !== null || server.signalCode !== null) return;
-  const exited = new Promise((resolve) => server.once("exit", resolve));
-  server.kill("SIGTERM");
-  const timer = setTimeout(() => server.kill("SIGKILL"), 10_000);
+/** Stops a child (the server, the loader): SIGTERM, then SIGKILL after 10 s. */
+async function stop(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
   await exited;
   clearTimeout(timer);
 }
@@ -265,24 +418,77 @@ async function main() {
     } else ready.set(name, true);
   }
 
-  let service;
+  const run = `${Date.now().toString(36)}-${process.pid}`;
+  const config = { namespaces: {} };
+  const extraEnv = {};
+  const cleanups = []; // run in reverse order at the end, also after a failure
   try {
-    service = await startServer();
-  } catch (error) {
-    console.log(`✗ ${error.message}`);
-    for (const name of names) results.push({ name, passed: 0, failed: 1, seconds: 0 });
-    return report(results, started);
-  }
-  console.log(`── server on gRPC 127.0.0.1:${service.grpcPort}, HTTP 127.0.0.1:${service.httpPort}`);
-  const suiteEnv = {
-    ...env,
-    MLCACHE_SERVER: `127.0.0.1:${service.grpcPort}`,
-    MLCACHE_HTTP: `http://127.0.0.1:${service.httpPort}`,
-  };
-  try {
+    // The Go LoaderService the TypeScript suite reads through (Go origin → server → TS client).
+    if (names.includes("ts")) {
+      try {
+        // Unique per run: with a Redis L2 that outlives the run, a fixed key would come from L2.
+        const seedKey = `seeded-${run}`;
+        const { loader, target, admin } = await startLoader(seedKey);
+        cleanups.push(() => stop(loader));
+        console.log(`── Go example loader (clients/go/cmd/example-loader) on gRPC ${target}, HTTP ${admin}`);
+        config.namespaces[LOADER_NAMESPACE] = { loader: { grpc: { target } } };
+        Object.assign(extraEnv, {
+          MLCACHE_LOADER_NAMESPACE: LOADER_NAMESPACE,
+          MLCACHE_LOADER_TARGET: target,
+          MLCACHE_LOADER_ADMIN: admin,
+          MLCACHE_LOADER_SEEDED: `${seedKey}=${LOADER_SEED_VALUE}`,
+        });
+      } catch (error) {
+        console.log(`✗ ${error.message}`);
+        extraEnv.MLCACHE_LOADER_ERROR = error.message;
+      }
+    }
+
+    // Kafka for the InvalidationEvents the Python suite consumes.
+    if (names.includes("python") && !interrupted) {
+      try {
+        const kafka = await findKafka();
+        if (kafka.started.length) cleanups.push(() => servicesDown(kafka.started));
+        await checkKafka(kafka.brokers, kafka.from);
+        const prefix = `mlcache-clients-${run}`;
+        const topics = {
+          invalidations: `${prefix}.invalidations`,
+          writes: `${prefix}.writes`,
+          deadLetters: `${prefix}.dead-letters`,
+        };
+        cleanups.push(() => deleteTopics(kafka.brokers, Object.values(topics)));
+        console.log(`── Kafka ${kafka.brokers} (from ${kafka.from}), topics ${prefix}.*`);
+        config.kafka = { brokers: kafka.brokers.split(","), topics };
+        Object.assign(extraEnv, {
+          MLCACHE_KAFKA_BROKERS: kafka.brokers,
+          MLCACHE_KAFKA_INVALIDATIONS_TOPIC: topics.invalidations,
+        });
+      } catch (error) {
+        const why = `no Kafka for the server: ${error.message}`;
+        console.log(`✗ ${why}`);
+        extraEnv.MLCACHE_KAFKA_ERROR = why;
+      }
+    }
+
+    let service;
+    try {
+      if (interrupted) throw new Error("interrupted");
+      service = await startServer(config);
+      cleanups.push(() => stop(service.server));
+      console.log(`── server on gRPC 127.0.0.1:${service.grpcPort}, HTTP 127.0.0.1:${service.httpPort}`);
+    } catch (error) {
+      console.log(`✗ ${error.message}`);
+    }
+    const suiteEnv = service && {
+      ...env,
+      MLCACHE_KAFKA_BROKERS: "", // the server's, set below when it has Kafka
+      ...extraEnv,
+      MLCACHE_SERVER: `127.0.0.1:${service.grpcPort}`,
+      MLCACHE_HTTP: `http://127.0.0.1:${service.httpPort}`,
+    };
     for (const name of names) {
       const suite = SUITES[name];
-      if (!ready.get(name)) {
+      if (!suiteEnv || !ready.get(name) || interrupted) {
         results.push({ name, passed: 0, failed: 1, seconds: 0 });
         continue;
       }
@@ -298,7 +504,12 @@ async function main() {
       results.push({ name, ...counts, seconds: (Date.now() - t0) / 1000 });
     }
   } finally {
-    await stopServer(service.server);
+    // Before the report: its last line must stay the last line of stdout.
+    for (const cleanup of cleanups.reverse()) {
+      await Promise.resolve()
+        .then(cleanup)
+        .catch((error) => console.log(`  (cleanup: ${error.message})`));
+    }
   }
   return report(results, started);
 }
@@ -320,10 +531,14 @@ function report(results, started) {
 
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => {
+    // The running suite stops; no other starts; the server, the loader, this run's topics and
+    // a Kafka started here are cleaned up by main's finally.
+    interrupted = true;
     current?.kill(signal);
     serverChild?.kill("SIGTERM");
-    process.exitCode = 130;
+    loaderChild?.kill("SIGTERM");
   });
 }
 
-process.exitCode = await main();
+const code = await main();
+process.exitCode = interrupted ? 130 : code;
