@@ -53,23 +53,31 @@ export class FastBreaker {
   }
 
   /** Runs `action` unless the breaker refuses it; records the outcome. */
-  async run<T>(action: () => Promise<T>): Promise<T> {
+  run<T>(action: () => Promise<T>): Promise<T> {
     const state = this.currentState();
     if (state === "open" || (state === "half-open" && this.trialRunning)) {
-      throw new BreakerOpenError("redis circuit breaker is open");
+      return Promise.reject(new BreakerOpenError("redis circuit breaker is open"));
     }
     const trial = state === "half-open";
     if (trial) this.trialRunning = true;
+    let started: Promise<T>;
     try {
-      const result = await action();
-      this.record(true, trial);
-      return result;
+      started = action();
     } catch (error) {
-      this.record(false, trial);
-      throw error;
-    } finally {
-      if (trial) this.trialRunning = false;
+      started = Promise.reject(error);
     }
+    return started.then(
+      (result) => {
+        if (trial) this.trialRunning = false;
+        this.record(true, trial);
+        return result;
+      },
+      (error: unknown) => {
+        if (trial) this.trialRunning = false;
+        this.record(false, trial);
+        throw error;
+      },
+    );
   }
 
   private record(ok: boolean, trial: boolean): void {

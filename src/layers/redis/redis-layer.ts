@@ -194,9 +194,8 @@ export class RedisLayer implements Layer<true> {
     }
   }
 
-  async get(namespace: string, key: string): Promise<Entry | undefined> {
-    const [entry] = await this.getMany(namespace, [key]);
-    return entry;
+  get(namespace: string, key: string): Promise<Entry | undefined> {
+    return this.getMany(namespace, [key]).then((entries) => entries[0]);
   }
 
   async peek(namespace: string, key: string): Promise<Entry | undefined> {
@@ -208,31 +207,37 @@ export class RedisLayer implements Layer<true> {
     }
   }
 
-  async getMany(namespace: string, keys: readonly string[]): Promise<(Entry | undefined)[]> {
+  getMany(namespace: string, keys: readonly string[]): Promise<(Entry | undefined)[]> {
+    const dataKeys = keys.map((key) => this.dataKey(namespace, key));
+    const versionKey = this.stampVersionKey(namespace);
+    // One round trip for the values and the namespace's stamp version: one MGET on a single
+    // node; on a cluster (keys of one MGET must share a slot) auto-pipelined GETs per node.
+    // Written with `then` (not async/await): this is the L2 read path.
+    const fetch =
+      this.client instanceof Cluster
+        ? () => Promise.all([Promise.all(dataKeys.map((k) => this.client.getBuffer(k))), this.client.get(versionKey)])
+        : () =>
+            this.client.mgetBuffer(...dataKeys, versionKey).then((all) => {
+              const version = all.pop();
+              return [all, version ? version.toString() : null] as const;
+            });
+    return this.call(fetch).then(
+      ([replies, stampVersion]) => {
+        if ((stampVersion ?? "0") === (this.stampVersions.get(namespace) ?? "0"))
+          return this.decodeAll(namespace, replies);
+        return this.syncStamps(namespace, stampVersion ?? "0").then(() => this.decodeAll(namespace, replies));
+      },
+      () => {
+        const counters = this.counters(namespace);
+        counters.misses += keys.length;
+        this.total.misses += keys.length;
+        return keys.map(() => undefined);
+      },
+    );
+  }
+
+  private decodeAll(namespace: string, replies: readonly (Buffer | null)[]): (Entry | undefined)[] {
     const counters = this.counters(namespace);
-    let replies: (Buffer | null)[];
-    let stampVersion: string | null;
-    try {
-      const dataKeys = keys.map((key) => this.dataKey(namespace, key));
-      const versionKey = this.stampVersionKey(namespace);
-      // One round trip for the values and the namespace's stamp version: one MGET on a single
-      // node; on a cluster (keys of one MGET must share a slot) auto-pipelined GETs per node.
-      [replies, stampVersion] = await this.call(async () => {
-        if (this.client instanceof Cluster) {
-          return Promise.all([Promise.all(dataKeys.map((k) => this.client.getBuffer(k))), this.client.get(versionKey)]);
-        }
-        const all = await this.client.mgetBuffer(...dataKeys, versionKey);
-        const version = all.pop();
-        return [all, version ? version.toString() : null] as const;
-      });
-    } catch {
-      counters.misses += keys.length;
-      this.total.misses += keys.length;
-      return keys.map(() => undefined);
-    }
-    if ((stampVersion ?? "0") !== (this.stampVersions.get(namespace) ?? "0")) {
-      await this.syncStamps(namespace, stampVersion ?? "0");
-    }
     return replies.map((bytes) => {
       const entry = bytes ? decodeEntry(bytes) : undefined;
       if (entry) {
@@ -449,18 +454,27 @@ export class RedisLayer implements Layer<true> {
   }
 
   /** Runs a Redis call through the breaker; an open breaker fails at once. */
-  private async call<T>(action: () => Promise<T>): Promise<T> {
+  private call<T>(action: () => Promise<T>): Promise<T> {
     if (this.outstanding === 0) this.lastAnswerAt = performance.now();
     this.outstanding++;
-    try {
-      const result = await this.breaker.run(action);
-      // Redis answers again: apply what was queued while it did not.
-      if (this.queue.size > 0 && !this.replaying) this.replay();
-      return result;
-    } finally {
-      this.outstanding--;
-      this.lastAnswerAt = performance.now();
-    }
+    // Plain `then` rather than async/await: this sits on every L2 read.
+    return this.breaker.run(action).then(
+      (result) => {
+        this.answered();
+        // Redis answers again: apply what was queued while it did not.
+        if (this.queue.size > 0 && !this.replaying) this.replay();
+        return result;
+      },
+      (error: unknown) => {
+        this.answered();
+        throw error;
+      },
+    );
+  }
+
+  private answered(): void {
+    this.outstanding--;
+    this.lastAnswerAt = performance.now();
   }
 
   /**
