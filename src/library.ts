@@ -1,5 +1,5 @@
 import { parseBytes, parseDuration } from "./config/units.js";
-import { CacheManager, type CacheManagerOptions } from "./engine/cache-manager.js";
+import { CacheManager, type CacheManagerOptions, fallbackLookup } from "./engine/cache-manager.js";
 import type { Clock } from "./engine/clock.js";
 import type { Layer } from "./engine/layer.js";
 import type { LoadContext, Loader, LoadResult } from "./engine/loader.js";
@@ -111,18 +111,7 @@ export class Cache {
     try {
       return await this.getOrSet(namespace, key, factory, options);
     } catch {
-      const value = typeof fallback === "string" ? encoder.encode(fallback) : fallback;
-      return {
-        key,
-        found: true,
-        value,
-        source: "fallback",
-        stale: false,
-        ageMs: 0,
-        ttlRemainingMs: 0,
-        version: 0n,
-        tags: [],
-      };
+      return fallbackLookup(key, typeof fallback === "string" ? encoder.encode(fallback) : fallback);
     }
   }
 

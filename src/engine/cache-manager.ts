@@ -918,7 +918,7 @@ export class CacheManager {
         );
         if (answer.found && answer.value) {
           ns.stats.fallbackServed++;
-          return { ...notFound(key), found: true, value: answer.value, source: "fallback" };
+          return fallbackLookup(key, answer.value);
         }
       } catch {
         // the fallback failed too: go on with the static value or the error
@@ -926,17 +926,7 @@ export class CacheManager {
     }
     if (settings.fallbackValue) {
       ns.stats.fallbackServed++;
-      return {
-        key,
-        found: true,
-        value: settings.fallbackValue,
-        source: "fallback",
-        stale: false,
-        ageMs: 0,
-        ttlRemainingMs: 0,
-        version: 0n,
-        tags: [],
-      };
+      return fallbackLookup(key, settings.fallbackValue);
     }
     if (error instanceof CacheError) throw error;
     const message = error instanceof Error ? error.message : String(error);
@@ -1078,6 +1068,11 @@ function lookupFrom(key: string, entry: Entry, source: Source, stale: boolean, n
     version: entry.version,
     tags: entry.tags,
   };
+}
+
+/** The answer carrying a fallback value: found, never cached, no age or version. */
+export function fallbackLookup(key: string, value: Uint8Array): Lookup {
+  return { ...notFound(key), found: true, value, source: "fallback" };
 }
 
 function notFound(key: string): Lookup {

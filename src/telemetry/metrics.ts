@@ -5,6 +5,145 @@ import type { CacheManager } from "../engine/cache-manager.js";
 import { CacheError, statusName } from "../errors.js";
 import type { Interceptor } from "../rpc/interceptors.js";
 
+type Emit = (labels: Record<string, string>, value: number) => void;
+
+/** A cache metric read from the engine's counters at scrape time, per namespace (`cache`). */
+interface ScrapeMetric {
+  kind: "counter" | "gauge";
+  name: string;
+  help: string;
+  /** Labels besides `cache`. */
+  labels: string[];
+  read(manager: CacheManager, namespace: string, emit: Emit): void;
+}
+
+const LAYERS = ["l1", "l2"] as const;
+
+const CACHE_METRICS: ScrapeMetric[] = [
+  {
+    kind: "counter",
+    name: "cache_gets_total",
+    help: "Cache lookups, by namespace (cache), layer and result (hit/miss).",
+    labels: ["layer", "result"],
+    read(manager, namespace, emit) {
+      const s = manager.stats(namespace);
+      if (!s) return;
+      emit({ layer: "l1", result: "hit" }, s.l1Hits);
+      emit({ layer: "l1", result: "miss" }, s.l1Misses);
+      emit({ layer: "l2", result: "hit" }, s.l2Hits);
+      emit({ layer: "l2", result: "miss" }, s.l2Misses);
+    },
+  },
+  {
+    kind: "counter",
+    name: "cache_puts_total",
+    help: "Entries written into a layer.",
+    labels: ["layer"],
+    read(manager, namespace, emit) {
+      const s = manager.stats(namespace);
+      if (!s) return;
+      emit({ layer: "l1" }, s.l1Puts);
+      emit({ layer: "l2" }, s.l2Puts);
+    },
+  },
+  {
+    kind: "counter",
+    name: "cache_evictions_total",
+    help: "Entries that left a layer, by cause (size, expired, explicit, replaced).",
+    labels: ["layer", "cause"],
+    read(manager, namespace, emit) {
+      for (const layer of LAYERS) {
+        const c = manager.layerCounters(layer, namespace);
+        if (c) for (const [cause, count] of Object.entries(c.evictions)) emit({ layer, cause }, count);
+      }
+    },
+  },
+  {
+    kind: "gauge",
+    name: "cache_size",
+    help: "Entries held now.",
+    labels: ["layer"],
+    read(manager, namespace, emit) {
+      const c = manager.layerCounters("l1", namespace);
+      if (c) emit({ layer: "l1" }, c.entries);
+    },
+  },
+  {
+    kind: "gauge",
+    name: "cache_size_bytes",
+    help: "Bytes held now (value, key and bookkeeping).",
+    labels: ["layer"],
+    read(manager, namespace, emit) {
+      const c = manager.layerCounters("l1", namespace);
+      if (c) emit({ layer: "l1" }, c.bytes);
+    },
+  },
+  {
+    kind: "counter",
+    name: "cache_loads_total",
+    help: "Loader calls, by result (success, failure).",
+    labels: ["result"],
+    read(manager, namespace, emit) {
+      const s = manager.stats(namespace);
+      if (!s) return;
+      emit({ result: "success" }, s.loadSuccesses);
+      emit({ result: "failure" }, s.loadFailures);
+    },
+  },
+  {
+    kind: "counter",
+    name: "cache_loads_deduped_total",
+    help: "Requests that waited for another request's load instead of loading (single-flight).",
+    labels: [],
+    read: (manager, namespace, emit) => emit({}, manager.stats(namespace)?.loadsCollapsed ?? 0),
+  },
+  {
+    kind: "counter",
+    name: "cache_refreshes_total",
+    help: "Refresh loads started, by kind: early (probabilistic, before expiry) or background (stale-while-revalidate, soft timeout, refresher).",
+    labels: ["kind"],
+    read(manager, namespace, emit) {
+      const s = manager.stats(namespace);
+      if (!s) return;
+      emit({ kind: "early" }, s.earlyRefreshes);
+      emit({ kind: "background" }, s.backgroundRefreshes);
+    },
+  },
+  {
+    kind: "counter",
+    name: "cache_admission_rejections_total",
+    help: "Writes a layer's admission policy refused (TinyLFU lost the duel, or too large).",
+    labels: ["layer"],
+    read(manager, namespace, emit) {
+      for (const layer of LAYERS) {
+        const c = manager.layerCounters(layer, namespace);
+        if (c) emit({ layer }, c.admissionRejections);
+      }
+    },
+  },
+  {
+    kind: "counter",
+    name: "cache_fallback_served_total",
+    help: "Gets answered with the namespace's fallback value.",
+    labels: [],
+    read: (manager, namespace, emit) => emit({}, manager.stats(namespace)?.fallbackServed ?? 0),
+  },
+  {
+    kind: "gauge",
+    name: "cache_loads_in_flight",
+    help: "Loads running now.",
+    labels: [],
+    read: (manager, namespace, emit) => emit({}, manager.inFlight(namespace).length),
+  },
+  {
+    kind: "counter",
+    name: "cache_stale_served_total",
+    help: "Stale values served (stale-while-revalidate and fail-safe).",
+    labels: [],
+    read: (manager, namespace, emit) => emit({}, manager.stats(namespace)?.staleServed ?? 0),
+  },
+];
+
 /**
  * Prometheus metrics. Cache metrics follow the Micrometer cache vocabulary (`cache_gets_total`
  * …) with the namespace as the `cache` label, and are read from the engine's counters at
@@ -39,176 +178,24 @@ export class Metrics {
       registers,
     });
 
-    new Counter({
-      name: "cache_gets_total",
-      help: "Cache lookups, by namespace (cache), layer and result (hit/miss).",
-      labelNames: ["cache", "layer", "result"],
-      registers,
-      collect() {
-        this.reset();
-        for (const name of manager.namespaceNames()) {
-          const s = manager.stats(name);
-          if (!s) continue;
-          this.inc({ cache: name, layer: "l1", result: "hit" }, s.l1Hits);
-          this.inc({ cache: name, layer: "l1", result: "miss" }, s.l1Misses);
-          this.inc({ cache: name, layer: "l2", result: "hit" }, s.l2Hits);
-          this.inc({ cache: name, layer: "l2", result: "miss" }, s.l2Misses);
-        }
-      },
-    });
-    new Counter({
-      name: "cache_puts_total",
-      help: "Entries written into a layer.",
-      labelNames: ["cache", "layer"],
-      registers,
-      collect() {
-        this.reset();
-        for (const name of manager.namespaceNames()) {
-          const s = manager.stats(name);
-          if (!s) continue;
-          this.inc({ cache: name, layer: "l1" }, s.l1Puts);
-          this.inc({ cache: name, layer: "l2" }, s.l2Puts);
-        }
-      },
-    });
-    new Counter({
-      name: "cache_evictions_total",
-      help: "Entries that left a layer, by cause (size, expired, explicit, replaced).",
-      labelNames: ["cache", "layer", "cause"],
-      registers,
-      collect() {
-        this.reset();
-        for (const name of manager.namespaceNames()) {
-          for (const layer of ["l1", "l2"] as const) {
-            const c = manager.layerCounters(layer, name);
-            if (!c) continue;
-            for (const [cause, count] of Object.entries(c.evictions)) this.inc({ cache: name, layer, cause }, count);
+    for (const metric of CACHE_METRICS) {
+      const Kind = metric.kind === "counter" ? Counter : Gauge;
+      new Kind({
+        name: metric.name,
+        help: metric.help,
+        labelNames: ["cache", ...metric.labels],
+        registers,
+        collect(this: Counter | Gauge) {
+          this.reset();
+          for (const cache of manager.namespaceNames()) {
+            metric.read(manager, cache, (labels, value) => {
+              if (this instanceof Counter) this.inc({ cache, ...labels }, value);
+              else this.set({ cache, ...labels }, value);
+            });
           }
-        }
-      },
-    });
-    new Gauge({
-      name: "cache_size",
-      help: "Entries held now.",
-      labelNames: ["cache", "layer"],
-      registers,
-      collect() {
-        this.reset();
-        for (const name of manager.namespaceNames()) {
-          const c = manager.layerCounters("l1", name);
-          if (c) this.set({ cache: name, layer: "l1" }, c.entries);
-        }
-      },
-    });
-    new Gauge({
-      name: "cache_size_bytes",
-      help: "Bytes held now (value, key and bookkeeping).",
-      labelNames: ["cache", "layer"],
-      registers,
-      collect() {
-        this.reset();
-        for (const name of manager.namespaceNames()) {
-          const c = manager.layerCounters("l1", name);
-          if (c) this.set({ cache: name, layer: "l1" }, c.bytes);
-        }
-      },
-    });
-    new Counter({
-      name: "cache_loads_total",
-      help: "Loader calls, by result (success, failure).",
-      labelNames: ["cache", "result"],
-      registers,
-      collect() {
-        this.reset();
-        for (const name of manager.namespaceNames()) {
-          const s = manager.stats(name);
-          if (!s) continue;
-          this.inc({ cache: name, result: "success" }, s.loadSuccesses);
-          this.inc({ cache: name, result: "failure" }, s.loadFailures);
-        }
-      },
-    });
-    new Counter({
-      name: "cache_loads_deduped_total",
-      help: "Requests that waited for another request's load instead of loading (single-flight).",
-      labelNames: ["cache"],
-      registers,
-      collect() {
-        this.reset();
-        for (const name of manager.namespaceNames()) {
-          const s = manager.stats(name);
-          if (s) this.inc({ cache: name }, s.loadsCollapsed);
-        }
-      },
-    });
-    new Counter({
-      name: "cache_refreshes_total",
-      help: "Refresh loads started, by kind: early (probabilistic, before expiry) or background (stale-while-revalidate, soft timeout, refresher).",
-      labelNames: ["cache", "kind"],
-      registers,
-      collect() {
-        this.reset();
-        for (const name of manager.namespaceNames()) {
-          const s = manager.stats(name);
-          if (!s) continue;
-          this.inc({ cache: name, kind: "early" }, s.earlyRefreshes);
-          this.inc({ cache: name, kind: "background" }, s.backgroundRefreshes);
-        }
-      },
-    });
-    new Counter({
-      name: "cache_admission_rejections_total",
-      help: "Writes a layer's admission policy refused (TinyLFU lost the duel, or too large).",
-      labelNames: ["cache", "layer"],
-      registers,
-      collect() {
-        this.reset();
-        for (const name of manager.namespaceNames()) {
-          for (const layer of ["l1", "l2"] as const) {
-            const c = manager.layerCounters(layer, name);
-            if (c) this.inc({ cache: name, layer }, c.admissionRejections);
-          }
-        }
-      },
-    });
-    new Counter({
-      name: "cache_fallback_served_total",
-      help: "Gets answered with the namespace's fallback value.",
-      labelNames: ["cache"],
-      registers,
-      collect() {
-        this.reset();
-        for (const name of manager.namespaceNames()) {
-          const s = manager.stats(name);
-          if (s) this.inc({ cache: name }, s.fallbackServed);
-        }
-      },
-    });
-    new Gauge({
-      name: "cache_loads_in_flight",
-      help: "Loads running now.",
-      labelNames: ["cache"],
-      registers,
-      collect() {
-        this.reset();
-        const counts = new Map<string, number>();
-        for (const flight of manager.inFlight()) counts.set(flight.namespace, (counts.get(flight.namespace) ?? 0) + 1);
-        for (const name of manager.namespaceNames()) this.set({ cache: name }, counts.get(name) ?? 0);
-      },
-    });
-    new Counter({
-      name: "cache_stale_served_total",
-      help: "Stale values served (stale-while-revalidate and fail-safe).",
-      labelNames: ["cache"],
-      registers,
-      collect() {
-        this.reset();
-        for (const name of manager.namespaceNames()) {
-          const s = manager.stats(name);
-          if (s) this.inc({ cache: name }, s.staleServed);
-        }
-      },
-    });
+        },
+      });
+    }
   }
 
   /**
