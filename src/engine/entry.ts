@@ -40,3 +40,13 @@ export function isNegative(entry: Entry): boolean {
 export function isFailSafeCopy(entry: Entry): boolean {
   return (entry.flags & EntryFlags.FAIL_SAFE) !== 0;
 }
+
+/** The same entry with a new expiry: freshness never past it, the stale window kept as long. */
+export function withExpiry(entry: Entry, expiresAt: number): Entry {
+  return {
+    ...entry,
+    expiresAt,
+    freshUntil: Math.min(entry.freshUntil, expiresAt),
+    staleUntil: expiresAt + Math.max(0, entry.staleUntil - entry.expiresAt),
+  };
+}

@@ -30,6 +30,17 @@ export function emptyCounters(): LayerCounters {
   };
 }
 
+/** Counts one lookup, hit or miss, in a namespace's counters and in the layer's total. */
+export function countLookup(namespace: LayerCounters, total: LayerCounters, hit: boolean): void {
+  if (hit) {
+    namespace.hits++;
+    total.hits++;
+  } else {
+    namespace.misses++;
+    total.misses++;
+  }
+}
+
 /** A key with its estimated access frequency. */
 export interface KeyFrequency {
   namespace: string;

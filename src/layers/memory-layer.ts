@@ -1,7 +1,8 @@
 import type { Clock } from "../engine/clock.js";
 import { systemClock } from "../engine/clock.js";
-import type { Entry } from "../engine/entry.js";
+import { type Entry, withExpiry } from "../engine/entry.js";
 import {
+  countLookup,
   emptyCounters,
   type KeyFrequency,
   type Layer,
@@ -57,14 +58,7 @@ export class MemoryLayer implements Layer<false> {
 
   get(namespace: string, key: string): Entry | undefined {
     const entry = this.cache.get(namespace + SEPARATOR + key);
-    const counters = this.counters(namespace);
-    if (entry) {
-      counters.hits++;
-      this.total.hits++;
-    } else {
-      counters.misses++;
-      this.total.misses++;
-    }
+    countLookup(this.counters(namespace), this.total, entry !== undefined);
     return entry;
   }
 
@@ -117,13 +111,7 @@ export class MemoryLayer implements Layer<false> {
   adjustTtl(namespace: string, key: string, expiresAt: number): boolean {
     const entry = this.peek(namespace, key);
     if (!entry) return false;
-    // The same value with a new timeline; its stale window keeps its length.
-    return this.set(namespace, key, {
-      ...entry,
-      expiresAt,
-      freshUntil: Math.min(entry.freshUntil, expiresAt),
-      staleUntil: expiresAt + Math.max(0, entry.staleUntil - entry.expiresAt),
-    });
+    return this.set(namespace, key, withExpiry(entry, expiresAt));
   }
 
   frequency(namespace: string, key: string): number {

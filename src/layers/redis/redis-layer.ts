@@ -2,9 +2,10 @@ import { randomUUID } from "node:crypto";
 import { Cluster, Redis, type RedisOptions } from "ioredis";
 import type { Clock } from "../../engine/clock.js";
 import { systemClock } from "../../engine/clock.js";
-import type { Entry } from "../../engine/entry.js";
+import { type Entry, withExpiry } from "../../engine/entry.js";
 import {
   type Coordination,
+  countLookup,
   emptyCounters,
   type KeyFrequency,
   type Layer,
@@ -240,13 +241,7 @@ export class RedisLayer implements Layer<true> {
     const counters = this.counters(namespace);
     return replies.map((bytes) => {
       const entry = bytes ? decodeEntry(bytes) : undefined;
-      if (entry) {
-        counters.hits++;
-        this.total.hits++;
-      } else {
-        counters.misses++;
-        this.total.misses++;
-      }
+      countLookup(counters, this.total, entry !== undefined);
       return entry;
     });
   }
@@ -296,14 +291,7 @@ export class RedisLayer implements Layer<true> {
 
   async adjustTtl(namespace: string, key: string, expiresAt: number): Promise<boolean> {
     const entry = await this.peek(namespace, key);
-    if (!entry) return false;
-    const adjusted: Entry = {
-      ...entry,
-      expiresAt,
-      freshUntil: Math.min(entry.freshUntil, expiresAt),
-      staleUntil: expiresAt + Math.max(0, entry.staleUntil - entry.expiresAt),
-    };
-    return this.set(namespace, key, adjusted);
+    return entry ? this.set(namespace, key, withExpiry(entry, expiresAt)) : false;
   }
 
   frequency(): number {
