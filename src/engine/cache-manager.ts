@@ -149,18 +149,19 @@ export class CacheManager {
     return this.read(namespace, key, options, loader);
   }
 
-  private async read(
-    namespace: string,
-    key: string,
-    options: ReadOptions,
-    loader: Loader | undefined,
-  ): Promise<Lookup> {
-    const ns = this.namespace(namespace);
+  // Not async: the read path avoids the extra promise hops of async functions.
+  private read(namespace: string, key: string, options: ReadOptions, loader: Loader | undefined): Promise<Lookup> {
+    let ns: NamespaceState;
+    try {
+      ns = this.namespace(namespace);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const settings = this.policies.get(namespace);
     ns.stats.requests++;
     const now = this.clock.now();
     const { answer, stale } = this.fromL1(ns, settings, key, options, now);
-    if (answer) return answer;
+    if (answer) return Promise.resolve(answer);
     return this.waitForLoad(ns, settings, key, options, stale, () =>
       this.loadThroughLayers(ns, settings, key, { options, refresh: false }, stale, loader),
     );
@@ -679,7 +680,7 @@ export class CacheManager {
   }
 
   /** The shared part of a miss: L2, then the loader, then fail-safe. */
-  private async loadThroughLayers(
+  private loadThroughLayers(
     ns: NamespaceState,
     settings: NamespaceSettings,
     key: string,
@@ -689,13 +690,26 @@ export class CacheManager {
   ): Promise<Lookup> {
     const { options } = intent;
     if (this.l2 && settings.l2.enabled && !options.bypassL2 && !options.forceRefresh) {
-      const found = await this.l2.get(ns.name, key);
-      const l2 = this.fromL2(ns, settings, key, found, stale, options, intent.refresh);
-      if (l2.answer) return l2.answer;
-      stale = l2.stale;
+      return this.l2.get(ns.name, key).then((found) => {
+        const l2 = this.fromL2(ns, settings, key, found, stale, options, intent.refresh);
+        return l2.answer ?? this.loadFromOrigin(ns, settings, key, intent, l2.stale, override);
+      });
     }
+    return this.loadFromOrigin(ns, settings, key, intent, stale, override);
+  }
+
+  /** After the cache layers: the loader (once per fleet where L2 coordinates), or not found. */
+  private loadFromOrigin(
+    ns: NamespaceState,
+    settings: NamespaceSettings,
+    key: string,
+    intent: LoadIntent,
+    stale: Candidate | undefined,
+    override: Loader | undefined,
+  ): Promise<Lookup> {
+    const { options } = intent;
     const loader = options.skipLoader ? undefined : (override ?? this.loaderFor(ns.name));
-    if (!loader) return this.withoutLoader(key, stale, options);
+    if (!loader) return Promise.resolve(this.withoutLoader(key, stale, options));
     const coordination = this.l2?.coordination;
     if (coordination && settings.l2.enabled && !options.bypassL2) {
       return this.loadOncePerFleet(ns, settings, loader, key, stale, intent, coordination);

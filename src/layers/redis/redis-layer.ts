@@ -196,7 +196,27 @@ export class RedisLayer implements Layer<true> {
   }
 
   get(namespace: string, key: string): Promise<Entry | undefined> {
-    return this.getMany(namespace, [key]).then((entries) => entries[0]);
+    if (this.client instanceof Cluster) return this.getMany(namespace, [key]).then((entries) => entries[0]);
+    // The single-key read is the common one: no arrays beyond the reply.
+    const dataKey = this.dataKey(namespace, key);
+    const versionKey = this.stampVersionKey(namespace);
+    return this.call(() => this.client.mgetBuffer(dataKey, versionKey)).then(
+      (replies) => {
+        const stampVersion = replies[1] ? replies[1].toString() : "0";
+        if (stampVersion === (this.stampVersions.get(namespace) ?? "0")) return this.decodeOne(namespace, replies[0]);
+        return this.syncStamps(namespace, stampVersion).then(() => this.decodeOne(namespace, replies[0]));
+      },
+      () => {
+        countLookup(this.counters(namespace), this.total, false);
+        return undefined;
+      },
+    );
+  }
+
+  private decodeOne(namespace: string, bytes: Buffer | null | undefined): Entry | undefined {
+    const entry = bytes ? decodeEntry(bytes) : undefined;
+    countLookup(this.counters(namespace), this.total, entry !== undefined);
+    return entry;
   }
 
   async peek(namespace: string, key: string): Promise<Entry | undefined> {
