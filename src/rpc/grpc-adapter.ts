@@ -39,6 +39,15 @@ export function grpcService<S extends DescService>(
   return { definition: definition as grpc.ServiceDefinition, handlers };
 }
 
+/**
+ * The reason a finished call's context is aborted with (releasing its deadline timer and
+ * listeners). One shared instance: building an error per call captures a stack trace each
+ * time, which showed up as a tenth of the Get path's CPU.
+ */
+const CALL_DONE = new ConnectError("the call has completed", Code.Canceled);
+/** Why a call's signal aborts when the client goes away (shared, for the same reason). */
+const CLIENT_CANCELLED = new ConnectError("the client cancelled the call", Code.Canceled);
+
 type Call = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
 
 /** A Connect handler context for a grpc-js call: deadline, cancellation and metadata carried over. */
@@ -51,7 +60,7 @@ function contextFor(service: DescService, method: DescMethod, call: Call) {
     if (typeof value === "string") requestHeader.set(name, value);
   }
   const requestAbort = new AbortController();
-  call.once("cancelled", () => requestAbort.abort(new ConnectError("the client cancelled the call", Code.Canceled)));
+  call.once("cancelled", () => requestAbort.abort(CLIENT_CANCELLED));
   const context = createHandlerContext({
     service,
     method,
@@ -89,7 +98,7 @@ function unaryHandler(
         },
         (error: unknown) => callback(grpcStatus(error) as grpc.ServiceError),
       )
-      .finally(() => context.abort());
+      .finally(() => context.abort(CALL_DONE));
   };
 }
 
@@ -122,11 +131,11 @@ function streamHandler(
     run().then(
       () => {
         if (!call.cancelled) call.end(headersToMetadata(context.responseTrailer));
-        context.abort();
+        context.abort(CALL_DONE);
       },
       (error: unknown) => {
         if (!call.cancelled) call.emit("error", grpcStatus(error));
-        context.abort();
+        context.abort(CALL_DONE);
       },
     );
   };
