@@ -83,6 +83,9 @@ interface LoadIntent {
   refresh: boolean;
 }
 
+/** Versions per millisecond: room for an instance salt (below half) and increments above it. */
+const VERSION_SPACE = 1n << 20n;
+
 /** Joins namespace and key into one single-flight key; namespaces never contain U+0000. */
 function flightKey(namespace: string, key: string): string {
   return `${namespace}\u0000${key}`;
@@ -112,6 +115,8 @@ export class CacheManager {
   private readonly namespaces = new Map<string, NamespaceState>();
   private readonly flights = new SingleFlight<Lookup>();
   private lastVersion = 0n;
+  /** Low bits of the versions this instance hands out, different from other instances'. */
+  private readonly versionSalt = BigInt(Math.floor(Math.random() * Number(VERSION_SPACE / 2n)));
 
   constructor(options: CacheManagerOptions = {}) {
     this.l1 = options.l1;
@@ -1030,9 +1035,14 @@ export class CacheManager {
     return { ...base, freshUntil: base.createdAt + fresh, expiresAt, staleUntil: expiresAt + staleWindow };
   }
 
-  /** A version greater than `current` and than every version handed out here (µs of time). */
+  /**
+   * A version greater than `current` and than every version handed out here: milliseconds of
+   * time times 2^20, plus this instance's random salt, so two instances writing or loading a
+   * key in the same millisecond still get different versions (a Set's notice keeps only the
+   * copy of that very write).
+   */
   private nextVersion(current: bigint): bigint {
-    let candidate = BigInt(Math.floor(this.clock.now() * 1000));
+    let candidate = BigInt(Math.floor(this.clock.now())) * VERSION_SPACE + this.versionSalt;
     if (candidate <= this.lastVersion) candidate = this.lastVersion + 1n;
     if (candidate <= current) candidate = current + 1n;
     this.lastVersion = candidate;
