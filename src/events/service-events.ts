@@ -63,9 +63,16 @@ export class ServiceEvents implements EventBus {
 
   /** Hook for the dead-letter log: never awaited by loads, failures only logged. */
   deadLetter = (record: DeadLetterRecord): void => {
-    this.publishDead(record).catch((error: unknown) =>
-      this.logger.warn({ err: error, key: record.key }, "dead letter not published to kafka"),
-    );
+    const attempt = (n: number): void => {
+      this.publishDead(record).catch((error: unknown) => {
+        if (n < 3 && !this.closed) {
+          setTimeout(() => attempt(n + 1), 500 * n).unref();
+          return;
+        }
+        this.logger.warn({ err: error, key: record.key }, "dead letter not published to kafka (kept in the local log)");
+      });
+    };
+    attempt(1);
   };
 
   status(): LayerStatus {

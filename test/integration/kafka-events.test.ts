@@ -1,11 +1,12 @@
 // Kafka as the second writer, with a real broker: invalidations reach every instance (also one
 // that was down, and from outside publishers, kcat included), and write-behind writes survive
 // a sink killed with SIGKILL.
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { Kafka, logLevel } from "kafkajs";
@@ -24,6 +25,7 @@ function requireEnv(name: string): string {
 }
 
 const BROKERS = requireEnv("MLCACHE_KAFKA_BROKERS");
+const execFileAsync = promisify(execFile);
 const REDIS_URL = requireEnv("MLCACHE_REDIS_URL");
 const ROOT = join(import.meta.dirname, "..", "..");
 const text = (bytes: Uint8Array | undefined) => new TextDecoder().decode(bytes);
@@ -186,16 +188,15 @@ describe("dead letters", () => {
     try {
       for (let i = 0; i < 3; i++) await service.manager.get("broken", "k-dead").catch(() => undefined);
       let keys = "";
-      const deadline = Date.now() + 30_000;
+      const deadline = Date.now() + 60_000;
       while (!keys.includes("broken/k-dead") && Date.now() < deadline) {
-        keys = execFileSync(
+        // Asynchronous: the service publishing the dead letter runs in this process.
+        ({ stdout: keys } = await execFileAsync(
           "kcat",
           ["-C", "-b", BROKERS, "-t", topics.deadLetters, "-o", "beginning", "-e", "-f", "%k\\n"],
-          {
-            timeout: 20_000,
-            encoding: "utf8",
-          },
-        );
+          { timeout: 20_000, encoding: "utf8" },
+        ));
+        if (!keys.includes("broken/k-dead")) await new Promise((resolve) => setTimeout(resolve, 200));
       }
       expect(keys).toContain("broken/k-dead");
     } finally {
