@@ -8,31 +8,32 @@ interface ServicesModule {
 }
 
 /**
- * The Kafka brokers to benchmark against: $MLCACHE_KAFKA_BROKERS, or a broker started by the
- * project's scripts (and stopped by the returned `stop`).
+ * A service to benchmark against: the address in `variable` if the environment has it, else
+ * the piece started by the project's scripts (and stopped by the returned `stop`).
  */
-export async function kafkaForBench(): Promise<{ brokers: string; stop: () => Promise<void> }> {
-  const given = process.env.MLCACHE_KAFKA_BROKERS;
-  if (given) return { brokers: given, stop: async () => {} };
+async function serviceForBench(
+  piece: "redis" | "kafka",
+  variable: string,
+): Promise<{ address: string; stop: () => Promise<void> }> {
+  const given = process.env[variable];
+  if (given) return { address: given, stop: async () => {} };
   const services = (await import(pathToFileURL(join(process.cwd(), "scripts", "services.mjs")).href)) as ServicesModule;
-  const { env, started } = await services.up(["kafka"]);
-  const brokers = env.MLCACHE_KAFKA_BROKERS;
-  if (!brokers) throw new Error("scripts/services.mjs did not report MLCACHE_KAFKA_BROKERS");
-  return { brokers, stop: () => (started.length ? services.down(started) : Promise.resolve()) };
+  const { env, started } = await services.up([piece]);
+  const address = env[variable];
+  if (!address) throw new Error(`scripts/services.mjs did not report ${variable}`);
+  return { address, stop: () => (started.length ? services.down(started) : Promise.resolve()) };
 }
 
-/**
- * The Redis URL to benchmark against: $MLCACHE_REDIS_URL, or a redis-server started by the
- * project's scripts (and stopped by the returned `stop`).
- */
+/** The Kafka brokers to benchmark against ($MLCACHE_KAFKA_BROKERS, or started here). */
+export async function kafkaForBench(): Promise<{ brokers: string; stop: () => Promise<void> }> {
+  const { address, stop } = await serviceForBench("kafka", "MLCACHE_KAFKA_BROKERS");
+  return { brokers: address, stop };
+}
+
+/** The Redis URL to benchmark against ($MLCACHE_REDIS_URL, or started here). */
 export async function redisForBench(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const given = process.env.MLCACHE_REDIS_URL;
-  if (given) return { url: given, stop: async () => {} };
-  const services = (await import(pathToFileURL(join(process.cwd(), "scripts", "services.mjs")).href)) as ServicesModule;
-  const { env, started } = await services.up(["redis"]);
-  const url = env.MLCACHE_REDIS_URL;
-  if (!url) throw new Error("scripts/services.mjs did not report MLCACHE_REDIS_URL");
-  return { url, stop: () => (started.length ? services.down(started) : Promise.resolve()) };
+  const { address, stop } = await serviceForBench("redis", "MLCACHE_REDIS_URL");
+  return { url: address, stop };
 }
 
 /** Latency percentiles (ms) and throughput of `workers` loops calling `op` until `total` calls. */

@@ -7,13 +7,8 @@ import type { Loader } from "../../src/engine/loader.js";
 import { CacheService } from "../../src/gen/mlcache/v1/cache_pb.js";
 import { CacheLayer, Source } from "../../src/gen/mlcache/v1/common_pb.js";
 import { type RunningService, startService } from "../../src/server.js";
+import { requireEnv } from "../support/env.js";
 import { createGrpcJsClient, type GrpcJsClient, testConfig } from "../support/service.js";
-
-function requireEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run through \`npm test\` (it starts Redis) or export it`);
-  return value;
-}
 
 const REDIS_URL = requireEnv("MLCACHE_REDIS_URL");
 const CLUSTER_NODES = requireEnv("MLCACHE_REDIS_CLUSTER_NODES").split(",");

@@ -15,14 +15,9 @@ import { parseConfig } from "../../src/config/config.js";
 import type { Loader } from "../../src/engine/loader.js";
 import { InvalidationCause, InvalidationEventSchema } from "../../src/gen/mlcache/v1/events_pb.js";
 import { type RunningService, startService } from "../../src/server.js";
+import { requireEnv } from "../support/env.js";
 import { eventually, startGrpcOrigin, type TestGrpcOrigin } from "../support/origins.js";
 import { testConfig } from "../support/service.js";
-
-function requireEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run through \`npm test\` (it starts Kafka) or export it`);
-  return value;
-}
 
 const BROKERS = requireEnv("MLCACHE_KAFKA_BROKERS");
 const execFileAsync = promisify(execFile);

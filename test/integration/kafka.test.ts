@@ -6,15 +6,7 @@ import { execFile } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { type Admin, type Consumer, Kafka, logLevel, Partitioners, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-
-/** Integration tests must run against real services: a missing variable is a failure, not a skip. */
-function requireEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) {
-    throw new Error(`${name} is not set. Run the tests with \`npm test\`, or \`export $(scripts/services up)\` first.`);
-  }
-  return value;
-}
+import { requireEnv } from "../support/env.js";
 
 /** Resolves with `promise`, or rejects after `ms`: every wait in this file is bounded. */
 async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {

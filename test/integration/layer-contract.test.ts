@@ -1,12 +1,7 @@
 import { MemoryLayer } from "../../src/layers/memory-layer.js";
 import { RedisLayer } from "../../src/layers/redis/redis-layer.js";
 import { layerContract } from "../contract/layer-contract.js";
-
-function requireEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run through \`npm test\` (it starts Redis) or export it`);
-  return value;
-}
+import { requireEnv } from "../support/env.js";
 
 const REDIS_URL = requireEnv("MLCACHE_REDIS_URL");
 const CLUSTER_NODES = requireEnv("MLCACHE_REDIS_CLUSTER_NODES").split(",");

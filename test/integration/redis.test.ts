@@ -3,15 +3,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-
-/** Integration tests must run against real services: a missing variable is a failure, not a skip. */
-function requireEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) {
-    throw new Error(`${name} is not set. Run the tests with \`npm test\`, or \`export $(scripts/services up)\` first.`);
-  }
-  return value;
-}
+import { requireEnv } from "../support/env.js";
 
 // Read at load time: without the services the whole file fails loudly (tests are never skipped).
 const REDIS_URL = requireEnv("MLCACHE_REDIS_URL");

@@ -54,9 +54,9 @@ export interface OriginCalls {
   failed: number;
 }
 
-/** What every test origin shares: its data, faults and counters. */
-export class OriginState {
-  readonly faults: Faults = {
+/** No faults: every call answers at once. */
+function healthy(): Faults {
+  return {
     latencyMs: 0,
     hang: false,
     down: false,
@@ -66,6 +66,11 @@ export class OriginState {
     failStatus: 503,
     failCode: Code.Unavailable,
   };
+}
+
+/** What every test origin shares: its data, faults and counters. */
+export class OriginState {
+  readonly faults: Faults = healthy();
   readonly calls: OriginCalls = { total: 0, loads: 0, bulkLoads: 0, bulkKeys: 0, stores: 0, storedItems: 0, failed: 0 };
   /** `namespace/key=value` → times it was stored (duplicates show as counts above 1). */
   readonly storedPairs = new Map<string, number>();
@@ -119,16 +124,7 @@ export class OriginState {
 
   /** Back to a healthy origin with zeroed counters. */
   reset(): void {
-    Object.assign(this.faults, {
-      latencyMs: 0,
-      hang: false,
-      down: false,
-      downUntil: 0,
-      failNext: 0,
-      flapping: false,
-      failStatus: 503,
-      failCode: Code.Unavailable,
-    });
+    Object.assign(this.faults, healthy());
     Object.assign(this.calls, { total: 0, loads: 0, bulkLoads: 0, bulkKeys: 0, stores: 0, storedItems: 0, failed: 0 });
     this.storedPairs.clear();
     this.releaseHanging();
