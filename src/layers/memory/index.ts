@@ -6,5 +6,6 @@ export { Doorkeeper } from "./doorkeeper.js";
 export type { FrequencyEstimator, FrequencySketchOptions } from "./frequency-sketch.js";
 export { FrequencySketch, MAX_FREQUENCY } from "./frequency-sketch.js";
 export { hashKey } from "./hash.js";
-export type { CacheStats, EvictionListener, HotKey, SetOptions, WTinyLfuOptions } from "./wtinylfu.js";
+export { SIMULATED_WINDOW_SHARES, WindowTuner } from "./window-tuner.js";
+export type { CacheStats, EvictionListener, HotKey, SetOptions, WindowTuning, WTinyLfuOptions } from "./wtinylfu.js";
 export { ENTRY_OVERHEAD_BYTES, WTinyLfuCache } from "./wtinylfu.js";

@@ -6,6 +6,7 @@ import { AlwaysAdmit, TinyLfuAdmittor } from "./admission.js";
 import { AccessList, EntryTable, NEVER, NONE, Segment } from "./entry-table.js";
 import { hashKey } from "./hash.js";
 import { TIMER_WHEEL_SENTINELS, TimerWheel } from "./timer-wheel.js";
+import { WindowTuner } from "./window-tuner.js";
 
 /**
  * Removal causes (the engine's `RemovalCause` union): `size` = evicted by the entries/bytes
@@ -28,6 +29,9 @@ export type EvictionListener<V> = (key: string, value: V, cause: RemovalCause) =
  */
 export const ENTRY_OVERHEAD_BYTES = 96;
 
+/** How a {@link WTinyLfuCache} adapts its window share. */
+export type WindowTuning = "simulation" | "climbing" | "fixed";
+
 /** Options of {@link WTinyLfuCache}. */
 export interface WTinyLfuOptions<V> {
   /** Maximum number of entries; also sizes the frequency sketch. */
@@ -46,8 +50,12 @@ export interface WTinyLfuOptions<V> {
   admission?: boolean;
   /** Doorkeeper Bloom filter in front of the sketch (default true). */
   doorkeeper?: boolean;
-  /** Resize the window by hill climbing on the hit rate (default true). */
-  adaptiveWindow?: boolean;
+  /**
+   * How the window share adapts (default "simulation"): "simulation" jumps to the share whose
+   * miniature simulation hits most ({@link WindowTuner}); "climbing" walks by hill climbing on
+   * the hit rate (Caffeine's simple climber); "fixed" keeps `windowPercent`.
+   */
+  windowTuning?: WindowTuning;
   /** Initial window size, percent of capacity (default 1). */
   windowPercent?: number;
   /** Seed of the admission jitter (default fixed). */
@@ -82,7 +90,7 @@ export interface CacheStats {
   entries: number;
   /** Total weight resident now, in bytes. */
   bytes: number;
-  /** Current window share of the capacity, in percent (moves with the hill climber). */
+  /** Current window share of the capacity, in percent (moves with the window tuning). */
   windowPercent: number;
 }
 
@@ -117,9 +125,10 @@ const MAX_WINDOW_SHARE = 0.99;
  *
  * New entries enter a small LRU window; entries leaving the window compete with the main
  * space's probation victim, and the less popular one (by TinyLFU's sketch) is evicted. The
- * main space is a segmented LRU (probation, and protected = 80%). The window share is tuned
- * by a hill climber on the hit rate. Expired entries are never returned and are dropped by a
- * timer wheel during writes or `cleanUp()`.
+ * main space is a segmented LRU (probation, and protected = 80%). The window share follows
+ * miniature simulations of the workload at several shares (or a hill climber, by option).
+ * Expired entries are never returned and are dropped by a timer wheel during writes or
+ * `cleanUp()`.
  *
  * @example
  * const cache = new WTinyLfuCache<Buffer>({ maxEntries: 10_000, maxBytes: 64 << 20 });
@@ -155,8 +164,9 @@ export class WTinyLfuCache<V> {
   private protectedMaxEntries = 0;
   private protectedMaxBytes = 0;
 
+  private tuner: WindowTuner | undefined;
   // Hill climber state.
-  private readonly adaptive: boolean;
+  private readonly climbing: boolean;
   private readonly sampleSize: number;
   /** True once the cache has been full: the climber ignores the warm-up. */
   private filled = false;
@@ -207,11 +217,13 @@ export class WTinyLfuCache<V> {
       this.maxBytes,
       options.maxEntryBytes ?? (Number.isFinite(this.maxBytes) ? Math.max(this.windowMaxBytes, 1) : NEVER),
     );
-    this.adaptive = options.adaptiveWindow ?? true;
+    const tuning = options.windowTuning ?? "simulation";
+    this.climbing = tuning === "climbing";
     this.sampleSize = Math.max(MIN_SAMPLE_REQUESTS, SAMPLE_MULTIPLIER * this.maxEntries);
     // First move grows the window (Caffeine shrinks first): on frequency-skewed workloads the
     // climber reverses after one sample, on recency-skewed ones it gains a sample.
     this.stepSize = STEP_PERCENT;
+    if (tuning === "simulation") this.tuner = this.createTuner(this.maxEntries);
   }
 
   /** Entries resident (including expired ones not yet cleaned up). */
@@ -243,7 +255,8 @@ export class WTinyLfuCache<V> {
     this.hits++;
     this.admittor.recordResident(table.hashes[slot]!);
     this.onAccess(slot);
-    if (this.filled) this.sample(1);
+    if (this.tuner !== undefined) this.tune(this.tuner.record(table.hashes[slot]!));
+    else if (this.filled) this.sample(1);
     return table.values[slot];
   }
 
@@ -297,6 +310,7 @@ export class WTinyLfuCache<V> {
       this.map.set(key, slot);
       this.window.push(slot);
       if (expiresAt !== NEVER) this.wheel.schedule(slot);
+      if (this.tuner !== undefined) this.tune(this.tuner.record(hash));
     }
     this.evictEntries();
     // Evicted at once (lost the duel)? Its slot may even have been reused: check the map.
@@ -464,7 +478,11 @@ export class WTinyLfuCache<V> {
       if (candidate === NONE) candidate = slot;
     }
     if (!this.isOverCapacity()) return;
-    this.filled = true;
+    if (!this.filled) {
+      this.filled = true;
+      // Filled by bytes before entries: simulate the capacity in entries the cache really has.
+      if (this.tuner !== undefined && this.map.size < this.maxEntries) this.tuner = this.createTuner(this.map.size);
+    }
     this.evictFromMain(candidate);
   }
 
@@ -553,8 +571,21 @@ export class WTinyLfuCache<V> {
 
   // ---------------------------------------------------------------- hill climber
 
+  private createTuner(capacity: number): WindowTuner {
+    const admittor = this.admittor;
+    return new WindowTuner(capacity, (hash) => admittor.frequency(hash));
+  }
+
+  /** Moves the window to the share the tuner chose (negative: no change). */
+  private tune(share: number): void {
+    if (share < 0) return;
+    const target = Math.min(share, MAX_WINDOW_SHARE);
+    if (target > this.windowShare) this.increaseWindow(target - this.windowShare);
+    else if (target < this.windowShare) this.decreaseWindow(this.windowShare - target);
+  }
+
   private sample(hit: number): void {
-    if (!this.adaptive) return;
+    if (!this.climbing) return;
     this.sampleHits += hit;
     if (++this.sampleRequests >= this.sampleSize) this.climb();
   }
@@ -576,7 +607,9 @@ export class WTinyLfuCache<V> {
    *   the first reversal (overshoots on loop and oltp); 3–5 × size samples (noise: zipf-0.9
    *   @1000 lost 3 points); decay 0.98.
    * Known limit: a hill climber starting at 1% needs tens of samples to reach a large window,
-   * so short recency-skewed traces (zigzag, sprite@1000) stay below LRU.
+   * so short recency-skewed traces (zigzag, sprite@1000) stay below LRU. That is why the
+   * default tuning is simulation ({@link WindowTuner}); the climber stays as an option and as
+   * the hit-ratio benchmark's comparison.
    */
   private climb(): void {
     const hitRate = this.sampleHits / this.sampleRequests;

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../../src/engine/clock.js";
 import type { RemovalCause } from "../../../src/engine/layer.js";
-import type { WTinyLfuOptions } from "../../../src/layers/memory/index.js";
+import type { WindowTuning, WTinyLfuOptions } from "../../../src/layers/memory/index.js";
 import { WTinyLfuCache } from "../../../src/layers/memory/index.js";
 
 type Removal = [key: string, value: unknown, cause: RemovalCause];
@@ -153,13 +153,13 @@ describe("WTinyLfuCache bounds", () => {
         fc.integer({ min: 1, max: 30 }),
         fc.integer({ min: 50, max: 2000 }),
         fc.boolean(),
-        fc.boolean(),
-        (ops, maxEntries, maxBytes, admission, adaptiveWindow) => {
+        fc.constantFrom<WindowTuning>("simulation", "climbing", "fixed"),
+        (ops, maxEntries, maxBytes, admission, windowTuning) => {
           const { cache: c, clock } = cache<number>({
             maxEntries,
             maxBytes,
             admission,
-            adaptiveWindow,
+            windowTuning,
             maxEntryBytes: maxBytes,
           });
           const last = new Map<string, number>();
@@ -267,7 +267,7 @@ describe("WTinyLfuCache expiry", () => {
 
 describe("WTinyLfuCache policy", () => {
   it("resists a scan: a hot set survives a long one-off scan", () => {
-    const { cache: c } = cache({ maxEntries: 100, adaptiveWindow: false });
+    const { cache: c } = cache({ maxEntries: 100, windowTuning: "fixed" });
     const hot = Array.from({ length: 50 }, (_, i) => `hot${i}`);
     for (let round = 0; round < 5; round++) {
       for (const key of hot) if (c.get(key) === undefined) c.set(key, "v", { weight: 1 });
@@ -283,7 +283,7 @@ describe("WTinyLfuCache policy", () => {
   });
 
   it("without admission, scan keys displace the probation segment (plain segmented LRU)", () => {
-    const { cache: c } = cache({ maxEntries: 100, adaptiveWindow: false, admission: false });
+    const { cache: c } = cache({ maxEntries: 100, windowTuning: "fixed", admission: false });
     const once = Array.from({ length: 50 }, (_, i) => `once${i}`);
     for (const key of once) c.set(key, "v", { weight: 1 });
     for (let i = 0; i < 10_000; i++) c.set(`scan${i}`, "v", { weight: 1 });
@@ -294,7 +294,7 @@ describe("WTinyLfuCache policy", () => {
   });
 
   it("with admission, entries seen once are not displaced by a scan of colder keys", () => {
-    const { cache: c } = cache({ maxEntries: 100, adaptiveWindow: false });
+    const { cache: c } = cache({ maxEntries: 100, windowTuning: "fixed" });
     const warm = Array.from({ length: 50 }, (_, i) => `warm${i}`);
     for (const key of warm) c.set(key, "v", { weight: 1 });
     for (const key of warm) c.get(key);
@@ -314,13 +314,13 @@ describe("WTinyLfuCache policy", () => {
   });
 });
 
-describe("WTinyLfuCache hill climber", () => {
+describe("WTinyLfuCache hill climber (windowTuning: climbing)", () => {
   const request = (c: WTinyLfuCache<string>, key: string) => {
     if (c.get(key) === undefined) c.set(key, "v", { weight: 1 });
   };
 
   it("waits for a full sample (at least 6000 requests) before moving the window of a small cache", () => {
-    const { cache: c } = cache({ maxEntries: 100 });
+    const { cache: c } = cache({ maxEntries: 100, windowTuning: "climbing" });
     for (let i = 0; i < 100; i++) request(c, `fill${i}`); // full: sampling starts
     for (let i = 0; i < 5_990; i++) request(c, `k${i % 150}`);
     expect(c.stats().windowPercent).toBe(1);
@@ -329,7 +329,7 @@ describe("WTinyLfuCache hill climber", () => {
   });
 
   it("keeps the window within 99% of the capacity under a recency-friendly load", () => {
-    const { cache: c } = cache({ maxEntries: 100 });
+    const { cache: c } = cache({ maxEntries: 100, windowTuning: "climbing" });
     let largest = 0;
     let fullest = 0;
     for (let i = 0; i < 300_000; i++) {

@@ -1,0 +1,198 @@
+/**
+ * Chooses the W-TinyLFU window share by miniature simulation.
+ *
+ * A hill climber on the hit rate moves the window a few percent per sample of 10 × capacity
+ * requests, so on a recency-skewed workload it spends most of a trace far from the window it
+ * needs (sprite@1000 wants 99%, orm-busy@1000 80%, multi3@500 1%). Instead, a few small
+ * W-TinyLFU caches, each with a fixed window share, replay a spatially sampled part of the
+ * request stream (SHARDS: Waldspurger et al., "Cache Modeling and Optimization using
+ * Miniature Simulations", USENIX ATC 2017 — keys whose hash falls under a threshold, rate
+ * m / capacity, in caches of m entries). The sampled hit ratios track those of full-size
+ * caches, so after each period the tuner reports the share of the best simulation and the
+ * cache jumps there instead of walking.
+ *
+ * The simulations judge admission with the real cache's frequency sketch (a key's popularity
+ * does not change with sampling), so they cost only their small lists and index: at most
+ * `MINI_ENTRIES` keys per share, whatever the capacity.
+ */
+
+/** Window shares simulated, as fractions of capacity. */
+export const SIMULATED_WINDOW_SHARES: readonly number[] = [0.01, 0.05, 0.15, 0.3, 0.5, 0.7, 0.85, 0.99];
+/** Largest simulated cache, in entries: caps the memory and the per-request work. */
+const MINI_ENTRIES = 512;
+/** Sampled requests per decision, as a multiple of the simulated capacity... */
+const PERIOD_MULTIPLIER = 3;
+/** ...but at least this many: fewer are too noisy to rank the shares (multi3@100 lost a point). */
+const MIN_PERIOD = 1000;
+/** Scores carry this share of the previous periods' hits: about ten periods of memory. */
+const HISTORY_DECAY = 0.9;
+/**
+ * The best share must beat the current one by this much (relative) to be chosen: every move
+ * reshuffles the segments, and on a phase-changing trace (multi3@500) one move on a 0.4% lead
+ * cost 3 points.
+ */
+const HYSTERESIS = 0.005;
+/** Share of the main space given to the protected segment (as in the real cache). */
+const PROTECTED_SHARE = 0.8;
+
+const NONE = -1;
+const WINDOW = 0;
+const PROBATION = 1;
+const PROTECTED = 2;
+
+/** One simulated W-TinyLFU cache over key hashes: three LRU lists in typed arrays. */
+class MiniCache {
+  /** Sampled requests that hit, this period. */
+  hits = 0;
+  private readonly index = new Map<number, number>();
+  private readonly keys: Int32Array;
+  private readonly segments: Uint8Array;
+  private readonly prev: Int32Array;
+  private readonly next: Int32Array;
+  /** Per list: its least recently used slot (head) and its count; slots link head → tail. */
+  private readonly heads = [NONE, NONE, NONE];
+  private readonly tails = [NONE, NONE, NONE];
+  private readonly counts = [0, 0, 0];
+  private used = 0;
+  private readonly windowMax: number;
+  private readonly protectedMax: number;
+
+  constructor(
+    private readonly capacity: number,
+    windowShare: number,
+    private readonly frequency: (hash: number) => number,
+  ) {
+    this.keys = new Int32Array(capacity);
+    this.segments = new Uint8Array(capacity);
+    this.prev = new Int32Array(capacity);
+    this.next = new Int32Array(capacity);
+    this.windowMax = Math.max(1, Math.round(windowShare * capacity));
+    this.protectedMax = Math.floor(PROTECTED_SHARE * (capacity - this.windowMax));
+  }
+
+  access(hash: number): void {
+    const slot = this.index.get(hash);
+    if (slot !== undefined) {
+      this.hits++;
+      this.onHit(slot);
+    } else {
+      this.onMiss(hash);
+    }
+  }
+
+  private onHit(slot: number): void {
+    const segment = this.segments[slot]!;
+    this.unlink(slot);
+    if (segment === PROBATION) {
+      this.link(slot, PROTECTED);
+      if (this.counts[PROTECTED]! > this.protectedMax) this.moveOldest(PROTECTED, PROBATION);
+    } else {
+      this.link(slot, segment);
+    }
+  }
+
+  private onMiss(hash: number): void {
+    let slot: number;
+    if (this.used < this.capacity) {
+      slot = this.used++;
+    } else if (this.counts[WINDOW]! >= this.windowMax) {
+      // The window's oldest entry duels the main space's victim; the loser makes room.
+      const candidate = this.heads[WINDOW]!;
+      const victim = this.heads[PROBATION] !== NONE ? this.heads[PROBATION]! : this.heads[PROTECTED]!;
+      if (victim === NONE || this.frequency(this.keys[candidate]!) <= this.frequency(this.keys[victim]!)) {
+        slot = candidate;
+      } else {
+        slot = victim;
+        this.unlink(candidate);
+        this.link(candidate, PROBATION);
+      }
+      this.evict(slot);
+    } else {
+      slot = this.heads[PROBATION] !== NONE ? this.heads[PROBATION]! : this.heads[PROTECTED]!;
+      this.evict(slot);
+    }
+    this.keys[slot] = hash;
+    this.index.set(hash, slot);
+    this.link(slot, WINDOW);
+    if (this.counts[WINDOW]! > this.windowMax) this.moveOldest(WINDOW, PROBATION);
+  }
+
+  private evict(slot: number): void {
+    this.index.delete(this.keys[slot]!);
+    this.unlink(slot);
+  }
+
+  private moveOldest(from: number, to: number): void {
+    const slot = this.heads[from]!;
+    this.unlink(slot);
+    this.link(slot, to);
+  }
+
+  /** Appends the slot at the most recently used end of the list. */
+  private link(slot: number, list: number): void {
+    const tail = this.tails[list]!;
+    this.segments[slot] = list;
+    this.prev[slot] = tail;
+    this.next[slot] = NONE;
+    if (tail === NONE) this.heads[list] = slot;
+    else this.next[tail] = slot;
+    this.tails[list] = slot;
+    this.counts[list]!++;
+  }
+
+  private unlink(slot: number): void {
+    const list = this.segments[slot]!;
+    const before = this.prev[slot]!;
+    const after = this.next[slot]!;
+    if (before === NONE) this.heads[list] = after;
+    else this.next[before] = after;
+    if (after === NONE) this.tails[list] = before;
+    else this.prev[after] = before;
+    this.counts[list]!--;
+  }
+}
+
+/**
+ * Replays sampled requests through one mini cache per window share and, every period,
+ * names the share whose simulation hit most (decayed over periods).
+ *
+ * @example
+ * const tuner = new WindowTuner(10_000, (hash) => admittor.frequency(hash));
+ * const share = tuner.record(hash); // a new window share, or -1 while undecided
+ */
+export class WindowTuner {
+  private readonly minis: MiniCache[];
+  private readonly scores: Float64Array;
+  /** Requests whose mixed hash is below this are sampled. */
+  private readonly threshold: number;
+  private readonly period: number;
+  private sampled = 0;
+  private chosen = -1;
+
+  constructor(maxEntries: number, frequency: (hash: number) => number) {
+    const entries = Math.max(1, Math.min(maxEntries, MINI_ENTRIES));
+    this.threshold = Math.floor((entries / maxEntries) * 0x1_0000_0000);
+    this.period = Math.max(MIN_PERIOD, PERIOD_MULTIPLIER * entries);
+    this.minis = SIMULATED_WINDOW_SHARES.map((share) => new MiniCache(entries, share, frequency));
+    this.scores = new Float64Array(SIMULATED_WINDOW_SHARES.length);
+  }
+
+  /** Records one request for the key with this hash; returns a new window share, else -1. */
+  record(hash: number): number {
+    if (Math.imul(hash ^ 0x5bd1e995, 0x9e3779b1) >>> 0 >= this.threshold) return -1;
+    const minis = this.minis;
+    for (let i = 0; i < minis.length; i++) minis[i]!.access(hash);
+    if (++this.sampled < this.period) return -1;
+    this.sampled = 0;
+    let best = 0;
+    for (let i = 0; i < minis.length; i++) {
+      this.scores[i] = HISTORY_DECAY * this.scores[i]! + minis[i]!.hits;
+      minis[i]!.hits = 0;
+      if (this.scores[i]! > this.scores[best]!) best = i;
+    }
+    if (best === this.chosen) return -1;
+    if (this.chosen >= 0 && this.scores[best]! <= this.scores[this.chosen]! * (1 + HYSTERESIS)) return -1;
+    this.chosen = best;
+    return SIMULATED_WINDOW_SHARES[best]!;
+  }
+}

@@ -1,0 +1,102 @@
+import { describe, expect, it } from "vitest";
+import { hashKey, TinyLfuAdmittor, WindowTuner, WTinyLfuCache } from "../../../src/layers/memory/index.js";
+
+/**
+ * Recency-friendly: every key is requested twice, `distance` requests apart, then never again.
+ * Only a window that holds `distance` requests' worth of new keys sees the second request.
+ */
+function* repeatsAfter(distance: number, requests: number): Generator<string> {
+  for (let i = 0; i < requests; i++) {
+    yield i % 2 === 0 ? `new:${i}` : `new:${i - 1 - distance + (distance % 2)}`;
+  }
+}
+
+/** Frequency-skewed: half the requests go to 40 hot keys, the rest are one-off scan keys. */
+function* hotAndScan(requests: number): Generator<string> {
+  for (let i = 0; i < requests; i++) yield i % 2 === 0 ? `hot:${(i * 7) % 40}` : `scan:${i}`;
+}
+
+/** Feeds the stream to a tuner backed by a real TinyLFU sketch; returns the last share chosen. */
+function lastShare(maxEntries: number, stream: Iterable<string>): number {
+  const admittor = new TinyLfuAdmittor({ maximumSize: maxEntries });
+  const tuner = new WindowTuner(maxEntries, (hash) => admittor.frequency(hash));
+  let share = -1;
+  for (const key of stream) {
+    const hash = hashKey(key);
+    admittor.record(hash);
+    const chosen = tuner.record(hash);
+    if (chosen >= 0) share = chosen;
+  }
+  return share;
+}
+
+function hitRatio(cache: WTinyLfuCache<number>, stream: Iterable<string>): number {
+  let hits = 0;
+  let requests = 0;
+  for (const key of stream) {
+    requests++;
+    if (cache.get(key) !== undefined) hits++;
+    else cache.set(key, 1, { weight: 1 });
+  }
+  return hits / requests;
+}
+
+describe("WindowTuner", () => {
+  it("chooses a large window when requests come back after more than a small window holds", () => {
+    expect(lastShare(200, repeatsAfter(150, 20_000))).toBeGreaterThanOrEqual(0.5);
+  });
+
+  it("chooses a small window when frequent keys compete with one-off scans", () => {
+    expect(lastShare(200, hotAndScan(20_000))).toBeLessThanOrEqual(0.05);
+  });
+
+  it("decides from a sample of the keys when the cache is large", () => {
+    // 20,000 entries: about one key in 40 reaches the simulations of 512 entries.
+    expect(lastShare(20_000, repeatsAfter(15_000, 600_000))).toBeGreaterThanOrEqual(0.5);
+    expect(lastShare(20_000, hotAndScan(600_000))).toBeLessThanOrEqual(0.05);
+  });
+
+  it("reports nothing until a period of sampled requests has passed", () => {
+    const admittor = new TinyLfuAdmittor({ maximumSize: 100 });
+    const tuner = new WindowTuner(100, (hash) => admittor.frequency(hash));
+    const chosen: number[] = [];
+    for (let i = 0; i < 999; i++) chosen.push(tuner.record(hashKey(`k${i % 300}`)));
+    expect(chosen.every((share) => share === -1)).toBe(true);
+    expect(tuner.record(hashKey("k0"))).toBeGreaterThanOrEqual(0); // the first decision
+  });
+});
+
+describe("WTinyLfuCache window tuning by simulation", () => {
+  it("grows the window on a recency-friendly load and beats the fixed 1% window", () => {
+    const tuned = new WTinyLfuCache<number>({ maxEntries: 200 });
+    const fixed = new WTinyLfuCache<number>({ maxEntries: 200, windowTuning: "fixed" });
+    const tunedRatio = hitRatio(tuned, repeatsAfter(150, 40_000));
+    const fixedRatio = hitRatio(fixed, repeatsAfter(150, 40_000));
+    expect(tuned.stats().windowPercent).toBeGreaterThanOrEqual(50);
+    expect(tuned.stats().windowPercent).toBeLessThanOrEqual(99);
+    expect(tunedRatio).toBeGreaterThan(fixedRatio + 0.1);
+  });
+
+  it("keeps the window small when frequency matters, as well as the fixed 1% window", () => {
+    const tuned = new WTinyLfuCache<number>({ maxEntries: 200 });
+    const fixed = new WTinyLfuCache<number>({ maxEntries: 200, windowTuning: "fixed" });
+    const tunedRatio = hitRatio(tuned, hotAndScan(40_000));
+    const fixedRatio = hitRatio(fixed, hotAndScan(40_000));
+    expect(tuned.stats().windowPercent).toBeLessThanOrEqual(5);
+    expect(tunedRatio).toBeGreaterThanOrEqual(fixedRatio - 0.01);
+  });
+
+  it("simulates the capacity the byte bound leaves, not maxEntries", () => {
+    // 100,000 entries allowed, but the bytes fit 200 keys of 12 characters (24 bytes each).
+    const cache = new WTinyLfuCache<number>({ maxEntries: 100_000, maxBytes: 200 * 24, entryOverhead: 0 });
+    let hits = 0;
+    for (const key of repeatsAfter(150, 40_000)) {
+      const padded = key.padEnd(12, ".");
+      if (cache.get(padded) !== undefined) hits++;
+      else cache.set(padded, 1, { weight: 0 });
+    }
+    expect(cache.size).toBe(200);
+    expect(cache.stats().windowPercent).toBeGreaterThanOrEqual(50);
+    expect(hits / 40_000).toBeGreaterThan(0.3);
+  });
+});
