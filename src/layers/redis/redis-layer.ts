@@ -14,7 +14,7 @@ import {
   type Lease,
   type StampSet,
 } from "../../engine/layer.js";
-import { FastBreaker } from "./breaker.js";
+import { type Admission, BreakerOpenError, FastBreaker } from "./breaker.js";
 import { decodeEntry, encodeEntry } from "./envelope.js";
 import { WriteQueue } from "./write-queue.js";
 
@@ -197,18 +197,20 @@ export class RedisLayer implements Layer<true> {
 
   get(namespace: string, key: string): Promise<Entry | undefined> {
     if (this.client instanceof Cluster) return this.getMany(namespace, [key]).then((entries) => entries[0]);
-    // The single-key read is the common one: no arrays beyond the reply.
-    const dataKey = this.dataKey(namespace, key);
-    const versionKey = this.stampVersionKey(namespace);
-    return this.call(() => this.client.mgetBuffer(dataKey, versionKey)).then(
+    // The single-key read is the common one: one `then` on ioredis' promise does the breaker,
+    // the stamp check, decoding and counting (no wrapper promises, no arrays beyond the reply).
+    const admission = this.enter();
+    if (admission === undefined) return Promise.resolve(this.missed(namespace));
+    return this.client.mgetBuffer(this.dataKey(namespace, key), this.stampVersionKey(namespace)).then(
       (replies) => {
+        this.leave(admission, true);
         const stampVersion = replies[1] ? replies[1].toString() : "0";
         if (stampVersion === (this.stampVersions.get(namespace) ?? "0")) return this.decodeOne(namespace, replies[0]);
         return this.syncStamps(namespace, stampVersion).then(() => this.decodeOne(namespace, replies[0]));
       },
       () => {
-        countLookup(this.counters(namespace), this.total, false);
-        return undefined;
+        this.leave(admission, false);
+        return this.missed(namespace);
       },
     );
   }
@@ -217,6 +219,11 @@ export class RedisLayer implements Layer<true> {
     const entry = bytes ? decodeEntry(bytes) : undefined;
     countLookup(this.counters(namespace), this.total, entry !== undefined);
     return entry;
+  }
+
+  private missed(namespace: string): undefined {
+    countLookup(this.counters(namespace), this.total, false);
+    return undefined;
   }
 
   async peek(namespace: string, key: string): Promise<Entry | undefined> {
@@ -463,26 +470,44 @@ export class RedisLayer implements Layer<true> {
 
   /** Runs a Redis call through the breaker; an open breaker fails at once. */
   private call<T>(action: () => Promise<T>): Promise<T> {
-    if (this.outstanding === 0) this.lastAnswerAt = performance.now();
-    this.outstanding++;
-    // Plain `then` rather than async/await: this sits on every L2 read.
-    return this.breaker.run(action).then(
+    const admission = this.enter();
+    if (admission === undefined) return Promise.reject(new BreakerOpenError("redis circuit breaker is open"));
+    let started: Promise<T>;
+    try {
+      started = action();
+    } catch (error) {
+      started = Promise.reject(error);
+    }
+    // Plain `then` rather than async/await, and one of it: this sits on every L2 call.
+    return started.then(
       (result) => {
-        this.answered();
-        // Redis answers again: apply what was queued while it did not.
-        if (this.queue.size > 0 && !this.replaying) this.replay();
+        this.leave(admission, true);
         return result;
       },
       (error: unknown) => {
-        this.answered();
+        this.leave(admission, false);
         throw error;
       },
     );
   }
 
-  private answered(): void {
+  /** Before a Redis call: asks the breaker, and counts the call as waiting for the watchdog. */
+  private enter(): Admission | undefined {
+    const admission = this.breaker.admit();
+    if (admission === undefined) return undefined;
+    if (this.outstanding === 0) this.lastAnswerAt = performance.now();
+    this.outstanding++;
+    return admission;
+  }
+
+  /** After a Redis call {@link enter} let through: its outcome to the breaker and watchdog. */
+  private leave(admission: Admission, ok: boolean): void {
     this.outstanding--;
     this.lastAnswerAt = performance.now();
+    // The breaker reads the same monotonic clock: one read for both.
+    this.breaker.settle(admission, ok, this.lastAnswerAt);
+    // Redis answers again: apply what was queued while it did not.
+    if (ok && this.queue.size > 0 && !this.replaying) this.replay();
   }
 
   /**
