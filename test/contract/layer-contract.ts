@@ -152,6 +152,28 @@ export function layerContract(name: string, factory: LayerFactory): void {
         expect(last?.prefixes.get("user:")).toBe(at);
       });
 
+      it("shows each of many concurrent reads the stamps written before it started", async () => {
+        fresh();
+        const other = extra[0] ?? (await factory.second!());
+        const stampsHeard: StampSet[] = [];
+        other.watchStamps?.((namespace, stamps) => {
+          if (namespace === ns) stampsHeard.push(stamps);
+        });
+        await layer.set(ns, "k", entry("v", 1n));
+        const before = await Promise.all(Array.from({ length: 20 }, () => other.get(ns, "k")));
+        expect(before.every((read) => read?.version === 1n)).toBe(true);
+        const at = Date.now() + 0.5;
+        await layer.stamp?.(ns, { tags: ["red"] }, at, 60_000);
+        // Every read started after the stamp answers only once the stamp was heard.
+        const heardWhenAnswered = await Promise.all(
+          Array.from({ length: 20 }, async () => {
+            await other.get(ns, "k");
+            return stampsHeard.at(-1)?.tags.get("red");
+          }),
+        );
+        expect(heardWhenAnswered).toEqual(Array.from({ length: 20 }, () => at));
+      });
+
       it("gives a key's lease to one instance at a time", async () => {
         fresh();
         const other = extra[0] ?? (await factory.second!());

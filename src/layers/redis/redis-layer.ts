@@ -43,6 +43,16 @@ export interface RedisLayerOptions extends RedisConnection {
 
 type Client = Redis | Cluster;
 
+/** One read of a namespace's stamp version, shared by the reads started in one turn. */
+interface StampCheck {
+  /** Set once the version was read and, if it changed, the stamps fetched. */
+  done: boolean;
+  /** Whether the version could be read (a read that cannot check the stamps misses). */
+  ok: boolean;
+  /** Resolves when `done` is set. */
+  readonly settled: Promise<void>;
+}
+
 // Versioned write: never replace a newer version. Versions sit at bytes 3..10 of the
 // envelope, big-endian, so comparing those substrings compares the numbers.
 const SET_IF_NOT_OLDER = `
@@ -120,9 +130,10 @@ export function connect(options: RedisConnection): Client {
 /**
  * L2 on Redis (single node, Cluster or Sentinel). Entries are binary envelopes written with a
  * version check in Lua; invalidation stamps are shared through a per-namespace hash that every
- * read checks for changes (one tiny extra command in the same round trip). A breaker guards
- * every call: while Redis is down reads miss at once, and writes and invalidations are queued
- * (latest per key, bounded) and replayed when it is back.
+ * read checks for changes (through a version number read in the same round trip, once for all
+ * the reads started in one turn of the event loop). A breaker guards every call: while Redis
+ * is down reads miss at once, and writes and invalidations are queued (latest per key,
+ * bounded) and replayed when it is back.
  */
 export class RedisLayer implements Layer<true> {
   readonly name = "l2";
@@ -136,6 +147,9 @@ export class RedisLayer implements Layer<true> {
   private readonly total = emptyCounters();
   private readonly stampVersions = new Map<string, string>();
   private readonly stampListeners: ((namespace: string, stamps: StampSet) => void)[] = [];
+  /** The stamp checks of the reads started in this turn of the event loop, by namespace. */
+  private readonly stampChecks = new Map<string, StampCheck>();
+  private readonly forgetStampChecks = () => this.stampChecks.clear();
   private ready = false;
   private replaying: Promise<void> | undefined;
   /** Operations taken out of the queue by a replay and not yet applied. */
@@ -196,23 +210,63 @@ export class RedisLayer implements Layer<true> {
   }
 
   get(namespace: string, key: string): Promise<Entry | undefined> {
-    if (this.client instanceof Cluster) return this.getMany(namespace, [key]).then((entries) => entries[0]);
     // The single-key read is the common one: one `then` on ioredis' promise does the breaker,
-    // the stamp check, decoding and counting (no wrapper promises, no arrays beyond the reply).
+    // the stamp check, decoding and counting (no wrapper promises, no arrays). On a cluster the
+    // value and the stamp version live on different nodes, which a plain GET each allows.
     const admission = this.enter();
     if (admission === undefined) return Promise.resolve(this.missed(namespace));
-    return this.client.mgetBuffer(this.dataKey(namespace, key), this.stampVersionKey(namespace)).then(
-      (replies) => {
+    const check = this.stampCheck(namespace);
+    return this.client.getBuffer(this.dataKey(namespace, key)).then(
+      (bytes) => {
         this.leave(admission, true);
-        const stampVersion = replies[1] ? replies[1].toString() : "0";
-        if (stampVersion === (this.stampVersions.get(namespace) ?? "0")) return this.decodeOne(namespace, replies[0]);
-        return this.syncStamps(namespace, stampVersion).then(() => this.decodeOne(namespace, replies[0]));
+        // The version was asked for before this value, so on one node it is usually settled.
+        if (check.done) return check.ok ? this.decodeOne(namespace, bytes) : this.missed(namespace);
+        return check.settled.then(() => (check.ok ? this.decodeOne(namespace, bytes) : this.missed(namespace)));
       },
       () => {
         this.leave(admission, false);
         return this.missed(namespace);
       },
     );
+  }
+
+  /**
+   * The stamp check for a read starting now: every read must see the stamps written before it
+   * started, so each needs the namespace's stamp version as Redis holds it after that moment.
+   * One GET of it serves all reads started in the same turn of the event loop (forgotten on
+   * the turn's next tick): ioredis sends auto-pipelined commands in a later turn, so that GET
+   * reaches Redis after every read sharing it had started. A bare GET per value then costs
+   * Redis and the client the same as a plain GET of the value, not an MGET of two keys.
+   */
+  private stampCheck(namespace: string): StampCheck {
+    const existing = this.stampChecks.get(namespace);
+    if (existing) return existing;
+    if (this.stampChecks.size === 0) process.nextTick(this.forgetStampChecks);
+    // `done` is set in the first callback on the reply, so the reads' own callbacks (queued
+    // after it) find it set.
+    let check: StampCheck;
+    const settle = (ok: boolean) => {
+      check.done = true;
+      check.ok = ok;
+    };
+    this.sent();
+    check = {
+      done: false,
+      ok: false,
+      settled: this.client.get(this.stampVersionKey(namespace)).then(
+        (version) => {
+          this.answered();
+          if ((version ?? "0") === (this.stampVersions.get(namespace) ?? "0")) return settle(true);
+          return this.syncStamps(namespace, version ?? "0").then(() => settle(true));
+        },
+        () => {
+          this.answered();
+          settle(false);
+        },
+      ),
+    };
+    this.stampChecks.set(namespace, check);
+    return check;
   }
 
   private decodeOne(namespace: string, bytes: Buffer | null | undefined): Entry | undefined {
@@ -494,20 +548,29 @@ export class RedisLayer implements Layer<true> {
   /** Before a Redis call: asks the breaker, and counts the call as waiting for the watchdog. */
   private enter(): Admission | undefined {
     const admission = this.breaker.admit();
-    if (admission === undefined) return undefined;
-    if (this.outstanding === 0) this.lastAnswerAt = performance.now();
-    this.outstanding++;
+    if (admission !== undefined) this.sent();
     return admission;
   }
 
   /** After a Redis call {@link enter} let through: its outcome to the breaker and watchdog. */
   private leave(admission: Admission, ok: boolean): void {
-    this.outstanding--;
-    this.lastAnswerAt = performance.now();
     // The breaker reads the same monotonic clock: one read for both.
-    this.breaker.settle(admission, ok, this.lastAnswerAt);
+    this.breaker.settle(admission, ok, this.answered());
     // Redis answers again: apply what was queued while it did not.
     if (ok && this.queue.size > 0 && !this.replaying) this.replay();
+  }
+
+  /** A command went out: the watchdog waits for its answer. */
+  private sent(): void {
+    if (this.outstanding === 0) this.lastAnswerAt = performance.now();
+    this.outstanding++;
+  }
+
+  /** A command was answered (or failed); returns the time now. */
+  private answered(): number {
+    this.outstanding--;
+    this.lastAnswerAt = performance.now();
+    return this.lastAnswerAt;
   }
 
   /**
