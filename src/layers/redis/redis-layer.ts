@@ -45,13 +45,15 @@ type Client = Redis | Cluster;
 
 /** One read of a namespace's stamp version, shared by the reads started in one turn. */
 interface StampCheck {
-  /** Set once the version was read and, if it changed, the stamps fetched. */
+  /** Set once the version was read (or failed) and, if it changed, the stamps fetched. */
   done: boolean;
   /** Whether the version could be read (a read that cannot check the stamps misses). */
   ok: boolean;
-  /** Resolves when `done` is set. */
-  readonly settled: Promise<void>;
+  /** Settles once `done` is set. */
+  settled: Promise<unknown>;
 }
+
+const NOTHING_YET: Promise<unknown> = Promise.resolve();
 
 // Versioned write: never replace a newer version. Versions sit at bytes 3..10 of the
 // envelope, big-endian, so comparing those substrings compares the numbers.
@@ -209,19 +211,32 @@ export class RedisLayer implements Layer<true> {
     }
   }
 
+  /**
+   * Reads one entry. Every read must see the stamps written before it started, so it needs the
+   * namespace's stamp version as Redis holds it after that moment. The reads started in one
+   * turn of the event loop share one read of it (forgotten on that turn's next tick): ioredis
+   * sends auto-pipelined commands in a later turn, so it reaches Redis after every read sharing
+   * it had started. The turn's first read asks for the version with its value in one MGET; the
+   * others are a plain GET each, as cheap for Redis and the client as a bare GET.
+   */
   get(namespace: string, key: string): Promise<Entry | undefined> {
-    // The single-key read is the common one: one `then` on ioredis' promise does the breaker,
-    // the stamp check, decoding and counting (no wrapper promises, no arrays). On a cluster the
-    // value and the stamp version live on different nodes, which a plain GET each allows.
     const admission = this.enter();
     if (admission === undefined) return Promise.resolve(this.missed(namespace));
-    const check = this.stampCheck(namespace);
-    return this.client.getBuffer(this.dataKey(namespace, key)).then(
+    const dataKey = this.dataKey(namespace, key);
+    let check = this.stampChecks.get(namespace);
+    if (!check) {
+      // A cluster keeps the value and the version on different nodes: one MGET cannot hold both.
+      if (!(this.client instanceof Cluster)) return this.getWithStampVersion(namespace, dataKey, admission);
+      check = this.readStampVersion(namespace);
+    }
+    const shared = check;
+    // Plain `then` on ioredis' promise, and one of it: this is the L2 read path.
+    return this.client.getBuffer(dataKey).then(
       (bytes) => {
         this.leave(admission, true);
-        // The version was asked for before this value, so on one node it is usually settled.
-        if (check.done) return check.ok ? this.decodeOne(namespace, bytes) : this.missed(namespace);
-        return check.settled.then(() => (check.ok ? this.decodeOne(namespace, bytes) : this.missed(namespace)));
+        // The version was asked for before this value, so on one node it is usually known.
+        if (shared.done) return this.checked(shared, namespace, bytes);
+        return shared.settled.then(() => this.checked(shared, namespace, bytes));
       },
       () => {
         this.leave(admission, false);
@@ -230,43 +245,74 @@ export class RedisLayer implements Layer<true> {
     );
   }
 
-  /**
-   * The stamp check for a read starting now: every read must see the stamps written before it
-   * started, so each needs the namespace's stamp version as Redis holds it after that moment.
-   * One GET of it serves all reads started in the same turn of the event loop (forgotten on
-   * the turn's next tick): ioredis sends auto-pipelined commands in a later turn, so that GET
-   * reaches Redis after every read sharing it had started. A bare GET per value then costs
-   * Redis and the client the same as a plain GET of the value, not an MGET of two keys.
-   */
-  private stampCheck(namespace: string): StampCheck {
-    const existing = this.stampChecks.get(namespace);
-    if (existing) return existing;
-    if (this.stampChecks.size === 0) process.nextTick(this.forgetStampChecks);
-    // `done` is set in the first callback on the reply, so the reads' own callbacks (queued
-    // after it) find it set.
-    let check: StampCheck;
-    const settle = (ok: boolean) => {
-      check.done = true;
-      check.ok = ok;
-    };
+  /** The turn's first read of a namespace on one node: its value and the stamp version in one MGET. */
+  private getWithStampVersion(namespace: string, dataKey: string, admission: Admission): Promise<Entry | undefined> {
+    const check = this.openStampCheck(namespace);
+    const read = this.client.mgetBuffer(dataKey, this.stampVersionKey(namespace)).then(
+      (replies) => {
+        this.leave(admission, true);
+        const version = replies[1] ? replies[1].toString() : null;
+        const syncing = this.applyStampVersion(check, namespace, version);
+        if (!syncing) return this.checked(check, namespace, replies[0]);
+        return syncing.then(() => this.checked(check, namespace, replies[0]));
+      },
+      () => {
+        this.leave(admission, false);
+        check.done = true;
+        return this.missed(namespace);
+      },
+    );
+    check.settled = read;
+    return read;
+  }
+
+  /** On a cluster, the turn's stamp version read of a namespace: a GET of its own. */
+  private readStampVersion(namespace: string): StampCheck {
+    const check = this.openStampCheck(namespace);
     this.sent();
-    check = {
-      done: false,
-      ok: false,
-      settled: this.client.get(this.stampVersionKey(namespace)).then(
-        (version) => {
-          this.answered();
-          if ((version ?? "0") === (this.stampVersions.get(namespace) ?? "0")) return settle(true);
-          return this.syncStamps(namespace, version ?? "0").then(() => settle(true));
-        },
-        () => {
-          this.answered();
-          settle(false);
-        },
-      ),
-    };
+    check.settled = this.client.get(this.stampVersionKey(namespace)).then(
+      (version) => {
+        this.answered();
+        return this.applyStampVersion(check, namespace, version);
+      },
+      () => {
+        this.answered();
+        check.done = true;
+      },
+    );
+    return check;
+  }
+
+  /** A stamp check shared by the reads of a namespace started in this turn. */
+  private openStampCheck(namespace: string): StampCheck {
+    if (this.stampChecks.size === 0) process.nextTick(this.forgetStampChecks);
+    // `settled` is replaced by the caller with the promise of the read it starts.
+    const check: StampCheck = { done: false, ok: false, settled: NOTHING_YET };
     this.stampChecks.set(namespace, check);
     return check;
+  }
+
+  /**
+   * Completes a check with the version read: at once when it is the one known here, else once
+   * the stamps were fetched (then the returned promise settles). Called in the first callback
+   * on the reply, so the reads' own callbacks, queued after it, find it done.
+   */
+  private applyStampVersion(check: StampCheck, namespace: string, version: string | null): Promise<void> | undefined {
+    const current = version ?? "0";
+    if (current === (this.stampVersions.get(namespace) ?? "0")) {
+      check.done = true;
+      check.ok = true;
+      return undefined;
+    }
+    return this.syncStamps(namespace, current).then(() => {
+      check.done = true;
+      check.ok = true;
+    });
+  }
+
+  /** A read's entry once its stamp check is done: a read that could not check them misses. */
+  private checked(check: StampCheck, namespace: string, bytes: Buffer | null | undefined): Entry | undefined {
+    return check.ok ? this.decodeOne(namespace, bytes) : this.missed(namespace);
   }
 
   private decodeOne(namespace: string, bytes: Buffer | null | undefined): Entry | undefined {
