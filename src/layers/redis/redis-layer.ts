@@ -16,6 +16,7 @@ import {
 } from "../../engine/layer.js";
 import { type Admission, BreakerOpenError, FastBreaker } from "./breaker.js";
 import { decodeEntry, encodeEntry } from "./envelope.js";
+import { LuaScript } from "./lua-script.js";
 import { WriteQueue } from "./write-queue.js";
 
 /** Where the Redis layer connects: one of a URL, cluster seed nodes, or Sentinel. */
@@ -57,17 +58,22 @@ const NOTHING_YET: Promise<unknown> = Promise.resolve();
 
 // Versioned write: never replace a newer version. Versions sit at bytes 3..10 of the
 // envelope, big-endian, so comparing those substrings compares the numbers.
-const SET_IF_NOT_OLDER = `
+const SET_IF_NOT_OLDER = new LuaScript(
+  1,
+  `
 local old = redis.call('GET', KEYS[1])
 if old and string.sub(old, 1, 2) == string.sub(ARGV[1], 1, 2) and string.sub(old, 3, 10) > string.sub(ARGV[1], 3, 10) then
   return 0
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return 1`;
+return 1`,
+);
 
 // Stamps of one namespace: raise the named fields to ARGV[1] (never lower), drop fields older
 // than ARGV[2], bump the version readers poll, and let both keys expire with the retention.
-const STAMP = `
+const STAMP = new LuaScript(
+  2,
+  `
 local at = tonumber(ARGV[1])
 for i = 4, #ARGV do
   local current = redis.call('HGET', KEYS[1], ARGV[i])
@@ -80,18 +86,16 @@ end
 local version = redis.call('INCR', KEYS[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
-return version`;
+return version`,
+);
 
 // Release a lease only if we still hold it (a late holder must not free someone else's).
-const RELEASE = `
+const RELEASE = new LuaScript(
+  1,
+  `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
-
-interface Scripts {
-  mlcSetIfNotOlder(key: string, envelope: Buffer, pxMs: number): Promise<number>;
-  mlcStamp(stampsKey: string, versionKey: string, ...args: (string | number)[]): Promise<number>;
-  mlcRelease(key: string, token: string): Promise<number>;
-}
+return 0`,
+);
 
 /** Builds the ioredis client for a connection description. */
 export function connect(options: RedisConnection): Client {
@@ -140,7 +144,7 @@ export function connect(options: RedisConnection): Client {
 export class RedisLayer implements Layer<true> {
   readonly name = "l2";
   readonly coordination: Coordination;
-  private readonly client: Client & Scripts;
+  private readonly client: Client;
   private readonly prefix: string;
   private readonly clock: Clock;
   private readonly breaker: FastBreaker;
@@ -166,13 +170,10 @@ export class RedisLayer implements Layer<true> {
   constructor(options: RedisLayerOptions) {
     this.prefix = options.keyPrefix ?? "mlc:";
     this.clock = options.clock ?? systemClock;
-    this.client = connect(options) as Client & Scripts;
+    this.client = connect(options);
     this.commandTimeoutMs = options.commandTimeoutMs ?? 1000;
     this.watchdog = setInterval(() => this.checkResponsive(), Math.max(50, this.commandTimeoutMs / 4));
     this.watchdog.unref();
-    this.client.defineCommand("mlcSetIfNotOlder", { numberOfKeys: 1, lua: SET_IF_NOT_OLDER });
-    this.client.defineCommand("mlcStamp", { numberOfKeys: 2, lua: STAMP });
-    this.client.defineCommand("mlcRelease", { numberOfKeys: 1, lua: RELEASE });
     this.queue = new WriteQueue(options.maxQueued ?? 10_000);
     this.breaker = new FastBreaker({
       errorThresholdPercent: options.breakerErrorPercent ?? 50,
@@ -382,8 +383,9 @@ export class RedisLayer implements Layer<true> {
     }
     try {
       const stored =
-        (await this.call(() => this.client.mlcSetIfNotOlder(this.dataKey(namespace, key), encodeEntry(entry), ttl))) ===
-        1;
+        (await this.call(() =>
+          SET_IF_NOT_OLDER.run(this.client, this.dataKey(namespace, key), encodeEntry(entry), ttl),
+        )) === 1;
       if (stored) {
         this.counters(namespace).puts++;
         this.total.puts++;
@@ -496,7 +498,7 @@ export class RedisLayer implements Layer<true> {
     return {
       release: async () => {
         try {
-          await this.call(() => this.client.mlcRelease(leaseKey, token));
+          await this.call(() => RELEASE.run(this.client, leaseKey, token));
         } catch {
           // The lease expires on its own.
         }
@@ -525,7 +527,8 @@ export class RedisLayer implements Layer<true> {
   private async writeStamps(namespace: string, fields: string[], at: number, retainMs: number): Promise<void> {
     const retain = Math.max(1000, Math.ceil(retainMs));
     await this.call(() =>
-      this.client.mlcStamp(
+      STAMP.run(
+        this.client,
         this.stampsKey(namespace),
         this.stampVersionKey(namespace),
         at,
@@ -556,7 +559,7 @@ export class RedisLayer implements Layer<true> {
         const ttl = Math.ceil(s.entry.staleUntil - now);
         if (ttl > 0) {
           await this.call(() =>
-            this.client.mlcSetIfNotOlder(this.dataKey(s.namespace, s.key), encodeEntry(s.entry), ttl),
+            SET_IF_NOT_OLDER.run(this.client, this.dataKey(s.namespace, s.key), encodeEntry(s.entry), ttl),
           ).catch(() => failed.sets.push(s));
         }
         this.replayPending--;
