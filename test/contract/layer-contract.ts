@@ -87,6 +87,21 @@ export function layerContract(name: string, factory: LayerFactory): void {
       expect(many.map((e) => (e ? new TextDecoder().decode(e.value) : undefined))).toEqual(["A", undefined, "C"]);
     });
 
+    it("answers reads started together each with its own key's entry", async () => {
+      fresh();
+      const other = `${ns}o`;
+      for (let i = 0; i < 20; i += 2) await layer.set(ns, `k${i}`, entry(`v${i}`, BigInt(i + 1)));
+      await layer.set(other, "k0", entry("other", 99n));
+      // More reads than one Redis batch holds.
+      const reads = Array.from({ length: 1200 }, (_, i) => layer.get(ns, `k${i % 20}`));
+      const fromOther = layer.get(other, "k0");
+      const text = (e: Entry | undefined) => (e ? new TextDecoder().decode(e.value) : undefined);
+      expect((await Promise.all(reads)).map(text)).toEqual(
+        Array.from({ length: 1200 }, (_, i) => (i % 2 === 0 ? `v${i % 20}` : undefined)),
+      );
+      expect(text(await fromOther)).toBe("other");
+    });
+
     it("never replaces a newer version with an older one", async () => {
       fresh();
       expect(await layer.set(ns, "k", entry("v10", 10n))).toBe(true);
