@@ -64,8 +64,9 @@ try {
 
   const engineRuns: Awaited<ReturnType<typeof measure>>[] = [];
   const directRuns: Awaited<ReturnType<typeof measure>>[] = [];
-  // Not the target's peer, but it splits the cost: the same Redis work the engine asks for (the
-  // value and the namespace's stamp version in one MGET) without the engine around it.
+  // Not the target's peer, but it splits the cost: the Redis work of a lone engine read (the value
+  // and the namespace's stamp version in one MGET) without the engine around it. Reads started
+  // together share one MGET, so at higher concurrency the engine asks Redis for less than this.
   const sameWorkRuns: Awaited<ReturnType<typeof measure>>[] = [];
   for (let run = 0; run < runs; run++) {
     const engine = () =>

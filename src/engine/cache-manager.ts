@@ -68,6 +68,8 @@ interface NamespaceState {
   readonly name: string;
   readonly stats: NamespaceStats;
   readonly stamps: Stamps;
+  /** Loads running now, by key: one map per namespace, so no composite key is built per read. */
+  readonly flights: SingleFlight<Lookup>;
 }
 
 /** A cached entry that may still be served if loading fails, with the layer it came from. */
@@ -83,13 +85,11 @@ interface LoadIntent {
   refresh: boolean;
 }
 
+/** L1's answer when it has neither an answer nor a stale candidate: one object, not one per read. */
+const NOTHING_IN_L1: Readonly<{ answer?: Lookup; stale?: Candidate }> = Object.freeze({});
+
 /** Versions per millisecond: room for an instance salt (below half) and increments above it. */
 const VERSION_SPACE = 1n << 20n;
-
-/** Joins namespace and key into one single-flight key; namespaces never contain U+0000. */
-function flightKey(namespace: string, key: string): string {
-  return `${namespace}\u0000${key}`;
-}
 
 /**
  * The layered cache: reads go L1 → L2 → loader with one load per key however many requests
@@ -113,7 +113,6 @@ export class CacheManager {
   private readonly sink: StatsSink;
   private readonly time: MonotonicTime;
   private readonly namespaces = new Map<string, NamespaceState>();
-  private readonly flights = new SingleFlight<Lookup>();
   private lastVersion = 0n;
   /** Low bits of the versions this instance hands out, different from other instances'. */
   private readonly versionSalt = BigInt(Math.floor(Math.random() * Number(VERSION_SPACE / 2n)));
@@ -167,7 +166,7 @@ export class CacheManager {
     const now = this.clock.now();
     const { answer, stale } = this.fromL1(ns, settings, key, options, now);
     if (answer) return Promise.resolve(answer);
-    return this.waitForLoad(ns, settings, key, options, stale, () =>
+    return this.waitForLoad(ns, settings, key, options, stale, now, () =>
       this.loadThroughLayers(ns, settings, key, { options, refresh: false }, stale, loader),
     );
   }
@@ -211,7 +210,7 @@ export class CacheManager {
 
     const loader = options.skipLoader ? undefined : this.loaderFor(namespace);
     // Keys someone is loading already are joined; the rest go to the loader together.
-    const toLoad = misses.filter((m) => !this.flights.get(flightKey(namespace, m.key)));
+    const toLoad = misses.filter((m) => !ns.flights.get(m.key));
     const bulk =
       loader?.loadMany && toLoad.length > 1
         ? this.callLoadMany(
@@ -228,7 +227,7 @@ export class CacheManager {
         if (!bulk) return this.callLoader(ns, settings, loader, key, stale, intent);
         return bulk.then((outcomes) => this.settleBulk(ns, settings, key, outcomes.get(key), stale, intent));
       };
-      results.set(key, this.waitForLoad(ns, settings, key, options, stale, work));
+      results.set(key, this.waitForLoad(ns, settings, key, options, stale, this.clock.now(), work));
     }
 
     const settled = new Map<string, Lookup | CacheError>();
@@ -401,13 +400,13 @@ export class CacheManager {
     const settings = this.policies.get(namespace);
     const loader = this.loaderFor(namespace);
     if (!loader) return 0;
-    const idle = keys.filter((key) => !this.flights.get(flightKey(namespace, key)));
+    const idle = keys.filter((key) => !ns.flights.get(key));
     if (idle.length === 0) return 0;
     const intent = { options: {}, refresh: true };
     const bulk = loader.loadMany && idle.length > 1 ? this.callLoadMany(ns, settings, loader, idle) : undefined;
     const loads = idle.map((key) => {
       const stale = this.candidateFromL1(namespace, key);
-      const { promise } = this.flights.run(flightKey(namespace, key), this.clock.now(), () =>
+      const { promise } = ns.flights.run(key, this.clock.now(), () =>
         bulk
           ? bulk.then((outcomes) => this.settleBulk(ns, settings, key, outcomes.get(key), stale, intent))
           : this.callLoader(ns, settings, loader, key, stale, intent),
@@ -477,23 +476,20 @@ export class CacheManager {
   /** Loads running now. */
   inFlight(namespace?: string): InFlightInfo[] {
     const out: InFlightInfo[] = [];
-    for (const [composite, flight] of this.flights.entries()) {
-      const split = composite.indexOf("\u0000");
-      const ns = composite.slice(0, split);
-      if (namespace && ns !== namespace) continue;
-      out.push({
-        namespace: ns,
-        key: composite.slice(split + 1),
-        startedAt: flight.startedAt,
-        waiters: flight.waiters,
-      });
+    for (const ns of this.namespaces.values()) {
+      if (namespace && ns.name !== namespace) continue;
+      for (const [key, flight] of ns.flights.entries()) {
+        out.push({ namespace: ns.name, key, startedAt: flight.startedAt, waiters: flight.waiters });
+      }
     }
     return out;
   }
 
   /** Number of loads running now (bounded by concurrent distinct misses). */
   get inFlightCount(): number {
-    return this.flights.size;
+    let count = 0;
+    for (const ns of this.namespaces.values()) count += ns.flights.size;
+    return count;
   }
 
   /** The state of a namespace, created on first use (up to `maxNamespaces`). */
@@ -512,7 +508,12 @@ export class CacheManager {
         `too many namespaces (limit ${this.maxNamespaces}); reuse an existing namespace or raise limits.maxNamespaces`,
       );
     }
-    const state: NamespaceState = { name, stats: new NamespaceStats(), stamps: new Stamps() };
+    const state: NamespaceState = {
+      name,
+      stats: new NamespaceStats(),
+      stamps: new Stamps(),
+      flights: new SingleFlight<Lookup>(),
+    };
     this.namespaces.set(name, state);
     return state;
   }
@@ -525,7 +526,7 @@ export class CacheManager {
     options: ReadOptions,
     now: number,
   ): { answer?: Lookup; stale?: Candidate } {
-    if (!this.l1 || !settings.l1.enabled || options.bypassL1 || options.forceRefresh) return {};
+    if (!this.l1 || !settings.l1.enabled || options.bypassL1 || options.forceRefresh) return NOTHING_IN_L1;
     const entry = this.usable(ns, key, this.l1.get(ns.name, key), options, now);
     if (entry) {
       const answer = this.answerFromCache(ns, settings, settings.l1, key, entry, "l1", options, now);
@@ -537,7 +538,7 @@ export class CacheManager {
     }
     ns.stats.l1Misses++;
     this.sink.access(ns.name, key, "l1", false);
-    return entry ? { stale: { entry, source: "l1" } } : {};
+    return entry ? { stale: { entry, source: "l1" } } : NOTHING_IN_L1;
   }
 
   /** L2's answer for an entry it returned, promoting it to L1; or the better stale candidate. */
@@ -581,11 +582,11 @@ export class CacheManager {
     key: string,
     options: ReadOptions,
     stale: Candidate | undefined,
+    now: number,
     work: () => Promise<Lookup>,
   ): Promise<Lookup> {
-    const now = this.clock.now();
-    const { promise, shared } = this.flights.run(flightKey(ns.name, key), now, work);
-    if (shared) ns.stats.loadsCollapsed++;
+    const { promise, waiters } = ns.flights.run(key, now, work);
+    if (waiters > 1) ns.stats.loadsCollapsed++;
     let answer = promise;
     const softMs = settings.loadTimeouts.softMs;
     if (stale && softMs > 0 && options.allowStale !== false && now < stale.entry.staleUntil) {
@@ -676,10 +677,10 @@ export class CacheManager {
     if (!this.loaderFor(ns.name)) return false;
     const settings = this.policies.get(ns.name);
     const stale = this.candidateFromL1(ns.name, key);
-    const { promise, shared } = this.flights.run(flightKey(ns.name, key), this.clock.now(), () =>
+    const { promise, waiters } = ns.flights.run(key, this.clock.now(), () =>
       this.loadThroughLayers(ns, settings, key, { options: {}, refresh: true }, stale, undefined),
     );
-    if (shared) return false;
+    if (waiters > 1) return false;
     promise.catch((error: unknown) => this.onBackgroundError(error, ns.name, key));
     return true;
   }

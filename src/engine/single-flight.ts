@@ -13,35 +13,32 @@ export interface Flight<T> {
 export class SingleFlight<T> {
   private readonly flights = new Map<string, Flight<T>>();
 
-  /** Runs `work` unless a run for `key` is in progress; `shared` tells which happened. */
-  run(key: string, now: number, work: () => Promise<T>): { promise: Promise<T>; shared: boolean } {
+  /**
+   * Runs `work` unless a run for `key` is in progress, and returns the flight to wait on:
+   * `waiters` is 1 for the request that started it, more for one that joined.
+   */
+  run(key: string, now: number, work: () => Promise<T>): Flight<T> {
     const existing = this.flights.get(key);
     if (existing) {
       existing.waiters++;
-      return { promise: existing.promise, shared: true };
+      return existing;
     }
-    // Cleanup runs after the flight is registered: `then` callbacks never run synchronously.
-    const forget = () => {
-      if (this.flights.get(key)?.promise === promise) this.flights.delete(key);
-    };
-    let started: Promise<T>;
+    let promise: Promise<T>;
     try {
-      started = work();
+      promise = work();
     } catch (error) {
-      started = Promise.reject(error);
+      promise = Promise.reject(error);
     }
-    const promise: Promise<T> = started.then(
-      (value) => {
-        forget();
-        return value;
-      },
-      (error: unknown) => {
-        forget();
-        throw error;
-      },
-    );
-    this.flights.set(key, { promise, startedAt: now, waiters: 1 });
-    return { promise, shared: false };
+    const flight: Flight<T> = { promise, startedAt: now, waiters: 1 };
+    this.flights.set(key, flight);
+    // Waiters get the work's own promise, so sharing adds no promise hop to their answer. This
+    // reaction is registered before any waiter's (they subscribe after `run` returns, and `then`
+    // callbacks never run synchronously): the entry is gone before any waiter resumes.
+    const forget = () => {
+      if (this.flights.get(key) === flight) this.flights.delete(key);
+    };
+    promise.then(forget, forget);
+    return flight;
   }
 
   /** The flight for a key, if one is running. */

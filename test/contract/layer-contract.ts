@@ -87,6 +87,21 @@ export function layerContract(name: string, factory: LayerFactory): void {
       expect(many.map((e) => (e ? new TextDecoder().decode(e.value) : undefined))).toEqual(["A", undefined, "C"]);
     });
 
+    it("answers reads started together each with its own key's entry", async () => {
+      fresh();
+      const other = `${ns}o`;
+      for (let i = 0; i < 20; i += 2) await layer.set(ns, `k${i}`, entry(`v${i}`, BigInt(i + 1)));
+      await layer.set(other, "k0", entry("other", 99n));
+      // More reads than one Redis batch holds.
+      const reads = Array.from({ length: 1200 }, (_, i) => layer.get(ns, `k${i % 20}`));
+      const fromOther = layer.get(other, "k0");
+      const text = (e: Entry | undefined) => (e ? new TextDecoder().decode(e.value) : undefined);
+      expect((await Promise.all(reads)).map(text)).toEqual(
+        Array.from({ length: 1200 }, (_, i) => (i % 2 === 0 ? `v${i % 20}` : undefined)),
+      );
+      expect(text(await fromOther)).toBe("other");
+    });
+
     it("never replaces a newer version with an older one", async () => {
       fresh();
       expect(await layer.set(ns, "k", entry("v10", 10n))).toBe(true);
@@ -150,6 +165,28 @@ export function layerContract(name: string, factory: LayerFactory): void {
         const last = heard.at(-1);
         expect(last?.tags.get("red")).toBe(at);
         expect(last?.prefixes.get("user:")).toBe(at);
+      });
+
+      it("shows each of many concurrent reads the stamps written before it started", async () => {
+        fresh();
+        const other = extra[0] ?? (await factory.second!());
+        const stampsHeard: StampSet[] = [];
+        other.watchStamps?.((namespace, stamps) => {
+          if (namespace === ns) stampsHeard.push(stamps);
+        });
+        await layer.set(ns, "k", entry("v", 1n));
+        const before = await Promise.all(Array.from({ length: 20 }, () => other.get(ns, "k")));
+        expect(before.every((read) => read?.version === 1n)).toBe(true);
+        const at = Date.now() + 0.5;
+        await layer.stamp?.(ns, { tags: ["red"] }, at, 60_000);
+        // Every read started after the stamp answers only once the stamp was heard.
+        const heardWhenAnswered = await Promise.all(
+          Array.from({ length: 20 }, async () => {
+            await other.get(ns, "k");
+            return stampsHeard.at(-1)?.tags.get("red");
+          }),
+        );
+        expect(heardWhenAnswered).toEqual(Array.from({ length: 20 }, () => at));
       });
 
       it("gives a key's lease to one instance at a time", async () => {

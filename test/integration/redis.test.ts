@@ -3,6 +3,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LuaScript } from "../../src/layers/redis/lua-script.js";
 import { requireEnv } from "../support/env.js";
 
 // Read at load time: without the services the whole file fails loudly (tests are never skipped).
@@ -41,6 +42,17 @@ describe("single-node Redis", () => {
     const read = await redis.getBuffer(key);
     expect(read).not.toBeNull();
     expect(Buffer.compare(read as Buffer, value)).toBe(0);
+  });
+
+  it("runs a Lua script by SHA1, sending it in full only the first time", async () => {
+    const key = `${run}:lua`;
+    keys.push(key);
+    // A script no Redis has seen: the comment makes its SHA1 unique to this run.
+    const script = new LuaScript(1, `-- ${randomUUID()}\nreturn redis.call('INCRBY', KEYS[1], ARGV[1])`);
+    expect(await redis.script("EXISTS", script.sha)).toEqual([0]);
+    expect(await script.run(redis, key, 2)).toBe(2); // NOSCRIPT, then EVAL
+    expect(await redis.script("EXISTS", script.sha)).toEqual([1]);
+    expect(await script.run(redis, key, 3)).toBe(5); // EVALSHA
   });
 
   it("applies EXPIRE and reports it through PTTL", async () => {

@@ -11,10 +11,13 @@ export interface FastBreakerOptions {
   now?: () => number;
 }
 
-/** Thrown by {@link FastBreaker.run} while the breaker is open. */
+/** The error of a call refused while the breaker is open. */
 export class BreakerOpenError extends Error {
   override name = "BreakerOpenError";
 }
+
+/** How {@link FastBreaker.admit} let a call through: an ordinary call, or a half-open trial. */
+export type Admission = "call" | "trial";
 
 /**
  * A circuit breaker for the Redis hot path. opossum (used for origins, whose calls take
@@ -52,43 +55,33 @@ export class FastBreaker {
     return this.state;
   }
 
-  /** Runs `action` unless the breaker refuses it; records the outcome. */
-  run<T>(action: () => Promise<T>): Promise<T> {
+  /**
+   * Asks to make a call: undefined while the breaker refuses, else how the call goes (an
+   * ordinary call, or the one trial of a half-open breaker). The caller reports its outcome
+   * with {@link settle}. Two plain calls rather than a wrapper around a promise: the Redis read
+   * path then needs no promise of its own for the breaker.
+   */
+  admit(): Admission | undefined {
     const state = this.currentState();
-    if (state === "open" || (state === "half-open" && this.trialRunning)) {
-      return Promise.reject(new BreakerOpenError("redis circuit breaker is open"));
-    }
-    const trial = state === "half-open";
-    if (trial) this.trialRunning = true;
-    let started: Promise<T>;
-    try {
-      started = action();
-    } catch (error) {
-      started = Promise.reject(error);
-    }
-    return started.then(
-      (result) => {
-        if (trial) this.trialRunning = false;
-        this.record(true, trial);
-        return result;
-      },
-      (error: unknown) => {
-        if (trial) this.trialRunning = false;
-        this.record(false, trial);
-        throw error;
-      },
-    );
+    if (state === "closed") return "call";
+    if (state === "open" || this.trialRunning) return undefined;
+    this.trialRunning = true;
+    return "trial";
   }
 
-  private record(ok: boolean, trial: boolean): void {
-    if (trial) {
+  /**
+   * Records the outcome of a call {@link admit} let through. `at` is the time now when the
+   * caller has just read it (a clock read costs as much as the rest of this method).
+   */
+  settle(admission: Admission, ok: boolean, at = this.now()): void {
+    if (admission === "trial") {
+      this.trialRunning = false;
       if (ok) this.reset("closed");
       else this.open();
       return;
     }
-    const now = this.now();
-    if (now - this.windowStart > this.options.windowMs) {
-      this.windowStart = now;
+    if (at - this.windowStart > this.options.windowMs) {
+      this.windowStart = at;
       this.calls = 0;
       this.failures = 0;
     }

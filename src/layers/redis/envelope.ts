@@ -20,6 +20,8 @@ import type { Entry } from "../../engine/entry.js";
 export const ENVELOPE_MAGIC = 0x4d;
 export const ENVELOPE_FORMAT = 1;
 const HEADER = 47;
+/** The tags of every untagged entry: most have none, and the read path allocates less. */
+const NO_TAGS: readonly string[] = Object.freeze([]);
 
 /** Encodes an entry for Redis. */
 export function encodeEntry(entry: Entry): Buffer {
@@ -52,26 +54,33 @@ export function encodeEntry(entry: Entry): Buffer {
 /** Decodes an entry, or undefined when the bytes are not an envelope this code understands. */
 export function decodeEntry(bytes: Buffer): Entry | undefined {
   if (bytes.length < HEADER + 6 || bytes[0] !== ENVELOPE_MAGIC || bytes[1] !== ENVELOPE_FORMAT) return undefined;
+  // One DataView for every field: its reads are big-endian by default and compile to plain
+  // loads, where Buffer's readDoubleBE and readBigUInt64BE go byte by byte.
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   let at = HEADER;
-  const tagCount = bytes.readUInt16BE(at);
+  const tagCount = view.getUint16(at);
   at += 2;
-  const tags: string[] = [];
-  for (let i = 0; i < tagCount; i++) {
-    const length = bytes.readUInt16BE(at);
-    tags.push(bytes.toString("utf8", at + 2, at + 2 + length));
-    at += 2 + length;
+  let tags = NO_TAGS;
+  if (tagCount > 0) {
+    const read: string[] = [];
+    for (let i = 0; i < tagCount; i++) {
+      const length = view.getUint16(at);
+      read.push(bytes.toString("utf8", at + 2, at + 2 + length));
+      at += 2 + length;
+    }
+    tags = read;
   }
-  const valueLength = bytes.readUInt32BE(at);
+  const valueLength = view.getUint32(at);
   at += 4;
   if (at + valueLength > bytes.length) return undefined;
   return {
-    version: bytes.readBigUInt64BE(2),
+    version: view.getBigUint64(2),
     flags: bytes[10] as number,
-    createdAt: bytes.readDoubleBE(11),
-    freshUntil: bytes.readDoubleBE(19),
-    expiresAt: bytes.readDoubleBE(27),
-    staleUntil: bytes.readDoubleBE(35),
-    loadMs: bytes.readFloatBE(43),
+    createdAt: view.getFloat64(11),
+    freshUntil: view.getFloat64(19),
+    expiresAt: view.getFloat64(27),
+    staleUntil: view.getFloat64(35),
+    loadMs: view.getFloat32(43),
     tags,
     // A copy-free view: the reply buffer belongs to this entry alone.
     value: new Uint8Array(bytes.buffer, bytes.byteOffset + at, valueLength),
