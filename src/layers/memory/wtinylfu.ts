@@ -253,10 +253,14 @@ export class WTinyLfuCache<V> {
       return undefined;
     }
     this.hits++;
-    this.admittor.recordResident(table.hashes[slot]!);
+    const hash = table.hashes[slot]!;
+    this.admittor.recordResident(hash);
     this.onAccess(slot);
-    if (this.tuner !== undefined) this.tune(this.tuner.record(table.hashes[slot]!));
-    else if (this.filled) this.sample(1);
+    const tuner = this.tuner;
+    if (tuner !== undefined) {
+      const share = tuner.record(hash);
+      if (share >= 0) this.tune(share);
+    } else if (this.filled) this.sample(1);
     return table.values[slot];
   }
 
@@ -310,7 +314,8 @@ export class WTinyLfuCache<V> {
       this.map.set(key, slot);
       this.window.push(slot);
       if (expiresAt !== NEVER) this.wheel.schedule(slot);
-      if (this.tuner !== undefined) this.tune(this.tuner.record(hash));
+      const share = this.tuner !== undefined ? this.tuner.record(hash) : -1;
+      if (share >= 0) this.tune(share);
     }
     this.evictEntries();
     // Evicted at once (lost the duel)? Its slot may even have been reused: check the map.
@@ -576,9 +581,8 @@ export class WTinyLfuCache<V> {
     return new WindowTuner(capacity, (hash) => admittor.frequency(hash));
   }
 
-  /** Moves the window to the share the tuner chose (negative: no change). */
+  /** Moves the window to the share the tuner chose. */
   private tune(share: number): void {
-    if (share < 0) return;
     const target = Math.min(share, MAX_WINDOW_SHARE);
     if (target > this.windowShare) this.increaseWindow(target - this.windowShare);
     else if (target < this.windowShare) this.decreaseWindow(this.windowShare - target);
