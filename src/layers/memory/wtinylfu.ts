@@ -241,7 +241,7 @@ export class WTinyLfuCache<V> {
     const slot = this.map.get(key);
     if (slot === undefined) {
       this.misses++;
-      if (this.filled) this.sample(0);
+      if (this.climbing && this.filled) this.sample(0);
       return undefined;
     }
     const table = this.table;
@@ -249,7 +249,7 @@ export class WTinyLfuCache<V> {
     if (expiresAt !== NEVER && expiresAt <= this.clock.now()) {
       this.remove(slot, Cause.Expired);
       this.misses++;
-      if (this.filled) this.sample(0);
+      if (this.climbing && this.filled) this.sample(0);
       return undefined;
     }
     this.hits++;
@@ -260,7 +260,7 @@ export class WTinyLfuCache<V> {
     if (tuner !== undefined) {
       const share = tuner.record(hash);
       if (share >= 0) this.tune(share);
-    } else if (this.filled) this.sample(1);
+    } else if (this.climbing && this.filled) this.sample(1);
     return table.values[slot];
   }
 
@@ -589,7 +589,6 @@ export class WTinyLfuCache<V> {
   }
 
   private sample(hit: number): void {
-    if (!this.climbing) return;
     this.sampleHits += hit;
     if (++this.sampleRequests >= this.sampleSize) this.climb();
   }

@@ -296,20 +296,25 @@ export class RedisLayer implements Layer<true> {
       anyOk ||= ok;
       this.breaker.settle(admission, ok, at);
     });
-    // Redis answers again: apply what was queued while it did not.
-    if (anyOk && this.queue.size > 0 && !this.replaying) this.replay();
+    if (anyOk) this.replayIfQueued();
   }
 
   /** Answers a batch's reads, after fetching the stamps when their version changed. */
   private applyBatch(namespace: string, batch: ReadBatch, replies: BatchReplies): void {
-    const version = replies[0] ? replies[0].toString() : "0";
-    if (version === (this.stampVersions.get(namespace) ?? "0")) batch.answer(replies);
+    const syncing = this.syncIfChanged(namespace, replies[0] ? replies[0].toString() : null);
+    if (!syncing) batch.answer(replies);
     else {
-      this.syncStamps(namespace, version).then(
+      syncing.then(
         () => batch.answer(replies),
         () => batch.answer(undefined),
       );
     }
+  }
+
+  /** Fetches the namespace's stamps when Redis holds a newer version of them; else undefined. */
+  private syncIfChanged(namespace: string, version: string | null): Promise<void> | undefined {
+    const current = version ?? "0";
+    return current === (this.stampVersions.get(namespace) ?? "0") ? undefined : this.syncStamps(namespace, current);
   }
 
   private decodeOne(namespace: string, bytes: Buffer | null | undefined): Entry | undefined {
@@ -348,9 +353,8 @@ export class RedisLayer implements Layer<true> {
             });
     return this.call(fetch).then(
       ([replies, stampVersion]) => {
-        if ((stampVersion ?? "0") === (this.stampVersions.get(namespace) ?? "0"))
-          return this.decodeAll(namespace, replies);
-        return this.syncStamps(namespace, stampVersion ?? "0").then(() => this.decodeAll(namespace, replies));
+        const syncing = this.syncIfChanged(namespace, stampVersion);
+        return syncing ? syncing.then(() => this.decodeAll(namespace, replies)) : this.decodeAll(namespace, replies);
       },
       () => {
         const counters = this.counters(namespace);
@@ -362,12 +366,7 @@ export class RedisLayer implements Layer<true> {
   }
 
   private decodeAll(namespace: string, replies: readonly (Buffer | null)[]): (Entry | undefined)[] {
-    const counters = this.counters(namespace);
-    return replies.map((bytes) => {
-      const entry = bytes ? decodeEntry(bytes) : undefined;
-      countLookup(counters, this.total, entry !== undefined);
-      return entry;
-    });
+    return replies.map((bytes) => this.decodeOne(namespace, bytes));
   }
 
   async set(namespace: string, key: string, entry: Entry): Promise<boolean> {
@@ -601,8 +600,12 @@ export class RedisLayer implements Layer<true> {
   private leave(admission: Admission, ok: boolean): void {
     // The breaker reads the same monotonic clock: one read for both.
     this.breaker.settle(admission, ok, this.answered());
-    // Redis answers again: apply what was queued while it did not.
-    if (ok && this.queue.size > 0 && !this.replaying) this.replay();
+    if (ok) this.replayIfQueued();
+  }
+
+  /** Redis answers again: apply what was queued while it did not. */
+  private replayIfQueued(): void {
+    if (this.queue.size > 0 && !this.replaying) this.replay();
   }
 
   /** A command went out: the watchdog waits for its answer. */
