@@ -47,7 +47,20 @@ export interface CacheManagerOptions {
   onBackgroundError?: (error: unknown, namespace: string, key: string) => void;
   /** Per-key events for telemetry (hot keys, per-key stats, anomalies). */
   statsSink?: StatsSink;
+  /**
+   * Whether L1 may be used now. An instance that cannot be sure it has heard every
+   * invalidation (its invalidation feed is behind or unreachable) sets `trusted` to false:
+   * reads then skip L1 entirely, stale candidates included. Default: always trusted.
+   */
+  l1Trust?: L1Trust;
 }
+
+/** See {@link CacheManagerOptions.l1Trust}; read once per lookup, so keep it a plain field. */
+export interface L1Trust {
+  readonly trusted: boolean;
+}
+
+const ALWAYS_TRUSTED: L1Trust = { trusted: true };
 
 /**
  * Hears every per-key event of the read path, for telemetry that needs keys (the namespace
@@ -111,6 +124,7 @@ export class CacheManager {
   private readonly maxNamespaces: number;
   private readonly onBackgroundError: (error: unknown, namespace: string, key: string) => void;
   private readonly sink: StatsSink;
+  private readonly l1Trust: L1Trust;
   private readonly time: MonotonicTime;
   private readonly namespaces = new Map<string, NamespaceState>();
   private lastVersion = 0n;
@@ -130,6 +144,7 @@ export class CacheManager {
     this.maxNamespaces = options.maxNamespaces ?? 1000;
     this.onBackgroundError = options.onBackgroundError ?? (() => {});
     this.sink = options.statsSink ?? noSink;
+    this.l1Trust = options.l1Trust ?? ALWAYS_TRUSTED;
     this.time = new MonotonicTime(this.clock);
     this.l2?.watchStamps?.((namespace, stamps) => this.applyStamps(namespace, stamps));
   }
@@ -526,7 +541,9 @@ export class CacheManager {
     options: ReadOptions,
     now: number,
   ): { answer?: Lookup; stale?: Candidate } {
-    if (!this.l1 || !settings.l1.enabled || options.bypassL1 || options.forceRefresh) return NOTHING_IN_L1;
+    if (!this.l1 || !settings.l1.enabled || options.bypassL1 || options.forceRefresh || !this.l1Trust.trusted) {
+      return NOTHING_IN_L1;
+    }
     const entry = this.usable(ns, key, this.l1.get(ns.name, key), options, now);
     if (entry) {
       const answer = this.answerFromCache(ns, settings, settings.l1, key, entry, "l1", options, now);
@@ -616,7 +633,8 @@ export class CacheManager {
   /** The L1 entry of a key as a fail-safe candidate, without counting a lookup. */
   private candidateFromL1(namespace: string, key: string): Candidate | undefined {
     const ns = this.namespaces.get(namespace);
-    const entry = ns && this.l1 ? this.usable(ns, key, this.l1.peek(namespace, key), {}, this.clock.now()) : undefined;
+    if (!ns || !this.l1 || !this.l1Trust.trusted) return undefined;
+    const entry = this.usable(ns, key, this.l1.peek(namespace, key), {}, this.clock.now());
     return entry ? { entry, source: "l1" } : undefined;
   }
 
