@@ -71,7 +71,6 @@ export function overlayPolicy(base: NamespaceSettings, policy: NamespacePolicy):
     writeMode: engineWriteMode(p.writeMode) ?? base.writeMode,
     promotion: {
       minFrequency: p.promotion?.minFrequency ?? base.promotion.minFrequency,
-      useAdmission: p.promotion?.useAdmission ?? base.promotion.useAdmission,
     },
     maxValueBytes: p.maxValueBytes > 0n ? Number(p.maxValueBytes) : base.maxValueBytes,
     negativeTtlMs: ms(p.negativeTtl, base.negativeTtlMs),
@@ -81,6 +80,7 @@ export function overlayPolicy(base: NamespaceSettings, policy: NamespacePolicy):
     },
     fallbackValue: p.fallback?.kind.case === "value" ? p.fallback.kind.value : base.fallbackValue,
     encryptionKeyId: p.encryptionKeyId || base.encryptionKeyId,
+    maxTtlMs: ms(p.maxTtl, base.maxTtlMs),
   };
 }
 
@@ -118,6 +118,7 @@ export function settingsToPolicy(namespace: string, s: NamespaceSettings): Names
     maxValueBytes: BigInt(s.maxValueBytes),
     encryptionKeyId: s.encryptionKeyId,
     negativeTtl: durationFromMs(s.negativeTtlMs),
+    ...(s.maxTtlMs > 0 ? { maxTtl: durationFromMs(s.maxTtlMs) } : {}),
     loader: {
       softTimeout: durationFromMs(s.loadTimeouts.softMs),
       hardTimeout: durationFromMs(s.loadTimeouts.hardMs),

@@ -4,9 +4,9 @@ import { type Entry, EntryFlags, isFailSafeCopy, isNegative } from "./entry.js";
 import type { EventBus, InvalidationNotice } from "./events.js";
 import type { KeyFrequency, Layer, LayerCounters, LayerStatus, StampSet } from "./layer.js";
 import type { Loader, LoadResult } from "./loader.js";
-import type { LayerSettings, NamespaceSettings } from "./policy.js";
+import { explicitTtlLimitMs, type LayerSettings, longestLifetimeMs, type NamespaceSettings } from "./policy.js";
 import { NAMESPACE_PATTERN, PolicyStore } from "./policy-store.js";
-import { SingleFlight } from "./single-flight.js";
+import { type Flight, SingleFlight } from "./single-flight.js";
 import { Stamps } from "./stamps.js";
 import { NamespaceStats } from "./stats.js";
 import type {
@@ -83,6 +83,11 @@ interface NamespaceState {
   readonly stamps: Stamps;
   /** Loads running now, by key: one map per namespace, so no composite key is built per read. */
   readonly flights: SingleFlight<Lookup>;
+  /**
+   * How long stamps are kept, and since when that length is in force: a shorter policy only
+   * shortens it once every entry made under the longer one has died.
+   */
+  retention: { ms: number; since: number };
 }
 
 /** A cached entry that may still be served if loading fails, with the layer it came from. */
@@ -94,9 +99,31 @@ interface Candidate {
 /** How a load was started: by a reader, or in the background to refresh. */
 interface LoadIntent {
   options: ReadOptions;
-  /** A background refresh: L2 counts only if fresh, and nobody waits for a stale answer. */
+  /** A background refresh: nobody waits for a stale answer. */
   refresh: boolean;
+  /** The copy a refresh replaces: only a fresh L2 copy newer than it will do instead of a load. */
+  replaces?: Entry | undefined;
+  /** The shared flight of the load: detached when the key is invalidated meanwhile. */
+  flight?: Flight<Lookup> | undefined;
 }
+
+/**
+ * When a load started: its value gets this creation time and version, because the origin's
+ * answer may predate anything that happened while the load ran (an invalidation, a Set).
+ */
+interface LoadStart {
+  at: number;
+  version: bigint;
+}
+
+/** A value's entry in each layer; no `l2` when L2 is not to be written. */
+interface StoreEntries {
+  l1: Entry;
+  l2: Entry | undefined;
+}
+
+/** How a store went: written, refused by L2 (it keeps something newer), or L2 unreachable. */
+type StoreOutcome = "stored" | "refused" | "l2-unreachable";
 
 /** L1's answer when it has neither an answer nor a stale candidate: one object, not one per read. */
 const NOTHING_IN_L1: Readonly<{ answer?: Lookup; stale?: Candidate }> = Object.freeze({});
@@ -181,8 +208,8 @@ export class CacheManager {
     const now = this.clock.now();
     const { answer, stale } = this.fromL1(ns, settings, key, options, now);
     if (answer) return Promise.resolve(answer);
-    return this.waitForLoad(ns, settings, key, options, stale, now, () =>
-      this.loadThroughLayers(ns, settings, key, { options, refresh: false }, stale, loader),
+    return this.waitForLoad(ns, settings, key, options, stale, now, (flight) =>
+      this.loadThroughLayers(ns, settings, key, { options, refresh: false, flight }, stale, loader),
     );
   }
 
@@ -216,7 +243,7 @@ export class CacheManager {
       );
       const left: typeof misses = [];
       misses.forEach((miss, i) => {
-        const { answer, stale } = this.fromL2(ns, settings, miss.key, entries[i], miss.stale, options, false);
+        const { answer, stale } = this.fromL2(ns, settings, miss.key, entries[i], miss.stale, options, undefined);
         if (answer) results.set(miss.key, answer);
         else left.push({ key: miss.key, stale });
       });
@@ -226,6 +253,7 @@ export class CacheManager {
     const loader = options.skipLoader ? undefined : this.loaderFor(namespace);
     // Keys someone is loading already are joined; the rest go to the loader together.
     const toLoad = misses.filter((m) => !ns.flights.get(m.key));
+    const bulkStart = this.loadStart();
     const bulk =
       loader?.loadMany && toLoad.length > 1
         ? this.callLoadMany(
@@ -236,11 +264,11 @@ export class CacheManager {
           )
         : undefined;
     for (const { key, stale } of misses) {
-      const intent = { options, refresh: false };
-      const work = (): Promise<Lookup> => {
+      const work = (flight: Flight<Lookup>): Promise<Lookup> => {
+        const intent = { options, refresh: false, flight };
         if (!loader) return Promise.resolve(this.withoutLoader(key, stale, options));
         if (!bulk) return this.callLoader(ns, settings, loader, key, stale, intent);
-        return bulk.then((outcomes) => this.settleBulk(ns, settings, key, outcomes.get(key), stale, intent));
+        return bulk.then((outcomes) => this.settleBulk(ns, settings, key, outcomes.get(key), stale, intent, bulkStart));
       };
       results.set(key, this.waitForLoad(ns, settings, key, options, stale, this.clock.now(), work));
     }
@@ -256,7 +284,11 @@ export class CacheManager {
     return settled;
   }
 
-  /** Writes one key through the layers. */
+  /**
+   * Writes one key through the layers. With an explicit version older than a copy L1 or L2
+   * holds, nothing changes and the answer says `applied: false` with the newer version;
+   * without one, the write gets a version above every copy this instance can see.
+   */
   async set(namespace: string, key: string, value: Uint8Array, options: WriteOptions = {}): Promise<WriteResult> {
     const ns = this.namespace(namespace);
     const settings = this.policies.get(namespace);
@@ -265,6 +297,13 @@ export class CacheManager {
       throw new CacheError(
         Status.INVALID_ARGUMENT,
         `value is ${value.byteLength} bytes; namespace ${namespace} accepts at most ${settings.maxValueBytes}`,
+      );
+    }
+    const ttlLimit = explicitTtlLimitMs(settings);
+    if (options.ttlMs !== undefined && options.ttlMs > ttlLimit) {
+      throw new CacheError(
+        Status.INVALID_ARGUMENT,
+        `ttl ${options.ttlMs} ms is longer than namespace ${namespace} allows (${Math.floor(ttlLimit)} ms); raise the namespace's maxTtl to allow it`,
       );
     }
     const writer = writeMode === "write-through" ? this.writerFor(namespace) : undefined;
@@ -281,32 +320,62 @@ export class CacheManager {
         `write-behind for namespace ${namespace} needs Kafka (set kafka.brokers or MLCACHE_KAFKA_BROKERS)`,
       );
     }
-    const current = this.l1?.peek(namespace, key);
     const requested = options.version ?? 0n;
-    if (requested > 0n && current && current.version > requested) {
-      return { version: current.version, applied: false, writeMode };
-    }
-    const version = requested > 0n ? requested : this.nextVersion(current?.version ?? 0n);
+    const newest = await this.newestVersion(ns, settings, key, requested > 0n);
+    if (requested > 0n && newest > requested) return { version: newest, applied: false, writeMode };
+    let version = requested > 0n ? requested : this.nextVersion(newest);
     const tags = options.tags ?? [];
     if (writer) await this.writeThrough(writer, namespace, key, value, version, tags);
     if (writeMode === "write-behind" && writeBehind) {
       // Durable in Kafka before anything changes here: an acknowledged write is never lost.
-      try {
-        await writeBehind({ namespace, key, value, version, tags, ttlMs: options.ttlMs });
-      } catch (error) {
+      await writeBehind({ namespace, key, value, version, tags, ttlMs: options.ttlMs }).catch((error: unknown) => {
+        if (error instanceof CacheError) throw error;
         throw new CacheError(
           Status.UNAVAILABLE,
           `write-behind of ${namespace}/${key} was not accepted by Kafka, nothing was changed: ${(error as Error).message}`,
         );
-      }
+      });
     }
-    const result: LoadResult = { found: true, value, tags, version };
+    const result: LoadResult = { found: true, value, tags };
     if (options.ttlMs !== undefined) result.ttlMs = options.ttlMs;
-    const at = this.time.next();
-    await this.store(ns, settings, key, result, at, 0, options.freshForMs);
+    // A few rounds at most: each refusal means another writer just stored a newer version.
+    for (let attempt = 1; ; attempt++) {
+      const at = this.time.next();
+      const entries = this.entriesFor(ns, settings, key, result, at, 0, options.freshForMs, version);
+      if ((await this.store(ns, settings, key, entries)) !== "refused") break;
+      const shared = await this.newestVersion(ns, settings, key, true);
+      if (requested > 0n && shared >= requested) return { version: shared, applied: false, writeMode };
+      if (attempt === 3) {
+        throw new CacheError(
+          Status.ABORTED,
+          `the write of ${namespace}/${key} kept losing to concurrent writes or invalidations; try again`,
+        );
+      }
+      if (requested === 0n) version = this.nextVersion(shared);
+    }
     // Other instances drop their older copies of the key.
-    void this.events?.invalidated(namespace, { keys: [key], tags: [], version, cause: "set", at }).catch(() => {});
+    void this.events
+      ?.invalidated(namespace, { keys: [key], tags: [], version, cause: "set", at: this.time.next() })
+      .catch(() => {});
     return { version, applied: true, writeMode };
+  }
+
+  /**
+   * The newest version of a key this instance can see: L1's copy, and L2's when `askL2` (an
+   * explicit version must be checked against the shared copy, so an unreachable L2 fails the
+   * write with UNAVAILABLE rather than let an older version through).
+   */
+  private async newestVersion(
+    ns: NamespaceState,
+    settings: NamespaceSettings,
+    key: string,
+    askL2: boolean,
+  ): Promise<bigint> {
+    const local = this.l1?.peek(ns.name, key)?.version ?? 0n;
+    if (!askL2 || !this.l2 || !settings.l2.enabled) return local;
+    const shared = await (this.l2.currentVersion?.(ns.name, key) ??
+      this.l2.peek(ns.name, key).then((e) => e?.version ?? 0n));
+    return shared > local ? shared : local;
   }
 
   /** Applies a write at the origin before the cache takes it; a failure fails the Set. */
@@ -332,46 +401,101 @@ export class CacheManager {
     );
   }
 
-  /** Drops keys now and stamps tags and prefixes so that older entries count as gone. */
+  /**
+   * Drops keys and stamps tags and prefixes so that older entries count as gone, here, in L2
+   * and (through the event bus) on every other instance. Loads of the targets that are running
+   * are detached: their results are not stored. Answers only once every shared effect is
+   * durable; otherwise UNAVAILABLE, naming what is still queued (a retry is always safe).
+   */
   async invalidate(namespace: string, target: InvalidationTarget): Promise<InvalidationResult> {
     const ns = this.namespace(namespace);
+    const settings = this.policies.get(namespace);
     const stamp = this.time.next();
-    let keysRemoved = 0;
-    for (const key of target.keys ?? []) {
-      if (this.l1?.delete(namespace, key)) keysRemoved++;
-      if (this.l2) await this.l2.delete(namespace, key);
-    }
-    for (const tag of target.tags ?? []) ns.stamps.stampTag(tag, stamp);
-    if (target.prefix !== undefined) ns.stamps.stampPrefix(target.prefix, stamp);
-    const retainMs = this.pruneStamps(ns);
+    const keys = target.keys ?? [];
     const tags = target.tags ?? [];
-    if (this.l2?.stamp && (tags.length > 0 || target.prefix !== undefined)) {
-      // Shared with every instance reading L2.
-      await this.l2.stamp(
-        namespace,
-        target.prefix === undefined ? { tags } : { tags, prefix: target.prefix },
-        stamp,
-        retainMs,
+    let keysRemoved = 0;
+    for (const key of keys) if (this.l1?.delete(namespace, key)) keysRemoved++;
+    this.applyLocally(ns, keys, tags, target.prefix, stamp);
+    const missing: string[] = [];
+    if (this.l2) {
+      const failed = await this.invalidateShared(ns, settings, keys, tags, target.prefix, stamp);
+      if (failed) missing.push(`L2: ${failed}`);
+    }
+    let published = false;
+    if (this.events) {
+      const notice = { keys, tags, prefix: target.prefix, cause: "invalidate" as const, at: stamp };
+      published = await this.events.invalidated(namespace, notice).catch(() => false);
+      if (!published) {
+        missing.push(
+          "other instances: Kafka did not acknowledge the event; it is queued and published when Kafka is back",
+        );
+      }
+    }
+    if (missing.length > 0) {
+      throw new CacheError(
+        Status.UNAVAILABLE,
+        `the invalidation in ${namespace} was applied on this instance but not everywhere yet (${missing.join("; ")}); retrying is safe`,
       );
     }
-    const published = this.events
-      ? await this.events
-          .invalidated(namespace, {
-            keys: target.keys ?? [],
-            tags,
-            prefix: target.prefix,
-            cause: "invalidate",
-            at: stamp,
-          })
-          .catch(() => false)
-      : false;
     return { keysRemoved, stamp, published };
   }
 
   /**
+   * The instance-local part of an invalidation: tag and prefix stamps, and the loads it makes
+   * out of date detached (a key's own, every load of the namespace for a tag, since a load's
+   * tags are unknown until it ends, and the loads under a prefix).
+   */
+  private applyLocally(
+    ns: NamespaceState,
+    keys: readonly string[],
+    tags: readonly string[],
+    prefix: string | undefined,
+    at: number,
+  ): void {
+    for (const key of keys) ns.flights.detachKey(key);
+    for (const tag of tags) ns.stamps.stampTag(tag, at);
+    if (prefix !== undefined) ns.stamps.stampPrefix(prefix, at);
+    if (tags.length > 0) ns.flights.detach();
+    else if (prefix !== undefined) ns.flights.detach((key) => key.startsWith(prefix));
+    this.pruneStamps(ns);
+  }
+
+  /**
+   * Deletes keys in L2 (leaving tombstones that outlive any load running now) and records tag
+   * and prefix stamps there. Resolves to a description of what failed, or "" when all landed.
+   */
+  private async invalidateShared(
+    ns: NamespaceState,
+    settings: NamespaceSettings,
+    keys: readonly string[],
+    tags: readonly string[],
+    prefix: string | undefined,
+    at: number,
+  ): Promise<string> {
+    const l2 = this.l2;
+    if (!l2) return "";
+    const failures: string[] = [];
+    const note = (error: unknown) => {
+      failures.push(error instanceof Error ? error.message : String(error));
+    };
+    const hardMs = settings.loadTimeouts.hardMs;
+    // A load may run up to the hard timeout (without one, ten minutes is assumed).
+    const tombstone = { at, keepMs: (hardMs > 0 ? hardMs : 600_000) + 5_000 };
+    const work: Promise<unknown>[] = keys.map((key) => Promise.resolve(l2.delete(ns.name, key, tombstone)).catch(note));
+    if (l2.stamp && (tags.length > 0 || prefix !== undefined)) {
+      const stamps = prefix === undefined ? { tags } : { tags, prefix };
+      work.push(Promise.resolve(l2.stamp(ns.name, stamps, at, this.stampRetention(ns, settings))).catch(note));
+    }
+    await Promise.all(work);
+    return [...new Set(failures)].join("; ");
+  }
+
+  /**
    * Applies an invalidation heard from elsewhere (another instance, or an outside publisher such
-   * as database change capture): drops L1 copies (for a Set, all but a copy of that write) and records tag and prefix stamps at the notice's time. With `shared`, the
-   * shared layer is updated too — for notices no instance of this cache has applied yet.
+   * as database change capture): drops L1 copies (for a Set, all but a copy of that write),
+   * detaches loads it makes out of date, and records tag and prefix stamps at the notice's
+   * time. With `shared`, L2 is updated too — for notices no instance of this cache has applied
+   * yet; it rejects when L2 could not take them (they are queued there for replay).
    */
   async applyInvalidation(namespace: string, notice: InvalidationNotice, shared: boolean): Promise<number> {
     let ns: NamespaceState;
@@ -389,19 +513,19 @@ export class CacheManager {
       if (notice.version !== undefined && notice.version > 0n && current.version === notice.version) continue;
       if (this.l1?.delete(namespace, key)) dropped++;
     }
-    for (const tag of notice.tags) ns.stamps.stampTag(tag, notice.at);
-    if (notice.prefix !== undefined) ns.stamps.stampPrefix(notice.prefix, notice.at);
-    const retainMs = this.pruneStamps(ns);
+    // A Set's notice leaves running loads alone: their older versions lose against it anyway.
+    const keys = notice.cause === "invalidate" ? notice.keys : [];
+    this.applyLocally(ns, keys, notice.tags, notice.prefix, notice.at);
     if (shared && this.l2) {
-      for (const key of notice.keys) await this.l2.delete(namespace, key);
-      if (this.l2.stamp && (notice.tags.length > 0 || notice.prefix !== undefined)) {
-        await this.l2.stamp(
-          namespace,
-          notice.prefix === undefined ? { tags: notice.tags } : { tags: notice.tags, prefix: notice.prefix },
-          notice.at,
-          retainMs,
-        );
-      }
+      const failed = await this.invalidateShared(
+        ns,
+        this.policies.get(namespace),
+        notice.keys,
+        notice.tags,
+        notice.prefix,
+        notice.at,
+      );
+      if (failed) throw new CacheError(Status.UNAVAILABLE, `L2 did not take the invalidation yet: ${failed}`);
     }
     return dropped;
   }
@@ -417,15 +541,16 @@ export class CacheManager {
     if (!loader) return 0;
     const idle = keys.filter((key) => !ns.flights.get(key));
     if (idle.length === 0) return 0;
-    const intent = { options: {}, refresh: true };
+    const bulkStart = this.loadStart();
     const bulk = loader.loadMany && idle.length > 1 ? this.callLoadMany(ns, settings, loader, idle) : undefined;
     const loads = idle.map((key) => {
       const stale = this.candidateFromL1(namespace, key);
-      const { promise } = ns.flights.run(key, this.clock.now(), () =>
-        bulk
-          ? bulk.then((outcomes) => this.settleBulk(ns, settings, key, outcomes.get(key), stale, intent))
-          : this.callLoader(ns, settings, loader, key, stale, intent),
-      );
+      const { promise } = ns.flights.run(key, this.clock.now(), (flight) => {
+        const intent = { options: {}, refresh: true, flight };
+        return bulk
+          ? bulk.then((outcomes) => this.settleBulk(ns, settings, key, outcomes.get(key), stale, intent, bulkStart))
+          : this.callLoader(ns, settings, loader, key, stale, intent);
+      });
       ns.stats.backgroundRefreshes++;
       this.sink.refresh(namespace, key, "background");
       return promise;
@@ -528,6 +653,7 @@ export class CacheManager {
       stats: new NamespaceStats(),
       stamps: new Stamps(),
       flights: new SingleFlight<Lookup>(),
+      retention: { ms: 0, since: 0 },
     };
     this.namespaces.set(name, state);
     return state;
@@ -566,14 +692,15 @@ export class CacheManager {
     found: Entry | undefined,
     stale: Candidate | undefined,
     options: ReadOptions,
-    refresh: boolean,
+    replaces: Entry | undefined,
   ): { answer?: Lookup; stale?: Candidate | undefined } {
     const now = this.clock.now();
     const entry = this.usable(ns, key, found, options, now);
     if (entry) {
-      // A refresh wants something newer than what L1 had: only a fresh L2 copy will do.
+      // A refresh wants something newer than the copy it replaces: only a fresh, newer L2 copy
+      // will do (the same write, promoted from L2 or refreshed early, would skip the origin).
       const answer =
-        refresh && now >= entry.freshUntil
+        replaces && (now >= entry.freshUntil || entry.createdAt <= replaces.createdAt)
           ? undefined
           : this.answerFromCache(ns, settings, settings.l2, key, entry, "l2", options, now);
       if (answer) {
@@ -600,7 +727,7 @@ export class CacheManager {
     options: ReadOptions,
     stale: Candidate | undefined,
     now: number,
-    work: () => Promise<Lookup>,
+    work: (flight: Flight<Lookup>) => Promise<Lookup>,
   ): Promise<Lookup> {
     const { promise, waiters } = ns.flights.run(key, now, work);
     if (waiters > 1) ns.stats.loadsCollapsed++;
@@ -665,7 +792,7 @@ export class CacheManager {
         // freshUntil and with the cost of the last load; ln(U) ≤ 0 for U in (0, 1].
         const u = 1 - this.random();
         if (now - entry.loadMs * settings.earlyRefresh.beta * Math.log(u) >= entry.freshUntil) {
-          if (this.refreshInBackground(ns, key)) {
+          if (this.refreshInBackground(ns, key, entry)) {
             ns.stats.earlyRefreshes++;
             this.sink.refresh(ns.name, key, "early");
           }
@@ -673,13 +800,11 @@ export class CacheManager {
       }
       return lookupFrom(key, entry, source, false, now);
     }
-    if (now < entry.expiresAt) {
-      if (this.refreshInBackground(ns, key)) this.countBackgroundRefresh(ns, key);
-      return lookupFrom(key, entry, source, false, now);
-    }
-    if (options.allowStale !== false && now < entry.expiresAt + layer.staleWhileRevalidateMs) {
+    // Past freshFor the value is stale: served (and refreshed) unless the caller wants fresh only.
+    if (options.allowStale === false) return undefined;
+    if (now < entry.expiresAt + layer.staleWhileRevalidateMs) {
       ns.stats.staleServed++;
-      if (this.refreshInBackground(ns, key)) this.countBackgroundRefresh(ns, key);
+      if (this.refreshInBackground(ns, key, entry)) this.countBackgroundRefresh(ns, key);
       return lookupFrom(key, entry, source, true, now);
     }
     return undefined;
@@ -690,13 +815,20 @@ export class CacheManager {
     this.sink.refresh(ns.name, key, "background");
   }
 
-  /** Starts a refresh of a key unless one runs already; says whether it started one. */
-  private refreshInBackground(ns: NamespaceState, key: string): boolean {
+  /** Starts a refresh of a key's `current` copy unless one runs already; says whether it started one. */
+  private refreshInBackground(ns: NamespaceState, key: string, current: Entry): boolean {
     if (!this.loaderFor(ns.name)) return false;
     const settings = this.policies.get(ns.name);
     const stale = this.candidateFromL1(ns.name, key);
-    const { promise, waiters } = ns.flights.run(key, this.clock.now(), () =>
-      this.loadThroughLayers(ns, settings, key, { options: {}, refresh: true }, stale, undefined),
+    const { promise, waiters } = ns.flights.run(key, this.clock.now(), (flight) =>
+      this.loadThroughLayers(
+        ns,
+        settings,
+        key,
+        { options: {}, refresh: true, flight, replaces: current },
+        stale,
+        undefined,
+      ),
     );
     if (waiters > 1) return false;
     promise.catch((error: unknown) => this.onBackgroundError(error, ns.name, key));
@@ -715,7 +847,7 @@ export class CacheManager {
     const { options } = intent;
     if (this.l2 && settings.l2.enabled && !options.bypassL2 && !options.forceRefresh) {
       return this.l2.get(ns.name, key).then((found) => {
-        const l2 = this.fromL2(ns, settings, key, found, stale, options, intent.refresh);
+        const l2 = this.fromL2(ns, settings, key, found, stale, options, intent.replaces);
         return l2.answer ?? this.loadFromOrigin(ns, settings, key, intent, l2.stale, override);
       });
     }
@@ -815,6 +947,7 @@ export class CacheManager {
     stale: Candidate | undefined,
     intent: LoadIntent,
   ): Promise<Lookup> {
+    const start = this.loadStart();
     const started = this.clock.now();
     let result: LoadResult;
     try {
@@ -826,7 +959,12 @@ export class CacheManager {
       this.sink.load(ns.name, key, this.clock.now() - started, false);
       return this.failSafe(ns, settings, key, stale, intent.options, error);
     }
-    return this.accept(ns, settings, key, result, this.clock.now() - started, stale, intent);
+    return this.accept(ns, settings, key, result, this.clock.now() - started, stale, intent, start);
+  }
+
+  /** Marks the start of a load (see {@link LoadStart}). */
+  private loadStart(): LoadStart {
+    return { at: this.time.next(), version: this.nextVersion(0n) };
   }
 
   /** One `loadMany` for several keys; resolves per key to its result or error, never rejects. */
@@ -858,13 +996,14 @@ export class CacheManager {
     outcome: LoadResult | Error | undefined,
     stale: Candidate | undefined,
     intent: LoadIntent,
+    start: LoadStart,
   ): Promise<Lookup> | Lookup {
     if (outcome instanceof Error) {
       ns.stats.loadFailures++;
       this.sink.load(ns.name, key, 0, false);
       return this.failSafe(ns, settings, key, stale, intent.options, outcome);
     }
-    return this.accept(ns, settings, key, outcome ?? { found: false }, 0, stale, intent);
+    return this.accept(ns, settings, key, outcome ?? { found: false }, 0, stale, intent, start);
   }
 
   /** Stores what the loader answered and turns it into the lookup every waiter gets. */
@@ -876,6 +1015,7 @@ export class CacheManager {
     loadMs: number,
     stale: Candidate | undefined,
     intent: LoadIntent,
+    start: LoadStart,
   ): Promise<Lookup> {
     ns.stats.loadSuccesses++;
     if (loadMs > 0) ns.stats.loadLatency.record(loadMs);
@@ -888,8 +1028,33 @@ export class CacheManager {
       );
       return this.failSafe(ns, settings, key, stale, intent.options, error);
     }
-    const stored = await this.store(ns, settings, key, result, this.time.next(), loadMs, undefined);
-    return lookupFrom(key, stored, result.found ? "loader" : "none", false, this.clock.now());
+    const limit = explicitTtlLimitMs(settings);
+    const loaded: LoadResult =
+      result.ttlMs !== undefined && result.ttlMs > limit ? { ...result, ttlMs: limit } : result;
+    const entries = this.entriesFor(ns, settings, key, loaded, start.at, loadMs, undefined, start.version);
+    const source = result.found ? "loader" : "none";
+    // Invalidated while it loaded: the waiters from before get the answer, nobody else will.
+    if (intent.flight?.detached) return lookupFrom(key, entries.l1, source, false, this.clock.now());
+    if ((await this.store(ns, settings, key, entries)) === "refused") {
+      // L2 holds something newer: answer a newer value if it has one, never store the load.
+      const newer = await this.newerFromL2(ns, settings, key, entries.l1.version);
+      if (newer) return newer;
+    }
+    return lookupFrom(key, entries.l1, source, false, this.clock.now());
+  }
+
+  /** L2's copy of a key when it is newer than `version` and usable, promoted to L1. */
+  private async newerFromL2(
+    ns: NamespaceState,
+    settings: NamespaceSettings,
+    key: string,
+    version: bigint,
+  ): Promise<Lookup | undefined> {
+    const now = this.clock.now();
+    const entry = this.usable(ns, key, await this.l2?.peek(ns.name, key), {}, now);
+    if (!entry || entry.version <= version || isNegative(entry)) return undefined;
+    if (this.l1 && settings.l1.enabled) this.promote(ns, settings, key, entry);
+    return lookupFrom(key, entry, "l2", now >= entry.freshUntil, now);
   }
 
   /** Runs a load, abandoning it (and aborting its signal) past the hard timeout. */
@@ -974,8 +1139,11 @@ export class CacheManager {
     );
   }
 
-  /** Builds the per-layer entries for a value and writes L2 then L1. Returns the L1 entry. */
-  private async store(
+  /**
+   * The entries a value gets in each layer: per-layer TTL (adaptive, or the exact TTL a caller
+   * or origin named), jitter and stale window. `l2` is undefined when L2 is not to be written.
+   */
+  private entriesFor(
     ns: NamespaceState,
     settings: NamespaceSettings,
     key: string,
@@ -983,12 +1151,12 @@ export class CacheManager {
     createdAt: number,
     loadMs: number,
     freshForMs: number | undefined,
-  ): Promise<Entry> {
-    const version = result.version && result.version > 0n ? result.version : this.nextVersion(0n);
+    version: bigint,
+  ): StoreEntries {
     const base = {
       value: result.found && result.value ? result.value : new Uint8Array(0),
       createdAt,
-      version,
+      version: result.version && result.version > 0n ? result.version : version,
       tags: result.tags ?? [],
       flags: result.found ? 0 : EntryFlags.NEGATIVE,
       loadMs,
@@ -1005,15 +1173,40 @@ export class CacheManager {
       const scaled = layer.ttlMs * (0.25 + (1.75 * Math.min(popularity, 15)) / 15);
       return Math.min(settings.adaptiveTtl.maxTtlMs, Math.max(settings.adaptiveTtl.minTtlMs, scaled));
     };
-    const l1Entry = this.timeline(base, settings, settings.l1, ttlFor(settings.l1), freshForMs, exact);
+    const l1 = this.timeline(base, settings, settings.l1, ttlFor(settings.l1), freshForMs, exact);
+    // With L1 admission off for the namespace, its entries skip TinyLFU's duel in L1.
+    const l1Entry = settings.l1.admission ? l1 : { ...l1, flags: l1.flags | EntryFlags.ADMIT };
     // L2 admission: one-hit wonders (keys L1's sketch has seen less than twice) stay out of Redis.
     const admitted = !settings.l2.admission || (this.l1?.frequency(ns.name, key) ?? 2) >= 2;
-    if (this.l2 && settings.l2.enabled && admitted) {
-      const l2Entry = this.timeline(base, settings, settings.l2, ttlFor(settings.l2), freshForMs, exact);
-      if (await this.l2.set(ns.name, key, l2Entry)) ns.stats.l2Puts++;
+    const l2 =
+      this.l2 && settings.l2.enabled && admitted
+        ? this.timeline(base, settings, settings.l2, ttlFor(settings.l2), freshForMs, exact)
+        : undefined;
+    return { l1: l1Entry, l2 };
+  }
+
+  /**
+   * Writes a value's entries, L2 then L1. When L2 keeps what it has (a newer version, or a
+   * deletion newer than the value) L1 is left alone too: this instance never holds a copy older
+   * than the shared one. An unreachable L2 does not stop the L1 write (the instance serves on).
+   */
+  private async store(
+    ns: NamespaceState,
+    settings: NamespaceSettings,
+    key: string,
+    entries: StoreEntries,
+  ): Promise<StoreOutcome> {
+    let outcome: StoreOutcome = "stored";
+    if (this.l2 && entries.l2) {
+      try {
+        if (!(await this.l2.set(ns.name, key, entries.l2))) return "refused";
+        ns.stats.l2Puts++;
+      } catch {
+        outcome = "l2-unreachable";
+      }
     }
-    if (this.l1 && settings.l1.enabled && this.l1.set(ns.name, key, l1Entry)) ns.stats.l1Puts++;
-    return l1Entry;
+    if (this.l1 && settings.l1.enabled && this.l1.set(ns.name, key, entries.l1)) ns.stats.l1Puts++;
+    return outcome;
   }
 
   /** Copies an L2 hit into L1 per the promotion rule, keeping its age, never outliving L2's copy. */
@@ -1026,6 +1219,7 @@ export class CacheManager {
     const expiresAt = Math.min(l2Entry.expiresAt, this.clock.now() + l1Ttl);
     const entry: Entry = {
       ...l2Entry,
+      flags: settings.l1.admission ? l2Entry.flags : l2Entry.flags | EntryFlags.ADMIT,
       freshUntil: Math.min(l2Entry.freshUntil, expiresAt),
       expiresAt,
       staleUntil: Math.min(l2Entry.staleUntil, expiresAt + Math.max(0, l2Entry.staleUntil - l2Entry.expiresAt)),
@@ -1081,19 +1275,26 @@ export class CacheManager {
     if (Number.isFinite(stamps.all)) ns.stamps.stampAll(stamps.all);
   }
 
-  /** Forgets stamps no live entry can predate; returns how long a stamp can matter (ms). */
-  private pruneStamps(ns: NamespaceState): number {
-    const settings = this.policies.get(ns.name);
-    const longest =
-      Math.max(settings.l1.ttlMs, settings.l2.ttlMs, settings.adaptiveTtl.enabled ? settings.adaptiveTtl.maxTtlMs : 0) *
-      (1 + Math.max(settings.l1.jitter, settings.l2.jitter));
-    const stale = Math.max(
-      settings.failSafe.maxStaleMs,
-      settings.l1.staleWhileRevalidateMs,
-      settings.l2.staleWhileRevalidateMs,
-    );
-    ns.stamps.prune(this.clock.now() - longest - stale);
-    return longest + stale;
+  /** Forgets stamps no live entry can predate. */
+  private pruneStamps(ns: NamespaceState): void {
+    const retention = this.stampRetention(ns, this.policies.get(ns.name));
+    ns.stamps.prune(this.clock.now() - retention);
+  }
+
+  /**
+   * How long a stamp can matter (ms): the longest an entry may live, explicit TTLs and stale
+   * windows included. When a policy shortens it, the longer one holds until every entry made
+   * under it has died.
+   */
+  private stampRetention(ns: NamespaceState, settings: NamespaceSettings): number {
+    const now = this.clock.now();
+    const current = longestLifetimeMs(settings);
+    const held = ns.retention;
+    if (current >= held.ms || now > held.since + held.ms) {
+      ns.retention = { ms: current, since: now };
+      return current;
+    }
+    return held.ms;
   }
 }
 

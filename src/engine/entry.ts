@@ -7,6 +7,13 @@ export const EntryFlags = {
    * fail-safe throttle passes; it is always answered as stale.
    */
   FAIL_SAFE: 2,
+  /** L1 admits the entry without TinyLFU's duel (the namespace turned L1 admission off). */
+  ADMIT: 4,
+  /**
+   * A deletion kept for a while in a shared layer: it is read as absent, and a write of a value
+   * created before it is refused (a load that started before an invalidation cannot undo it).
+   */
+  TOMBSTONE: 8,
 } as const;
 
 /**

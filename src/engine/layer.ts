@@ -58,6 +58,14 @@ export interface StampSet {
   all: number;
 }
 
+/** A deletion marker: see {@link Layer.delete}. */
+export interface Tombstone {
+  /** When the key was deleted (the invalidation's stamp). */
+  at: number;
+  /** How long the marker is kept. */
+  keepMs: number;
+}
+
 /** A held lease on a key: the holder loads it while other instances wait. */
 export interface Lease {
   release(): Promise<void>;
@@ -96,17 +104,28 @@ export interface Layer<Async extends boolean = true> {
   /** `l1`, `l2`, … as used in stats and metrics. */
   readonly name: string;
   get(namespace: string, key: string): PromiseOr<Entry | undefined, Async>;
-  /** Answers in the order of `keys`; one round trip where the layer can. */
   /** Reads without counting a hit or touching recency/frequency (for inspection). */
   peek(namespace: string, key: string): PromiseOr<Entry | undefined, Async>;
+  /** Answers in the order of `keys`; one round trip where the layer can. */
   getMany(namespace: string, keys: readonly string[]): PromiseOr<(Entry | undefined)[], Async>;
   /**
-   * Stores an entry unless the layer holds a newer version (or admission refuses it).
-   * Returns whether it was stored.
+   * Stores an entry unless the layer holds a newer version or a tombstone newer than the
+   * entry's creation (or admission refuses it). Returns whether it was stored. A remote layer
+   * that cannot be reached rejects (after queueing the write for replay, where it queues).
    */
   set(namespace: string, key: string, entry: Entry): PromiseOr<boolean, Async>;
-  /** Removes a key; returns whether it was present. */
-  delete(namespace: string, key: string): PromiseOr<boolean, Async>;
+  /**
+   * Removes a key; returns whether it was present. With `tombstone`, a shared layer keeps a
+   * deletion marker for `keepMs` that refuses writes of values created at or before `at` (a
+   * load that began before the deletion). A remote layer that cannot be reached rejects
+   * (after queueing the delete for replay, where it queues).
+   */
+  delete(namespace: string, key: string, tombstone?: Tombstone): PromiseOr<boolean, Async>;
+  /**
+   * The version of the key's current copy (0n when absent). A remote layer that cannot answer
+   * rejects, so a caller never mistakes "unreachable" for "absent".
+   */
+  currentVersion?(namespace: string, key: string): PromiseOr<bigint, Async>;
   /** Removes every entry of a namespace (or of all namespaces). */
   clear(namespace?: string): PromiseOr<void, Async>;
   /** Changes how long a present key lives; returns whether it was present. */
@@ -119,7 +138,8 @@ export interface Layer<Async extends boolean = true> {
   counters(namespace?: string): LayerCounters;
   /**
    * Records invalidation stamps where every instance sees them (shared layers only).
-   * `retainMs`: how long a stamp can matter (the longest an entry may live).
+   * `retainMs`: how long a stamp can matter (the longest an entry may live). A remote layer
+   * that cannot be reached rejects (after queueing the stamps for replay).
    */
   stamp?(
     namespace: string,

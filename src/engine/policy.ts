@@ -9,7 +9,10 @@ export interface LayerSettings {
   jitter: number;
   /** How long past the hard TTL a value may be served while a refresh runs. */
   staleWhileRevalidateMs: number;
-  /** TinyLFU admission in this layer. */
+  /**
+   * Admission in this layer. L1: TinyLFU decides which entries stay when full (false: this
+   * namespace's entries are always admitted). L2: one-hit wonders stay out of Redis.
+   */
   admission: boolean;
 }
 
@@ -25,7 +28,7 @@ export interface NamespaceSettings {
   adaptiveTtl: { enabled: boolean; minTtlMs: number; maxTtlMs: number };
   priorityRefresh: { enabled: boolean; topKeys: number; maxConcurrent: number; maxPerSecond: number };
   writeMode: WriteMode;
-  promotion: { minFrequency: number; useAdmission: boolean };
+  promotion: { minFrequency: number };
   maxValueBytes: number;
   /** How long a "not found" answer is cached. */
   negativeTtlMs: number;
@@ -34,6 +37,37 @@ export interface NamespaceSettings {
   /** Value answered when the loader fails and nothing stale is left. */
   fallbackValue: Uint8Array | undefined;
   encryptionKeyId: string;
+  /**
+   * Longest TTL an entry may have (a Set asking for more is refused, a loader's longer TTL is
+   * cut); 0: the longest policy TTL ({@link longestPolicyTtlMs}). Stamps are kept this long.
+   */
+  maxTtlMs: number;
+}
+
+/** Bound of every duration in a policy and of explicit TTLs: a year. */
+export const MAX_DURATION_MS = 365 * 86_400_000;
+
+/** The longest TTL the policy itself gives an entry, jitter included. */
+export function longestPolicyTtlMs(s: NamespaceSettings): number {
+  const layers = Math.max(s.l1.ttlMs * (1 + s.l1.jitter), s.l2.ttlMs * (1 + s.l2.jitter));
+  return Math.max(
+    layers,
+    s.adaptiveTtl.enabled ? s.adaptiveTtl.maxTtlMs * (1 + Math.max(s.l1.jitter, s.l2.jitter)) : 0,
+  );
+}
+
+/** The longest TTL an explicit TTL (of a Set or a loader) may ask for in this namespace. */
+export function explicitTtlLimitMs(s: NamespaceSettings): number {
+  return s.maxTtlMs > 0 ? s.maxTtlMs : longestPolicyTtlMs(s);
+}
+
+/**
+ * How long after its creation an entry of this namespace can still be served, stale windows
+ * included: an invalidation stamp must be kept at least this long, or what it hid comes back.
+ */
+export function longestLifetimeMs(s: NamespaceSettings): number {
+  const stale = Math.max(s.failSafe.maxStaleMs, s.l1.staleWhileRevalidateMs, s.l2.staleWhileRevalidateMs);
+  return Math.max(longestPolicyTtlMs(s), explicitTtlLimitMs(s)) + stale;
 }
 
 /** The defaults every namespace starts from. */
@@ -60,12 +94,13 @@ export function defaultSettings(): NamespaceSettings {
     adaptiveTtl: { enabled: false, minTtlMs: 60_000, maxTtlMs: 60 * 60_000 },
     priorityRefresh: { enabled: false, topKeys: 100, maxConcurrent: 4, maxPerSecond: 50 },
     writeMode: "cache-only",
-    promotion: { minFrequency: 0, useAdmission: true },
+    promotion: { minFrequency: 0 },
     maxValueBytes: 1024 * 1024,
     negativeTtlMs: 30_000,
     loadTimeouts: { softMs: 0, hardMs: 30_000 },
     fallbackValue: undefined,
     encryptionKeyId: "",
+    maxTtlMs: 0,
   };
 }
 
@@ -91,7 +126,26 @@ export function validateSettings(s: NamespaceSettings): string[] {
   if (s.loadTimeouts.hardMs > 0 && s.loadTimeouts.softMs > s.loadTimeouts.hardMs) {
     problems.push("loader.softTimeout must not exceed loader.hardTimeout");
   }
+  if (!(s.maxTtlMs >= 0 && s.maxTtlMs <= MAX_DURATION_MS)) problems.push("maxTtl must be between 0 and 365 days");
+  for (const [name, ms] of durations(s)) {
+    if (ms > MAX_DURATION_MS) problems.push(`${name} must not exceed 365 days`);
+  }
   if (s.priorityRefresh.maxConcurrent < 1) problems.push("priorityRefresh.maxConcurrent must be at least 1");
   if (!(s.priorityRefresh.maxPerSecond > 0)) problems.push("priorityRefresh.maxPerSecond must be greater than 0");
   return problems;
+}
+
+/** Every duration of a policy by its field name, for bounds checks. */
+function durations(s: NamespaceSettings): [string, number][] {
+  return [
+    ["l1.ttl", s.l1.ttlMs],
+    ["l1.staleWhileRevalidate", s.l1.staleWhileRevalidateMs],
+    ["l2.ttl", s.l2.ttlMs],
+    ["l2.staleWhileRevalidate", s.l2.staleWhileRevalidateMs],
+    ["failSafe.maxStale", s.failSafe.maxStaleMs],
+    ["failSafe.throttle", s.failSafe.throttleMs],
+    ["adaptiveTtl.maxTtl", s.adaptiveTtl.maxTtlMs],
+    ["negativeTtl", s.negativeTtlMs],
+    ["loader.hardTimeout", s.loadTimeouts.hardMs],
+  ];
 }

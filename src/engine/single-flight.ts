@@ -4,6 +4,11 @@ export interface Flight<T> {
   readonly startedAt: number;
   /** Requests waiting on it, the one that started it included. */
   waiters: number;
+  /**
+   * Set when the key was invalidated while the work ran: requests that come later start a new
+   * flight, and the work must not store what it got (it may predate the change).
+   */
+  detached: boolean;
 }
 
 /**
@@ -15,22 +20,24 @@ export class SingleFlight<T> {
 
   /**
    * Runs `work` unless a run for `key` is in progress, and returns the flight to wait on:
-   * `waiters` is 1 for the request that started it, more for one that joined.
+   * `waiters` is 1 for the request that started it, more for one that joined. The work is
+   * handed its own flight, so it can tell whether it was detached before it stores anything.
    */
-  run(key: string, now: number, work: () => Promise<T>): Flight<T> {
+  run(key: string, now: number, work: (flight: Flight<T>) => Promise<T>): Flight<T> {
     const existing = this.flights.get(key);
     if (existing) {
       existing.waiters++;
       return existing;
     }
+    const flight = { promise: undefined as unknown as Promise<T>, startedAt: now, waiters: 1, detached: false };
+    this.flights.set(key, flight);
     let promise: Promise<T>;
     try {
-      promise = work();
+      promise = work(flight);
     } catch (error) {
       promise = Promise.reject(error);
     }
-    const flight: Flight<T> = { promise, startedAt: now, waiters: 1 };
-    this.flights.set(key, flight);
+    flight.promise = promise;
     // Waiters get the work's own promise, so sharing adds no promise hop to their answer. This
     // reaction is registered before any waiter's (they subscribe after `run` returns, and `then`
     // callbacks never run synchronously): the entry is gone before any waiter resumes.
@@ -44,6 +51,30 @@ export class SingleFlight<T> {
   /** The flight for a key, if one is running. */
   get(key: string): Flight<T> | undefined {
     return this.flights.get(key);
+  }
+
+  /**
+   * Detaches the flights whose keys match (all of them without a predicate): their waiters
+   * still get their answer, later requests start anew. Returns how many were detached.
+   */
+  detach(matches?: (key: string) => boolean): number {
+    let detached = 0;
+    for (const [key, flight] of this.flights) {
+      if (matches && !matches(key)) continue;
+      flight.detached = true;
+      this.flights.delete(key);
+      detached++;
+    }
+    return detached;
+  }
+
+  /** Detaches the flight of one key, if one runs (see {@link detach}). */
+  detachKey(key: string): boolean {
+    const flight = this.flights.get(key);
+    if (!flight) return false;
+    flight.detached = true;
+    this.flights.delete(key);
+    return true;
   }
 
   /** Number of keys being worked on now. */

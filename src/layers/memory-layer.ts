@@ -1,6 +1,6 @@
 import type { Clock } from "../engine/clock.js";
 import { systemClock } from "../engine/clock.js";
-import { type Entry, withExpiry } from "../engine/entry.js";
+import { type Entry, EntryFlags, withExpiry } from "../engine/entry.js";
 import {
   countLookup,
   emptyCounters,
@@ -51,6 +51,8 @@ export class MemoryLayer implements Layer<false> {
       // Any value the namespace policy allows must fit, even in a small L1.
       maxEntryBytes: Math.max(1, Math.floor(options.maxBytes / 4)),
       admission: options.admission ?? true,
+      // A namespace with L1 admission off marks its entries: they skip the duel.
+      alwaysAdmits: (entry) => (entry.flags & EntryFlags.ADMIT) !== 0,
       clock: options.clock ?? systemClock,
       onEvict: (key, entry, cause) => this.removed(key, entry, cause),
     });
@@ -120,16 +122,11 @@ export class MemoryLayer implements Layer<false> {
 
   topKeys(n: number, namespace?: string): KeyFrequency[] {
     const prefix = namespace === undefined ? undefined : namespace + SEPARATOR;
-    const out: KeyFrequency[] = [];
-    // The cache ranks all namespaces together; ask for more when filtering to one.
-    const ranked = this.cache.topKeys(prefix ? Math.max(n * 8, 64) : n);
-    for (const { key, frequency } of ranked) {
-      if (prefix && !key.startsWith(prefix)) continue;
+    const ranked = this.cache.topKeys(n, prefix ? (key) => key.startsWith(prefix) : undefined);
+    return ranked.map(({ key, frequency }) => {
       const split = key.indexOf(SEPARATOR);
-      out.push({ namespace: key.slice(0, split), key: key.slice(split + 1), frequency });
-      if (out.length === n) break;
-    }
-    return out;
+      return { namespace: key.slice(0, split), key: key.slice(split + 1), frequency };
+    });
   }
 
   counters(namespace?: string): LayerCounters {

@@ -76,8 +76,10 @@ describe("Kafka outage", () => {
     expect(failed).toMatchObject({ code: Status.UNAVAILABLE });
     expect(w.manager.peekL1("wb", "during")).toBeUndefined();
 
-    const invalidated = await w.manager.invalidate("p", { keys: ["inv-1"] });
-    expect(invalidated.published).toBe(false);
+    // Applied here and queued for the others, and said so: not acknowledged as done.
+    const invalidated = await w.manager.invalidate("p", { keys: ["inv-1"] }).catch((e: unknown) => e);
+    expect(invalidated).toMatchObject({ code: Status.UNAVAILABLE });
+    expect(String((invalidated as Error).message)).toContain("Kafka did not acknowledge");
     const status = await fetch(`http://127.0.0.1:${w.httpPort}/readyz`).then((r) => r.text());
     expect(status).toContain("degraded: kafka");
 

@@ -1,5 +1,7 @@
 // Redis dies in the middle of traffic: reads keep being answered from L1 and the loader, writes
-// and invalidations made meanwhile are queued and applied once Redis is back.
+// made meanwhile are queued and applied once Redis is back; invalidations are applied locally
+// and queued too, but answered UNAVAILABLE (they are not yet in L2, which other instances read).
+import { Code } from "@connectrpc/connect";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/config.js";
@@ -59,11 +61,18 @@ describe("Redis outage in the middle of traffic", () => {
     await during;
     await traffic(20, 7); // fully inside the outage: L1 hits and loads of keys k100..k199
 
-    // Writes and invalidations while Redis is down succeed for callers and are queued.
+    // Writes while Redis is down succeed for callers and are queued; invalidations are applied
+    // here and queued, and say so with UNAVAILABLE (a retry is safe).
     await client.set({ namespace: "p", key: "w", value: new TextEncoder().encode("first") });
     await client.set({ namespace: "p", key: "w", value: new TextEncoder().encode("last") });
-    await client.invalidate({ namespace: "p", keys: ["k1"] });
-    await client.invalidate({ namespace: "p", tags: ["t"] });
+    for (const target of [{ keys: ["k1"] }, { tags: ["t"] }]) {
+      const refused = await client.invalidate({ namespace: "p", ...target }).catch((error: unknown) => error);
+      expect(refused).toMatchObject({ code: Code.Unavailable });
+      expect(String((refused as Error).message)).toMatch(/applied on this instance.*queued and replayed/);
+    }
+    expect((await client.get({ namespace: "p", key: "doomed", options: { skipLoader: true } })).item?.found).toBe(
+      false,
+    );
     const degraded = service.manager.dependencies()[0];
     expect(degraded?.up).toBe(false);
     expect(degraded?.queued).toBeGreaterThan(0);

@@ -48,6 +48,8 @@ export interface WTinyLfuOptions<V> {
   onEvict?: EvictionListener<V>;
   /** TinyLFU admission duel (default true); false gives a windowed segmented LRU. */
   admission?: boolean;
+  /** Values that skip the duel: always admitted, as if admission were off for them alone. */
+  alwaysAdmits?: (value: V) => boolean;
   /** Doorkeeper Bloom filter in front of the sketch (default true). */
   doorkeeper?: boolean;
   /**
@@ -150,6 +152,7 @@ export class WTinyLfuCache<V> {
   private readonly protected: AccessList<V>;
   private readonly wheel: TimerWheel<V>;
   private readonly admittor: Admittor;
+  private readonly alwaysAdmits: ((value: V) => boolean) | undefined;
   private readonly clock: Clock;
   private readonly onEvict: EvictionListener<V> | undefined;
   private readonly expireSlot = (slot: number): void => this.remove(slot, Cause.Expired);
@@ -203,6 +206,7 @@ export class WTinyLfuCache<V> {
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
     };
     this.admittor = (options.admission ?? true) ? new TinyLfuAdmittor(admitOptions) : new AlwaysAdmit(admitOptions);
+    this.alwaysAdmits = options.alwaysAdmits;
     // Slots 0..2 are the three segment sentinels, then the timer wheel's buckets.
     this.table = new EntryTable<V>(3 + TIMER_WHEEL_SENTINELS, this.maxEntries);
     this.window = new AccessList(this.table, 0);
@@ -383,13 +387,16 @@ export class WTinyLfuCache<V> {
   }
 
   /** The `n` resident keys with the highest estimated frequency, hottest first. O(entries). */
-  topKeys(n: number): HotKey[] {
+  topKeys(n: number, matches?: (key: string) => boolean): HotKey[] {
     if (n <= 0) return [];
     const now = this.clock.now();
     const hashes = this.table.hashes;
-    // Frequencies are tiny integers: count per value, find the cut-off, collect.
+    // Frequencies are tiny integers: count per value, find the cut-off, collect. Keys that do
+    // not match are left out before ranking, so a filter never starves (a namespace with
+    // fewer hot keys than another still gets its own hottest).
     const histogram = new Array<number>(18).fill(0);
-    for (const slot of this.map.values()) {
+    for (const [key, slot] of this.map) {
+      if (matches && !matches(key)) continue;
       if (!this.isExpired(slot, now)) histogram[this.admittor.frequency(hashes[slot]!)]!++;
     }
     let threshold = histogram.length - 1;
@@ -399,7 +406,7 @@ export class WTinyLfuCache<V> {
     }
     const result: HotKey[] = [];
     for (const [key, slot] of this.map) {
-      if (this.isExpired(slot, now)) continue;
+      if (this.isExpired(slot, now) || (matches && !matches(key))) continue;
       const frequency = this.admittor.frequency(hashes[slot]!);
       if (frequency >= threshold) result.push({ key, frequency });
     }
@@ -533,7 +540,10 @@ export class WTinyLfuCache<V> {
         candidate = next;
         continue;
       }
-      if (this.admittor.admit(hashes[candidate]!, hashes[victim]!)) {
+      if (
+        this.alwaysAdmits?.(this.table.values[candidate] as V) ||
+        this.admittor.admit(hashes[candidate]!, hashes[victim]!)
+      ) {
         const next = victimList.after(victim);
         this.remove(victim, Cause.Size);
         victim = next;

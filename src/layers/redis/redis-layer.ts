@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Cluster, Redis, type RedisOptions } from "ioredis";
 import type { Clock } from "../../engine/clock.js";
 import { systemClock } from "../../engine/clock.js";
-import { type Entry, withExpiry } from "../../engine/entry.js";
+import { type Entry, EntryFlags, withExpiry } from "../../engine/entry.js";
 import {
   type Coordination,
   countLookup,
@@ -13,9 +13,11 @@ import {
   type LayerStatus,
   type Lease,
   type StampSet,
+  type Tombstone,
 } from "../../engine/layer.js";
+import { CacheError, Status } from "../../errors.js";
 import { type Admission, BreakerOpenError, FastBreaker } from "./breaker.js";
-import { decodeEntry, encodeEntry } from "./envelope.js";
+import { decodeEntry, ENVELOPE_FORMAT, ENVELOPE_MAGIC, encodeEntry } from "./envelope.js";
 import { LuaScript } from "./lua-script.js";
 import { WriteQueue } from "./write-queue.js";
 
@@ -71,18 +73,69 @@ class ReadBatch {
   }
 }
 
-// Versioned write: never replace a newer version. Versions sit at bytes 3..10 of the
-// envelope, big-endian, so comparing those substrings compares the numbers.
+// Versioned write: never replace a newer version, nor a tombstone at least as new as the
+// value's creation. In the envelope (1-based Lua offsets) the version sits at 3..10 and the
+// creation time at 12..19, both big-endian (a positive float64's bytes order like the number),
+// so comparing those substrings compares the numbers; byte 11 holds the flags.
 const SET_IF_NOT_OLDER = new LuaScript(
   1,
   `
 local old = redis.call('GET', KEYS[1])
-if old and string.sub(old, 1, 2) == string.sub(ARGV[1], 1, 2) and string.sub(old, 3, 10) > string.sub(ARGV[1], 3, 10) then
-  return 0
+if old and string.sub(old, 1, 2) == string.sub(ARGV[1], 1, 2) then
+  if bit.band(string.byte(old, 11), ${EntryFlags.TOMBSTONE}) ~= 0 then
+    if string.sub(ARGV[1], 12, 19) <= string.sub(old, 12, 19) then return 0 end
+  elseif string.sub(old, 3, 10) > string.sub(ARGV[1], 3, 10) then
+    return 0
+  end
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`,
 );
+
+// Delete leaving a tombstone (ARGV[1], kept ARGV[2] ms) unless a newer one is there already;
+// answers whether a value (not a tombstone) was present.
+const DELETE_WITH_TOMBSTONE = new LuaScript(
+  1,
+  `
+local old = redis.call('GET', KEYS[1])
+local present = 1
+if not old then present = 0
+elseif string.sub(old, 1, 2) == string.sub(ARGV[1], 1, 2) and bit.band(string.byte(old, 11), ${EntryFlags.TOMBSTONE}) ~= 0 then
+  present = 0
+  if string.sub(old, 12, 19) >= string.sub(ARGV[1], 12, 19) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return present`,
+);
+
+/** The envelope of a deletion made at `at`: read as absent, refuses older writes. */
+function tombstoneEnvelope(at: number): Buffer {
+  return encodeEntry({
+    value: new Uint8Array(0),
+    createdAt: at,
+    freshUntil: at,
+    expiresAt: at,
+    staleUntil: at,
+    version: 0n,
+    tags: [],
+    flags: EntryFlags.TOMBSTONE,
+    loadMs: 0,
+  });
+}
+
+/** A decoded entry, or undefined for anything that is not a live value (tombstones included). */
+function liveEntry(bytes: Buffer | null | undefined): Entry | undefined {
+  const entry = bytes ? decodeEntry(bytes) : undefined;
+  return entry && (entry.flags & EntryFlags.TOMBSTONE) === 0 ? entry : undefined;
+}
+
+/** The error of a write or delete Redis did not take: queued, replayed when it is back. */
+function queuedError(what: string, cause: string): CacheError {
+  return new CacheError(
+    Status.UNAVAILABLE,
+    `redis did not take the ${what} (${cause || "not connected"}); it is queued and replayed when redis is back`,
+  );
+}
 
 // Stamps of one namespace: raise the named fields to ARGV[1] (never lower), drop fields older
 // than ARGV[2], bump the version readers poll, and let both keys expire with the retention.
@@ -318,7 +371,7 @@ export class RedisLayer implements Layer<true> {
   }
 
   private decodeOne(namespace: string, bytes: Buffer | null | undefined): Entry | undefined {
-    const entry = bytes ? decodeEntry(bytes) : undefined;
+    const entry = liveEntry(bytes);
     countLookup(this.counters(namespace), this.total, entry !== undefined);
     return entry;
   }
@@ -331,7 +384,7 @@ export class RedisLayer implements Layer<true> {
   async peek(namespace: string, key: string): Promise<Entry | undefined> {
     try {
       const bytes = await this.call(() => this.client.getBuffer(this.dataKey(namespace, key)));
-      return bytes ? decodeEntry(bytes as Buffer) : undefined;
+      return liveEntry(bytes);
     } catch {
       return undefined;
     }
@@ -374,37 +427,66 @@ export class RedisLayer implements Layer<true> {
     if (ttl <= 0) return false;
     if (!this.ready || this.breaker.opened) {
       this.queue.set(namespace, key, entry);
-      return false;
+      throw queuedError("write", this.lastError);
     }
+    let stored: boolean;
     try {
-      const stored =
+      stored =
         (await this.call(() =>
           SET_IF_NOT_OLDER.run(this.client, this.dataKey(namespace, key), encodeEntry(entry), ttl),
         )) === 1;
-      if (stored) {
-        this.counters(namespace).puts++;
-        this.total.puts++;
-      }
-      return stored;
-    } catch {
+    } catch (error) {
       this.queue.set(namespace, key, entry);
-      return false;
+      throw queuedError("write", (error as Error).message);
     }
+    if (stored) {
+      this.counters(namespace).puts++;
+      this.total.puts++;
+    }
+    return stored;
   }
 
-  async delete(namespace: string, key: string): Promise<boolean> {
+  async delete(namespace: string, key: string, tombstone?: Tombstone): Promise<boolean> {
     if (!this.ready || this.breaker.opened) {
       this.queue.delete(namespace, key);
-      return false;
+      throw queuedError("delete", this.lastError);
     }
+    const dataKey = this.dataKey(namespace, key);
+    let removed: boolean;
     try {
-      const removed = (await this.call(() => this.client.del(this.dataKey(namespace, key)))) === 1;
-      if (removed) this.countEviction(namespace, "explicit");
-      return removed;
-    } catch {
+      const answer = tombstone
+        ? await this.call(() =>
+            DELETE_WITH_TOMBSTONE.run(
+              this.client,
+              dataKey,
+              tombstoneEnvelope(tombstone.at),
+              Math.max(1, Math.ceil(tombstone.keepMs)),
+            ),
+          )
+        : await this.call(() => this.client.del(dataKey));
+      removed = answer === 1;
+    } catch (error) {
       this.queue.delete(namespace, key);
-      return false;
+      throw queuedError("delete", (error as Error).message);
     }
+    if (removed) this.countEviction(namespace, "explicit");
+    return removed;
+  }
+
+  /** The version of the key's live copy, 0n when absent; rejects when Redis does not answer. */
+  async currentVersion(namespace: string, key: string): Promise<bigint> {
+    let header: Buffer;
+    try {
+      header = await this.call(() => this.client.getrangeBuffer(this.dataKey(namespace, key), 0, 10));
+    } catch (error) {
+      throw new CacheError(
+        Status.UNAVAILABLE,
+        `redis cannot tell the key's current version (${(error as Error).message}); nothing was changed`,
+      );
+    }
+    if (header.length < 11 || header[0] !== ENVELOPE_MAGIC || header[1] !== ENVELOPE_FORMAT) return 0n;
+    if (((header[10] as number) & EntryFlags.TOMBSTONE) !== 0) return 0n;
+    return header.readBigUInt64BE(2);
   }
 
   /** Drops a namespace by stamping all of it: no scan over the keyspace. */
@@ -449,12 +531,13 @@ export class RedisLayer implements Layer<true> {
     if (fields.length === 0) return;
     if (!this.ready || this.breaker.opened) {
       this.queue.stamp(namespace, fields, at, retainMs);
-      return;
+      throw queuedError("invalidation stamps", this.lastError);
     }
     try {
       await this.writeStamps(namespace, fields, at, retainMs);
-    } catch {
+    } catch (error) {
       this.queue.stamp(namespace, fields, at, retainMs);
+      throw queuedError("invalidation stamps", (error as Error).message);
     }
   }
 

@@ -100,7 +100,8 @@ describe("CacheManager read path", () => {
     await manager.get("p", "k");
     clock.advance(3_000);
     const answer = await manager.get("p", "k");
-    expect(answer).toMatchObject({ source: "l1", stale: false });
+    // Past freshFor the value is stale, though still served while the refresh runs.
+    expect(answer).toMatchObject({ source: "l1", stale: true });
     expect(text(answer.value)).toBe("value-of-k@1");
     await flush();
     expect(loader.calls).toBe(2);

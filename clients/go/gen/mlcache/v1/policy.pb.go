@@ -43,7 +43,12 @@ type NamespacePolicy struct {
 	EncryptionKeyId string          `protobuf:"bytes,13,opt,name=encryption_key_id,json=encryptionKeyId,proto3" json:"encryption_key_id,omitempty"`
 	Fallback        *FallbackPolicy `protobuf:"bytes,14,opt,name=fallback,proto3" json:"fallback,omitempty"`
 	// How long a "not found" answer from the loader is cached.
-	NegativeTtl   *durationpb.Duration `protobuf:"bytes,15,opt,name=negative_ttl,json=negativeTtl,proto3" json:"negative_ttl,omitempty"`
+	NegativeTtl *durationpb.Duration `protobuf:"bytes,15,opt,name=negative_ttl,json=negativeTtl,proto3" json:"negative_ttl,omitempty"`
+	// Longest TTL an entry of this namespace may have: a Set asking for more is refused
+	// (INVALID_ARGUMENT), a loader's longer TTL is cut to it. Invalidation stamps are kept this
+	// long (plus the stale windows), so an invalidated entry can never outlive its stamp.
+	// Unset: the longest of the layers' TTLs and adaptive TTL's max_ttl.
+	MaxTtl        *durationpb.Duration `protobuf:"bytes,16,opt,name=max_ttl,json=maxTtl,proto3" json:"max_ttl,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -183,6 +188,13 @@ func (x *NamespacePolicy) GetNegativeTtl() *durationpb.Duration {
 	return nil
 }
 
+func (x *NamespacePolicy) GetMaxTtl() *durationpb.Duration {
+	if x != nil {
+		return x.MaxTtl
+	}
+	return nil
+}
+
 // One layer's part of a policy.
 type LayerPolicy struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -196,11 +208,11 @@ type LayerPolicy struct {
 	Jitter *float64 `protobuf:"fixed64,4,opt,name=jitter,proto3,oneof" json:"jitter,omitempty"`
 	// How long past the hard TTL a value may still be served while a refresh runs.
 	StaleWhileRevalidate *durationpb.Duration `protobuf:"bytes,5,opt,name=stale_while_revalidate,json=staleWhileRevalidate,proto3" json:"stale_while_revalidate,omitempty"`
-	// TinyLFU admission for this layer.
-	Admission *bool `protobuf:"varint,6,opt,name=admission,proto3,oneof" json:"admission,omitempty"`
-	// This namespace's share of the layer (0: no namespace bound, only the layer's).
-	MaxBytes      uint64 `protobuf:"varint,7,opt,name=max_bytes,json=maxBytes,proto3" json:"max_bytes,omitempty"`
-	MaxEntries    uint64 `protobuf:"varint,8,opt,name=max_entries,json=maxEntries,proto3" json:"max_entries,omitempty"`
+	// Admission for this layer. L1: unset or true, TinyLFU decides which entries stay when
+	// L1 is full; false, this namespace's entries are always admitted (plain segmented LRU for
+	// them). L2: true keeps one-hit wonders (keys L1's sketch has seen less than twice) out of
+	// Redis; unset or false, every loaded or written value is stored.
+	Admission     *bool `protobuf:"varint,6,opt,name=admission,proto3,oneof" json:"admission,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -275,20 +287,6 @@ func (x *LayerPolicy) GetAdmission() bool {
 		return *x.Admission
 	}
 	return false
-}
-
-func (x *LayerPolicy) GetMaxBytes() uint64 {
-	if x != nil {
-		return x.MaxBytes
-	}
-	return 0
-}
-
-func (x *LayerPolicy) GetMaxEntries() uint64 {
-	if x != nil {
-		return x.MaxEntries
-	}
-	return 0
 }
 
 type FailSafePolicy struct {
@@ -542,9 +540,7 @@ func (x *PriorityRefreshPolicy) GetMaxPerSecond() float64 {
 type PromotionPolicy struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Copy only keys read at least this many times recently (sketch estimate); 0: always.
-	MinFrequency uint32 `protobuf:"varint,1,opt,name=min_frequency,json=minFrequency,proto3" json:"min_frequency,omitempty"`
-	// Let L1's TinyLFU admission decide as well.
-	UseAdmission  *bool `protobuf:"varint,2,opt,name=use_admission,json=useAdmission,proto3,oneof" json:"use_admission,omitempty"`
+	MinFrequency  uint32 `protobuf:"varint,1,opt,name=min_frequency,json=minFrequency,proto3" json:"min_frequency,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -584,13 +580,6 @@ func (x *PromotionPolicy) GetMinFrequency() uint32 {
 		return x.MinFrequency
 	}
 	return 0
-}
-
-func (x *PromotionPolicy) GetUseAdmission() bool {
-	if x != nil && x.UseAdmission != nil {
-		return *x.UseAdmission
-	}
-	return false
 }
 
 // An origin: where a namespace loads from (loader) or writes to (writer).
@@ -1289,7 +1278,7 @@ var File_mlcache_v1_policy_proto protoreflect.FileDescriptor
 const file_mlcache_v1_policy_proto_rawDesc = "" +
 	"\n" +
 	"\x17mlcache/v1/policy.proto\x12\n" +
-	"mlcache.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x17mlcache/v1/common.proto\"\xae\x06\n" +
+	"mlcache.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x17mlcache/v1/common.proto\"\xe2\x06\n" +
 	"\x0fNamespacePolicy\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12'\n" +
 	"\x02l1\x18\x02 \x01(\v2\x17.mlcache.v1.LayerPolicyR\x02l1\x12'\n" +
@@ -1307,22 +1296,20 @@ const file_mlcache_v1_policy_proto_rawDesc = "" +
 	"\x0fmax_value_bytes\x18\f \x01(\x04R\rmaxValueBytes\x12*\n" +
 	"\x11encryption_key_id\x18\r \x01(\tR\x0fencryptionKeyId\x126\n" +
 	"\bfallback\x18\x0e \x01(\v2\x1a.mlcache.v1.FallbackPolicyR\bfallback\x12<\n" +
-	"\fnegative_ttl\x18\x0f \x01(\v2\x19.google.protobuf.DurationR\vnegativeTtl\"\x85\x03\n" +
+	"\fnegative_ttl\x18\x0f \x01(\v2\x19.google.protobuf.DurationR\vnegativeTtl\x122\n" +
+	"\amax_ttl\x18\x10 \x01(\v2\x19.google.protobuf.DurationR\x06maxTtl\"\xeb\x02\n" +
 	"\vLayerPolicy\x12\x1d\n" +
 	"\aenabled\x18\x01 \x01(\bH\x00R\aenabled\x88\x01\x01\x12+\n" +
 	"\x03ttl\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\x126\n" +
 	"\tfresh_for\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\bfreshFor\x12\x1b\n" +
 	"\x06jitter\x18\x04 \x01(\x01H\x01R\x06jitter\x88\x01\x01\x12O\n" +
 	"\x16stale_while_revalidate\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x14staleWhileRevalidate\x12!\n" +
-	"\tadmission\x18\x06 \x01(\bH\x02R\tadmission\x88\x01\x01\x12\x1b\n" +
-	"\tmax_bytes\x18\a \x01(\x04R\bmaxBytes\x12\x1f\n" +
-	"\vmax_entries\x18\b \x01(\x04R\n" +
-	"maxEntriesB\n" +
+	"\tadmission\x18\x06 \x01(\bH\x02R\tadmission\x88\x01\x01B\n" +
 	"\n" +
 	"\b_enabledB\t\n" +
 	"\a_jitterB\f\n" +
 	"\n" +
-	"_admission\"\xaa\x01\n" +
+	"_admissionJ\x04\b\a\x10\bJ\x04\b\b\x10\tR\tmax_bytesR\vmax_entries\"\xaa\x01\n" +
 	"\x0eFailSafePolicy\x12\x1d\n" +
 	"\aenabled\x18\x01 \x01(\bH\x00R\aenabled\x88\x01\x01\x126\n" +
 	"\tmax_stale\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\bmaxStale\x125\n" +
@@ -1347,11 +1334,9 @@ const file_mlcache_v1_policy_proto_rawDesc = "" +
 	"\x0emax_concurrent\x18\x03 \x01(\rR\rmaxConcurrent\x12$\n" +
 	"\x0emax_per_second\x18\x04 \x01(\x01R\fmaxPerSecondB\n" +
 	"\n" +
-	"\b_enabled\"r\n" +
+	"\b_enabled\"K\n" +
 	"\x0fPromotionPolicy\x12#\n" +
-	"\rmin_frequency\x18\x01 \x01(\rR\fminFrequency\x12(\n" +
-	"\ruse_admission\x18\x02 \x01(\bH\x00R\fuseAdmission\x88\x01\x01B\x10\n" +
-	"\x0e_use_admission\"\xeb\x04\n" +
+	"\rmin_frequency\x18\x01 \x01(\rR\fminFrequencyJ\x04\b\x02\x10\x03R\ruse_admission\"\xeb\x04\n" +
 	"\fOriginPolicy\x12,\n" +
 	"\x04grpc\x18\x01 \x01(\v2\x16.mlcache.v1.GrpcOriginH\x00R\x04grpc\x12,\n" +
 	"\x04http\x18\x02 \x01(\v2\x16.mlcache.v1.HttpOriginH\x00R\x04http\x123\n" +
@@ -1466,37 +1451,38 @@ var file_mlcache_v1_policy_proto_depIdxs = []int32{
 	6,  // 9: mlcache.v1.NamespacePolicy.promotion:type_name -> mlcache.v1.PromotionPolicy
 	15, // 10: mlcache.v1.NamespacePolicy.fallback:type_name -> mlcache.v1.FallbackPolicy
 	19, // 11: mlcache.v1.NamespacePolicy.negative_ttl:type_name -> google.protobuf.Duration
-	19, // 12: mlcache.v1.LayerPolicy.ttl:type_name -> google.protobuf.Duration
-	19, // 13: mlcache.v1.LayerPolicy.fresh_for:type_name -> google.protobuf.Duration
-	19, // 14: mlcache.v1.LayerPolicy.stale_while_revalidate:type_name -> google.protobuf.Duration
-	19, // 15: mlcache.v1.FailSafePolicy.max_stale:type_name -> google.protobuf.Duration
-	19, // 16: mlcache.v1.FailSafePolicy.throttle:type_name -> google.protobuf.Duration
-	19, // 17: mlcache.v1.AdaptiveTtlPolicy.min_ttl:type_name -> google.protobuf.Duration
-	19, // 18: mlcache.v1.AdaptiveTtlPolicy.max_ttl:type_name -> google.protobuf.Duration
-	8,  // 19: mlcache.v1.OriginPolicy.grpc:type_name -> mlcache.v1.GrpcOrigin
-	9,  // 20: mlcache.v1.OriginPolicy.http:type_name -> mlcache.v1.HttpOrigin
-	10, // 21: mlcache.v1.OriginPolicy.breaker:type_name -> mlcache.v1.BreakerPolicy
-	11, // 22: mlcache.v1.OriginPolicy.retry:type_name -> mlcache.v1.RetryPolicy
-	19, // 23: mlcache.v1.OriginPolicy.soft_timeout:type_name -> google.protobuf.Duration
-	19, // 24: mlcache.v1.OriginPolicy.hard_timeout:type_name -> google.protobuf.Duration
-	12, // 25: mlcache.v1.OriginPolicy.rate_limit:type_name -> mlcache.v1.RateLimitPolicy
-	19, // 26: mlcache.v1.OriginPolicy.refresh_throttle:type_name -> google.protobuf.Duration
-	13, // 27: mlcache.v1.OriginPolicy.batch:type_name -> mlcache.v1.BatchPolicy
-	14, // 28: mlcache.v1.OriginPolicy.dead_letter:type_name -> mlcache.v1.DeadLetterPolicy
-	16, // 29: mlcache.v1.GrpcOrigin.metadata:type_name -> mlcache.v1.GrpcOrigin.MetadataEntry
-	17, // 30: mlcache.v1.HttpOrigin.headers:type_name -> mlcache.v1.HttpOrigin.HeadersEntry
-	19, // 31: mlcache.v1.BreakerPolicy.reset_timeout:type_name -> google.protobuf.Duration
-	19, // 32: mlcache.v1.BreakerPolicy.rolling_window:type_name -> google.protobuf.Duration
-	19, // 33: mlcache.v1.RetryPolicy.initial_backoff:type_name -> google.protobuf.Duration
-	19, // 34: mlcache.v1.RetryPolicy.max_backoff:type_name -> google.protobuf.Duration
-	19, // 35: mlcache.v1.BatchPolicy.window:type_name -> google.protobuf.Duration
-	19, // 36: mlcache.v1.DeadLetterPolicy.window:type_name -> google.protobuf.Duration
-	8,  // 37: mlcache.v1.FallbackPolicy.grpc:type_name -> mlcache.v1.GrpcOrigin
-	38, // [38:38] is the sub-list for method output_type
-	38, // [38:38] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	19, // 12: mlcache.v1.NamespacePolicy.max_ttl:type_name -> google.protobuf.Duration
+	19, // 13: mlcache.v1.LayerPolicy.ttl:type_name -> google.protobuf.Duration
+	19, // 14: mlcache.v1.LayerPolicy.fresh_for:type_name -> google.protobuf.Duration
+	19, // 15: mlcache.v1.LayerPolicy.stale_while_revalidate:type_name -> google.protobuf.Duration
+	19, // 16: mlcache.v1.FailSafePolicy.max_stale:type_name -> google.protobuf.Duration
+	19, // 17: mlcache.v1.FailSafePolicy.throttle:type_name -> google.protobuf.Duration
+	19, // 18: mlcache.v1.AdaptiveTtlPolicy.min_ttl:type_name -> google.protobuf.Duration
+	19, // 19: mlcache.v1.AdaptiveTtlPolicy.max_ttl:type_name -> google.protobuf.Duration
+	8,  // 20: mlcache.v1.OriginPolicy.grpc:type_name -> mlcache.v1.GrpcOrigin
+	9,  // 21: mlcache.v1.OriginPolicy.http:type_name -> mlcache.v1.HttpOrigin
+	10, // 22: mlcache.v1.OriginPolicy.breaker:type_name -> mlcache.v1.BreakerPolicy
+	11, // 23: mlcache.v1.OriginPolicy.retry:type_name -> mlcache.v1.RetryPolicy
+	19, // 24: mlcache.v1.OriginPolicy.soft_timeout:type_name -> google.protobuf.Duration
+	19, // 25: mlcache.v1.OriginPolicy.hard_timeout:type_name -> google.protobuf.Duration
+	12, // 26: mlcache.v1.OriginPolicy.rate_limit:type_name -> mlcache.v1.RateLimitPolicy
+	19, // 27: mlcache.v1.OriginPolicy.refresh_throttle:type_name -> google.protobuf.Duration
+	13, // 28: mlcache.v1.OriginPolicy.batch:type_name -> mlcache.v1.BatchPolicy
+	14, // 29: mlcache.v1.OriginPolicy.dead_letter:type_name -> mlcache.v1.DeadLetterPolicy
+	16, // 30: mlcache.v1.GrpcOrigin.metadata:type_name -> mlcache.v1.GrpcOrigin.MetadataEntry
+	17, // 31: mlcache.v1.HttpOrigin.headers:type_name -> mlcache.v1.HttpOrigin.HeadersEntry
+	19, // 32: mlcache.v1.BreakerPolicy.reset_timeout:type_name -> google.protobuf.Duration
+	19, // 33: mlcache.v1.BreakerPolicy.rolling_window:type_name -> google.protobuf.Duration
+	19, // 34: mlcache.v1.RetryPolicy.initial_backoff:type_name -> google.protobuf.Duration
+	19, // 35: mlcache.v1.RetryPolicy.max_backoff:type_name -> google.protobuf.Duration
+	19, // 36: mlcache.v1.BatchPolicy.window:type_name -> google.protobuf.Duration
+	19, // 37: mlcache.v1.DeadLetterPolicy.window:type_name -> google.protobuf.Duration
+	8,  // 38: mlcache.v1.FallbackPolicy.grpc:type_name -> mlcache.v1.GrpcOrigin
+	39, // [39:39] is the sub-list for method output_type
+	39, // [39:39] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_mlcache_v1_policy_proto_init() }
@@ -1510,7 +1496,6 @@ func file_mlcache_v1_policy_proto_init() {
 	file_mlcache_v1_policy_proto_msgTypes[3].OneofWrappers = []any{}
 	file_mlcache_v1_policy_proto_msgTypes[4].OneofWrappers = []any{}
 	file_mlcache_v1_policy_proto_msgTypes[5].OneofWrappers = []any{}
-	file_mlcache_v1_policy_proto_msgTypes[6].OneofWrappers = []any{}
 	file_mlcache_v1_policy_proto_msgTypes[7].OneofWrappers = []any{
 		(*OriginPolicy_Grpc)(nil),
 		(*OriginPolicy_Http)(nil),

@@ -11,7 +11,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class NamespacePolicy(_message.Message):
-    __slots__ = ("namespace", "l1", "l2", "fail_safe", "early_refresh", "adaptive_ttl", "priority_refresh", "loader", "writer", "write_mode", "promotion", "max_value_bytes", "encryption_key_id", "fallback", "negative_ttl")
+    __slots__ = ("namespace", "l1", "l2", "fail_safe", "early_refresh", "adaptive_ttl", "priority_refresh", "loader", "writer", "write_mode", "promotion", "max_value_bytes", "encryption_key_id", "fallback", "negative_ttl", "max_ttl")
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     L1_FIELD_NUMBER: _ClassVar[int]
     L2_FIELD_NUMBER: _ClassVar[int]
@@ -27,6 +27,7 @@ class NamespacePolicy(_message.Message):
     ENCRYPTION_KEY_ID_FIELD_NUMBER: _ClassVar[int]
     FALLBACK_FIELD_NUMBER: _ClassVar[int]
     NEGATIVE_TTL_FIELD_NUMBER: _ClassVar[int]
+    MAX_TTL_FIELD_NUMBER: _ClassVar[int]
     namespace: str
     l1: LayerPolicy
     l2: LayerPolicy
@@ -42,27 +43,24 @@ class NamespacePolicy(_message.Message):
     encryption_key_id: str
     fallback: FallbackPolicy
     negative_ttl: _duration_pb2.Duration
-    def __init__(self, namespace: _Optional[str] = ..., l1: _Optional[_Union[LayerPolicy, _Mapping]] = ..., l2: _Optional[_Union[LayerPolicy, _Mapping]] = ..., fail_safe: _Optional[_Union[FailSafePolicy, _Mapping]] = ..., early_refresh: _Optional[_Union[EarlyRefreshPolicy, _Mapping]] = ..., adaptive_ttl: _Optional[_Union[AdaptiveTtlPolicy, _Mapping]] = ..., priority_refresh: _Optional[_Union[PriorityRefreshPolicy, _Mapping]] = ..., loader: _Optional[_Union[OriginPolicy, _Mapping]] = ..., writer: _Optional[_Union[OriginPolicy, _Mapping]] = ..., write_mode: _Optional[_Union[_common_pb2.WriteMode, str]] = ..., promotion: _Optional[_Union[PromotionPolicy, _Mapping]] = ..., max_value_bytes: _Optional[int] = ..., encryption_key_id: _Optional[str] = ..., fallback: _Optional[_Union[FallbackPolicy, _Mapping]] = ..., negative_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    max_ttl: _duration_pb2.Duration
+    def __init__(self, namespace: _Optional[str] = ..., l1: _Optional[_Union[LayerPolicy, _Mapping]] = ..., l2: _Optional[_Union[LayerPolicy, _Mapping]] = ..., fail_safe: _Optional[_Union[FailSafePolicy, _Mapping]] = ..., early_refresh: _Optional[_Union[EarlyRefreshPolicy, _Mapping]] = ..., adaptive_ttl: _Optional[_Union[AdaptiveTtlPolicy, _Mapping]] = ..., priority_refresh: _Optional[_Union[PriorityRefreshPolicy, _Mapping]] = ..., loader: _Optional[_Union[OriginPolicy, _Mapping]] = ..., writer: _Optional[_Union[OriginPolicy, _Mapping]] = ..., write_mode: _Optional[_Union[_common_pb2.WriteMode, str]] = ..., promotion: _Optional[_Union[PromotionPolicy, _Mapping]] = ..., max_value_bytes: _Optional[int] = ..., encryption_key_id: _Optional[str] = ..., fallback: _Optional[_Union[FallbackPolicy, _Mapping]] = ..., negative_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class LayerPolicy(_message.Message):
-    __slots__ = ("enabled", "ttl", "fresh_for", "jitter", "stale_while_revalidate", "admission", "max_bytes", "max_entries")
+    __slots__ = ("enabled", "ttl", "fresh_for", "jitter", "stale_while_revalidate", "admission")
     ENABLED_FIELD_NUMBER: _ClassVar[int]
     TTL_FIELD_NUMBER: _ClassVar[int]
     FRESH_FOR_FIELD_NUMBER: _ClassVar[int]
     JITTER_FIELD_NUMBER: _ClassVar[int]
     STALE_WHILE_REVALIDATE_FIELD_NUMBER: _ClassVar[int]
     ADMISSION_FIELD_NUMBER: _ClassVar[int]
-    MAX_BYTES_FIELD_NUMBER: _ClassVar[int]
-    MAX_ENTRIES_FIELD_NUMBER: _ClassVar[int]
     enabled: bool
     ttl: _duration_pb2.Duration
     fresh_for: _duration_pb2.Duration
     jitter: float
     stale_while_revalidate: _duration_pb2.Duration
     admission: bool
-    max_bytes: int
-    max_entries: int
-    def __init__(self, enabled: _Optional[bool] = ..., ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., fresh_for: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., jitter: _Optional[float] = ..., stale_while_revalidate: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., admission: _Optional[bool] = ..., max_bytes: _Optional[int] = ..., max_entries: _Optional[int] = ...) -> None: ...
+    def __init__(self, enabled: _Optional[bool] = ..., ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., fresh_for: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., jitter: _Optional[float] = ..., stale_while_revalidate: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., admission: _Optional[bool] = ...) -> None: ...
 
 class FailSafePolicy(_message.Message):
     __slots__ = ("enabled", "max_stale", "throttle")
@@ -105,12 +103,10 @@ class PriorityRefreshPolicy(_message.Message):
     def __init__(self, enabled: _Optional[bool] = ..., top_keys: _Optional[int] = ..., max_concurrent: _Optional[int] = ..., max_per_second: _Optional[float] = ...) -> None: ...
 
 class PromotionPolicy(_message.Message):
-    __slots__ = ("min_frequency", "use_admission")
+    __slots__ = ("min_frequency",)
     MIN_FREQUENCY_FIELD_NUMBER: _ClassVar[int]
-    USE_ADMISSION_FIELD_NUMBER: _ClassVar[int]
     min_frequency: int
-    use_admission: bool
-    def __init__(self, min_frequency: _Optional[int] = ..., use_admission: _Optional[bool] = ...) -> None: ...
+    def __init__(self, min_frequency: _Optional[int] = ...) -> None: ...
 
 class OriginPolicy(_message.Message):
     __slots__ = ("grpc", "http", "breaker", "retry", "soft_timeout", "hard_timeout", "max_concurrency", "rate_limit", "refresh_throttle", "batch", "dead_letter")

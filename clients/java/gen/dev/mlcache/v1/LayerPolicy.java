@@ -225,7 +225,10 @@ private static final long serialVersionUID = 0L;
   private boolean admission_ = false;
   /**
    * <pre>
-   * TinyLFU admission for this layer.
+   * Admission for this layer. L1: unset or true, TinyLFU decides which entries stay when
+   * L1 is full; false, this namespace's entries are always admitted (plain segmented LRU for
+   * them). L2: true keeps one-hit wonders (keys L1's sketch has seen less than twice) out of
+   * Redis; unset or false, every loaded or written value is stored.
    * </pre>
    *
    * <code>optional bool admission = 6 [json_name = "admission"];</code>
@@ -237,7 +240,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * TinyLFU admission for this layer.
+   * Admission for this layer. L1: unset or true, TinyLFU decides which entries stay when
+   * L1 is full; false, this namespace's entries are always admitted (plain segmented LRU for
+   * them). L2: true keeps one-hit wonders (keys L1's sketch has seen less than twice) out of
+   * Redis; unset or false, every loaded or written value is stored.
    * </pre>
    *
    * <code>optional bool admission = 6 [json_name = "admission"];</code>
@@ -246,32 +252,6 @@ private static final long serialVersionUID = 0L;
   @java.lang.Override
   public boolean getAdmission() {
     return admission_;
-  }
-
-  public static final int MAX_BYTES_FIELD_NUMBER = 7;
-  private long maxBytes_ = 0L;
-  /**
-   * <pre>
-   * This namespace's share of the layer (0: no namespace bound, only the layer's).
-   * </pre>
-   *
-   * <code>uint64 max_bytes = 7 [json_name = "maxBytes"];</code>
-   * @return The maxBytes.
-   */
-  @java.lang.Override
-  public long getMaxBytes() {
-    return maxBytes_;
-  }
-
-  public static final int MAX_ENTRIES_FIELD_NUMBER = 8;
-  private long maxEntries_ = 0L;
-  /**
-   * <code>uint64 max_entries = 8 [json_name = "maxEntries"];</code>
-   * @return The maxEntries.
-   */
-  @java.lang.Override
-  public long getMaxEntries() {
-    return maxEntries_;
   }
 
   private byte memoizedIsInitialized = -1;
@@ -306,12 +286,6 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000020) != 0)) {
       output.writeBool(6, admission_);
     }
-    if (maxBytes_ != 0L) {
-      output.writeUInt64(7, maxBytes_);
-    }
-    if (maxEntries_ != 0L) {
-      output.writeUInt64(8, maxEntries_);
-    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -339,14 +313,6 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000020) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeBoolSize(6, admission_);
-    }
-    if (maxBytes_ != 0L) {
-      size += com.google.protobuf.CodedOutputStream
-        .computeUInt64Size(7, maxBytes_);
-    }
-    if (maxEntries_ != 0L) {
-      size += com.google.protobuf.CodedOutputStream
-        .computeUInt64Size(8, maxEntries_);
     }
     return size;
   }
@@ -403,10 +369,6 @@ private static final long serialVersionUID = 0L;
       if (getAdmission()
           != other.getAdmission()) return false;
     }
-    if (getMaxBytes()
-        != other.getMaxBytes()) return false;
-    if (getMaxEntries()
-        != other.getMaxEntries()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -445,12 +407,6 @@ private static final long serialVersionUID = 0L;
       hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
           getAdmission());
     }
-    hash = (37 * hash) + MAX_BYTES_FIELD_NUMBER;
-    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
-        getMaxBytes());
-    hash = (37 * hash) + MAX_ENTRIES_FIELD_NUMBER;
-    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
-        getMaxEntries());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -612,8 +568,6 @@ private static final long serialVersionUID = 0L;
         staleWhileRevalidateBuilder_ = null;
       }
       admission_ = false;
-      maxBytes_ = 0L;
-      maxEntries_ = 0L;
       return this;
     }
 
@@ -678,12 +632,6 @@ private static final long serialVersionUID = 0L;
         result.admission_ = admission_;
         to_bitField0_ |= 0x00000020;
       }
-      if (((from_bitField0_ & 0x00000040) != 0)) {
-        result.maxBytes_ = maxBytes_;
-      }
-      if (((from_bitField0_ & 0x00000080) != 0)) {
-        result.maxEntries_ = maxEntries_;
-      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -716,12 +664,6 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasAdmission()) {
         setAdmission(other.getAdmission());
-      }
-      if (other.getMaxBytes() != 0L) {
-        setMaxBytes(other.getMaxBytes());
-      }
-      if (other.getMaxEntries() != 0L) {
-        setMaxEntries(other.getMaxEntries());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -783,16 +725,6 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000020;
               break;
             } // case 48
-            case 56: {
-              maxBytes_ = input.readUInt64();
-              bitField0_ |= 0x00000040;
-              break;
-            } // case 56
-            case 64: {
-              maxEntries_ = input.readUInt64();
-              bitField0_ |= 0x00000080;
-              break;
-            } // case 64
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1390,7 +1322,10 @@ private static final long serialVersionUID = 0L;
     private boolean admission_ ;
     /**
      * <pre>
-     * TinyLFU admission for this layer.
+     * Admission for this layer. L1: unset or true, TinyLFU decides which entries stay when
+     * L1 is full; false, this namespace's entries are always admitted (plain segmented LRU for
+     * them). L2: true keeps one-hit wonders (keys L1's sketch has seen less than twice) out of
+     * Redis; unset or false, every loaded or written value is stored.
      * </pre>
      *
      * <code>optional bool admission = 6 [json_name = "admission"];</code>
@@ -1402,7 +1337,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * TinyLFU admission for this layer.
+     * Admission for this layer. L1: unset or true, TinyLFU decides which entries stay when
+     * L1 is full; false, this namespace's entries are always admitted (plain segmented LRU for
+     * them). L2: true keeps one-hit wonders (keys L1's sketch has seen less than twice) out of
+     * Redis; unset or false, every loaded or written value is stored.
      * </pre>
      *
      * <code>optional bool admission = 6 [json_name = "admission"];</code>
@@ -1414,7 +1352,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * TinyLFU admission for this layer.
+     * Admission for this layer. L1: unset or true, TinyLFU decides which entries stay when
+     * L1 is full; false, this namespace's entries are always admitted (plain segmented LRU for
+     * them). L2: true keeps one-hit wonders (keys L1's sketch has seen less than twice) out of
+     * Redis; unset or false, every loaded or written value is stored.
      * </pre>
      *
      * <code>optional bool admission = 6 [json_name = "admission"];</code>
@@ -1430,7 +1371,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * TinyLFU admission for this layer.
+     * Admission for this layer. L1: unset or true, TinyLFU decides which entries stay when
+     * L1 is full; false, this namespace's entries are always admitted (plain segmented LRU for
+     * them). L2: true keeps one-hit wonders (keys L1's sketch has seen less than twice) out of
+     * Redis; unset or false, every loaded or written value is stored.
      * </pre>
      *
      * <code>optional bool admission = 6 [json_name = "admission"];</code>
@@ -1439,82 +1383,6 @@ private static final long serialVersionUID = 0L;
     public Builder clearAdmission() {
       bitField0_ = (bitField0_ & ~0x00000020);
       admission_ = false;
-      onChanged();
-      return this;
-    }
-
-    private long maxBytes_ ;
-    /**
-     * <pre>
-     * This namespace's share of the layer (0: no namespace bound, only the layer's).
-     * </pre>
-     *
-     * <code>uint64 max_bytes = 7 [json_name = "maxBytes"];</code>
-     * @return The maxBytes.
-     */
-    @java.lang.Override
-    public long getMaxBytes() {
-      return maxBytes_;
-    }
-    /**
-     * <pre>
-     * This namespace's share of the layer (0: no namespace bound, only the layer's).
-     * </pre>
-     *
-     * <code>uint64 max_bytes = 7 [json_name = "maxBytes"];</code>
-     * @param value The maxBytes to set.
-     * @return This builder for chaining.
-     */
-    public Builder setMaxBytes(long value) {
-
-      maxBytes_ = value;
-      bitField0_ |= 0x00000040;
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * This namespace's share of the layer (0: no namespace bound, only the layer's).
-     * </pre>
-     *
-     * <code>uint64 max_bytes = 7 [json_name = "maxBytes"];</code>
-     * @return This builder for chaining.
-     */
-    public Builder clearMaxBytes() {
-      bitField0_ = (bitField0_ & ~0x00000040);
-      maxBytes_ = 0L;
-      onChanged();
-      return this;
-    }
-
-    private long maxEntries_ ;
-    /**
-     * <code>uint64 max_entries = 8 [json_name = "maxEntries"];</code>
-     * @return The maxEntries.
-     */
-    @java.lang.Override
-    public long getMaxEntries() {
-      return maxEntries_;
-    }
-    /**
-     * <code>uint64 max_entries = 8 [json_name = "maxEntries"];</code>
-     * @param value The maxEntries to set.
-     * @return This builder for chaining.
-     */
-    public Builder setMaxEntries(long value) {
-
-      maxEntries_ = value;
-      bitField0_ |= 0x00000080;
-      onChanged();
-      return this;
-    }
-    /**
-     * <code>uint64 max_entries = 8 [json_name = "maxEntries"];</code>
-     * @return This builder for chaining.
-     */
-    public Builder clearMaxEntries() {
-      bitField0_ = (bitField0_ & ~0x00000080);
-      maxEntries_ = 0L;
       onChanged();
       return this;
     }

@@ -131,7 +131,10 @@ public interface LayerPolicyOrBuilder extends
 
   /**
    * <pre>
-   * TinyLFU admission for this layer.
+   * Admission for this layer. L1: unset or true, TinyLFU decides which entries stay when
+   * L1 is full; false, this namespace's entries are always admitted (plain segmented LRU for
+   * them). L2: true keeps one-hit wonders (keys L1's sketch has seen less than twice) out of
+   * Redis; unset or false, every loaded or written value is stored.
    * </pre>
    *
    * <code>optional bool admission = 6 [json_name = "admission"];</code>
@@ -140,27 +143,14 @@ public interface LayerPolicyOrBuilder extends
   boolean hasAdmission();
   /**
    * <pre>
-   * TinyLFU admission for this layer.
+   * Admission for this layer. L1: unset or true, TinyLFU decides which entries stay when
+   * L1 is full; false, this namespace's entries are always admitted (plain segmented LRU for
+   * them). L2: true keeps one-hit wonders (keys L1's sketch has seen less than twice) out of
+   * Redis; unset or false, every loaded or written value is stored.
    * </pre>
    *
    * <code>optional bool admission = 6 [json_name = "admission"];</code>
    * @return The admission.
    */
   boolean getAdmission();
-
-  /**
-   * <pre>
-   * This namespace's share of the layer (0: no namespace bound, only the layer's).
-   * </pre>
-   *
-   * <code>uint64 max_bytes = 7 [json_name = "maxBytes"];</code>
-   * @return The maxBytes.
-   */
-  long getMaxBytes();
-
-  /**
-   * <code>uint64 max_entries = 8 [json_name = "maxEntries"];</code>
-   * @return The maxEntries.
-   */
-  long getMaxEntries();
 }

@@ -474,6 +474,53 @@ private static final long serialVersionUID = 0L;
     return negativeTtl_ == null ? com.google.protobuf.Duration.getDefaultInstance() : negativeTtl_;
   }
 
+  public static final int MAX_TTL_FIELD_NUMBER = 16;
+  private com.google.protobuf.Duration maxTtl_;
+  /**
+   * <pre>
+   * Longest TTL an entry of this namespace may have: a Set asking for more is refused
+   * (INVALID_ARGUMENT), a loader's longer TTL is cut to it. Invalidation stamps are kept this
+   * long (plus the stale windows), so an invalidated entry can never outlive its stamp.
+   * Unset: the longest of the layers' TTLs and adaptive TTL's max_ttl.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration max_ttl = 16 [json_name = "maxTtl"];</code>
+   * @return Whether the maxTtl field is set.
+   */
+  @java.lang.Override
+  public boolean hasMaxTtl() {
+    return ((bitField0_ & 0x00000800) != 0);
+  }
+  /**
+   * <pre>
+   * Longest TTL an entry of this namespace may have: a Set asking for more is refused
+   * (INVALID_ARGUMENT), a loader's longer TTL is cut to it. Invalidation stamps are kept this
+   * long (plus the stale windows), so an invalidated entry can never outlive its stamp.
+   * Unset: the longest of the layers' TTLs and adaptive TTL's max_ttl.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration max_ttl = 16 [json_name = "maxTtl"];</code>
+   * @return The maxTtl.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Duration getMaxTtl() {
+    return maxTtl_ == null ? com.google.protobuf.Duration.getDefaultInstance() : maxTtl_;
+  }
+  /**
+   * <pre>
+   * Longest TTL an entry of this namespace may have: a Set asking for more is refused
+   * (INVALID_ARGUMENT), a loader's longer TTL is cut to it. Invalidation stamps are kept this
+   * long (plus the stale windows), so an invalidated entry can never outlive its stamp.
+   * Unset: the longest of the layers' TTLs and adaptive TTL's max_ttl.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration max_ttl = 16 [json_name = "maxTtl"];</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.DurationOrBuilder getMaxTtlOrBuilder() {
+    return maxTtl_ == null ? com.google.protobuf.Duration.getDefaultInstance() : maxTtl_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -532,6 +579,9 @@ private static final long serialVersionUID = 0L;
     }
     if (((bitField0_ & 0x00000400) != 0)) {
       output.writeMessage(15, getNegativeTtl());
+    }
+    if (((bitField0_ & 0x00000800) != 0)) {
+      output.writeMessage(16, getMaxTtl());
     }
     getUnknownFields().writeTo(output);
   }
@@ -594,6 +644,10 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000400) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(15, getNegativeTtl());
+    }
+    if (((bitField0_ & 0x00000800) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(16, getMaxTtl());
     }
     return size;
   }
@@ -681,6 +735,11 @@ private static final long serialVersionUID = 0L;
       if (!getNegativeTtl()
           .equals(other.getNegativeTtl())) return false;
     }
+    if (hasMaxTtl() != other.hasMaxTtl()) return false;
+    if (hasMaxTtl()) {
+      if (!getMaxTtl()
+          .equals(other.getMaxTtl())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -744,6 +803,10 @@ private static final long serialVersionUID = 0L;
     if (hasNegativeTtl()) {
       hash = (37 * hash) + NEGATIVE_TTL_FIELD_NUMBER;
       hash = (53 * hash) + getNegativeTtl().hashCode();
+    }
+    if (hasMaxTtl()) {
+      hash = (37 * hash) + MAX_TTL_FIELD_NUMBER;
+      hash = (53 * hash) + getMaxTtl().hashCode();
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -891,6 +954,7 @@ private static final long serialVersionUID = 0L;
         internalGetPromotionFieldBuilder();
         internalGetFallbackFieldBuilder();
         internalGetNegativeTtlFieldBuilder();
+        internalGetMaxTtlFieldBuilder();
       }
     }
     @java.lang.Override
@@ -955,6 +1019,11 @@ private static final long serialVersionUID = 0L;
       if (negativeTtlBuilder_ != null) {
         negativeTtlBuilder_.dispose();
         negativeTtlBuilder_ = null;
+      }
+      maxTtl_ = null;
+      if (maxTtlBuilder_ != null) {
+        maxTtlBuilder_.dispose();
+        maxTtlBuilder_ = null;
       }
       return this;
     }
@@ -1068,6 +1137,12 @@ private static final long serialVersionUID = 0L;
             : negativeTtlBuilder_.build();
         to_bitField0_ |= 0x00000400;
       }
+      if (((from_bitField0_ & 0x00008000) != 0)) {
+        result.maxTtl_ = maxTtlBuilder_ == null
+            ? maxTtl_
+            : maxTtlBuilder_.build();
+        to_bitField0_ |= 0x00000800;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -1131,6 +1206,9 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasNegativeTtl()) {
         mergeNegativeTtl(other.getNegativeTtl());
+      }
+      if (other.hasMaxTtl()) {
+        mergeMaxTtl(other.getMaxTtl());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -1253,6 +1331,13 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00004000;
               break;
             } // case 122
+            case 130: {
+              input.readMessage(
+                  internalGetMaxTtlFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00008000;
+              break;
+            } // case 130
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2873,6 +2958,188 @@ private static final long serialVersionUID = 0L;
         negativeTtl_ = null;
       }
       return negativeTtlBuilder_;
+    }
+
+    private com.google.protobuf.Duration maxTtl_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> maxTtlBuilder_;
+    /**
+     * <pre>
+     * Longest TTL an entry of this namespace may have: a Set asking for more is refused
+     * (INVALID_ARGUMENT), a loader's longer TTL is cut to it. Invalidation stamps are kept this
+     * long (plus the stale windows), so an invalidated entry can never outlive its stamp.
+     * Unset: the longest of the layers' TTLs and adaptive TTL's max_ttl.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration max_ttl = 16 [json_name = "maxTtl"];</code>
+     * @return Whether the maxTtl field is set.
+     */
+    public boolean hasMaxTtl() {
+      return ((bitField0_ & 0x00008000) != 0);
+    }
+    /**
+     * <pre>
+     * Longest TTL an entry of this namespace may have: a Set asking for more is refused
+     * (INVALID_ARGUMENT), a loader's longer TTL is cut to it. Invalidation stamps are kept this
+     * long (plus the stale windows), so an invalidated entry can never outlive its stamp.
+     * Unset: the longest of the layers' TTLs and adaptive TTL's max_ttl.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration max_ttl = 16 [json_name = "maxTtl"];</code>
+     * @return The maxTtl.
+     */
+    public com.google.protobuf.Duration getMaxTtl() {
+      if (maxTtlBuilder_ == null) {
+        return maxTtl_ == null ? com.google.protobuf.Duration.getDefaultInstance() : maxTtl_;
+      } else {
+        return maxTtlBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * Longest TTL an entry of this namespace may have: a Set asking for more is refused
+     * (INVALID_ARGUMENT), a loader's longer TTL is cut to it. Invalidation stamps are kept this
+     * long (plus the stale windows), so an invalidated entry can never outlive its stamp.
+     * Unset: the longest of the layers' TTLs and adaptive TTL's max_ttl.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration max_ttl = 16 [json_name = "maxTtl"];</code>
+     */
+    public Builder setMaxTtl(com.google.protobuf.Duration value) {
+      if (maxTtlBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        maxTtl_ = value;
+      } else {
+        maxTtlBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00008000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Longest TTL an entry of this namespace may have: a Set asking for more is refused
+     * (INVALID_ARGUMENT), a loader's longer TTL is cut to it. Invalidation stamps are kept this
+     * long (plus the stale windows), so an invalidated entry can never outlive its stamp.
+     * Unset: the longest of the layers' TTLs and adaptive TTL's max_ttl.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration max_ttl = 16 [json_name = "maxTtl"];</code>
+     */
+    public Builder setMaxTtl(
+        com.google.protobuf.Duration.Builder builderForValue) {
+      if (maxTtlBuilder_ == null) {
+        maxTtl_ = builderForValue.build();
+      } else {
+        maxTtlBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00008000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Longest TTL an entry of this namespace may have: a Set asking for more is refused
+     * (INVALID_ARGUMENT), a loader's longer TTL is cut to it. Invalidation stamps are kept this
+     * long (plus the stale windows), so an invalidated entry can never outlive its stamp.
+     * Unset: the longest of the layers' TTLs and adaptive TTL's max_ttl.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration max_ttl = 16 [json_name = "maxTtl"];</code>
+     */
+    public Builder mergeMaxTtl(com.google.protobuf.Duration value) {
+      if (maxTtlBuilder_ == null) {
+        if (((bitField0_ & 0x00008000) != 0) &&
+          maxTtl_ != null &&
+          maxTtl_ != com.google.protobuf.Duration.getDefaultInstance()) {
+          getMaxTtlBuilder().mergeFrom(value);
+        } else {
+          maxTtl_ = value;
+        }
+      } else {
+        maxTtlBuilder_.mergeFrom(value);
+      }
+      if (maxTtl_ != null) {
+        bitField0_ |= 0x00008000;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Longest TTL an entry of this namespace may have: a Set asking for more is refused
+     * (INVALID_ARGUMENT), a loader's longer TTL is cut to it. Invalidation stamps are kept this
+     * long (plus the stale windows), so an invalidated entry can never outlive its stamp.
+     * Unset: the longest of the layers' TTLs and adaptive TTL's max_ttl.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration max_ttl = 16 [json_name = "maxTtl"];</code>
+     */
+    public Builder clearMaxTtl() {
+      bitField0_ = (bitField0_ & ~0x00008000);
+      maxTtl_ = null;
+      if (maxTtlBuilder_ != null) {
+        maxTtlBuilder_.dispose();
+        maxTtlBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Longest TTL an entry of this namespace may have: a Set asking for more is refused
+     * (INVALID_ARGUMENT), a loader's longer TTL is cut to it. Invalidation stamps are kept this
+     * long (plus the stale windows), so an invalidated entry can never outlive its stamp.
+     * Unset: the longest of the layers' TTLs and adaptive TTL's max_ttl.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration max_ttl = 16 [json_name = "maxTtl"];</code>
+     */
+    public com.google.protobuf.Duration.Builder getMaxTtlBuilder() {
+      bitField0_ |= 0x00008000;
+      onChanged();
+      return internalGetMaxTtlFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * Longest TTL an entry of this namespace may have: a Set asking for more is refused
+     * (INVALID_ARGUMENT), a loader's longer TTL is cut to it. Invalidation stamps are kept this
+     * long (plus the stale windows), so an invalidated entry can never outlive its stamp.
+     * Unset: the longest of the layers' TTLs and adaptive TTL's max_ttl.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration max_ttl = 16 [json_name = "maxTtl"];</code>
+     */
+    public com.google.protobuf.DurationOrBuilder getMaxTtlOrBuilder() {
+      if (maxTtlBuilder_ != null) {
+        return maxTtlBuilder_.getMessageOrBuilder();
+      } else {
+        return maxTtl_ == null ?
+            com.google.protobuf.Duration.getDefaultInstance() : maxTtl_;
+      }
+    }
+    /**
+     * <pre>
+     * Longest TTL an entry of this namespace may have: a Set asking for more is refused
+     * (INVALID_ARGUMENT), a loader's longer TTL is cut to it. Invalidation stamps are kept this
+     * long (plus the stale windows), so an invalidated entry can never outlive its stamp.
+     * Unset: the longest of the layers' TTLs and adaptive TTL's max_ttl.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration max_ttl = 16 [json_name = "maxTtl"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 
+        internalGetMaxTtlFieldBuilder() {
+      if (maxTtlBuilder_ == null) {
+        maxTtlBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder>(
+                getMaxTtl(),
+                getParentForChildren(),
+                isClean());
+        maxTtl_ = null;
+      }
+      return maxTtlBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:mlcache.v1.NamespacePolicy)

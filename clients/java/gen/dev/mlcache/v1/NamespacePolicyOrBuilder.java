@@ -239,4 +239,40 @@ public interface NamespacePolicyOrBuilder extends
    * <code>.google.protobuf.Duration negative_ttl = 15 [json_name = "negativeTtl"];</code>
    */
   com.google.protobuf.DurationOrBuilder getNegativeTtlOrBuilder();
+
+  /**
+   * <pre>
+   * Longest TTL an entry of this namespace may have: a Set asking for more is refused
+   * (INVALID_ARGUMENT), a loader's longer TTL is cut to it. Invalidation stamps are kept this
+   * long (plus the stale windows), so an invalidated entry can never outlive its stamp.
+   * Unset: the longest of the layers' TTLs and adaptive TTL's max_ttl.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration max_ttl = 16 [json_name = "maxTtl"];</code>
+   * @return Whether the maxTtl field is set.
+   */
+  boolean hasMaxTtl();
+  /**
+   * <pre>
+   * Longest TTL an entry of this namespace may have: a Set asking for more is refused
+   * (INVALID_ARGUMENT), a loader's longer TTL is cut to it. Invalidation stamps are kept this
+   * long (plus the stale windows), so an invalidated entry can never outlive its stamp.
+   * Unset: the longest of the layers' TTLs and adaptive TTL's max_ttl.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration max_ttl = 16 [json_name = "maxTtl"];</code>
+   * @return The maxTtl.
+   */
+  com.google.protobuf.Duration getMaxTtl();
+  /**
+   * <pre>
+   * Longest TTL an entry of this namespace may have: a Set asking for more is refused
+   * (INVALID_ARGUMENT), a loader's longer TTL is cut to it. Invalidation stamps are kept this
+   * long (plus the stale windows), so an invalidated entry can never outlive its stamp.
+   * Unset: the longest of the layers' TTLs and adaptive TTL's max_ttl.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration max_ttl = 16 [json_name = "maxTtl"];</code>
+   */
+  com.google.protobuf.DurationOrBuilder getMaxTtlOrBuilder();
 }

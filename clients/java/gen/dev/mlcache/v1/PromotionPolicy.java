@@ -52,7 +52,6 @@ private static final long serialVersionUID = 0L;
             dev.mlcache.v1.PromotionPolicy.class, dev.mlcache.v1.PromotionPolicy.Builder.class);
   }
 
-  private int bitField0_;
   public static final int MIN_FREQUENCY_FIELD_NUMBER = 1;
   private int minFrequency_ = 0;
   /**
@@ -66,33 +65,6 @@ private static final long serialVersionUID = 0L;
   @java.lang.Override
   public int getMinFrequency() {
     return minFrequency_;
-  }
-
-  public static final int USE_ADMISSION_FIELD_NUMBER = 2;
-  private boolean useAdmission_ = false;
-  /**
-   * <pre>
-   * Let L1's TinyLFU admission decide as well.
-   * </pre>
-   *
-   * <code>optional bool use_admission = 2 [json_name = "useAdmission"];</code>
-   * @return Whether the useAdmission field is set.
-   */
-  @java.lang.Override
-  public boolean hasUseAdmission() {
-    return ((bitField0_ & 0x00000001) != 0);
-  }
-  /**
-   * <pre>
-   * Let L1's TinyLFU admission decide as well.
-   * </pre>
-   *
-   * <code>optional bool use_admission = 2 [json_name = "useAdmission"];</code>
-   * @return The useAdmission.
-   */
-  @java.lang.Override
-  public boolean getUseAdmission() {
-    return useAdmission_;
   }
 
   private byte memoizedIsInitialized = -1;
@@ -112,9 +84,6 @@ private static final long serialVersionUID = 0L;
     if (minFrequency_ != 0) {
       output.writeUInt32(1, minFrequency_);
     }
-    if (((bitField0_ & 0x00000001) != 0)) {
-      output.writeBool(2, useAdmission_);
-    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -122,10 +91,6 @@ private static final long serialVersionUID = 0L;
     if (minFrequency_ != 0) {
       size += com.google.protobuf.CodedOutputStream
         .computeUInt32Size(1, minFrequency_);
-    }
-    if (((bitField0_ & 0x00000001) != 0)) {
-      size += com.google.protobuf.CodedOutputStream
-        .computeBoolSize(2, useAdmission_);
     }
     return size;
   }
@@ -153,11 +118,6 @@ private static final long serialVersionUID = 0L;
 
     if (getMinFrequency()
         != other.getMinFrequency()) return false;
-    if (hasUseAdmission() != other.hasUseAdmission()) return false;
-    if (hasUseAdmission()) {
-      if (getUseAdmission()
-          != other.getUseAdmission()) return false;
-    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -171,11 +131,6 @@ private static final long serialVersionUID = 0L;
     hash = (19 * hash) + getDescriptor().hashCode();
     hash = (37 * hash) + MIN_FREQUENCY_FIELD_NUMBER;
     hash = (53 * hash) + getMinFrequency();
-    if (hasUseAdmission()) {
-      hash = (37 * hash) + USE_ADMISSION_FIELD_NUMBER;
-      hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
-          getUseAdmission());
-    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -312,7 +267,6 @@ private static final long serialVersionUID = 0L;
       super.clear();
       bitField0_ = 0;
       minFrequency_ = 0;
-      useAdmission_ = false;
       return this;
     }
 
@@ -349,12 +303,6 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000001) != 0)) {
         result.minFrequency_ = minFrequency_;
       }
-      int to_bitField0_ = 0;
-      if (((from_bitField0_ & 0x00000002) != 0)) {
-        result.useAdmission_ = useAdmission_;
-        to_bitField0_ |= 0x00000001;
-      }
-      result.bitField0_ |= to_bitField0_;
     }
 
     @java.lang.Override
@@ -371,9 +319,6 @@ private static final long serialVersionUID = 0L;
       if (other == dev.mlcache.v1.PromotionPolicy.getDefaultInstance()) return this;
       if (other.getMinFrequency() != 0) {
         setMinFrequency(other.getMinFrequency());
-      }
-      if (other.hasUseAdmission()) {
-        setUseAdmission(other.getUseAdmission());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -404,11 +349,6 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000001;
               break;
             } // case 8
-            case 16: {
-              useAdmission_ = input.readBool();
-              bitField0_ |= 0x00000002;
-              break;
-            } // case 16
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -466,62 +406,6 @@ private static final long serialVersionUID = 0L;
     public Builder clearMinFrequency() {
       bitField0_ = (bitField0_ & ~0x00000001);
       minFrequency_ = 0;
-      onChanged();
-      return this;
-    }
-
-    private boolean useAdmission_ ;
-    /**
-     * <pre>
-     * Let L1's TinyLFU admission decide as well.
-     * </pre>
-     *
-     * <code>optional bool use_admission = 2 [json_name = "useAdmission"];</code>
-     * @return Whether the useAdmission field is set.
-     */
-    @java.lang.Override
-    public boolean hasUseAdmission() {
-      return ((bitField0_ & 0x00000002) != 0);
-    }
-    /**
-     * <pre>
-     * Let L1's TinyLFU admission decide as well.
-     * </pre>
-     *
-     * <code>optional bool use_admission = 2 [json_name = "useAdmission"];</code>
-     * @return The useAdmission.
-     */
-    @java.lang.Override
-    public boolean getUseAdmission() {
-      return useAdmission_;
-    }
-    /**
-     * <pre>
-     * Let L1's TinyLFU admission decide as well.
-     * </pre>
-     *
-     * <code>optional bool use_admission = 2 [json_name = "useAdmission"];</code>
-     * @param value The useAdmission to set.
-     * @return This builder for chaining.
-     */
-    public Builder setUseAdmission(boolean value) {
-
-      useAdmission_ = value;
-      bitField0_ |= 0x00000002;
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Let L1's TinyLFU admission decide as well.
-     * </pre>
-     *
-     * <code>optional bool use_admission = 2 [json_name = "useAdmission"];</code>
-     * @return This builder for chaining.
-     */
-    public Builder clearUseAdmission() {
-      bitField0_ = (bitField0_ & ~0x00000002);
-      useAdmission_ = false;
       onChanged();
       return this;
     }

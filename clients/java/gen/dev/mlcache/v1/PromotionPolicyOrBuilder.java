@@ -19,23 +19,4 @@ public interface PromotionPolicyOrBuilder extends
    * @return The minFrequency.
    */
   int getMinFrequency();
-
-  /**
-   * <pre>
-   * Let L1's TinyLFU admission decide as well.
-   * </pre>
-   *
-   * <code>optional bool use_admission = 2 [json_name = "useAdmission"];</code>
-   * @return Whether the useAdmission field is set.
-   */
-  boolean hasUseAdmission();
-  /**
-   * <pre>
-   * Let L1's TinyLFU admission decide as well.
-   * </pre>
-   *
-   * <code>optional bool use_admission = 2 [json_name = "useAdmission"];</code>
-   * @return The useAdmission.
-   */
-  boolean getUseAdmission();
 }
