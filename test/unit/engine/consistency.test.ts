@@ -1,0 +1,361 @@
+// Regression tests for the consistency defects found by trying the README's promises from
+// outside (issue 12). Each failed on the engine before its fix.
+import { describe, expect, it } from "vitest";
+import { policyFromJson } from "../../../src/config/policy-proto.js";
+import { CacheManager, type L1Trust } from "../../../src/engine/cache-manager.js";
+import { ManualClock } from "../../../src/engine/clock.js";
+import type { EventBus } from "../../../src/engine/events.js";
+import type { Loader, LoadResult } from "../../../src/engine/loader.js";
+import { defaultSettings, type NamespaceSettings } from "../../../src/engine/policy.js";
+import { PolicyStore } from "../../../src/engine/policy-store.js";
+import { Status } from "../../../src/errors.js";
+import { MemoryLayer } from "../../../src/layers/memory-layer.js";
+import { SharedMemoryLayer, SharedMemoryStore } from "../../../src/testing/shared-memory-layer.js";
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+const text = (b: Uint8Array | undefined) => (b ? new TextDecoder().decode(b) : undefined);
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+const HOUR = 3_600_000;
+
+/**
+ * An origin whose value of each key has a version that `change(key)` bumps; answers
+ * `KEY@vN`. Loads can be held until `release()`, and take `loadMs` on the manual clock.
+ */
+class Origin implements Loader {
+  calls = 0;
+  failing = false;
+  hold = false;
+  loadMs = 0;
+  ttlMs: number | undefined;
+  tags: string[] = [];
+  private readonly versions = new Map<string, number>();
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly clock: ManualClock) {}
+  change(key: string): void {
+    this.versions.set(key, (this.versions.get(key) ?? 1) + 1);
+  }
+  async load(_namespace: string, key: string): Promise<LoadResult> {
+    this.calls++;
+    const version = this.versions.get(key) ?? 1;
+    if (this.hold) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.clock.advance(this.loadMs);
+    if (this.failing) throw new Error("origin down");
+    const result: LoadResult = { found: true, value: bytes(`${key}@v${version}`), tags: this.tags };
+    if (this.ttlMs !== undefined) result.ttlMs = this.ttlMs;
+    return result;
+  }
+  release(): void {
+    for (const resolve of this.waiting.splice(0)) resolve();
+  }
+}
+
+interface Instance {
+  manager: CacheManager;
+  origin: Origin;
+}
+
+/** One or more instances over one clock, sharing an in-memory L2 when `shared` is given. */
+function fleet(
+  options: {
+    change?: (s: NamespaceSettings) => void;
+    shared?: SharedMemoryStore;
+    clock?: ManualClock;
+    events?: EventBus;
+    l1Trust?: L1Trust;
+    maxEntries?: number;
+  } = {},
+): Instance & { clock: ManualClock } {
+  const clock = options.clock ?? options.shared?.clock ?? new ManualClock(1_000_000_000);
+  const s = defaultSettings();
+  s.l1.jitter = 0;
+  s.l2.jitter = 0;
+  options.change?.(s);
+  const origin = new Origin(clock as ManualClock);
+  const manager = new CacheManager({
+    l1: new MemoryLayer({ maxBytes: 64 << 20, maxEntries: options.maxEntries ?? 100_000, clock }),
+    ...(options.shared ? { l2: new SharedMemoryLayer(options.shared) } : {}),
+    policies: new PolicyStore(s),
+    loaderFor: () => origin,
+    clock,
+    random: () => 0.5,
+    ...(options.events ? { events: options.events } : {}),
+    ...(options.l1Trust ? { l1Trust: options.l1Trust } : {}),
+  });
+  return { manager, origin, clock: clock as ManualClock };
+}
+
+describe("1. an invalidated entry with a long explicit TTL stays invalidated", () => {
+  it("Set: a TTL past the namespace's maxTtl is refused; within it, the tag stamp outlives the entry", async () => {
+    const { manager, clock } = fleet({ change: (s) => (s.maxTtlMs = 48 * HOUR) });
+    await manager.set("p", "k", bytes("v"), { ttlMs: 24 * HOUR, tags: ["t"] });
+    await manager.invalidate("p", { tags: ["t"] });
+    expect((await manager.get("p", "k", { skipLoader: true })).found).toBe(false);
+    clock.advance(3 * HOUR);
+    await manager.invalidate("p", { tags: ["other"] }); // prunes stamps
+    expect((await manager.get("p", "k", { skipLoader: true })).found).toBe(false);
+
+    const { manager: strict } = fleet();
+    await expect(strict.set("p", "k", bytes("v"), { ttlMs: 24 * HOUR })).rejects.toMatchObject({
+      code: Status.INVALID_ARGUMENT,
+      message: expect.stringContaining("maxTtl"),
+    });
+  });
+
+  it("a loader's TTL longer than the namespace allows is cut to it, so its stamp is kept long enough", async () => {
+    const { manager, origin, clock } = fleet();
+    origin.ttlMs = 24 * HOUR;
+    origin.tags = ["t"];
+    await manager.get("p", "k");
+    await manager.invalidate("p", { tags: ["t"] });
+    clock.advance(3 * HOUR);
+    await manager.invalidate("p", { tags: ["other"] });
+    const answer = await manager.get("p", "k", { skipLoader: true });
+    expect(answer.found).toBe(false);
+  });
+
+  it("a policy that shortens TTLs keeps stamps as long as entries made under the longer one live", async () => {
+    const { manager, clock } = fleet({ change: (s) => (s.maxTtlMs = 48 * HOUR) });
+    await manager.set("p", "k", bytes("v"), { ttlMs: 24 * HOUR, tags: ["t"] });
+    await manager.invalidate("p", { tags: ["t"] });
+    const shorter = manager.policies.get("p");
+    manager.policies.set("p", { ...shorter, maxTtlMs: HOUR });
+    clock.advance(3 * HOUR);
+    await manager.invalidate("p", { tags: ["other"] });
+    expect((await manager.get("p", "k", { skipLoader: true })).found).toBe(false);
+  });
+});
+
+describe("2. versions are checked against L2, not only L1", () => {
+  it("an older explicit version is not applied on another instance, which keeps serving the newer one", async () => {
+    const shared = new SharedMemoryStore(new ManualClock(1_000_000_000));
+    const a = fleet({ shared });
+    const b = fleet({ shared });
+    expect(await a.manager.set("p", "k", bytes("new"), { version: 100n })).toMatchObject({ applied: true });
+    const stale = await b.manager.set("p", "k", bytes("old"), { version: 50n });
+    expect(stale).toMatchObject({ applied: false, version: 100n });
+    const read = await b.manager.get("p", "k", { skipLoader: true });
+    expect(read).toMatchObject({ version: 100n });
+    expect(text(read.value)).toBe("new");
+  });
+
+  it("a Set without a version gets one above the shared copy's", async () => {
+    const shared = new SharedMemoryStore(new ManualClock(1_000_000_000));
+    const a = fleet({ shared });
+    const b = fleet({ shared });
+    const high = 1n << 62n;
+    await a.manager.set("p", "k", bytes("explicit"), { version: high });
+    const auto = await b.manager.set("p", "k", bytes("auto"));
+    expect(auto.applied).toBe(true);
+    expect(auto.version > high).toBe(true);
+    expect(text((await a.manager.get("p", "k", { bypassL1: true, skipLoader: true })).value)).toBe("auto");
+  });
+
+  it("with L2 unreachable, an explicit version cannot be checked: UNAVAILABLE, nothing changed", async () => {
+    const shared = new SharedMemoryStore(new ManualClock(1_000_000_000));
+    const a = fleet({ shared });
+    shared.down = true;
+    await expect(a.manager.set("p", "k", bytes("v"), { version: 7n })).rejects.toMatchObject({
+      code: Status.UNAVAILABLE,
+    });
+    expect(a.manager.peekL1("p", "k")).toBeUndefined();
+  });
+});
+
+describe("3. XFetch early refresh reaches the origin with L2 configured", () => {
+  it("refreshes from the loader, not from L2's copy of the same write", async () => {
+    const shared = new SharedMemoryStore(new ManualClock(1_000_000_000));
+    const { manager, origin, clock } = fleet({
+      shared,
+      change: (s) => {
+        s.l1.ttlMs = 60_000;
+        s.l1.freshForMs = 60_000;
+        s.earlyRefresh = { enabled: true, beta: 1 };
+      },
+    });
+    origin.loadMs = 1_000;
+    await manager.get("p", "k");
+    origin.change("k");
+    // The load took 1 s (the clock is at +1 s): at +59.5 s, U = 0.5 makes XFetch fire (from +59.3 s).
+    clock.advance(58_500);
+    expect(await manager.get("p", "k")).toMatchObject({ source: "l1", stale: false });
+    await flush();
+    await flush();
+    expect(origin.calls).toBe(2);
+    expect(manager.stats("p")?.earlyRefreshes).toBe(1);
+    expect(text((await manager.get("p", "k")).value)).toBe("k@v2");
+  });
+});
+
+describe("5. the priority refresher's top keys are ranked per namespace", () => {
+  it("a namespace with fewer hot keys than another still gets its own", () => {
+    const l1 = new MemoryLayer({ maxBytes: 64 << 20, maxEntries: 100_000 });
+    const entry = (n: number) => ({
+      value: bytes(`v${n}`),
+      createdAt: Date.now(),
+      freshUntil: Date.now() + HOUR,
+      expiresAt: Date.now() + HOUR,
+      staleUntil: Date.now() + HOUR,
+      version: 1n,
+      tags: [],
+      flags: 0,
+      loadMs: 0,
+    });
+    for (let i = 0; i < 200; i++) {
+      l1.set("big", `k${i}`, entry(i));
+      for (let r = 0; r < 10; r++) l1.get("big", `k${i}`);
+    }
+    for (let i = 0; i < 3; i++) {
+      l1.set("small", `s${i}`, entry(i));
+      l1.get("small", `s${i}`);
+    }
+    const top = l1.topKeys(3, "small");
+    expect(top.map((k) => k.key).sort()).toEqual(["s0", "s1", "s2"]);
+    expect(top.every((k) => k.namespace === "small")).toBe(true);
+  });
+});
+
+describe("9. policy fields that had no effect", () => {
+  it("l1.admission false: the namespace's new keys are not refused by TinyLFU", async () => {
+    const present = async (admission: boolean) => {
+      const { manager } = fleet({
+        maxEntries: 200,
+        change: (s) => {
+          s.l1.admission = admission;
+        },
+      });
+      // Establish 200 hot keys (read often), then write 100 one-hit keys.
+      for (let i = 0; i < 200; i++) await manager.set("hot", `h${i}`, bytes("x"));
+      for (let r = 0; r < 5; r++) for (let i = 0; i < 200; i++) await manager.get("hot", `h${i}`);
+      for (let i = 0; i < 100; i++) await manager.set("hot", `new${i}`, bytes("y"));
+      let kept = 0;
+      for (let i = 0; i < 100; i++) if (manager.peekL1("hot", `new${i}`)) kept++;
+      return kept;
+    };
+    const withAdmission = await present(true);
+    const without = await present(false);
+    // With TinyLFU the one-hit keys lose every duel against hot keys; without it they take
+    // the room of probation and window (the hot keys sit in protected, 80% of main).
+    expect(withAdmission).toBeLessThan(10);
+    expect(without).toBeGreaterThan(30);
+  });
+
+  it("removed fields are refused in policies instead of being silently ignored", () => {
+    expect(() => policyFromJson({ promotion: { useAdmission: true } }, "p")).toThrow(/useAdmission/);
+    expect(() => policyFromJson({ l1: { maxEntries: 10 } }, "p")).toThrow(/maxEntries/);
+  });
+});
+
+describe("10. an invalidation racing a load", () => {
+  it("the load that began before Invalidate(key) is not stored, and later reads do not join it", async () => {
+    const { manager, origin } = fleet();
+    origin.hold = true;
+    const before = manager.get("p", "k");
+    await flush();
+    origin.change("k");
+    await manager.invalidate("p", { keys: ["k"] });
+    const after = manager.get("p", "k"); // must start its own load, not join the old one
+    await flush();
+    expect(origin.calls).toBe(2);
+    origin.release();
+    expect(text((await before).value)).toBe("k@v1");
+    expect(text((await after).value)).toBe("k@v2");
+    expect(text((await manager.get("p", "k")).value)).toBe("k@v2");
+  });
+
+  it("a tag invalidated during a load hides its result, even when the load stored it", async () => {
+    const { manager, origin } = fleet();
+    origin.tags = ["t"];
+    origin.hold = true;
+    const before = manager.get("p", "k");
+    await flush();
+    await manager.invalidate("p", { tags: ["t"] });
+    origin.release();
+    await before;
+    origin.hold = false;
+    await manager.get("p", "k");
+    expect(origin.calls).toBe(2);
+  });
+
+  it("another instance's load that began before the invalidation cannot write L2 (tombstone)", async () => {
+    const shared = new SharedMemoryStore(new ManualClock(1_000_000_000));
+    const a = fleet({ shared });
+    const b = fleet({ shared });
+    b.origin.hold = true;
+    const loading = b.manager.get("p", "k", { bypassL1: true });
+    await flush();
+    await a.manager.invalidate("p", { keys: ["k"] });
+    b.origin.release();
+    await loading;
+    expect(await new SharedMemoryLayer(shared).peek("p", "k")).toBeUndefined();
+  });
+
+  it("a Set during a load wins over the older loaded value", async () => {
+    const shared = new SharedMemoryStore(new ManualClock(1_000_000_000));
+    const a = fleet({ shared });
+    a.origin.hold = true;
+    const loading = a.manager.get("p", "k");
+    await flush();
+    await a.manager.set("p", "k", bytes("written"));
+    a.origin.release();
+    await loading;
+    expect(text((await a.manager.get("p", "k")).value)).toBe("written");
+    expect(text((await a.manager.get("p", "k", { bypassL1: true })).value)).toBe("written");
+  });
+});
+
+describe("12. stale means past freshFor", () => {
+  it("a value whose refresh fails is served as stale, and never to allow_stale: false", async () => {
+    const { manager, origin, clock } = fleet({
+      change: (s) => {
+        s.l1.ttlMs = 10_000;
+        s.l1.freshForMs = 2_000;
+      },
+    });
+    await manager.get("p", "k");
+    origin.failing = true;
+    clock.advance(3_000);
+    const served = await manager.get("p", "k");
+    expect(served).toMatchObject({ found: true, stale: true });
+    await flush();
+    await expect(manager.get("p", "k", { allowStale: false })).rejects.toMatchObject({ code: Status.UNAVAILABLE });
+  });
+});
+
+describe("Invalidate is acknowledged only once shared effects are durable", () => {
+  it("L2 unreachable: UNAVAILABLE naming what is queued; the local part is applied", async () => {
+    const shared = new SharedMemoryStore(new ManualClock(1_000_000_000));
+    const a = fleet({ shared });
+    await a.manager.get("p", "k");
+    shared.down = true;
+    await expect(a.manager.invalidate("p", { keys: ["k"] })).rejects.toMatchObject({
+      code: Status.UNAVAILABLE,
+      message: expect.stringContaining("L2"),
+    });
+    expect(a.manager.peekL1("p", "k")).toBeUndefined();
+  });
+
+  it("the event bus does not acknowledge: UNAVAILABLE", async () => {
+    const events: EventBus = { invalidated: async () => false };
+    const { manager } = fleet({ events });
+    await expect(manager.invalidate("p", { tags: ["t"] })).rejects.toMatchObject({ code: Status.UNAVAILABLE });
+    const acknowledging = fleet({ events: { invalidated: async () => true } });
+    expect(await acknowledging.manager.invalidate("p", { tags: ["t"] })).toMatchObject({ published: true });
+  });
+});
+
+describe("L1 trust", () => {
+  it("an untrusted L1 is skipped, stale candidates included; trusted again, it answers", async () => {
+    const trust = { trusted: true };
+    const shared = new SharedMemoryStore(new ManualClock(1_000_000_000));
+    const { manager, origin } = fleet({ shared, l1Trust: trust });
+    await manager.get("p", "k");
+    expect((await manager.get("p", "k")).source).toBe("l1");
+    trust.trusted = false;
+    expect((await manager.get("p", "k")).source).toBe("l2");
+    shared.down = true;
+    origin.failing = true;
+    await expect(manager.get("p", "k")).rejects.toMatchObject({ code: Status.UNAVAILABLE });
+    trust.trusted = true;
+    expect((await manager.get("p", "k")).source).toBe("l1");
+  });
+});
