@@ -14,6 +14,8 @@ export interface LayerFactory {
   dispose(layer: AnyLayer): Promise<void>;
   /** Whether entries are shared between instances (remote layers). */
   shared: boolean;
+  /** Whether the layer offers fleet coordination (leases). */
+  coordinates?: boolean;
 }
 
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -148,6 +150,35 @@ export function layerContract(name: string, factory: LayerFactory): void {
       expect(await layer.adjustTtl(ns, "absent", later)).toBe(false);
     });
 
+    if (factory.shared) {
+      it("keeps a tombstone: read as absent, refusing values created at or before the deletion", async () => {
+        fresh();
+        const now = Date.now();
+        await layer.set(ns, "k", entry("before", 1n, { createdAt: now - 10 }));
+        expect(await layer.delete(ns, "k", { at: now, keepMs: 60_000 })).toBe(true);
+        expect(await layer.get(ns, "k")).toBeUndefined();
+        expect(await layer.peek(ns, "k")).toBeUndefined();
+        // A load that began before the deletion cannot bring its value back, whatever its version.
+        expect(await layer.set(ns, "k", entry("late load", 99n, { createdAt: now - 5 }))).toBe(false);
+        expect(await layer.set(ns, "k", entry("same instant", 99n, { createdAt: now }))).toBe(false);
+        expect(await layer.get(ns, "k")).toBeUndefined();
+        // An older tombstone does not replace a newer one; a value made after it is stored.
+        expect(await layer.delete(ns, "k", { at: now - 1_000, keepMs: 60_000 })).toBe(false);
+        expect(await layer.set(ns, "k", entry("late load", 99n, { createdAt: now - 5 }))).toBe(false);
+        expect(await layer.set(ns, "k", entry("after", 1n, { createdAt: now + 1 }))).toBe(true);
+        expect(new TextDecoder().decode((await layer.get(ns, "k"))?.value)).toBe("after");
+      });
+
+      it("reports a key's current version: 0 when absent or deleted", async () => {
+        fresh();
+        expect(await layer.currentVersion?.(ns, "k")).toBe(0n);
+        await layer.set(ns, "k", entry("v", 12345678901234567n));
+        expect(await layer.currentVersion?.(ns, "k")).toBe(12345678901234567n);
+        await layer.delete(ns, "k", { at: Date.now() + 1_000, keepMs: 60_000 });
+        expect(await layer.currentVersion?.(ns, "k")).toBe(0n);
+      });
+    }
+
     if (factory.shared && factory.second) {
       it("shares entries and invalidation stamps with another instance", async () => {
         fresh();
@@ -188,7 +219,9 @@ export function layerContract(name: string, factory: LayerFactory): void {
         );
         expect(heardWhenAnswered).toEqual(Array.from({ length: 20 }, () => at));
       });
+    }
 
+    if (factory.shared && factory.second && factory.coordinates) {
       it("gives a key's lease to one instance at a time", async () => {
         fresh();
         const other = extra[0] ?? (await factory.second!());

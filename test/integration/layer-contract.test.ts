@@ -1,4 +1,3 @@
-import { MemoryLayer } from "../../src/layers/memory-layer.js";
 import { RedisLayer } from "../../src/layers/redis/redis-layer.js";
 import { layerContract } from "../contract/layer-contract.js";
 import { requireEnv } from "../support/env.js";
@@ -12,14 +11,9 @@ async function redis(options: ConstructorParameters<typeof RedisLayer>[0]): Prom
   return layer;
 }
 
-layerContract("memory (W-TinyLFU)", {
-  shared: false,
-  create: async () => new MemoryLayer({ maxBytes: 16 * 1024 * 1024, maxEntries: 10_000 }),
-  dispose: async () => {},
-});
-
 layerContract("redis single node", {
   shared: true,
+  coordinates: true,
   create: () => redis({ url: REDIS_URL }),
   second: () => redis({ url: REDIS_URL }),
   dispose: async (layer) => (layer as RedisLayer).close(),
@@ -27,6 +21,7 @@ layerContract("redis single node", {
 
 layerContract("redis cluster", {
   shared: true,
+  coordinates: true,
   create: () => redis({ clusterNodes: CLUSTER_NODES }),
   second: () => redis({ clusterNodes: CLUSTER_NODES }),
   dispose: async (layer) => (layer as RedisLayer).close(),
