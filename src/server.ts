@@ -18,6 +18,7 @@ import { adminService } from "./rpc/admin-service.js";
 import { cacheService } from "./rpc/cache-service.js";
 import { bind, startGrpcServer } from "./rpc/grpc-server.js";
 import { startHttpServer } from "./rpc/http-server.js";
+import { accessControl } from "./rpc/access.js";
 import { errorInterceptor, type Interceptor, intercept } from "./rpc/interceptors.js";
 import { Metrics } from "./telemetry/metrics.js";
 import { createTelemetry } from "./telemetry/telemetry.js";
@@ -54,6 +55,7 @@ export async function startService(
   } = {},
 ): Promise<RunningService> {
   const logger = options.logger ?? createLogger(config.log.level);
+  const access = accessControl(config, logger);
   const shutdown = new AbortController();
   const policies = new PolicyStore(config.defaults, config.namespaces);
   // The handler reaches the manager built below; events only arrive after start().
@@ -109,7 +111,7 @@ export async function startService(
     registry: metrics.registry,
     breakerState: (namespace) => origins.breakerState(namespace),
   });
-  const interceptors: Interceptor[] = [metrics.interceptor(), errorInterceptor];
+  const interceptors: Interceptor[] = [metrics.interceptor(), errorInterceptor, ...access.interceptors];
   const services = [
     bind(
       CacheService,
@@ -152,6 +154,7 @@ export async function startService(
     services,
     maxMessageBytes: config.server.maxMessageBytes,
     tls: config.server.tls,
+    reflectionGuard: access.reflectionGuard,
   });
   let http: Awaited<ReturnType<typeof startHttpServer>>;
   try {
@@ -174,6 +177,7 @@ export async function startService(
         };
       },
       tls: config.server.tls,
+      metricsGuard: access.metricsGuard,
     });
   } catch (error) {
     refresher.stop();

@@ -29,6 +29,18 @@ const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
 /** A policy in its YAML form, checked later against the protobuf schema. */
 const policy = z.record(z.string(), z.unknown());
 
+/** A namespace pattern of a grant: `*`, a name, or `prefix*`. */
+const namespacePattern = z
+  .string()
+  .regex(/^(\*|[a-z0-9][a-z0-9_.-]{0,63}|[a-z0-9_.-]{0,63}\*)$/, 'use "*", a namespace name, or a prefix ending in "*"');
+
+/** Rights over namespaces, as tokens and identities carry them. */
+const grantShape = {
+  /** Namespaces covered: "*" for all, "name", or "prefix*". */
+  namespaces: z.array(namespacePattern).min(1).max(1000).default(["*"]),
+  rights: z.array(z.enum(["read", "write", "admin"])).min(1),
+};
+
 const ServerSchema = z
   .object({
     /** Address both ports bind to. Loopback by default: expose on purpose (0.0.0.0 in containers). */
@@ -141,23 +153,63 @@ const ConfigSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * Who may call what. With tokens or identities configured, every RPC on both ports needs a
+     * credential; without `auth`, a non-loopback bind refuses to start unless `disabled: true`.
+     */
     auth: z
       .object({
+        /** Explicitly no authentication, also on a non-loopback address (logged at start). */
+        disabled: z.boolean().default(false),
         tokens: z
           .array(
             z
               .object({
-                name: z.string().min(1),
-                token: z.string().min(16, "tokens must be at least 16 characters"),
-                /** Namespaces this token may use; "*" for all. */
-                namespaces: z.array(z.string().min(1)).min(1).default(["*"]),
-                rights: z.array(z.enum(["read", "write", "admin"])).min(1),
+                name: z.string().min(1).max(128),
+                /** The token itself (at least 16 characters), or where to read it: */
+                token: z.string().min(16, "tokens must be at least 16 characters").optional(),
+                /** a file holding it (trimmed), */
+                tokenFile: z.string().min(1).optional(),
+                /** or an environment variable. */
+                tokenEnv: z.string().min(1).optional(),
+                ...grantShape,
               })
-              .strict(),
+              .strict()
+              .refine((t) => [t.token, t.tokenFile, t.tokenEnv].filter((v) => v !== undefined).length === 1, {
+                message: "set exactly one of token, tokenFile, tokenEnv",
+              }),
           )
-          .min(1),
+          .max(10_000)
+          .default([]),
+        /** Client certificate identities (needs server.tls.requireClientCert). */
+        identities: z
+          .array(
+            z
+              .object({
+                name: z.string().min(1).max(128),
+                /** The certificate subject's common name (CN) … */
+                commonName: z.string().min(1).optional(),
+                /** … or one of its subject alternative names (DNS, URI, IP, email value). */
+                san: z.string().min(1).optional(),
+                ...grantShape,
+              })
+              .strict()
+              .refine((i) => (i.commonName === undefined) !== (i.san === undefined), {
+                message: "set exactly one of commonName, san",
+              }),
+          )
+          .max(10_000)
+          .default([]),
+        /** What answers without a credential (health always does). */
+        open: z
+          .object({ reflection: z.boolean().default(true), metrics: z.boolean().default(true) })
+          .strict()
+          .default({ reflection: true, metrics: true }),
       })
       .strict()
+      .refine((a) => a.disabled || a.tokens.length + a.identities.length > 0, {
+        message: "configure at least one token or identity, or set disabled: true",
+      })
       .optional(),
     limits: z
       .object({
@@ -294,6 +346,11 @@ export function parseConfig(raw: unknown, source = "config"): Config {
     throw new ConfigError(`invalid configuration in ${source}:\n${problems.join("\n")}`);
   }
   const c = parsed.data;
+  if (c.auth && c.auth.identities.length > 0 && !c.server.tls?.requireClientCert) {
+    throw new ConfigError(
+      `invalid configuration in ${source}:\n  auth.identities: client certificate identities need server.tls with caFile and requireClientCert: true`,
+    );
+  }
   const origins: Config["origins"] = { defaults: {}, namespaces: {} };
   const resolve = (base: NamespaceSettings, json: Record<string, unknown>, where: string): NamespaceSettings => {
     let settings: NamespaceSettings;

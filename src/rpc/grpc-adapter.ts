@@ -1,6 +1,7 @@
 import { create, type DescMethod, type DescService, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError, createHandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, createContextValues, createHandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
+import { peerCertificateKey } from "./auth.js";
 
 /**
  * Builds a grpc-js service definition and handlers from a protobuf-es service descriptor and
@@ -10,6 +11,7 @@ import * as grpc from "@grpc/grpc-js";
 export function grpcService<S extends DescService>(
   service: S,
   impl: ServiceImpl<S>,
+  options: AdapterOptions = {},
 ): { definition: grpc.ServiceDefinition; handlers: grpc.UntypedServiceImplementation } {
   const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   const handlers: grpc.UntypedServiceImplementation = {};
@@ -34,7 +36,9 @@ export function grpcService<S extends DescService>(
     const fn = (impl as Record<string, (...args: unknown[]) => unknown>)[method.localName];
     if (!fn) throw new Error(`${service.typeName}.${method.name} has no implementation`);
     handlers[method.name] =
-      kind === "unary" ? unaryHandler(service, method, fn.bind(impl)) : streamHandler(service, method, fn.bind(impl));
+      kind === "unary"
+        ? unaryHandler(service, method, fn.bind(impl), options)
+        : streamHandler(service, method, fn.bind(impl), options);
   }
   return { definition: definition as grpc.ServiceDefinition, handlers };
 }
@@ -50,8 +54,14 @@ const CLIENT_CANCELLED = new ConnectError("the client cancelled the call", Code.
 
 type Call = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
 
+/** How the adapter builds call contexts. */
+export interface AdapterOptions {
+  /** Put the verified client certificate (mutual TLS) into the context, for authentication. */
+  peerCertificates?: boolean;
+}
+
 /** A Connect handler context for a grpc-js call: deadline, cancellation and metadata carried over. */
-function contextFor(service: DescService, method: DescMethod, call: Call) {
+function contextFor(service: DescService, method: DescMethod, call: Call, options: AdapterOptions) {
   const deadline = call.getDeadline();
   const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
   const timeoutMs = Number.isFinite(deadlineMs) ? Math.max(0, deadlineMs - Date.now()) : undefined;
@@ -70,8 +80,17 @@ function contextFor(service: DescService, method: DescMethod, call: Call) {
     requestHeader,
     requestSignal: requestAbort.signal,
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(options.peerCertificates ? { contextValues: peerValues(call) } : {}),
   });
   return context;
+}
+
+/** Context values holding the call's verified client certificate, when it has one. */
+function peerValues(call: Call) {
+  const values = createContextValues();
+  const certificate = call.getAuthContext()?.sslPeerCertificate;
+  if (certificate) values.set(peerCertificateKey, certificate);
+  return values;
 }
 
 /** A grpc-js status for anything a handler threw. */
@@ -86,9 +105,10 @@ function unaryHandler(
   service: DescService,
   method: DescMethod,
   fn: (...args: unknown[]) => unknown,
+  options: AdapterOptions,
 ): grpc.handleUnaryCall<unknown, unknown> {
   return (call, callback) => {
-    const context = contextFor(service, method, call);
+    const context = contextFor(service, method, call, options);
     Promise.resolve()
       .then(() => fn(call.request, context))
       .then(
@@ -106,9 +126,10 @@ function streamHandler(
   service: DescService,
   method: DescMethod,
   fn: (...args: unknown[]) => unknown,
+  options: AdapterOptions,
 ): grpc.handleServerStreamingCall<unknown, unknown> {
   return (call) => {
-    const context = contextFor(service, method, call);
+    const context = contextFor(service, method, call, options);
     const run = async () => {
       const iterable = fn(call.request, context) as AsyncIterable<unknown>;
       for await (const response of iterable) {

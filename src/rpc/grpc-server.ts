@@ -6,8 +6,9 @@ import * as grpc from "@grpc/grpc-js";
 import type * as protoLoader from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation } from "grpc-health-check";
-import { grpcService } from "./grpc-adapter.js";
+import { grpcService, grpcStatus } from "./grpc-adapter.js";
 import { healthFileDescriptor } from "./health-descriptor.js";
+import { asConnectError } from "./interceptors.js";
 
 /** A service descriptor with its implementation. */
 export interface ServiceBinding<S extends DescService = DescService> {
@@ -34,6 +35,11 @@ export interface GrpcServerOptions {
   services: ServiceBinding[];
   maxMessageBytes: number;
   tls?: TlsFiles | undefined;
+  /**
+   * Checks the credential of a reflection call (its `authorization` metadata); throws a
+   * CacheError to refuse it. Unset: reflection is open.
+   */
+  reflectionGuard?: ((authorization: string | null) => void) | undefined;
 }
 
 /** A running gRPC server. */
@@ -65,6 +71,31 @@ function reflectionPackage(services: DescService[]): protoLoader.PackageDefiniti
   return Object.fromEntries(names.map((name) => [name, definition]));
 }
 
+/**
+ * A stand-in for the server that adds services whose calls are checked by `guard` first: a
+ * refused call ends with the guard's status before the service sees it.
+ */
+function guarded(server: grpc.Server, guard: (authorization: string | null) => void): Pick<grpc.Server, "addService"> {
+  return {
+    addService(definition, implementation) {
+      const wrapped: grpc.UntypedServiceImplementation = {};
+      for (const [name, handler] of Object.entries(implementation)) {
+        wrapped[name] = ((call: grpc.ServerDuplexStream<unknown, unknown>, ...rest: unknown[]) => {
+          const header = call.metadata.get("authorization")[0];
+          try {
+            guard(typeof header === "string" ? header : null);
+          } catch (error) {
+            call.emit("error", grpcStatus(asConnectError(error)));
+            return;
+          }
+          (handler as (...args: unknown[]) => void)(call, ...rest);
+        }) as grpc.UntypedHandleCall;
+      }
+      server.addService(definition, wrapped);
+    },
+  };
+}
+
 function credentials(tls: TlsFiles | undefined): grpc.ServerCredentials {
   if (!tls) return grpc.ServerCredentials.createInsecure();
   return grpc.ServerCredentials.createSsl(
@@ -84,15 +115,17 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     "grpc.max_send_message_length": options.maxMessageBytes,
   });
   const statuses: Record<string, "SERVING"> = { "": "SERVING" };
+  const peerCertificates = options.tls?.requireClientCert ?? false;
   for (const { service, impl } of options.services) {
-    const { definition, handlers } = grpcService(service, impl);
+    const { definition, handlers } = grpcService(service, impl, { peerCertificates });
     server.addService(definition, handlers);
     statuses[service.typeName] = "SERVING";
   }
   const health = new HealthImplementation(statuses);
   health.addToServer(server);
 
-  new ReflectionService(reflectionPackage(options.services.map((s) => s.service))).addToServer(server);
+  const reflection = new ReflectionService(reflectionPackage(options.services.map((s) => s.service)));
+  reflection.addToServer(options.reflectionGuard ? guarded(server, options.reflectionGuard) : server);
 
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${options.host}:${options.port}`, credentials(options.tls), (error, bound) =>

@@ -2,9 +2,12 @@ import { readFileSync } from "node:fs";
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
-import type { ConnectRouter } from "@connectrpc/connect";
+import type { TLSSocket } from "node:tls";
+import { type ConnectRouter, createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Registry } from "prom-client";
+import { CacheError, Status } from "../errors.js";
+import { peerCertificateKey } from "./auth.js";
 import type { ServiceBinding, TlsFiles } from "./grpc-server.js";
 
 export interface HttpServerOptions {
@@ -16,6 +19,8 @@ export interface HttpServerOptions {
   /** Liveness: the process is up. Readiness: it should receive traffic. */
   ready: () => { ready: boolean; detail: string };
   tls?: TlsFiles | undefined;
+  /** Checks the credential of a `/metrics` scrape (its authorization header); unset: open. */
+  metricsGuard?: ((authorization: string | null) => void) | undefined;
 }
 
 /** A running HTTP server. */
@@ -36,11 +41,34 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     },
     readMaxBytes: options.maxMessageBytes,
     writeMaxBytes: options.maxMessageBytes,
+    // The verified client certificate (mutual TLS) goes to the interceptors, for authentication.
+    ...(options.tls?.requireClientCert
+      ? {
+          contextValues: (req: http.IncomingMessage | http2.Http2ServerRequest) => {
+            const values = createContextValues();
+            const socket = req.socket as TLSSocket;
+            if (socket.authorized) values.set(peerCertificateKey, socket.getPeerCertificate());
+            return values;
+          },
+        }
+      : {}),
   });
 
   const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
     if (req.method === "GET" && path === "/metrics") {
+      if (options.metricsGuard) {
+        try {
+          options.metricsGuard(req.headers.authorization ?? null);
+        } catch (error) {
+          res.writeHead(error instanceof CacheError && error.code === Status.PERMISSION_DENIED ? 403 : 401, {
+            "content-type": "text/plain",
+            "www-authenticate": "Bearer",
+          });
+          res.end(`${(error as Error).message}\n`);
+          return;
+        }
+      }
       options.registry.metrics().then(
         (body) => {
           res.writeHead(200, { "content-type": options.registry.contentType });
