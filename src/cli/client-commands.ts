@@ -1,9 +1,9 @@
 import { parseArgs } from "node:util";
 import { toJson } from "@bufbuild/protobuf";
 import { durationFromMs, durationMs } from "@bufbuild/protobuf/wkt";
-import { type Client, ConnectError, createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import { ConnectError } from "@connectrpc/connect";
 import { parseDuration } from "../config/units.js";
+import { CONNECTION_OPTIONS, cacheClient } from "./connection.js";
 import { statusName } from "../errors.js";
 import { CacheService, WatchStatsResponseSchema } from "../gen/mlcache/v1/cache_pb.js";
 import { type Item, Source } from "../gen/mlcache/v1/common_pb.js";
@@ -11,13 +11,8 @@ import { type Item, Source } from "../gen/mlcache/v1/common_pb.js";
 /** The client commands `mlcache` knows. */
 export const CLIENT_COMMANDS = new Set(["get", "set", "invalidate", "stats"]);
 
-function clientFor(server: string): Client<typeof CacheService> {
-  const baseUrl = /^https?:\/\//.test(server) ? server : `http://${server}`;
-  return createClient(CacheService, createGrpcTransport({ baseUrl }));
-}
-
 const common = {
-  server: { type: "string", default: process.env.MLCACHE_SERVER ?? "127.0.0.1:50051" },
+  ...CONNECTION_OPTIONS,
   namespace: { type: "string", short: "n", default: "" },
 } as const;
 
@@ -67,7 +62,7 @@ async function run(command: string, args: string[]): Promise<number> {
         options: { ...common, raw: { type: "boolean", default: false } },
       });
       if (positionals.length !== 1) throw new Error("usage: mlcache get KEY [-n NAMESPACE] [--raw]");
-      const response = await clientFor(values.server).get({ namespace: values.namespace, key: positionals[0] });
+      const response = await cacheClient(values).get({ namespace: values.namespace, key: positionals[0] });
       const item = response.item;
       if (!item?.found) {
         process.stderr.write(`not found: ${positionals[0]}\n`);
@@ -85,7 +80,7 @@ async function run(command: string, args: string[]): Promise<number> {
       });
       if (positionals.length !== 2) throw new Error("usage: mlcache set KEY VALUE [-n NS] [--ttl 30s] [--tag T]");
       const value = positionals[1] === "-" ? await readStdin() : new TextEncoder().encode(positionals[1]);
-      const response = await clientFor(values.server).set({
+      const response = await cacheClient(values).set({
         namespace: values.namespace,
         key: positionals[0],
         value,
@@ -105,7 +100,7 @@ async function run(command: string, args: string[]): Promise<number> {
           prefix: { type: "string" },
         },
       });
-      const response = await clientFor(values.server).invalidate({
+      const response = await cacheClient(values).invalidate({
         namespace: values.namespace,
         keys: values.key,
         tags: values.tag,
@@ -118,7 +113,7 @@ async function run(command: string, args: string[]): Promise<number> {
       const { values } = parseArgs({
         args,
         options: {
-          server: common.server,
+          ...CONNECTION_OPTIONS,
           namespace: { type: "string", short: "n", multiple: true, default: [] },
           watch: { type: "boolean", short: "w", default: false },
           interval: { type: "string", default: "1s" },
@@ -127,7 +122,7 @@ async function run(command: string, args: string[]): Promise<number> {
       });
       const abort = new AbortController();
       process.once("SIGINT", () => abort.abort());
-      const stream = clientFor(values.server).watchStats(
+      const stream = cacheClient(values).watchStats(
         {
           interval: durationFromMs(parseDuration(values.interval)),
           namespaces: values.namespace,

@@ -19,7 +19,10 @@ Usage:
   mlcache stats [-n NS]... [--watch] [--interval 1s] [--hot-keys N]
   mlcache top [-n NS]... [--interval 1s] [--hot-keys 5]   live view of the stats (q quits)
 
-Client commands talk to --server HOST:PORT (default $MLCACHE_SERVER or 127.0.0.1:50051).
+Client commands talk to --server HOST:PORT (default $MLCACHE_SERVER or 127.0.0.1:50051; https://
+for TLS), with --token T ($MLCACHE_TOKEN) when the service wants a credential, --ca FILE
+($MLCACHE_CA) to trust its certificate, and --cert FILE --cert-key FILE ($MLCACHE_CERT,
+$MLCACHE_CERT_KEY) for a client certificate.
 Configuration: $MLCACHE_CONFIG (YAML) and MLCACHE_* variables; see README.md.
 `;
 

@@ -1,15 +1,15 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { durationFromMs, durationMs, timestampMs } from "@bufbuild/protobuf/wkt";
-import { ConnectError, createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import { ConnectError } from "@connectrpc/connect";
 import { parseDuration } from "../config/units.js";
 import { statusName } from "../errors.js";
-import { CacheService } from "../gen/mlcache/v1/cache_pb.js";
+import { CONNECTION_OPTIONS, cacheClient } from "./connection.js";
 import { BreakerState, CacheLayer } from "../gen/mlcache/v1/common_pb.js";
 import { AnomalyKind, type StatsSnapshot } from "../gen/mlcache/v1/stats_pb.js";
 
-const USAGE = "usage: mlcache top [--server HOST:PORT] [-n NS]... [--interval 1s] [--hot-keys 5]";
+const USAGE =
+  "usage: mlcache top [--server HOST:PORT] [--token T] [--ca FILE] [--cert FILE --cert-key FILE] [-n NS]... [--interval 1s] [--hot-keys 5]";
 
 // Cursor home, and "erase to end of line / of screen": redraw in place without flicker.
 const HOME = "\x1b[H";
@@ -130,7 +130,7 @@ export async function top(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
-      server: { type: "string", default: process.env.MLCACHE_SERVER ?? "127.0.0.1:50051" },
+      ...CONNECTION_OPTIONS,
       namespace: { type: "string", short: "n", multiple: true, default: [] },
       interval: { type: "string", default: "1s" },
       "hot-keys": { type: "string", default: "5" },
@@ -144,8 +144,7 @@ export async function top(args: string[]): Promise<number> {
     return 2;
   }
   const server = values.server;
-  const baseUrl = /^https?:\/\//.test(server) ? server : `http://${server}`;
-  const client = createClient(CacheService, createGrpcTransport({ baseUrl }));
+  const client = cacheClient(values);
   const out = process.stdout;
   const quit = new AbortController();
 

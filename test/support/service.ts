@@ -90,7 +90,11 @@ export type GrpcJsClient<S extends DescService> = Client<S> & {
  * have the shape of a Connect `Client<S>`: unary calls return promises, server streams async
  * iterables; failures are thrown as ConnectError with the gRPC code and details.
  */
-export function createGrpcJsClient<S extends DescService>(service: S, address: string): GrpcJsClient<S> {
+export function createGrpcJsClient<S extends DescService>(
+  service: S,
+  address: string,
+  credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+): GrpcJsClient<S> {
   // The definition only needs an implementation to exist; a client never calls it.
   const stub = Object.fromEntries(
     service.methods.map((m) => [
@@ -102,7 +106,7 @@ export function createGrpcJsClient<S extends DescService>(service: S, address: s
   );
   const { definition } = grpcService(service, stub as never);
   const Constructor = grpc.makeGenericClientConstructor(definition, service.typeName);
-  const raw = new Constructor(address, grpc.credentials.createInsecure());
+  const raw = new Constructor(address, credentials);
 
   const callArgs = (options: CallOptions | undefined) => {
     const metadata = new grpc.Metadata();
