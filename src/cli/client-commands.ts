@@ -3,10 +3,10 @@ import { toJson } from "@bufbuild/protobuf";
 import { durationFromMs, durationMs } from "@bufbuild/protobuf/wkt";
 import { ConnectError } from "@connectrpc/connect";
 import { parseDuration } from "../config/units.js";
-import { CONNECTION_OPTIONS, cacheClient } from "./connection.js";
 import { statusName } from "../errors.js";
 import { CacheService, WatchStatsResponseSchema } from "../gen/mlcache/v1/cache_pb.js";
 import { type Item, Source } from "../gen/mlcache/v1/common_pb.js";
+import { CONNECTION_OPTIONS, cacheClient } from "./connection.js";
 
 /** The client commands `mlcache` knows. */
 export const CLIENT_COMMANDS = new Set(["get", "set", "invalidate", "stats"]);

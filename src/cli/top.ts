@@ -4,9 +4,9 @@ import { durationFromMs, durationMs, timestampMs } from "@bufbuild/protobuf/wkt"
 import { ConnectError } from "@connectrpc/connect";
 import { parseDuration } from "../config/units.js";
 import { statusName } from "../errors.js";
-import { CONNECTION_OPTIONS, cacheClient } from "./connection.js";
 import { BreakerState, CacheLayer } from "../gen/mlcache/v1/common_pb.js";
 import { AnomalyKind, type StatsSnapshot } from "../gen/mlcache/v1/stats_pb.js";
+import { CONNECTION_OPTIONS, cacheClient } from "./connection.js";
 
 const USAGE =
   "usage: mlcache top [--server HOST:PORT] [--token T] [--ca FILE] [--cert FILE --cert-key FILE] [-n NS]... [--interval 1s] [--hot-keys 5]";

@@ -32,7 +32,10 @@ const policy = z.record(z.string(), z.unknown());
 /** A namespace pattern of a grant: `*`, a name, or `prefix*`. */
 const namespacePattern = z
   .string()
-  .regex(/^(\*|[a-z0-9][a-z0-9_.-]{0,63}|[a-z0-9_.-]{0,63}\*)$/, 'use "*", a namespace name, or a prefix ending in "*"');
+  .regex(
+    /^(\*|[a-z0-9][a-z0-9_.-]{0,63}|[a-z0-9_.-]{0,63}\*)$/,
+    'use "*", a namespace name, or a prefix ending in "*"',
+  );
 
 /** Rights over namespaces, as tokens and identities carry them. */
 const grantShape = {
