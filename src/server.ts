@@ -57,7 +57,7 @@ export async function startService(
   const logger = options.logger ?? createLogger(config.log.level);
   const access = accessControl(config, logger);
   const shutdown = new AbortController();
-  const policies = new PolicyStore(config.defaults, config.namespaces);
+  const policies = new PolicyStore(config.defaults, config.namespaces, config.limits.maxNamespaces);
   // The handler reaches the manager built below; events only arrive after start().
   let apply: (ns: string, notice: InvalidationNotice, external: boolean) => Promise<unknown> = async () => {};
   const events = config.kafka
@@ -72,6 +72,7 @@ export async function startService(
     : undefined;
   const origins = new OriginRegistry({
     configured: config.origins,
+    allowedTargets: config.origins.allowedTargets,
     ...(events ? { publishDeadLetter: events.deadLetter } : {}),
   });
   const l2 = config.redis ? new RedisLayer(config.redis) : undefined;

@@ -4,7 +4,7 @@ import { durationFromMs, durationMs } from "@bufbuild/protobuf/wkt";
 import { ConnectError } from "@connectrpc/connect";
 import { parseDuration } from "../config/units.js";
 import { statusName } from "../errors.js";
-import { CacheService, WatchStatsResponseSchema } from "../gen/mlcache/v1/cache_pb.js";
+import { WatchStatsResponseSchema } from "../gen/mlcache/v1/cache_pb.js";
 import { type Item, Source } from "../gen/mlcache/v1/common_pb.js";
 import { CONNECTION_OPTIONS, cacheClient } from "./connection.js";
 

@@ -214,6 +214,11 @@ const ConfigSchema = z
         message: "configure at least one token or identity, or set disabled: true",
       })
       .optional(),
+    /** Where policies changed through the API may point loaders and writers (see OriginAllowlist). */
+    origins: z
+      .object({ allowedTargets: z.array(z.string().min(1).max(2048)).max(10_000).default([]) })
+      .strict()
+      .default({ allowedTargets: [] }),
     limits: z
       .object({
         maxNamespaces: z.number().int().positive().default(1000),
@@ -237,14 +242,17 @@ const ConfigSchema = z
 type RawConfig = z.infer<typeof ConfigSchema>;
 
 /** The validated configuration of one instance. */
-export interface Config extends Omit<RawConfig, "defaults" | "namespaces" | "instanceId"> {
+export interface Config extends Omit<RawConfig, "defaults" | "namespaces" | "instanceId" | "origins"> {
   instanceId: string;
   /** Resolved defaults for every namespace. */
   defaults: NamespaceSettings;
   /** Resolved settings of the namespaces configured by name. */
   namespaces: Record<string, NamespaceSettings>;
-  /** Loader and writer origins by namespace (`defaults` applies to namespaces without their own). */
-  origins: { defaults: OriginPair; namespaces: Record<string, OriginPair> };
+  /**
+   * Loader and writer origins by namespace (`defaults` applies to namespaces without their
+   * own), and the targets the API may point them at besides these.
+   */
+  origins: { defaults: OriginPair; namespaces: Record<string, OriginPair>; allowedTargets: string[] };
   /** The YAML policies as written, for display. */
   policySources: { defaults: Record<string, unknown>; namespaces: Record<string, Record<string, unknown>> };
 }
@@ -354,7 +362,7 @@ export function parseConfig(raw: unknown, source = "config"): Config {
       `invalid configuration in ${source}:\n  auth.identities: client certificate identities need server.tls with caFile and requireClientCert: true`,
     );
   }
-  const origins: Config["origins"] = { defaults: {}, namespaces: {} };
+  const origins: Config["origins"] = { defaults: {}, namespaces: {}, allowedTargets: c.origins.allowedTargets };
   const resolve = (base: NamespaceSettings, json: Record<string, unknown>, where: string): NamespaceSettings => {
     let settings: NamespaceSettings;
     try {

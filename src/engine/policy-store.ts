@@ -14,7 +14,15 @@ export class PolicyStore {
   private readonly custom = new Map<string, NamespaceSettings>();
   private readonly listeners = new Set<(namespace: string) => void>();
 
-  constructor(defaults: NamespaceSettings = defaultSettings(), custom: Record<string, NamespaceSettings> = {}) {
+  /**
+   * `maxCustomized` bounds the namespaces with settings of their own (those of the config
+   * count too): a client cannot grow the store without end through the API.
+   */
+  constructor(
+    defaults: NamespaceSettings = defaultSettings(),
+    custom: Record<string, NamespaceSettings> = {},
+    private readonly maxCustomized = 1000,
+  ) {
     this.defaultSettings = checked("defaults", defaults);
     for (const [name, settings] of Object.entries(custom)) this.custom.set(name, checked(name, settings));
   }
@@ -39,10 +47,25 @@ export class PolicyStore {
     return [...this.custom.keys()];
   }
 
-  /** Replaces a namespace's settings; throws INVALID_ARGUMENT naming the bad field. */
+  /**
+   * Replaces a namespace's settings; throws INVALID_ARGUMENT naming the bad field, or
+   * RESOURCE_EXHAUSTED when a new namespace would pass the bound.
+   */
   set(namespace: string, settings: NamespaceSettings): void {
-    this.custom.set(namespace, checked(namespace, settings));
+    this.check(namespace, settings);
+    this.custom.set(namespace, settings);
     this.emit(namespace);
+  }
+
+  /** Throws what {@link set} would throw, changing nothing. */
+  check(namespace: string, settings: NamespaceSettings): void {
+    checked(namespace, settings);
+    if (!this.custom.has(namespace) && this.custom.size >= this.maxCustomized) {
+      throw new CacheError(
+        Status.RESOURCE_EXHAUSTED,
+        `${this.custom.size} namespaces have policies of their own, the most allowed (limits.maxNamespaces); reset one or raise the limit`,
+      );
+    }
   }
 
   /** Returns a namespace to the defaults. */

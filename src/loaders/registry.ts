@@ -2,6 +2,7 @@ import type { OriginPair } from "../config/config.js";
 import type { Loader } from "../engine/loader.js";
 import type { Writer } from "../engine/writer.js";
 import type { OriginPolicy } from "../gen/mlcache/v1/policy_pb.js";
+import { OriginAllowlist } from "./allowlist.js";
 import type { BreakerState } from "./breaker.js";
 import type { DeadLetterRecord } from "./dead-letters.js";
 import { createOrigin, type Origin, type OriginStats } from "./origin.js";
@@ -12,6 +13,8 @@ export interface OriginRegistryOptions {
   configured: { defaults: OriginPair; namespaces: Record<string, OriginPair> };
   /** Where dead-lettered keys are published besides the local log (Kafka). */
   publishDeadLetter?: (record: DeadLetterRecord) => void | Promise<void>;
+  /** Targets origins set at run time may name besides the configured ones (none by default). */
+  allowedTargets?: readonly string[];
 }
 
 interface Built {
@@ -29,8 +32,15 @@ interface Built {
 export class OriginRegistry {
   private readonly built = new Map<string, Built>();
   private readonly overrides = new Map<string, OriginPair>();
+  private readonly allowlist: OriginAllowlist;
 
-  constructor(private readonly options: OriginRegistryOptions) {}
+  constructor(private readonly options: OriginRegistryOptions) {
+    const { defaults, namespaces } = options.configured;
+    const configured = [defaults, ...Object.values(namespaces)].flatMap((pair) =>
+      [pair.loader, pair.writer, pair.fallback].filter((p): p is OriginPolicy => p !== undefined),
+    );
+    this.allowlist = new OriginAllowlist(options.allowedTargets ?? [], configured);
+  }
 
   /** Keys whose loads kept failing, of one namespace or all, newest last. */
   deadLetters(namespace?: string): DeadLetterRecord[] {
@@ -62,8 +72,12 @@ export class OriginRegistry {
     );
   }
 
-  /** Replaces a namespace's origins (AdminService.UpdatePolicy); throws for an unusable policy. */
+  /**
+   * Replaces a namespace's origins (AdminService.UpdatePolicy): PERMISSION_DENIED for a target
+   * outside the allowlist, another error for an unusable policy.
+   */
   configure(namespace: string, pair: OriginPair): void {
+    this.allowlist.checkPair(pair);
     const next = this.build(namespace, pair);
     this.close(namespace);
     this.overrides.set(namespace, pair);

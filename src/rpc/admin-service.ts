@@ -7,8 +7,9 @@ import type { CacheManager } from "../engine/cache-manager.js";
 import type { NamespaceSettings } from "../engine/policy.js";
 import { CacheError, Status } from "../errors.js";
 import type { AdminService } from "../gen/mlcache/v1/admin_pb.js";
-import { type NamespacePolicy, OriginPolicySchema } from "../gen/mlcache/v1/policy_pb.js";
+import { type NamespacePolicy, type OriginPolicy, OriginPolicySchema } from "../gen/mlcache/v1/policy_pb.js";
 import { NamespaceStatsSchema } from "../gen/mlcache/v1/stats_pb.js";
+import { redactOrigin, restoreRedacted } from "../loaders/allowlist.js";
 import type { OriginRegistry } from "../loaders/registry.js";
 import { buildSnapshot } from "../telemetry/snapshot.js";
 import type { Telemetry } from "../telemetry/telemetry.js";
@@ -44,14 +45,14 @@ function keepFreshnessWithinTtl(merged: NamespacePolicy, current: NamespaceSetti
 function effectivePolicy(namespace: string, settings: NamespaceSettings, origins: OriginPair | undefined) {
   const policy = settingsToPolicy(namespace, settings);
   if (origins?.loader) {
-    // The engine's load timeouts travel in loader.soft/hard_timeout too.
+    // The engine's load timeouts travel in loader.soft/hard_timeout too; secrets never travel.
     policy.loader = {
-      ...clone(OriginPolicySchema, origins.loader),
+      ...redactOrigin(clone(OriginPolicySchema, origins.loader)),
       softTimeout: policy.loader?.softTimeout,
       hardTimeout: policy.loader?.hardTimeout,
     };
   }
-  if (origins?.writer) policy.writer = clone(OriginPolicySchema, origins.writer);
+  if (origins?.writer) policy.writer = redactOrigin(clone(OriginPolicySchema, origins.writer));
   return policy;
 }
 
@@ -104,14 +105,24 @@ export function adminService(deps: AdminServiceDeps): ServiceImpl<typeof AdminSe
       if (nextOrigins && !origins) {
         throw new CacheError(Status.FAILED_PRECONDITION, "this instance cannot change origins at run time");
       }
-      policies.set(namespace, next);
-      if (nextOrigins) {
+      policies.check(namespace, next);
+      if (nextOrigins && origins) {
+        // Values sent back as "<redacted>" (as GetPolicy shows them) keep the secret in force.
+        const current = origins.policyOf(namespace);
+        const restore = (next: OriginPolicy | undefined, before: OriginPolicy | undefined) =>
+          next ? restoreRedacted(next, before) : undefined;
         try {
-          origins?.configure(namespace, nextOrigins);
+          origins.configure(namespace, {
+            loader: restore(nextOrigins.loader, current.loader),
+            writer: restore(nextOrigins.writer, current.writer),
+            fallback: nextOrigins.fallback,
+          });
         } catch (error) {
+          if (error instanceof CacheError) throw error;
           throw new CacheError(Status.INVALID_ARGUMENT, `loader/writer: ${(error as Error).message}`);
         }
       }
+      policies.set(namespace, next);
       return { policy: view(namespace) };
     },
 
