@@ -20,6 +20,7 @@ import { cacheService } from "./rpc/cache-service.js";
 import { bind, startGrpcServer } from "./rpc/grpc-server.js";
 import { startHttpServer } from "./rpc/http-server.js";
 import { errorInterceptor, type Interceptor, intercept } from "./rpc/interceptors.js";
+import { decodeLeniently } from "./rpc/validate.js";
 import { Metrics } from "./telemetry/metrics.js";
 import { createTelemetry } from "./telemetry/telemetry.js";
 
@@ -55,6 +56,7 @@ export async function startService(
   } = {},
 ): Promise<RunningService> {
   const logger = options.logger ?? createLogger(config.log.level);
+  decodeLeniently();
   const access = accessControl(config, logger);
   const shutdown = new AbortController();
   const policies = new PolicyStore(config.defaults, config.namespaces, config.limits.maxNamespaces);

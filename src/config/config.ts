@@ -6,6 +6,7 @@ import { z } from "zod";
 import { defaultSettings, type NamespaceSettings, validateSettings } from "../engine/policy.js";
 import { NAMESPACE_PATTERN } from "../engine/policy-store.js";
 import { type OriginPolicy, OriginPolicySchema } from "../gen/mlcache/v1/policy_pb.js";
+import { REDACTED, redactUrl, SECRET_NAME } from "../redact.js";
 import { overlayPolicy, policyFromJson } from "./policy-proto.js";
 import { parseBytes, parseDuration } from "./units.js";
 
@@ -408,8 +409,6 @@ export function parseConfig(raw: unknown, source = "config"): Config {
   };
 }
 
-const SECRET_NAME = /pass(word)?|secret|token|authorization|api[-_]?key|credential/i;
-
 /**
  * The configuration as plain data with secrets replaced by "<redacted>": passwords in URLs,
  * tokens, and any field or header whose name looks secret.
@@ -417,8 +416,8 @@ const SECRET_NAME = /pass(word)?|secret|token|authorization|api[-_]?key|credenti
 export function redactConfig(config: Config): unknown {
   const walk = (value: unknown, name: string): unknown => {
     if (typeof value === "string") {
-      if (SECRET_NAME.test(name)) return "<redacted>";
-      return value.replace(/(\w+:\/\/)([^:@/]*):([^@/]+)@/g, "$1$2:<redacted>@");
+      if (SECRET_NAME.test(name)) return REDACTED;
+      return redactUrl(value);
     }
     if (value instanceof Uint8Array) return `<${value.byteLength} bytes>`;
     if (Array.isArray(value)) return value.map((v) => walk(v, name));

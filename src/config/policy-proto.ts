@@ -42,9 +42,20 @@ function overlayLayer(base: LayerSettings, p: LayerPolicy | undefined): LayerSet
   };
 }
 
-/** Applies the fields set in `policy` on top of `base`; fields not set keep base's value. */
+/**
+ * Applies the fields set in `policy` on top of `base`; fields not set keep base's value.
+ * Throws a message naming the field for a value no setting can hold (an unknown enum number,
+ * a size past 2^53).
+ */
 export function overlayPolicy(base: NamespaceSettings, policy: NamespacePolicy): NamespaceSettings {
   const p = policy;
+  if (!(p.writeMode in WriteMode)) {
+    throw new Error(
+      `write_mode has unknown value ${p.writeMode}; use one of WRITE_MODE_CACHE_ONLY, WRITE_MODE_WRITE_THROUGH, WRITE_MODE_WRITE_BEHIND`,
+    );
+  }
+  if (p.maxValueBytes > BigInt(Number.MAX_SAFE_INTEGER))
+    throw new Error(`max_value_bytes ${p.maxValueBytes} is too large`);
   return {
     l1: overlayLayer(base.l1, p.l1),
     l2: overlayLayer(base.l2, p.l2),

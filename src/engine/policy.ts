@@ -44,6 +44,9 @@ export interface NamespaceSettings {
   maxTtlMs: number;
 }
 
+/** Largest value a namespace may accept: far above any gRPC message a port accepts. */
+export const MAX_VALUE_BYTES = 1 << 30;
+
 /** Bound of every duration in a policy and of explicit TTLs: a year. */
 export const MAX_DURATION_MS = 365 * 86_400_000;
 
@@ -120,7 +123,9 @@ export function validateSettings(s: NamespaceSettings): string[] {
   if (s.adaptiveTtl.minTtlMs > s.adaptiveTtl.maxTtlMs) {
     problems.push("adaptiveTtl.minTtl must not exceed adaptiveTtl.maxTtl");
   }
-  if (!(s.maxValueBytes > 0)) problems.push("maxValueBytes must be greater than 0");
+  if (!(s.maxValueBytes > 0 && s.maxValueBytes <= MAX_VALUE_BYTES)) {
+    problems.push(`maxValueBytes must be between 1 and ${MAX_VALUE_BYTES} (1 GiB)`);
+  }
   if (s.negativeTtlMs < 0) problems.push("negativeTtl must not be negative");
   if (s.loadTimeouts.softMs < 0 || s.loadTimeouts.hardMs < 0) problems.push("loader timeouts must not be negative");
   if (s.loadTimeouts.hardMs > 0 && s.loadTimeouts.softMs > s.loadTimeouts.hardMs) {
@@ -128,10 +133,22 @@ export function validateSettings(s: NamespaceSettings): string[] {
   }
   if (!(s.maxTtlMs >= 0 && s.maxTtlMs <= MAX_DURATION_MS)) problems.push("maxTtl must be between 0 and 365 days");
   for (const [name, ms] of durations(s)) {
-    if (ms > MAX_DURATION_MS) problems.push(`${name} must not exceed 365 days`);
+    if (!(ms >= 0)) problems.push(`${name} must not be negative`);
+    else if (ms > MAX_DURATION_MS) problems.push(`${name} must not exceed 365 days`);
   }
-  if (s.priorityRefresh.maxConcurrent < 1) problems.push("priorityRefresh.maxConcurrent must be at least 1");
-  if (!(s.priorityRefresh.maxPerSecond > 0)) problems.push("priorityRefresh.maxPerSecond must be greater than 0");
+  if (!(s.priorityRefresh.maxConcurrent >= 1 && s.priorityRefresh.maxConcurrent <= 1000)) {
+    problems.push("priorityRefresh.maxConcurrent must be between 1 and 1000");
+  }
+  if (!(s.priorityRefresh.maxPerSecond > 0 && s.priorityRefresh.maxPerSecond <= 1_000_000)) {
+    problems.push("priorityRefresh.maxPerSecond must be greater than 0 and at most 1000000");
+  }
+  if (!(s.priorityRefresh.topKeys >= 1 && s.priorityRefresh.topKeys <= 10_000)) {
+    problems.push("priorityRefresh.topKeys must be between 1 and 10000");
+  }
+  if (!(s.earlyRefresh.beta <= 100)) problems.push("earlyRefresh.beta must be at most 100");
+  if (!(s.promotion.minFrequency >= 0 && s.promotion.minFrequency <= 15)) {
+    problems.push("promotion.minFrequency must be between 0 and 15 (the sketch counts to 15)");
+  }
   return problems;
 }
 
@@ -146,6 +163,8 @@ function durations(s: NamespaceSettings): [string, number][] {
     ["failSafe.throttle", s.failSafe.throttleMs],
     ["adaptiveTtl.maxTtl", s.adaptiveTtl.maxTtlMs],
     ["negativeTtl", s.negativeTtlMs],
+    ["loader.softTimeout", s.loadTimeouts.softMs],
     ["loader.hardTimeout", s.loadTimeouts.hardMs],
+    ["adaptiveTtl.minTtl", s.adaptiveTtl.minTtlMs],
   ];
 }

@@ -1,9 +1,7 @@
 import type { OriginPair } from "../config/config.js";
 import { CacheError, Status } from "../errors.js";
 import type { OriginPolicy } from "../gen/mlcache/v1/policy_pb.js";
-
-/** Stands in for a secret the API does not echo; sent back unchanged, it keeps the value in force. */
-export const REDACTED = "<redacted>";
+import { REDACTED, redactUrl } from "../redact.js";
 
 /**
  * The origins a namespace may be pointed at through the API, so the service cannot be turned
@@ -107,11 +105,6 @@ function splitTarget(target: string): { host: string; port: string } | undefined
 function describe(target: string): string {
   const url = parseUrl(target);
   return url ? `${url.protocol}//${url.host}${url.pathname}` : target;
-}
-
-/** A URL with its credentials and query values replaced, for display. */
-export function redactUrl(template: string): string {
-  return template.replace(/(\w+:\/\/)[^/@\s]*@/, `$1${REDACTED}@`).replace(/([?&][^=&#]+=)[^&#]*/g, `$1${REDACTED}`);
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { LoadContext, Loader, LoadResult } from "../engine/loader.js";
 import { CacheError, Status, type StatusCode } from "../errors.js";
+import { redactUrl } from "../redact.js";
 import { abortError, isRetryable } from "./failures.js";
 import type { StoreErrors, StoreItemInput, Writer } from "./writer.js";
 
@@ -154,10 +155,13 @@ export class HttpOrigin implements Loader, Writer {
     try {
       answer = (await response.json()) as BulkAnswer;
     } catch (error) {
-      throw new CacheError(Status.INTERNAL, `origin ${url} answered a bulk load with invalid JSON: ${String(error)}`);
+      throw new CacheError(
+        Status.INTERNAL,
+        `origin ${redactUrl(url)} answered a bulk load with invalid JSON: ${String(error)}`,
+      );
     }
     if (typeof answer !== "object" || answer === null || typeof answer.items !== "object" || answer.items === null) {
-      throw new CacheError(Status.INTERNAL, `origin ${url} answered a bulk load without an "items" object`);
+      throw new CacheError(Status.INTERNAL, `origin ${redactUrl(url)} answered a bulk load without an "items" object`);
     }
     const out = new Map<string, LoadResult | Error>();
     for (const key of keys) {
@@ -176,7 +180,7 @@ export class HttpOrigin implements Loader, Writer {
       if (signal.aborted) throw abortError(signal);
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       const reason = cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
-      throw new CacheError(Status.UNAVAILABLE, `cannot reach origin ${url}: ${reason}`);
+      throw new CacheError(Status.UNAVAILABLE, `cannot reach origin ${redactUrl(url)}: ${reason}`);
     }
   }
 }
@@ -206,9 +210,13 @@ async function statusError(url: string, response: Response): Promise<CacheError>
     // The status says enough.
   }
   const code = codeForHttpStatus(response.status);
-  return new CacheError(code, `origin ${url} answered HTTP ${response.status}${snippet ? `: ${snippet}` : ""}`, {
-    httpStatus: String(response.status),
-  });
+  return new CacheError(
+    code,
+    `origin ${redactUrl(url)} answered HTTP ${response.status}${snippet ? `: ${snippet}` : ""}`,
+    {
+      httpStatus: String(response.status),
+    },
+  );
 }
 
 function bulkValue(url: string, key: string, value: BulkValue): LoadResult | Error {
@@ -218,7 +226,7 @@ function bulkValue(url: string, key: string, value: BulkValue): LoadResult | Err
     const status = value.error?.status ?? 500;
     return new CacheError(
       codeForHttpStatus(status),
-      `origin ${url} failed to load key ${key}: HTTP ${status}${value.error?.message ? ` ${value.error.message}` : ""}`,
+      `origin ${redactUrl(url)} failed to load key ${key}: HTTP ${status}${value.error?.message ? ` ${value.error.message}` : ""}`,
       { httpStatus: String(status) },
     );
   }
@@ -229,5 +237,5 @@ function bulkValue(url: string, key: string, value: BulkValue): LoadResult | Err
     if (Array.isArray(value.tags)) result.tags = value.tags.map(String);
     return result;
   }
-  return new CacheError(Status.INTERNAL, `origin ${url} answered key ${key} with a value of unknown shape`);
+  return new CacheError(Status.INTERNAL, `origin ${redactUrl(url)} answered key ${key} with a value of unknown shape`);
 }

@@ -56,6 +56,16 @@ function effectivePolicy(namespace: string, settings: NamespaceSettings, origins
   return policy;
 }
 
+/** Runs a policy conversion; what it throws becomes INVALID_ARGUMENT. */
+function invalidArgument<T>(convert: () => T): T {
+  try {
+    return convert();
+  } catch (error) {
+    if (error instanceof CacheError) throw error;
+    throw new CacheError(Status.INVALID_ARGUMENT, `policy: ${(error as Error).message}`);
+  }
+}
+
 /** The AdminService: policies at run time, namespaces, raw stats export. */
 export function adminService(deps: AdminServiceDeps): ServiceImpl<typeof AdminService> {
   const { manager, origins } = deps;
@@ -68,32 +78,33 @@ export function adminService(deps: AdminServiceDeps): ServiceImpl<typeof AdminSe
     },
 
     updatePolicy(request) {
-      if (!request.policy) throw new CacheError(Status.INVALID_ARGUMENT, "policy must be set");
-      const namespace = checkNamespace(request.policy.namespace);
+      const policy = request.policy;
+      if (!policy) throw new CacheError(Status.INVALID_ARGUMENT, "policy must be set");
+      const namespace = checkNamespace(policy.namespace);
       const current = policies.get(namespace);
       const paths = request.updateMask?.paths ?? [];
       let next: ReturnType<typeof policies.get>;
       let nextOrigins: OriginPair | undefined;
       if (paths.length === 0) {
-        next = overlayPolicy(current, request.policy);
-        if (request.policy.loader?.kind.case || request.policy.writer?.kind.case) {
+        next = invalidArgument(() => overlayPolicy(current, policy));
+        if (policy.loader?.kind.case || policy.writer?.kind.case) {
           const before = origins?.policyOf(namespace);
           nextOrigins = {
-            loader: request.policy.loader?.kind.case ? request.policy.loader : before?.loader,
-            writer: request.policy.writer?.kind.case ? request.policy.writer : before?.writer,
+            loader: policy.loader?.kind.case ? policy.loader : before?.loader,
+            writer: policy.writer?.kind.case ? policy.writer : before?.writer,
             fallback: before?.fallback,
           };
         }
       } else {
         const merged = view(namespace);
         try {
-          applyMask(merged, request.policy, paths);
+          applyMask(merged, policy, paths);
         } catch (error) {
           throw new CacheError(Status.INVALID_ARGUMENT, (error as Error).message);
         }
         keepFreshnessWithinTtl(merged, current, paths);
         // Fields the mask cleared fall back to the defaults.
-        next = overlayPolicy(policies.defaults, merged);
+        next = invalidArgument(() => overlayPolicy(policies.defaults, merged));
         if (paths.some((path) => /^(loader|writer)(\.|$)/.test(path))) {
           nextOrigins = {
             loader: merged.loader,

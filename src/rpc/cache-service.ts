@@ -144,8 +144,11 @@ export function cacheService(deps: CacheServiceDeps): ServiceImpl<typeof CacheSe
         throw new CacheError(Status.INVALID_ARGUMENT, "fresh_for must not be longer than ttl");
       }
       const writeMode = engineWriteMode(request.writeMode);
+      // A copy: the request's value is a view into the whole request buffer, which a cached
+      // view would keep alive (a 100-byte value sent with a 1 MiB unknown field held 1 MiB).
+      const value = request.value.slice();
       const result = await guarded(context, () =>
-        manager.set(namespace, key, request.value, {
+        manager.set(namespace, key, value, {
           tags,
           version: request.version,
           ...(ttlMs !== undefined ? { ttlMs } : {}),
@@ -163,6 +166,8 @@ export function cacheService(deps: CacheServiceDeps): ServiceImpl<typeof CacheSe
       }
       if (request.keys.length > 0) checkKeys(request.keys, limits);
       checkTags(request.tags, { ...limits, maxTags: limits.maxBulkKeys });
+      // A prefix is a key's beginning: no longer than a key may be ("" empties the namespace).
+      if (request.prefix) checkKey(request.prefix, limits, "prefix");
       const result = await guarded(context, () =>
         manager.invalidate(namespace, {
           keys: request.keys,

@@ -26,8 +26,16 @@ export function grpcService<S extends DescService>(
       responseStream: kind === "server_streaming",
       requestSerialize: (message: unknown) => Buffer.from(toBinary(method.input, message as never)),
       // A plain Uint8Array view, so bytes fields are Uint8Array (not Buffer) on both ports.
-      requestDeserialize: (bytes: Buffer) =>
-        fromBinary(method.input, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
+      // Unknown fields are dropped (a request cannot make the service keep bytes it does not
+      // use), and a request that does not parse becomes a value the handler refuses with
+      // INVALID_ARGUMENT (grpc-js would answer INTERNAL for a throwing deserializer).
+      requestDeserialize: (bytes: Buffer) => {
+        try {
+          return fromBinary(method.input, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), READ);
+        } catch (error) {
+          return new UnreadableRequest(method, error);
+        }
+      },
       responseSerialize: (message: unknown) => Buffer.from(toBinary(method.output, message as never)),
       responseDeserialize: (bytes: Buffer) =>
         fromBinary(method.output, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
@@ -53,6 +61,20 @@ const CALL_DONE = new ConnectError("the call has completed", Code.Canceled);
 const CLIENT_CANCELLED = new ConnectError("the client cancelled the call", Code.Canceled);
 
 type Call = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
+
+const READ = { readUnknownFields: false };
+
+/** A request message that did not parse. */
+class UnreadableRequest {
+  readonly error: ConnectError;
+  constructor(method: DescMethod, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    this.error = new ConnectError(
+      `the request is not a valid ${method.input.typeName}: ${reason}`,
+      Code.InvalidArgument,
+    );
+  }
+}
 
 /** How the adapter builds call contexts. */
 export interface AdapterOptions {
@@ -108,6 +130,10 @@ function unaryHandler(
   options: AdapterOptions,
 ): grpc.handleUnaryCall<unknown, unknown> {
   return (call, callback) => {
+    if (call.request instanceof UnreadableRequest) {
+      callback(grpcStatus(call.request.error) as grpc.ServiceError);
+      return;
+    }
     const context = contextFor(service, method, call, options);
     Promise.resolve()
       .then(() => fn(call.request, context))
@@ -129,6 +155,10 @@ function streamHandler(
   options: AdapterOptions,
 ): grpc.handleServerStreamingCall<unknown, unknown> {
   return (call) => {
+    if (call.request instanceof UnreadableRequest) {
+      call.emit("error", grpcStatus(call.request.error));
+      return;
+    }
     const context = contextFor(service, method, call, options);
     const run = async () => {
       const iterable = fn(call.request, context) as AsyncIterable<unknown>;

@@ -41,6 +41,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     },
     readMaxBytes: options.maxMessageBytes,
     writeMaxBytes: options.maxMessageBytes,
+    // A request cannot make the service keep bytes it does not use.
+    binaryOptions: { readUnknownFields: false },
     // The verified client certificate (mutual TLS) goes to the interceptors, for authentication.
     ...(options.tls?.requireClientCert
       ? {

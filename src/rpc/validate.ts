@@ -1,3 +1,4 @@
+import { configureTextEncoding } from "@bufbuild/protobuf/wire";
 import { type Duration, durationMs } from "@bufbuild/protobuf/wkt";
 import { NAMESPACE_PATTERN } from "../engine/policy-store.js";
 import { CacheError, Status } from "../errors.js";
@@ -25,9 +26,20 @@ export function checkNamespace(name: string): string {
   return namespace;
 }
 
-/** Checks one key: not empty, not too long. */
+/**
+ * Strings in requests are decoded leniently (see {@link decodeLeniently}): bytes that are not
+ * UTF-8 arrive as U+FFFD, which keys, tags and prefixes refuse.
+ */
+function checkText(text: string, field: string): void {
+  if (text.includes("\uFFFD")) {
+    throw bad(`${field} is not valid UTF-8 (or holds U+FFFD, the replacement character, which keys may not)`);
+  }
+}
+
+/** Checks one key: not empty, not too long, valid UTF-8. */
 export function checkKey(key: string, limits: RequestLimits, field = "key"): string {
   if (key.length === 0) throw bad(`${field} must not be empty`);
+  checkText(key, field);
   const bytes = Buffer.byteLength(key, "utf8");
   if (bytes > limits.maxKeyBytes) {
     throw bad(`${field} is ${bytes} bytes; keys may be at most ${limits.maxKeyBytes} bytes`);
@@ -50,6 +62,7 @@ export function checkTags(tags: readonly string[], limits: RequestLimits, field 
   if (tags.length > limits.maxTags) throw bad(`${field} has ${tags.length} tags; at most ${limits.maxTags}`);
   tags.forEach((tag, i) => {
     if (tag.length === 0) throw bad(`${field}[${i}] must not be empty`);
+    checkText(tag, `${field}[${i}]`);
     if (Buffer.byteLength(tag, "utf8") > 256) throw bad(`${field}[${i}] is longer than 256 bytes`);
   });
   return tags;
@@ -83,4 +96,21 @@ export function checkDuration(
   if (bounds.min !== undefined && ms < bounds.min) throw bad(`${field} must be at least ${bounds.min} ms`);
   if (bounds.max !== undefined && ms > bounds.max) throw bad(`${field} must be at most ${bounds.max} ms`);
   return ms;
+}
+
+/**
+ * Makes protobuf decoding of strings lenient: bytes that are not UTF-8 become U+FFFD instead of
+ * failing the whole message, which both ports would report as INTERNAL (Connect wraps every
+ * parse error so). The fields that matter are then refused with INVALID_ARGUMENT by the checks
+ * above; other strings keep the replacement character. Called once at start.
+ */
+export function decodeLeniently(): void {
+  const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+  const encoder = new TextEncoder();
+  configureTextEncoding({
+    checkUtf8: (text) => text.isWellFormed(),
+    encodeUtf8: (text) => encoder.encode(text),
+    encodeUtf8Into: (text, dest) => ({ written: encoder.encodeInto(text, dest).written }),
+    decodeUtf8: (bytes) => decoder.decode(bytes),
+  });
 }
