@@ -123,6 +123,7 @@ export async function startService(
         cacheService({
           manager,
           limits: config.limits,
+          maxWatchers: config.limits.maxWatchers,
           instanceId: config.instanceId,
           streamsStop: shutdown.signal,
           telemetry,
@@ -158,6 +159,7 @@ export async function startService(
     maxMessageBytes: config.server.maxMessageBytes,
     tls: config.server.tls,
     reflectionGuard: access.reflectionGuard,
+    connections: config.server.connections,
   });
   let http: Awaited<ReturnType<typeof startHttpServer>>;
   try {
@@ -181,6 +183,7 @@ export async function startService(
       },
       tls: config.server.tls,
       metricsGuard: access.metricsGuard,
+      connections: config.server.connections,
     });
   } catch (error) {
     refresher.stop();

@@ -55,6 +55,20 @@ const ServerSchema = z
     maxMessageBytes: bytes.default(16 * 1024 * 1024),
     /** How long in-flight calls may take to finish on shutdown before connections are cut. */
     shutdownGrace: duration.default(10_000),
+    /** Bounds on client connections, per port: nobody holds the ports' sockets for free. */
+    connections: z
+      .object({
+        /** Connections open at once; more are closed on arrival (keep below the fd limit). */
+        maxConnections: z.number().int().min(1).max(1_000_000).default(4096),
+        /** A connection with no call in flight this long is closed (also one that never spoke). */
+        idleTimeout: duration.default(5 * 60_000),
+        /** Calls in flight on one connection (HTTP/2 streams). */
+        maxStreamsPerConnection: z.number().int().min(1).max(100_000).default(100),
+        /** A connection is asked to go away after this long (calls get a grace minute to end). */
+        maxAge: duration.default(2 * 3_600_000),
+      })
+      .strict()
+      .default({ maxConnections: 4096, idleTimeout: 5 * 60_000, maxStreamsPerConnection: 100, maxAge: 2 * 3_600_000 }),
     tls: z
       .object({
         certFile: z.string().min(1),
@@ -226,9 +240,11 @@ const ConfigSchema = z
         maxKeyBytes: z.number().int().positive().max(65536).default(1024),
         maxBulkKeys: z.number().int().positive().default(1000),
         maxTags: z.number().int().positive().default(32),
+        /** WatchStats subscribers at once; more are refused with RESOURCE_EXHAUSTED. */
+        maxWatchers: z.number().int().min(1).max(100_000).default(256),
       })
       .strict()
-      .default({ maxNamespaces: 1000, maxKeyBytes: 1024, maxBulkKeys: 1000, maxTags: 32 }),
+      .default({ maxNamespaces: 1000, maxKeyBytes: 1024, maxBulkKeys: 1000, maxTags: 32, maxWatchers: 256 }),
     log: z
       .object({ level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info") })
       .strict()

@@ -7,7 +7,7 @@ import type { CacheManager, ReadOptions as EngineReadOptions, Lookup } from "../
 import { CacheError, Status } from "../errors.js";
 import type { CacheService, ReadOptions } from "../gen/mlcache/v1/cache_pb.js";
 import { CacheLayer, type ItemSchema, Source, WriteMode } from "../gen/mlcache/v1/common_pb.js";
-import type { DependencyStatus } from "../gen/mlcache/v1/stats_pb.js";
+import type { DependencyStatus, StatsSnapshot } from "../gen/mlcache/v1/stats_pb.js";
 import type { DeadLetterRecord } from "../loaders/dead-letters.js";
 import { buildSnapshot } from "../telemetry/snapshot.js";
 import type { TelemetryView } from "../telemetry/telemetry.js";
@@ -37,7 +37,12 @@ export interface CacheServiceDeps {
   dependencies?: () => DependencyStatus[];
   /** Top-K hot keys, per-key stats, anomalies and fleet-wide hot keys; without it hot keys come from the L1 sketch. */
   telemetry?: TelemetryView;
+  /** WatchStats subscribers at once, at most (default 256); past it RESOURCE_EXHAUSTED. */
+  maxWatchers?: number;
 }
+
+/** How long a built snapshot is handed to every subscriber asking for the same view. */
+const SHARED_SNAPSHOT_MS = 100;
 
 const sources: Record<Lookup["source"], Source> = {
   l1: Source.L1,
@@ -106,6 +111,55 @@ async function guarded<T>(context: HandlerContext, body: () => Promise<T>): Prom
  */
 export function cacheService(deps: CacheServiceDeps): ServiceImpl<typeof CacheService> {
   const { manager, limits, telemetry } = deps;
+  const maxWatchers = deps.maxWatchers ?? 256;
+  let watchers = 0;
+  // Subscribers asking for the same view within SHARED_SNAPSHOT_MS share one snapshot: many
+  // subscribers cost one build per view and interval, not one each.
+  const shared = new Map<string, { builtAt: number; snapshot: StatsSnapshot }>();
+  const snapshotFor = (namespaces: string[], hotKeys: number, now: number): StatsSnapshot => {
+    const view = `${hotKeys}\u0000${namespaces.join("\u0000")}`;
+    const cached = shared.get(view);
+    if (cached && now - cached.builtAt < SHARED_SNAPSHOT_MS) return cached.snapshot;
+    if (shared.size > 1000) shared.clear(); // views are few; never let odd ones pile up
+    const snapshot = buildSnapshot(
+      manager,
+      deps.instanceId,
+      {
+        namespaces,
+        hotKeys,
+        ...(deps.breakerState ? { breakerState: deps.breakerState } : {}),
+        ...(telemetry
+          ? {
+              hotKeysOf: (n: number, ns: string) => telemetry.hotKeys(n, ns),
+              anomalies: telemetry.anomalies(namespaces),
+            }
+          : {}),
+      },
+      deps.dependencies?.() ?? [],
+    );
+    shared.set(view, { builtAt: now, snapshot });
+    return snapshot;
+  };
+  /** One subscriber's stream: a snapshot now, then one per interval, until it or the service stops. */
+  async function* watch(namespaces: string[], hotKeys: number, intervalMs: number, context: HandlerContext) {
+    const stop = deps.streamsStop ? AbortSignal.any([context.signal, deps.streamsStop]) : context.signal;
+    let lastSent = Date.now();
+    for (let first = true; !stop.aborted; first = false) {
+      if (!first) {
+        try {
+          await sleep(intervalMs, undefined, { signal: stop });
+        } catch {
+          return;
+        }
+      }
+      // A reader slower than the interval is not queued up for: the generator only runs when
+      // the transport asked for the next message, so missed ticks are just counted.
+      const now = Date.now();
+      const dropped = Math.max(0, Math.floor((now - lastSent) / intervalMs) - 1);
+      lastSent = now;
+      yield { snapshot: snapshotFor(namespaces, hotKeys, now), snapshotsDropped: dropped };
+    }
+  }
   return {
     async get(request, context) {
       const namespace = namespaceOf(request.namespace);
@@ -187,44 +241,21 @@ export function cacheService(deps: CacheServiceDeps): ServiceImpl<typeof CacheSe
       if (request.hotKeys > 100) {
         throw new CacheError(Status.INVALID_ARGUMENT, "hot_keys may be at most 100 per snapshot");
       }
-      const namespaces = request.namespaces.map(namespaceOf);
-      const stop = deps.streamsStop ? AbortSignal.any([context.signal, deps.streamsStop]) : context.signal;
-      let lastSent = Date.now();
-      let first = true;
-      while (!stop.aborted) {
-        if (!first) {
-          try {
-            await sleep(intervalMs, undefined, { signal: stop });
-          } catch {
-            return;
-          }
-        }
-        first = false;
-        // A reader slower than the interval is not queued up for: the generator only runs
-        // when the transport asked for the next message, so missed ticks are just counted.
-        const now = Date.now();
-        const dropped = Math.max(0, Math.floor((now - lastSent) / intervalMs) - 1);
-        lastSent = now;
-        // Built only now, when the transport asked for it: nothing is queued for a slow reader.
-        yield {
-          snapshot: buildSnapshot(
-            manager,
-            deps.instanceId,
-            {
-              namespaces,
-              hotKeys: request.hotKeys,
-              ...(deps.breakerState ? { breakerState: deps.breakerState } : {}),
-              ...(telemetry
-                ? {
-                    hotKeysOf: (n: number, ns: string) => telemetry.hotKeys(n, ns),
-                    anomalies: telemetry.anomalies(namespaces),
-                  }
-                : {}),
-            },
-            deps.dependencies?.() ?? [],
-          ),
-          snapshotsDropped: dropped,
-        };
+      if (request.namespaces.length > 100) {
+        throw new CacheError(Status.INVALID_ARGUMENT, "namespaces may name at most 100 namespaces");
+      }
+      const namespaces = [...new Set(request.namespaces.map(namespaceOf))].sort();
+      if (watchers >= maxWatchers) {
+        throw new CacheError(
+          Status.RESOURCE_EXHAUSTED,
+          `${watchers} WatchStats subscribers already, the most this instance serves (limits.maxWatchers); try again later`,
+        );
+      }
+      watchers++;
+      try {
+        yield* watch(namespaces, request.hotKeys, intervalMs, context);
+      } finally {
+        watchers--;
       }
     },
 

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import type { Http2Server, ServerHttp2Session, ServerHttp2Stream } from "node:http2";
 import { type DescFile, type DescService, toBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
@@ -40,6 +41,16 @@ export interface GrpcServerOptions {
    * CacheError to refuse it. Unset: reflection is open.
    */
   reflectionGuard?: ((authorization: string | null) => void) | undefined;
+  /** Bounds on client connections (defaults: no bounds beyond grpc-js's own). */
+  connections?: ConnectionBounds | undefined;
+}
+
+/** Bounds on the connections of a port. Times in ms. */
+export interface ConnectionBounds {
+  maxConnections: number;
+  idleTimeout: number;
+  maxStreamsPerConnection: number;
+  maxAge: number;
 }
 
 /** A running gRPC server. */
@@ -96,6 +107,37 @@ function guarded(server: grpc.Server, guard: (authorization: string | null) => v
   };
 }
 
+/**
+ * Bounds the connections of a grpc-js server, which has no options for it: past
+ * `maxConnections` a new socket is closed on arrival (net.Server.maxConnections), and a
+ * connection with no call in flight for `idleTimeout` (one that never sent the HTTP/2 preface
+ * included) is destroyed — grpc-js's own idle timeout only sends GOAWAY, which a client that
+ * does not play along ignores. This reaches grpc-js's listening servers; the tests of both
+ * bounds fail if a grpc-js update moves them.
+ */
+function boundConnections(server: grpc.Server, bounds: ConnectionBounds): void {
+  const listeners = (server as unknown as { http2Servers?: Map<Http2Server, unknown> }).http2Servers;
+  if (!listeners) throw new Error("grpc-js internals changed: cannot bound connections (update boundConnections)");
+  for (const listener of listeners.keys()) {
+    listener.maxConnections = bounds.maxConnections;
+    listener.on("session", (session: ServerHttp2Session) => destroyWhenIdle(session, bounds.idleTimeout));
+  }
+}
+
+/** Destroys a session once it has had no stream open for `idleMs`. */
+function destroyWhenIdle(session: ServerHttp2Session, idleMs: number): void {
+  let open = 0;
+  const timer = setTimeout(() => session.destroy(), idleMs);
+  timer.unref();
+  session.on("stream", (stream: ServerHttp2Stream) => {
+    if (open++ === 0) clearTimeout(timer);
+    stream.once("close", () => {
+      if (--open === 0) timer.refresh();
+    });
+  });
+  session.once("close", () => clearTimeout(timer));
+}
+
 function credentials(tls: TlsFiles | undefined): grpc.ServerCredentials {
   if (!tls) return grpc.ServerCredentials.createInsecure();
   return grpc.ServerCredentials.createSsl(
@@ -110,9 +152,19 @@ function credentials(tls: TlsFiles | undefined): grpc.ServerCredentials {
  * (`grpc.health.v1`) and server reflection, so grpcurl and `buf curl` need no proto files.
  */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<RunningGrpcServer> {
+  const bounds = options.connections;
   const server = new grpc.Server({
     "grpc.max_receive_message_length": options.maxMessageBytes,
     "grpc.max_send_message_length": options.maxMessageBytes,
+    ...(bounds
+      ? {
+          "grpc.max_concurrent_streams": bounds.maxStreamsPerConnection,
+          "grpc.max_connection_age_ms": bounds.maxAge,
+          "grpc.max_connection_age_grace_ms": 60_000,
+          // Clients may not ping more often than once a minute without calls (enforced).
+          "grpc.http2.min_ping_interval_without_data_ms": 60_000,
+        }
+      : {}),
   });
   const statuses: Record<string, "SERVING"> = { "": "SERVING" };
   const peerCertificates = options.tls?.requireClientCert ?? false;
@@ -132,6 +184,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
       error ? reject(error) : resolve(bound),
     );
   });
+  if (bounds) boundConnections(server, bounds);
 
   return {
     port,

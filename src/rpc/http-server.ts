@@ -8,7 +8,7 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Registry } from "prom-client";
 import { CacheError, Status } from "../errors.js";
 import { peerCertificateKey } from "./auth.js";
-import type { ServiceBinding, TlsFiles } from "./grpc-server.js";
+import type { ConnectionBounds, ServiceBinding, TlsFiles } from "./grpc-server.js";
 
 export interface HttpServerOptions {
   host: string;
@@ -19,6 +19,8 @@ export interface HttpServerOptions {
   /** Liveness: the process is up. Readiness: it should receive traffic. */
   ready: () => { ready: boolean; detail: string };
   tls?: TlsFiles | undefined;
+  /** Bounds on client connections (defaults: Node's own). */
+  connections?: ConnectionBounds | undefined;
   /** Checks the credential of a `/metrics` scrape (its authorization header); unset: open. */
   metricsGuard?: ((authorization: string | null) => void) | undefined;
 }
@@ -106,11 +108,28 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
           ...(options.tls.caFile ? { ca: readFileSync(options.tls.caFile) } : {}),
           requestCert: options.tls.requireClientCert ?? false,
           rejectUnauthorized: options.tls.requireClientCert ?? false,
+          minVersion: "TLSv1.2",
+          ...(options.connections
+            ? { settings: { maxConcurrentStreams: options.connections.maxStreamsPerConnection } }
+            : {}),
         },
         handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
       )
     : http.createServer(handler);
 
+  const bounds = options.connections;
+  if (bounds) {
+    server.maxConnections = bounds.maxConnections;
+    // A silent socket (also one that never sent a request, or stopped halfway) is destroyed:
+    // with no 'timeout' listener both servers destroy what timed out. Streams on this port must
+    // send more often than that (WatchStats: an interval below idleTimeout).
+    server.setTimeout(bounds.idleTimeout);
+    if (server instanceof http.Server) {
+      server.headersTimeout = Math.min(bounds.idleTimeout, 60_000);
+      server.requestTimeout = Math.min(bounds.maxAge, 300_000);
+      server.keepAliveTimeout = Math.min(bounds.idleTimeout, 5_000);
+    }
+  }
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => {
