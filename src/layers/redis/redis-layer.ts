@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Cluster, Redis, type RedisOptions } from "ioredis";
-import type { Clock } from "../../engine/clock.js";
-import { systemClock } from "../../engine/clock.js";
+import { type Clock, type Scheduler, systemClock, systemScheduler } from "../../engine/clock.js";
 import { type Entry, withExpiry } from "../../engine/entry.js";
 import {
   type Coordination,
@@ -17,6 +16,7 @@ import {
 import { type Admission, BreakerOpenError, FastBreaker } from "./breaker.js";
 import { decodeEntry, encodeEntry } from "./envelope.js";
 import { LuaScript } from "./lua-script.js";
+import { PendingCalls } from "./pending-calls.js";
 import { WriteQueue } from "./write-queue.js";
 
 /** Where the Redis layer connects: one of a URL, cluster seed nodes, or Sentinel. */
@@ -32,7 +32,12 @@ export interface RedisLayerOptions extends RedisConnection {
   /** Prepended to every key (default "mlc:"). */
   keyPrefix?: string;
   clock?: Clock;
-  /** A command slower than this counts as failed (default 1000 ms). */
+  /** Runs the command-bound timer (default: Node's timers). */
+  scheduler?: Scheduler;
+  /**
+   * The command bound: a call Redis has not answered within it fails (the caller goes on
+   * without Redis) and the connection is dropped and made again (default 1000 ms).
+   */
   commandTimeoutMs?: number;
   /** Writes and invalidations kept while Redis is down, latest per key (default 10,000). */
   maxQueued?: number;
@@ -117,9 +122,16 @@ export function connect(options: RedisConnection): Client {
   const common: RedisOptions = {
     // Fail fast while disconnected: the layer's queue and breaker decide what happens.
     enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
+    // A command the connection was lost under fails at once and is never sent again: the
+    // layer has told its caller it failed (a lease taken after its caller gave up would be
+    // held by nobody; a write would land after the queued copy the layer replays).
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    // A dropped connection to a stalled server is destroyed at once: a graceful end waits for
+    // the server's FIN, which a stopped server never sends.
+    disconnectTimeout: 0,
     // No per-command timer (ioredis' commandTimeout costs a timer per call, a third of the
-    // read path's throughput): the layer's watchdog catches a Redis that stops answering.
+    // read path's throughput): the layer's pending calls bound every call with one timer.
     enableAutoPipelining: true,
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
     ...(options.password ? { password: options.password } : {}),
@@ -180,18 +192,22 @@ export class RedisLayer implements Layer<true> {
   private replayPending = 0;
   private lastError = "";
   private readonly commandTimeoutMs: number;
-  private readonly watchdog: NodeJS.Timeout;
-  /** Calls sent and not answered yet, and when Redis last answered one. */
-  private outstanding = 0;
-  private lastAnswerAt = performance.now();
+  private readonly scheduler: Scheduler;
+  /** Calls sent and not answered yet, failed once the command bound has passed. */
+  private readonly pending: PendingCalls;
 
   constructor(options: RedisLayerOptions) {
     this.prefix = options.keyPrefix ?? "mlc:";
     this.clock = options.clock ?? systemClock;
     this.client = connect(options);
     this.commandTimeoutMs = options.commandTimeoutMs ?? 1000;
-    this.watchdog = setInterval(() => this.checkResponsive(), Math.max(50, this.commandTimeoutMs / 4));
-    this.watchdog.unref();
+    this.scheduler = options.scheduler ?? systemScheduler;
+    this.pending = new PendingCalls(
+      this.commandTimeoutMs,
+      () => performance.now(),
+      this.scheduler,
+      () => this.dropConnection(),
+    );
     this.queue = new WriteQueue(options.maxQueued ?? 10_000);
     this.breaker = new FastBreaker({
       errorThresholdPercent: options.breakerErrorPercent ?? 50,
@@ -260,11 +276,16 @@ export class RedisLayer implements Layer<true> {
   }
 
   private sendBatch(namespace: string, batch: ReadBatch): void {
-    this.sent();
+    // Past the command bound the batch's reads miss, and a late answer is ignored.
+    const pending = this.pending.add(() => {
+      this.settleBatch(batch, () => false);
+      batch.answer(undefined);
+    });
     const client = this.client;
     if (client instanceof Cluster) {
       // A read fails alone when its node does; without the version, every read misses.
       Promise.allSettled(batch.keys.map((key) => client.getBuffer(key))).then((outcomes) => {
+        if (!this.pending.settle(pending)) return;
         this.settleBatch(batch, (i) => outcomes[i + 1]?.status === "fulfilled");
         if (outcomes[0]?.status !== "fulfilled") return batch.answer(undefined);
         this.applyBatch(
@@ -277,19 +298,21 @@ export class RedisLayer implements Layer<true> {
     }
     client.mgetBuffer(...batch.keys).then(
       (replies) => {
+        if (!this.pending.settle(pending)) return;
         this.settleBatch(batch, () => true);
         this.applyBatch(namespace, batch, replies);
       },
       () => {
+        if (!this.pending.settle(pending)) return;
         this.settleBatch(batch, () => false);
         batch.answer(undefined);
       },
     );
   }
 
-  /** Tells the watchdog the batch was answered, and the breaker how each of its reads went. */
+  /** Tells the breaker how each of a batch's reads went. */
   private settleBatch(batch: ReadBatch, succeeded: (read: number) => boolean): void {
-    const at = this.answered();
+    const at = performance.now();
     let anyOk = false;
     batch.admissions.forEach((admission, read) => {
       const ok = succeeded(read);
@@ -476,7 +499,6 @@ export class RedisLayer implements Layer<true> {
 
   /** Closes the connection (pending queued writes are dropped). */
   async close(): Promise<void> {
-    clearInterval(this.watchdog);
     this.client.disconnect();
   }
 
@@ -566,9 +588,12 @@ export class RedisLayer implements Layer<true> {
     });
   }
 
-  /** Runs a Redis call through the breaker; an open breaker fails at once. */
+  /**
+   * Runs a Redis call through the breaker (an open breaker fails at once) and within the
+   * command bound: a call Redis has not answered by then fails with a RedisTimeoutError.
+   */
   private call<T>(action: () => Promise<T>): Promise<T> {
-    const admission = this.enter();
+    const admission = this.breaker.admit();
     if (admission === undefined) return Promise.reject(new BreakerOpenError("redis circuit breaker is open"));
     let started: Promise<T>;
     try {
@@ -577,29 +602,29 @@ export class RedisLayer implements Layer<true> {
       started = Promise.reject(error);
     }
     // Plain `then` rather than async/await, and one of it: this sits on every L2 call.
-    return started.then(
-      (result) => {
-        this.leave(admission, true);
-        return result;
-      },
-      (error: unknown) => {
-        this.leave(admission, false);
-        throw error;
-      },
-    );
+    return new Promise<T>((resolve, reject) => {
+      const pending = this.pending.add((error) => {
+        this.breaker.settle(admission, false);
+        reject(error);
+      });
+      started.then(
+        (result) => {
+          if (!this.pending.settle(pending)) return;
+          this.leave(admission, true);
+          resolve(result);
+        },
+        (error: unknown) => {
+          if (!this.pending.settle(pending)) return;
+          this.leave(admission, false);
+          reject(error);
+        },
+      );
+    });
   }
 
-  /** Before a Redis call: asks the breaker, and counts the call as waiting for the watchdog. */
-  private enter(): Admission | undefined {
-    const admission = this.breaker.admit();
-    if (admission !== undefined) this.sent();
-    return admission;
-  }
-
-  /** After a Redis call {@link enter} let through: its outcome to the breaker and watchdog. */
+  /** After a Redis call the breaker let through: its outcome to the breaker. */
   private leave(admission: Admission, ok: boolean): void {
-    // The breaker reads the same monotonic clock: one read for both.
-    this.breaker.settle(admission, ok, this.answered());
+    this.breaker.settle(admission, ok);
     if (ok) this.replayIfQueued();
   }
 
@@ -608,29 +633,15 @@ export class RedisLayer implements Layer<true> {
     if (this.queue.size > 0 && !this.replaying) this.replay();
   }
 
-  /** A command went out: the watchdog waits for its answer. */
-  private sent(): void {
-    if (this.outstanding === 0) this.lastAnswerAt = performance.now();
-    this.outstanding++;
-  }
-
-  /** A command was answered (or failed); returns the time now. */
-  private answered(): number {
-    this.outstanding--;
-    this.lastAnswerAt = performance.now();
-    return this.lastAnswerAt;
-  }
-
   /**
-   * Calls are waiting and Redis has not answered any for longer than the command timeout: drop
-   * the connection so they fail (the breaker counts them) and ioredis reconnects.
+   * Calls went unanswered for the command bound: drop the connection and make it again (a
+   * stalled server's socket would hold every later call too). Until the new one is ready,
+   * writes are queued and leases unavailable at once.
    */
-  private checkResponsive(): void {
-    if (this.outstanding > 0 && performance.now() - this.lastAnswerAt > this.commandTimeoutMs) {
-      this.lastError = `no answer from redis within ${this.commandTimeoutMs} ms`;
-      this.lastAnswerAt = performance.now();
-      this.client.disconnect(true);
-    }
+  private dropConnection(): void {
+    this.lastError = `no answer from redis within ${this.commandTimeoutMs} ms`;
+    this.ready = false;
+    this.client.disconnect(true);
   }
 
   private countEviction(namespace: string, cause: "explicit"): void {
