@@ -1,8 +1,9 @@
 import { CacheError, Status } from "../errors.js";
-import { type Clock, MonotonicTime, systemClock } from "./clock.js";
+import { type Clock, MonotonicTime, type Scheduler, systemClock, systemScheduler } from "./clock.js";
 import { type Entry, EntryFlags, isFailSafeCopy, isNegative } from "./entry.js";
 import type { EventBus, InvalidationNotice } from "./events.js";
-import type { KeyFrequency, Layer, LayerCounters, LayerStatus, StampSet } from "./layer.js";
+import { type FleetFlightHost, loadOncePerFleet } from "./fleet-flight.js";
+import type { KeyFrequency, Layer, LayerCounters, LayerStatus, Lease, StampSet } from "./layer.js";
 import type { Loader, LoadResult } from "./loader.js";
 import type { LayerSettings, NamespaceSettings } from "./policy.js";
 import { NAMESPACE_PATTERN, PolicyStore } from "./policy-store.js";
@@ -39,6 +40,8 @@ export interface CacheManagerOptions {
   events?: EventBus;
   policies?: PolicyStore;
   clock?: Clock;
+  /** Runs the engine's waits (polls for a peer's load); a ManualClock in tests. Default: Node's timers. */
+  scheduler?: Scheduler;
   /** Uniform random numbers in [0, 1), injectable for deterministic tests. */
   random?: () => number;
   /** Namespaces created on first use are capped so that a client cannot grow them without end. */
@@ -96,6 +99,14 @@ interface LoadIntent {
   options: ReadOptions;
   /** A background refresh: L2 counts only if fresh, and nobody waits for a stale answer. */
   refresh: boolean;
+  /** The fleet lease the load runs under: asked whether a peer waits when admission keeps L2 out. */
+  lease?: Lease | undefined;
+}
+
+/** A key to load, with the entry that may still be served if loading fails. */
+interface Miss {
+  readonly key: string;
+  readonly stale: Candidate | undefined;
 }
 
 /** L1's answer when it has neither an answer nor a stale candidate: one object, not one per read. */
@@ -114,6 +125,7 @@ const VERSION_SPACE = 1n << 20n;
 export class CacheManager {
   readonly policies: PolicyStore;
   readonly clock: Clock;
+  private readonly scheduler: Scheduler;
   private readonly l1: Layer<false> | undefined;
   private readonly l2: Layer<true> | undefined;
   private readonly loaderFor: (namespace: string) => Loader | undefined;
@@ -140,6 +152,7 @@ export class CacheManager {
     this.events = options.events;
     this.policies = options.policies ?? new PolicyStore();
     this.clock = options.clock ?? systemClock;
+    this.scheduler = options.scheduler ?? systemScheduler;
     this.random = options.random ?? Math.random;
     this.maxNamespaces = options.maxNamespaces ?? 1000;
     this.onBackgroundError = options.onBackgroundError ?? (() => {});
@@ -224,23 +237,14 @@ export class CacheManager {
     }
 
     const loader = options.skipLoader ? undefined : this.loaderFor(namespace);
+    const intent = { options, refresh: false };
     // Keys someone is loading already are joined; the rest go to the loader together.
     const toLoad = misses.filter((m) => !ns.flights.get(m.key));
-    const bulk =
-      loader?.loadMany && toLoad.length > 1
-        ? this.callLoadMany(
-            ns,
-            settings,
-            loader,
-            toLoad.map((m) => m.key),
-          )
-        : undefined;
+    const loads = loader && toLoad.length > 0 ? this.loadMisses(ns, settings, loader, toLoad, intent) : undefined;
     for (const { key, stale } of misses) {
-      const intent = { options, refresh: false };
       const work = (): Promise<Lookup> => {
         if (!loader) return Promise.resolve(this.withoutLoader(key, stale, options));
-        if (!bulk) return this.callLoader(ns, settings, loader, key, stale, intent);
-        return bulk.then((outcomes) => this.settleBulk(ns, settings, key, outcomes.get(key), stale, intent));
+        return loads?.get(key) ?? this.callLoader(ns, settings, loader, key, stale, intent);
       };
       results.set(key, this.waitForLoad(ns, settings, key, options, stale, this.clock.now(), work));
     }
@@ -418,13 +422,13 @@ export class CacheManager {
     const idle = keys.filter((key) => !ns.flights.get(key));
     if (idle.length === 0) return 0;
     const intent = { options: {}, refresh: true };
-    const bulk = loader.loadMany && idle.length > 1 ? this.callLoadMany(ns, settings, loader, idle) : undefined;
-    const loads = idle.map((key) => {
-      const stale = this.candidateFromL1(namespace, key);
-      const { promise } = ns.flights.run(key, this.clock.now(), () =>
-        bulk
-          ? bulk.then((outcomes) => this.settleBulk(ns, settings, key, outcomes.get(key), stale, intent))
-          : this.callLoader(ns, settings, loader, key, stale, intent),
+    const misses = idle.map((key) => ({ key, stale: this.candidateFromL1(namespace, key) }));
+    const started = this.loadMisses(ns, settings, loader, misses, intent);
+    const loads = misses.map(({ key, stale }) => {
+      const { promise } = ns.flights.run(
+        key,
+        this.clock.now(),
+        () => started.get(key) ?? this.callLoader(ns, settings, loader, key, stale, intent),
       );
       ns.stats.backgroundRefreshes++;
       this.sink.refresh(namespace, key, "background");
@@ -734,70 +738,94 @@ export class CacheManager {
     const { options } = intent;
     const loader = options.skipLoader ? undefined : (override ?? this.loaderFor(ns.name));
     if (!loader) return Promise.resolve(this.withoutLoader(key, stale, options));
-    const coordination = this.l2?.coordination;
-    if (coordination && settings.l2.enabled && !options.bypassL2) {
-      return this.loadOncePerFleet(ns, settings, loader, key, stale, intent, coordination);
+    if (this.l2?.coordination && settings.l2.enabled && !options.bypassL2) {
+      return this.loadMisses(ns, settings, loader, [{ key, stale }], intent).get(key) as Promise<Lookup>;
     }
     return this.callLoader(ns, settings, loader, key, stale, intent);
   }
 
   /**
-   * Fleet-wide single-flight: the instance that takes the key's lease loads it; the others
-   * wait for the value to appear in L2 instead of calling the origin too. A crashed holder's
-   * lease expires and the next waiter takes over; a holder slower than the lease cannot
-   * overwrite a newer value (L2 writes are versioned).
+   * Loads missed keys, once per fleet where L2 coordinates (see {@link loadOncePerFleet}), else
+   * here: one `loadMany` when the loader has it and there are several. A promise per key.
    */
-  private async loadOncePerFleet(
+  private loadMisses(
     ns: NamespaceState,
     settings: NamespaceSettings,
     loader: Loader,
-    key: string,
-    stale: Candidate | undefined,
+    misses: readonly Miss[],
     intent: LoadIntent,
-    coordination: NonNullable<Layer<true>["coordination"]>,
-  ): Promise<Lookup> {
-    const leaseMs = settings.loadTimeouts.hardMs > 0 ? settings.loadTimeouts.hardMs : 10_000;
-    const giveUpAt = Date.now() + leaseMs;
-    while (Date.now() < giveUpAt) {
-      const lease = await coordination.acquireLease(ns.name, key, leaseMs);
-      if (lease === "unavailable") break;
-      if (lease !== "held") {
-        try {
-          return await this.callLoader(ns, settings, loader, key, stale, intent);
-        } finally {
-          await lease.release();
-        }
-      }
-      const loaded = await this.waitForPeer(ns, settings, key, intent.options, giveUpAt, coordination);
-      if (loaded) return loaded;
+  ): Map<string, Promise<Lookup>> {
+    const coordination = this.l2?.coordination;
+    if (!coordination || !settings.l2.enabled || intent.options.bypassL2) {
+      return this.loadHere(ns, settings, loader, misses, intent, undefined);
     }
-    return this.callLoader(ns, settings, loader, key, stale, intent);
+    const host: FleetFlightHost<Miss> = {
+      load: (won, leases) => this.loadHere(ns, settings, loader, won, intent, leases),
+      fromPeer: (miss, entry) => this.fromPeer(ns, settings, miss, entry, intent),
+      uncoordinated: (count) => {
+        ns.stats.loadsUncoordinated += count;
+      },
+    };
+    const holdMs = settings.loadTimeouts.hardMs > 0 ? settings.loadTimeouts.hardMs : 10_000;
+    return loadOncePerFleet(
+      coordination,
+      misses,
+      { namespace: ns.name, holdMs, checkFirst: intent.refresh, clock: this.clock, scheduler: this.scheduler },
+      host,
+    );
   }
 
-  /** Polls L2 (5 ms doubling to 100 ms) until a fresh value appears or the lease is gone. */
-  private async waitForPeer(
+  /** Calls the loader for keys (one `loadMany` for several when it has one), each under its lease if any. */
+  private loadHere(
     ns: NamespaceState,
     settings: NamespaceSettings,
-    key: string,
-    options: ReadOptions,
-    giveUpAt: number,
-    coordination: NonNullable<Layer<true>["coordination"]>,
-  ): Promise<Lookup | undefined> {
-    const l2 = this.l2;
-    if (!l2) return undefined;
-    for (let delay = 5; Date.now() < giveUpAt; delay = Math.min(delay * 2, 100)) {
-      await new Promise((resolve) => setTimeout(resolve, delay));
-      const now = this.clock.now();
-      const entry = this.usable(ns, key, await l2.peek(ns.name, key), options, now);
-      if (entry && now < entry.freshUntil) {
-        ns.stats.l2Hits++;
-        this.sink.access(ns.name, key, "l2", true);
-        if (this.l1 && settings.l1.enabled && !options.bypassL1) this.promote(ns, settings, key, entry);
-        return lookupFrom(key, entry, "l2", false, now);
-      }
-      if (!(await coordination.leaseHeld(ns.name, key))) return undefined;
+    loader: Loader,
+    misses: readonly Miss[],
+    intent: LoadIntent,
+    leases: ReadonlyMap<string, Lease> | undefined,
+  ): Map<string, Promise<Lookup>> {
+    const intentFor = (key: string): LoadIntent => (leases ? { ...intent, lease: leases.get(key) } : intent);
+    const bulk =
+      loader.loadMany && misses.length > 1
+        ? this.callLoadMany(
+            ns,
+            settings,
+            loader,
+            misses.map((m) => m.key),
+          )
+        : undefined;
+    const loads = new Map<string, Promise<Lookup>>();
+    for (const { key, stale } of misses) {
+      loads.set(
+        key,
+        bulk
+          ? bulk.then((outcomes) => this.settleBulk(ns, settings, key, outcomes.get(key), stale, intentFor(key)))
+          : this.callLoader(ns, settings, loader, key, stale, intentFor(key)),
+      );
     }
-    return undefined;
+    return loads;
+  }
+
+  /**
+   * A value a peer loaded while this instance waited for its lease: usable and fresh, and for a
+   * refresh newer than what this instance had. Counted as an L2 hit and promoted like one.
+   */
+  private fromPeer(
+    ns: NamespaceState,
+    settings: NamespaceSettings,
+    miss: Miss,
+    found: Entry | undefined,
+    intent: LoadIntent,
+  ): Lookup | undefined {
+    const { options } = intent;
+    const now = this.clock.now();
+    const entry = this.usable(ns, miss.key, found, options, now);
+    if (!entry || now >= entry.freshUntil) return undefined;
+    if (intent.refresh && miss.stale && entry.createdAt <= miss.stale.entry.createdAt) return undefined;
+    ns.stats.l2Hits++;
+    this.sink.access(ns.name, miss.key, "l2", true);
+    if (this.l1 && settings.l1.enabled && !options.bypassL1) this.promote(ns, settings, miss.key, entry);
+    return lookupFrom(miss.key, entry, "l2", false, now);
   }
 
   /** A miss with no loader to ask: stale only when the caller asked for it, else not found. */
@@ -888,7 +916,7 @@ export class CacheManager {
       );
       return this.failSafe(ns, settings, key, stale, intent.options, error);
     }
-    const stored = await this.store(ns, settings, key, result, this.time.next(), loadMs, undefined);
+    const stored = await this.store(ns, settings, key, result, this.time.next(), loadMs, undefined, intent.lease);
     return lookupFrom(key, stored, result.found ? "loader" : "none", false, this.clock.now());
   }
 
@@ -983,6 +1011,7 @@ export class CacheManager {
     createdAt: number,
     loadMs: number,
     freshForMs: number | undefined,
+    lease?: Lease,
   ): Promise<Entry> {
     const version = result.version && result.version > 0n ? result.version : this.nextVersion(0n);
     const base = {
@@ -1006,8 +1035,10 @@ export class CacheManager {
       return Math.min(settings.adaptiveTtl.maxTtlMs, Math.max(settings.adaptiveTtl.minTtlMs, scaled));
     };
     const l1Entry = this.timeline(base, settings, settings.l1, ttlFor(settings.l1), freshForMs, exact);
-    // L2 admission: one-hit wonders (keys L1's sketch has seen less than twice) stay out of Redis.
-    const admitted = !settings.l2.admission || (this.l1?.frequency(ns.name, key) ?? 2) >= 2;
+    // L2 admission: one-hit wonders (keys L1's sketch has seen less than twice) stay out of Redis,
+    // unless another instance waits for this load to show up there.
+    const admitted =
+      !settings.l2.admission || (this.l1?.frequency(ns.name, key) ?? 2) >= 2 || (await lease?.wanted()) === true;
     if (this.l2 && settings.l2.enabled && admitted) {
       const l2Entry = this.timeline(base, settings, settings.l2, ttlFor(settings.l2), freshForMs, exact);
       if (await this.l2.set(ns.name, key, l2Entry)) ns.stats.l2Puts++;

@@ -114,4 +114,31 @@ describe("a stalled Redis", () => {
     }
   });
 
+  it("does not leave a lease taken in the stall in the way of later readers for long", async () => {
+    origin.failing = true;
+    redis.pause();
+    try {
+      // force_refresh skips the L2 read: the lease request is the first thing that meets the stall.
+      const stranded = await timed("Get with force_refresh", () =>
+        client.get({ namespace: "p", key: "orphan", options: { forceRefresh: true } }, { timeoutMs: 20_000 }).then(
+          () => "answered",
+          (error: { code?: number }) => error.code,
+        ),
+      );
+      expect(stranded.ms).toBeLessThan(CALL_SANITY_MS);
+      expect(stranded.result).toBe(14); // UNAVAILABLE: the origin is down and nothing is cached
+      await sleep(STALL_MS / 2);
+    } finally {
+      origin.failing = false;
+      redis.resume();
+    }
+    // The lease request abandoned in the stall must not hold later readers up once Redis runs
+    // again (ioredis used to send it again on reconnecting; the instance then found the lease
+    // "held" by that copy and waited for it up to the load timeout).
+    const later = await timed("Get after the stall", () =>
+      client.get({ namespace: "p", key: "orphan" }, { timeoutMs: 10_000 }),
+    );
+    expect(text(later.result.item?.value)).toBe("origin:orphan");
+    expect(later.ms).toBeLessThan(CALL_SANITY_MS);
+  });
 });

@@ -11,6 +11,7 @@ import {
   type LayerCounters,
   type LayerStatus,
   type Lease,
+  type LeasePoll,
   type StampSet,
 } from "../../engine/layer.js";
 import { type Admission, BreakerOpenError, FastBreaker } from "./breaker.js";
@@ -32,7 +33,7 @@ export interface RedisLayerOptions extends RedisConnection {
   /** Prepended to every key (default "mlc:"). */
   keyPrefix?: string;
   clock?: Clock;
-  /** Runs the command-bound timer (default: Node's timers). */
+  /** Runs the command-bound timer and lease renewals (default: Node's timers). */
   scheduler?: Scheduler;
   /**
    * The command bound: a call Redis has not answered within it fails (the caller goes on
@@ -109,11 +110,45 @@ redis.call('PEXPIRE', KEYS[2], ARGV[3])
 return version`,
 );
 
+// Leases hold the holder's token, with a '!' appended once another instance asked for the
+// lease while it was held (it waits for the value to appear in L2).
+
+// Take a lease, or mark the one held as wanted.
+const ACQUIRE = new LuaScript(
+  1,
+  `
+if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 1 end
+local held = redis.call('GET', KEYS[1])
+if held and string.sub(held, -1) ~= '!' then redis.call('APPEND', KEYS[1], '!') end
+return 0`,
+);
+
 // Release a lease only if we still hold it (a late holder must not free someone else's).
 const RELEASE = new LuaScript(
   1,
   `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+local held = redis.call('GET', KEYS[1])
+if held and string.sub(held, 1, #ARGV[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`,
+);
+
+// Whether our lease is wanted: 1 if so (it stays held); else 0, and the lease is released.
+const WANTED = new LuaScript(
+  1,
+  `
+local held = redis.call('GET', KEYS[1])
+if not held or string.sub(held, 1, #ARGV[1]) ~= ARGV[1] then return 0 end
+if string.sub(held, -1) == '!' then return 1 end
+redis.call('DEL', KEYS[1])
+return 0`,
+);
+
+// Extend our lease (the holder is alive and still loading).
+const RENEW = new LuaScript(
+  1,
+  `
+local held = redis.call('GET', KEYS[1])
+if held and string.sub(held, 1, #ARGV[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0`,
 );
 
@@ -226,14 +261,8 @@ export class RedisLayer implements Layer<true> {
       this.ready = false;
     });
     this.coordination = {
-      acquireLease: (namespace, key, ttlMs) => this.acquireLease(namespace, key, ttlMs),
-      leaseHeld: async (namespace, key) => {
-        try {
-          return (await this.call(() => this.client.exists(this.leaseKey(namespace, key)))) === 1;
-        } catch {
-          return false;
-        }
-      },
+      acquireLeases: (namespace, keys, holdMs) => this.acquireLeases(namespace, keys, holdMs),
+      poll: (namespace, keys) => this.poll(namespace, keys),
     };
   }
 
@@ -502,25 +531,90 @@ export class RedisLayer implements Layer<true> {
     this.client.disconnect();
   }
 
-  private async acquireLease(namespace: string, key: string, ttlMs: number): Promise<Lease | "held" | "unavailable"> {
+  /**
+   * Takes the leases of keys in one round trip (one script call per key, auto-pipelined: one
+   * write per node). A lease lives three command bounds and its holder renews it every bound
+   * while it loads (up to `holdMs`), so the lease of a holder that died, or one taken by a
+   * command that reached a stalled Redis after its caller had given up, is gone within three
+   * bounds rather than after the whole load timeout.
+   */
+  private async acquireLeases(
+    namespace: string,
+    keys: readonly string[],
+    holdMs: number,
+  ): Promise<(Lease | "held")[] | "unavailable"> {
     if (!this.ready || this.breaker.opened) return "unavailable";
-    const leaseKey = this.leaseKey(namespace, key);
-    const token = randomUUID();
+    const ttlMs = Math.max(1, Math.ceil(Math.min(holdMs, 3 * this.commandTimeoutMs)));
+    const leaseKeys = keys.map((key) => this.leaseKey(namespace, key));
+    const tokens = keys.map(() => randomUUID());
+    let won: unknown[];
     try {
-      const won = await this.call(() => this.client.set(leaseKey, token, "PX", Math.max(1, Math.ceil(ttlMs)), "NX"));
-      if (won !== "OK") return "held";
+      won = await this.call(() =>
+        Promise.all(leaseKeys.map((leaseKey, i) => ACQUIRE.run(this.client, leaseKey, tokens[i] as string, ttlMs))),
+      );
     } catch {
       return "unavailable";
     }
+    return won.map((reply, i) =>
+      reply === 1 ? this.heldLease(leaseKeys[i] as string, tokens[i] as string, ttlMs, holdMs) : "held",
+    );
+  }
+
+  /** A lease this instance won: renewed every command bound until released or `holdMs` passed. */
+  private heldLease(leaseKey: string, token: string, ttlMs: number, holdMs: number): Lease {
+    let released = false;
+    let cancelRenewal = () => {};
+    let renewalsLeft = Math.ceil((holdMs - ttlMs) / this.commandTimeoutMs);
+    const renew = () => {
+      if (released || renewalsLeft-- <= 0) return;
+      this.call(() => RENEW.run(this.client, leaseKey, token, ttlMs)).catch(() => {});
+      cancelRenewal = this.scheduler.schedule(this.commandTimeoutMs, renew);
+    };
+    if (renewalsLeft > 0) cancelRenewal = this.scheduler.schedule(this.commandTimeoutMs, renew);
+    const done = () => {
+      released = true;
+      cancelRenewal();
+    };
     return {
+      wanted: async () => {
+        if (released) return false;
+        try {
+          if ((await this.call(() => WANTED.run(this.client, leaseKey, token))) === 1) return true;
+          done(); // released by the script
+        } catch {
+          // Unreachable: nobody can be told of the value through it anyway.
+        }
+        return false;
+      },
       release: async () => {
+        if (released) return;
+        done();
         try {
           await this.call(() => RELEASE.run(this.client, leaseKey, token));
         } catch {
-          // The lease expires on its own.
+          // The lease expires on its own, within three command bounds.
         }
       },
     };
+  }
+
+  /** The entries of keys and whether their leases are held, in one round trip. */
+  private poll(namespace: string, keys: readonly string[]): Promise<LeasePoll> {
+    const dataKeys = keys.map((key) => this.dataKey(namespace, key));
+    const leaseKeys = keys.map((key) => this.leaseKey(namespace, key));
+    const client = this.client;
+    // One MGET on a single node; on a cluster (one MGET cannot span slots) auto-pipelined GETs.
+    const fetch =
+      client instanceof Cluster
+        ? () => Promise.all([...dataKeys, ...leaseKeys].map((key) => client.getBuffer(key)))
+        : () => client.mgetBuffer(...dataKeys, ...leaseKeys);
+    return this.call(fetch).then((replies) => ({
+      entries: keys.map((_, i) => {
+        const bytes = replies[i];
+        return bytes ? decodeEntry(bytes) : undefined;
+      }),
+      held: keys.map((_, i) => replies[keys.length + i] != null),
+    }));
   }
 
   private async syncStamps(namespace: string, version: string): Promise<void> {
