@@ -92,6 +92,8 @@ describe("a stalled Redis", () => {
         await sleep(1_000);
       }
       expect(service.manager.dependencies()[0]?.up).toBe(false);
+      // The loads made meanwhile could not take the fleet lease: one per instance, counted.
+      expect(service.manager.stats("p")?.loadsUncoordinated).toBeGreaterThan(0);
       await sleep(Math.max(0, STALL_MS - (performance.now() - pausedAt)));
     } finally {
       redis.resume();
