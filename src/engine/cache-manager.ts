@@ -423,7 +423,7 @@ export class CacheManager {
     if (idle.length === 0) return 0;
     const intent = { options: {}, refresh: true };
     const misses = idle.map((key) => ({ key, stale: this.candidateFromL1(namespace, key) }));
-    const started = this.loadMisses(ns, settings, loader, misses, intent);
+    const started = this.loadMisses(ns, settings, loader, misses, intent, true);
     const loads = misses.map(({ key, stale }) => {
       const { promise } = ns.flights.run(
         key,
@@ -747,6 +747,7 @@ export class CacheManager {
   /**
    * Loads missed keys, once per fleet where L2 coordinates (see {@link loadOncePerFleet}), else
    * here: one `loadMany` when the loader has it and there are several. A promise per key.
+   * `checkL2First`: L2 was not read yet (the refresher), so a peer's newer value may be there.
    */
   private loadMisses(
     ns: NamespaceState,
@@ -754,6 +755,7 @@ export class CacheManager {
     loader: Loader,
     misses: readonly Miss[],
     intent: LoadIntent,
+    checkL2First = false,
   ): Map<string, Promise<Lookup>> {
     const coordination = this.l2?.coordination;
     if (!coordination || !settings.l2.enabled || intent.options.bypassL2) {
@@ -770,7 +772,7 @@ export class CacheManager {
     return loadOncePerFleet(
       coordination,
       misses,
-      { namespace: ns.name, holdMs, checkFirst: intent.refresh, clock: this.clock, scheduler: this.scheduler },
+      { namespace: ns.name, holdMs, checkFirst: checkL2First, clock: this.clock, scheduler: this.scheduler },
       host,
     );
   }
