@@ -77,7 +77,9 @@ export async function startService(
     allowedTargets: config.origins.allowedTargets,
     ...(events ? { publishDeadLetter: events.deadLetter } : {}),
   });
-  const l2 = config.redis ? new RedisLayer(config.redis) : undefined;
+  const l2 = config.redis
+    ? new RedisLayer({ ...config.redis, commandTimeoutMs: config.redis.commandTimeout })
+    : undefined;
   if (l2) {
     // Start with L2 when it is there; without it the instance still serves (degraded).
     await l2.waitUntilReady(3_000).catch((error: unknown) => {

@@ -110,6 +110,13 @@ const ConfigSchema = z
           .optional(),
         password: z.string().optional(),
         keyPrefix: z.string().default("mlc:"),
+        /**
+         * The Redis command bound: a Redis step of a call (a read, a write, a lease, a poll) that
+         * Redis has not answered within it fails, and the call goes on without Redis.
+         */
+        commandTimeout: duration
+          .refine((ms) => ms >= 50 && ms <= 60_000, { message: "must be between 50ms and 60s" })
+          .default(1000),
       })
       .strict()
       .refine((r) => [r.url, r.clusterNodes, r.sentinel].filter(Boolean).length === 1, {

@@ -1,8 +1,9 @@
 import { CacheError, Status } from "../errors.js";
-import { type Clock, MonotonicTime, systemClock } from "./clock.js";
+import { type Clock, MonotonicTime, type Scheduler, systemClock, systemScheduler } from "./clock.js";
 import { type Entry, EntryFlags, isFailSafeCopy, isNegative } from "./entry.js";
 import type { EventBus, InvalidationNotice } from "./events.js";
-import type { KeyFrequency, Layer, LayerCounters, LayerStatus, StampSet } from "./layer.js";
+import { type FleetFlightHost, loadOncePerFleet } from "./fleet-flight.js";
+import type { KeyFrequency, Layer, LayerCounters, LayerStatus, Lease, StampSet } from "./layer.js";
 import type { Loader, LoadResult } from "./loader.js";
 import { explicitTtlLimitMs, type LayerSettings, longestLifetimeMs, type NamespaceSettings } from "./policy.js";
 import { NAMESPACE_PATTERN, PolicyStore } from "./policy-store.js";
@@ -39,6 +40,8 @@ export interface CacheManagerOptions {
   events?: EventBus;
   policies?: PolicyStore;
   clock?: Clock;
+  /** Runs the engine's waits (polls for a peer's load); a ManualClock in tests. Default: Node's timers. */
+  scheduler?: Scheduler;
   /** Uniform random numbers in [0, 1), injectable for deterministic tests. */
   random?: () => number;
   /** Namespaces created on first use are capped so that a client cannot grow them without end. */
@@ -105,6 +108,15 @@ interface LoadIntent {
   replaces?: Entry | undefined;
   /** The shared flight of the load: detached when the key is invalidated meanwhile. */
   flight?: Flight<Lookup> | undefined;
+  /** The fleet lease the load runs under: asked whether a peer waits when admission keeps L2 out. */
+  lease?: Lease | undefined;
+}
+
+/** A key to load, with the entry that may still be served if loading fails, and its flight. */
+interface Miss {
+  readonly key: string;
+  readonly stale: Candidate | undefined;
+  flight?: Flight<Lookup> | undefined;
 }
 
 /**
@@ -141,6 +153,7 @@ const VERSION_SPACE = 1n << 20n;
 export class CacheManager {
   readonly policies: PolicyStore;
   readonly clock: Clock;
+  private readonly scheduler: Scheduler;
   private readonly l1: Layer<false> | undefined;
   private readonly l2: Layer<true> | undefined;
   private readonly loaderFor: (namespace: string) => Loader | undefined;
@@ -167,6 +180,7 @@ export class CacheManager {
     this.events = options.events;
     this.policies = options.policies ?? new PolicyStore();
     this.clock = options.clock ?? systemClock;
+    this.scheduler = options.scheduler ?? systemScheduler;
     this.random = options.random ?? Math.random;
     this.maxNamespaces = options.maxNamespaces ?? 1000;
     this.onBackgroundError = options.onBackgroundError ?? (() => {});
@@ -228,7 +242,7 @@ export class CacheManager {
     const results = new Map<string, Lookup | CacheError | Promise<Lookup>>();
     const now = this.clock.now();
 
-    let misses: { key: string; stale: Candidate | undefined }[] = [];
+    let misses: Miss[] = [];
     for (const key of distinct) {
       ns.stats.requests++;
       const { answer, stale } = this.fromL1(ns, settings, key, options, now);
@@ -251,26 +265,21 @@ export class CacheManager {
     }
 
     const loader = options.skipLoader ? undefined : this.loaderFor(namespace);
-    // Keys someone is loading already are joined; the rest go to the loader together.
-    const toLoad = misses.filter((m) => !ns.flights.get(m.key));
-    const bulkStart = this.loadStart();
-    const bulk =
-      loader?.loadMany && toLoad.length > 1
-        ? this.callLoadMany(
-            ns,
-            settings,
-            loader,
-            toLoad.map((m) => m.key),
-          )
-        : undefined;
-    for (const { key, stale } of misses) {
+    // Keys someone is loading already are joined; the rest get a flight each now, and go to the
+    // loader together (once per fleet where L2 coordinates) as soon as every flight exists.
+    const toLoad: Miss[] = [];
+    const started = new Map<string, (load: Promise<Lookup>) => void>();
+    for (const miss of misses) {
       const work = (flight: Flight<Lookup>): Promise<Lookup> => {
-        const intent = { options, refresh: false, flight };
-        if (!loader) return Promise.resolve(this.withoutLoader(key, stale, options));
-        if (!bulk) return this.callLoader(ns, settings, loader, key, stale, intent);
-        return bulk.then((outcomes) => this.settleBulk(ns, settings, key, outcomes.get(key), stale, intent, bulkStart));
+        if (!loader) return Promise.resolve(this.withoutLoader(miss.key, miss.stale, options));
+        toLoad.push({ ...miss, flight });
+        return new Promise<Lookup>((resolve) => started.set(miss.key, resolve));
       };
-      results.set(key, this.waitForLoad(ns, settings, key, options, stale, this.clock.now(), work));
+      results.set(miss.key, this.waitForLoad(ns, settings, miss.key, options, miss.stale, this.clock.now(), work));
+    }
+    if (loader && toLoad.length > 0) {
+      const loads = this.loadMisses(ns, settings, loader, toLoad, { options, refresh: false });
+      for (const [key, load] of loads) started.get(key)?.(load);
     }
 
     const settled = new Map<string, Lookup | CacheError>();
@@ -541,20 +550,22 @@ export class CacheManager {
     if (!loader) return 0;
     const idle = keys.filter((key) => !ns.flights.get(key));
     if (idle.length === 0) return 0;
-    const bulkStart = this.loadStart();
-    const bulk = loader.loadMany && idle.length > 1 ? this.callLoadMany(ns, settings, loader, idle) : undefined;
+    const toLoad: Miss[] = [];
+    const started = new Map<string, (load: Promise<Lookup>) => void>();
     const loads = idle.map((key) => {
       const stale = this.candidateFromL1(namespace, key);
       const { promise } = ns.flights.run(key, this.clock.now(), (flight) => {
-        const intent = { options: {}, refresh: true, flight };
-        return bulk
-          ? bulk.then((outcomes) => this.settleBulk(ns, settings, key, outcomes.get(key), stale, intent, bulkStart))
-          : this.callLoader(ns, settings, loader, key, stale, intent);
+        toLoad.push({ key, stale, flight });
+        return new Promise<Lookup>((resolve) => started.set(key, resolve));
       });
       ns.stats.backgroundRefreshes++;
       this.sink.refresh(namespace, key, "background");
       return promise;
     });
+    // L2 was not read yet: a peer's newer value may be there already.
+    for (const [key, load] of this.loadMisses(ns, settings, loader, toLoad, { options: {}, refresh: true }, true)) {
+      started.get(key)?.(load);
+    }
     const outcomes = await Promise.allSettled(loads);
     return outcomes.filter((o) => o.status === "fulfilled").length;
   }
@@ -866,70 +877,104 @@ export class CacheManager {
     const { options } = intent;
     const loader = options.skipLoader ? undefined : (override ?? this.loaderFor(ns.name));
     if (!loader) return Promise.resolve(this.withoutLoader(key, stale, options));
-    const coordination = this.l2?.coordination;
-    if (coordination && settings.l2.enabled && !options.bypassL2) {
-      return this.loadOncePerFleet(ns, settings, loader, key, stale, intent, coordination);
+    if (this.l2?.coordination && settings.l2.enabled && !options.bypassL2) {
+      const miss = { key, stale, flight: intent.flight };
+      return this.loadMisses(ns, settings, loader, [miss], intent).get(key) as Promise<Lookup>;
     }
     return this.callLoader(ns, settings, loader, key, stale, intent);
   }
 
   /**
-   * Fleet-wide single-flight: the instance that takes the key's lease loads it; the others
-   * wait for the value to appear in L2 instead of calling the origin too. A crashed holder's
-   * lease expires and the next waiter takes over; a holder slower than the lease cannot
-   * overwrite a newer value (L2 writes are versioned).
+   * Loads missed keys, once per fleet where L2 coordinates (see {@link loadOncePerFleet}), else
+   * here: one `loadMany` when the loader has it and there are several. A promise per key.
+   * `checkL2First`: L2 was not read yet (the refresher), so a peer's newer value may be there.
    */
-  private async loadOncePerFleet(
+  private loadMisses(
     ns: NamespaceState,
     settings: NamespaceSettings,
     loader: Loader,
-    key: string,
-    stale: Candidate | undefined,
+    misses: readonly Miss[],
     intent: LoadIntent,
-    coordination: NonNullable<Layer<true>["coordination"]>,
-  ): Promise<Lookup> {
-    const leaseMs = settings.loadTimeouts.hardMs > 0 ? settings.loadTimeouts.hardMs : 10_000;
-    const giveUpAt = Date.now() + leaseMs;
-    while (Date.now() < giveUpAt) {
-      const lease = await coordination.acquireLease(ns.name, key, leaseMs);
-      if (lease === "unavailable") break;
-      if (lease !== "held") {
-        try {
-          return await this.callLoader(ns, settings, loader, key, stale, intent);
-        } finally {
-          await lease.release();
-        }
-      }
-      const loaded = await this.waitForPeer(ns, settings, key, intent.options, giveUpAt, coordination);
-      if (loaded) return loaded;
+    checkL2First = false,
+  ): Map<string, Promise<Lookup>> {
+    const coordination = this.l2?.coordination;
+    if (!coordination || !settings.l2.enabled || intent.options.bypassL2) {
+      return this.loadHere(ns, settings, loader, misses, intent, undefined);
     }
-    return this.callLoader(ns, settings, loader, key, stale, intent);
+    const host: FleetFlightHost<Miss> = {
+      load: (won, leases) => this.loadHere(ns, settings, loader, won, intent, leases),
+      fromPeer: (miss, entry) => this.fromPeer(ns, settings, miss, entry, intent),
+      uncoordinated: (count) => {
+        ns.stats.loadsUncoordinated += count;
+      },
+    };
+    const holdMs = settings.loadTimeouts.hardMs > 0 ? settings.loadTimeouts.hardMs : 10_000;
+    return loadOncePerFleet(
+      coordination,
+      misses,
+      { namespace: ns.name, holdMs, checkFirst: checkL2First, clock: this.clock, scheduler: this.scheduler },
+      host,
+    );
   }
 
-  /** Polls L2 (5 ms doubling to 100 ms) until a fresh value appears or the lease is gone. */
-  private async waitForPeer(
+  /**
+   * Calls the loader for keys (one `loadMany` for several when it has one), each under its lease
+   * if any and with its own flight.
+   */
+  private loadHere(
     ns: NamespaceState,
     settings: NamespaceSettings,
-    key: string,
-    options: ReadOptions,
-    giveUpAt: number,
-    coordination: NonNullable<Layer<true>["coordination"]>,
-  ): Promise<Lookup | undefined> {
-    const l2 = this.l2;
-    if (!l2) return undefined;
-    for (let delay = 5; Date.now() < giveUpAt; delay = Math.min(delay * 2, 100)) {
-      await new Promise((resolve) => setTimeout(resolve, delay));
-      const now = this.clock.now();
-      const entry = this.usable(ns, key, await l2.peek(ns.name, key), options, now);
-      if (entry && now < entry.freshUntil) {
-        ns.stats.l2Hits++;
-        this.sink.access(ns.name, key, "l2", true);
-        if (this.l1 && settings.l1.enabled && !options.bypassL1) this.promote(ns, settings, key, entry);
-        return lookupFrom(key, entry, "l2", false, now);
-      }
-      if (!(await coordination.leaseHeld(ns.name, key))) return undefined;
+    loader: Loader,
+    misses: readonly Miss[],
+    intent: LoadIntent,
+    leases: ReadonlyMap<string, Lease> | undefined,
+  ): Map<string, Promise<Lookup>> {
+    const intentFor = (miss: Miss): LoadIntent => ({ ...intent, flight: miss.flight, lease: leases?.get(miss.key) });
+    const start = this.loadStart();
+    const bulk =
+      loader.loadMany && misses.length > 1
+        ? this.callLoadMany(
+            ns,
+            settings,
+            loader,
+            misses.map((m) => m.key),
+          )
+        : undefined;
+    const loads = new Map<string, Promise<Lookup>>();
+    for (const miss of misses) {
+      loads.set(
+        miss.key,
+        bulk
+          ? bulk.then((outcomes) =>
+              this.settleBulk(ns, settings, miss.key, outcomes.get(miss.key), miss.stale, intentFor(miss), start),
+            )
+          : this.callLoader(ns, settings, loader, miss.key, miss.stale, intentFor(miss)),
+      );
     }
-    return undefined;
+    return loads;
+  }
+
+  /**
+   * A value a peer loaded while this instance waited for its lease: usable and fresh, and for a
+   * refresh newer than the copy it replaces. Counted as an L2 hit and promoted like one.
+   */
+  private fromPeer(
+    ns: NamespaceState,
+    settings: NamespaceSettings,
+    miss: Miss,
+    found: Entry | undefined,
+    intent: LoadIntent,
+  ): Lookup | undefined {
+    const { options } = intent;
+    const now = this.clock.now();
+    const entry = this.usable(ns, miss.key, found, options, now);
+    if (!entry || now >= entry.freshUntil) return undefined;
+    const replaced = intent.replaces ?? (intent.refresh ? miss.stale?.entry : undefined);
+    if (replaced && entry.createdAt <= replaced.createdAt) return undefined;
+    ns.stats.l2Hits++;
+    this.sink.access(ns.name, miss.key, "l2", true);
+    if (this.l1 && settings.l1.enabled && !options.bypassL1) this.promote(ns, settings, miss.key, entry);
+    return lookupFrom(miss.key, entry, "l2", false, now);
   }
 
   /** A miss with no loader to ask: stale only when the caller asked for it, else not found. */
@@ -1031,7 +1076,11 @@ export class CacheManager {
     const limit = explicitTtlLimitMs(settings);
     const loaded: LoadResult =
       result.ttlMs !== undefined && result.ttlMs > limit ? { ...result, ttlMs: limit } : result;
-    const entries = this.entriesFor(ns, settings, key, loaded, start.at, loadMs, undefined, start.version);
+    let entries = this.entriesFor(ns, settings, key, loaded, start.at, loadMs, undefined, start.version);
+    // Admission keeps a cold key out of L2, unless another instance waits to find it there.
+    if (!entries.l2 && settings.l2.admission && (await intent.lease?.wanted()) === true) {
+      entries = this.entriesFor(ns, settings, key, loaded, start.at, loadMs, undefined, start.version, true);
+    }
     const source = result.found ? "loader" : "none";
     // Invalidated while it loaded: the waiters from before get the answer, nobody else will.
     if (intent.flight?.detached) return lookupFrom(key, entries.l1, source, false, this.clock.now());
@@ -1152,6 +1201,7 @@ export class CacheManager {
     loadMs: number,
     freshForMs: number | undefined,
     version: bigint,
+    skipL2Admission = false,
   ): StoreEntries {
     const base = {
       value: result.found && result.value ? result.value : new Uint8Array(0),
@@ -1177,7 +1227,7 @@ export class CacheManager {
     // With L1 admission off for the namespace, its entries skip TinyLFU's duel in L1.
     const l1Entry = settings.l1.admission ? l1 : { ...l1, flags: l1.flags | EntryFlags.ADMIT };
     // L2 admission: one-hit wonders (keys L1's sketch has seen less than twice) stay out of Redis.
-    const admitted = !settings.l2.admission || (this.l1?.frequency(ns.name, key) ?? 2) >= 2;
+    const admitted = skipL2Admission || !settings.l2.admission || (this.l1?.frequency(ns.name, key) ?? 2) >= 2;
     const l2 =
       this.l2 && settings.l2.enabled && admitted
         ? this.timeline(base, settings, settings.l2, ttlFor(settings.l2), freshForMs, exact)

@@ -68,21 +68,44 @@ export interface Tombstone {
 
 /** A held lease on a key: the holder loads it while other instances wait. */
 export interface Lease {
+  /**
+   * Whether another instance waits for the key (it asked for the lease while this one held it),
+   * so the value must reach the shared layer even where admission would keep it out. Answering
+   * no releases the lease in the same step, so whoever asks later is a new miss, not a waiter
+   * left without a value. False too when coordination cannot be reached.
+   */
+  wanted(): Promise<boolean>;
+  /** Gives the lease up (once the value is stored); a no-op once released. */
   release(): Promise<void>;
+}
+
+/** What the shared layer holds for keys others are loading, as seen by {@link Coordination.poll}. */
+export interface LeasePoll {
+  /** Per key, the entry the layer holds (read without counting a lookup), in the order asked. */
+  entries: (Entry | undefined)[];
+  /** Per key, whether some instance still holds its lease. */
+  held: boolean[];
 }
 
 /**
  * Fleet-wide coordination a shared layer can offer: one instance loads a key while the
- * others wait for the value to appear in the layer.
+ * others wait for the value to appear in the layer. Every call is one round trip, bounded by
+ * the layer's command bound.
  */
 export interface Coordination {
   /**
-   * Tries to take the lease on a key. A Lease when won; `"held"` when another instance holds
-   * it; `"unavailable"` when coordination cannot be reached (load locally then).
+   * Tries to take the leases on keys, all in one round trip: per key a Lease when won, or
+   * `"held"` when another instance holds it (the lease is then marked wanted). `"unavailable"`
+   * when coordination cannot be reached (load locally then). `holdMs`: the longest the holder
+   * may keep a lease (its load's hard timeout); a holder that dies loses it sooner.
    */
-  acquireLease(namespace: string, key: string, ttlMs: number): Promise<Lease | "held" | "unavailable">;
-  /** Whether some instance still holds the lease on a key. */
-  leaseHeld(namespace: string, key: string): Promise<boolean>;
+  acquireLeases(
+    namespace: string,
+    keys: readonly string[],
+    holdMs: number,
+  ): Promise<(Lease | "held")[] | "unavailable">;
+  /** One round trip for all keys: their entries and whether their leases are held. Rejects when unreachable. */
+  poll(namespace: string, keys: readonly string[]): Promise<LeasePoll>;
 }
 
 /** Where a layer stands with its backing service, for health and stats. */

@@ -20,6 +20,8 @@ export class NamespaceStats {
   loadFailures = 0;
   /** Requests that waited for another request's load (single-flight). */
   loadsCollapsed = 0;
+  /** Keys loaded without the fleet lease: the lease store was unreachable, or the wait for a peer gave up. */
+  loadsUncoordinated = 0;
   /** Loads started early by probabilistic (XFetch) refresh. */
   earlyRefreshes = 0;
   /** Loads run in the background (stale-while-revalidate, soft timeout, refresher). */

@@ -99,6 +99,13 @@ const CACHE_METRICS: ScrapeMetric[] = [
   },
   {
     kind: "counter",
+    name: "cache_loads_uncoordinated_total",
+    help: "Keys loaded without the fleet lease (Redis unreachable, or the wait for another instance's load gave up): one load per instance then.",
+    labels: [],
+    read: (manager, namespace, emit) => emit({}, manager.stats(namespace)?.loadsUncoordinated ?? 0),
+  },
+  {
+    kind: "counter",
     name: "cache_refreshes_total",
     help: "Refresh loads started, by kind: early (probabilistic, before expiry) or background (stale-while-revalidate, soft timeout, refresher).",
     labels: ["kind"],

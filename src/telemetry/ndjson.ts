@@ -79,6 +79,7 @@ export function ndjsonLines(source: NdjsonSource, request: NdjsonRequest = {}): 
           successes: s.loadSuccesses,
           failures: s.loadFailures,
           collapsed: s.loadsCollapsed,
+          uncoordinated: s.loadsUncoordinated,
           earlyRefreshes: s.earlyRefreshes,
           backgroundRefreshes: s.backgroundRefreshes,
           latencyMs: { p50, p95, p99, last: s.loadLatency.last },

@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Entry } from "../../src/engine/entry.js";
-import type { Layer, StampSet } from "../../src/engine/layer.js";
+import type { Layer, Lease, StampSet } from "../../src/engine/layer.js";
 
 type AnyLayer = Layer<true> | Layer<false>;
 
@@ -222,18 +222,42 @@ export function layerContract(name: string, factory: LayerFactory): void {
     }
 
     if (factory.shared && factory.second && factory.coordinates) {
-      it("gives a key's lease to one instance at a time", async () => {
+      it("gives a key's lease to one instance at a time, many keys in one call", async () => {
         fresh();
         const other = extra[0] ?? (await factory.second!());
-        const mine = await layer.coordination?.acquireLease(ns, "k", 5_000);
-        expect(typeof mine).toBe("object");
-        expect(await other.coordination?.acquireLease(ns, "k", 5_000)).toBe("held");
-        expect(await other.coordination?.leaseHeld(ns, "k")).toBe(true);
-        if (typeof mine === "object") await mine.release();
-        expect(await other.coordination?.leaseHeld(ns, "k")).toBe(false);
-        const theirs = await other.coordination?.acquireLease(ns, "k", 5_000);
-        expect(typeof theirs).toBe("object");
-        if (typeof theirs === "object") await theirs.release();
+        const mine = await layer.coordination?.acquireLeases(ns, ["k", "j"], 5_000);
+        expect(Array.isArray(mine) && mine.every((lease) => typeof lease === "object")).toBe(true);
+        const theirs = await other.coordination?.acquireLeases(ns, ["k", "j", "i"], 5_000);
+        expect(Array.isArray(theirs) && theirs.map((lease) => typeof lease)).toEqual(["string", "string", "object"]);
+        expect(theirs && theirs !== "unavailable" ? theirs.slice(0, 2) : []).toEqual(["held", "held"]);
+        await layer.set(ns, "j", entry("v", 1n));
+        const polled = await other.coordination?.poll(ns, ["k", "j", "i", "h"]);
+        expect(polled?.held).toEqual([true, true, true, false]);
+        expect(polled?.entries.map((e) => e?.version)).toEqual([undefined, 1n, undefined, undefined]);
+        for (const lease of [...(Array.isArray(mine) ? mine : []), ...(Array.isArray(theirs) ? theirs : [])]) {
+          if (typeof lease === "object") await lease.release();
+        }
+        expect((await other.coordination?.poll(ns, ["k", "j", "i"]))?.held).toEqual([false, false, false]);
+        const again = await other.coordination?.acquireLeases(ns, ["k"], 5_000);
+        expect(Array.isArray(again) && typeof again[0]).toBe("object");
+        if (Array.isArray(again) && typeof again[0] === "object") await again[0].release();
+      });
+
+      it("tells a lease holder whether another instance waits for the key", async () => {
+        fresh();
+        const other = extra[0] ?? (await factory.second!());
+        const coordination = layer.coordination;
+        if (!coordination) throw new Error(`${name} offers no coordination`);
+        const [alone, wanted] = (await coordination.acquireLeases(ns, ["alone", "wanted"], 5_000)) as Lease[];
+        expect(await other.coordination?.acquireLeases(ns, ["wanted"], 5_000)).toEqual(["held"]);
+        // Nobody asked: the answer releases the lease at once.
+        expect(await alone?.wanted()).toBe(false);
+        expect((await other.coordination?.poll(ns, ["alone"]))?.held).toEqual([false]);
+        // Someone asked: the lease stays until released.
+        expect(await wanted?.wanted()).toBe(true);
+        expect((await other.coordination?.poll(ns, ["wanted"]))?.held).toEqual([true]);
+        await wanted?.release();
+        expect((await other.coordination?.poll(ns, ["wanted"]))?.held).toEqual([false]);
       });
     }
   });

@@ -56,6 +56,19 @@ export class RedisProcess {
     }
   }
 
+  /**
+   * Stalls the server (SIGSTOP): its sockets stay open and the kernel still accepts connections,
+   * but nothing is answered until {@link resume}.
+   */
+  pause(): void {
+    this.child?.kill("SIGSTOP");
+  }
+
+  /** Lets a paused server run again (SIGCONT). */
+  resume(): void {
+    this.child?.kill("SIGCONT");
+  }
+
   /** Kills the server at once (no shutdown, no save), and waits for the process to be gone. */
   async kill(): Promise<void> {
     const child = this.child;

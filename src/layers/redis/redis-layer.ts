@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Cluster, Redis, type RedisOptions } from "ioredis";
-import type { Clock } from "../../engine/clock.js";
-import { systemClock } from "../../engine/clock.js";
+import { type Clock, type Scheduler, systemClock, systemScheduler } from "../../engine/clock.js";
 import { type Entry, EntryFlags, withExpiry } from "../../engine/entry.js";
 import {
   type Coordination,
@@ -12,6 +11,7 @@ import {
   type LayerCounters,
   type LayerStatus,
   type Lease,
+  type LeasePoll,
   type StampSet,
   type Tombstone,
 } from "../../engine/layer.js";
@@ -19,6 +19,7 @@ import { CacheError, Status } from "../../errors.js";
 import { type Admission, BreakerOpenError, FastBreaker } from "./breaker.js";
 import { decodeEntry, ENVELOPE_FORMAT, ENVELOPE_MAGIC, encodeEntry } from "./envelope.js";
 import { LuaScript } from "./lua-script.js";
+import { PendingCalls } from "./pending-calls.js";
 import { WriteQueue } from "./write-queue.js";
 
 /** Where the Redis layer connects: one of a URL, cluster seed nodes, or Sentinel. */
@@ -34,7 +35,12 @@ export interface RedisLayerOptions extends RedisConnection {
   /** Prepended to every key (default "mlc:"). */
   keyPrefix?: string;
   clock?: Clock;
-  /** A command slower than this counts as failed (default 1000 ms). */
+  /** Runs the command-bound timer and lease renewals (default: Node's timers). */
+  scheduler?: Scheduler;
+  /**
+   * The command bound: a call Redis has not answered within it fails (the caller goes on
+   * without Redis) and the connection is dropped and made again (default 1000 ms).
+   */
   commandTimeoutMs?: number;
   /** Writes and invalidations kept while Redis is down, latest per key (default 10,000). */
   maxQueued?: number;
@@ -157,11 +163,45 @@ redis.call('PEXPIRE', KEYS[2], ARGV[3])
 return version`,
 );
 
+// Leases hold the holder's token, with a '!' appended once another instance asked for the
+// lease while it was held (it waits for the value to appear in L2).
+
+// Take a lease, or mark the one held as wanted.
+const ACQUIRE = new LuaScript(
+  1,
+  `
+if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 1 end
+local held = redis.call('GET', KEYS[1])
+if held and string.sub(held, -1) ~= '!' then redis.call('APPEND', KEYS[1], '!') end
+return 0`,
+);
+
 // Release a lease only if we still hold it (a late holder must not free someone else's).
 const RELEASE = new LuaScript(
   1,
   `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+local held = redis.call('GET', KEYS[1])
+if held and string.sub(held, 1, #ARGV[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`,
+);
+
+// Whether our lease is wanted: 1 if so (it stays held); else 0, and the lease is released.
+const WANTED = new LuaScript(
+  1,
+  `
+local held = redis.call('GET', KEYS[1])
+if not held or string.sub(held, 1, #ARGV[1]) ~= ARGV[1] then return 0 end
+if string.sub(held, -1) == '!' then return 1 end
+redis.call('DEL', KEYS[1])
+return 0`,
+);
+
+// Extend our lease (the holder is alive and still loading).
+const RENEW = new LuaScript(
+  1,
+  `
+local held = redis.call('GET', KEYS[1])
+if held and string.sub(held, 1, #ARGV[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0`,
 );
 
@@ -170,9 +210,16 @@ export function connect(options: RedisConnection): Client {
   const common: RedisOptions = {
     // Fail fast while disconnected: the layer's queue and breaker decide what happens.
     enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
+    // A command the connection was lost under fails at once and is never sent again: the
+    // layer has told its caller it failed (a lease taken after its caller gave up would be
+    // held by nobody; a write would land after the queued copy the layer replays).
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    // A dropped connection to a stalled server is destroyed at once: a graceful end waits for
+    // the server's FIN, which a stopped server never sends.
+    disconnectTimeout: 0,
     // No per-command timer (ioredis' commandTimeout costs a timer per call, a third of the
-    // read path's throughput): the layer's watchdog catches a Redis that stops answering.
+    // read path's throughput): the layer's pending calls bound every call with one timer.
     enableAutoPipelining: true,
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
     ...(options.password ? { password: options.password } : {}),
@@ -233,18 +280,22 @@ export class RedisLayer implements Layer<true> {
   private replayPending = 0;
   private lastError = "";
   private readonly commandTimeoutMs: number;
-  private readonly watchdog: NodeJS.Timeout;
-  /** Calls sent and not answered yet, and when Redis last answered one. */
-  private outstanding = 0;
-  private lastAnswerAt = performance.now();
+  private readonly scheduler: Scheduler;
+  /** Calls sent and not answered yet, failed once the command bound has passed. */
+  private readonly pending: PendingCalls;
 
   constructor(options: RedisLayerOptions) {
     this.prefix = options.keyPrefix ?? "mlc:";
     this.clock = options.clock ?? systemClock;
     this.client = connect(options);
     this.commandTimeoutMs = options.commandTimeoutMs ?? 1000;
-    this.watchdog = setInterval(() => this.checkResponsive(), Math.max(50, this.commandTimeoutMs / 4));
-    this.watchdog.unref();
+    this.scheduler = options.scheduler ?? systemScheduler;
+    this.pending = new PendingCalls(
+      this.commandTimeoutMs,
+      () => performance.now(),
+      this.scheduler,
+      () => this.dropConnection(),
+    );
     this.queue = new WriteQueue(options.maxQueued ?? 10_000);
     this.breaker = new FastBreaker({
       errorThresholdPercent: options.breakerErrorPercent ?? 50,
@@ -263,14 +314,8 @@ export class RedisLayer implements Layer<true> {
       this.ready = false;
     });
     this.coordination = {
-      acquireLease: (namespace, key, ttlMs) => this.acquireLease(namespace, key, ttlMs),
-      leaseHeld: async (namespace, key) => {
-        try {
-          return (await this.call(() => this.client.exists(this.leaseKey(namespace, key)))) === 1;
-        } catch {
-          return false;
-        }
-      },
+      acquireLeases: (namespace, keys, holdMs) => this.acquireLeases(namespace, keys, holdMs),
+      poll: (namespace, keys) => this.poll(namespace, keys),
     };
   }
 
@@ -313,11 +358,16 @@ export class RedisLayer implements Layer<true> {
   }
 
   private sendBatch(namespace: string, batch: ReadBatch): void {
-    this.sent();
+    // Past the command bound the batch's reads miss, and a late answer is ignored.
+    const pending = this.pending.add(() => {
+      this.settleBatch(batch, () => false);
+      batch.answer(undefined);
+    });
     const client = this.client;
     if (client instanceof Cluster) {
       // A read fails alone when its node does; without the version, every read misses.
       Promise.allSettled(batch.keys.map((key) => client.getBuffer(key))).then((outcomes) => {
+        if (!this.pending.settle(pending)) return;
         this.settleBatch(batch, (i) => outcomes[i + 1]?.status === "fulfilled");
         if (outcomes[0]?.status !== "fulfilled") return batch.answer(undefined);
         this.applyBatch(
@@ -330,19 +380,21 @@ export class RedisLayer implements Layer<true> {
     }
     client.mgetBuffer(...batch.keys).then(
       (replies) => {
+        if (!this.pending.settle(pending)) return;
         this.settleBatch(batch, () => true);
         this.applyBatch(namespace, batch, replies);
       },
       () => {
+        if (!this.pending.settle(pending)) return;
         this.settleBatch(batch, () => false);
         batch.answer(undefined);
       },
     );
   }
 
-  /** Tells the watchdog the batch was answered, and the breaker how each of its reads went. */
+  /** Tells the breaker how each of a batch's reads went. */
   private settleBatch(batch: ReadBatch, succeeded: (read: number) => boolean): void {
-    const at = this.answered();
+    const at = performance.now();
     let anyOk = false;
     batch.admissions.forEach((admission, read) => {
       const ok = succeeded(read);
@@ -559,29 +611,93 @@ export class RedisLayer implements Layer<true> {
 
   /** Closes the connection (pending queued writes are dropped). */
   async close(): Promise<void> {
-    clearInterval(this.watchdog);
     this.client.disconnect();
   }
 
-  private async acquireLease(namespace: string, key: string, ttlMs: number): Promise<Lease | "held" | "unavailable"> {
+  /**
+   * Takes the leases of keys in one round trip (one script call per key, auto-pipelined: one
+   * write per node). A lease lives three command bounds and its holder renews it every bound
+   * while it loads (up to `holdMs`), so the lease of a holder that died, or one taken by a
+   * command that reached a stalled Redis after its caller had given up, is gone within three
+   * bounds rather than after the whole load timeout.
+   */
+  private async acquireLeases(
+    namespace: string,
+    keys: readonly string[],
+    holdMs: number,
+  ): Promise<(Lease | "held")[] | "unavailable"> {
     if (!this.ready || this.breaker.opened) return "unavailable";
-    const leaseKey = this.leaseKey(namespace, key);
-    const token = randomUUID();
+    const ttlMs = Math.max(1, Math.ceil(Math.min(holdMs, 3 * this.commandTimeoutMs)));
+    const leaseKeys = keys.map((key) => this.leaseKey(namespace, key));
+    const tokens = keys.map(() => randomUUID());
+    let won: unknown[];
     try {
-      const won = await this.call(() => this.client.set(leaseKey, token, "PX", Math.max(1, Math.ceil(ttlMs)), "NX"));
-      if (won !== "OK") return "held";
+      won = await this.call(() =>
+        Promise.all(leaseKeys.map((leaseKey, i) => ACQUIRE.run(this.client, leaseKey, tokens[i] as string, ttlMs))),
+      );
     } catch {
       return "unavailable";
     }
+    return won.map((reply, i) =>
+      reply === 1 ? this.heldLease(leaseKeys[i] as string, tokens[i] as string, ttlMs, holdMs) : "held",
+    );
+  }
+
+  /** A lease this instance won: renewed every command bound until released or `holdMs` passed. */
+  private heldLease(leaseKey: string, token: string, ttlMs: number, holdMs: number): Lease {
+    let released = false;
+    let cancelRenewal = () => {};
+    let renewalsLeft = Math.ceil((holdMs - ttlMs) / this.commandTimeoutMs);
+    const renew = () => {
+      if (released || renewalsLeft-- <= 0) return;
+      this.call(() => RENEW.run(this.client, leaseKey, token, ttlMs)).catch(() => {});
+      cancelRenewal = this.scheduler.schedule(this.commandTimeoutMs, renew);
+    };
+    if (renewalsLeft > 0) cancelRenewal = this.scheduler.schedule(this.commandTimeoutMs, renew);
+    const done = () => {
+      released = true;
+      cancelRenewal();
+    };
     return {
+      wanted: async () => {
+        if (released) return false;
+        try {
+          if ((await this.call(() => WANTED.run(this.client, leaseKey, token))) === 1) return true;
+          done(); // released by the script
+        } catch {
+          // Unreachable: nobody can be told of the value through it anyway.
+        }
+        return false;
+      },
       release: async () => {
+        if (released) return;
+        done();
         try {
           await this.call(() => RELEASE.run(this.client, leaseKey, token));
         } catch {
-          // The lease expires on its own.
+          // The lease expires on its own, within three command bounds.
         }
       },
     };
+  }
+
+  /** The entries of keys and whether their leases are held, in one round trip. */
+  private poll(namespace: string, keys: readonly string[]): Promise<LeasePoll> {
+    const dataKeys = keys.map((key) => this.dataKey(namespace, key));
+    const leaseKeys = keys.map((key) => this.leaseKey(namespace, key));
+    const client = this.client;
+    // One MGET on a single node; on a cluster (one MGET cannot span slots) auto-pipelined GETs.
+    const fetch =
+      client instanceof Cluster
+        ? () => Promise.all([...dataKeys, ...leaseKeys].map((key) => client.getBuffer(key)))
+        : () => client.mgetBuffer(...dataKeys, ...leaseKeys);
+    return this.call(fetch).then((replies) => ({
+      entries: keys.map((_, i) => {
+        // A tombstone is no value to wait for: the key was deleted after its load began.
+        return liveEntry(replies[i]);
+      }),
+      held: keys.map((_, i) => replies[keys.length + i] != null),
+    }));
   }
 
   private async syncStamps(namespace: string, version: string): Promise<void> {
@@ -649,9 +765,12 @@ export class RedisLayer implements Layer<true> {
     });
   }
 
-  /** Runs a Redis call through the breaker; an open breaker fails at once. */
+  /**
+   * Runs a Redis call through the breaker (an open breaker fails at once) and within the
+   * command bound: a call Redis has not answered by then fails with a RedisTimeoutError.
+   */
   private call<T>(action: () => Promise<T>): Promise<T> {
-    const admission = this.enter();
+    const admission = this.breaker.admit();
     if (admission === undefined) return Promise.reject(new BreakerOpenError("redis circuit breaker is open"));
     let started: Promise<T>;
     try {
@@ -660,29 +779,29 @@ export class RedisLayer implements Layer<true> {
       started = Promise.reject(error);
     }
     // Plain `then` rather than async/await, and one of it: this sits on every L2 call.
-    return started.then(
-      (result) => {
-        this.leave(admission, true);
-        return result;
-      },
-      (error: unknown) => {
-        this.leave(admission, false);
-        throw error;
-      },
-    );
+    return new Promise<T>((resolve, reject) => {
+      const pending = this.pending.add((error) => {
+        this.breaker.settle(admission, false);
+        reject(error);
+      });
+      started.then(
+        (result) => {
+          if (!this.pending.settle(pending)) return;
+          this.leave(admission, true);
+          resolve(result);
+        },
+        (error: unknown) => {
+          if (!this.pending.settle(pending)) return;
+          this.leave(admission, false);
+          reject(error);
+        },
+      );
+    });
   }
 
-  /** Before a Redis call: asks the breaker, and counts the call as waiting for the watchdog. */
-  private enter(): Admission | undefined {
-    const admission = this.breaker.admit();
-    if (admission !== undefined) this.sent();
-    return admission;
-  }
-
-  /** After a Redis call {@link enter} let through: its outcome to the breaker and watchdog. */
+  /** After a Redis call the breaker let through: its outcome to the breaker. */
   private leave(admission: Admission, ok: boolean): void {
-    // The breaker reads the same monotonic clock: one read for both.
-    this.breaker.settle(admission, ok, this.answered());
+    this.breaker.settle(admission, ok);
     if (ok) this.replayIfQueued();
   }
 
@@ -691,29 +810,15 @@ export class RedisLayer implements Layer<true> {
     if (this.queue.size > 0 && !this.replaying) this.replay();
   }
 
-  /** A command went out: the watchdog waits for its answer. */
-  private sent(): void {
-    if (this.outstanding === 0) this.lastAnswerAt = performance.now();
-    this.outstanding++;
-  }
-
-  /** A command was answered (or failed); returns the time now. */
-  private answered(): number {
-    this.outstanding--;
-    this.lastAnswerAt = performance.now();
-    return this.lastAnswerAt;
-  }
-
   /**
-   * Calls are waiting and Redis has not answered any for longer than the command timeout: drop
-   * the connection so they fail (the breaker counts them) and ioredis reconnects.
+   * Calls went unanswered for the command bound: drop the connection and make it again (a
+   * stalled server's socket would hold every later call too). Until the new one is ready,
+   * writes are queued and leases unavailable at once.
    */
-  private checkResponsive(): void {
-    if (this.outstanding > 0 && performance.now() - this.lastAnswerAt > this.commandTimeoutMs) {
-      this.lastError = `no answer from redis within ${this.commandTimeoutMs} ms`;
-      this.lastAnswerAt = performance.now();
-      this.client.disconnect(true);
-    }
+  private dropConnection(): void {
+    this.lastError = `no answer from redis within ${this.commandTimeoutMs} ms`;
+    this.ready = false;
+    this.client.disconnect(true);
   }
 
   private countEviction(namespace: string, cause: "explicit"): void {
