@@ -294,6 +294,8 @@ export class CacheManager {
       try {
         await writeBehind({ namespace, key, value, version, tags, ttlMs: options.ttlMs });
       } catch (error) {
+        // The bus may know the outcome is unknown (commit sent, no answer): that is no UNAVAILABLE.
+        if (error instanceof CacheError && error.code === Status.DEADLINE_EXCEEDED) throw error;
         throw new CacheError(
           Status.UNAVAILABLE,
           `write-behind of ${namespace}/${key} was not accepted by Kafka, nothing was changed: ${(error as Error).message}`,

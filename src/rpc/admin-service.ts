@@ -1,13 +1,16 @@
-import { clone, toJson } from "@bufbuild/protobuf";
-import { durationFromMs, durationMs } from "@bufbuild/protobuf/wkt";
+import { randomUUID } from "node:crypto";
+import { create, toJson } from "@bufbuild/protobuf";
+import { durationFromMs, durationMs, timestampNow } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { OriginPair } from "../config/config.js";
-import { applyMask, overlayPolicy, settingsToPolicy } from "../config/policy-proto.js";
+import { applyPolicyChange, effectivePolicy, type PolicyChange } from "../config/policy-changes.js";
+import { applyMask, overlayPolicy } from "../config/policy-proto.js";
 import type { CacheManager } from "../engine/cache-manager.js";
-import type { NamespaceSettings } from "../engine/policy.js";
+import { type NamespaceSettings, validateSettings } from "../engine/policy.js";
 import { CacheError, Status } from "../errors.js";
 import type { AdminService } from "../gen/mlcache/v1/admin_pb.js";
-import { type NamespacePolicy, OriginPolicySchema } from "../gen/mlcache/v1/policy_pb.js";
+import { type PolicyEvent, PolicyEventSchema } from "../gen/mlcache/v1/events_pb.js";
+import type { NamespacePolicy } from "../gen/mlcache/v1/policy_pb.js";
 import { NamespaceStatsSchema } from "../gen/mlcache/v1/stats_pb.js";
 import type { OriginRegistry } from "../loaders/registry.js";
 import { buildSnapshot } from "../telemetry/snapshot.js";
@@ -22,6 +25,12 @@ export interface AdminServiceDeps {
   origins?: OriginRegistry;
   /** Raw per-key counters for ExportStats (NDJSON). */
   telemetry?: Pick<Telemetry, "exportChunks">;
+  /**
+   * The fleet's policy log (Kafka). With it, a change is answered OK only once the log has
+   * it, and every instance applies it from there; without it, a change is this instance's only.
+   * `publish` rejects with a CacheError (UNAVAILABLE: nothing changed anywhere).
+   */
+  policyLog?: { publish(event: PolicyEvent): Promise<void> };
 }
 
 /**
@@ -40,33 +49,33 @@ function keepFreshnessWithinTtl(merged: NamespacePolicy, current: NamespaceSetti
   }
 }
 
-/** The policy message of a namespace: its settings, with its origins when there are any. */
-function effectivePolicy(namespace: string, settings: NamespaceSettings, origins: OriginPair | undefined) {
-  const policy = settingsToPolicy(namespace, settings);
-  if (origins?.loader) {
-    // The engine's load timeouts travel in loader.soft/hard_timeout too.
-    policy.loader = {
-      ...clone(OriginPolicySchema, origins.loader),
-      softTimeout: policy.loader?.softTimeout,
-      hardTimeout: policy.loader?.hardTimeout,
-    };
-  }
-  if (origins?.writer) policy.writer = clone(OriginPolicySchema, origins.writer);
-  return policy;
-}
-
 /** The AdminService: policies at run time, namespaces, raw stats export. */
 export function adminService(deps: AdminServiceDeps): ServiceImpl<typeof AdminService> {
   const { manager, origins } = deps;
   const policies = manager.policies;
   const view = (namespace: string) => effectivePolicy(namespace, policies.get(namespace), origins?.policyOf(namespace));
+  /** Publishes a change to the fleet's log when there is one (OK only once it is there), then applies it here. */
+  const change = async (policyChange: PolicyChange): Promise<void> => {
+    await deps.policyLog?.publish(
+      create(PolicyEventSchema, {
+        namespace: policyChange.namespace,
+        ...(policyChange.policy ? { policy: policyChange.policy } : {}),
+        reset: policyChange.reset,
+        originInstance: deps.instanceId,
+        time: timestampNow(),
+        eventId: randomUUID(),
+      }),
+    );
+    // Here at once, so the next request sees it; the log brings it (again, in log order) too.
+    applyPolicyChange(policies, origins, policyChange);
+  };
   return {
     getPolicy(request) {
       const namespace = checkNamespace(request.namespace);
       return { policy: view(namespace), customized: policies.isCustomized(namespace) };
     },
 
-    updatePolicy(request) {
+    async updatePolicy(request) {
       if (!request.policy) throw new CacheError(Status.INVALID_ARGUMENT, "policy must be set");
       const namespace = checkNamespace(request.policy.namespace);
       const current = policies.get(namespace);
@@ -104,21 +113,26 @@ export function adminService(deps: AdminServiceDeps): ServiceImpl<typeof AdminSe
       if (nextOrigins && !origins) {
         throw new CacheError(Status.FAILED_PRECONDITION, "this instance cannot change origins at run time");
       }
-      policies.set(namespace, next);
+      // Refused here, before anything is published or changed.
+      const problems = validateSettings(next);
+      if (problems.length > 0) {
+        throw new CacheError(Status.INVALID_ARGUMENT, `policy for ${namespace}: ${problems.join("; ")}`);
+      }
       if (nextOrigins) {
         try {
-          origins?.configure(namespace, nextOrigins);
+          origins?.validate(namespace, nextOrigins);
         } catch (error) {
           throw new CacheError(Status.INVALID_ARGUMENT, `loader/writer: ${(error as Error).message}`);
         }
       }
+      const policy = effectivePolicy(namespace, next, nextOrigins ?? origins?.policyOf(namespace));
+      await change({ namespace, policy, reset: false });
       return { policy: view(namespace) };
     },
 
-    resetPolicy(request) {
+    async resetPolicy(request) {
       const namespace = checkNamespace(request.namespace);
-      policies.reset(namespace);
-      origins?.reset(namespace);
+      await change({ namespace, reset: true });
       return { policy: view(namespace) };
     },
 
