@@ -200,8 +200,14 @@ export class InvalidationBus {
     return this.caughtUpPromise;
   }
 
+  /** Stops publishing (what is queued stays unsent) and consuming. */
   async close(): Promise<void> {
     clearTimeout(this.flushTimer);
+    await this.stopConsuming();
+  }
+
+  /** Stops consuming (a failed start cleans up with this); publishing goes on. */
+  async stopConsuming(): Promise<void> {
     this.stopFollowing?.();
     this.stopChecking?.();
     await this.consumer?.disconnect().catch(() => {});

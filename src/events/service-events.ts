@@ -124,7 +124,8 @@ export class ServiceEvents implements EventBus {
         }
         this.connection.failed(error);
         this.options.logger.warn({ err: error }, "kafka is not reachable: invalidations are queued until it is");
-        await Promise.allSettled([this.bus.close(), this.policies.close()]);
+        // Consumers only: queued invalidations keep being flushed as Kafka comes back.
+        await Promise.allSettled([this.bus.stopConsuming(), this.policies.close()]);
         this.scheduleRetry();
       } finally {
         this.starting = undefined;

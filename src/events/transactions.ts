@@ -12,8 +12,13 @@ export interface TopicRecord {
 /** Options of a {@link TransactionalPublisher}. */
 export interface TransactionalPublisherOptions {
   kafka: Kafka;
-  /** Stable per instance: a restarted instance fences its former self and aborts what it left open. */
+  /**
+   * Stable per instance: a restarted instance fences its former self and aborts what it left
+   * open. Lane i uses `<transactionalId>-<i>`.
+   */
   transactionalId: string;
+  /** Producers with a transaction in flight at once (default 4); each takes what gathered meanwhile. */
+  lanes?: number;
   /** How long Kafka may keep a transaction open before aborting it on its own (default 30 s). */
   transactionTimeoutMs?: number;
   logger?: Logger;
@@ -26,10 +31,24 @@ interface Waiter {
   phase: "gathering" | "sending" | "committing" | "settled";
 }
 
+/** One transactional producer and whether it has a transaction in flight. */
+interface Lane {
+  id: string;
+  producer: Producer | undefined;
+  connecting: Promise<void> | undefined;
+  busy: boolean;
+  /** When its last transaction ended (performance.now()). */
+  idleSince: number;
+}
+
 /**
  * Publishes records in Kafka transactions, so that a publication the caller was told failed
- * can never be read by a read-committed consumer. Records handed in while a transaction is in
- * flight are gathered and go in the next one together (one producer, one transaction at a time).
+ * can never be read by a read-committed consumer. A few producers ("lanes", each one
+ * transaction at a time) take turns: records handed in while every lane is busy are gathered
+ * and go together in the next free lane's transaction. A transaction costs about three round
+ * trips (add partitions, produce, end), so lanes keep callers from waiting for one another's.
+ * Writes a caller made one after the other (the second after the first was acknowledged)
+ * stay in that order in their partition.
  *
  * Outcomes of `publish`, within its bound:
  * - resolves: committed (durable, acks from all in-sync replicas);
@@ -40,10 +59,8 @@ interface Waiter {
  *   in a way that does not say whether it was applied): the records may or may not be visible.
  */
 export class TransactionalPublisher {
-  private producer: Producer | undefined;
-  private connecting: Promise<void> | undefined;
+  private readonly lanes: Lane[];
   private readonly gathering: Waiter[] = [];
-  private busy = false;
   private closed = false;
   /** Transactions committed. */
   committed = 0;
@@ -52,11 +69,19 @@ export class TransactionalPublisher {
   /** Commits whose outcome could not be known. */
   unknown = 0;
 
-  constructor(private readonly options: TransactionalPublisherOptions) {}
+  constructor(private readonly options: TransactionalPublisherOptions) {
+    this.lanes = Array.from({ length: options.lanes ?? 4 }, (_, i) => ({
+      id: `${options.transactionalId}-${i}`,
+      producer: undefined,
+      connecting: undefined,
+      busy: false,
+      idleSince: 0,
+    }));
+  }
 
-  /** Connects the producer (InitProducerId: fences a previous producer of the same id). */
+  /** Connects every lane (InitProducerId: fences the previous producers of the same ids). */
   async start(): Promise<void> {
-    await this.ensureProducer();
+    await Promise.all(this.lanes.map((lane) => this.ensureProducer(lane)));
   }
 
   /**
@@ -90,7 +115,7 @@ export class TransactionalPublisher {
     for (const waiter of this.gathering.splice(0)) {
       waiter.settle(new CacheError(Status.UNAVAILABLE, "kafka publisher closed before sending; nothing was published"));
     }
-    await this.producer?.disconnect().catch(() => {});
+    await Promise.all(this.lanes.map((lane) => lane.producer?.disconnect().catch(() => {})));
   }
 
   /** A waiter's bound passed: what it is told depends on how far its transaction got. */
@@ -129,20 +154,27 @@ export class TransactionalPublisher {
   }
 
   private drain(): void {
-    if (this.busy || this.closed || this.gathering.length === 0) return;
-    this.busy = true;
+    if (this.closed || this.gathering.length === 0) return;
+    // The lane idle longest: right after a commit the broker still writes its markers, and a
+    // new transaction on that producer would meet CONCURRENT_TRANSACTIONS and wait.
+    let lane: Lane | undefined;
+    for (const l of this.lanes) if (!l.busy && (!lane || l.idleSince < lane.idleSince)) lane = l;
+    if (!lane) return; // the first lane to finish takes what gathered meanwhile
+    const chosen = lane;
+    chosen.busy = true;
     const batch = this.gathering.splice(0);
-    void this.run(batch).finally(() => {
-      this.busy = false;
+    void this.run(chosen, batch).finally(() => {
+      chosen.busy = false;
+      chosen.idleSince = performance.now();
       this.drain();
     });
   }
 
   /** One transaction for every record gathered; never commits once any waiter gave up. */
-  private async run(batch: Waiter[]): Promise<void> {
+  private async run(lane: Lane, batch: Waiter[]): Promise<void> {
     let producer: Producer;
     try {
-      producer = await this.ensureProducer();
+      producer = await this.ensureProducer(lane);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       for (const w of batch) {
@@ -176,7 +208,7 @@ export class TransactionalPublisher {
       for (const w of live) {
         w.settle(new CacheError(Status.UNAVAILABLE, `kafka refused the write (nothing will be applied): ${message}`));
       }
-      await this.abort(producer, transaction);
+      await this.abort(lane, producer, transaction);
       return;
     }
     if (live.some((w) => w.phase !== "sending")) {
@@ -184,7 +216,7 @@ export class TransactionalPublisher {
       for (const w of live) {
         w.settle(new CacheError(Status.UNAVAILABLE, "kafka was too slow; the transaction is aborted"));
       }
-      await this.abort(producer, transaction);
+      await this.abort(lane, producer, transaction);
       return;
     }
     for (const w of live) w.phase = "committing";
@@ -205,12 +237,13 @@ export class TransactionalPublisher {
         );
       }
       // The producer's transaction state is unknown too: start again from a fresh one.
-      await this.replace(producer);
+      await this.replace(lane, producer);
     }
   }
 
   /** Aborts; if that fails, a new producer with the same id fences the old one and aborts for it. */
   private async abort(
+    lane: Lane,
     producer: Producer,
     transaction: Awaited<ReturnType<Producer["transaction"]>> | undefined,
   ): Promise<void> {
@@ -219,29 +252,29 @@ export class TransactionalPublisher {
       if (!transaction) throw new Error("no transaction");
       await transaction.abort();
     } catch {
-      await this.replace(producer);
+      await this.replace(lane, producer);
     }
   }
 
   /** Drops a producer whose transaction state cannot be trusted; the next run makes a new one. */
-  private async replace(producer: Producer): Promise<void> {
-    if (this.producer === producer) this.producer = undefined;
+  private async replace(lane: Lane, producer: Producer): Promise<void> {
+    if (lane.producer === producer) lane.producer = undefined;
     await producer.disconnect().catch(() => {});
   }
 
-  private async ensureProducer(): Promise<Producer> {
-    while (!this.producer) {
-      this.connecting ??= this.connect().finally(() => {
-        this.connecting = undefined;
+  private async ensureProducer(lane: Lane): Promise<Producer> {
+    while (!lane.producer) {
+      lane.connecting ??= this.connect(lane).finally(() => {
+        lane.connecting = undefined;
       });
-      await this.connecting;
+      await lane.connecting;
     }
-    return this.producer;
+    return lane.producer;
   }
 
-  private async connect(): Promise<void> {
+  private async connect(lane: Lane): Promise<void> {
     const producer = this.options.kafka.producer({
-      transactionalId: this.options.transactionalId,
+      transactionalId: lane.id,
       transactionTimeout: this.options.transactionTimeoutMs ?? 30_000,
       idempotent: true,
       maxInFlightRequests: 1,
@@ -255,6 +288,6 @@ export class TransactionalPublisher {
       await producer.disconnect().catch(() => {});
       throw error;
     }
-    this.producer = producer;
+    lane.producer = producer;
   }
 }
