@@ -220,12 +220,17 @@ describe("L1 trust", () => {
     const readyz = await fetch(`http://127.0.0.1:${b.httpPort}/readyz`);
     expect(readyz.status).toBe(503);
     expect(await readyz.text()).toContain("L1 not trusted");
+    const metrics = await fetch(`http://127.0.0.1:${b.httpPort}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(/^mlcache_l1_trusted 0$/m);
 
     broker.resume();
     await eventuallyAsync(
       async () => (await b.manager.get("t", "k")).source === "l1",
       60_000,
       "B to read from L1 again after Kafka resumed",
+    );
+    expect(await fetch(`http://127.0.0.1:${b.httpPort}/metrics`).then((r) => r.text())).toMatch(
+      /^mlcache_l1_trusted 1$/m,
     );
   });
 });
