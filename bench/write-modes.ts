@@ -1,6 +1,6 @@
 /**
  * Write modes: Set throughput and latency in WRITE_BEHIND mode (acknowledged once the write is
- * durable in Kafka) against WRITE_THROUGH to the same writer (a real gRPC LoaderService whose
+ * committed in a Kafka transaction) against WRITE_THROUGH to the same writer (a real gRPC LoaderService whose
  * Store takes `--store-ms`), same process, same concurrency, alternating runs. Then the
  * propagation latency of invalidations from one instance to another over Kafka.
  *

@@ -1,14 +1,16 @@
 import type { Config } from "./config/config.js";
+import { applyPolicyChange } from "./config/policy-changes.js";
 import { CacheManager } from "./engine/cache-manager.js";
 import type { InvalidationNotice } from "./engine/events.js";
 import type { Loader } from "./engine/loader.js";
-import { PolicyStore } from "./engine/policy-store.js";
+import { NAMESPACE_PATTERN, PolicyStore } from "./engine/policy-store.js";
 import { PriorityRefresher } from "./engine/refresher.js";
 import type { Writer } from "./engine/writer.js";
 import { ServiceEvents } from "./events/service-events.js";
 import { AdminService } from "./gen/mlcache/v1/admin_pb.js";
 import { CacheService } from "./gen/mlcache/v1/cache_pb.js";
 import { BreakerState } from "./gen/mlcache/v1/common_pb.js";
+import type { PolicyEvent } from "./gen/mlcache/v1/events_pb.js";
 import type { DependencyStatus } from "./gen/mlcache/v1/stats_pb.js";
 import { MemoryLayer } from "./layers/memory-layer.js";
 import { RedisLayer } from "./layers/redis/redis-layer.js";
@@ -62,15 +64,17 @@ export async function startService(
   const policies = new PolicyStore(config.defaults, config.namespaces, config.limits.maxNamespaces);
   // The handler reaches the manager built below; events only arrive after start().
   let apply: (ns: string, notice: InvalidationNotice, external: boolean) => Promise<unknown> = async () => {};
+  let applyPolicy: (event: PolicyEvent) => void = () => {};
   const events = config.kafka
-    ? new ServiceEvents(
-        config.kafka,
-        config.instanceId,
-        async (ns, notice, external) => {
+    ? new ServiceEvents(config.kafka, {
+        instanceId: config.instanceId,
+        handler: async (ns, notice, external) => {
           await apply(ns, notice, external);
         },
+        applyPolicy: (event) => applyPolicy(event),
+        propagationBoundMs: config.consistency.propagationBound,
         logger,
-      )
+      })
     : undefined;
   const origins = new OriginRegistry({
     configured: config.origins,
@@ -99,19 +103,23 @@ export async function startService(
     loaderFor: (namespace) => options.loaderFor?.(namespace) ?? origins.loaderFor(namespace),
     writerFor: (namespace) => options.writerFor?.(namespace) ?? origins.writerFor(namespace),
     fallbackFor: (namespace) => origins.fallbackFor(namespace),
-    ...(events ? { events } : {}),
+    // With Kafka, L1 is used only while this instance can confirm it heard every invalidation.
+    ...(events ? { events, l1Trust: events.trust } : {}),
     policies,
     maxNamespaces: config.limits.maxNamespaces,
     onBackgroundError: (error, namespace, key) =>
       logger.warn({ err: error, namespace, key }, "background refresh failed"),
   });
   apply = (ns, notice, external) => manager.applyInvalidation(ns, notice, external);
-  // Replay what this instance missed before it takes traffic.
-  await events?.start();
+  applyPolicy = (event) => {
+    if (!NAMESPACE_PATTERN.test(event.namespace)) throw new Error(`not a namespace name: "${event.namespace}"`);
+    applyPolicyChange(policies, origins, { namespace: event.namespace, policy: event.policy, reset: event.reset });
+  };
   const dependencies = () => [...manager.dependencies(), ...(events ? [events.status()] : [])];
   const refresher = new PriorityRefresher(manager);
   refresher.start();
   const metrics = new Metrics(manager);
+  if (events) metrics.trackL1Trust(events.trust);
   telemetry.start(manager, {
     registry: metrics.registry,
     breakerState: (namespace) => origins.breakerState(namespace),
@@ -147,7 +155,13 @@ export async function startService(
       AdminService,
       intercept(
         AdminService,
-        adminService({ manager, instanceId: config.instanceId, origins, telemetry }),
+        adminService({
+          manager,
+          instanceId: config.instanceId,
+          origins,
+          telemetry,
+          ...(events ? { policyLog: events.policies } : {}),
+        }),
         interceptors,
       ),
     ),
@@ -172,8 +186,9 @@ export async function startService(
       maxMessageBytes: config.server.maxMessageBytes,
       registry: metrics.registry,
       ready: () => {
-        if (!ready) return { ready, detail: "not ready" };
-        if (events && !events.ready) return { ready: false, detail: "replaying missed invalidations" };
+        const caughtUp = events?.readiness() ?? { ready: true, detail: "" };
+        if (!caughtUp.ready) return caughtUp;
+        if (!ready) return { ready, detail: "starting" };
         // Degraded dependencies do not make the instance unready: it serves from L1 and loaders.
         const degraded = dependencies().filter((d) => !d.up);
         return {
@@ -195,6 +210,9 @@ export async function startService(
     await grpc.close(0);
     throw error;
   }
+  // Ports are open (not ready) while the instance replays what it missed and reads the policy
+  // log; reads meanwhile skip L1 (not trusted yet). Bounded: past it, readiness says why.
+  await events?.start();
   ready = true;
   logger.info(
     { grpcPort: grpc.port, httpPort: http.port, host: config.server.host, instanceId: config.instanceId },

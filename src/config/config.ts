@@ -168,16 +168,32 @@ const ConfigSchema = z
             invalidations: z.string().min(1).default("mlcache.invalidations"),
             writes: z.string().min(1).default("mlcache.writes"),
             deadLetters: z.string().min(1).default("mlcache.dead-letters"),
+            /** Compacted, keyed by namespace: run-time policy changes, read from the beginning at start. */
+            policies: z.string().min(1).default("mlcache.policies"),
           })
           .strict()
           .default({
             invalidations: "mlcache.invalidations",
             writes: "mlcache.writes",
             deadLetters: "mlcache.dead-letters",
+            policies: "mlcache.policies",
           }),
       })
       .strict()
       .optional(),
+    /** The consistency contract's knobs (README, "Consistency"). */
+    consistency: z
+      .object({
+        /**
+         * B: an acknowledged invalidation or policy change is in force on every instance within
+         * B; an instance that cannot confirm it has heard everything up to B ago stops using L1.
+         */
+        propagationBound: duration
+          .refine((ms) => ms >= 200 && ms <= 60_000, "must be between 200ms and 60s")
+          .default(2_000),
+      })
+      .strict()
+      .default({ propagationBound: 2_000 }),
     /**
      * Who may call what. With tokens or identities configured, every RPC on both ports needs a
      * credential; without `auth`, a non-loopback bind refuses to start unless `disabled: true`.

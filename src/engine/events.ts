@@ -22,9 +22,12 @@ export interface InvalidationNotice {
 
 /**
  * Tells other instances and services what changed (a Kafka topic in the service). The engine
- * calls it after applying a change locally; `invalidated` resolves to whether the notice was
- * handed over now (false: queued for later delivery). `writeBehind` must resolve only once
- * the write is durable, and reject when it is not.
+ * calls it after applying a change locally; `invalidated` resolves true once the notice is
+ * durably handed over, and rejects when it could not be within its bound (the service's Kafka
+ * bus: a CacheError UNAVAILABLE after 2 s; the notice stays queued and is delivered later).
+ * `writeBehind` must resolve only once the write is durable, and reject when it is not: a
+ * CacheError DEADLINE_EXCEEDED when the outcome is unknown, anything else when it will never
+ * be applied.
  */
 export interface EventBus {
   invalidated(namespace: string, notice: InvalidationNotice): Promise<boolean>;

@@ -1,11 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
-import type { Consumer } from "kafkajs";
+import type { Consumer, EachBatchPayload } from "kafkajs";
 import type { InvalidationNotice } from "../engine/events.js";
+import { CacheError, Status } from "../errors.js";
 import { InvalidationCause, type InvalidationEvent, InvalidationEventSchema } from "../gen/mlcache/v1/events_pb.js";
 import type { Logger } from "../logger.js";
 import type { KafkaConnection } from "./kafka.js";
+import { type AppliedOffsets, followProgress, type PartitionMark } from "./trust.js";
 
 /** The record key of an event: events about one key (or tag, or prefix) stay in order. */
 export function invalidationKey(
@@ -46,12 +48,22 @@ export type InvalidationHandler = (
 export interface InvalidationBusOptions {
   connection: KafkaConnection;
   instanceId: string;
+  /** Where the consumer records what it has applied (for readiness and the L1 trust tracker). */
+  applied: AppliedOffsets;
   /** Consumer group = prefix + instance id: a stable identity resumes where it stopped. */
   groupPrefix?: string;
   /** Publications kept while Kafka is down (default 10,000); beyond, the oldest is dropped and counted. */
   maxQueued?: number;
+  /** How long `publish` waits for Kafka's acknowledgement (default 2 s). */
+  publishTimeoutMs?: number;
   handler: InvalidationHandler;
   logger?: Logger;
+}
+
+interface Queued {
+  record: { key: string; value: Uint8Array };
+  /** Called once Kafka acknowledged the record (or with an error when it was dropped). */
+  done?: ((error?: Error) => void) | undefined;
 }
 
 /**
@@ -59,13 +71,14 @@ export interface InvalidationBusOptions {
  * every instance consumes the topic with a consumer group of its own and applies what others
  * published (its own events are skipped, it applied them already). A restarted instance
  * resumes from its committed offset and reports caught-up only once it has replayed what it
- * missed. Publications that Kafka cannot take are queued (bounded) and flushed when it is back.
+ * missed. Publications go through a bounded queue, oldest first, flushed as soon as Kafka
+ * takes them; one that Kafka cannot take in time stays queued and is delivered later.
  */
 export class InvalidationBus {
   private readonly connection: KafkaConnection;
   private readonly topic: string;
   private readonly groupId: string;
-  private readonly queue: { key: string; value: Uint8Array }[] = [];
+  private readonly queue: Queued[] = [];
   private readonly maxQueued: number;
   private consumer: Consumer | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
@@ -75,6 +88,8 @@ export class InvalidationBus {
   /** Events applied from other publishers. */
   applied = 0;
   private caughtUp = false;
+  private stopFollowing: (() => void) | undefined;
+  private stopChecking: (() => void) | undefined;
 
   constructor(private readonly options: InvalidationBusOptions) {
     this.connection = options.connection;
@@ -93,30 +108,56 @@ export class InvalidationBus {
     return this.caughtUp;
   }
 
-  /** Publishes a local invalidation; resolves false when it was queued instead. */
-  async publish(namespace: string, notice: InvalidationNotice): Promise<boolean> {
-    const record = {
-      key: invalidationKey(namespace, notice),
-      value: toBinary(InvalidationEventSchema, toEvent(namespace, notice, this.options.instanceId)),
+  /**
+   * Publishes a local invalidation. Resolves true once Kafka acknowledged it (acks from all
+   * in-sync replicas). When Kafka does not acknowledge within `publishTimeoutMs` (2 s) it
+   * rejects with a CacheError UNAVAILABLE — and the record stays queued (bounded, oldest
+   * first) and is published when Kafka takes it, so a retry by the caller is safe but not
+   * needed. Never resolves false.
+   */
+  publish(namespace: string, notice: InvalidationNotice): Promise<boolean> {
+    const timeoutMs = this.options.publishTimeoutMs ?? 2_000;
+    const entry: Queued = {
+      record: {
+        key: invalidationKey(namespace, notice),
+        value: toBinary(InvalidationEventSchema, toEvent(namespace, notice, this.options.instanceId)),
+      },
     };
-    if (this.queue.length === 0 && this.connection.up) {
-      try {
-        // Short: an Invalidate call must not hang on Kafka; the queue takes over.
-        await this.connection.send(this.topic, [record], 2_000);
-        return true;
-      } catch {
-        // fall through to the queue
-      }
-    }
-    this.enqueue(record);
-    return false;
+    const acknowledged = new Promise<boolean>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        entry.done = undefined; // stays queued; nobody waits for it any more
+        reject(
+          new CacheError(
+            Status.UNAVAILABLE,
+            `kafka did not acknowledge the invalidation within ${timeoutMs} ms; it is queued (${this.queue.length} waiting) and will be published when kafka takes it`,
+          ),
+        );
+      }, timeoutMs);
+      entry.done = (error) => {
+        clearTimeout(timer);
+        if (error) reject(error);
+        else resolve(true);
+      };
+    });
+    this.enqueue(entry);
+    void this.flush();
+    return acknowledged;
   }
 
   /**
-   * Starts consuming. Resolves once everything published before now has been applied (bounded
-   * by `timeoutMs`; past it the consumer goes on and `ready` turns true when it catches up).
+   * Starts consuming: the group resumes from its committed offsets (a new identity starts at
+   * the current end: its L1 is empty). Resolves once the consumer runs; `caughtUp()` resolves
+   * once everything published before the start has been applied.
    */
-  async start(timeoutMs = 30_000): Promise<void> {
+  async start(): Promise<void> {
+    const committed = await this.committedOffsets();
+    const startMarks = await this.marks();
+    for (const [partition, offset] of committed) {
+      if (offset >= 0n) this.options.applied.advance(this.topic, partition, offset);
+    }
+    // A new identity (no committed offset) starts at the end as seen now: its L1 is empty.
+    const fresh = startMarks.marks.filter((m) => (committed.get(m.partition) ?? -1n) < 0n);
+    for (const m of fresh) this.options.applied.advance(this.topic, m.partition, m.high);
     const consumer = this.connection.kafka.consumer({
       groupId: this.groupId,
       sessionTimeout: 10_000,
@@ -124,67 +165,67 @@ export class InvalidationBus {
       retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 2_000 },
     });
     this.consumer = consumer;
-    await consumer.connect();
-    // A new identity starts from now (its L1 is empty); a known one resumes from its offset.
-    await consumer.subscribe({ topic: this.topic, fromBeginning: false });
-    const highWater = await this.highWatermarks();
-    const pending = new Map(highWater);
-    let resolveCaughtUp: () => void = () => {};
-    const caughtUp = new Promise<void>((resolve) => {
-      resolveCaughtUp = resolve;
-    });
+    this.stopFollowing = followProgress(consumer, this.options.applied);
     const check = () => {
-      if (pending.size === 0 && !this.caughtUp) {
+      if (!this.caughtUp && this.options.applied.covers(this.topic, startMarks.marks, startMarks.low)) {
         this.caughtUp = true;
-        resolveCaughtUp();
+        this.resolveCaughtUp();
       }
     };
-    consumer.on(consumer.events.GROUP_JOIN, async () => {
-      const committed = await this.committedOffsets().catch(() => new Map<number, bigint>());
-      // A new identity commits where it starts, so that after a restart it resumes from
-      // there even if it never received an event before it stopped.
-      const now = await this.connection.admin.fetchTopicOffsets(this.topic).catch(() => []);
-      const fresh = now.filter((o) => (committed.get(o.partition) ?? -1n) < 0n);
-      if (fresh.length > 0) {
-        await consumer
-          .commitOffsets(fresh.map((o) => ({ topic: this.topic, partition: o.partition, offset: o.high })))
-          .catch((error: unknown) => this.options.logger?.warn({ err: error }, "could not commit the start offsets"));
-      }
-      // Partitions whose committed offset already reached the high-water mark need no replay.
-      for (const [partition, high] of [...pending]) {
-        const offset = committed.get(partition);
-        if (offset === undefined || offset < 0n || offset >= high) pending.delete(partition);
-      }
-      check();
-    });
+    this.stopChecking?.();
+    const unsubscribe = this.options.applied.onAdvance(check);
+    this.stopChecking = unsubscribe;
+    this.caughtUpPromise.then(unsubscribe, unsubscribe);
+    check();
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.topic, fromBeginning: false });
     await consumer.run({
       autoCommitInterval: 1_000,
-      eachMessage: async ({ partition, message }) => {
-        if (message.value) await this.apply(message.value);
-        const high = pending.get(partition);
-        if (high !== undefined && BigInt(message.offset) + 1n >= high) {
-          pending.delete(partition);
-          check();
-        }
-      },
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.applyBatch(payload),
     });
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      caughtUp,
-      new Promise<void>((resolve) => {
-        timer = setTimeout(() => {
-          this.options.logger?.warn({ pending: pending.size }, "invalidation replay not finished; serving meanwhile");
-          resolve();
-        }, timeoutMs);
-        timer.unref();
-      }),
-    ]);
-    clearTimeout(timer);
+    // Exactly there, so that the consumer and the catch-up check agree on where it starts (a
+    // consumer left to find "latest" itself could skip a record published meanwhile); the
+    // seek is committed, so a restart resumes from there even if nothing came in between.
+    for (const m of fresh) consumer.seek({ topic: this.topic, partition: m.partition, offset: m.high.toString() });
   }
 
+  private resolveCaughtUp: () => void = () => {};
+  private readonly caughtUpPromise = new Promise<void>((resolve) => {
+    this.resolveCaughtUp = resolve;
+  });
+
+  /** Resolves once the consumer has applied everything published before it started. */
+  caughtUpOnce(): Promise<void> {
+    return this.caughtUpPromise;
+  }
+
+  /** Stops publishing (what is queued stays unsent) and consuming. */
   async close(): Promise<void> {
     clearTimeout(this.flushTimer);
+    await this.stopConsuming();
+  }
+
+  /** Stops consuming (a failed start cleans up with this); publishing goes on. */
+  async stopConsuming(): Promise<void> {
+    this.stopFollowing?.();
+    this.stopChecking?.();
     await this.consumer?.disconnect().catch(() => {});
+    this.consumer = undefined;
+  }
+
+  /** Applies a fetched batch in order, recording each record as applied once its handler finished. */
+  private async applyBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale()) return;
+      if (message.value) await this.apply(message.value);
+      resolveOffset(message.offset);
+      this.options.applied.advance(this.topic, batch.partition, BigInt(message.offset) + 1n);
+    }
+    // Past transaction markers and aborted records, which a read-committed consumer never sees.
+    resolveOffset(batch.lastOffset());
+    this.options.applied.advance(this.topic, batch.partition, BigInt(batch.lastOffset()) + 1n);
+    await heartbeat();
   }
 
   private async apply(bytes: Buffer): Promise<void> {
@@ -213,9 +254,9 @@ export class InvalidationBus {
     }
   }
 
-  private async highWatermarks(): Promise<Map<number, bigint>> {
-    const offsets = await this.connection.admin.fetchTopicOffsets(this.topic);
-    return new Map(offsets.filter((o) => BigInt(o.high) > BigInt(o.low)).map((o) => [o.partition, BigInt(o.high)]));
+  /** The topic's read-committed high-water marks and log starts now. */
+  private async marks(): Promise<{ marks: PartitionMark[]; low: Map<number, bigint> }> {
+    return fetchMarks(this.connection, this.topic);
   }
 
   private async committedOffsets(): Promise<Map<number, bigint>> {
@@ -223,17 +264,17 @@ export class InvalidationBus {
     return new Map((topic?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
   }
 
-  private enqueue(record: { key: string; value: Uint8Array }): void {
+  private enqueue(entry: Queued): void {
     if (this.queue.length >= this.maxQueued) {
-      this.queue.shift();
+      const oldest = this.queue.shift();
+      oldest?.done?.(new CacheError(Status.UNAVAILABLE, "the invalidation queue overflowed; this one was dropped"));
       this.dropped++;
     }
-    this.queue.push(record);
-    this.scheduleFlush();
+    this.queue.push(entry);
   }
 
   private scheduleFlush(): void {
-    if (this.flushTimer || this.flushing) return;
+    if (this.flushTimer) return;
     this.flushTimer = setTimeout(() => {
       this.flushTimer = undefined;
       void this.flush();
@@ -241,15 +282,26 @@ export class InvalidationBus {
     this.flushTimer.unref();
   }
 
-  /** Sends what was queued, oldest first, in order; stops at the first failure and retries later. */
+  /**
+   * Sends what is queued, oldest first, in order, many records per request; stops at the first
+   * failure and tries again shortly. Records queued while a request is out go in the next.
+   */
   private async flush(): Promise<void> {
     if (this.flushing) return;
     this.flushing = true;
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.slice(0, 500);
-        await this.connection.send(this.topic, batch);
-        this.queue.splice(0, batch.length);
+        await this.connection.send(
+          this.topic,
+          batch.map((q) => q.record),
+        );
+        // The queue may have dropped some of these meanwhile (overflow drops the oldest).
+        const sent = new Set(batch);
+        let n = 0;
+        while (n < this.queue.length && sent.has(this.queue[n] as Queued)) n++;
+        this.queue.splice(0, n);
+        for (const q of batch) q.done?.();
       }
     } catch {
       // Kafka still down: try again shortly.
@@ -258,4 +310,26 @@ export class InvalidationBus {
       if (this.queue.length > 0) this.scheduleFlush();
     }
   }
+}
+
+/** A topic's read-committed high-water marks and log starts, from the admin client. */
+export async function fetchMarks(
+  connection: KafkaConnection,
+  topic: string,
+): Promise<{ marks: PartitionMark[]; low: Map<number, bigint> }> {
+  let offsets: Awaited<ReturnType<typeof connection.admin.fetchTopicOffsets>>;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      offsets = await connection.admin.fetchTopicOffsets(topic);
+      break;
+    } catch (error) {
+      // A topic created a moment ago has no leader in the admin's metadata yet: ask again.
+      if (attempt >= 20 || !(error as { retriable?: boolean }).retriable) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  return {
+    marks: offsets.map((o) => ({ partition: o.partition, high: BigInt(o.high) })),
+    low: new Map(offsets.map((o) => [o.partition, BigInt(o.low)])),
+  };
 }

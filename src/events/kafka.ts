@@ -5,7 +5,7 @@ import type { Logger } from "../logger.js";
 export interface KafkaSettings {
   brokers: readonly string[];
   clientId: string;
-  topics: { invalidations: string; writes: string; deadLetters: string };
+  topics: { invalidations: string; writes: string; deadLetters: string; policies: string };
   /** Partitions for topics this service creates (default 6). */
   partitions?: number;
 }
@@ -66,11 +66,17 @@ export class KafkaConnection {
   async start(): Promise<void> {
     await this.admin.connect();
     const existing = new Set(await this.admin.listTopics());
+    const { policies } = this.settings.topics;
     const topics = Object.values(this.settings.topics).filter((t) => !existing.has(t));
     if (topics.length > 0) {
       await this.admin.createTopics({
         waitForLeaders: true,
-        topics: topics.map((topic) => ({ topic, numPartitions: this.settings.partitions ?? 6 })),
+        topics: topics.map((topic) =>
+          topic === policies
+            ? // Compacted: Kafka keeps each namespace's last change for ever. One partition: one order.
+              { topic, numPartitions: 1, configEntries: [{ name: "cleanup.policy", value: "compact" }] }
+            : { topic, numPartitions: this.settings.partitions ?? 6 },
+        ),
       });
     }
     await this.producer.connect();

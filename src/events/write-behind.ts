@@ -12,10 +12,17 @@ import {
 } from "../gen/mlcache/v1/events_pb.js";
 import type { Logger } from "../logger.js";
 import type { KafkaConnection } from "./kafka.js";
+import type { TransactionalPublisher } from "./transactions.js";
 
-/** Publishes a write-behind write; resolves once Kafka holds it durably. */
+/**
+ * Publishes a write-behind write in a Kafka transaction (gathered with the other writes of the
+ * moment); resolves once it is committed, durable in Kafka. Rejects with a CacheError:
+ * UNAVAILABLE when it was not committed and never will be (the sink reads committed records
+ * only), DEADLINE_EXCEEDED when the commit was sent but its outcome is unknown.
+ */
 export async function publishWrite(
-  connection: KafkaConnection,
+  publisher: TransactionalPublisher,
+  topic: string,
   event: WriteBehindEvent,
   instanceId: string,
 ): Promise<void> {
@@ -31,8 +38,8 @@ export async function publishWrite(
     eventId: randomUUID(),
   });
   // Keyed by namespace/key: the writes of one key stay in order in one partition.
-  await connection.send(connection.settings.topics.writes, [
-    { key: `${event.namespace}/${event.key}`, value: toBinary(WriteEventSchema, message) },
+  await publisher.publish([
+    { topic, key: `${event.namespace}/${event.key}`, value: toBinary(WriteEventSchema, message) },
   ]);
 }
 
@@ -81,7 +88,8 @@ function fingerprint(event: WriteEvent): string {
  * offsets only after the writer succeeded. A batch that keeps failing is retried with backoff,
  * then its writes go to the dead-letter topic with the reason, and the sink moves on. After a
  * crash, uncommitted batches are applied again (at-least-once: duplicates are possible, loss
- * is not).
+ * is not). It reads records of committed Kafka transactions only (read_committed), so a write
+ * whose Set was answered UNAVAILABLE (its transaction aborted) never reaches a writer.
  */
 export class WriteBehindSink {
   readonly counters: SinkCounters = {
@@ -104,6 +112,8 @@ export class WriteBehindSink {
       groupId: this.options.groupId ?? "mlcache-sink",
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
+      // Committed transactions only: a write whose Set was answered UNAVAILABLE was aborted.
+      readUncommitted: false,
     });
     this.consumer = consumer;
     await consumer.connect();

@@ -84,6 +84,12 @@ export class OriginRegistry {
     this.built.set(namespace, next);
   }
 
+  /** Throws, as `configure` would, for a pair that is not allowed or cannot be built; changes nothing. */
+  validate(namespace: string, pair: OriginPair): void {
+    this.allowlist.checkPair(pair);
+    closeBuilt(this.build(namespace, pair));
+  }
+
   /** Returns a namespace to its configured origins. */
   reset(namespace: string): void {
     this.close(namespace);
@@ -127,9 +133,13 @@ export class OriginRegistry {
   private close(namespace: string): void {
     const built = this.built.get(namespace);
     if (!built) return;
-    built.loader?.close();
-    if (built.writer && built.writer !== built.loader) built.writer.close();
-    built.fallback?.close();
+    closeBuilt(built);
     this.built.delete(namespace);
   }
+}
+
+function closeBuilt(built: Built): void {
+  built.loader?.close();
+  if (built.writer && built.writer !== built.loader) built.writer.close();
+  built.fallback?.close();
 }

@@ -1,13 +1,16 @@
-import { clone, toJson } from "@bufbuild/protobuf";
-import { durationFromMs, durationMs } from "@bufbuild/protobuf/wkt";
+import { randomUUID } from "node:crypto";
+import { create, toJson } from "@bufbuild/protobuf";
+import { durationFromMs, durationMs, timestampNow } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { OriginPair } from "../config/config.js";
-import { applyMask, overlayPolicy, settingsToPolicy } from "../config/policy-proto.js";
+import { applyPolicyChange, effectivePolicy, type PolicyChange } from "../config/policy-changes.js";
+import { applyMask, overlayPolicy } from "../config/policy-proto.js";
 import type { CacheManager } from "../engine/cache-manager.js";
 import type { NamespaceSettings } from "../engine/policy.js";
 import { CacheError, Status } from "../errors.js";
 import type { AdminService } from "../gen/mlcache/v1/admin_pb.js";
-import { type NamespacePolicy, type OriginPolicy, OriginPolicySchema } from "../gen/mlcache/v1/policy_pb.js";
+import { type PolicyEvent, PolicyEventSchema } from "../gen/mlcache/v1/events_pb.js";
+import type { NamespacePolicy, OriginPolicy } from "../gen/mlcache/v1/policy_pb.js";
 import { NamespaceStatsSchema } from "../gen/mlcache/v1/stats_pb.js";
 import { redactOrigin, restoreRedacted } from "../loaders/allowlist.js";
 import type { OriginRegistry } from "../loaders/registry.js";
@@ -23,6 +26,12 @@ export interface AdminServiceDeps {
   origins?: OriginRegistry;
   /** Raw per-key counters for ExportStats (NDJSON). */
   telemetry?: Pick<Telemetry, "exportChunks">;
+  /**
+   * The fleet's policy log (Kafka). With it, a change is answered OK only once the log has
+   * it, and every instance applies it from there; without it, a change is this instance's only.
+   * `publish` rejects with a CacheError (UNAVAILABLE: nothing changed anywhere).
+   */
+  policyLog?: { publish(event: PolicyEvent): Promise<void> };
 }
 
 /**
@@ -41,21 +50,6 @@ function keepFreshnessWithinTtl(merged: NamespacePolicy, current: NamespaceSetti
   }
 }
 
-/** The policy message of a namespace: its settings, with its origins when there are any. */
-function effectivePolicy(namespace: string, settings: NamespaceSettings, origins: OriginPair | undefined) {
-  const policy = settingsToPolicy(namespace, settings);
-  if (origins?.loader) {
-    // The engine's load timeouts travel in loader.soft/hard_timeout too; secrets never travel.
-    policy.loader = {
-      ...redactOrigin(clone(OriginPolicySchema, origins.loader)),
-      softTimeout: policy.loader?.softTimeout,
-      hardTimeout: policy.loader?.hardTimeout,
-    };
-  }
-  if (origins?.writer) policy.writer = redactOrigin(clone(OriginPolicySchema, origins.writer));
-  return policy;
-}
-
 /** Runs a policy conversion; what it throws becomes INVALID_ARGUMENT. */
 function invalidArgument<T>(convert: () => T): T {
   try {
@@ -66,18 +60,41 @@ function invalidArgument<T>(convert: () => T): T {
   }
 }
 
+/** A policy as GetPolicy and UpdatePolicy show it: secrets of its origins redacted. */
+function shown(policy: NamespacePolicy): NamespacePolicy {
+  if (policy.loader?.kind.case) policy.loader = redactOrigin(policy.loader);
+  if (policy.writer?.kind.case) policy.writer = redactOrigin(policy.writer);
+  return policy;
+}
+
 /** The AdminService: policies at run time, namespaces, raw stats export. */
 export function adminService(deps: AdminServiceDeps): ServiceImpl<typeof AdminService> {
   const { manager, origins } = deps;
   const policies = manager.policies;
-  const view = (namespace: string) => effectivePolicy(namespace, policies.get(namespace), origins?.policyOf(namespace));
+  const view = (namespace: string) =>
+    shown(effectivePolicy(namespace, policies.get(namespace), origins?.policyOf(namespace)));
+  /** Publishes a change to the fleet's log when there is one (OK only once it is there), then applies it here. */
+  const change = async (policyChange: PolicyChange): Promise<void> => {
+    await deps.policyLog?.publish(
+      create(PolicyEventSchema, {
+        namespace: policyChange.namespace,
+        ...(policyChange.policy ? { policy: policyChange.policy } : {}),
+        reset: policyChange.reset,
+        originInstance: deps.instanceId,
+        time: timestampNow(),
+        eventId: randomUUID(),
+      }),
+    );
+    // Here at once, so the next request sees it; the log brings it (again, in log order) too.
+    applyPolicyChange(policies, origins, policyChange);
+  };
   return {
     getPolicy(request) {
       const namespace = checkNamespace(request.namespace);
       return { policy: view(namespace), customized: policies.isCustomized(namespace) };
     },
 
-    updatePolicy(request) {
+    async updatePolicy(request) {
       const policy = request.policy;
       if (!policy) throw new CacheError(Status.INVALID_ARGUMENT, "policy must be set");
       const namespace = checkNamespace(policy.namespace);
@@ -116,31 +133,33 @@ export function adminService(deps: AdminServiceDeps): ServiceImpl<typeof AdminSe
       if (nextOrigins && !origins) {
         throw new CacheError(Status.FAILED_PRECONDITION, "this instance cannot change origins at run time");
       }
+      // Refused here, before anything is published or changed.
       policies.check(namespace, next);
       if (nextOrigins && origins) {
         // Values sent back as "<redacted>" (as GetPolicy shows them) keep the secret in force.
-        const current = origins.policyOf(namespace);
-        const restore = (next: OriginPolicy | undefined, before: OriginPolicy | undefined) =>
-          next ? restoreRedacted(next, before) : undefined;
+        const inForce = origins.policyOf(namespace);
+        const restore = (sent: OriginPolicy | undefined, before: OriginPolicy | undefined) =>
+          sent ? restoreRedacted(sent, before) : undefined;
+        nextOrigins = {
+          loader: restore(nextOrigins.loader, inForce.loader),
+          writer: restore(nextOrigins.writer, inForce.writer),
+          fallback: nextOrigins.fallback,
+        };
         try {
-          origins.configure(namespace, {
-            loader: restore(nextOrigins.loader, current.loader),
-            writer: restore(nextOrigins.writer, current.writer),
-            fallback: nextOrigins.fallback,
-          });
+          origins.validate(namespace, nextOrigins);
         } catch (error) {
           if (error instanceof CacheError) throw error;
           throw new CacheError(Status.INVALID_ARGUMENT, `loader/writer: ${(error as Error).message}`);
         }
       }
-      policies.set(namespace, next);
+      const effective = effectivePolicy(namespace, next, nextOrigins ?? origins?.policyOf(namespace));
+      await change({ namespace, policy: effective, reset: false });
       return { policy: view(namespace) };
     },
 
-    resetPolicy(request) {
+    async resetPolicy(request) {
       const namespace = checkNamespace(request.namespace);
-      policies.reset(namespace);
-      origins?.reset(namespace);
+      await change({ namespace, reset: true });
       return { policy: view(namespace) };
     },
 

@@ -206,6 +206,31 @@ export class Metrics {
   }
 
   /**
+   * Gauges of the L1 trust tracker: `mlcache_l1_trusted` (1 while reads may use L1) and
+   * `mlcache_l1_trust_lag_seconds` (how long ago the instance last confirmed it had heard every
+   * invalidation; L1 is dropped from reads past the propagation bound).
+   */
+  trackL1Trust(trust: { readonly trusted: boolean; readonly lagMs: number }): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: "mlcache_l1_trusted",
+      help: "1 while this instance trusts its L1 (caught up with invalidations within the propagation bound), else 0.",
+      registers,
+      collect(this: Gauge) {
+        this.set(trust.trusted ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: "mlcache_l1_trust_lag_seconds",
+      help: "Seconds since this instance last confirmed it had applied every invalidation (-1 before the first time).",
+      registers,
+      collect(this: Gauge) {
+        this.set(Number.isFinite(trust.lagMs) ? trust.lagMs / 1000 : -1);
+      },
+    });
+  }
+
+  /**
    * An interceptor that counts and times every call, on either port, under the standard
    * gRPC server metric names.
    */

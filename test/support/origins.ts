@@ -317,3 +317,12 @@ export async function eventually(condition: () => boolean, ms: number, what: str
     await sleep(10);
   }
 }
+
+/** Like {@link eventually}, for a condition that has to ask something (an RPC, a read). */
+export async function eventuallyAsync(condition: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}

@@ -26,6 +26,16 @@ describe("configuration", () => {
     expect(config.defaults).toEqual(defaultSettings());
   });
 
+  it("consistency.propagationBound: 2s by default, a duration between 200ms and 60s", () => {
+    expect(parseConfig({}).consistency.propagationBound).toBe(2_000);
+    expect(parseConfig({ consistency: { propagationBound: "500ms" } }).consistency.propagationBound).toBe(500);
+    expect(() => parseConfig({ consistency: { propagationBound: "100ms" } })).toThrow(
+      /consistency\.propagationBound: must be between 200ms and 60s/,
+    );
+    expect(() => parseConfig({ consistency: { propagationBound: "2m" } })).toThrow(/between 200ms and 60s/);
+    expect(parseConfig({ kafka: { brokers: ["k:1"] } }).kafka?.topics.policies).toBe("mlcache.policies");
+  });
+
   it("reads YAML with human durations and sizes, and env overrides the file", () => {
     const path = yamlFile(`
 server: { grpcPort: 6000 }

@@ -470,12 +470,105 @@ func (x *DeadLetterEvent) GetWrite() *WriteEvent {
 	return nil
 }
 
+// A namespace's policy changed at run time (AdminService.UpdatePolicy or ResetPolicy). Records
+// are keyed by the namespace on a compacted topic, so Kafka keeps each namespace's last event;
+// every instance reads the topic from the beginning when it starts and applies the events in
+// log order, its own included, so concurrent changes end at the log's last one everywhere.
+type PolicyEvent struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Namespace string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	// The effective policy after the change, every field set, with the loader and writer origins
+	// in force. Unset when `reset` is true.
+	Policy *NamespacePolicy `protobuf:"bytes,2,opt,name=policy,proto3" json:"policy,omitempty"`
+	// True: the namespace returns to the policy of the instance's own configuration.
+	Reset_ bool `protobuf:"varint,3,opt,name=reset,proto3" json:"reset,omitempty"`
+	// Instance id of the instance that made the change.
+	OriginInstance string                 `protobuf:"bytes,4,opt,name=origin_instance,json=originInstance,proto3" json:"origin_instance,omitempty"`
+	Time           *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=time,proto3" json:"time,omitempty"`
+	// Unique id, for de-duplication.
+	EventId       string `protobuf:"bytes,6,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PolicyEvent) Reset() {
+	*x = PolicyEvent{}
+	mi := &file_mlcache_v1_events_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PolicyEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PolicyEvent) ProtoMessage() {}
+
+func (x *PolicyEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_mlcache_v1_events_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PolicyEvent.ProtoReflect.Descriptor instead.
+func (*PolicyEvent) Descriptor() ([]byte, []int) {
+	return file_mlcache_v1_events_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *PolicyEvent) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *PolicyEvent) GetPolicy() *NamespacePolicy {
+	if x != nil {
+		return x.Policy
+	}
+	return nil
+}
+
+func (x *PolicyEvent) GetReset_() bool {
+	if x != nil {
+		return x.Reset_
+	}
+	return false
+}
+
+func (x *PolicyEvent) GetOriginInstance() string {
+	if x != nil {
+		return x.OriginInstance
+	}
+	return ""
+}
+
+func (x *PolicyEvent) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *PolicyEvent) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
 var File_mlcache_v1_events_proto protoreflect.FileDescriptor
 
 const file_mlcache_v1_events_proto_rawDesc = "" +
 	"\n" +
 	"\x17mlcache/v1/events.proto\x12\n" +
-	"mlcache.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc4\x02\n" +
+	"mlcache.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17mlcache/v1/policy.proto\"\xc4\x02\n" +
 	"\x11InvalidationEvent\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x12\n" +
 	"\x04keys\x18\x02 \x03(\tR\x04keys\x12\x12\n" +
@@ -510,7 +603,14 @@ const file_mlcache_v1_events_proto_rawDesc = "" +
 	"\rfirst_failure\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\ffirstFailure\x12=\n" +
 	"\flast_failure\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\vlastFailure\x12'\n" +
 	"\x0forigin_instance\x18\b \x01(\tR\x0eoriginInstance\x12,\n" +
-	"\x05write\x18\t \x01(\v2\x16.mlcache.v1.WriteEventR\x05write*\x97\x01\n" +
+	"\x05write\x18\t \x01(\v2\x16.mlcache.v1.WriteEventR\x05write\"\xea\x01\n" +
+	"\vPolicyEvent\x12\x1c\n" +
+	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x123\n" +
+	"\x06policy\x18\x02 \x01(\v2\x1b.mlcache.v1.NamespacePolicyR\x06policy\x12\x14\n" +
+	"\x05reset\x18\x03 \x01(\bR\x05reset\x12'\n" +
+	"\x0forigin_instance\x18\x04 \x01(\tR\x0eoriginInstance\x12.\n" +
+	"\x04time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x19\n" +
+	"\bevent_id\x18\x06 \x01(\tR\aeventId*\x97\x01\n" +
 	"\x11InvalidationCause\x12\"\n" +
 	"\x1eINVALIDATION_CAUSE_UNSPECIFIED\x10\x00\x12!\n" +
 	"\x1dINVALIDATION_CAUSE_INVALIDATE\x10\x01\x12\x1a\n" +
@@ -535,30 +635,34 @@ func file_mlcache_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_mlcache_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_mlcache_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_mlcache_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_mlcache_v1_events_proto_goTypes = []any{
 	(InvalidationCause)(0),        // 0: mlcache.v1.InvalidationCause
 	(DeadLetterKind)(0),           // 1: mlcache.v1.DeadLetterKind
 	(*InvalidationEvent)(nil),     // 2: mlcache.v1.InvalidationEvent
 	(*WriteEvent)(nil),            // 3: mlcache.v1.WriteEvent
 	(*DeadLetterEvent)(nil),       // 4: mlcache.v1.DeadLetterEvent
-	(*timestamppb.Timestamp)(nil), // 5: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 6: google.protobuf.Duration
+	(*PolicyEvent)(nil),           // 5: mlcache.v1.PolicyEvent
+	(*timestamppb.Timestamp)(nil), // 6: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 7: google.protobuf.Duration
+	(*NamespacePolicy)(nil),       // 8: mlcache.v1.NamespacePolicy
 }
 var file_mlcache_v1_events_proto_depIdxs = []int32{
-	5, // 0: mlcache.v1.InvalidationEvent.time:type_name -> google.protobuf.Timestamp
-	0, // 1: mlcache.v1.InvalidationEvent.cause:type_name -> mlcache.v1.InvalidationCause
-	6, // 2: mlcache.v1.WriteEvent.ttl:type_name -> google.protobuf.Duration
-	5, // 3: mlcache.v1.WriteEvent.time:type_name -> google.protobuf.Timestamp
-	1, // 4: mlcache.v1.DeadLetterEvent.kind:type_name -> mlcache.v1.DeadLetterKind
-	5, // 5: mlcache.v1.DeadLetterEvent.first_failure:type_name -> google.protobuf.Timestamp
-	5, // 6: mlcache.v1.DeadLetterEvent.last_failure:type_name -> google.protobuf.Timestamp
-	3, // 7: mlcache.v1.DeadLetterEvent.write:type_name -> mlcache.v1.WriteEvent
-	8, // [8:8] is the sub-list for method output_type
-	8, // [8:8] is the sub-list for method input_type
-	8, // [8:8] is the sub-list for extension type_name
-	8, // [8:8] is the sub-list for extension extendee
-	0, // [0:8] is the sub-list for field type_name
+	6,  // 0: mlcache.v1.InvalidationEvent.time:type_name -> google.protobuf.Timestamp
+	0,  // 1: mlcache.v1.InvalidationEvent.cause:type_name -> mlcache.v1.InvalidationCause
+	7,  // 2: mlcache.v1.WriteEvent.ttl:type_name -> google.protobuf.Duration
+	6,  // 3: mlcache.v1.WriteEvent.time:type_name -> google.protobuf.Timestamp
+	1,  // 4: mlcache.v1.DeadLetterEvent.kind:type_name -> mlcache.v1.DeadLetterKind
+	6,  // 5: mlcache.v1.DeadLetterEvent.first_failure:type_name -> google.protobuf.Timestamp
+	6,  // 6: mlcache.v1.DeadLetterEvent.last_failure:type_name -> google.protobuf.Timestamp
+	3,  // 7: mlcache.v1.DeadLetterEvent.write:type_name -> mlcache.v1.WriteEvent
+	8,  // 8: mlcache.v1.PolicyEvent.policy:type_name -> mlcache.v1.NamespacePolicy
+	6,  // 9: mlcache.v1.PolicyEvent.time:type_name -> google.protobuf.Timestamp
+	10, // [10:10] is the sub-list for method output_type
+	10, // [10:10] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_mlcache_v1_events_proto_init() }
@@ -566,6 +670,7 @@ func file_mlcache_v1_events_proto_init() {
 	if File_mlcache_v1_events_proto != nil {
 		return
 	}
+	file_mlcache_v1_policy_proto_init()
 	file_mlcache_v1_events_proto_msgTypes[0].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -573,7 +678,7 @@ func file_mlcache_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mlcache_v1_events_proto_rawDesc), len(file_mlcache_v1_events_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   3,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

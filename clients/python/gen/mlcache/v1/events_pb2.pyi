@@ -2,6 +2,7 @@ import datetime
 
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from mlcache.v1 import policy_pb2 as _policy_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -98,3 +99,19 @@ class DeadLetterEvent(_message.Message):
     origin_instance: str
     write: WriteEvent
     def __init__(self, kind: _Optional[_Union[DeadLetterKind, str]] = ..., namespace: _Optional[str] = ..., key: _Optional[str] = ..., last_error: _Optional[str] = ..., failures: _Optional[int] = ..., first_failure: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_failure: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., origin_instance: _Optional[str] = ..., write: _Optional[_Union[WriteEvent, _Mapping]] = ...) -> None: ...
+
+class PolicyEvent(_message.Message):
+    __slots__ = ("namespace", "policy", "reset", "origin_instance", "time", "event_id")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    RESET_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_INSTANCE_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    policy: _policy_pb2.NamespacePolicy
+    reset: bool
+    origin_instance: str
+    time: _timestamp_pb2.Timestamp
+    event_id: str
+    def __init__(self, namespace: _Optional[str] = ..., policy: _Optional[_Union[_policy_pb2.NamespacePolicy, _Mapping]] = ..., reset: _Optional[bool] = ..., origin_instance: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., event_id: _Optional[str] = ...) -> None: ...

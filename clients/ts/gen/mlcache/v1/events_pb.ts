@@ -6,13 +6,15 @@ import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2"
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { NamespacePolicy } from "./policy_pb.js";
+import { file_mlcache_v1_policy } from "./policy_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file mlcache/v1/events.proto.
  */
 export const file_mlcache_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("ChdtbGNhY2hlL3YxL2V2ZW50cy5wcm90bxIKbWxjYWNoZS52MSL2AQoRSW52YWxpZGF0aW9uRXZlbnQSEQoJbmFtZXNwYWNlGAEgASgJEgwKBGtleXMYAiADKAkSDAoEdGFncxgDIAMoCRITCgZwcmVmaXgYBCABKAlIAIgBARIPCgd2ZXJzaW9uGAUgASgEEhcKD29yaWdpbl9pbnN0YW5jZRgGIAEoCRIoCgR0aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCgVjYXVzZRgIIAEoDjIdLm1sY2FjaGUudjEuSW52YWxpZGF0aW9uQ2F1c2USEAoIZXZlbnRfaWQYCSABKAlCCQoHX3ByZWZpeCLoAQoKV3JpdGVFdmVudBIRCgluYW1lc3BhY2UYASABKAkSCwoDa2V5GAIgASgJEg0KBXZhbHVlGAMgASgMEg8KB3ZlcnNpb24YBCABKAQSDAoEdGFncxgFIAMoCRIPCgdkZWxldGVkGAYgASgIEiYKA3R0bBgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIXCg9vcmlnaW5faW5zdGFuY2UYCCABKAkSKAoEdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIZXZlbnRfaWQYCiABKAkipgIKD0RlYWRMZXR0ZXJFdmVudBIoCgRraW5kGAEgASgOMhoubWxjYWNoZS52MS5EZWFkTGV0dGVyS2luZBIRCgluYW1lc3BhY2UYAiABKAkSCwoDa2V5GAMgASgJEhIKCmxhc3RfZXJyb3IYBCABKAkSEAoIZmFpbHVyZXMYBSABKA0SMQoNZmlyc3RfZmFpbHVyZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMbGFzdF9mYWlsdXJlGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCg9vcmlnaW5faW5zdGFuY2UYCCABKAkSJQoFd3JpdGUYCSABKAsyFi5tbGNhY2hlLnYxLldyaXRlRXZlbnQqlwEKEUludmFsaWRhdGlvbkNhdXNlEiIKHklOVkFMSURBVElPTl9DQVVTRV9VTlNQRUNJRklFRBAAEiEKHUlOVkFMSURBVElPTl9DQVVTRV9JTlZBTElEQVRFEAESGgoWSU5WQUxJREFUSU9OX0NBVVNFX1NFVBACEh8KG0lOVkFMSURBVElPTl9DQVVTRV9FWFRFUk5BTBADKmkKDkRlYWRMZXR0ZXJLaW5kEiAKHERFQURfTEVUVEVSX0tJTkRfVU5TUEVDSUZJRUQQABIZChVERUFEX0xFVFRFUl9LSU5EX0xPQUQQARIaChZERUFEX0xFVFRFUl9LSU5EX1dSSVRFEAJCUgoOZGV2Lm1sY2FjaGUudjFQAVo+Z2l0aHViLmNvbS9tbGNhY2hlL21sY2FjaGUvY2xpZW50cy9nby9nZW4vbWxjYWNoZS92MTttbGNhY2hldjFiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("ChdtbGNhY2hlL3YxL2V2ZW50cy5wcm90bxIKbWxjYWNoZS52MSL2AQoRSW52YWxpZGF0aW9uRXZlbnQSEQoJbmFtZXNwYWNlGAEgASgJEgwKBGtleXMYAiADKAkSDAoEdGFncxgDIAMoCRITCgZwcmVmaXgYBCABKAlIAIgBARIPCgd2ZXJzaW9uGAUgASgEEhcKD29yaWdpbl9pbnN0YW5jZRgGIAEoCRIoCgR0aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCgVjYXVzZRgIIAEoDjIdLm1sY2FjaGUudjEuSW52YWxpZGF0aW9uQ2F1c2USEAoIZXZlbnRfaWQYCSABKAlCCQoHX3ByZWZpeCLoAQoKV3JpdGVFdmVudBIRCgluYW1lc3BhY2UYASABKAkSCwoDa2V5GAIgASgJEg0KBXZhbHVlGAMgASgMEg8KB3ZlcnNpb24YBCABKAQSDAoEdGFncxgFIAMoCRIPCgdkZWxldGVkGAYgASgIEiYKA3R0bBgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIXCg9vcmlnaW5faW5zdGFuY2UYCCABKAkSKAoEdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIZXZlbnRfaWQYCiABKAkipgIKD0RlYWRMZXR0ZXJFdmVudBIoCgRraW5kGAEgASgOMhoubWxjYWNoZS52MS5EZWFkTGV0dGVyS2luZBIRCgluYW1lc3BhY2UYAiABKAkSCwoDa2V5GAMgASgJEhIKCmxhc3RfZXJyb3IYBCABKAkSEAoIZmFpbHVyZXMYBSABKA0SMQoNZmlyc3RfZmFpbHVyZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMbGFzdF9mYWlsdXJlGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCg9vcmlnaW5faW5zdGFuY2UYCCABKAkSJQoFd3JpdGUYCSABKAsyFi5tbGNhY2hlLnYxLldyaXRlRXZlbnQisQEKC1BvbGljeUV2ZW50EhEKCW5hbWVzcGFjZRgBIAEoCRIrCgZwb2xpY3kYAiABKAsyGy5tbGNhY2hlLnYxLk5hbWVzcGFjZVBvbGljeRINCgVyZXNldBgDIAEoCBIXCg9vcmlnaW5faW5zdGFuY2UYBCABKAkSKAoEdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIZXZlbnRfaWQYBiABKAkqlwEKEUludmFsaWRhdGlvbkNhdXNlEiIKHklOVkFMSURBVElPTl9DQVVTRV9VTlNQRUNJRklFRBAAEiEKHUlOVkFMSURBVElPTl9DQVVTRV9JTlZBTElEQVRFEAESGgoWSU5WQUxJREFUSU9OX0NBVVNFX1NFVBACEh8KG0lOVkFMSURBVElPTl9DQVVTRV9FWFRFUk5BTBADKmkKDkRlYWRMZXR0ZXJLaW5kEiAKHERFQURfTEVUVEVSX0tJTkRfVU5TUEVDSUZJRUQQABIZChVERUFEX0xFVFRFUl9LSU5EX0xPQUQQARIaChZERUFEX0xFVFRFUl9LSU5EX1dSSVRFEAJCUgoOZGV2Lm1sY2FjaGUudjFQAVo+Z2l0aHViLmNvbS9tbGNhY2hlL21sY2FjaGUvY2xpZW50cy9nby9nZW4vbWxjYWNoZS92MTttbGNhY2hldjFiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_mlcache_v1_policy]);
 
 /**
  * Drop these keys, tags or prefix from every cache instance.
@@ -207,6 +209,62 @@ export type DeadLetterEvent = Message<"mlcache.v1.DeadLetterEvent"> & {
  */
 export const DeadLetterEventSchema: GenMessage<DeadLetterEvent> = /*@__PURE__*/
   messageDesc(file_mlcache_v1_events, 2);
+
+/**
+ * A namespace's policy changed at run time (AdminService.UpdatePolicy or ResetPolicy). Records
+ * are keyed by the namespace on a compacted topic, so Kafka keeps each namespace's last event;
+ * every instance reads the topic from the beginning when it starts and applies the events in
+ * log order, its own included, so concurrent changes end at the log's last one everywhere.
+ *
+ * @generated from message mlcache.v1.PolicyEvent
+ */
+export type PolicyEvent = Message<"mlcache.v1.PolicyEvent"> & {
+  /**
+   * @generated from field: string namespace = 1;
+   */
+  namespace: string;
+
+  /**
+   * The effective policy after the change, every field set, with the loader and writer origins
+   * in force. Unset when `reset` is true.
+   *
+   * @generated from field: mlcache.v1.NamespacePolicy policy = 2;
+   */
+  policy?: NamespacePolicy | undefined;
+
+  /**
+   * True: the namespace returns to the policy of the instance's own configuration.
+   *
+   * @generated from field: bool reset = 3;
+   */
+  reset: boolean;
+
+  /**
+   * Instance id of the instance that made the change.
+   *
+   * @generated from field: string origin_instance = 4;
+   */
+  originInstance: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp time = 5;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * Unique id, for de-duplication.
+   *
+   * @generated from field: string event_id = 6;
+   */
+  eventId: string;
+};
+
+/**
+ * Describes the message mlcache.v1.PolicyEvent.
+ * Use `create(PolicyEventSchema)` to create a new message.
+ */
+export const PolicyEventSchema: GenMessage<PolicyEvent> = /*@__PURE__*/
+  messageDesc(file_mlcache_v1_events, 3);
 
 /**
  * @generated from enum mlcache.v1.InvalidationCause

@@ -41,6 +41,11 @@ public final class Events extends com.google.protobuf.GeneratedFile {
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_mlcache_v1_DeadLetterEvent_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_mlcache_v1_PolicyEvent_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_mlcache_v1_PolicyEvent_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -52,48 +57,55 @@ public final class Events extends com.google.protobuf.GeneratedFile {
     java.lang.String[] descriptorData = {
       "\n\027mlcache/v1/events.proto\022\nmlcache.v1\032\036g" +
       "oogle/protobuf/duration.proto\032\037google/pr" +
-      "otobuf/timestamp.proto\"\304\002\n\021InvalidationE" +
-      "vent\022\034\n\tnamespace\030\001 \001(\tR\tnamespace\022\022\n\004ke" +
-      "ys\030\002 \003(\tR\004keys\022\022\n\004tags\030\003 \003(\tR\004tags\022\033\n\006pr" +
-      "efix\030\004 \001(\tH\000R\006prefix\210\001\001\022\030\n\007version\030\005 \001(\004" +
-      "R\007version\022\'\n\017origin_instance\030\006 \001(\tR\016orig" +
-      "inInstance\022.\n\004time\030\007 \001(\0132\032.google.protob" +
-      "uf.TimestampR\004time\0223\n\005cause\030\010 \001(\0162\035.mlca" +
-      "che.v1.InvalidationCauseR\005cause\022\031\n\010event" +
-      "_id\030\t \001(\tR\007eventIdB\t\n\007_prefix\"\273\002\n\nWriteE" +
-      "vent\022\034\n\tnamespace\030\001 \001(\tR\tnamespace\022\020\n\003ke" +
-      "y\030\002 \001(\tR\003key\022\024\n\005value\030\003 \001(\014R\005value\022\030\n\007ve" +
-      "rsion\030\004 \001(\004R\007version\022\022\n\004tags\030\005 \003(\tR\004tags" +
-      "\022\030\n\007deleted\030\006 \001(\010R\007deleted\022+\n\003ttl\030\007 \001(\0132" +
-      "\031.google.protobuf.DurationR\003ttl\022\'\n\017origi" +
-      "n_instance\030\010 \001(\tR\016originInstance\022.\n\004time" +
-      "\030\t \001(\0132\032.google.protobuf.TimestampR\004time" +
-      "\022\031\n\010event_id\030\n \001(\tR\007eventId\"\203\003\n\017DeadLett" +
-      "erEvent\022.\n\004kind\030\001 \001(\0162\032.mlcache.v1.DeadL" +
-      "etterKindR\004kind\022\034\n\tnamespace\030\002 \001(\tR\tname" +
-      "space\022\020\n\003key\030\003 \001(\tR\003key\022\035\n\nlast_error\030\004 " +
-      "\001(\tR\tlastError\022\032\n\010failures\030\005 \001(\rR\010failur" +
-      "es\022?\n\rfirst_failure\030\006 \001(\0132\032.google.proto" +
-      "buf.TimestampR\014firstFailure\022=\n\014last_fail" +
-      "ure\030\007 \001(\0132\032.google.protobuf.TimestampR\013l" +
-      "astFailure\022\'\n\017origin_instance\030\010 \001(\tR\016ori" +
-      "ginInstance\022,\n\005write\030\t \001(\0132\026.mlcache.v1." +
-      "WriteEventR\005write*\227\001\n\021InvalidationCause\022" +
-      "\"\n\036INVALIDATION_CAUSE_UNSPECIFIED\020\000\022!\n\035I" +
-      "NVALIDATION_CAUSE_INVALIDATE\020\001\022\032\n\026INVALI" +
-      "DATION_CAUSE_SET\020\002\022\037\n\033INVALIDATION_CAUSE" +
-      "_EXTERNAL\020\003*i\n\016DeadLetterKind\022 \n\034DEAD_LE" +
-      "TTER_KIND_UNSPECIFIED\020\000\022\031\n\025DEAD_LETTER_K" +
-      "IND_LOAD\020\001\022\032\n\026DEAD_LETTER_KIND_WRITE\020\002BR" +
-      "\n\016dev.mlcache.v1P\001Z>github.com/mlcache/m" +
-      "lcache/clients/go/gen/mlcache/v1;mlcache" +
-      "v1b\006proto3"
+      "otobuf/timestamp.proto\032\027mlcache/v1/polic" +
+      "y.proto\"\304\002\n\021InvalidationEvent\022\034\n\tnamespa" +
+      "ce\030\001 \001(\tR\tnamespace\022\022\n\004keys\030\002 \003(\tR\004keys\022" +
+      "\022\n\004tags\030\003 \003(\tR\004tags\022\033\n\006prefix\030\004 \001(\tH\000R\006p" +
+      "refix\210\001\001\022\030\n\007version\030\005 \001(\004R\007version\022\'\n\017or" +
+      "igin_instance\030\006 \001(\tR\016originInstance\022.\n\004t" +
+      "ime\030\007 \001(\0132\032.google.protobuf.TimestampR\004t" +
+      "ime\0223\n\005cause\030\010 \001(\0162\035.mlcache.v1.Invalida" +
+      "tionCauseR\005cause\022\031\n\010event_id\030\t \001(\tR\007even" +
+      "tIdB\t\n\007_prefix\"\273\002\n\nWriteEvent\022\034\n\tnamespa" +
+      "ce\030\001 \001(\tR\tnamespace\022\020\n\003key\030\002 \001(\tR\003key\022\024\n" +
+      "\005value\030\003 \001(\014R\005value\022\030\n\007version\030\004 \001(\004R\007ve" +
+      "rsion\022\022\n\004tags\030\005 \003(\tR\004tags\022\030\n\007deleted\030\006 \001" +
+      "(\010R\007deleted\022+\n\003ttl\030\007 \001(\0132\031.google.protob" +
+      "uf.DurationR\003ttl\022\'\n\017origin_instance\030\010 \001(" +
+      "\tR\016originInstance\022.\n\004time\030\t \001(\0132\032.google" +
+      ".protobuf.TimestampR\004time\022\031\n\010event_id\030\n " +
+      "\001(\tR\007eventId\"\203\003\n\017DeadLetterEvent\022.\n\004kind" +
+      "\030\001 \001(\0162\032.mlcache.v1.DeadLetterKindR\004kind" +
+      "\022\034\n\tnamespace\030\002 \001(\tR\tnamespace\022\020\n\003key\030\003 " +
+      "\001(\tR\003key\022\035\n\nlast_error\030\004 \001(\tR\tlastError\022" +
+      "\032\n\010failures\030\005 \001(\rR\010failures\022?\n\rfirst_fai" +
+      "lure\030\006 \001(\0132\032.google.protobuf.TimestampR\014" +
+      "firstFailure\022=\n\014last_failure\030\007 \001(\0132\032.goo" +
+      "gle.protobuf.TimestampR\013lastFailure\022\'\n\017o" +
+      "rigin_instance\030\010 \001(\tR\016originInstance\022,\n\005" +
+      "write\030\t \001(\0132\026.mlcache.v1.WriteEventR\005wri" +
+      "te\"\352\001\n\013PolicyEvent\022\034\n\tnamespace\030\001 \001(\tR\tn" +
+      "amespace\0223\n\006policy\030\002 \001(\0132\033.mlcache.v1.Na" +
+      "mespacePolicyR\006policy\022\024\n\005reset\030\003 \001(\010R\005re" +
+      "set\022\'\n\017origin_instance\030\004 \001(\tR\016originInst" +
+      "ance\022.\n\004time\030\005 \001(\0132\032.google.protobuf.Tim" +
+      "estampR\004time\022\031\n\010event_id\030\006 \001(\tR\007eventId*" +
+      "\227\001\n\021InvalidationCause\022\"\n\036INVALIDATION_CA" +
+      "USE_UNSPECIFIED\020\000\022!\n\035INVALIDATION_CAUSE_" +
+      "INVALIDATE\020\001\022\032\n\026INVALIDATION_CAUSE_SET\020\002" +
+      "\022\037\n\033INVALIDATION_CAUSE_EXTERNAL\020\003*i\n\016Dea" +
+      "dLetterKind\022 \n\034DEAD_LETTER_KIND_UNSPECIF" +
+      "IED\020\000\022\031\n\025DEAD_LETTER_KIND_LOAD\020\001\022\032\n\026DEAD" +
+      "_LETTER_KIND_WRITE\020\002BR\n\016dev.mlcache.v1P\001" +
+      "Z>github.com/mlcache/mlcache/clients/go/" +
+      "gen/mlcache/v1;mlcachev1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
           com.google.protobuf.DurationProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
+          dev.mlcache.v1.Policy.getDescriptor(),
         });
     internal_static_mlcache_v1_InvalidationEvent_descriptor =
       getDescriptor().getMessageType(0);
@@ -113,9 +125,16 @@ public final class Events extends com.google.protobuf.GeneratedFile {
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_DeadLetterEvent_descriptor,
         new java.lang.String[] { "Kind", "Namespace", "Key", "LastError", "Failures", "FirstFailure", "LastFailure", "OriginInstance", "Write", });
+    internal_static_mlcache_v1_PolicyEvent_descriptor =
+      getDescriptor().getMessageType(3);
+    internal_static_mlcache_v1_PolicyEvent_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_mlcache_v1_PolicyEvent_descriptor,
+        new java.lang.String[] { "Namespace", "Policy", "Reset", "OriginInstance", "Time", "EventId", });
     descriptor.resolveAllFeaturesImmutable();
     com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
+    dev.mlcache.v1.Policy.getDescriptor();
   }
 
   // @@protoc_insertion_point(outer_class_scope)
