@@ -183,3 +183,13 @@ export function readItems(history: History): { op: GetOp | BulkGetOp; item: Read
 export function historyToJson(history: History): string {
   return JSON.stringify(history, (_name, value) => (typeof value === "bigint" ? value.toString() : value), 1);
 }
+
+/** Fields of a history that hold bigints (written as decimal strings by historyToJson). */
+const BIGINT_FIELDS = new Set(["version", "requestedVersion"]);
+
+/** A history read back from historyToJson's output. */
+export function historyFromJson(json: string): History {
+  return JSON.parse(json, (name, value) =>
+    BIGINT_FIELDS.has(name) && typeof value === "string" ? BigInt(value) : value,
+  ) as History;
+}

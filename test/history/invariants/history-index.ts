@@ -26,6 +26,7 @@ export class HistoryIndex {
   private readonly values = new Map<string, ValueInfo>();
   private readonly ops = new Map<string, Op>();
   private readonly invalidationsByNamespace = new Map<string, InvalidateOp[]>();
+  private readonly setsByKey = new Map<string, SetOp[]>();
   /** Windows in which Redis (the shared L2 and lease store) did not answer. */
   readonly redisOutages: FaultWindow[];
 
@@ -34,6 +35,8 @@ export class HistoryIndex {
     for (const op of history.ops) {
       this.ops.set(op.id, op);
       if (op.kind === "set") {
+        const id = `${op.namespace}/${op.key}`;
+        this.setsByKey.set(id, [...(this.setsByKey.get(id) ?? []), op]);
         this.values.set(op.valueId, {
           id: op.valueId,
           namespace: op.namespace,
@@ -86,12 +89,23 @@ export class HistoryIndex {
   }
 
   /**
-   * Invalidates of `key` (any outcome: a failed one may have been applied in part) that
-   * overlap [from, to] and target the key with a value carrying `tags`.
+   * Invalidates (any outcome: a failed one may have been applied in part) overlapping
+   * [from, to] that may have removed the key's value: they target the key, a prefix of it, or
+   * a tag of any value the key may have held before such a removal — `tags` (the value known
+   * to have been there) and those of every Set of the key overlapping the window that was not
+   * refused (a newer value may have replaced the known one, and an invalidation of one of its
+   * tags then removed it). Origin values need no look: a load never replaces a newer value.
    */
   invalidationsBetween(namespace: string, key: string, tags: readonly string[], from: number, to: number) {
+    const id = `${namespace}/${key}`;
+    const possible = new Set(tags);
+    for (const op of this.setsByKey.get(id) ?? []) {
+      if (op.invokedAt >= to || op.completedAt <= from || (op.status === "OK" && !op.applied)) continue;
+      for (const tag of op.tags) possible.add(tag);
+    }
+    const anyTags = [...possible];
     return this.invalidations(namespace).filter(
-      (inv) => inv.invokedAt < to && inv.completedAt > from && targets(inv, key, tags),
+      (inv) => inv.invokedAt < to && inv.completedAt > from && targets(inv, key, anyTags),
     );
   }
 

@@ -255,3 +255,28 @@ describe("write-behind", () => {
     expect(violations(h, "write-behind")).toEqual([]);
   });
 });
+
+describe("removal through a newer value", () => {
+  it("excuses a lower version when a newer Set replaced the value read and an invalidation of its tag removed it", () => {
+    const h = new HistoryBuilder();
+    const older = h.originVersion(KEY, 2, 0);
+    const first = h.set("i0", KEY, [0, 10], { version: 9_000_000n }, { tags: ["t:1"] });
+    h.get("i2", KEY, [20, 30], first.valueId, 9_000_000n);
+    h.set("i1", KEY, [40, 50], { version: 9_000_001n }, { tags: ["t:3"] });
+    h.invalidate("i1", [2500, 2510], { tags: ["t:3"] });
+    h.get("i2", KEY, [2600, 2610], older.valueId, older.version);
+    h.set("i2", KEY, [2700, 2710], { version: 2500n }, { requestedVersion: 2500n });
+    expect(violations(h, "monotonic-reads")).toEqual([]);
+    expect(violations(h, "set-versions")).toEqual([]);
+  });
+
+  it("is not excused by an invalidation of a tag no value of the key carried", () => {
+    const h = new HistoryBuilder();
+    const older = h.originVersion(KEY, 2, 0);
+    const first = h.set("i0", KEY, [0, 10], { version: 9_000_000n }, { tags: ["t:1"] });
+    h.get("i2", KEY, [20, 30], first.valueId, 9_000_000n);
+    h.invalidate("i1", [2500, 2510], { tags: ["cat:1"] });
+    h.get("i2", KEY, [2600, 2610], older.valueId, older.version);
+    expect(violations(h, "monotonic-reads")).toHaveLength(1);
+  });
+});
