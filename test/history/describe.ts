@@ -18,13 +18,28 @@ function item(read: ReadItem): string {
   return `${read.key}=${read.valueId ?? "?"} v${read.version} ${read.source.replace("SOURCE_", "")}${stale}`;
 }
 
-function outcome(op: Op): string {
+/** BulkGets with more keys than this are shortened unless a key is in focus. */
+const LONG_BULK = 6;
+
+function outcome(op: Op, focus: string | undefined): string {
   if (op.status !== "OK") return `${op.status}${op.message ? ` (${op.message.slice(0, 120)})` : ""}`;
   switch (op.kind) {
     case "get":
       return op.item ? item(op.item) : "OK";
-    case "bulkGet":
-      return op.items.map(item).join(", ");
+    case "bulkGet": {
+      if (focus !== undefined)
+        return op.items
+          .filter((i) => i.key === focus)
+          .map(item)
+          .join(", ");
+      if (op.items.length <= LONG_BULK) return op.items.map(item).join(", ");
+      const sources = new Map<string, number>();
+      for (const i of op.items) {
+        const source = i.status !== "OK" ? i.status : i.found ? i.source.replace("SOURCE_", "") : "not found";
+        sources.set(source, (sources.get(source) ?? 0) + 1);
+      }
+      return [...sources].map(([source, n]) => `${n} ${source}`).join(", ");
+    }
     case "set":
       return `OK applied=${op.applied} v${op.version}`;
     case "getPolicy":
@@ -34,12 +49,13 @@ function outcome(op: Op): string {
   }
 }
 
-function request(op: Op): string {
+function request(op: Op, focus: string | undefined): string {
   switch (op.kind) {
     case "get":
       return `Get ${op.key}${op.bypassL1 ? " (bypass L1)" : ""}`;
     case "bulkGet":
-      return `BulkGet [${op.keys.join(" ")}]`;
+      if (op.keys.length <= LONG_BULK) return `BulkGet [${op.keys.join(" ")}]`;
+      return `BulkGet [${op.keys.length} keys${focus === undefined ? "" : `, ${focus} among them`}]`;
     case "set": {
       const version = op.requestedVersion === undefined ? "auto" : `explicit ${op.requestedVersion}`;
       const ttl = op.ttlMs === undefined ? "" : ` ttl=${op.ttlMs}ms`;
@@ -61,9 +77,12 @@ function request(op: Op): string {
   }
 }
 
-/** "2.17 Get c:1:p:7 on h-0 [3.210s → 3.214s] → c:1:p:7=set:1.4 v5000 L1". */
-export function describeOp(history: History, op: Op): string {
-  return `${op.id} ${request(op)} on ${op.instance} ${interval(history, op)} → ${outcome(op)}`;
+/**
+ * "2.17 Get c:1:p:7 on h-0 [3.210s → 3.214s] → c:1:p:7=set:1.4 v5000 L1". With `focus`, a
+ * BulkGet shows only that key's answer; a long one without focus is summed up by source.
+ */
+export function describeOp(history: History, op: Op, focus?: string): string {
+  return `${op.id} ${request(op, focus)} on ${op.instance} ${interval(history, op)} → ${outcome(op, focus)}`;
 }
 
 export function describeOriginVersion(history: History, version: OriginVersion): string {

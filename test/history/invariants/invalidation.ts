@@ -47,7 +47,7 @@ export function checkInvalidation(index: HistoryIndex): Violation[] {
       summary: `${op.instance} returned ${value.id} for ${item.key} ${Math.round(lag)} ms after ${culprit.id} removed it (bound ${bound} ms)`,
       ops: [op.id, culprit.id, ...(value.set ? [value.set.id] : [])],
       evidence: [
-        `read:       ${describeOp(history, op)}`,
+        `read:       ${describeOp(history, op, item.key)}`,
         `invalidate: ${describeOp(history, culprit)}`,
         `written:    ${written}`,
       ],

@@ -49,8 +49,8 @@ export function checkMonotonicReads(index: HistoryIndex): Violation[] {
         summary: `${later.op.instance} served ${later.item.key} at v${later.item.version} after serving v${worst.item.version}, with nothing in between that removed it`,
         ops: [worst.op.id, later.op.id],
         evidence: [
-          `first:  ${describeOp(history, worst.op)}`,
-          `then:   ${describeOp(history, later.op)}`,
+          `first:  ${describeOp(history, worst.op, worst.item.key)}`,
+          `then:   ${describeOp(history, later.op, later.item.key)}`,
           ...history.faults
             .filter((f) => f.startedAt < later.op.completedAt && f.endedAt > worst.op.invokedAt - bound)
             .map((f) => `fault:  ${describeFault(history, f)}`),

@@ -66,7 +66,10 @@ function olderSetsApplied(index: HistoryIndex): Violation[] {
       invariant: "set-versions",
       summary: `${set.id} (${kind} version) was applied at v${applied} on ${set.instance} although v${newest.version} of ${set.key} was already acknowledged by ${newest.op.id}`,
       ops: [newest.op.id, set.id],
-      evidence: [`acknowledged: ${describeOp(history, newest.op)}`, `applied:      ${describeOp(history, set)}`],
+      evidence: [
+        `acknowledged: ${describeOp(history, newest.op, set.key)}`,
+        `applied:      ${describeOp(history, set)}`,
+      ],
     });
   }
   return violations;
@@ -88,7 +91,7 @@ function refusedSetsServed(index: HistoryIndex): Violation[] {
       invariant: "set-versions",
       summary: `${op.instance} served ${set.valueId}, written by ${set.id} which answered ${answer} (nothing should have changed)`,
       ops: [set.id, op.id],
-      evidence: [`set:  ${describeOp(history, set)}`, `read: ${describeOp(history, op)}`],
+      evidence: [`set:  ${describeOp(history, set)}`, `read: ${describeOp(history, op, item.key)}`],
     });
   }
   return violations;

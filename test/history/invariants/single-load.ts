@@ -50,7 +50,7 @@ export function checkSingleLoad(index: HistoryIndex): Violation[] {
             `load:  ${describeLoad(history, first)}`,
             `load:  ${describeLoad(history, second)}`,
             ...(outage ? [`fault: ${describeFault(history, outage)}`] : []),
-            ...askers.map((op) => `op:    ${describeOp(history, op)}`),
+            ...askers.map((op) => `op:    ${describeOp(history, op, first.key)}`),
           ],
         });
       }
