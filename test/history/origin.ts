@@ -24,7 +24,11 @@ export class HistoryOrigin {
   private server: Server | undefined;
   private base = "";
 
-  /** `loadLatencyMs`: how long each load takes (widens the window in which misses collide). */
+  /**
+   * `loadLatencyMs`: how long each load takes. Values are read when the request arrives and
+   * answered after it, so a load can return a version the origin has already replaced — the
+   * race an invalidation during a load must survive — and concurrent misses collide.
+   */
   constructor(private readonly loadLatencyMs = 25) {}
 
   async start(): Promise<void> {
@@ -111,9 +115,10 @@ export class HistoryOrigin {
       const load: OriginLoad = { namespace, key, instance, via: "get", startedAt, endedAt: startedAt, generation: 0 };
       this.loads.push(load);
       endsWith(response, [load]);
-      await sleep(this.loadLatencyMs);
+      // Read when asked, answered later: a change meanwhile is not in this answer.
       const version = this.versionOf(namespace, key);
       load.generation = version.generation;
+      await sleep(this.loadLatencyMs);
       response
         .writeHead(200, {
           "content-type": "application/octet-stream",
@@ -147,13 +152,16 @@ export class HistoryOrigin {
       );
       this.loads.push(...loads);
       endsWith(response, loads);
-      await sleep(this.loadLatencyMs);
-      const items: Record<string, unknown> = {};
-      for (const load of loads) {
+      const versions = loads.map((load) => {
         const version = this.versionOf(namespace, load.key);
         load.generation = version.generation;
-        items[load.key] = {
-          base64: Buffer.from(encodeValue(version.valueId, load.key)).toString("base64"),
+        return version;
+      });
+      await sleep(this.loadLatencyMs);
+      const items: Record<string, unknown> = {};
+      for (const version of versions) {
+        items[version.key] = {
+          base64: Buffer.from(encodeValue(version.valueId, version.key)).toString("base64"),
           version: version.version.toString(),
           tags: version.tags,
         };

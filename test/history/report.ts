@@ -36,9 +36,13 @@ export function formatStats(history: History): string {
     byKind.set(op.kind, entry);
   }
   const kinds = [...byKind].map(([kind, n]) => `${kind} ${n.ok}${n.failed ? ` (+${n.failed} failed)` : ""}`);
+  const failures = new Map<string, number>();
+  for (const op of history.ops) if (op.status !== "OK") failures.set(op.status, (failures.get(op.status) ?? 0) + 1);
+  const slowest = history.ops.reduce((max, op) => Math.max(max, op.completedAt - op.invokedAt), 0);
   const seconds = ((history.endedAt - history.startedAt) / 1000).toFixed(1);
   return [
     `${history.ops.length} operations in ${seconds} s on ${history.instances.length} instances: ${kinds.join(", ")}`,
+    `failures: ${failures.size ? [...failures].map(([status, n]) => `${status} ${n}`).join(", ") : "none"}; slowest call ${Math.round(slowest)} ms`,
     `origin: ${history.origin.versions.length} versions, ${history.origin.loads.length} loads, ${history.origin.writes.length} writes received`,
     `faults: ${history.faults.length ? history.faults.map((f) => describeFault(history, f)).join("; ") : "none"}`,
   ].join("\n");

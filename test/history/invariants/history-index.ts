@@ -4,6 +4,9 @@
 import type { FaultWindow, History, InvalidateOp, Op, OriginVersion, SetOp } from "../history.js";
 import { targets } from "../keys.js";
 
+/** The contract's bound on one Redis step (`redis.commandTimeout`, default 1 s). */
+export const REDIS_COMMAND_BOUND_MS = 1000;
+
 /** What the history knows about one value id. */
 export interface ValueInfo {
   id: string;
@@ -109,8 +112,12 @@ export class HistoryIndex {
     );
   }
 
-  /** The first Redis outage that overlaps [from, to], if any. */
+  /**
+   * The first Redis outage that overlaps [from, to], if any. An outage counts until the Redis
+   * command bound after Redis answered again: a call that was waiting for it when it came back
+   * acted on "unavailable" (e.g. loaded without the fleet lease) a moment after the window.
+   */
   redisOutageBetween(from: number, to: number): FaultWindow | undefined {
-    return this.redisOutages.find((f) => f.startedAt < to && f.endedAt > from);
+    return this.redisOutages.find((f) => f.startedAt < to && f.endedAt + REDIS_COMMAND_BOUND_MS > from);
   }
 }

@@ -280,3 +280,15 @@ describe("removal through a newer value", () => {
     expect(violations(h, "monotonic-reads")).toHaveLength(1);
   });
 });
+
+describe("Redis outages", () => {
+  it("count until the Redis command bound after Redis is back: loads decided during one may start just after", () => {
+    const h = new HistoryBuilder();
+    h.redisPaused(100, 500);
+    h.load("i0", KEY, [520, 570]);
+    h.load("i1", KEY, [530, 580]);
+    h.load("i0", "c:0:p:0", [2000, 2050]);
+    h.load("i1", "c:0:p:0", [2010, 2060]);
+    expect(violations(h, "single-load").map((v) => v.summary)).toEqual([expect.stringContaining("c:0:p:0")]);
+  });
+});
