@@ -11,7 +11,7 @@ import { parseDuration } from "../../src/config/units.js";
 import { now } from "./clock.js";
 import { startProcessFleet } from "./fleet.js";
 import { historyFromJson } from "./history.js";
-import { checkHistory } from "./invariants/index.js";
+import { checkHistory, INVARIANTS, type InvariantName } from "./invariants/index.js";
 import { FAULT_KINDS, type FaultKind } from "./plan.js";
 import { PROJECT_ROOT } from "./project.js";
 import { formatHistory, formatStats, formatViolations } from "./report.js";
@@ -27,6 +27,9 @@ const USAGE = `npm run check:history -- [options]
   --bound DURATION    propagation bound B the contract promises (default 2s)
   --shrink-minutes M  time to shrink a failure (default 3; 0: none)
   --only IDS          replay only these operations (as printed for a shrunk failure)
+  --fault-scale X     fault times × X (as printed for a shrunk failure; default 1)
+  --shrink-target INV shrink for this invariant (default: the first broken of invalidation,
+                      set-versions, monotonic-reads, write-behind, policy, single-load)
   --out DIR           where histories go (default .cache/history)
   --judge FILE        only judge a saved history.json again (no fleet)`;
 
@@ -51,6 +54,8 @@ function parseOptions(argv: string[]): CliOptions {
       bound: { type: "string", default: "2s" },
       "shrink-minutes": { type: "string", default: "3" },
       only: { type: "string" },
+      "fault-scale": { type: "string", default: "1" },
+      "shrink-target": { type: "string" },
       out: { type: "string", default: join(PROJECT_ROOT, ".cache", "history") },
       judge: { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -81,9 +86,17 @@ function parseOptions(argv: string[]): CliOptions {
     propagationBoundMs: parseDuration(values.bound),
     shrinkMinutes: number("shrink-minutes", values["shrink-minutes"], 0),
     only: values.only?.split(",").map((id) => id.trim()),
+    faultScale: number("fault-scale", values["fault-scale"], 0),
+    shrinkTarget: invariantName(values["shrink-target"]),
     outDir: values.out,
     judge: values.judge,
   };
+}
+
+function invariantName(name: string | undefined): InvariantName | undefined {
+  if (name === undefined) return undefined;
+  if (!(name in INVARIANTS)) throw new Error(`--shrink-target ${name}: one of ${Object.keys(INVARIANTS).join(", ")}`);
+  return name as InvariantName;
 }
 
 /** Judges a saved history again: the checker's verdict without running anything. */

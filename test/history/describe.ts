@@ -44,6 +44,8 @@ function outcome(op: Op, focus: string | undefined): string {
       return `OK applied=${op.applied} v${op.version}`;
     case "getPolicy":
       return `OK l1.ttl=${op.l1TtlSeconds}s`;
+    case "invalidate":
+      return op.published === false ? "OK (published: false)" : "OK";
     default:
       return "OK";
   }

@@ -73,6 +73,8 @@ export interface InvalidateOp extends OpBase {
   tags: string[];
   /** Set: every key starting with it ("" is the whole namespace). */
   prefix?: string;
+  /** The answer's `published`: the InvalidationEvent is in Kafka (status OK only). */
+  published?: boolean;
 }
 
 export interface UpdatePolicyOp extends OpBase {

@@ -255,8 +255,8 @@ class Recorder {
         op.applied = answer.applied;
         return;
       }
-      case "invalidate":
-        await cache.invalidate(
+      case "invalidate": {
+        const answer = await cache.invalidate(
           {
             namespace: op.namespace,
             keys: op.keys,
@@ -265,7 +265,9 @@ class Recorder {
           },
           options,
         );
+        op.published = answer.published;
         return;
+      }
       case "updatePolicy":
         await admin.updatePolicy(
           {

@@ -30,6 +30,10 @@ export interface CheckOptions {
   shrinkMinutes: number;
   /** Replay only these planned operations ("<client>.<seq>"), e.g. a shrunk plan. */
   only?: readonly string[] | undefined;
+  /** Fault times × this (a shrunk run is shorter; its faults moved in proportion). Default 1. */
+  faultScale?: number | undefined;
+  /** The invariant to shrink a failure for (default: the first broken in SHRINK_PRIORITY). */
+  shrinkTarget?: InvariantName | undefined;
   /** Where the history files go. */
   outDir: string;
   log: (line: string) => void;
@@ -68,8 +72,16 @@ export function runTag(): string {
     .padStart(5, "0")}`;
 }
 
-/** The command line that replays `options`, restricted to `ops` when given. */
-export function replayCommand(options: CheckOptions, executed?: readonly PlannedOp[], faults = true): string {
+/**
+ * The command line that replays `options`, restricted to `executed` when given, with faults
+ * moved by `faultScale` (undefined: no faults).
+ */
+export function replayCommand(
+  options: CheckOptions,
+  executed?: readonly PlannedOp[],
+  faultScale: number | undefined = options.faultScale ?? 1,
+): string {
+  const faults = faultScale !== undefined;
   const parts = [
     "npm run check:history --",
     `--seed ${options.seed}`,
@@ -80,6 +92,7 @@ export function replayCommand(options: CheckOptions, executed?: readonly Planned
     `--bound ${options.propagationBoundMs}ms`,
   ];
   if (options.ops !== undefined) parts.push(`--ops ${options.ops}`);
+  if (faults && options.faults.length && faultScale !== 1) parts.push(`--fault-scale ${faultScale.toFixed(4)}`);
   if (executed) parts.push(`--only ${executed.map((op) => op.id).join(",")}`);
   return parts.join(" ");
 }
@@ -109,6 +122,20 @@ function sourcesOf(ops: readonly PlannedOp[], clients: number): OpSource[] {
 /** Faults moved in proportion to a shortened run, so they land among the operations left. */
 function scaleFaults(faults: readonly PlannedFault[], ratio: number): PlannedFault[] {
   return faults.map((fault) => ({ ...fault, atMs: Math.round(fault.atMs * ratio) }));
+}
+
+/**
+ * The executed operations up to the last one a violation involves (the earliest such cut over
+ * `violations`): what happened later cannot have caused it.
+ */
+export function prefixUpTo(executed: readonly PlannedOp[], violations: readonly Violation[]): PlannedOp[] {
+  const position = new Map(executed.map((op, i) => [op.id, i]));
+  let cut = executed.length;
+  for (const violation of violations) {
+    const last = Math.max(...violation.ops.map((id) => position.get(id) ?? executed.length));
+    cut = Math.min(cut, last + 1);
+  }
+  return executed.slice(0, cut);
 }
 
 /** Runs the check described by `options`. */
@@ -150,7 +177,10 @@ export async function checkFleet(options: CheckOptions): Promise<CheckResult> {
       );
     };
     const runMs = options.minutes * 60_000;
-    const faults = planFaults(options.seed, options.faults, runMs, options.instances);
+    const faults = scaleFaults(
+      planFaults(options.seed, options.faults, runMs, options.instances),
+      options.faultScale ?? 1,
+    );
     log(`seed ${options.seed}: running ${options.clients} clients for up to ${options.minutes} min`);
     const first = await run(clientSources(options), faults, runMs);
     const violations = checkHistory(first.history);
@@ -162,14 +192,19 @@ export async function checkFleet(options: CheckOptions): Promise<CheckResult> {
     result.replay = replayCommand(options, options.only ? first.executed : undefined);
     if (options.shrinkMinutes <= 0) return result;
 
-    const target = SHRINK_PRIORITY.find((name) => violations.some((v) => v.invariant === name)) as InvariantName;
+    const target =
+      options.shrinkTarget && violations.some((v) => v.invariant === options.shrinkTarget)
+        ? options.shrinkTarget
+        : (SHRINK_PRIORITY.find((name) => violations.some((v) => v.invariant === name)) as InvariantName);
     log(`shrinking towards a smaller run that still breaks "${target}" (up to ${options.shrinkMinutes} min)`);
     let smallest: (RunResult & { violations: Violation[] }) | undefined;
+    /** How much shorter a subject is than the first run: its faults move in proportion. */
+    const ratio = (subject: Subject) => subject.ops.length / Math.max(1, first.executed.length);
     const reproduces = async (subject: Subject) => {
       if (options.signal?.aborted) return false;
       const attemptRun = await run(
         sourcesOf(subject.ops, options.clients),
-        scaleFaults(subject.faults, subject.ops.length / Math.max(1, first.executed.length)),
+        scaleFaults(subject.faults, ratio(subject)),
       );
       const found = checkHistory(attemptRun.history).filter((v) => v.invariant === target);
       log(
@@ -180,13 +215,25 @@ export async function checkFleet(options: CheckOptions): Promise<CheckResult> {
       }
       return found.length > 0;
     };
-    const shrunk = await shrink({ ops: first.executed, faults }, reproduces, {
-      deadline: now() + options.shrinkMinutes * 60_000,
-      maxAttempts: 40,
-    });
+    const shrunk = await shrink(
+      { ops: first.executed, faults },
+      reproduces,
+      { deadline: now() + options.shrinkMinutes * 60_000, maxAttempts: 40 },
+      [
+        {
+          ops: prefixUpTo(
+            first.executed,
+            violations.filter((v) => v.invariant === target),
+          ),
+          faults,
+        },
+      ],
+    );
     if (smallest) {
       result.shrunk = { ...smallest, attempts: shrunk.attempts };
-      result.replay = replayCommand(options, smallest.executed, shrunk.subject.faults.length > 0);
+      const faultScale =
+        shrunk.subject.faults.length > 0 ? (options.faultScale ?? 1) * ratio(shrunk.subject) : undefined;
+      result.replay = replayCommand(options, smallest.executed, faultScale);
       save("shrunk-history.json", historyToJson(smallest.history));
       save(
         "shrunk.txt",

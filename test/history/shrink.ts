@@ -1,5 +1,5 @@
 // Shrinking a failing run: delta debugging (Zeller's ddmin) over the planned operations, after
-// trying the cheap cuts first (no faults, fewer clients). Every attempt re-runs the fleet, and
+// trying the cheap cuts first (a prefix, no faults), and fewer clients at the end. Every attempt re-runs the fleet, and
 // concurrency makes a failure come and go, so the search is bounded in attempts and time and
 // returns the smallest plan that failed, not a proven minimum.
 
@@ -79,10 +79,17 @@ export async function ddmin<T>(
 }
 
 /**
- * Shrinks a failing subject: without faults if it still fails, then without whole clients,
- * then ddmin over the remaining operations.
+ * Shrinks a failing subject: first the `hints` (cheap guesses such as "only the operations up
+ * to the violation"), the first that still fails is kept; then without faults; then ddmin
+ * over the operations (its first halves are the run's halves in time, so attempts get short
+ * fast); then without whole clients.
  */
-export async function shrink(initial: Subject, reproduces: Reproduces, budget: Budget): Promise<ShrinkResult> {
+export async function shrink(
+  initial: Subject,
+  reproduces: Reproduces,
+  budget: Budget,
+  hints: readonly Subject[] = [],
+): Promise<ShrinkResult> {
   const attempts = { count: 0 };
   const spent = () => attempts.count >= budget.maxAttempts || now() >= budget.deadline;
   let subject: Subject = { ops: [...initial.ops], faults: [...initial.faults] };
@@ -93,13 +100,18 @@ export async function shrink(initial: Subject, reproduces: Reproduces, budget: B
     subject = candidate;
     return true;
   };
+  for (const hint of hints) {
+    if (hint.ops.length < subject.ops.length && (await tryCandidate(hint))) break;
+  }
   if (subject.faults.length > 0) await tryCandidate({ ops: subject.ops, faults: [] });
-  const clients = [...new Set(subject.ops.map((op) => op.client))];
-  for (const client of clients) {
+  const faults = subject.faults;
+  subject = {
+    ops: await ddmin(subject.ops, (subset) => reproduces({ ops: subset, faults }), budget, attempts),
+    faults,
+  };
+  for (const client of [...new Set(subject.ops.map((op) => op.client))]) {
     const rest = subject.ops.filter((op) => op.client !== client);
     if (rest.length > 0) await tryCandidate({ ops: rest, faults: subject.faults });
   }
-  const faults = subject.faults;
-  const ops = await ddmin(subject.ops, (subset) => reproduces({ ops: subset, faults }), budget, attempts);
-  return { subject: { ops, faults }, attempts: attempts.count };
+  return { subject, attempts: attempts.count };
 }

@@ -18,9 +18,27 @@ function meantToRemove(inv: InvalidateOp, value: ValueInfo): boolean {
 
 /**
  * Invalidation: no read that starts later than an acknowledged Invalidate's completion + B
- * returns a value that Invalidate was meant to remove, on any instance.
+ * returns a value that Invalidate was meant to remove, on any instance. And an Invalidate
+ * answers OK only once its event is durable: an OK answer saying `published: false` (the
+ * event only queued) breaks it too.
  */
 export function checkInvalidation(index: HistoryIndex): Violation[] {
+  return [...unpublished(index), ...removedValuesServed(index)];
+}
+
+function unpublished(index: HistoryIndex): Violation[] {
+  const { history } = index;
+  return history.ops
+    .filter((op): op is InvalidateOp => op.kind === "invalidate" && op.status === "OK" && op.published === false)
+    .map((op) => ({
+      invariant: "invalidation" as const,
+      summary: `${op.id} answered OK on ${op.instance} before its InvalidationEvent was in Kafka (published: false)`,
+      ops: [op.id],
+      evidence: [`invalidate: ${describeOp(history, op)}`],
+    }));
+}
+
+function removedValuesServed(index: HistoryIndex): Violation[] {
   const { history } = index;
   const bound = history.propagationBoundMs;
   const violations: Violation[] = [];

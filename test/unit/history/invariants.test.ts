@@ -292,3 +292,16 @@ describe("Redis outages", () => {
     expect(violations(h, "single-load").map((v) => v.summary)).toEqual([expect.stringContaining("c:0:p:0")]);
   });
 });
+
+describe("invalidation durability", () => {
+  it("reports an OK Invalidate whose event was only queued (published: false)", () => {
+    const h = new HistoryBuilder();
+    const queued = h.invalidate("i0", [0, 2010], { keys: [KEY] });
+    queued.published = false;
+    h.invalidate("i1", [0, 10], { keys: [KEY] }).published = true;
+    h.invalidate("i2", [0, 10], { keys: [KEY] }); // not known: no claim
+    const found = violations(h, "invalidation");
+    expect(found.map((v) => v.ops)).toEqual([[queued.id]]);
+    expect(found[0]?.summary).toContain("published: false");
+  });
+});

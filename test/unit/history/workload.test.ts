@@ -3,8 +3,10 @@
 
 import { describe, expect, it } from "vitest";
 import { now } from "../../history/clock.js";
+import type { Violation } from "../../history/invariants/index.js";
 import { ClientWorkload, defaultShape, type PlannedOp, planFaults } from "../../history/plan.js";
 import { Random } from "../../history/prng.js";
+import { prefixUpTo } from "../../history/session.js";
 import { ddmin, shrink } from "../../history/shrink.js";
 
 describe("Random", () => {
@@ -72,14 +74,24 @@ describe("shrinking", () => {
     expect(await ddmin(items, fails, budget(), { count: 0 })).toEqual([7, 31]);
   });
 
-  it("drops faults and clients the failure does not need, then operations", async () => {
+  it("keeps a hint that still fails, drops faults, operations and clients the failure does not need", async () => {
     const ops: PlannedOp[] = [0, 1, 2].flatMap((client) => new ClientWorkload(3, client, defaultShape(3)).take(20));
     const needed = new Set(["1.4", "1.12"]);
+    const faults = planFaults(3, ["redis"], 60_000, 3);
+    const tried: number[] = [];
     const result = await shrink(
-      { ops, faults: planFaults(3, ["redis"], 60_000, 3) },
-      async ({ ops: subset }) => [...needed].every((id) => subset.some((op) => op.id === id)),
+      { ops, faults },
+      async ({ ops: subset }) => {
+        tried.push(subset.length);
+        return [...needed].every((id) => subset.some((op) => op.id === id));
+      },
       budget(),
+      [
+        { ops: ops.slice(0, 10), faults },
+        { ops: ops.filter((op) => op.client === 1), faults },
+      ],
     );
+    expect(tried.slice(0, 2)).toEqual([10, 20]); // the first hint fails, the second is kept
     expect(result.subject.faults).toEqual([]);
     expect(result.subject.ops.map((op) => op.id)).toEqual(["1.4", "1.12"]);
   });
@@ -95,5 +107,18 @@ describe("shrinking", () => {
     );
     expect(attempts.count).toBe(3);
     expect(found.length).toBeGreaterThan(1);
+  });
+
+  it("cuts a run after the last operation a violation involves", () => {
+    const ops = new ClientWorkload(3, 0, defaultShape(3)).take(10);
+    const violation = (ids: string[]): Violation => ({ invariant: "policy", summary: "", ops: ids, evidence: [] });
+    expect(prefixUpTo(ops, [violation(["0.2", "0.6"]), violation(["0.1", "0.4"])]).map((op) => op.id)).toEqual([
+      "0.0",
+      "0.1",
+      "0.2",
+      "0.3",
+      "0.4",
+    ]);
+    expect(prefixUpTo(ops, [violation(["sweep.1"])])).toHaveLength(10);
   });
 });
