@@ -155,6 +155,17 @@ export type FaultKind = "redis" | "kafka" | "kill";
 
 export const FAULT_KINDS: readonly FaultKind[] = ["redis", "kafka", "kill"];
 
+/**
+ * How long each kind of fault lasts, [min, max] ms: pauses longer than B (L1 stops being
+ * trusted), Kafka's sometimes past the 5 s a write-behind Set waits for it (it must then fail
+ * and never reach the writer); a killed instance is down for a moment before it restarts.
+ */
+const FAULT_DURATIONS_MS: Readonly<Record<FaultKind, [number, number]>> = {
+  redis: [2500, 5000],
+  kafka: [3000, 8000],
+  kill: [500, 2000],
+};
+
 /** One fault: at `atMs` after the start, for `durationMs` (pauses) or down that long (kill). */
 export interface PlannedFault {
   atMs: number;
@@ -183,7 +194,7 @@ export function planFaults(
   return order.map((kind, i) => ({
     atMs: Math.round(runMs * 0.1 + (span * (i + r.float() * 0.5)) / count),
     kind,
-    durationMs: kind === "kill" ? r.int(500, 2000) : r.int(2500, 5000),
+    durationMs: r.int(...FAULT_DURATIONS_MS[kind]),
     instance: r.int(0, instances - 1),
   }));
 }

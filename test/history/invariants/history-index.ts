@@ -113,6 +113,35 @@ export class HistoryIndex {
   }
 
   /**
+   * Whether `value` of the key (undefined: a value we cannot identify), there at `from`, may
+   * have been removed by `to`, so that an older version may legitimately be served or
+   * written after it:
+   * - an Invalidate may have removed it, or a newer value that replaced it
+   *   (`invalidationsBetween`; for an unknown value, any Invalidate of the namespace);
+   * - it, or a newer Set's value that replaced it meanwhile, carried a TTL that may have run out;
+   * - Redis was out of reach between its write (or `from`) − B and `to`: no shared copy, and an
+   *   instance that stopped trusting its L1, or restarted, may reload it from the origin.
+   */
+  mayHaveBeenRemoved(namespace: string, key: string, value: ValueInfo | undefined, from: number, to: number): boolean {
+    if (value && this.invalidationsBetween(namespace, key, value.tags, from, to).length > 0) return true;
+    if (!value && this.invalidations(namespace).some((inv) => inv.invokedAt < to && inv.completedAt > from)) {
+      return true;
+    }
+    if ((value?.mayExpireAt ?? Number.POSITIVE_INFINITY) < to) return true;
+    const expiringReplacement = (this.setsByKey.get(`${namespace}/${key}`) ?? []).some(
+      (op) =>
+        op.invokedAt < to &&
+        op.completedAt > from &&
+        !(op.status === "OK" && !op.applied) &&
+        op.ttlMs !== undefined &&
+        op.invokedAt + op.ttlMs < to,
+    );
+    if (expiringReplacement) return true;
+    const writtenAt = value?.set ? value.set.invokedAt - this.history.propagationBoundMs : from;
+    return this.redisOutageBetween(Math.min(writtenAt, from), to) !== undefined;
+  }
+
+  /**
    * The first Redis outage that overlaps [from, to], if any. An outage counts until the Redis
    * command bound after Redis answered again: a call that was waiting for it when it came back
    * acted on "unavailable" (e.g. loaded without the fleet lease) a moment after the window.

@@ -14,13 +14,9 @@ interface Read {
  *
  * A lower version is legitimate only when the first value may have been removed in between,
  * and then reloaded (the origin's versions are small, below any Set's automatic version):
- * - an Invalidate targeting the key (any outcome: a failed one may have applied in part)
- *   overlaps [first invoked − B, second completed] — B because it may reach this instance
- *   that much later;
- * - the first value carried a TTL that may have run out before the second read completed;
- * - Redis was out of reach between the first value's write (or the first read) − B and the
- *   second read: no shared copy, and an instance that stopped trusting its L1 (or restarted)
- *   may reload from the origin.
+ * see HistoryIndex.mayHaveBeenRemoved over [first invoked − B, second completed] — B because
+ * an invalidation may reach this instance that much later. In short: an Invalidate of it (or of
+ * a newer Set's value that replaced it), a TTL of either running out, or a Redis outage.
  * An instance restart alone does not excuse it: L2 still holds the newer version.
  * Not-found answers, fallbacks and values without a version are not compared.
  */
@@ -64,15 +60,5 @@ export function checkMonotonicReads(index: HistoryIndex): Violation[] {
 function excused(index: HistoryIndex, earlier: Read, later: Read, bound: number): boolean {
   const { op, item } = earlier;
   const value = index.value(item.valueId);
-  const tags = value?.tags ?? [];
-  const from = op.invokedAt - bound;
-  const to = later.op.completedAt;
-  if (index.invalidationsBetween(op.namespace, item.key, tags, from, to).length > 0) return true;
-  // A value we cannot identify could carry any tag.
-  if (!value && index.invalidations(op.namespace).some((inv) => inv.invokedAt < to && inv.completedAt > from)) {
-    return true;
-  }
-  if ((value?.mayExpireAt ?? Number.POSITIVE_INFINITY) < to) return true;
-  const writtenAt = value?.set?.invokedAt ?? op.invokedAt;
-  return index.redisOutageBetween(Math.min(writtenAt, op.invokedAt) - bound, to) !== undefined;
+  return index.mayHaveBeenRemoved(op.namespace, item.key, value, op.invokedAt - bound, later.op.completedAt);
 }

@@ -14,9 +14,8 @@ interface Acknowledged {
  * Set versions:
  * 1. A Set answered `applied: true` is never older than a version already acknowledged for
  *    its key — by an applied Set or a read that completed before it was invoked — unless that
- *    version may have been removed in between: an Invalidate targeting it overlaps
- *    [acknowledging call invoked − B, Set completed], its TTL may have run out, or Redis was
- *    out of reach in that window (then no instance may see the newer copy). Explicit versions
+ *    version may have been removed in between (HistoryIndex.mayHaveBeenRemoved over
+ *    [acknowledging call invoked − B, Set completed]: an Invalidate, a TTL, a Redis outage). Explicit versions
  *    (small integers) are the interesting case; automatic ones are checked the same way (the
  *    contract: greater than every copy the instance can see).
  * 2. The value of a Set answered `applied: false` or UNAVAILABLE is never served ("nothing
@@ -52,12 +51,7 @@ function olderSetsApplied(index: HistoryIndex): Violation[] {
     for (const ack of acknowledged.get(`${set.namespace}\u0000${set.key}`) ?? []) {
       if (ack.op.completedAt >= set.invokedAt || ack.version <= applied) continue;
       const value = index.value(ack.valueId);
-      const from = ack.op.invokedAt - bound;
-      if (index.invalidationsBetween(set.namespace, set.key, value?.tags ?? [], from, set.completedAt).length > 0) {
-        continue;
-      }
-      if ((value?.mayExpireAt ?? Number.POSITIVE_INFINITY) < set.completedAt) continue;
-      if (index.redisOutageBetween(from, set.completedAt)) continue;
+      if (index.mayHaveBeenRemoved(set.namespace, set.key, value, ack.op.invokedAt - bound, set.completedAt)) continue;
       if (!newest || ack.version > newest.version) newest = ack;
     }
     if (!newest) continue;

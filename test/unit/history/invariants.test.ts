@@ -305,3 +305,15 @@ describe("invalidation durability", () => {
     expect(found[0]?.summary).toContain("published: false");
   });
 });
+
+describe("removal through a newer value's TTL", () => {
+  it("excuses a lower version when a newer Set with a TTL replaced the value read and expired", () => {
+    const h = new HistoryBuilder();
+    const older = h.originVersion(KEY, 5, 0);
+    const first = h.set("i0", KEY, [0, 10], { version: 9_000_000n });
+    h.get("i2", KEY, [20, 30], first.valueId, 9_000_000n);
+    h.set("i1", KEY, [40, 50], { version: 9_000_001n }, { ttlMs: 1000 });
+    h.get("i2", KEY, [1500, 1510], older.valueId, older.version);
+    expect(violations(h, "monotonic-reads")).toEqual([]);
+  });
+});
