@@ -15,12 +15,12 @@ describe("a planted violation", () => {
     const result = await checkFleet({
       seed: 7,
       minutes: 0.5,
-      ops: 400,
+      ops: 300,
       clients: 4,
       instances: 3,
       faults: [],
       propagationBoundMs: 500,
-      shrinkMinutes: 0.75,
+      shrinkMinutes: 0.4,
       outDir: mkdtempSync(join(tmpdir(), "mlcache-history-")),
       log: () => {},
       startFleet: async (origin, size) => ({ fleet: await FakeFleet.start({ size, origin, forgetful: [1] }) }),
@@ -44,5 +44,5 @@ describe("a planted violation", () => {
     expect(result.shrunk, "shrinking found a smaller failing run").toBeDefined();
     expect(result.shrunk?.executed.length).toBeLessThan(result.executed.length);
     expect(result.shrunk?.violations.some((v) => v.invariant === "invalidation")).toBe(true);
-  }, 180_000);
+  }, 120_000);
 });
