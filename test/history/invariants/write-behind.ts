@@ -1,0 +1,53 @@
+import { describeOp, describeWrite } from "../describe.js";
+import type { SetOp } from "../history.js";
+import type { HistoryIndex } from "./history-index.js";
+import type { Violation } from "./violation.js";
+
+/**
+ * Write-behind (judged after the run went quiet):
+ * - a Set acknowledged OK reaches the writer at least once: the writer received its value, or
+ *   a value of another write-behind Set of the key that was not over before it began (the
+ *   sink keeps only the last write of a key in a batch, and that one may be ordered after);
+ * - a Set answered UNAVAILABLE never reaches it.
+ * Other failures (DEADLINE_EXCEEDED …) may or may not have been applied: no claim.
+ */
+export function checkWriteBehind(index: HistoryIndex): Violation[] {
+  const { history } = index;
+  const sets = history.ops.filter((op): op is SetOp => op.kind === "set" && op.writeMode === "write-behind");
+  const received = new Set(history.origin.writes.map((w) => w.valueId));
+  const violations: Violation[] = [];
+  for (const set of sets) {
+    if (set.status === "OK") {
+      if (received.has(set.valueId)) continue;
+      const covering = history.origin.writes.find((write) => {
+        const other = index.value(write.valueId)?.set;
+        return other && other !== set && other.key === set.key && other.completedAt >= set.invokedAt;
+      });
+      if (covering) continue;
+      violations.push({
+        invariant: "write-behind",
+        summary: `${set.id} was acknowledged but its write never reached the writer`,
+        ops: [set.id],
+        evidence: [
+          `set:    ${describeOp(history, set)}`,
+          ...history.origin.writes
+            .filter((w) => w.namespace === set.namespace && w.key === set.key)
+            .slice(-3)
+            .map((w) => `writer: ${describeWrite(history, w)}`),
+        ],
+      });
+    } else if (set.status === "UNAVAILABLE" && received.has(set.valueId)) {
+      const write = history.origin.writes.find((w) => w.valueId === set.valueId);
+      violations.push({
+        invariant: "write-behind",
+        summary: `${set.id} answered UNAVAILABLE but its write reached the writer`,
+        ops: [set.id],
+        evidence: [
+          `set:    ${describeOp(history, set)}`,
+          ...(write ? [`writer: ${describeWrite(history, write)}`] : []),
+        ],
+      });
+    }
+  }
+  return violations;
+}
