@@ -21,7 +21,7 @@ import { adminService } from "./rpc/admin-service.js";
 import { cacheService } from "./rpc/cache-service.js";
 import { bind, startGrpcServer } from "./rpc/grpc-server.js";
 import { startHttpServer } from "./rpc/http-server.js";
-import { errorInterceptor, type Interceptor, intercept } from "./rpc/interceptors.js";
+import { errorInterceptor, type Interceptor, intercept, startGate } from "./rpc/interceptors.js";
 import { decodeLeniently } from "./rpc/validate.js";
 import { Metrics } from "./telemetry/metrics.js";
 import { createTelemetry } from "./telemetry/telemetry.js";
@@ -124,7 +124,10 @@ export async function startService(
     registry: metrics.registry,
     breakerState: (namespace) => origins.breakerState(namespace),
   });
-  const interceptors: Interceptor[] = [metrics.interceptor(), errorInterceptor, ...access.interceptors];
+  // Calls wait for the first replay of what the fleet decided (policies, missed invalidations).
+  const started = { open: !events };
+  const gate = startGate(started, () => events?.readiness().detail ?? "");
+  const interceptors: Interceptor[] = [metrics.interceptor(), errorInterceptor, gate, ...access.interceptors];
   const services = [
     bind(
       CacheService,
@@ -212,6 +215,13 @@ export async function startService(
   }
   // Ports are open (not ready) while the instance replays what it missed and reads the policy
   // log; reads meanwhile skip L1 (not trusted yet). Bounded: past it, readiness says why.
+  if (events) {
+    void events.replayedOnce().then(() => {
+      started.open = true;
+      grpc.health.setStatus("", "SERVING");
+    });
+    if (!started.open) grpc.health.setStatus("", "NOT_SERVING");
+  }
   await events?.start();
   ready = true;
   logger.info(

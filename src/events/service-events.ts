@@ -90,7 +90,7 @@ export class ServiceEvents implements EventBus {
     this.attempt();
     let timer: NodeJS.Timeout | undefined;
     const waited = await Promise.race([
-      Promise.all([this.bus.caughtUpOnce(), this.policies.caughtUpOnce()]).then(() => true),
+      this.replayedOnce().then(() => true),
       new Promise<boolean>((resolve) => {
         timer = setTimeout(() => resolve(false), timeoutMs);
         timer.unref();
@@ -98,6 +98,14 @@ export class ServiceEvents implements EventBus {
     ]);
     clearTimeout(timer);
     if (!waited) this.options.logger.warn(this.readiness(), "kafka replay not finished; serving, not ready");
+  }
+
+  /**
+   * Resolves once the missed invalidations and the policy log have been applied the first
+   * time; until then the instance must not answer (its policies and L2 may be behind).
+   */
+  replayedOnce(): Promise<void> {
+    return Promise.all([this.bus.caughtUpOnce(), this.policies.caughtUpOnce()]).then(() => undefined);
   }
 
   /** One connection attempt (one at a time); on failure, another in 5 s. */

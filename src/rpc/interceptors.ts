@@ -1,6 +1,6 @@
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { type Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import { CacheError, toCacheError } from "../errors.js";
+import { CacheError, Status, toCacheError } from "../errors.js";
 
 /** The next step of a unary call. */
 export type UnaryNext = (request: unknown, context: HandlerContext) => Promise<unknown>;
@@ -68,3 +68,27 @@ export const errorInterceptor: Interceptor = {
       }
     },
 };
+
+/** Whether the instance may answer calls yet (see {@link startGate}). */
+export interface Gate {
+  readonly open: boolean;
+}
+
+/**
+ * Refuses every call with UNAVAILABLE until `gate` opens: an instance that has not yet read
+ * what the fleet decided (policies, invalidations it missed) must not answer as if it had.
+ */
+export function startGate(gate: Gate, reason: () => string): Interceptor {
+  const refuse = () => new CacheError(Status.UNAVAILABLE, `this instance is starting: ${reason()}; retry shortly`);
+  return {
+    unary: (_method, next) => (request, context) => {
+      if (!gate.open) return Promise.reject(refuse());
+      return next(request, context);
+    },
+    stream: (_method, next) =>
+      async function* (request, context) {
+        if (!gate.open) throw refuse();
+        yield* next(request, context);
+      },
+  };
+}

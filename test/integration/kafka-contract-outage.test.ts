@@ -255,6 +255,14 @@ describe("readiness at start", () => {
     );
     expect(first?.status).toBe(503);
     expect(first?.text).toContain("kafka");
+    // Until it has read what the fleet decided, it answers no call as if it had.
+    const early = await fetch(`http://127.0.0.1:${httpPort}/mlcache.v1.CacheService/Get`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ namespace: "p", key: "k" }),
+    });
+    expect(early.status).toBe(503);
+    expect(await early.json()).toMatchObject({ code: "unavailable", message: expect.stringContaining("starting") });
     broker.resume();
     await starting;
     await eventuallyAsync(
@@ -262,5 +270,11 @@ describe("readiness at start", () => {
       60_000,
       "the instance to be ready after Kafka resumed",
     );
+    const later = await fetch(`http://127.0.0.1:${httpPort}/mlcache.v1.CacheService/Get`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ namespace: "p", key: "k" }),
+    });
+    expect(later.status).toBe(200);
   });
 });
