@@ -9,6 +9,8 @@ RUN npx tsc -p tsconfig.build.json
 
 FROM node:24-slim
 WORKDIR /app
+# 0.0.0.0 inside the container: the service then refuses to start without authentication
+# (MLCACHE_AUTH_TOKEN, or auth in MLCACHE_CONFIG), unless auth.disabled says otherwise.
 ENV NODE_ENV=production \
     MLCACHE_HOST=0.0.0.0
 COPY package.json package-lock.json ./

@@ -340,6 +340,16 @@ const ENV: Record<string, (raw: RawInput, value: string) => void> = {
   MLCACHE_INSTANCE_ID: (raw, v) => {
     raw.instanceId = v;
   },
+  // One token with every right on every namespace (containers); read from the environment at start.
+  MLCACHE_AUTH_TOKEN: (raw) => {
+    const token = {
+      name: "env",
+      tokenEnv: "MLCACHE_AUTH_TOKEN",
+      namespaces: ["*"],
+      rights: ["read", "write", "admin"],
+    };
+    raw.auth = { ...raw.auth, tokens: [...(raw.auth?.tokens ?? []), token] };
+  },
 };
 
 function envNumber(name: string, value: string): number {

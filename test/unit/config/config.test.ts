@@ -9,6 +9,7 @@ import { applyMask, overlayPolicy, settingsToPolicy } from "../../../src/config/
 import { parseBytes, parseDuration } from "../../../src/config/units.js";
 import { defaultSettings } from "../../../src/engine/policy.js";
 import { NamespacePolicySchema } from "../../../src/gen/mlcache/v1/policy_pb.js";
+import { type AuthConfig, Authenticator } from "../../../src/rpc/auth.js";
 
 function yamlFile(text: string): string {
   const dir = mkdtempSync(join(tmpdir(), "mlcache-config-"));
@@ -86,6 +87,18 @@ namespaces:
     expect(text).not.toContain("hunter2");
     expect(text).not.toContain("0123456789abcdef-secret");
     expect(text).toContain("<redacted>");
+  });
+
+  it("MLCACHE_AUTH_TOKEN gives one token every right, read from the environment (containers)", () => {
+    const secret = "container-token-0123456789";
+    const env = { MLCACHE_AUTH_TOKEN: secret, MLCACHE_HOST: "0.0.0.0" };
+    const config = loadConfig({ env });
+    expect(config.auth?.tokens).toEqual([
+      { name: "env", tokenEnv: "MLCACHE_AUTH_TOKEN", namespaces: ["*"], rights: ["read", "write", "admin"] },
+    ]);
+    expect(JSON.stringify(redactConfig(config))).not.toContain(secret);
+    const who = new Authenticator(config.auth as AuthConfig, env).authenticate(`Bearer ${secret}`, undefined);
+    expect(who.mayEverywhere("admin")).toBe(true);
   });
 
   it("parses durations and sizes", () => {
