@@ -22,6 +22,7 @@ import { cacheService } from "./rpc/cache-service.js";
 import { bind, startGrpcServer } from "./rpc/grpc-server.js";
 import { startHttpServer } from "./rpc/http-server.js";
 import { errorInterceptor, type Interceptor, intercept, startGate } from "./rpc/interceptors.js";
+import { rateLimitInterceptor } from "./rpc/rate-limits.js";
 import { decodeLeniently } from "./rpc/validate.js";
 import { Metrics } from "./telemetry/metrics.js";
 import { createTelemetry } from "./telemetry/telemetry.js";
@@ -82,7 +83,11 @@ export async function startService(
     ...(events ? { publishDeadLetter: events.deadLetter } : {}),
   });
   const l2 = config.redis
-    ? new RedisLayer({ ...config.redis, commandTimeoutMs: config.redis.commandTimeout })
+    ? new RedisLayer({
+        ...config.redis,
+        commandTimeoutMs: config.redis.commandTimeout,
+        maxReadsPerSecond: config.redis.maxReadsPerSecond,
+      })
     : undefined;
   if (l2) {
     // Start with L2 when it is there; without it the instance still serves (degraded).
@@ -127,7 +132,26 @@ export async function startService(
   // Calls wait for the first replay of what the fleet decided (policies, missed invalidations).
   const started = { open: !events };
   const gate = startGate(started, () => events?.readiness().detail ?? "");
-  const interceptors: Interceptor[] = [metrics.interceptor(), errorInterceptor, gate, ...access.interceptors];
+  const countRateLimited = metrics.trackRateLimits(() => l2?.readsRateLimited ?? 0);
+  const rates = config.limits.rate;
+  const limiting =
+    rates || access.credentialRates.size > 0
+      ? [
+          rateLimitInterceptor({
+            perCredential: rates?.perCredential,
+            perNamespace: rates?.perNamespace,
+            credentials: access.credentialRates,
+            onLimited: countRateLimited,
+          }),
+        ]
+      : [];
+  const interceptors: Interceptor[] = [
+    metrics.interceptor(),
+    errorInterceptor,
+    gate,
+    ...access.interceptors,
+    ...limiting,
+  ];
   const services = [
     bind(
       CacheService,

@@ -38,11 +38,21 @@ const namespacePattern = z
     'use "*", a namespace name, or a prefix ending in "*"',
   );
 
-/** Rights over namespaces, as tokens and identities carry them. */
+/** A request rate: `perSecond` on average, `burst` at once (default: one second's worth). */
+const rate = z
+  .object({
+    perSecond: z.number().positive().max(10_000_000),
+    burst: z.number().int().min(1).max(10_000_000).optional(),
+  })
+  .strict();
+
+/** Rights over namespaces, as tokens and identities carry them, and their own request rate. */
 const grantShape = {
   /** Namespaces covered: "*" for all, "name", or "prefix*". */
   namespaces: z.array(namespacePattern).min(1).max(1000).default(["*"]),
   rights: z.array(z.enum(["read", "write", "admin"])).min(1),
+  /** This credential's request rate (instead of limits.rate.perCredential). */
+  rate: rate.optional(),
 };
 
 const ServerSchema = z
@@ -117,6 +127,8 @@ const ConfigSchema = z
         commandTimeout: duration
           .refine((ms) => ms >= 50 && ms <= 60_000, { message: "must be between 50ms and 60s" })
           .default(1000),
+        /** A coarse limit on this instance's L2 reads; past it reads miss L2 at once. Unset: none. */
+        maxReadsPerSecond: z.number().positive().max(100_000_000).optional(),
       })
       .strict()
       .refine((r) => [r.url, r.clusterNodes, r.sentinel].filter(Boolean).length === 1, {
@@ -265,6 +277,8 @@ const ConfigSchema = z
         maxTags: z.number().int().positive().default(32),
         /** WatchStats subscribers at once; more are refused with RESOURCE_EXHAUSTED. */
         maxWatchers: z.number().int().min(1).max(100_000).default(256),
+        /** Request rates per instance; past them RESOURCE_EXHAUSTED. Unset: unlimited. */
+        rate: z.object({ perCredential: rate.optional(), perNamespace: rate.optional() }).strict().optional(),
       })
       .strict()
       .default({ maxNamespaces: 1000, maxKeyBytes: 1024, maxBulkKeys: 1000, maxTags: 32, maxWatchers: 256 }),

@@ -1,4 +1,6 @@
 /** Origin loaders and writers, and the guards every one of them sits behind. */
+
+export { TokenBucket, type TokenBucketOptions } from "../engine/token-bucket.js";
 export { withAttemptTimeout } from "./attempt-timeout.js";
 export { type BatchingCounters, BatchingLoader, type BatchingOptions } from "./batching.js";
 export { type BreakerListener, type BreakerOptions, type BreakerState, OriginBreaker } from "./breaker.js";
@@ -27,7 +29,6 @@ export {
   type OriginStats,
   resilienceOptions,
 } from "./origin.js";
-export { TokenBucket, type TokenBucketOptions } from "./rate-limiter.js";
 export { type RefreshThrottleOptions, RefreshThrottlingLoader, type ThrottleContext } from "./refresh-throttle.js";
 export { emptyOriginCounters, type OriginCounters, Resilience, type ResilienceOptions } from "./resilience.js";
 export { ResilientLoader, ResilientWriter } from "./resilient-loader.js";

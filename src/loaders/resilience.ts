@@ -1,10 +1,10 @@
 import type { Clock } from "../engine/clock.js";
+import { TokenBucket } from "../engine/token-bucket.js";
 import { Status } from "../errors.js";
 import { withAttemptTimeout } from "./attempt-timeout.js";
 import { type BreakerListener, type BreakerOptions, type BreakerState, OriginBreaker } from "./breaker.js";
 import { Semaphore } from "./concurrency.js";
 import { isOriginFailure, RejectedBy, rejection, rejectionOf } from "./failures.js";
-import { TokenBucket } from "./rate-limiter.js";
 import { type RetryOptions, retry } from "./retry.js";
 
 /** Options of a {@link Resilience} stack. Each guard is off when its option is unset. */

@@ -3,6 +3,7 @@ import { CacheError, Status } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { Authenticator, authInterceptor, isLoopback } from "./auth.js";
 import type { Interceptor } from "./interceptors.js";
+import type { Rate } from "./rate-limits.js";
 
 /** How one instance checks its callers, on both ports. */
 export interface AccessControl {
@@ -12,6 +13,8 @@ export interface AccessControl {
   reflectionGuard: ((authorization: string | null) => void) | undefined;
   /** Set when `/metrics` needs a credential (read on every namespace). */
   metricsGuard: ((authorization: string | null) => void) | undefined;
+  /** Request rates of particular credentials, by name. */
+  credentialRates: ReadonlyMap<string, Rate>;
 }
 
 /**
@@ -29,7 +32,7 @@ export function accessControl(config: Config, logger: Logger): AccessControl {
     }
     if (auth?.disabled)
       logger.warn({ host }, "authentication is disabled (auth.disabled): every caller may do anything");
-    return { interceptors: [], reflectionGuard: undefined, metricsGuard: undefined };
+    return { interceptors: [], reflectionGuard: undefined, metricsGuard: undefined, credentialRates: new Map() };
   }
   const authenticator = new Authenticator(auth);
   const credentialNeeded = (what: string) => (authorization: string | null) => {
@@ -46,5 +49,8 @@ export function accessControl(config: Config, logger: Logger): AccessControl {
     interceptors: [authInterceptor(authenticator)],
     reflectionGuard: auth.open.reflection ? undefined : credentialNeeded("the API schema (reflection)"),
     metricsGuard: auth.open.metrics ? undefined : credentialNeeded("metrics"),
+    credentialRates: new Map(
+      [...auth.tokens, ...auth.identities].flatMap((c) => (c.rate ? [[c.name, c.rate] as const] : [])),
+    ),
   };
 }

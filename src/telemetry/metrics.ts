@@ -210,6 +210,31 @@ export class Metrics {
    * `mlcache_l1_trust_lag_seconds` (how long ago the instance last confirmed it had heard every
    * invalidation; L1 is dropped from reads past the propagation bound).
    */
+  /**
+   * Counters of refusals that protect the service: `mlcache_requests_rate_limited_total{scope}`
+   * (a credential's or namespace's request rate) and `mlcache_l2_reads_rate_limited_total` (L2
+   * reads past `redis.maxReadsPerSecond`, answered as misses). Returns the count for requests.
+   */
+  trackRateLimits(l2ReadsLimited: () => number): (scope: "credential" | "namespace") => void {
+    const registers = [this.registry];
+    const requests = new Counter({
+      name: "mlcache_requests_rate_limited_total",
+      help: "Requests refused with RESOURCE_EXHAUSTED by a rate limit, by scope (credential, namespace).",
+      labelNames: ["scope"],
+      registers,
+    });
+    new Counter({
+      name: "mlcache_l2_reads_rate_limited_total",
+      help: "L2 reads answered as misses because the instance was past redis.maxReadsPerSecond.",
+      registers,
+      collect(this: Counter) {
+        this.reset();
+        this.inc(l2ReadsLimited());
+      },
+    });
+    return (scope) => requests.inc({ scope });
+  }
+
   trackL1Trust(trust: { readonly trusted: boolean; readonly lagMs: number }): void {
     const registers = [this.registry];
     new Gauge({

@@ -15,6 +15,7 @@ import {
   type StampSet,
   type Tombstone,
 } from "../../engine/layer.js";
+import { TokenBucket } from "../../engine/token-bucket.js";
 import { CacheError, Status } from "../../errors.js";
 import { type Admission, BreakerOpenError, FastBreaker } from "./breaker.js";
 import { decodeEntry, ENVELOPE_FORMAT, ENVELOPE_MAGIC, encodeEntry } from "./envelope.js";
@@ -48,6 +49,12 @@ export interface RedisLayerOptions extends RedisConnection {
   breakerErrorPercent?: number;
   /** … and stay open this long before a trial command (default 1000 ms). */
   breakerResetMs?: number;
+  /**
+   * A coarse limit on this instance's L2 reads (per second, bursts of one second's worth):
+   * reads past it are answered as misses at once (counted in `readsRateLimited`), so one
+   * instance cannot flood Redis with reads. Writes, deletes and leases are not limited.
+   */
+  maxReadsPerSecond?: number | undefined;
 }
 
 type Client = Redis | Cluster;
@@ -280,6 +287,9 @@ export class RedisLayer implements Layer<true> {
   private replayPending = 0;
   private lastError = "";
   private readonly commandTimeoutMs: number;
+  private readonly readBudget: TokenBucket | undefined;
+  /** Reads answered as misses because this instance was past `maxReadsPerSecond`. */
+  readsRateLimited = 0;
   private readonly scheduler: Scheduler;
   /** Calls sent and not answered yet, failed once the command bound has passed. */
   private readonly pending: PendingCalls;
@@ -289,6 +299,9 @@ export class RedisLayer implements Layer<true> {
     this.clock = options.clock ?? systemClock;
     this.client = connect(options);
     this.commandTimeoutMs = options.commandTimeoutMs ?? 1000;
+    this.readBudget = options.maxReadsPerSecond
+      ? new TokenBucket({ perSecond: options.maxReadsPerSecond, clock: this.clock })
+      : undefined;
     this.scheduler = options.scheduler ?? systemScheduler;
     this.pending = new PendingCalls(
       this.commandTimeoutMs,
@@ -337,6 +350,7 @@ export class RedisLayer implements Layer<true> {
    * before it started, as the version is read after every read of the batch had started.
    */
   get(namespace: string, key: string): Promise<Entry | undefined> {
+    if (this.readBudget && !this.readBudget.tryTake()) return Promise.resolve(this.rateLimited(namespace, 1)[0]);
     const admission = this.breaker.admit();
     if (admission === undefined) return Promise.resolve(this.missed(namespace));
     let batch = this.batches.get(namespace);
@@ -428,6 +442,13 @@ export class RedisLayer implements Layer<true> {
     return entry;
   }
 
+  /** Reads refused by the read budget: misses, counted. */
+  private rateLimited(namespace: string, reads: number): undefined[] {
+    this.readsRateLimited += reads;
+    for (let i = 0; i < reads; i++) this.missed(namespace);
+    return new Array<undefined>(reads).fill(undefined);
+  }
+
   private missed(namespace: string): undefined {
     countLookup(this.counters(namespace), this.total, false);
     return undefined;
@@ -443,6 +464,7 @@ export class RedisLayer implements Layer<true> {
   }
 
   getMany(namespace: string, keys: readonly string[]): Promise<(Entry | undefined)[]> {
+    if (this.readBudget && !this.readBudget.tryTake()) return Promise.resolve(this.rateLimited(namespace, keys.length));
     const dataKeys = keys.map((key) => this.dataKey(namespace, key));
     const versionKey = this.stampVersionKey(namespace);
     // One round trip for the values and the namespace's stamp version: one MGET on a single

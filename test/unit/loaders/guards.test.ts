@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../../src/engine/clock.js";
+import { TokenBucket } from "../../../src/engine/token-bucket.js";
 import { CacheError, Status } from "../../../src/errors.js";
 import { withAttemptTimeout } from "../../../src/loaders/attempt-timeout.js";
 import { Semaphore } from "../../../src/loaders/concurrency.js";
 import { isOriginFailure, isRetryable, RejectedBy, rejection } from "../../../src/loaders/failures.js";
-import { TokenBucket } from "../../../src/loaders/rate-limiter.js";
 import { fullJitterBackoff, retry } from "../../../src/loaders/retry.js";
 
 const never = () => new AbortController().signal;

@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from "../engine/clock.js";
+import { type Clock, systemClock } from "./clock.js";
 
 /** Options of a {@link TokenBucket}. */
 export interface TokenBucketOptions {
