@@ -1,3 +1,4 @@
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { Config } from "./config/config.js";
 import { applyPolicyChange } from "./config/policy-changes.js";
 import { CacheManager } from "./engine/cache-manager.js";
@@ -59,6 +60,8 @@ export async function startService(
   } = {},
 ): Promise<RunningService> {
   const logger = options.logger ?? createLogger(config.log.level);
+  /** Aborted at the end of the shutdown grace: calls in flight end with its UNAVAILABLE. */
+  const drain = new AbortController();
   decodeLeniently();
   const access = accessControl(config, logger);
   const shutdown = new AbortController();
@@ -202,6 +205,7 @@ export async function startService(
     maxMessageBytes: config.server.maxMessageBytes,
     tls: config.server.tls,
     reflectionGuard: access.reflectionGuard,
+    shutdownSignal: drain.signal,
     connections: config.server.connections,
   });
   let http: Awaited<ReturnType<typeof startHttpServer>>;
@@ -227,6 +231,7 @@ export async function startService(
       },
       tls: config.server.tls,
       metricsGuard: access.metricsGuard,
+      shutdownSignal: drain.signal,
       connections: config.server.connections,
     });
   } catch (error) {
@@ -266,7 +271,16 @@ export async function startService(
         // Streams (WatchStats) never end on their own: end them now; unary calls may finish.
         shutdown.abort();
         refresher.stop();
-        await Promise.all([grpc.close(config.server.shutdownGrace), http.close(config.server.shutdownGrace)]);
+        // At the end of the grace, calls still running answer UNAVAILABLE and loads still running
+        // are abandoned (their origin calls aborted); the ports then close a moment later.
+        const grace = config.server.shutdownGrace;
+        const cut = setTimeout(() => {
+          drain.abort(new ConnectError("the instance is shutting down; retry on another instance", Code.Unavailable));
+          manager.close();
+        }, grace);
+        await Promise.all([grpc.close(grace + 500), http.close(grace + 500)]);
+        clearTimeout(cut);
+        manager.close();
         await telemetry.close();
         await l2?.close();
         await events?.close();

@@ -167,6 +167,10 @@ export class CacheManager {
   private readonly l1Trust: L1Trust;
   private readonly time: MonotonicTime;
   private readonly namespaces = new Map<string, NamespaceState>();
+  /** Loads running now, so {@link close} can abandon them; each leaves the set when it ends. */
+  private readonly loadsRunning = new Set<{ controller: AbortController; abandon: (reason: unknown) => void }>();
+  /** Why the manager was closed; loads started after that are abandoned at once. */
+  private closedWith: unknown;
   private lastVersion = 0n;
   /** Low bits of the versions this instance hands out, different from other instances'. */
   private readonly versionSalt = BigInt(Math.floor(Math.random() * Number(VERSION_SPACE / 2n)));
@@ -1113,24 +1117,45 @@ export class CacheManager {
     run: (signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
     const controller = new AbortController();
+    if (this.closedWith !== undefined) controller.abort(this.closedWith);
     const hardMs = settings.loadTimeouts.hardMs;
-    if (hardMs <= 0) return run(controller.signal);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const error = new CacheError(
-          Status.DEADLINE_EXCEEDED,
-          `the loader of namespace ${ns.name} did not answer within its hard timeout of ${hardMs} ms`,
-        );
-        controller.abort(error);
-        reject(error);
-      }, hardMs);
-      timer.unref?.();
+    // Past the hard timeout, or when the manager closes, the load is abandoned and its signal
+    // aborted (origin calls listen to it), whether or not the loader gives up.
+    let abandon: (reason: unknown) => void = () => {};
+    const abandoned = new Promise<never>((_, reject) => {
+      abandon = reject;
     });
+    const load = { controller, abandon };
+    this.loadsRunning.add(load);
+    const timer =
+      hardMs > 0
+        ? setTimeout(() => {
+            const error = new CacheError(
+              Status.DEADLINE_EXCEEDED,
+              `the loader of namespace ${ns.name} did not answer within its hard timeout of ${hardMs} ms`,
+            );
+            controller.abort(error);
+            abandon(error);
+          }, hardMs)
+        : undefined;
+    timer?.unref?.();
     try {
-      return await Promise.race([run(controller.signal), timeout]);
+      return await Promise.race([run(controller.signal), abandoned]);
     } finally {
       clearTimeout(timer);
+      this.loadsRunning.delete(load);
+    }
+  }
+
+  /**
+   * Stops the manager's work: every load still running is aborted (its origin call with it),
+   * and their waiters get `reason` (UNAVAILABLE by default). For shutdown.
+   */
+  close(reason: unknown = new CacheError(Status.UNAVAILABLE, "the cache is shutting down")): void {
+    this.closedWith = reason;
+    for (const { controller, abandon } of this.loadsRunning) {
+      controller.abort(reason);
+      abandon(reason);
     }
   }
 

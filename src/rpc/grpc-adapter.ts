@@ -80,6 +80,8 @@ class UnreadableRequest {
 export interface AdapterOptions {
   /** Put the verified client certificate (mutual TLS) into the context, for authentication. */
   peerCertificates?: boolean;
+  /** Aborted at shutdown: every call's context aborts with its reason (UNAVAILABLE). */
+  shutdownSignal?: AbortSignal;
 }
 
 /** A Connect handler context for a grpc-js call: deadline, cancellation and metadata carried over. */
@@ -103,6 +105,7 @@ function contextFor(service: DescService, method: DescMethod, call: Call, option
     requestSignal: requestAbort.signal,
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(options.peerCertificates ? { contextValues: peerValues(call) } : {}),
+    ...(options.shutdownSignal ? { shutdownSignal: options.shutdownSignal } : {}),
   });
   return context;
 }

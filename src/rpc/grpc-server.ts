@@ -41,6 +41,8 @@ export interface GrpcServerOptions {
    * CacheError to refuse it. Unset: reflection is open.
    */
   reflectionGuard?: ((authorization: string | null) => void) | undefined;
+  /** Aborted to end the calls still running (with the signal's reason) at shutdown. */
+  shutdownSignal?: AbortSignal | undefined;
   /** Bounds on client connections (defaults: no bounds beyond grpc-js's own). */
   connections?: ConnectionBounds | undefined;
 }
@@ -169,7 +171,10 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   const statuses: Record<string, "SERVING"> = { "": "SERVING" };
   const peerCertificates = options.tls?.requireClientCert ?? false;
   for (const { service, impl } of options.services) {
-    const { definition, handlers } = grpcService(service, impl, { peerCertificates });
+    const { definition, handlers } = grpcService(service, impl, {
+      peerCertificates,
+      ...(options.shutdownSignal ? { shutdownSignal: options.shutdownSignal } : {}),
+    });
     server.addService(definition, handlers);
     statuses[service.typeName] = "SERVING";
   }

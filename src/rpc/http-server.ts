@@ -21,6 +21,8 @@ export interface HttpServerOptions {
   tls?: TlsFiles | undefined;
   /** Bounds on client connections (defaults: Node's own). */
   connections?: ConnectionBounds | undefined;
+  /** Aborted to end the calls still running (with the signal's reason) at shutdown. */
+  shutdownSignal?: AbortSignal | undefined;
   /** Checks the credential of a `/metrics` scrape (its authorization header); unset: open. */
   metricsGuard?: ((authorization: string | null) => void) | undefined;
 }
@@ -45,6 +47,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     writeMaxBytes: options.maxMessageBytes,
     // A request cannot make the service keep bytes it does not use.
     binaryOptions: { readUnknownFields: false },
+    ...(options.shutdownSignal ? { shutdownSignal: options.shutdownSignal } : {}),
     // The verified client certificate (mutual TLS) goes to the interceptors, for authentication.
     ...(options.tls?.requireClientCert
       ? {
@@ -95,6 +98,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       res.writeHead(ready ? 200 : 503, { "content-type": "text/plain" });
       res.end(`${detail}\n`);
       return;
+    }
+    if (req.method === "POST" && /^application\/(proto|json)\b/.test(req.headers["content-type"] ?? "")) {
+      answerParseErrorsAsInvalid(res);
     }
     connect(req, res);
   };
@@ -161,4 +167,54 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       });
     },
   };
+}
+
+/**
+ * connect-node answers a Connect unary request whose body does not parse as its message with
+ * 500 `internal` ("parse binary: …"); it is the caller's input that is wrong, so the answer is
+ * turned into 400 `invalid_argument` with the same message. Every other response passes as is.
+ */
+function answerParseErrorsAsInvalid(res: http.ServerResponse | http2.Http2ServerResponse): void {
+  const target = res as http.ServerResponse;
+  const writeHead = target.writeHead.bind(target);
+  const write = target.write.bind(target);
+  const end = target.end.bind(target);
+  let held: Buffer[] | undefined;
+  let heldHeaders: http.OutgoingHttpHeaders = {};
+  const callbackOf = (args: unknown[]) => args.find((a): a is (error?: Error) => void => typeof a === "function");
+  target.writeHead = ((status: number, ...rest: unknown[]) => {
+    if (held) return target; // writeHead again (connect checks headersSent): still held
+    if (status !== 500) return writeHead(status, ...(rest as []));
+    held = [];
+    heldHeaders = { ...((rest[0] as http.OutgoingHttpHeaders | undefined) ?? {}) };
+    return target;
+  }) as typeof target.writeHead;
+  target.write = ((chunk: unknown, ...rest: unknown[]) => {
+    if (!held) return write(chunk as string, ...(rest as []));
+    held.push(Buffer.from(chunk as Uint8Array));
+    const done = callbackOf(rest);
+    if (done) process.nextTick(done);
+    return true;
+  }) as typeof target.write;
+  target.end = ((...args: unknown[]) => {
+    if (!held) return end(...(args as []));
+    const chunk = args[0];
+    if (chunk !== undefined && typeof chunk !== "function") held.push(Buffer.from(chunk as Uint8Array));
+    let body = Buffer.concat(held);
+    let status = 500;
+    try {
+      const error = JSON.parse(body.toString("utf8")) as { code?: string; message?: string };
+      if (error.code === "internal" && /^parse (binary|json)|^cannot decode/.test(error.message ?? "")) {
+        status = 400;
+        body = Buffer.from(JSON.stringify({ code: "invalid_argument", message: error.message }));
+      }
+    } catch {
+      // not a Connect error body: passed on as it was
+    }
+    held = undefined;
+    for (const name of Object.keys(heldHeaders)) if (name.toLowerCase() === "content-length") delete heldHeaders[name];
+    writeHead(status, { ...heldHeaders, "content-length": body.length });
+    const done = callbackOf(args);
+    return done ? end(body, done) : end(body);
+  }) as typeof target.end;
 }

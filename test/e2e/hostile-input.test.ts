@@ -66,6 +66,16 @@ describe("hostile requests", () => {
     expect((await cache.get({ namespace: "p", key: "still-fine" })).item?.found).toBe(false);
   });
 
+  it("bytes that are not a message: 400 invalid_argument on the HTTP port (Connect binary)", async () => {
+    const response = await fetch(`http://127.0.0.1:${service.httpPort}/mlcache.v1.CacheService/Get`, {
+      method: "POST",
+      headers: { "content-type": "application/proto" },
+      body: new Uint8Array([0x12, 0xff, 0xff, 0xff, 0xff, 0x0f]),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: "invalid_argument" });
+  });
+
   it("a TTL of int64-max seconds is refused, and the key stays usable", async () => {
     const refused = await cache
       .set({ namespace: "p", key: "forever", value: new Uint8Array([1]), ttl: { seconds: INT64_MAX, nanos: 0 } })
