@@ -38,6 +38,21 @@ export interface Entry {
   readonly loadMs: number;
 }
 
+/** The entry a shared layer keeps for a key deleted at `at`: no value, read as absent. */
+export function tombstoneEntry(at: number): Entry {
+  return {
+    value: new Uint8Array(0),
+    createdAt: at,
+    freshUntil: at,
+    expiresAt: at,
+    staleUntil: at,
+    version: 0n,
+    tags: [],
+    flags: EntryFlags.TOMBSTONE,
+    loadMs: 0,
+  };
+}
+
 /** Whether the entry caches a "not found" answer. */
 export function isNegative(entry: Entry): boolean {
   return (entry.flags & EntryFlags.NEGATIVE) !== 0;

@@ -153,42 +153,33 @@ export function restoreRedacted(next: OriginPolicy, current: OriginPolicy | unde
     const old = before?.case === "http" ? before.value : undefined;
     const keep = (value: string, previous: string | undefined) =>
       value.includes(REDACTED) && previous !== undefined && redactUrl(previous) === value ? previous : value;
-    const headers = Object.fromEntries(
-      Object.entries(kind.value.headers).map(([name, value]) => [
-        name,
-        value === REDACTED && old?.headers[name] !== undefined ? old.headers[name] : value,
-      ]),
-    );
-    for (const [name, value] of Object.entries(headers)) {
-      if (value === REDACTED)
-        throw new CacheError(Status.INVALID_ARGUMENT, `loader header ${name}: set a value, not ${REDACTED}`);
-    }
-    return {
-      ...next,
-      kind: {
-        case: "http",
-        value: {
-          ...kind.value,
-          urlTemplate: keep(kind.value.urlTemplate, old?.urlTemplate),
-          bulkUrl: keep(kind.value.bulkUrl, old?.bulkUrl),
-          headers,
-        },
-      },
+    const value = {
+      ...kind.value,
+      urlTemplate: keep(kind.value.urlTemplate, old?.urlTemplate),
+      bulkUrl: keep(kind.value.bulkUrl, old?.bulkUrl),
+      headers: restoreMap(kind.value.headers, old?.headers, "header"),
     };
+    return { ...next, kind: { case: "http", value } };
   }
   if (kind.case === "grpc") {
     const old = before?.case === "grpc" ? before.value : undefined;
-    const metadata = Object.fromEntries(
-      Object.entries(kind.value.metadata).map(([name, value]) => [
-        name,
-        value === REDACTED && old?.metadata[name] !== undefined ? old.metadata[name] : value,
-      ]),
-    );
-    for (const [name, value] of Object.entries(metadata)) {
-      if (value === REDACTED)
-        throw new CacheError(Status.INVALID_ARGUMENT, `loader metadata ${name}: set a value, not ${REDACTED}`);
-    }
-    return { ...next, kind: { case: "grpc", value: { ...kind.value, metadata } } };
+    const value = { ...kind.value, metadata: restoreMap(kind.value.metadata, old?.metadata, "metadata") };
+    return { ...next, kind: { case: "grpc", value } };
   }
   return next;
+}
+
+/** Header or metadata values sent back: a redacted one keeps its value in force, or is refused. */
+function restoreMap(
+  sent: Record<string, string>,
+  inForce: Record<string, string> | undefined,
+  what: string,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(sent)) {
+    if (value !== REDACTED) out[name] = value;
+    else if (inForce?.[name] !== undefined) out[name] = inForce[name];
+    else throw new CacheError(Status.INVALID_ARGUMENT, `loader ${what} ${name}: set a value, not ${REDACTED}`);
+  }
+  return out;
 }

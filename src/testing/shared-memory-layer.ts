@@ -1,6 +1,6 @@
 import type { Clock } from "../engine/clock.js";
 import { systemClock } from "../engine/clock.js";
-import { type Entry, EntryFlags, withExpiry } from "../engine/entry.js";
+import { type Entry, EntryFlags, tombstoneEntry, withExpiry } from "../engine/entry.js";
 import {
   countLookup,
   emptyCounters,
@@ -108,17 +108,7 @@ export class SharedMemoryLayer implements Layer<true> {
     }
     const old = this.store.read(id(namespace, key))?.entry;
     if (old && (old.flags & EntryFlags.TOMBSTONE) !== 0 && old.createdAt >= tombstone.at) return false;
-    const marker: Entry = {
-      value: new Uint8Array(0),
-      createdAt: tombstone.at,
-      freshUntil: tombstone.at,
-      expiresAt: tombstone.at,
-      staleUntil: tombstone.at,
-      version: 0n,
-      tags: [],
-      flags: EntryFlags.TOMBSTONE,
-      loadMs: 0,
-    };
+    const marker = tombstoneEntry(tombstone.at);
     this.store.entries.set(id(namespace, key), { entry: marker, until: this.store.clock.now() + tombstone.keepMs });
     return present;
   }

@@ -16,6 +16,7 @@ import {
   createGrpcJsClient,
   grpcWebTransport,
   startTestService,
+  statusOf,
   testConfig,
 } from "../support/service.js";
 
@@ -136,15 +137,6 @@ const headersFor = (credential: Credential): Record<string, string> => {
   return { authorization: `Bearer ${TOKENS[credential]}` };
 };
 
-async function codeOf(promise: Promise<unknown>): Promise<Code | "ok"> {
-  try {
-    await promise;
-    return "ok";
-  } catch (error) {
-    return ConnectError.from(error).code;
-  }
-}
-
 describe("authentication and rights on every RPC, both ports", () => {
   let service: RunningService;
   const ports: Record<string, () => Clients> = {};
@@ -181,7 +173,7 @@ describe("authentication and rights on every RPC, both ports", () => {
       try {
         for (const rpc of CASES) {
           for (const credential of ["none", "bad", "reader", "writer", "admin", "everything", "userReader"] as const) {
-            const code = await codeOf(rpc.call(clients, headersFor(credential)));
+            const code = await statusOf(rpc.call(clients, headersFor(credential)));
             const verdict =
               code === Code.Unauthenticated ? "unauthenticated" : code === Code.PermissionDenied ? "denied" : "passed";
             outcomes.push(`${rpc.name} as ${credential}: ${verdict}`);
@@ -219,8 +211,8 @@ describe("authentication and rights on every RPC, both ports", () => {
   it("prefix patterns grant exactly the namespaces they name", async () => {
     const clients = ports.Connect?.() as Clients;
     const h = headersFor("userReader");
-    expect(await codeOf(clients.cache.get({ namespace: "user-eu", key: "k" }, { headers: h }))).toBe("ok");
-    expect(await codeOf(clients.cache.get({ namespace: "users", key: "k" }, { headers: h }))).toBe(
+    expect(await statusOf(clients.cache.get({ namespace: "user-eu", key: "k" }, { headers: h }))).toBe("ok");
+    expect(await statusOf(clients.cache.get({ namespace: "users", key: "k" }, { headers: h }))).toBe(
       Code.PermissionDenied,
     );
   });

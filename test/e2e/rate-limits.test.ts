@@ -7,21 +7,14 @@ import { CacheService } from "../../src/gen/mlcache/v1/cache_pb.js";
 import { RedisLayer } from "../../src/layers/redis/redis-layer.js";
 import type { RunningService } from "../../src/server.js";
 import { requireEnv } from "../support/env.js";
-import { connectTransport, startTestService } from "../support/service.js";
+import { connectTransport, startTestService, statusOf } from "../support/service.js";
 
 const SLOW = "slow-token-0123456789ab";
 const FAST = "fast-token-0123456789ab";
 
 async function codes(calls: (() => Promise<unknown>)[]): Promise<(Code | "ok")[]> {
   const out: (Code | "ok")[] = [];
-  for (const call of calls) {
-    out.push(
-      await call().then(
-        () => "ok" as const,
-        (e: unknown) => ConnectError.from(e).code,
-      ),
-    );
-  }
+  for (const call of calls) out.push(await statusOf(call()));
   return out;
 }
 

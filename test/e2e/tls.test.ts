@@ -4,27 +4,18 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CacheService } from "../../src/gen/mlcache/v1/cache_pb.js";
 import type { RunningService } from "../../src/server.js";
 import { makeCertificates, type TestCertificates } from "../support/certs.js";
-import { createGrpcJsClient, startTestService } from "../support/service.js";
+import { createGrpcJsClient, startTestService, statusOf } from "../support/service.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const TOKEN = "tls-test-token-0123456789";
 const execFileAsync = promisify(execFile);
-
-async function codeOf(promise: Promise<unknown>): Promise<Code | "ok"> {
-  try {
-    await promise;
-    return "ok";
-  } catch (error) {
-    return ConnectError.from(error).code;
-  }
-}
 
 describe("TLS and mutual TLS on both ports", () => {
   let certs: TestCertificates;
@@ -78,17 +69,17 @@ describe("TLS and mutual TLS on both ports", () => {
     const b = grpcClient("svc-b");
     const stranger = grpcClient("stranger");
     try {
-      expect(await codeOf(a.get({ namespace: "products", key: "k" }))).toBe("ok");
-      expect(await codeOf(a.get({ namespace: "orders", key: "k" }))).toBe(Code.PermissionDenied);
-      expect(await codeOf(b.get({ namespace: "orders", key: "k" }))).toBe("ok");
-      expect(await codeOf(a.set({ namespace: "products", key: "k", value: new Uint8Array([1]) }))).toBe(
+      expect(await statusOf(a.get({ namespace: "products", key: "k" }))).toBe("ok");
+      expect(await statusOf(a.get({ namespace: "orders", key: "k" }))).toBe(Code.PermissionDenied);
+      expect(await statusOf(b.get({ namespace: "orders", key: "k" }))).toBe("ok");
+      expect(await statusOf(a.set({ namespace: "products", key: "k", value: new Uint8Array([1]) }))).toBe(
         Code.PermissionDenied,
       );
       // A valid certificate that names no identity is not a credential.
-      expect(await codeOf(stranger.get({ namespace: "products", key: "k" }))).toBe(Code.Unauthenticated);
+      expect(await statusOf(stranger.get({ namespace: "products", key: "k" }))).toBe(Code.Unauthenticated);
       // A token wins over the certificate's identity.
       expect(
-        await codeOf(
+        await statusOf(
           stranger.set(
             { namespace: "orders", key: "k", value: new Uint8Array([1]) },
             { headers: { authorization: `Bearer ${TOKEN}` } },
@@ -103,26 +94,28 @@ describe("TLS and mutual TLS on both ports", () => {
   });
 
   it("HTTP port (HTTP/2 over TLS): the same identities and rights", async () => {
-    expect(await codeOf(connectClient("svc-a").get({ namespace: "products", key: "k" }))).toBe("ok");
-    expect(await codeOf(connectClient("svc-a").get({ namespace: "orders", key: "k" }))).toBe(Code.PermissionDenied);
-    expect(await codeOf(connectClient("stranger").get({ namespace: "products", key: "k" }))).toBe(Code.Unauthenticated);
+    expect(await statusOf(connectClient("svc-a").get({ namespace: "products", key: "k" }))).toBe("ok");
+    expect(await statusOf(connectClient("svc-a").get({ namespace: "orders", key: "k" }))).toBe(Code.PermissionDenied);
+    expect(await statusOf(connectClient("stranger").get({ namespace: "products", key: "k" }))).toBe(
+      Code.Unauthenticated,
+    );
   });
 
   it("a client without a certificate is turned away at the handshake on both ports", async () => {
     const anonymous = grpcClient(undefined);
     try {
-      expect(await codeOf(anonymous.get({ namespace: "products", key: "k" }))).toBe(Code.Unavailable);
+      expect(await statusOf(anonymous.get({ namespace: "products", key: "k" }))).toBe(Code.Unavailable);
     } finally {
       anonymous.close();
     }
     // connect-node reports the failed handshake as its own transport error; no answer either way.
-    expect(await codeOf(connectClient(undefined).get({ namespace: "products", key: "k" }))).not.toBe("ok");
+    expect(await statusOf(connectClient(undefined).get({ namespace: "products", key: "k" }))).not.toBe("ok");
   });
 
   it("a plaintext client gets no answer from either port", async () => {
     const plain = createGrpcJsClient(CacheService, `127.0.0.1:${service.grpcPort}`);
     try {
-      expect(await codeOf(plain.get({ namespace: "products", key: "k" }, { timeoutMs: 5_000 }))).not.toBe("ok");
+      expect(await statusOf(plain.get({ namespace: "products", key: "k" }, { timeoutMs: 5_000 }))).not.toBe("ok");
     } finally {
       plain.close();
     }

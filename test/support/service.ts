@@ -113,3 +113,13 @@ export async function streamRejection(
 }
 
 export { Code };
+
+/** "ok" when the call succeeded, else its status code: for tables of who may do what. */
+export async function statusOf(call: Promise<unknown>): Promise<Code | "ok"> {
+  try {
+    await call;
+    return "ok";
+  } catch (error) {
+    return ConnectError.from(error).code;
+  }
+}

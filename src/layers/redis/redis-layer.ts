@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Cluster, Redis, type RedisOptions } from "ioredis";
 import { type Clock, type Scheduler, systemClock, systemScheduler } from "../../engine/clock.js";
-import { type Entry, EntryFlags, withExpiry } from "../../engine/entry.js";
+import { type Entry, EntryFlags, tombstoneEntry, withExpiry } from "../../engine/entry.js";
 import {
   type Coordination,
   countLookup,
@@ -123,17 +123,7 @@ return present`,
 
 /** The envelope of a deletion made at `at`: read as absent, refuses older writes. */
 function tombstoneEnvelope(at: number): Buffer {
-  return encodeEntry({
-    value: new Uint8Array(0),
-    createdAt: at,
-    freshUntil: at,
-    expiresAt: at,
-    staleUntil: at,
-    version: 0n,
-    tags: [],
-    flags: EntryFlags.TOMBSTONE,
-    loadMs: 0,
-  });
+  return encodeEntry(tombstoneEntry(at));
 }
 
 /** A decoded entry, or undefined for anything that is not a live value (tombstones included). */
