@@ -273,27 +273,32 @@ export class CacheManager {
     // loader together (once per fleet where L2 coordinates) as soon as every flight exists.
     const toLoad: Miss[] = [];
     const started = new Map<string, (load: Promise<Lookup>) => void>();
+    // The caller's signal is watched once for the whole call (below), not once per key.
+    const { signal, ...perKey } = options;
     for (const miss of misses) {
       const work = (flight: Flight<Lookup>): Promise<Lookup> => {
         if (!loader) return Promise.resolve(this.withoutLoader(miss.key, miss.stale, options));
         toLoad.push({ ...miss, flight });
         return new Promise<Lookup>((resolve) => started.set(miss.key, resolve));
       };
-      results.set(miss.key, this.waitForLoad(ns, settings, miss.key, options, miss.stale, this.clock.now(), work));
+      results.set(miss.key, this.waitForLoad(ns, settings, miss.key, perKey, miss.stale, this.clock.now(), work));
     }
     if (loader && toLoad.length > 0) {
       const loads = this.loadMisses(ns, settings, loader, toLoad, { options, refresh: false });
       for (const [key, load] of loads) started.get(key)?.(load);
     }
 
+    const outcomes = Promise.allSettled(distinct.map((key) => results.get(key) as Lookup | Promise<Lookup>));
+    const all = await (signal ? abortable(outcomes, signal) : outcomes);
     const settled = new Map<string, Lookup | CacheError>();
-    for (const key of distinct) {
-      try {
-        settled.set(key, await (results.get(key) as Lookup | Promise<Lookup>));
-      } catch (error) {
+    all.forEach((outcome, i) => {
+      const key = distinct[i] as string;
+      if (outcome.status === "fulfilled") settled.set(key, outcome.value);
+      else {
+        const error = outcome.reason;
         settled.set(key, error instanceof CacheError ? error : new CacheError(Status.INTERNAL, String(error)));
       }
-    }
+    });
     return settled;
   }
 

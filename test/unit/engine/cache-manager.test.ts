@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CacheManager } from "../../../src/engine/cache-manager.js";
@@ -56,6 +57,19 @@ function setup(change?: (s: NamespaceSettings) => void, options: { maxNamespaces
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
 describe("CacheManager read path", () => {
+  it("a BulkGet watches the caller's signal once, not once per key", async () => {
+    const { manager, loader } = setup();
+    loader.hold = true;
+    const caller = new AbortController();
+    const keys = Array.from({ length: 50 }, (_, i) => `k${i}`);
+    const answers = manager.getMany("p", keys, { signal: caller.signal });
+    await flush();
+    expect(getEventListeners(caller.signal, "abort").length).toBeLessThanOrEqual(1);
+    loader.release();
+    expect((await answers).size).toBe(50);
+    expect(getEventListeners(caller.signal, "abort")).toHaveLength(0);
+  });
+
   it("loads a miss once, then answers from L1", async () => {
     const { manager, loader } = setup();
     const first = await manager.get("products", "1");
