@@ -122,6 +122,7 @@ async function startLoader(seedKey) {
   });
   if (build !== 0) throw new Error(`go build ./cmd/example-loader failed (exit ${build})`);
   const logFile = path.join(RESULTS, "clients-loader.log");
+  fs.mkdirSync(RESULTS, { recursive: true }); // a fresh clone has no .cache/test-results yet
   const log = fs.createWriteStream(logFile);
   const loader = spawn(
     binary,
