@@ -46,10 +46,10 @@ func (o options) credentialOptions() ([]grpc.DialOption, error) {
 	}
 	dial := []grpc.DialOption{grpc.WithTransportCredentials(transport)}
 	if o.token != "" {
-		// The server takes one run of non-space characters; anything else would be refused
-		// there, or split the header here. The error does not repeat the token.
-		if strings.IndexFunc(o.token, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
-			return nil, errors.New("mlcache: the token holds spaces or control characters")
+		// Printable ASCII without spaces: what a header carries intact and the server reads as
+		// one token. The error does not repeat the token.
+		if strings.IndexFunc(o.token, func(r rune) bool { return r < '!' || r > '~' }) >= 0 {
+			return nil, errors.New("mlcache: a token must be printable ASCII without spaces")
 		}
 		dial = append(dial, grpc.WithPerRPCCredentials(bearer("Bearer "+o.token)))
 	}
