@@ -10,13 +10,25 @@
 //      scripts/services.mjs runs, else starts one with it and stops it again at the end);
 //   4. starts `node bin/mlcache.js serve --config .cache/test-results/clients-server.json` on two
 //      free loopback ports, the config naming the Go loader as namespace `client-loader`'s origin
-//      and Kafka with topics unique to this run (`mlcache-clients-<run>.invalidations`, …);
+//      and Kafka with topics unique to this run (`mlcache-clients-<run>.invalidations`, …), with
+//      auth on: two tokens made for this run (every right on `*`; `read` on `client-readonly`),
+//      given to the server through its environment (tokenEnv), never written to a file;
+//      at the same time a second, L1-only server (clients-server-tls.json) with mutual TLS on both
+//      ports: a CA, a server certificate for 127.0.0.1 and a client certificate (CN=client-suites,
+//      an identity with read/write on `tls-*`) made by openssl in a temporary folder. A second
+//      instance rather than the whole run over TLS: the existing tests (Connect over HTTP/1.1, the
+//      loader, Kafka) stay as they are, the TLS tests are a handful per language, and the extra
+//      server starts in parallel with the first (about a second);
 //   5. runs each suite with MLCACHE_SERVER=127.0.0.1:<grpc>, MLCACHE_HTTP=http://127.0.0.1:<http>,
+//      MLCACHE_TOKEN, MLCACHE_READ_TOKEN, MLCACHE_READ_NAMESPACE, MLCACHE_TLS_SERVER (the TLS
+//      server's gRPC port), MLCACHE_CA, MLCACHE_CERT, MLCACHE_CERT_KEY, MLCACHE_TLS_IDENTITY,
 //      MLCACHE_LOADER_NAMESPACE, MLCACHE_LOADER_TARGET, MLCACHE_LOADER_ADMIN (the Go loader),
 //      MLCACHE_KAFKA_BROKERS, MLCACHE_KAFKA_INVALIDATIONS_TOPIC (or MLCACHE_LOADER_ERROR /
-//      MLCACHE_KAFKA_ERROR saying why one is missing, so the tests that need it fail saying so),
+//      MLCACHE_KAFKA_ERROR / MLCACHE_TLS_ERROR saying why one is missing, so the tests that need it
+//      fail saying so),
 //      and reads its counts from the runner's machine-readable report;
-//   6. stops the server and the loader, deletes the run's topics, stops Kafka if it started it.
+//   6. stops the servers and the loader, removes the certificates, deletes the run's topics, stops
+//      Kafka if it started it.
 //
 // The last line is always `N passed, N failed`; the exit code is non-zero when anything failed.
 //
@@ -24,7 +36,7 @@
 //   npm run test:clients -- go python    only these (ts, go, python, java)
 //
 // A missing toolchain (go, python3, java/mvn) fails its suite with what to install; it is never
-// skipped. The other suites still run. Logs: .cache/test-results/clients-{server,loader}.log.
+// skipped. The other suites still run. Logs: .cache/test-results/clients-{server,server-tls,loader}.log.
 
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
