@@ -21,7 +21,6 @@ import (
 	"golang.org/x/sync/singleflight"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 
@@ -40,16 +39,20 @@ type Client struct {
 }
 
 // Dial connects lazily to addr (host:port of the gRPC port); calls block until connected or
-// their deadline passes.
+// their deadline passes. Plaintext without a credential unless WithTLS / WithToken say otherwise:
+//
+//	c, err := mlcache.Dial("cache.internal:50051", mlcache.WithToken(os.Getenv("MLCACHE_TOKEN")),
+//		mlcache.WithTLS(mlcache.TLS{CAFile: "ca.pem"}))
 func Dial(addr string, opts ...Option) (*Client, error) {
 	o := defaults()
 	for _, opt := range opts {
 		opt(&o)
 	}
-	dialOptions := append([]grpc.DialOption{
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultServiceConfig(o.serviceConfig()),
-	}, o.dialOptions...)
+	dialOptions, err := o.credentialOptions()
+	if err != nil {
+		return nil, err
+	}
+	dialOptions = append(append(dialOptions, grpc.WithDefaultServiceConfig(o.serviceConfig())), o.dialOptions...)
 	conn, err := grpc.NewClient(addr, dialOptions...)
 	if err != nil {
 		return nil, fmt.Errorf("mlcache: dial %s: %w", addr, err)

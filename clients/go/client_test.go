@@ -1,7 +1,8 @@
 package mlcache_test
 
 // The Go client against a real server: scripts/clients/run-suites.mjs starts it and sets
-// MLCACHE_SERVER=host:grpcPort. Every CacheService RPC and the error codes.
+// MLCACHE_SERVER=host:grpcPort and MLCACHE_TOKEN (read, write and admin on every namespace).
+// Every CacheService RPC and the error codes.
 
 import (
 	"context"
@@ -33,12 +34,23 @@ func client(t *testing.T, opts ...mlcache.Option) *mlcache.Client {
 	if addr == "" {
 		t.Fatal("MLCACHE_SERVER must name a running server: run `npm run test:clients`")
 	}
-	c, err := mlcache.Dial(addr, append([]mlcache.Option{mlcache.WithNamespace(namespace)}, opts...)...)
+	base := []mlcache.Option{mlcache.WithNamespace(namespace), mlcache.WithToken(env(t, "MLCACHE_TOKEN"))}
+	c, err := mlcache.Dial(addr, append(base, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// env is a variable the runner sets; the test fails without it.
+func env(t *testing.T, name string) string {
+	t.Helper()
+	value := os.Getenv(name)
+	if value == "" {
+		t.Fatalf("%s is not set: run `npm run test:clients`", name)
+	}
+	return value
 }
 
 func TestSetThenGet(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 
 	mlcache "github.com/mlcache/mlcache/clients/go"
 	mlcachev1 "github.com/mlcache/mlcache/clients/go/gen/mlcache/v1"
@@ -42,15 +43,19 @@ func TestReadThroughAGoLoaderService(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
+	// The generated AdminService client is called bare: its calls carry the token in metadata.
+	authorized := func(ctx context.Context) context.Context {
+		return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+env(t, "MLCACHE_TOKEN"))
+	}
 	admin := mlcachev1.NewAdminServiceClient(conn)
-	if _, err := admin.UpdatePolicy(ctx, &mlcachev1.UpdatePolicyRequest{Policy: &mlcachev1.NamespacePolicy{
+	if _, err := admin.UpdatePolicy(authorized(ctx), &mlcachev1.UpdatePolicyRequest{Policy: &mlcachev1.NamespacePolicy{
 		Namespace: ns,
 		Loader:    &mlcachev1.OriginPolicy{Kind: &mlcachev1.OriginPolicy_Grpc{Grpc: &mlcachev1.GrpcOrigin{Target: srv.Addr}}},
 	}}); err != nil {
 		t.Fatalf("UpdatePolicy (loader.grpc = %s): %v", srv.Addr, err)
 	}
 	t.Cleanup(func() {
-		_, _ = admin.ResetPolicy(context.Background(), &mlcachev1.ResetPolicyRequest{Namespace: ns})
+		_, _ = admin.ResetPolicy(authorized(context.Background()), &mlcachev1.ResetPolicyRequest{Namespace: ns})
 	})
 
 	c := client(t, mlcache.WithNamespace(ns))

@@ -15,6 +15,8 @@ type options struct {
 	namespace   string
 	timeout     time.Duration
 	retry       RetryPolicy
+	token       string
+	tls         *TLS
 	dialOptions []grpc.DialOption
 }
 
@@ -64,7 +66,7 @@ func WithTimeout(timeout time.Duration) Option { return func(o *options) { o.tim
 // WithRetry sets the retries of UNAVAILABLE (default: 3 attempts, 50ms doubling to 1s).
 func WithRetry(policy RetryPolicy) Option { return func(o *options) { o.retry = policy } }
 
-// WithDialOptions adds gRPC dial options (TLS credentials, interceptors, …); later ones win.
+// WithDialOptions adds gRPC dial options (interceptors, credentials of your own, …); later ones win.
 func WithDialOptions(opts ...grpc.DialOption) Option {
 	return func(o *options) { o.dialOptions = append(o.dialOptions, opts...) }
 }

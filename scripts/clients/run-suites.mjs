@@ -10,13 +10,25 @@
 //      scripts/services.mjs runs, else starts one with it and stops it again at the end);
 //   4. starts `node bin/mlcache.js serve --config .cache/test-results/clients-server.json` on two
 //      free loopback ports, the config naming the Go loader as namespace `client-loader`'s origin
-//      and Kafka with topics unique to this run (`mlcache-clients-<run>.invalidations`, …);
+//      and Kafka with topics unique to this run (`mlcache-clients-<run>.invalidations`, …), with
+//      auth on: two tokens made for this run (every right on `*`; `read` on `client-readonly`),
+//      given to the server through its environment (tokenEnv), never written to a file;
+//      at the same time a second, L1-only server (clients-server-tls.json) with mutual TLS on both
+//      ports: a CA, a server certificate for 127.0.0.1 and a client certificate (CN=client-suites,
+//      an identity with read/write on `tls-*`) made by openssl in a temporary folder. A second
+//      instance rather than the whole run over TLS: the existing tests (Connect over HTTP/1.1, the
+//      loader, Kafka) stay as they are, the TLS tests are a handful per language, and the extra
+//      server starts in parallel with the first (about a second);
 //   5. runs each suite with MLCACHE_SERVER=127.0.0.1:<grpc>, MLCACHE_HTTP=http://127.0.0.1:<http>,
+//      MLCACHE_TOKEN, MLCACHE_READ_TOKEN, MLCACHE_READ_NAMESPACE, MLCACHE_TLS_SERVER (the TLS
+//      server's gRPC port), MLCACHE_CA, MLCACHE_CERT, MLCACHE_CERT_KEY, MLCACHE_TLS_IDENTITY,
 //      MLCACHE_LOADER_NAMESPACE, MLCACHE_LOADER_TARGET, MLCACHE_LOADER_ADMIN (the Go loader),
 //      MLCACHE_KAFKA_BROKERS, MLCACHE_KAFKA_INVALIDATIONS_TOPIC (or MLCACHE_LOADER_ERROR /
-//      MLCACHE_KAFKA_ERROR saying why one is missing, so the tests that need it fail saying so),
+//      MLCACHE_KAFKA_ERROR / MLCACHE_TLS_ERROR saying why one is missing, so the tests that need it
+//      fail saying so),
 //      and reads its counts from the runner's machine-readable report;
-//   6. stops the server and the loader, deletes the run's topics, stops Kafka if it started it.
+//   6. stops the servers and the loader, removes the certificates, deletes the run's topics, stops
+//      Kafka if it started it.
 //
 // The last line is always `N passed, N failed`; the exit code is non-zero when anything failed.
 //
@@ -24,13 +36,16 @@
 //   npm run test:clients -- go python    only these (ts, go, python, java)
 //
 // A missing toolchain (go, python3, java/mvn) fails its suite with what to install; it is never
-// skipped. The other suites still run. Logs: .cache/test-results/clients-{server,loader}.log.
+// skipped. The other suites still run. Logs: .cache/test-results/clients-{server,server-tls,loader}.log.
 
 import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
+import https from "node:https";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { makeCertificates } from "../../test/support/certs.ts";
 import {
   down as servicesDown,
   env as servicesEnv,
@@ -68,7 +83,7 @@ const SUITES = {
 // ─────────────────────────── process helpers ───────────────────────────
 
 let current; // the running child, so a signal can reach it
-let serverChild; // the server, stopped on Ctrl-C / SIGTERM too
+const serverChildren = new Set(); // the servers, stopped on Ctrl-C / SIGTERM too
 let loaderChild; // the Go example loader, likewise
 let interrupted = false; // a signal asked us to stop: no further suite starts
 
@@ -122,6 +137,7 @@ async function startLoader(seedKey) {
   });
   if (build !== 0) throw new Error(`go build ./cmd/example-loader failed (exit ${build})`);
   const logFile = path.join(RESULTS, "clients-loader.log");
+  fs.mkdirSync(RESULTS, { recursive: true }); // a fresh clone has no .cache/test-results yet
   const log = fs.createWriteStream(logFile);
   const loader = spawn(
     binary,
@@ -230,22 +246,24 @@ async function deleteTopics(brokers, topics) {
 
 /**
  * Starts the built server on free ports with the given config (written to
- * .cache/test-results/clients-server.json); resolves once /readyz answers 200 (at most 60 s:
- * with Kafka it is ready once its invalidation consumer has joined).
+ * .cache/test-results/<name>.json, its log next to it as <name>.log) and extra environment;
+ * resolves once /readyz answers 200 (at most 60 s: with Kafka it is ready once its invalidation
+ * consumer has joined). `tls` ({ ca, cert, key } PEM) is what the probe presents to a TLS server.
  */
-async function startServer(config) {
+async function startServer(name, config, serverEnv, tls) {
   const grpcPort = await freePort();
   let httpPort = await freePort();
   while (httpPort === grpcPort) httpPort = await freePort();
   fs.mkdirSync(RESULTS, { recursive: true });
-  const configFile = path.join(RESULTS, "clients-server.json");
+  const configFile = path.join(RESULTS, `${name}.json`);
   fs.writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
-  const log = fs.openSync(path.join(RESULTS, "clients-server.log"), "w");
+  const log = fs.openSync(path.join(RESULTS, `${name}.log`), "w");
   const server = spawn(process.execPath, [path.join(ROOT, "bin", "mlcache.js"), "serve", "--config", configFile], {
     cwd: ROOT,
     stdio: ["ignore", log, log],
     env: {
       ...env,
+      ...serverEnv,
       MLCACHE_CONFIG: configFile,
       // Kafka is what the config file says (or none), not a broker list inherited from elsewhere.
       MLCACHE_KAFKA_BROKERS: "",
@@ -255,25 +273,95 @@ async function startServer(config) {
       MLCACHE_HTTP_PORT: String(httpPort),
     },
   });
-  serverChild = server;
+  serverChildren.add(server);
   let exited = false;
   server.on("exit", () => {
     exited = true;
+    serverChildren.delete(server);
   });
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline && !exited) {
-    try {
-      const response = await fetch(`http://127.0.0.1:${httpPort}/readyz`, { signal: AbortSignal.timeout(1000) });
-      if (response.status === 200) return { server, grpcPort, httpPort };
-    } catch {
-      // not listening yet
-    }
+    if ((await readyz(httpPort, tls)) === 200) return { server, grpcPort, httpPort };
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   server.kill("SIGKILL");
   throw new Error(
-    `the server did not become ready within 60 s${exited ? " (it exited)" : ""}; see .cache/test-results/clients-server.log`,
+    `the server did not become ready within 60 s${exited ? " (it exited)" : ""}; see .cache/test-results/${name}.log`,
   );
+}
+
+/** The status of GET /readyz (0 while nothing answers), over TLS with a client certificate when given. */
+function readyz(port, tls) {
+  if (!tls) {
+    return fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(1000) }).then(
+      (response) => response.status,
+      () => 0,
+    );
+  }
+  return new Promise((resolve) => {
+    const request = https.get({ host: "127.0.0.1", port, path: "/readyz", timeout: 1000, ...tls }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    request.on("timeout", () => request.destroy());
+    request.on("error", () => resolve(0));
+  });
+}
+
+/** The namespace the read-only token may read (and nothing else). */
+const READ_NAMESPACE = "client-readonly";
+/** The identity of the suites' client certificate (CN), and where it may read and write. */
+const TLS_IDENTITY = "client-suites";
+const TLS_NAMESPACES = "tls-*";
+
+/**
+ * A second server, L1 only, with mutual TLS on both ports: a CA, its server certificate for
+ * 127.0.0.1 and a client certificate (CN=client-suites) made by openssl in a temporary folder
+ * (removed at the end). It knows the same tokens and the certificate's identity. Resolves with
+ * the server and the environment its tests need (MLCACHE_TLS_SERVER, MLCACHE_CA, MLCACHE_CERT,
+ * MLCACHE_CERT_KEY, MLCACHE_TLS_IDENTITY).
+ */
+async function startTlsServer(auth, tokenEnv, cleanups) {
+  let certificates;
+  try {
+    certificates = makeCertificates();
+  } catch (error) {
+    throw new Error(`openssl could not make the test certificates: ${error.message.split("\n")[0]}`);
+  }
+  cleanups.push(() => certificates.remove());
+  const client = certificates.client(TLS_IDENTITY);
+  const config = {
+    server: {
+      tls: {
+        certFile: certificates.serverCert,
+        keyFile: certificates.serverKey,
+        caFile: certificates.ca,
+        requireClientCert: true,
+      },
+    },
+    auth: {
+      ...auth,
+      identities: [
+        { name: TLS_IDENTITY, commonName: TLS_IDENTITY, namespaces: [TLS_NAMESPACES], rights: ["read", "write"] },
+      ],
+    },
+  };
+  const probe = {
+    ca: fs.readFileSync(certificates.ca),
+    cert: fs.readFileSync(client.cert),
+    key: fs.readFileSync(client.key),
+  };
+  const started = await startServer("clients-server-tls", config, tokenEnv, probe);
+  return {
+    ...started,
+    env: {
+      MLCACHE_TLS_SERVER: `127.0.0.1:${started.grpcPort}`,
+      MLCACHE_CA: certificates.ca,
+      MLCACHE_CERT: client.cert,
+      MLCACHE_CERT_KEY: client.key,
+      MLCACHE_TLS_IDENTITY: TLS_IDENTITY,
+    },
+  };
 }
 
 /** Stops a child (the server, the loader): SIGTERM, then SIGKILL after 10 s. */
@@ -419,7 +507,27 @@ async function main() {
   }
 
   const run = `${Date.now().toString(36)}-${process.pid}`;
-  const config = { namespaces: {} };
+  // Tokens fresh for this run, handed to the server through its environment (tokenEnv), so the
+  // config files on disk hold none; the suites get them as MLCACHE_TOKEN / MLCACHE_READ_TOKEN.
+  const tokens = { admin: randomBytes(24).toString("hex"), read: randomBytes(24).toString("hex") };
+  const tokenEnv = { MLCACHE_SUITE_ADMIN_TOKEN: tokens.admin, MLCACHE_SUITE_READ_TOKEN: tokens.read };
+  const auth = {
+    tokens: [
+      {
+        name: "suite-admin",
+        tokenEnv: "MLCACHE_SUITE_ADMIN_TOKEN",
+        namespaces: ["*"],
+        rights: ["read", "write", "admin"],
+      },
+      { name: "suite-reader", tokenEnv: "MLCACHE_SUITE_READ_TOKEN", namespaces: [READ_NAMESPACE], rights: ["read"] },
+    ],
+  };
+  const config = {
+    auth,
+    // The Go suite points a namespace at an origin it serves on a loopback port (UpdatePolicy).
+    origins: { allowedTargets: ["127.0.0.1:*"] },
+    namespaces: {},
+  };
   const extraEnv = {};
   const cleanups = []; // run in reverse order at the end, also after a failure
   try {
@@ -473,9 +581,27 @@ async function main() {
     let service;
     try {
       if (interrupted) throw new Error("interrupted");
-      service = await startServer(config);
+      // Both at once; whichever started is stopped at the end, whatever happened to the other.
+      const [plain, tls] = await Promise.allSettled([
+        startServer("clients-server", config, tokenEnv),
+        startTlsServer(auth, tokenEnv, cleanups),
+      ]);
+      if (tls.status === "fulfilled") {
+        cleanups.push(() => stop(tls.value.server));
+        Object.assign(extraEnv, tls.value.env);
+      } else {
+        // The TLS tests fail saying why; every other test still runs.
+        console.log(`✗ TLS server: ${tls.reason.message}`);
+        extraEnv.MLCACHE_TLS_ERROR = tls.reason.message;
+      }
+      if (plain.status === "rejected") throw plain.reason;
+      service = plain.value;
       cleanups.push(() => stop(service.server));
       console.log(`── server on gRPC 127.0.0.1:${service.grpcPort}, HTTP 127.0.0.1:${service.httpPort}`);
+      if (tls.status === "fulfilled") {
+        const { grpcPort, httpPort } = tls.value;
+        console.log(`── TLS server (mutual TLS) on gRPC 127.0.0.1:${grpcPort}, HTTPS 127.0.0.1:${httpPort}`);
+      }
     } catch (error) {
       console.log(`✗ ${error.message}`);
     }
@@ -485,6 +611,9 @@ async function main() {
       ...extraEnv,
       MLCACHE_SERVER: `127.0.0.1:${service.grpcPort}`,
       MLCACHE_HTTP: `http://127.0.0.1:${service.httpPort}`,
+      MLCACHE_TOKEN: tokens.admin,
+      MLCACHE_READ_TOKEN: tokens.read,
+      MLCACHE_READ_NAMESPACE: READ_NAMESPACE,
     };
     for (const name of names) {
       const suite = SUITES[name];
@@ -535,7 +664,7 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
     // a Kafka started here are cleaned up by main's finally.
     interrupted = true;
     current?.kill(signal);
-    serverChild?.kill("SIGTERM");
+    for (const server of serverChildren) server.kill("SIGTERM");
     loaderChild?.kill("SIGTERM");
   });
 }

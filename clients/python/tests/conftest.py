@@ -7,13 +7,25 @@ NAMESPACE = "client-python"
 RUN = str(time.time_ns())
 
 
+def env(name: str) -> str:
+    """A variable scripts/clients/run-suites.mjs sets; the test fails without it."""
+    value = os.environ.get(name)
+    if not value:
+        why = os.environ.get("MLCACHE_TLS_ERROR") if name.startswith("MLCACHE_TLS") else None
+        pytest.fail(f"{name} is not set: run `npm run test:clients`" + (f" ({why})" if why else ""))
+    return value
+
+
 @pytest.fixture(scope="session")
 def server() -> str:
     """host:port of the real server that scripts/clients/run-suites.mjs started."""
-    target = os.environ.get("MLCACHE_SERVER")
-    if not target:
-        pytest.fail("MLCACHE_SERVER must name a running server: run `npm run test:clients`")
-    return target
+    return env("MLCACHE_SERVER")
+
+
+@pytest.fixture(scope="session")
+def token() -> str:
+    """A token of that server with every right on every namespace."""
+    return env("MLCACHE_TOKEN")
 
 
 def key(name: str) -> str:

@@ -10,8 +10,8 @@ from mlcache_client import AsyncCacheClient, CacheError, InspectRequest
 
 
 @pytest.fixture
-async def cache(server):
-    async with AsyncCacheClient(server, namespace=NAMESPACE) as client:
+async def cache(server, token):
+    async with AsyncCacheClient(server, namespace=NAMESPACE, token=token) as client:
         yield client
 
 

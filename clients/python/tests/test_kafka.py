@@ -82,8 +82,8 @@ def events(kafka):
 
 
 @pytest.fixture
-def cache(server):
-    with CacheClient(server, namespace=NAMESPACE) as client:
+def cache(server, token):
+    with CacheClient(server, namespace=NAMESPACE, token=token) as client:
         yield client
 
 
@@ -127,9 +127,9 @@ def test_invalidate_by_tag_and_by_prefix(cache, events):
     assert_published_by_the_server(event)
 
 
-async def test_asyncio_client_invalidations_are_published_too(server, events):
+async def test_asyncio_client_invalidations_are_published_too(server, token, events):
     k = key("kafka-aio")
-    async with AsyncCacheClient(server, namespace=NAMESPACE) as cache:
+    async with AsyncCacheClient(server, namespace=NAMESPACE, token=token) as cache:
         await cache.invalidate(keys=[k])
     record_key, event = events(lambda e: list(e.keys) == [k])
     assert record_key == f"{NAMESPACE}/{k}"

@@ -13,8 +13,8 @@ from mlcache_client import CacheClient, CacheError, InspectRequest, Retry
 
 
 @pytest.fixture
-def cache(server):
-    with CacheClient(server, namespace=NAMESPACE) as client:
+def cache(server, token):
+    with CacheClient(server, namespace=NAMESPACE, token=token) as client:
         yield client
 
 

@@ -3,7 +3,7 @@
  * (browsers: `createConnectTransport` from @connectrpc/connect-web).
  *
  *   import { CacheClient, createGrpcJsTransport } from "@mlcache/client";
- *   const cache = new CacheClient({ transport: createGrpcJsTransport({ address: "127.0.0.1:50051" }) });
+ *   const cache = new CacheClient({ transport: createGrpcJsTransport({ address: "127.0.0.1:50051", token }) });
  */
 export { Code, ConnectError } from "@connectrpc/connect";
 export { CacheService } from "../gen/mlcache/v1/cache_pb.js";
@@ -18,5 +18,6 @@ export {
   type Value,
   type WatchStatsOpts,
 } from "./client.js";
+export { bearerToken, type TlsOptions } from "./credentials.js";
 export { type ClosableTransport, createGrpcJsTransport, type GrpcJsTransportOptions } from "./grpc-js-transport.js";
 export type { RetryPolicy } from "./retry.js";

@@ -1,22 +1,30 @@
 // The TypeScript client against a real server (scripts/clients/run-suites.mjs starts it and sets
-// MLCACHE_SERVER=host:grpcPort and MLCACHE_HTTP=http://host:httpPort). Every CacheService RPC,
+// MLCACHE_SERVER=host:grpcPort, MLCACHE_HTTP=http://host:httpPort and MLCACHE_TOKEN, which has every
+// right on every namespace). Every CacheService RPC,
 // over grpc-js, connect-node's gRPC transport and the Connect protocol browsers use.
 import net from "node:net";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CacheClient, Code, ConnectError, createGrpcJsTransport, Source } from "../src/index.js";
+import { bearerToken, CacheClient, Code, ConnectError, createGrpcJsTransport, Source } from "../src/index.js";
 
 const server = process.env.MLCACHE_SERVER;
 const http = process.env.MLCACHE_HTTP;
-if (!server || !http) {
-  throw new Error("MLCACHE_SERVER and MLCACHE_HTTP must name a running server: run `npm run test:clients`");
+const token = process.env.MLCACHE_TOKEN;
+if (!server || !http || !token) {
+  throw new Error(
+    "MLCACHE_SERVER, MLCACHE_HTTP and MLCACHE_TOKEN must name a running server: run `npm run test:clients`",
+  );
 }
 
-const grpcJs = createGrpcJsTransport({ address: server });
+const grpcJs = createGrpcJsTransport({ address: server, token });
+const interceptors = [bearerToken(token)];
 const transports = [
   { name: "grpc-js", transport: grpcJs },
-  { name: "connect-node gRPC", transport: createGrpcTransport({ baseUrl: `http://${server}` }) },
-  { name: "Connect (HTTP/1.1, as browsers)", transport: createConnectTransport({ baseUrl: http, httpVersion: "1.1" }) },
+  { name: "connect-node gRPC", transport: createGrpcTransport({ baseUrl: `http://${server}`, interceptors }) },
+  {
+    name: "Connect (HTTP/1.1, as browsers)",
+    transport: createConnectTransport({ baseUrl: http, httpVersion: "1.1", interceptors }),
+  },
 ];
 afterAll(() => grpcJs.close());
 

@@ -16,15 +16,16 @@ const namespace = process.env.MLCACHE_LOADER_NAMESPACE;
 const target = process.env.MLCACHE_LOADER_TARGET;
 const admin = process.env.MLCACHE_LOADER_ADMIN;
 const [seededKey, seededValue] = process.env.MLCACHE_LOADER_SEEDED?.split("=") ?? [];
-if (!server || !namespace || !target || !admin || !seededKey) {
+const token = process.env.MLCACHE_TOKEN;
+if (!server || !token || !namespace || !target || !admin || !seededKey) {
   throw new Error(
-    `the Go LoaderService is not running (MLCACHE_SERVER and MLCACHE_LOADER_{NAMESPACE,TARGET,ADMIN,SEEDED} must be set by \`npm run test:clients\`)${
+    `the Go LoaderService is not running (MLCACHE_SERVER, MLCACHE_TOKEN and MLCACHE_LOADER_{NAMESPACE,TARGET,ADMIN,SEEDED} must be set by \`npm run test:clients\`)${
       process.env.MLCACHE_LOADER_ERROR ? `: ${process.env.MLCACHE_LOADER_ERROR}` : ""
     }`,
   );
 }
 
-const transport = createGrpcJsTransport({ address: server });
+const transport = createGrpcJsTransport({ address: server, token });
 afterAll(() => transport.close());
 const cache = new CacheClient({ transport, namespace, timeoutMs: 10_000 });
 /** The Go loader itself, called directly over gRPC to put values into its map (Store). */

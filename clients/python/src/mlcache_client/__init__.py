@@ -5,7 +5,7 @@ from mlcache.v1.cache_pb2 import InspectRequest
 from mlcache.v1.common_pb2 import Item
 
 from ._aio import AsyncCacheClient
-from ._common import CacheError, Retry
+from ._common import TLS, CacheError, Retry
 from ._sync import CacheClient
 
-__all__ = ["AsyncCacheClient", "CacheClient", "CacheError", "InspectRequest", "Item", "Retry"]
+__all__ = ["TLS", "AsyncCacheClient", "CacheClient", "CacheError", "InspectRequest", "Item", "Retry"]

@@ -16,9 +16,12 @@ from ._common import (
     CacheError,
     Retry,
     Seconds,
+    TLS,
     Value,
     as_bytes,
+    authorization,
     bulk_results,
+    channel_credentials,
     invalidate_request,
     read_options,
     set_request,
@@ -32,6 +35,9 @@ class AsyncCacheClient:
     async with AsyncCacheClient("127.0.0.1:50051") as cache:
         await cache.set("k", "v")
         async for response in cache.watch_stats(interval=1): ...
+
+    `token` is sent as "authorization: Bearer <token>" on every call; `tls=TLS(ca=..., cert=..., key=...)`
+    connects over TLS (mutual with a client certificate). Plaintext without a credential by default.
     """
 
     def __init__(
@@ -41,14 +47,21 @@ class AsyncCacheClient:
         namespace: str = "",
         timeout: float | None = 5.0,
         retry: Retry = Retry(),
+        token: str | None = None,
+        tls: TLS | None = None,
         credentials: grpc.ChannelCredentials | None = None,
         options: list[tuple[str, Any]] | None = None,
     ):
         channel_options = retry.channel_options() + (options or [])
+        credentials = channel_credentials(tls, credentials)
+        # The token travels as metadata on every call (plaintext on loopback too, where gRPC's
+        # call credentials are refused), through an interceptor so that `rpc` carries it as well.
+        header = authorization(token) if token else None
+        interceptors = [_BearerUnary(header), _BearerStream(header)] if header else []
         self.channel = (
-            grpc.aio.secure_channel(target, credentials, channel_options)
+            grpc.aio.secure_channel(target, credentials, channel_options, interceptors=interceptors)
             if credentials
-            else grpc.aio.insecure_channel(target, channel_options)
+            else grpc.aio.insecure_channel(target, channel_options, interceptors=interceptors)
         )
         self.rpc = cache_pb2_grpc.CacheServiceStub(self.channel)
         self.namespace = namespace
@@ -148,3 +161,30 @@ class AsyncCacheClient:
         self, request: cache_pb2.InspectRequest, *, timeout: float | None = None
     ) -> cache_pb2.InspectResponse:
         return await self._call(self.rpc.Inspect, request, timeout)
+
+
+class _Bearer:
+    """Adds the authorization entry to every call's metadata."""
+
+    def __init__(self, header: tuple[str, str]):
+        self._header = header
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(<redacted>)"  # never the token
+
+    def _details(self, details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
+        metadata = grpc.aio.Metadata(*tuple(details.metadata or ()), self._header)
+        return grpc.aio.ClientCallDetails(
+            details.method, details.timeout, metadata, details.credentials, details.wait_for_ready
+        )
+
+
+# Two classes: grpc.aio files an interceptor under the first of its kinds only.
+class _BearerUnary(_Bearer, grpc.aio.UnaryUnaryClientInterceptor):
+    async def intercept_unary_unary(self, continuation, details, request):  # type: ignore[no-untyped-def]
+        return await continuation(self._details(details), request)
+
+
+class _BearerStream(_Bearer, grpc.aio.UnaryStreamClientInterceptor):
+    async def intercept_unary_stream(self, continuation, details, request):  # type: ignore[no-untyped-def]
+        return await continuation(self._details(details), request)

@@ -21,7 +21,10 @@ import dev.mlcache.v1.SetRequest;
 import dev.mlcache.v1.SetResponse;
 import dev.mlcache.v1.WatchStatsRequest;
 import dev.mlcache.v1.WatchStatsResponse;
+import io.grpc.CallCredentials;
 import io.grpc.Context;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
@@ -58,35 +61,64 @@ public final class CacheClient implements AutoCloseable {
   private final CacheServiceGrpc.CacheServiceFutureStub future;
   private final Map<String, CompletableFuture<ByteString>> loads = new ConcurrentHashMap<>();
 
-  private CacheClient(Builder builder) {
-    this.channel = builder.channel.build();
+  private CacheClient(Builder builder, ManagedChannelBuilder<?> channelBuilder) {
+    this.channel = channelBuilder.build();
     this.namespace = builder.namespace;
     this.timeout = builder.timeout;
-    this.blocking = CacheServiceGrpc.newBlockingStub(channel);
-    this.future = CacheServiceGrpc.newFutureStub(channel);
+    CacheServiceGrpc.CacheServiceBlockingStub blocking = CacheServiceGrpc.newBlockingStub(channel);
+    CacheServiceGrpc.CacheServiceFutureStub future = CacheServiceGrpc.newFutureStub(channel);
+    if (builder.token != null) {
+      blocking = blocking.withCallCredentials(builder.token);
+      future = future.withCallCredentials(builder.token);
+    }
+    this.blocking = blocking;
+    this.future = future;
   }
 
-  /** A builder for a client of {@code target} (host:port of the gRPC port), plaintext by default. */
+  /**
+   * A builder for a client of {@code target} (host:port of the gRPC port): plaintext unless
+   * {@link Builder#tls} says otherwise.
+   */
   public static Builder builder(String target) {
-    return new Builder(ManagedChannelBuilder.forTarget(target).usePlaintext());
+    return new Builder(target, null);
   }
 
-  /** A builder on a channel builder of your own (TLS, interceptors, …). */
+  /** A builder on a channel builder of your own (its credentials, interceptors, …). */
   public static Builder builder(ManagedChannelBuilder<?> channel) {
-    return new Builder(channel);
+    return new Builder(null, channel);
   }
 
   /** Configures a {@link CacheClient}. */
   public static final class Builder {
+    private final String target;
     private final ManagedChannelBuilder<?> channel;
+    private Tls tls;
+    private CallCredentials token;
     private String namespace = "";
     private Duration timeout = Duration.ofSeconds(5);
     private int maxAttempts = 3;
     private Duration initialBackoff = Duration.ofMillis(50);
     private Duration maxBackoff = Duration.ofSeconds(1);
 
-    private Builder(ManagedChannelBuilder<?> channel) {
+    private Builder(String target, ManagedChannelBuilder<?> channel) {
+      this.target = target;
       this.channel = channel;
+    }
+
+    /**
+     * Sends {@code authorization: Bearer <token>} with every call (null or empty: none). The
+     * token is never logged or printed.
+     */
+    public Builder token(String token) {
+      this.token = token == null || token.isEmpty() ? null : new BearerToken(token);
+      return this;
+    }
+
+    /** Connects over TLS (mutual TLS with a client certificate); not with a channel builder of your own. */
+    public Builder tls(Tls tls) {
+      if (channel != null) throw new IllegalStateException("tls(): the channel builder given sets its own credentials");
+      this.tls = tls;
+      return this;
     }
 
     /** Namespace of calls that do not name one (default: the server's "default"). */
@@ -110,6 +142,9 @@ public final class CacheClient implements AutoCloseable {
     }
 
     public CacheClient build() {
+      ManagedChannelBuilder<?> channel = this.channel != null
+          ? this.channel
+          : Grpc.newChannelBuilder(target, tls != null ? tls.credentials() : InsecureChannelCredentials.create());
       if (maxAttempts >= 2) {
         Map<String, Object> retryPolicy = Map.of(
             "maxAttempts", (double) maxAttempts,
@@ -123,7 +158,7 @@ public final class CacheClient implements AutoCloseable {
       } else {
         channel.disableRetry();
       }
-      return new CacheClient(this);
+      return new CacheClient(this, channel);
     }
   }
 
@@ -207,7 +242,7 @@ public final class CacheClient implements AutoCloseable {
     Context.CancellableContext context = Context.current().withCancellation();
     Context previous = context.attach();
     try {
-      return new StatsWatch(CacheServiceGrpc.newBlockingStub(channel).watchStats(request), context);
+      return new StatsWatch(blocking.watchStats(request), context); // no deadline: it runs until closed
     } finally {
       context.detach(previous);
     }

@@ -29,7 +29,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The Java client against a real server (MLCACHE_SERVER, started by scripts/clients/run-suites.mjs). */
+/**
+ * The Java client against a real server (MLCACHE_SERVER, started by scripts/clients/run-suites.mjs,
+ * with MLCACHE_TOKEN: every right on every namespace).
+ */
 class CacheClientTest {
   static final String NAMESPACE = "client-java";
   static final String RUN = Long.toString(System.nanoTime());
@@ -45,7 +48,7 @@ class CacheClientTest {
     if (server == null || server.isEmpty()) {
       fail("MLCACHE_SERVER must name a running server: run `npm run test:clients`");
     }
-    cache = CacheClient.builder(server).namespace(NAMESPACE).build();
+    cache = CacheClient.builder(server).namespace(NAMESPACE).token(AuthTest.env("MLCACHE_TOKEN")).build();
   }
 
   @AfterAll
