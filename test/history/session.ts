@@ -183,8 +183,11 @@ export async function checkFleet(options: CheckOptions): Promise<CheckResult> {
     );
     log(`seed ${options.seed}: running ${options.clients} clients for up to ${options.minutes} min`);
     const first = await run(clientSources(options), faults, runMs);
-    const violations = checkHistory(first.history);
+    // Saved before it is judged: a history can always be judged again (--judge).
     save("history.json", historyToJson(first.history));
+    const judgeStarted = performance.now();
+    const violations = checkHistory(first.history);
+    log(`judged ${first.history.ops.length} operations in ${((performance.now() - judgeStarted) / 1000).toFixed(1)} s`);
     log(formatStats(first.history));
     const result: CheckResult = { history: first.history, violations, executed: first.executed, files };
     if (violations.length === 0 || options.signal?.aborted) return result;

@@ -2,7 +2,6 @@
 // when Redis was out of reach.
 
 import type { FaultWindow, History, InvalidateOp, Op, OriginVersion, SetOp } from "../history.js";
-import { targets } from "../keys.js";
 
 /** The contract's bound on one Redis step (`redis.commandTimeout`, default 1 s). */
 export const REDIS_COMMAND_BOUND_MS = 1000;
@@ -29,6 +28,11 @@ export class HistoryIndex {
   private readonly values = new Map<string, ValueInfo>();
   private readonly ops = new Map<string, Op>();
   private readonly invalidationsByNamespace = new Map<string, InvalidateOp[]>();
+  /** Per namespace, its Invalidates by the keys and tags they name, and those with a prefix. */
+  private readonly invalidationTargets = new Map<
+    string,
+    { byKey: Map<string, InvalidateOp[]>; byTag: Map<string, InvalidateOp[]>; withPrefix: InvalidateOp[] }
+  >();
   private readonly setsByKey = new Map<string, SetOp[]>();
   /** Windows in which Redis (the shared L2 and lease store) did not answer. */
   readonly redisOutages: FaultWindow[];
@@ -39,7 +43,9 @@ export class HistoryIndex {
       this.ops.set(op.id, op);
       if (op.kind === "set") {
         const id = `${op.namespace}/${op.key}`;
-        this.setsByKey.set(id, [...(this.setsByKey.get(id) ?? []), op]);
+        const sets = this.setsByKey.get(id) ?? [];
+        sets.push(op);
+        this.setsByKey.set(id, sets);
         this.values.set(op.valueId, {
           id: op.valueId,
           namespace: op.namespace,
@@ -53,12 +59,15 @@ export class HistoryIndex {
         const list = this.invalidationsByNamespace.get(op.namespace) ?? [];
         list.push(op);
         this.invalidationsByNamespace.set(op.namespace, list);
+        this.indexTargets(op);
       }
     }
     const byKey = new Map<string, OriginVersion[]>();
     for (const version of history.origin.versions) {
       const id = `${version.namespace}/${version.key}`;
-      byKey.set(id, [...(byKey.get(id) ?? []), version]);
+      const versions = byKey.get(id) ?? [];
+      versions.push(version);
+      byKey.set(id, versions);
     }
     for (const versions of byKey.values()) {
       versions.sort((a, b) => a.generation - b.generation);
@@ -86,6 +95,36 @@ export class HistoryIndex {
     return this.ops.get(id);
   }
 
+  /**
+   * The Invalidates of a namespace that target a key whose value carries `tags` (by the key, a
+   * prefix of it, or one of the tags), whatever their outcome, in no particular order. Looked
+   * up by key and tag, so a long history is judged in time proportional to what matters.
+   */
+  invalidationsTargeting(namespace: string, key: string, tags: readonly string[]): InvalidateOp[] {
+    const index = this.invalidationTargets.get(namespace);
+    if (!index) return [];
+    const found = new Set<InvalidateOp>(index.byKey.get(key));
+    for (const tag of tags) for (const inv of index.byTag.get(tag) ?? []) found.add(inv);
+    for (const inv of index.withPrefix) if (key.startsWith(inv.prefix as string)) found.add(inv);
+    return [...found];
+  }
+
+  private indexTargets(op: InvalidateOp): void {
+    let index = this.invalidationTargets.get(op.namespace);
+    if (!index) {
+      index = { byKey: new Map(), byTag: new Map(), withPrefix: [] };
+      this.invalidationTargets.set(op.namespace, index);
+    }
+    const add = (map: Map<string, InvalidateOp[]>, name: string) => {
+      const list = map.get(name) ?? [];
+      list.push(op);
+      map.set(name, list);
+    };
+    for (const key of op.keys) add(index.byKey, key);
+    for (const tag of op.tags) add(index.byTag, tag);
+    if (op.prefix !== undefined) index.withPrefix.push(op);
+  }
+
   /** Every Invalidate of a namespace, whatever its outcome, in history order. */
   invalidations(namespace: string): readonly InvalidateOp[] {
     return this.invalidationsByNamespace.get(namespace) ?? [];
@@ -106,9 +145,8 @@ export class HistoryIndex {
       if (op.invokedAt >= to || op.completedAt <= from || (op.status === "OK" && !op.applied)) continue;
       for (const tag of op.tags) possible.add(tag);
     }
-    const anyTags = [...possible];
-    return this.invalidations(namespace).filter(
-      (inv) => inv.invokedAt < to && inv.completedAt > from && targets(inv, key, anyTags),
+    return this.invalidationsTargeting(namespace, key, [...possible]).filter(
+      (inv) => inv.invokedAt < to && inv.completedAt > from,
     );
   }
 

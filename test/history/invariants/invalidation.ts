@@ -48,7 +48,7 @@ function removedValuesServed(index: HistoryIndex): Violation[] {
     if (!value || value.namespace !== op.namespace) continue;
     // The latest acknowledged Invalidate that should have removed it: the clearest evidence.
     let culprit: InvalidateOp | undefined;
-    for (const inv of index.invalidations(op.namespace)) {
+    for (const inv of index.invalidationsTargeting(op.namespace, value.key, value.tags)) {
       if (inv.status !== "OK" || op.invokedAt <= inv.completedAt + bound) continue;
       if (!meantToRemove(inv, value)) continue;
       if (!culprit || inv.completedAt > culprit.completedAt) culprit = inv;

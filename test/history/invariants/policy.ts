@@ -12,35 +12,40 @@ import type { Violation } from "./violation.js";
 export function checkPolicy(index: HistoryIndex): Violation[] {
   const { history } = index;
   const bound = history.propagationBoundMs;
-  const updates = history.ops.filter((op): op is UpdatePolicyOp => op.kind === "updatePolicy");
+  const updates = history.ops
+    .filter((op): op is UpdatePolicyOp => op.kind === "updatePolicy" && op.status === "OK")
+    .sort((a, b) => a.completedAt - b.completedAt);
+  // Per namespace and marker, the latest completion of an update that wrote it (any outcome:
+  // a refused update may still have been applied somewhere only if it answered OK, so OK only).
+  const latestWith = new Map<string, number>();
+  for (const update of updates) {
+    const id = `${update.namespace}\u0000${update.l1TtlSeconds}`;
+    latestWith.set(id, Math.max(latestWith.get(id) ?? Number.NEGATIVE_INFINITY, update.completedAt));
+  }
   const violations: Violation[] = [];
   for (const read of history.ops) {
     if (read.kind !== "getPolicy" || read.status !== "OK") continue;
-    let missed: UpdatePolicyOp | undefined;
+    // The last update due on this instance by the read's start: the read must show it, or a
+    // later or concurrent one (any earlier update is then covered too).
+    let due: UpdatePolicyOp | undefined;
     for (const update of updates) {
-      if (update.status !== "OK" || update.namespace !== read.namespace) continue;
-      if (read.invokedAt <= update.completedAt + bound) continue;
-      if (shows(read, update, updates)) continue;
-      if (!missed || update.completedAt > missed.completedAt) missed = update;
+      if (update.completedAt + bound >= read.invokedAt) break;
+      if (update.namespace === read.namespace) due = update;
     }
-    if (!missed) continue;
+    if (!due || shows(read, due, latestWith)) continue;
     violations.push({
       invariant: "policy",
-      summary: `${read.instance} showed l1.ttl=${read.l1TtlSeconds}s ${Math.round(read.invokedAt - missed.completedAt)} ms after ${missed.id} set it to ${missed.l1TtlSeconds}s (bound ${bound} ms)`,
-      ops: [missed.id, read.id],
-      evidence: [`update: ${describeOp(history, missed)}`, `read:   ${describeOp(history, read)}`],
+      summary: `${read.instance} showed l1.ttl=${read.l1TtlSeconds}s ${Math.round(read.invokedAt - due.completedAt)} ms after ${due.id} set it to ${due.l1TtlSeconds}s (bound ${bound} ms)`,
+      ops: [due.id, read.id],
+      evidence: [`update: ${describeOp(history, due)}`, `read:   ${describeOp(history, read)}`],
     });
   }
   return violations;
 }
 
-function shows(read: GetPolicyOp, update: UpdatePolicyOp, updates: readonly UpdatePolicyOp[]): boolean {
+/** Whether the read shows the update's marker, or that of an update that completed after it began. */
+function shows(read: GetPolicyOp, update: UpdatePolicyOp, latestWith: ReadonlyMap<string, number>): boolean {
   if (read.l1TtlSeconds === update.l1TtlSeconds) return true;
-  return updates.some(
-    (other) =>
-      other !== update &&
-      other.namespace === update.namespace &&
-      other.completedAt >= update.invokedAt &&
-      other.l1TtlSeconds === read.l1TtlSeconds,
-  );
+  const shown = latestWith.get(`${update.namespace}\u0000${read.l1TtlSeconds}`);
+  return shown !== undefined && shown >= update.invokedAt;
 }

@@ -31,7 +31,9 @@ function olderSetsApplied(index: HistoryIndex): Violation[] {
   const acknowledged = new Map<string, Acknowledged[]>();
   const remember = (namespace: string, key: string, ack: Acknowledged) => {
     const id = `${namespace}\u0000${key}`;
-    acknowledged.set(id, [...(acknowledged.get(id) ?? []), ack]);
+    const list = acknowledged.get(id) ?? [];
+    list.push(ack);
+    acknowledged.set(id, list);
   };
   for (const op of history.ops) {
     if (op.kind === "set" && op.status === "OK" && op.applied && op.version !== undefined) {
@@ -43,28 +45,56 @@ function olderSetsApplied(index: HistoryIndex): Violation[] {
       remember(op.namespace, item.key, { op, version: item.version, valueId: item.valueId });
     }
   }
+  const setsByKey = new Map<string, SetOp[]>();
+  for (const op of history.ops) {
+    if (op.kind !== "set" || op.status !== "OK" || !op.applied || op.version === undefined) continue;
+    const id = `${op.namespace}\u0000${op.key}`;
+    const list = setsByKey.get(id) ?? [];
+    list.push(op);
+    setsByKey.set(id, list);
+  }
   const violations: Violation[] = [];
-  for (const set of history.ops) {
-    if (set.kind !== "set" || set.status !== "OK" || !set.applied || set.version === undefined) continue;
-    const applied = set.version;
-    let newest: Acknowledged | undefined;
-    for (const ack of acknowledged.get(`${set.namespace}\u0000${set.key}`) ?? []) {
-      if (ack.op.completedAt >= set.invokedAt || ack.version <= applied) continue;
-      const value = index.value(ack.valueId);
-      if (index.mayHaveBeenRemoved(set.namespace, set.key, value, ack.op.invokedAt - bound, set.completedAt)) continue;
-      if (!newest || ack.version > newest.version) newest = ack;
+  for (const [id, sets] of setsByKey) {
+    // Sets in the order they began, acknowledgements in the order they completed: for each Set,
+    // the acknowledgements that completed before it began, kept as the latest one per version
+    // (an earlier acknowledgement of the same version has a wider window, so it is excused
+    // whenever the latest is), checked from the highest version down.
+    sets.sort((a, b) => a.invokedAt - b.invokedAt);
+    const acks = (acknowledged.get(id) ?? []).sort((a, b) => a.op.completedAt - b.op.completedAt);
+    const latestByVersion = new Map<bigint, Acknowledged>();
+    let next = 0;
+    for (const set of sets) {
+      while (next < acks.length && (acks[next] as Acknowledged).op.completedAt < set.invokedAt) {
+        const ack = acks[next++] as Acknowledged;
+        const known = latestByVersion.get(ack.version);
+        if (!known || ack.op.invokedAt > known.op.invokedAt) latestByVersion.set(ack.version, ack);
+      }
+      const applied = set.version as bigint;
+      const higher = [...latestByVersion.values()]
+        .filter((ack) => ack.version > applied)
+        .sort((a, b) => (a.version > b.version ? -1 : 1));
+      const newest = higher.find(
+        (ack) =>
+          !index.mayHaveBeenRemoved(
+            set.namespace,
+            set.key,
+            index.value(ack.valueId),
+            ack.op.invokedAt - bound,
+            set.completedAt,
+          ),
+      );
+      if (!newest) continue;
+      const kind = set.requestedVersion === undefined ? "automatic" : "explicit";
+      violations.push({
+        invariant: "set-versions",
+        summary: `${set.id} (${kind} version) was applied at v${applied} on ${set.instance} although v${newest.version} of ${set.key} was already acknowledged by ${newest.op.id}`,
+        ops: [newest.op.id, set.id],
+        evidence: [
+          `acknowledged: ${describeOp(history, newest.op, set.key)}`,
+          `applied:      ${describeOp(history, set)}`,
+        ],
+      });
     }
-    if (!newest) continue;
-    const kind = set.requestedVersion === undefined ? "automatic" : "explicit";
-    violations.push({
-      invariant: "set-versions",
-      summary: `${set.id} (${kind} version) was applied at v${applied} on ${set.instance} although v${newest.version} of ${set.key} was already acknowledged by ${newest.op.id}`,
-      ops: [newest.op.id, set.id],
-      evidence: [
-        `acknowledged: ${describeOp(history, newest.op, set.key)}`,
-        `applied:      ${describeOp(history, set)}`,
-      ],
-    });
   }
   return violations;
 }
