@@ -1,6 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Config } from "./config/config.js";
+import { type Config, loadKeyRing } from "./config/config.js";
 import { applyPolicyChange } from "./config/policy-changes.js";
+import { namespaceEncryption } from "./crypto/key-ring.js";
 import { CacheManager } from "./engine/cache-manager.js";
 import type { InvalidationNotice } from "./engine/events.js";
 import type { Loader } from "./engine/loader.js";
@@ -65,7 +66,17 @@ export async function startService(
   decodeLeniently();
   const access = accessControl(config, logger);
   const shutdown = new AbortController();
-  const policies = new PolicyStore(config.defaults, config.namespaces, config.limits.maxNamespaces);
+  const keyRing = loadKeyRing(config);
+  const policies = new PolicyStore(config.defaults, config.namespaces, config.limits.maxNamespaces, (settings) =>
+    settings.encryptionKeyId && !keyRing?.has(settings.encryptionKeyId)
+      ? [
+          `encryptionKeyId: "${settings.encryptionKeyId}" is not a key of this instance's key ring (encryption.keys); keys are added in the configuration, never through the API`,
+        ]
+      : [],
+  );
+  const encryption = keyRing
+    ? namespaceEncryption(keyRing, (namespace) => policies.get(namespace).encryptionKeyId)
+    : undefined;
   // The handler reaches the manager built below; events only arrive after start().
   let apply: (ns: string, notice: InvalidationNotice, external: boolean) => Promise<unknown> = async () => {};
   let applyPolicy: (event: PolicyEvent) => void = () => {};
@@ -78,6 +89,7 @@ export async function startService(
         applyPolicy: (event) => applyPolicy(event),
         propagationBoundMs: config.consistency.propagationBound,
         logger,
+        encryption,
       })
     : undefined;
   const origins = new OriginRegistry({
@@ -90,6 +102,7 @@ export async function startService(
         ...config.redis,
         commandTimeoutMs: config.redis.commandTimeout,
         maxReadsPerSecond: config.redis.maxReadsPerSecond,
+        encryption,
       })
     : undefined;
   if (l2) {

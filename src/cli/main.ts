@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { stringify as toYaml } from "yaml";
-import { ConfigError, loadConfig, redactConfig } from "../config/config.js";
+import { ConfigError, loadConfig, loadKeyRing, redactConfig } from "../config/config.js";
 import { createLogger } from "../logger.js";
 import { startService } from "../server.js";
 import { CLIENT_COMMANDS, clientCommand } from "./client-commands.js";
@@ -58,6 +58,7 @@ function configPath(args: string[]): string | undefined {
 function checkConfig(args: string[]): number {
   const path = configPath(args);
   const config = loadConfig(path ? { path } : {});
+  loadKeyRing(config); // the keys are read and checked, never printed
   process.stdout.write(toYaml(redactConfig(config)));
   return 0;
 }
