@@ -16,6 +16,7 @@ import type { PolicyEvent } from "./gen/mlcache/v1/events_pb.js";
 import type { DependencyStatus } from "./gen/mlcache/v1/stats_pb.js";
 import { MemoryLayer } from "./layers/memory-layer.js";
 import { RedisLayer } from "./layers/redis/redis-layer.js";
+import { SealedLayer } from "./layers/sealed-layer.js";
 import { OriginRegistry } from "./loaders/registry.js";
 import { createLogger, type Logger } from "./logger.js";
 import { accessControl } from "./rpc/access.js";
@@ -117,9 +118,10 @@ export async function startService(
     config: config.telemetry,
     redis: config.redis,
   });
+  const memory = new MemoryLayer({ maxBytes: config.l1.maxBytes, maxEntries: config.l1.maxEntries });
   const manager = new CacheManager({
     statsSink: telemetry.statsSink,
-    l1: new MemoryLayer({ maxBytes: config.l1.maxBytes, maxEntries: config.l1.maxEntries }),
+    l1: encryption && config.encryption?.l1 ? new SealedLayer(memory, encryption) : memory,
     ...(l2 ? { l2 } : {}),
     loaderFor: (namespace) => options.loaderFor?.(namespace) ?? origins.loaderFor(namespace),
     writerFor: (namespace) => options.writerFor?.(namespace) ?? origins.writerFor(namespace),

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, randomFillSync } from "node:crypto";
 import { readFileSync } from "node:fs";
 
 /** Where one key of the ring comes from: a file or an environment variable, never the API. */
@@ -33,6 +33,9 @@ export class KeyRingError extends Error {
  */
 export class KeyRing {
   private readonly keys = new Map<string, Buffer>();
+  /** Random IVs drawn 1,024 at a time: one CSPRNG call per IV costs more than the sealing. */
+  private readonly ivPool = Buffer.allocUnsafe(IV_BYTES * 1024);
+  private ivNext = this.ivPool.length;
 
   /** Loads every key from its file or variable; throws a KeyRingError naming the first bad one. */
   static load(sources: readonly KeySource[], env: NodeJS.ProcessEnv = process.env): KeyRing {
@@ -88,12 +91,22 @@ export class KeyRing {
   seal(id: string, plaintext: Uint8Array, aad: Uint8Array): Buffer {
     const key = this.keys.get(id);
     if (!key) throw new KeyRingError(`encryption key "${id}" is not in this instance's key ring`);
-    const iv = randomBytes(IV_BYTES);
+    const iv = this.nextIv();
     const cipher = createCipheriv("aes-256-gcm", key, iv);
     cipher.setAAD(aad);
     const head = cipher.update(plaintext);
     const tail = cipher.final();
     return Buffer.concat([iv, head, tail, cipher.getAuthTag()], IV_BYTES + head.length + tail.length + TAG_BYTES);
+  }
+
+  private nextIv(): Buffer {
+    if (this.ivNext === this.ivPool.length) {
+      randomFillSync(this.ivPool);
+      this.ivNext = 0;
+    }
+    const iv = this.ivPool.subarray(this.ivNext, this.ivNext + IV_BYTES);
+    this.ivNext += IV_BYTES;
+    return iv;
   }
 
   /** The plaintext, or undefined when the key is unknown or the bytes or `aad` do not authenticate. */

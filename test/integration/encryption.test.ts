@@ -212,6 +212,24 @@ describe("encryption at rest in Redis", () => {
     }
   });
 
+  it("with encryption.l1, answers L1 hits of an encrypted namespace in clear", async () => {
+    const service = await startService(
+      parseConfig(
+        testConfig({
+          redis: { url: REDIS_URL, keyPrefix: prefix },
+          encryption: { keys: [key1], l1: true },
+          namespaces: { l1enc: { encryptionKeyId: "k1" } },
+        }),
+      ),
+    );
+    services.push(service);
+    await service.manager.set("l1enc", "a", bytesOf("in memory"));
+    const read = await service.manager.get("l1enc", "a");
+    expect(read).toMatchObject({ found: true, source: "l1" });
+    expect(text(read.value)).toBe("in memory");
+    expect(service.manager.layerCounters("l1", "l1enc")?.unreadable).toBe(0);
+  });
+
   it("refuses an unknown key id in UpdatePolicy (INVALID_ARGUMENT) and accepts a known one", async () => {
     const service = await start([key1, key2], {});
     const admin = createGrpcJsClient(AdminService, `127.0.0.1:${service.grpcPort}`);
