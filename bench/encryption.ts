@@ -1,7 +1,8 @@
 /**
  * What encryption at rest costs, encrypted against plain in the same run (alternating sides):
  * the engine's L2 hit (L1 bypassed) and its Set (L1 and L2), for a namespace sealed with
- * AES-256-GCM and one in clear on the same Redis layer; and the seal/open work alone.
+ * AES-256-GCM and one in clear on the same Redis layer; an L1 hit with `encryption.l1`; and the
+ * seal/open work alone.
  * Prints one JSON line per measurement and one ratio per comparison.
  *
  *   npm run bench:encryption -- --ops 20000 --concurrency 16 --value-bytes 512
@@ -13,6 +14,7 @@ import { CacheManager } from "../src/engine/cache-manager.js";
 import { MemoryLayer } from "../src/layers/memory-layer.js";
 import { decodeEntry, encodeEntry } from "../src/layers/redis/envelope.js";
 import { RedisLayer } from "../src/layers/redis/redis-layer.js";
+import { SealedLayer } from "../src/layers/sealed-layer.js";
 import { measure, medianOf, redisForBench } from "./support.js";
 
 const { values } = parseArgs({
@@ -40,8 +42,12 @@ try {
     keyPrefix: `bench-enc-${Date.now()}:`,
     encryption: namespaceEncryption(ring, (namespace) => (namespace === "enc" ? "k1" : "")),
   });
+
   await layer.waitUntilReady();
-  const manager = new CacheManager({ l1: new MemoryLayer({ maxBytes: 256 << 20, maxEntries: 1_000_000 }), l2: layer });
+  const encryption = namespaceEncryption(ring, (namespace) => (namespace === "enc" ? "k1" : ""));
+  const memory = new MemoryLayer({ maxBytes: 256 << 20, maxEntries: 1_000_000 });
+  // encryption.l1: the encrypted namespace's L1 values are sealed too.
+  const manager = new CacheManager({ l1: new SealedLayer(memory, encryption), l2: layer });
   const keys = Array.from({ length: 1000 }, (_, i) => `key-${i}`);
   for (const ns of ["enc", "plain"]) for (const key of keys) await manager.set(ns, key, value);
 
@@ -49,6 +55,7 @@ try {
     "L2 hit (L1 bypassed)": (ns: string) => (i: number) =>
       manager.get(ns, keys[i % keys.length] as string, { bypassL1: true }),
     Set: (ns: string) => (i: number) => manager.set(ns, keys[i % keys.length] as string, value),
+    "L1 hit (encryption.l1)": (ns: string) => (i: number) => manager.get(ns, keys[i % keys.length] as string),
   };
   for (const [name, op] of Object.entries(cases)) {
     const sealed: Result[] = [];
