@@ -313,4 +313,25 @@ describe("encryption of write-behind events in Kafka", () => {
     expect(text(stored.find((item) => item.key === "o1")?.value)).toBe("order-secret-payload");
     expect(sink.counters.unreadable).toBe(0);
   });
+
+  it("dead-letters an event sealed with a key the sink does not hold; the writer never sees it", async () => {
+    // Another instance whose "k1" is a different key: its events do not open at this sink.
+    process.env[`MLC_K1X_${run}`] = randomBytes(32).toString("base64");
+    const rogue = await startService(
+      config(
+        [{ id: "k1", env: `MLC_K1X_${run}` }],
+        { orders: { encryptionKeyId: "k1", writeMode: "WRITE_MODE_WRITE_BEHIND" } },
+        { kafka: { brokers: BROKERS, topics, clientId: `enc-${run}-x` } },
+      ),
+      { writerFor: () => writer },
+    );
+    try {
+      await rogue.manager.set("orders", "forged", bytesOf("from a foreign key"));
+      await eventually(() => sink.counters.deadLettered >= 1, 30_000, "the sink to dead-letter the event");
+      expect(sink.counters.unreadable).toBe(1);
+      expect(stored.some((item) => item.key === "forged")).toBe(false);
+    } finally {
+      await rogue.close();
+    }
+  });
 });
