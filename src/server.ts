@@ -1,6 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Config } from "./config/config.js";
+import { type Config, loadKeyRing } from "./config/config.js";
 import { applyPolicyChange } from "./config/policy-changes.js";
+import { namespaceEncryption } from "./crypto/key-ring.js";
 import { CacheManager } from "./engine/cache-manager.js";
 import type { InvalidationNotice } from "./engine/events.js";
 import type { Loader } from "./engine/loader.js";
@@ -15,6 +16,7 @@ import type { PolicyEvent } from "./gen/mlcache/v1/events_pb.js";
 import type { DependencyStatus } from "./gen/mlcache/v1/stats_pb.js";
 import { MemoryLayer } from "./layers/memory-layer.js";
 import { RedisLayer } from "./layers/redis/redis-layer.js";
+import { SealedLayer } from "./layers/sealed-layer.js";
 import { OriginRegistry } from "./loaders/registry.js";
 import { createLogger, type Logger } from "./logger.js";
 import { accessControl } from "./rpc/access.js";
@@ -65,7 +67,17 @@ export async function startService(
   decodeLeniently();
   const access = accessControl(config, logger);
   const shutdown = new AbortController();
-  const policies = new PolicyStore(config.defaults, config.namespaces, config.limits.maxNamespaces);
+  const keyRing = loadKeyRing(config);
+  const policies = new PolicyStore(config.defaults, config.namespaces, config.limits.maxNamespaces, (settings) =>
+    settings.encryptionKeyId && !keyRing?.has(settings.encryptionKeyId)
+      ? [
+          `encryptionKeyId: "${settings.encryptionKeyId}" is not a key of this instance's key ring (encryption.keys); keys are added in the configuration, never through the API`,
+        ]
+      : [],
+  );
+  const encryption = keyRing
+    ? namespaceEncryption(keyRing, (namespace) => policies.get(namespace).encryptionKeyId)
+    : undefined;
   // The handler reaches the manager built below; events only arrive after start().
   let apply: (ns: string, notice: InvalidationNotice, external: boolean) => Promise<unknown> = async () => {};
   let applyPolicy: (event: PolicyEvent) => void = () => {};
@@ -78,6 +90,7 @@ export async function startService(
         applyPolicy: (event) => applyPolicy(event),
         propagationBoundMs: config.consistency.propagationBound,
         logger,
+        encryption,
       })
     : undefined;
   const origins = new OriginRegistry({
@@ -90,6 +103,7 @@ export async function startService(
         ...config.redis,
         commandTimeoutMs: config.redis.commandTimeout,
         maxReadsPerSecond: config.redis.maxReadsPerSecond,
+        encryption,
       })
     : undefined;
   if (l2) {
@@ -104,9 +118,10 @@ export async function startService(
     config: config.telemetry,
     redis: config.redis,
   });
+  const memory = new MemoryLayer({ maxBytes: config.l1.maxBytes, maxEntries: config.l1.maxEntries });
   const manager = new CacheManager({
     statsSink: telemetry.statsSink,
-    l1: new MemoryLayer({ maxBytes: config.l1.maxBytes, maxEntries: config.l1.maxEntries }),
+    l1: encryption && config.encryption?.l1 ? new SealedLayer(memory, encryption) : memory,
     ...(l2 ? { l2 } : {}),
     loaderFor: (namespace) => options.loaderFor?.(namespace) ?? origins.loaderFor(namespace),
     writerFor: (namespace) => options.writerFor?.(namespace) ?? origins.writerFor(namespace),

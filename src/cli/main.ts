@@ -1,9 +1,10 @@
 import { parseArgs } from "node:util";
 import { stringify as toYaml } from "yaml";
-import { ConfigError, loadConfig, redactConfig } from "../config/config.js";
+import { ConfigError, loadConfig, loadKeyRing, redactConfig } from "../config/config.js";
 import { createLogger } from "../logger.js";
 import { startService } from "../server.js";
 import { CLIENT_COMMANDS, clientCommand } from "./client-commands.js";
+import { rotateKeysCommand } from "./rotate-keys.js";
 import { sinkCommand } from "./sink.js";
 import { top } from "./top.js";
 
@@ -13,6 +14,8 @@ Usage:
   mlcache serve [--config FILE]          run the service (gRPC :50051, HTTP :8080 by default)
   mlcache check-config [--config FILE]   print the effective configuration, secrets redacted
   mlcache sink [--config FILE]           apply write-behind writes from Kafka to the writers
+  mlcache rotate-keys -n NS [--to KEY] [--batch 200] [--cursor C] [--config FILE]
+                                         re-encrypt a namespace's Redis values under KEY
   mlcache get KEY [-n NS] [--raw]        read a key through the cache
   mlcache set KEY VALUE [-n NS] [--ttl 30s] [--tag T]...   write a key (VALUE "-" reads stdin)
   mlcache invalidate [-n NS] [--key K]... [--tag T]... [--prefix P]
@@ -38,6 +41,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === "check-config") return checkConfig(rest);
     if (command === "top") return await top(rest);
     if (command === "sink") return await sinkCommand(rest);
+    if (command === "rotate-keys") return await rotateKeysCommand(rest);
     if (CLIENT_COMMANDS.has(command)) return await clientCommand(command, rest);
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -58,6 +62,7 @@ function configPath(args: string[]): string | undefined {
 function checkConfig(args: string[]): number {
   const path = configPath(args);
   const config = loadConfig(path ? { path } : {});
+  loadKeyRing(config); // the keys are read and checked, never printed
   process.stdout.write(toYaml(redactConfig(config)));
   return 0;
 }

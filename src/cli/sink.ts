@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig } from "../config/config.js";
+import { ConfigError, loadConfig, loadKeyRing } from "../config/config.js";
 import { KafkaConnection } from "../events/kafka.js";
 import { WriteBehindSink } from "../events/write-behind.js";
 import { OriginRegistry } from "../loaders/registry.js";
@@ -16,6 +16,7 @@ export async function sinkCommand(args: string[]): Promise<number> {
     options: { config: { type: "string", short: "c" }, group: { type: "string", default: "mlcache-sink" } },
   });
   const config = loadConfig(values.config ? { path: values.config } : {});
+  const keyRing = loadKeyRing(config);
   if (!config.kafka) throw new ConfigError("mlcache sink needs Kafka: set kafka.brokers or MLCACHE_KAFKA_BROKERS");
   const logger = createLogger(config.log.level, "mlcache-sink");
   const connection = new KafkaConnection(config.kafka, logger);
@@ -26,6 +27,7 @@ export async function sinkCommand(args: string[]): Promise<number> {
     groupId: values.group,
     logger,
     instanceId: config.instanceId,
+    keyRing,
   });
   await connection.start();
   await sink.start();

@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import { create } from "@bufbuild/protobuf";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { KEY_ID_PATTERN, KeyRing, KeyRingError, MAX_KEYS } from "../crypto/key-ring.js";
 import { defaultSettings, type NamespaceSettings, validateSettings } from "../engine/policy.js";
 import { NAMESPACE_PATTERN } from "../engine/policy-store.js";
 import { type OriginPolicy, OriginPolicySchema } from "../gen/mlcache/v1/policy_pb.js";
@@ -264,6 +265,35 @@ const ConfigSchema = z
         message: "configure at least one token or identity, or set disabled: true",
       })
       .optional(),
+    /**
+     * Encryption at rest: the key ring (keys from files or environment variables, never the API).
+     * A namespace is encrypted when its policy's `encryptionKeyId` names one of these keys.
+     */
+    encryption: z
+      .object({
+        keys: z
+          .array(
+            z
+              .object({
+                id: z.string().regex(KEY_ID_PATTERN, "ids use 1-64 of A-Z a-z 0-9 _ . -"),
+                /** A file holding the 32-byte key as base64 or hex. */
+                file: z.string().min(1).optional(),
+                /** An environment variable holding it. */
+                env: z.string().min(1).optional(),
+              })
+              .strict()
+              .refine((k) => (k.file === undefined) !== (k.env === undefined), {
+                message: "set exactly one of file, env",
+              }),
+          )
+          .min(1)
+          .max(MAX_KEYS)
+          .refine((keys) => new Set(keys.map((k) => k.id)).size === keys.length, { message: "key ids must differ" }),
+        /** Encrypted namespaces also keep their L1 values sealed (memory dumps); costs a decryption per L1 hit. */
+        l1: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
     /** Where policies changed through the API may point loaders and writers (see OriginAllowlist). */
     origins: z
       .object({ allowedTargets: z.array(z.string().min(1).max(2048)).max(10_000).default([]) })
@@ -449,7 +479,18 @@ export function parseConfig(raw: unknown, source = "config"): Config {
     }
     return settings;
   };
+  const keyIds = new Set(c.encryption?.keys.map((k) => k.id) ?? []);
+  const checkKey = (settings: NamespaceSettings, where: string): void => {
+    const id = settings.encryptionKeyId;
+    if (id && !keyIds.has(id)) {
+      throw new ConfigError(
+        `invalid configuration in ${source}: ${where}.encryptionKeyId: "${id}" is not a key of encryption.keys` +
+          (keyIds.size > 0 ? ` (${[...keyIds].join(", ")})` : " (no keys configured)"),
+      );
+    }
+  };
   const defaults = resolve(defaultSettings(), c.defaults ?? {}, "defaults");
+  checkKey(defaults, "defaults");
   const namespaces: Record<string, NamespaceSettings> = {};
   for (const [name, json] of Object.entries(c.namespaces)) {
     if (!NAMESPACE_PATTERN.test(name)) {
@@ -458,6 +499,7 @@ export function parseConfig(raw: unknown, source = "config"): Config {
       );
     }
     namespaces[name] = resolve(defaults, json as Record<string, unknown>, `namespaces.${name}`);
+    checkKey(namespaces[name], `namespaces.${name}`);
   }
   return {
     ...c,
@@ -470,6 +512,20 @@ export function parseConfig(raw: unknown, source = "config"): Config {
       namespaces: c.namespaces as Record<string, Record<string, unknown>>,
     },
   };
+}
+
+/**
+ * Reads the keys the configuration names (files, environment variables); undefined without
+ * `encryption`. Throws a ConfigError naming the key and the problem, never its bytes.
+ */
+export function loadKeyRing(config: Config, env: NodeJS.ProcessEnv = process.env): KeyRing | undefined {
+  if (!config.encryption) return undefined;
+  try {
+    return KeyRing.load(config.encryption.keys, env);
+  } catch (error) {
+    if (error instanceof KeyRingError) throw new ConfigError(`invalid configuration: ${error.message}`);
+    throw error;
+  }
 }
 
 /**

@@ -14,6 +14,11 @@ export const EntryFlags = {
    * created before it is refused (a load that started before an invalidation cannot undo it).
    */
   TOMBSTONE: 8,
+  /**
+   * The value is sealed by the layer holding it (an encrypted namespace's L1, `SealedLayer`):
+   * that layer opens it on the way out, so nothing else ever sees the flag.
+   */
+  SEALED: 16,
 } as const;
 
 /**

@@ -13,6 +13,11 @@ export interface LayerCounters {
   evictions: Record<RemovalCause, number>;
   /** Writes refused by admission or because the entry was larger than the layer allows. */
   admissionRejections: number;
+  /**
+   * Entries read back that did not decrypt and authenticate (another key, namespace or key,
+   * changed bytes, a key not in the ring): answered as misses, never served.
+   */
+  unreadable: number;
   entries: number;
   bytes: number;
 }
@@ -25,6 +30,7 @@ export function emptyCounters(): LayerCounters {
     puts: 0,
     evictions: { size: 0, expired: 0, explicit: 0, replaced: 0 },
     admissionRejections: 0,
+    unreadable: 0,
     entries: 0,
     bytes: 0,
   };

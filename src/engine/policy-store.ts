@@ -16,15 +16,17 @@ export class PolicyStore {
 
   /**
    * `maxCustomized` bounds the namespaces with settings of their own (those of the config
-   * count too): a client cannot grow the store without end through the API.
+   * count too): a client cannot grow the store without end through the API. `problemsOf`
+   * adds the edge's checks to the engine's (an encryption key id the key ring lacks).
    */
   constructor(
     defaults: NamespaceSettings = defaultSettings(),
     custom: Record<string, NamespaceSettings> = {},
     private readonly maxCustomized = 1000,
+    private readonly problemsOf: (settings: NamespaceSettings) => string[] = () => [],
   ) {
-    this.defaultSettings = checked("defaults", defaults);
-    for (const [name, settings] of Object.entries(custom)) this.custom.set(name, checked(name, settings));
+    this.defaultSettings = this.checked("defaults", defaults);
+    for (const [name, settings] of Object.entries(custom)) this.custom.set(name, this.checked(name, settings));
   }
 
   /** The settings in force for a namespace. */
@@ -59,7 +61,7 @@ export class PolicyStore {
 
   /** Throws what {@link set} would throw, changing nothing. */
   check(namespace: string, settings: NamespaceSettings): void {
-    checked(namespace, settings);
+    this.checked(namespace, settings);
     if (!this.custom.has(namespace) && this.custom.size >= this.maxCustomized) {
       throw new CacheError(
         Status.RESOURCE_EXHAUSTED,
@@ -82,10 +84,18 @@ export class PolicyStore {
   private emit(namespace: string): void {
     for (const listener of this.listeners) listener(namespace);
   }
+
+  private checked(name: string, settings: NamespaceSettings): NamespaceSettings {
+    return checked(name, settings, this.problemsOf);
+  }
 }
 
-function checked(name: string, settings: NamespaceSettings): NamespaceSettings {
-  const problems = validateSettings(settings);
+function checked(
+  name: string,
+  settings: NamespaceSettings,
+  problemsOf: (settings: NamespaceSettings) => string[],
+): NamespaceSettings {
+  const problems = [...validateSettings(settings), ...problemsOf(settings)];
   if (problems.length > 0) {
     throw new CacheError(Status.INVALID_ARGUMENT, `policy for ${name}: ${problems.join("; ")}`);
   }

@@ -1,3 +1,4 @@
+import type { Encryption } from "../crypto/key-ring.js";
 import type { EventBus, InvalidationNotice, WriteBehindEvent } from "../engine/events.js";
 import type { LayerStatus } from "../engine/layer.js";
 import type { PolicyEvent } from "../gen/mlcache/v1/events_pb.js";
@@ -21,6 +22,8 @@ export interface ServiceEventsOptions {
   /** B of the consistency contract (ms). */
   propagationBoundMs: number;
   logger: Logger;
+  /** Seals the values of write-behind events of encrypted namespaces. */
+  encryption?: Encryption | undefined;
 }
 
 /**
@@ -172,7 +175,13 @@ export class ServiceEvents implements EventBus {
   }
 
   writeBehind(event: WriteBehindEvent): Promise<void> {
-    return publishWrite(this.transactions, this.connection.settings.topics.writes, event, this.options.instanceId);
+    return publishWrite(
+      this.transactions,
+      this.connection.settings.topics.writes,
+      event,
+      this.options.instanceId,
+      this.options.encryption,
+    );
   }
 
   /** Hook for the dead-letter log: never awaited by loads, failures only logged. */

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromMs, timestampNow } from "@bufbuild/protobuf/wkt";
 import type { Consumer, EachBatchPayload } from "kafkajs";
+import type { Encryption, KeyRing } from "../crypto/key-ring.js";
 import type { WriteBehindEvent } from "../engine/events.js";
 import type { StoreItemInput, Writer } from "../engine/writer.js";
 import {
@@ -25,11 +26,17 @@ export async function publishWrite(
   topic: string,
   event: WriteBehindEvent,
   instanceId: string,
+  encryption?: Encryption,
 ): Promise<void> {
+  const keyId = encryption?.keyFor(event.namespace);
   const message = create(WriteEventSchema, {
     namespace: event.namespace,
     key: event.key,
-    value: event.value,
+    value:
+      keyId && encryption
+        ? encryption.ring.seal(keyId, event.value, writeEventAad(event.namespace, event.key, event.version))
+        : event.value,
+    ...(keyId ? { encryptionKeyId: keyId } : {}),
     version: event.version,
     tags: [...event.tags],
     ...(event.ttlMs !== undefined ? { ttl: durationFromMs(event.ttlMs) } : {}),
@@ -41,6 +48,15 @@ export async function publishWrite(
   await publisher.publish([
     { topic, key: `${event.namespace}/${event.key}`, value: toBinary(WriteEventSchema, message) },
   ]);
+}
+
+/** What a sealed WriteEvent value is bound to: its namespace, key and version. */
+function writeEventAad(namespace: string, key: string, version: bigint): Buffer {
+  const place = Buffer.from(`${namespace}\u0000${key}\u0000`, "utf8");
+  const out = Buffer.allocUnsafe(place.length + 8);
+  place.copy(out);
+  out.writeBigUInt64BE(BigInt.asUintN(64, version), place.length);
+  return out;
 }
 
 /** Options of the write-behind sink. */
@@ -57,6 +73,8 @@ export interface SinkOptions {
   rememberKeys?: number;
   logger?: Logger;
   instanceId?: string;
+  /** Opens the values of encrypted namespaces' events (their `encryption_key_id`). */
+  keyRing?: KeyRing | undefined;
 }
 
 /** What the sink has done so far. */
@@ -75,10 +93,12 @@ export interface SinkCounters {
   deadLettered: number;
   /** Batches committed. */
   batches: number;
+  /** Sealed events whose value did not open (key not in the ring, tampered, moved): dead-lettered, never written. */
+  unreadable: number;
 }
 
-function fingerprint(event: WriteEvent): string {
-  return `${event.deleted ? "d" : "w"}:${createHash("sha1").update(event.value).digest("base64")}`;
+function fingerprint(event: WriteEvent, value: Uint8Array): string {
+  return `${event.deleted ? "d" : "w"}:${createHash("sha1").update(value).digest("base64")}`;
 }
 
 /**
@@ -100,8 +120,11 @@ export class WriteBehindSink {
     failedAttempts: 0,
     deadLettered: 0,
     batches: 0,
+    unreadable: 0,
   };
   private consumer: Consumer | undefined;
+  /** Opened values of sealed events (the events keep their sealed bytes, dead letters too). */
+  private readonly opened = new WeakMap<WriteEvent, Uint8Array>();
   private readonly lastApplied = new Map<string, string>();
 
   constructor(private readonly options: SinkOptions) {}
@@ -132,6 +155,7 @@ export class WriteBehindSink {
   private async applyBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0) return;
     const latest = new Map<string, WriteEvent>();
+    const unreadable: WriteEvent[] = [];
     for (const message of batch.messages) {
       if (!message.value) continue;
       this.counters.received++;
@@ -143,14 +167,33 @@ export class WriteBehindSink {
         this.options.logger?.warn({ err: error, offset: message.offset }, "skipping a record that is not a WriteEvent");
         continue;
       }
+      if (event.encryptionKeyId) {
+        const value = this.options.keyRing?.open(
+          event.encryptionKeyId,
+          event.value,
+          writeEventAad(event.namespace, event.key, event.version),
+        );
+        if (!value) {
+          this.counters.unreadable++;
+          unreadable.push(event);
+          continue;
+        }
+        this.opened.set(event, value);
+      }
       const id = `${event.namespace}\u0000${event.key}`;
       if (latest.has(id)) this.counters.supersededInBatch++;
       latest.delete(id); // re-insert: the map keeps the order of each key's last write
       latest.set(id, event);
     }
+    for (const event of unreadable) {
+      await this.deadLetter(
+        [event],
+        `the value does not decrypt with key "${event.encryptionKeyId}" (not in the sink's key ring, or changed bytes); not written`,
+      );
+    }
     const byNamespace = new Map<string, WriteEvent[]>();
     for (const [id, event] of latest) {
-      if (this.lastApplied.get(id) === fingerprint(event)) {
+      if (this.lastApplied.get(id) === fingerprint(event, this.valueOf(event))) {
         this.counters.unchanged++;
         continue;
       }
@@ -182,7 +225,7 @@ export class WriteBehindSink {
     for (let attempt = 1; writer && attempt <= maxAttempts && pending.length > 0; attempt++) {
       const items: StoreItemInput[] = pending.map((e) => ({
         key: e.key,
-        value: e.value,
+        value: this.valueOf(e),
         version: e.version,
         tags: e.tags,
         deleted: e.deleted,
@@ -191,7 +234,7 @@ export class WriteBehindSink {
         const failed = await writer.store(namespace, items);
         const succeeded = pending.filter((e) => !failed?.has(e.key));
         this.counters.applied += succeeded.length;
-        for (const e of succeeded) this.remember(`${namespace}\u0000${e.key}`, fingerprint(e));
+        for (const e of succeeded) this.remember(`${namespace}\u0000${e.key}`, fingerprint(e, this.valueOf(e)));
         pending = pending.filter((e) => failed?.has(e.key));
         if (pending.length > 0) lastError = [...(failed?.values() ?? [])][0]?.message ?? "per-key failure";
       } catch (error) {
@@ -206,6 +249,11 @@ export class WriteBehindSink {
       }
     }
     await this.deadLetter(pending, lastError);
+  }
+
+  /** The event's value in clear: opened when it was sealed. */
+  private valueOf(event: WriteEvent): Uint8Array {
+    return this.opened.get(event) ?? event.value;
   }
 
   private async deadLetter(events: WriteEvent[], reason: string): Promise<void> {

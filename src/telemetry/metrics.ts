@@ -130,6 +130,18 @@ const CACHE_METRICS: ScrapeMetric[] = [
   },
   {
     kind: "counter",
+    name: "cache_unreadable_total",
+    help: "Encrypted entries that did not decrypt and authenticate (wrong key, namespace or key, tampered): misses, never served.",
+    labels: ["layer"],
+    read(manager, namespace, emit) {
+      for (const layer of LAYERS) {
+        const c = manager.layerCounters(layer, namespace);
+        if (c) emit({ layer }, c.unreadable);
+      }
+    },
+  },
+  {
+    kind: "counter",
     name: "cache_fallback_served_total",
     help: "Gets answered with the namespace's fallback value.",
     labels: [],

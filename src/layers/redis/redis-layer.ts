@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Cluster, Redis, type RedisOptions } from "ioredis";
+import type { Encryption } from "../../crypto/key-ring.js";
 import { type Clock, type Scheduler, systemClock, systemScheduler } from "../../engine/clock.js";
 import { type Entry, EntryFlags, tombstoneEntry, withExpiry } from "../../engine/entry.js";
 import {
@@ -18,7 +19,7 @@ import {
 import { TokenBucket } from "../../engine/token-bucket.js";
 import { CacheError, Status } from "../../errors.js";
 import { type Admission, BreakerOpenError, FastBreaker } from "./breaker.js";
-import { decodeEntry, ENVELOPE_FORMAT, ENVELOPE_MAGIC, encodeEntry } from "./envelope.js";
+import { decodeEntry, encodeEntry, isEnvelopeHeader, sealedKeyId, UNREADABLE } from "./envelope.js";
 import { LuaScript } from "./lua-script.js";
 import { PendingCalls } from "./pending-calls.js";
 import { WriteQueue } from "./write-queue.js";
@@ -55,9 +56,28 @@ export interface RedisLayerOptions extends RedisConnection {
    * instance cannot flood Redis with reads. Writes, deletes and leases are not limited.
    */
   maxReadsPerSecond?: number | undefined;
+  /**
+   * Values of namespaces with a key are sealed (AES-256-GCM, envelope format 2) and opened with
+   * the ring; without it, sealed values read as misses (counted as unreadable).
+   */
+  encryption?: Encryption | undefined;
 }
 
 type Client = Redis | Cluster;
+
+/** What one step of {@link RedisLayer.resealStep} did. */
+export interface ResealStep {
+  /** Where the next step starts; "0" once the scan is complete. */
+  cursor: string;
+  /** Keys the step looked at. */
+  scanned: number;
+  /** Values rewritten under the target key. */
+  resealed: number;
+  /** Values already under the target key. */
+  current: number;
+  /** Tombstones, expired or unreadable values, and values a newer write replaced meanwhile. */
+  skipped: number;
+}
 
 /** Reads per batch at most: Redis serves nothing else while it runs one MGET, so a burst goes as several. */
 const MAX_BATCH_READS = 500;
@@ -89,12 +109,13 @@ class ReadBatch {
 // Versioned write: never replace a newer version, nor a tombstone at least as new as the
 // value's creation. In the envelope (1-based Lua offsets) the version sits at 3..10 and the
 // creation time at 12..19, both big-endian (a positive float64's bytes order like the number),
-// so comparing those substrings compares the numbers; byte 11 holds the flags.
+// so comparing those substrings compares the numbers; byte 11 holds the flags. Formats 1 and 2
+// (sealed) share that clear header, so only the magic byte is compared.
 const SET_IF_NOT_OLDER = new LuaScript(
   1,
   `
 local old = redis.call('GET', KEYS[1])
-if old and string.sub(old, 1, 2) == string.sub(ARGV[1], 1, 2) then
+if old and string.byte(old, 1) == string.byte(ARGV[1], 1) then
   if bit.band(string.byte(old, 11), ${EntryFlags.TOMBSTONE}) ~= 0 then
     if string.sub(ARGV[1], 12, 19) <= string.sub(old, 12, 19) then return 0 end
   elseif string.sub(old, 3, 10) > string.sub(ARGV[1], 3, 10) then
@@ -113,7 +134,7 @@ const DELETE_WITH_TOMBSTONE = new LuaScript(
 local old = redis.call('GET', KEYS[1])
 local present = 1
 if not old then present = 0
-elseif string.sub(old, 1, 2) == string.sub(ARGV[1], 1, 2) and bit.band(string.byte(old, 11), ${EntryFlags.TOMBSTONE}) ~= 0 then
+elseif string.byte(old, 1) == string.byte(ARGV[1], 1) and bit.band(string.byte(old, 11), ${EntryFlags.TOMBSTONE}) ~= 0 then
   present = 0
   if string.sub(old, 12, 19) >= string.sub(ARGV[1], 12, 19) then return 0 end
 end
@@ -124,12 +145,6 @@ return present`,
 /** The envelope of a deletion made at `at`: read as absent, refuses older writes. */
 function tombstoneEnvelope(at: number): Buffer {
   return encodeEntry(tombstoneEntry(at));
-}
-
-/** A decoded entry, or undefined for anything that is not a live value (tombstones included). */
-function liveEntry(bytes: Buffer | null | undefined): Entry | undefined {
-  const entry = bytes ? decodeEntry(bytes) : undefined;
-  return entry && (entry.flags & EntryFlags.TOMBSTONE) === 0 ? entry : undefined;
 }
 
 /** The error of a write or delete Redis did not take: queued, replayed when it is back. */
@@ -283,8 +298,10 @@ export class RedisLayer implements Layer<true> {
   private readonly scheduler: Scheduler;
   /** Calls sent and not answered yet, failed once the command bound has passed. */
   private readonly pending: PendingCalls;
+  private readonly encryption: Encryption | undefined;
 
   constructor(options: RedisLayerOptions) {
+    this.encryption = options.encryption;
     this.prefix = options.keyPrefix ?? "mlc:";
     this.clock = options.clock ?? systemClock;
     this.client = connect(options);
@@ -357,7 +374,7 @@ export class RedisLayer implements Layer<true> {
       this.sendBatch(namespace, batch);
     }
     return batch.replies.then((replies) =>
-      replies ? this.decodeOne(namespace, replies[index]) : this.missed(namespace),
+      replies ? this.decodeOne(namespace, key, replies[index]) : this.missed(namespace),
     );
   }
 
@@ -426,8 +443,8 @@ export class RedisLayer implements Layer<true> {
     return current === (this.stampVersions.get(namespace) ?? "0") ? undefined : this.syncStamps(namespace, current);
   }
 
-  private decodeOne(namespace: string, bytes: Buffer | null | undefined): Entry | undefined {
-    const entry = liveEntry(bytes);
+  private decodeOne(namespace: string, key: string, bytes: Buffer | null | undefined): Entry | undefined {
+    const entry = this.liveEntry(namespace, key, bytes);
     countLookup(this.counters(namespace), this.total, entry !== undefined);
     return entry;
   }
@@ -447,7 +464,7 @@ export class RedisLayer implements Layer<true> {
   async peek(namespace: string, key: string): Promise<Entry | undefined> {
     try {
       const bytes = await this.call(() => this.client.getBuffer(this.dataKey(namespace, key)));
-      return liveEntry(bytes);
+      return this.liveEntry(namespace, key, bytes);
     } catch {
       return undefined;
     }
@@ -471,7 +488,9 @@ export class RedisLayer implements Layer<true> {
     return this.call(fetch).then(
       ([replies, stampVersion]) => {
         const syncing = this.syncIfChanged(namespace, stampVersion);
-        return syncing ? syncing.then(() => this.decodeAll(namespace, replies)) : this.decodeAll(namespace, replies);
+        return syncing
+          ? syncing.then(() => this.decodeAll(namespace, keys, replies))
+          : this.decodeAll(namespace, keys, replies);
       },
       () => {
         const counters = this.counters(namespace);
@@ -482,8 +501,34 @@ export class RedisLayer implements Layer<true> {
     );
   }
 
-  private decodeAll(namespace: string, replies: readonly (Buffer | null)[]): (Entry | undefined)[] {
-    return replies.map((bytes) => this.decodeOne(namespace, bytes));
+  private decodeAll(
+    namespace: string,
+    keys: readonly string[],
+    replies: readonly (Buffer | null)[],
+  ): (Entry | undefined)[] {
+    return replies.map((bytes, i) => this.decodeOne(namespace, keys[i] as string, bytes));
+  }
+
+  /**
+   * A decoded entry, or undefined for anything that is not a live value (tombstones included).
+   * A sealed value that does not open is counted as unreadable and read as absent.
+   */
+  private liveEntry(namespace: string, key: string, bytes: Buffer | null | undefined): Entry | undefined {
+    if (!bytes) return undefined;
+    const entry = decodeEntry(bytes, this.encryption?.ring, namespace, key);
+    if (entry === UNREADABLE) {
+      this.counters(namespace).unreadable++;
+      this.total.unreadable++;
+      return undefined;
+    }
+    return entry && (entry.flags & EntryFlags.TOMBSTONE) === 0 ? entry : undefined;
+  }
+
+  /** The envelope of an entry, sealed with the namespace's key when it has one. */
+  private envelope(namespace: string, key: string, entry: Entry): Buffer {
+    const keyId = this.encryption?.keyFor(namespace);
+    if (keyId === undefined || !this.encryption) return encodeEntry(entry);
+    return encodeEntry(entry, { keyId, ring: this.encryption.ring, namespace, key });
   }
 
   async set(namespace: string, key: string, entry: Entry): Promise<boolean> {
@@ -497,7 +542,7 @@ export class RedisLayer implements Layer<true> {
     try {
       stored =
         (await this.call(() =>
-          SET_IF_NOT_OLDER.run(this.client, this.dataKey(namespace, key), encodeEntry(entry), ttl),
+          SET_IF_NOT_OLDER.run(this.client, this.dataKey(namespace, key), this.envelope(namespace, key, entry), ttl),
         )) === 1;
     } catch (error) {
       this.queue.set(namespace, key, entry);
@@ -548,9 +593,47 @@ export class RedisLayer implements Layer<true> {
         `redis cannot tell the key's current version (${(error as Error).message}); nothing was changed`,
       );
     }
-    if (header.length < 11 || header[0] !== ENVELOPE_MAGIC || header[1] !== ENVELOPE_FORMAT) return 0n;
+    if (header.length < 11 || !isEnvelopeHeader(header)) return 0n;
     if (((header[10] as number) & EntryFlags.TOMBSTONE) !== 0) return 0n;
     return header.readBigUInt64BE(2);
+  }
+
+  /**
+   * One bounded step of re-encrypting a namespace (an operator command, never the request
+   * path): SCANs about `count` keys from `cursor` and rewrites each live value not sealed with
+   * `keyId` (older keys, or clear) under it, through the versioned write, so a newer version or
+   * a tombstone written meanwhile wins. Resume with the cursor it answers; "0" when done.
+   */
+  async resealStep(namespace: string, keyId: string, cursor: string, count: number): Promise<ResealStep> {
+    const encryption = this.encryption;
+    if (!encryption?.ring.has(keyId)) throw new Error(`encryption key "${keyId}" is not in the key ring`);
+    const client = this.client;
+    if (client instanceof Cluster) throw new Error("re-encryption scans a single node or Sentinel; not a cluster yet");
+    const match = `${this.dataKey(namespace, "")}*`;
+    const [next, dataKeys] = await this.call(() => client.scan(cursor, "MATCH", match, "COUNT", count));
+    const step: ResealStep = { cursor: next, scanned: dataKeys.length, resealed: 0, current: 0, skipped: 0 };
+    if (dataKeys.length === 0) return step;
+    const replies = await this.call(() => client.mgetBuffer(...dataKeys));
+    const now = this.clock.now();
+    for (const [i, dataKey] of dataKeys.entries()) {
+      const bytes = replies[i];
+      const key = dataKey.slice(match.length - 1);
+      if (bytes && sealedKeyId(bytes) === keyId) {
+        step.current++;
+        continue;
+      }
+      const entry = this.liveEntry(namespace, key, bytes);
+      const ttl = entry ? Math.ceil(entry.staleUntil - now) : 0;
+      if (!entry || ttl <= 0) {
+        step.skipped++; // gone, a tombstone, or unreadable here: nothing to carry over
+        continue;
+      }
+      const sealed = encodeEntry(entry, { keyId, ring: encryption.ring, namespace, key });
+      const stored = await this.call(() => SET_IF_NOT_OLDER.run(client, dataKey, sealed, ttl));
+      if (stored === 1) step.resealed++;
+      else step.skipped++;
+    }
+    return step;
   }
 
   /** Drops a namespace by stamping all of it: no scan over the keyspace. */
@@ -706,7 +789,7 @@ export class RedisLayer implements Layer<true> {
     return this.call(fetch).then((replies) => ({
       entries: keys.map((_, i) => {
         // A tombstone is no value to wait for: the key was deleted after its load began.
-        return liveEntry(replies[i]);
+        return this.liveEntry(namespace, keys[i] as string, replies[i]);
       }),
       held: keys.map((_, i) => replies[keys.length + i] != null),
     }));
@@ -765,7 +848,12 @@ export class RedisLayer implements Layer<true> {
         const ttl = Math.ceil(s.entry.staleUntil - now);
         if (ttl > 0) {
           await this.call(() =>
-            SET_IF_NOT_OLDER.run(this.client, this.dataKey(s.namespace, s.key), encodeEntry(s.entry), ttl),
+            SET_IF_NOT_OLDER.run(
+              this.client,
+              this.dataKey(s.namespace, s.key),
+              this.envelope(s.namespace, s.key, s.entry),
+              ttl,
+            ),
           ).catch(() => failed.sets.push(s));
         }
         this.replayPending--;

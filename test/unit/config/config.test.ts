@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, parseConfig, redactConfig } from "../../../src/config/config.js";
+import { ConfigError, loadConfig, loadKeyRing, parseConfig, redactConfig } from "../../../src/config/config.js";
 import { applyMask, overlayPolicy, settingsToPolicy } from "../../../src/config/policy-proto.js";
 import { parseBytes, parseDuration } from "../../../src/config/units.js";
 import { defaultSettings } from "../../../src/engine/policy.js";
@@ -131,5 +131,33 @@ describe("policy messages", () => {
     expect(next.l2.ttlMs).toBe(7_000);
     expect(next.l1).toEqual(defaultSettings().l1);
     expect(() => applyMask(merged, request, ["l1.nope"])).toThrow(/has no field "nope"/);
+  });
+});
+
+describe("encryption configuration", () => {
+  const keyHex = "ab".repeat(32);
+  const keys = [{ id: "k1", env: "MLC_TEST_K1" }];
+
+  it("accepts namespaces naming keys of the ring, and refuses unknown key ids at start", () => {
+    const config = parseConfig({ encryption: { keys }, namespaces: { secret: { encryptionKeyId: "k1" } } });
+    expect(config.namespaces.secret?.encryptionKeyId).toBe("k1");
+    expect(() => parseConfig({ encryption: { keys }, namespaces: { secret: { encryptionKeyId: "k9" } } })).toThrow(
+      /namespaces\.secret\.encryptionKeyId: "k9" is not a key of encryption\.keys \(k1\)/,
+    );
+    expect(() => parseConfig({ defaults: { encryptionKeyId: "k1" } })).toThrow(/no keys configured/);
+    expect(() => parseConfig({ encryption: { keys: [...keys, ...keys] } })).toThrow(/key ids must differ/);
+    expect(() => parseConfig({ encryption: { keys: [{ id: "k", env: "A", file: "/f" }] } })).toThrow(
+      /exactly one of file, env/,
+    );
+  });
+
+  it("never shows key bytes in check-config, and reports a bad key clearly", () => {
+    const config = parseConfig({ encryption: { keys } });
+    expect(loadKeyRing(config, { MLC_TEST_K1: keyHex })?.ids).toEqual(["k1"]);
+    expect(JSON.stringify(redactConfig(config))).not.toContain(keyHex);
+    expect(() => loadKeyRing(config, { MLC_TEST_K1: "short" })).toThrow(ConfigError);
+    expect(() => loadKeyRing(config, { MLC_TEST_K1: "short" })).toThrow(
+      /encryption\.keys\[k1\]: the key must be 32 bytes/,
+    );
   });
 });

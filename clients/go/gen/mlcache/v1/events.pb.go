@@ -256,8 +256,13 @@ type WriteEvent struct {
 	OriginInstance string                 `protobuf:"bytes,8,opt,name=origin_instance,json=originInstance,proto3" json:"origin_instance,omitempty"`
 	Time           *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=time,proto3" json:"time,omitempty"`
 	EventId        string                 `protobuf:"bytes,10,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Non-empty: the namespace is encrypted at rest and `value` is sealed with this key of the
+	// operators' key ring: AES-256-GCM, a 12-byte IV, the ciphertext, then the 16-byte tag, with
+	// authenticated data "namespace NUL key NUL version (8 bytes, big-endian)". The sink opens it
+	// before calling the writer; a value that does not open is dead-lettered, never written.
+	EncryptionKeyId string `protobuf:"bytes,11,opt,name=encryption_key_id,json=encryptionKeyId,proto3" json:"encryption_key_id,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *WriteEvent) Reset() {
@@ -356,6 +361,13 @@ func (x *WriteEvent) GetTime() *timestamppb.Timestamp {
 func (x *WriteEvent) GetEventId() string {
 	if x != nil {
 		return x.EventId
+	}
+	return ""
+}
+
+func (x *WriteEvent) GetEncryptionKeyId() string {
+	if x != nil {
+		return x.EncryptionKeyId
 	}
 	return ""
 }
@@ -579,7 +591,7 @@ const file_mlcache_v1_events_proto_rawDesc = "" +
 	"\x04time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x123\n" +
 	"\x05cause\x18\b \x01(\x0e2\x1d.mlcache.v1.InvalidationCauseR\x05cause\x12\x19\n" +
 	"\bevent_id\x18\t \x01(\tR\aeventIdB\t\n" +
-	"\a_prefix\"\xbb\x02\n" +
+	"\a_prefix\"\xe7\x02\n" +
 	"\n" +
 	"WriteEvent\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x10\n" +
@@ -592,7 +604,8 @@ const file_mlcache_v1_events_proto_rawDesc = "" +
 	"\x0forigin_instance\x18\b \x01(\tR\x0eoriginInstance\x12.\n" +
 	"\x04time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x19\n" +
 	"\bevent_id\x18\n" +
-	" \x01(\tR\aeventId\"\x83\x03\n" +
+	" \x01(\tR\aeventId\x12*\n" +
+	"\x11encryption_key_id\x18\v \x01(\tR\x0fencryptionKeyId\"\x83\x03\n" +
 	"\x0fDeadLetterEvent\x12.\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1a.mlcache.v1.DeadLetterKindR\x04kind\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x10\n" +

@@ -55,7 +55,7 @@ class InvalidationEvent(_message.Message):
     def __init__(self, namespace: _Optional[str] = ..., keys: _Optional[_Iterable[str]] = ..., tags: _Optional[_Iterable[str]] = ..., prefix: _Optional[str] = ..., version: _Optional[int] = ..., origin_instance: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cause: _Optional[_Union[InvalidationCause, str]] = ..., event_id: _Optional[str] = ...) -> None: ...
 
 class WriteEvent(_message.Message):
-    __slots__ = ("namespace", "key", "value", "version", "tags", "deleted", "ttl", "origin_instance", "time", "event_id")
+    __slots__ = ("namespace", "key", "value", "version", "tags", "deleted", "ttl", "origin_instance", "time", "event_id", "encryption_key_id")
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     KEY_FIELD_NUMBER: _ClassVar[int]
     VALUE_FIELD_NUMBER: _ClassVar[int]
@@ -66,6 +66,7 @@ class WriteEvent(_message.Message):
     ORIGIN_INSTANCE_FIELD_NUMBER: _ClassVar[int]
     TIME_FIELD_NUMBER: _ClassVar[int]
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    ENCRYPTION_KEY_ID_FIELD_NUMBER: _ClassVar[int]
     namespace: str
     key: str
     value: bytes
@@ -76,7 +77,8 @@ class WriteEvent(_message.Message):
     origin_instance: str
     time: _timestamp_pb2.Timestamp
     event_id: str
-    def __init__(self, namespace: _Optional[str] = ..., key: _Optional[str] = ..., value: _Optional[bytes] = ..., version: _Optional[int] = ..., tags: _Optional[_Iterable[str]] = ..., deleted: _Optional[bool] = ..., ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., origin_instance: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., event_id: _Optional[str] = ...) -> None: ...
+    encryption_key_id: str
+    def __init__(self, namespace: _Optional[str] = ..., key: _Optional[str] = ..., value: _Optional[bytes] = ..., version: _Optional[int] = ..., tags: _Optional[_Iterable[str]] = ..., deleted: _Optional[bool] = ..., ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., origin_instance: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., event_id: _Optional[str] = ..., encryption_key_id: _Optional[str] = ...) -> None: ...
 
 class DeadLetterEvent(_message.Message):
     __slots__ = ("kind", "namespace", "key", "last_error", "failures", "first_failure", "last_failure", "origin_instance", "write")

@@ -66,7 +66,7 @@ public final class Events extends com.google.protobuf.GeneratedFile {
       "ime\030\007 \001(\0132\032.google.protobuf.TimestampR\004t" +
       "ime\0223\n\005cause\030\010 \001(\0162\035.mlcache.v1.Invalida" +
       "tionCauseR\005cause\022\031\n\010event_id\030\t \001(\tR\007even" +
-      "tIdB\t\n\007_prefix\"\273\002\n\nWriteEvent\022\034\n\tnamespa" +
+      "tIdB\t\n\007_prefix\"\347\002\n\nWriteEvent\022\034\n\tnamespa" +
       "ce\030\001 \001(\tR\tnamespace\022\020\n\003key\030\002 \001(\tR\003key\022\024\n" +
       "\005value\030\003 \001(\014R\005value\022\030\n\007version\030\004 \001(\004R\007ve" +
       "rsion\022\022\n\004tags\030\005 \003(\tR\004tags\022\030\n\007deleted\030\006 \001" +
@@ -74,31 +74,32 @@ public final class Events extends com.google.protobuf.GeneratedFile {
       "uf.DurationR\003ttl\022\'\n\017origin_instance\030\010 \001(" +
       "\tR\016originInstance\022.\n\004time\030\t \001(\0132\032.google" +
       ".protobuf.TimestampR\004time\022\031\n\010event_id\030\n " +
-      "\001(\tR\007eventId\"\203\003\n\017DeadLetterEvent\022.\n\004kind" +
-      "\030\001 \001(\0162\032.mlcache.v1.DeadLetterKindR\004kind" +
-      "\022\034\n\tnamespace\030\002 \001(\tR\tnamespace\022\020\n\003key\030\003 " +
-      "\001(\tR\003key\022\035\n\nlast_error\030\004 \001(\tR\tlastError\022" +
-      "\032\n\010failures\030\005 \001(\rR\010failures\022?\n\rfirst_fai" +
-      "lure\030\006 \001(\0132\032.google.protobuf.TimestampR\014" +
-      "firstFailure\022=\n\014last_failure\030\007 \001(\0132\032.goo" +
-      "gle.protobuf.TimestampR\013lastFailure\022\'\n\017o" +
-      "rigin_instance\030\010 \001(\tR\016originInstance\022,\n\005" +
-      "write\030\t \001(\0132\026.mlcache.v1.WriteEventR\005wri" +
-      "te\"\352\001\n\013PolicyEvent\022\034\n\tnamespace\030\001 \001(\tR\tn" +
-      "amespace\0223\n\006policy\030\002 \001(\0132\033.mlcache.v1.Na" +
-      "mespacePolicyR\006policy\022\024\n\005reset\030\003 \001(\010R\005re" +
-      "set\022\'\n\017origin_instance\030\004 \001(\tR\016originInst" +
-      "ance\022.\n\004time\030\005 \001(\0132\032.google.protobuf.Tim" +
-      "estampR\004time\022\031\n\010event_id\030\006 \001(\tR\007eventId*" +
-      "\227\001\n\021InvalidationCause\022\"\n\036INVALIDATION_CA" +
-      "USE_UNSPECIFIED\020\000\022!\n\035INVALIDATION_CAUSE_" +
-      "INVALIDATE\020\001\022\032\n\026INVALIDATION_CAUSE_SET\020\002" +
-      "\022\037\n\033INVALIDATION_CAUSE_EXTERNAL\020\003*i\n\016Dea" +
-      "dLetterKind\022 \n\034DEAD_LETTER_KIND_UNSPECIF" +
-      "IED\020\000\022\031\n\025DEAD_LETTER_KIND_LOAD\020\001\022\032\n\026DEAD" +
-      "_LETTER_KIND_WRITE\020\002BR\n\016dev.mlcache.v1P\001" +
-      "Z>github.com/mlcache/mlcache/clients/go/" +
-      "gen/mlcache/v1;mlcachev1b\006proto3"
+      "\001(\tR\007eventId\022*\n\021encryption_key_id\030\013 \001(\tR" +
+      "\017encryptionKeyId\"\203\003\n\017DeadLetterEvent\022.\n\004" +
+      "kind\030\001 \001(\0162\032.mlcache.v1.DeadLetterKindR\004" +
+      "kind\022\034\n\tnamespace\030\002 \001(\tR\tnamespace\022\020\n\003ke" +
+      "y\030\003 \001(\tR\003key\022\035\n\nlast_error\030\004 \001(\tR\tlastEr" +
+      "ror\022\032\n\010failures\030\005 \001(\rR\010failures\022?\n\rfirst" +
+      "_failure\030\006 \001(\0132\032.google.protobuf.Timesta" +
+      "mpR\014firstFailure\022=\n\014last_failure\030\007 \001(\0132\032" +
+      ".google.protobuf.TimestampR\013lastFailure\022" +
+      "\'\n\017origin_instance\030\010 \001(\tR\016originInstance" +
+      "\022,\n\005write\030\t \001(\0132\026.mlcache.v1.WriteEventR" +
+      "\005write\"\352\001\n\013PolicyEvent\022\034\n\tnamespace\030\001 \001(" +
+      "\tR\tnamespace\0223\n\006policy\030\002 \001(\0132\033.mlcache.v" +
+      "1.NamespacePolicyR\006policy\022\024\n\005reset\030\003 \001(\010" +
+      "R\005reset\022\'\n\017origin_instance\030\004 \001(\tR\016origin" +
+      "Instance\022.\n\004time\030\005 \001(\0132\032.google.protobuf" +
+      ".TimestampR\004time\022\031\n\010event_id\030\006 \001(\tR\007even" +
+      "tId*\227\001\n\021InvalidationCause\022\"\n\036INVALIDATIO" +
+      "N_CAUSE_UNSPECIFIED\020\000\022!\n\035INVALIDATION_CA" +
+      "USE_INVALIDATE\020\001\022\032\n\026INVALIDATION_CAUSE_S" +
+      "ET\020\002\022\037\n\033INVALIDATION_CAUSE_EXTERNAL\020\003*i\n" +
+      "\016DeadLetterKind\022 \n\034DEAD_LETTER_KIND_UNSP" +
+      "ECIFIED\020\000\022\031\n\025DEAD_LETTER_KIND_LOAD\020\001\022\032\n\026" +
+      "DEAD_LETTER_KIND_WRITE\020\002BR\n\016dev.mlcache." +
+      "v1P\001Z>github.com/mlcache/mlcache/clients" +
+      "/go/gen/mlcache/v1;mlcachev1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -118,7 +119,7 @@ public final class Events extends com.google.protobuf.GeneratedFile {
     internal_static_mlcache_v1_WriteEvent_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_WriteEvent_descriptor,
-        new java.lang.String[] { "Namespace", "Key", "Value", "Version", "Tags", "Deleted", "Ttl", "OriginInstance", "Time", "EventId", });
+        new java.lang.String[] { "Namespace", "Key", "Value", "Version", "Tags", "Deleted", "Ttl", "OriginInstance", "Time", "EventId", "EncryptionKeyId", });
     internal_static_mlcache_v1_DeadLetterEvent_descriptor =
       getDescriptor().getMessageType(2);
     internal_static_mlcache_v1_DeadLetterEvent_fieldAccessorTable = new

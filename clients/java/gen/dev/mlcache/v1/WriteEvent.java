@@ -39,6 +39,7 @@ private static final long serialVersionUID = 0L;
         com.google.protobuf.LazyStringArrayList.emptyList();
     originInstance_ = "";
     eventId_ = "";
+    encryptionKeyId_ = "";
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -342,6 +343,59 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int ENCRYPTION_KEY_ID_FIELD_NUMBER = 11;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object encryptionKeyId_ = "";
+  /**
+   * <pre>
+   * Non-empty: the namespace is encrypted at rest and `value` is sealed with this key of the
+   * operators' key ring: AES-256-GCM, a 12-byte IV, the ciphertext, then the 16-byte tag, with
+   * authenticated data "namespace NUL key NUL version (8 bytes, big-endian)". The sink opens it
+   * before calling the writer; a value that does not open is dead-lettered, never written.
+   * </pre>
+   *
+   * <code>string encryption_key_id = 11 [json_name = "encryptionKeyId"];</code>
+   * @return The encryptionKeyId.
+   */
+  @java.lang.Override
+  public java.lang.String getEncryptionKeyId() {
+    java.lang.Object ref = encryptionKeyId_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      encryptionKeyId_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Non-empty: the namespace is encrypted at rest and `value` is sealed with this key of the
+   * operators' key ring: AES-256-GCM, a 12-byte IV, the ciphertext, then the 16-byte tag, with
+   * authenticated data "namespace NUL key NUL version (8 bytes, big-endian)". The sink opens it
+   * before calling the writer; a value that does not open is dead-lettered, never written.
+   * </pre>
+   *
+   * <code>string encryption_key_id = 11 [json_name = "encryptionKeyId"];</code>
+   * @return The bytes for encryptionKeyId.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getEncryptionKeyIdBytes() {
+    java.lang.Object ref = encryptionKeyId_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      encryptionKeyId_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -386,6 +440,9 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(eventId_)) {
       com.google.protobuf.GeneratedMessage.writeString(output, 10, eventId_);
     }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(encryptionKeyId_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 11, encryptionKeyId_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -429,6 +486,9 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(eventId_)) {
       size += com.google.protobuf.GeneratedMessage.computeStringSize(10, eventId_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(encryptionKeyId_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(11, encryptionKeyId_);
     }
     return size;
   }
@@ -480,6 +540,8 @@ private static final long serialVersionUID = 0L;
     }
     if (!getEventId()
         .equals(other.getEventId())) return false;
+    if (!getEncryptionKeyId()
+        .equals(other.getEncryptionKeyId())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -519,6 +581,8 @@ private static final long serialVersionUID = 0L;
     }
     hash = (37 * hash) + EVENT_ID_FIELD_NUMBER;
     hash = (53 * hash) + getEventId().hashCode();
+    hash = (37 * hash) + ENCRYPTION_KEY_ID_FIELD_NUMBER;
+    hash = (53 * hash) + getEncryptionKeyId().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -680,6 +744,7 @@ private static final long serialVersionUID = 0L;
         timeBuilder_ = null;
       }
       eventId_ = "";
+      encryptionKeyId_ = "";
       return this;
     }
 
@@ -751,6 +816,9 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000200) != 0)) {
         result.eventId_ = eventId_;
       }
+      if (((from_bitField0_ & 0x00000400) != 0)) {
+        result.encryptionKeyId_ = encryptionKeyId_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -809,6 +877,11 @@ private static final long serialVersionUID = 0L;
       if (!other.getEventId().isEmpty()) {
         eventId_ = other.eventId_;
         bitField0_ |= 0x00000200;
+        onChanged();
+      }
+      if (!other.getEncryptionKeyId().isEmpty()) {
+        encryptionKeyId_ = other.encryptionKeyId_;
+        bitField0_ |= 0x00000400;
         onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
@@ -889,6 +962,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000200;
               break;
             } // case 82
+            case 90: {
+              encryptionKeyId_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000400;
+              break;
+            } // case 90
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1647,6 +1725,113 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       eventId_ = value;
       bitField0_ |= 0x00000200;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object encryptionKeyId_ = "";
+    /**
+     * <pre>
+     * Non-empty: the namespace is encrypted at rest and `value` is sealed with this key of the
+     * operators' key ring: AES-256-GCM, a 12-byte IV, the ciphertext, then the 16-byte tag, with
+     * authenticated data "namespace NUL key NUL version (8 bytes, big-endian)". The sink opens it
+     * before calling the writer; a value that does not open is dead-lettered, never written.
+     * </pre>
+     *
+     * <code>string encryption_key_id = 11 [json_name = "encryptionKeyId"];</code>
+     * @return The encryptionKeyId.
+     */
+    public java.lang.String getEncryptionKeyId() {
+      java.lang.Object ref = encryptionKeyId_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        encryptionKeyId_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Non-empty: the namespace is encrypted at rest and `value` is sealed with this key of the
+     * operators' key ring: AES-256-GCM, a 12-byte IV, the ciphertext, then the 16-byte tag, with
+     * authenticated data "namespace NUL key NUL version (8 bytes, big-endian)". The sink opens it
+     * before calling the writer; a value that does not open is dead-lettered, never written.
+     * </pre>
+     *
+     * <code>string encryption_key_id = 11 [json_name = "encryptionKeyId"];</code>
+     * @return The bytes for encryptionKeyId.
+     */
+    public com.google.protobuf.ByteString
+        getEncryptionKeyIdBytes() {
+      java.lang.Object ref = encryptionKeyId_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        encryptionKeyId_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Non-empty: the namespace is encrypted at rest and `value` is sealed with this key of the
+     * operators' key ring: AES-256-GCM, a 12-byte IV, the ciphertext, then the 16-byte tag, with
+     * authenticated data "namespace NUL key NUL version (8 bytes, big-endian)". The sink opens it
+     * before calling the writer; a value that does not open is dead-lettered, never written.
+     * </pre>
+     *
+     * <code>string encryption_key_id = 11 [json_name = "encryptionKeyId"];</code>
+     * @param value The encryptionKeyId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setEncryptionKeyId(
+        java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      encryptionKeyId_ = value;
+      bitField0_ |= 0x00000400;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Non-empty: the namespace is encrypted at rest and `value` is sealed with this key of the
+     * operators' key ring: AES-256-GCM, a 12-byte IV, the ciphertext, then the 16-byte tag, with
+     * authenticated data "namespace NUL key NUL version (8 bytes, big-endian)". The sink opens it
+     * before calling the writer; a value that does not open is dead-lettered, never written.
+     * </pre>
+     *
+     * <code>string encryption_key_id = 11 [json_name = "encryptionKeyId"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearEncryptionKeyId() {
+      encryptionKeyId_ = getDefaultInstance().getEncryptionKeyId();
+      bitField0_ = (bitField0_ & ~0x00000400);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Non-empty: the namespace is encrypted at rest and `value` is sealed with this key of the
+     * operators' key ring: AES-256-GCM, a 12-byte IV, the ciphertext, then the 16-byte tag, with
+     * authenticated data "namespace NUL key NUL version (8 bytes, big-endian)". The sink opens it
+     * before calling the writer; a value that does not open is dead-lettered, never written.
+     * </pre>
+     *
+     * <code>string encryption_key_id = 11 [json_name = "encryptionKeyId"];</code>
+     * @param value The bytes for encryptionKeyId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setEncryptionKeyIdBytes(
+        com.google.protobuf.ByteString value) {
+      java.util.Objects.requireNonNull(value);
+      checkByteStringIsUtf8(value);
+      encryptionKeyId_ = value;
+      bitField0_ |= 0x00000400;
       onChanged();
       return this;
     }

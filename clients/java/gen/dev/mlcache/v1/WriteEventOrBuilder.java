@@ -134,4 +134,30 @@ public interface WriteEventOrBuilder extends
    */
   com.google.protobuf.ByteString
       getEventIdBytes();
+
+  /**
+   * <pre>
+   * Non-empty: the namespace is encrypted at rest and `value` is sealed with this key of the
+   * operators' key ring: AES-256-GCM, a 12-byte IV, the ciphertext, then the 16-byte tag, with
+   * authenticated data "namespace NUL key NUL version (8 bytes, big-endian)". The sink opens it
+   * before calling the writer; a value that does not open is dead-lettered, never written.
+   * </pre>
+   *
+   * <code>string encryption_key_id = 11 [json_name = "encryptionKeyId"];</code>
+   * @return The encryptionKeyId.
+   */
+  java.lang.String getEncryptionKeyId();
+  /**
+   * <pre>
+   * Non-empty: the namespace is encrypted at rest and `value` is sealed with this key of the
+   * operators' key ring: AES-256-GCM, a 12-byte IV, the ciphertext, then the 16-byte tag, with
+   * authenticated data "namespace NUL key NUL version (8 bytes, big-endian)". The sink opens it
+   * before calling the writer; a value that does not open is dead-lettered, never written.
+   * </pre>
+   *
+   * <code>string encryption_key_id = 11 [json_name = "encryptionKeyId"];</code>
+   * @return The bytes for encryptionKeyId.
+   */
+  com.google.protobuf.ByteString
+      getEncryptionKeyIdBytes();
 }
