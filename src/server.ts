@@ -205,7 +205,7 @@ export async function startService(
           instanceId: config.instanceId,
           origins,
           telemetry,
-          ...(events ? { policyLog: events.policies } : {}),
+          ...(events ? { policyLog: events.policies, caughtUp: () => events.trust.trusted } : {}),
         }),
         interceptors,
       ),

@@ -1,3 +1,5 @@
+// Before kafkajs loads: its filter of aborted transactions is replaced (see the module).
+import "./kafkajs-aborted-filter.js";
 import { type Admin, Kafka, type KafkaConfig, logLevel, Partitioners, type Producer } from "kafkajs";
 import type { Logger } from "../logger.js";
 

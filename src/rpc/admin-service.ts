@@ -32,6 +32,12 @@ export interface AdminServiceDeps {
    * `publish` rejects with a CacheError (UNAVAILABLE: nothing changed anywhere).
    */
   policyLog?: { publish(event: PolicyEvent): Promise<void> };
+  /**
+   * Whether this instance has confirmed, within the propagation bound, that it applied every
+   * policy change acknowledged so far (the L1 trust tracker covers the policy log too). When
+   * not, GetPolicy answers UNAVAILABLE rather than a policy that may be behind.
+   */
+  caughtUp?: () => boolean;
 }
 
 /**
@@ -91,6 +97,12 @@ export function adminService(deps: AdminServiceDeps): ServiceImpl<typeof AdminSe
   return {
     getPolicy(request) {
       const namespace = checkNamespace(request.namespace);
+      if (deps.caughtUp && !deps.caughtUp()) {
+        throw new CacheError(
+          Status.UNAVAILABLE,
+          "this instance has not confirmed within the propagation bound that it read the fleet's policy log (Kafka behind or unreachable); retry, or ask another instance",
+        );
+      }
       return { policy: view(namespace), customized: policies.isCustomized(namespace) };
     },
 

@@ -167,7 +167,9 @@ describe("policy changes while Kafka stalls", () => {
         }),
       );
       expect(failed.code).toBe(Code.Unavailable);
-      expect((await adminA.getPolicy({ namespace: "stalled" })).customized).toBe(false);
+      expect(a.manager.policies.isCustomized("stalled")).toBe(false);
+      // Past the bound without Kafka, A cannot vouch for its policies: GetPolicy says so.
+      expect((await rejection(adminA.getPolicy({ namespace: "stalled" }))).code).toBe(Code.Unavailable);
       broker.resume();
       // A later change arrives on B, in log order after the refused one: that one never does.
       await eventuallyAsync(
@@ -185,7 +187,11 @@ describe("policy changes while Kafka stalls", () => {
         "UpdatePolicy to succeed after Kafka resumed",
       );
       await eventuallyAsync(
-        async () => (await adminB.getPolicy({ namespace: "marker" })).customized,
+        () =>
+          adminB.getPolicy({ namespace: "marker" }).then(
+            (r) => r.customized,
+            () => false,
+          ),
         30_000,
         "B to apply the marker change",
       );
@@ -222,6 +228,16 @@ describe("L1 trust", () => {
     expect(await readyz.text()).toContain("L1 not trusted");
     const metrics = await fetch(`http://127.0.0.1:${b.httpPort}/metrics`).then((r) => r.text());
     expect(metrics).toMatch(/^mlcache_l1_trusted 0$/m);
+    // Its policies may be behind too: it says so rather than show them.
+    const getPolicy = (service: typeof b) =>
+      fetch(`http://127.0.0.1:${service.httpPort}/mlcache.v1.AdminService/GetPolicy`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ namespace: "t" }),
+      });
+    const behind = await getPolicy(b);
+    expect(behind.status).toBe(503);
+    expect(await behind.json()).toMatchObject({ code: "unavailable", message: expect.stringContaining("policy log") });
 
     broker.resume();
     await eventuallyAsync(
@@ -232,6 +248,7 @@ describe("L1 trust", () => {
     expect(await fetch(`http://127.0.0.1:${b.httpPort}/metrics`).then((r) => r.text())).toMatch(
       /^mlcache_l1_trusted 1$/m,
     );
+    expect((await getPolicy(b)).status).toBe(200);
   });
 });
 
