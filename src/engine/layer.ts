@@ -36,6 +36,16 @@ export function emptyCounters(): LayerCounters {
   };
 }
 
+/** A namespace's counters in a layer's table, created (zeroed) on first use. */
+export function countersOf(table: Map<string, LayerCounters>, namespace: string): LayerCounters {
+  let counters = table.get(namespace);
+  if (!counters) {
+    counters = emptyCounters();
+    table.set(namespace, counters);
+  }
+  return counters;
+}
+
 /** Counts one lookup, hit or miss, in a namespace's counters and in the layer's total. */
 export function countLookup(namespace: LayerCounters, total: LayerCounters, hit: boolean): void {
   if (hit) {

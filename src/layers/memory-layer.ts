@@ -2,6 +2,7 @@ import type { Clock } from "../engine/clock.js";
 import { systemClock } from "../engine/clock.js";
 import { type Entry, EntryFlags, withExpiry } from "../engine/entry.js";
 import {
+  countersOf,
   countLookup,
   emptyCounters,
   type KeyFrequency,
@@ -134,12 +135,7 @@ export class MemoryLayer implements Layer<false> {
       const stats = this.cache.stats();
       return { ...this.total, evictions: { ...stats.evictions }, admissionRejections: stats.admissionRejections };
     }
-    let counters = this.perNamespace.get(namespace);
-    if (!counters) {
-      counters = emptyCounters();
-      this.perNamespace.set(namespace, counters);
-    }
-    return counters;
+    return countersOf(this.perNamespace, namespace);
   }
 
   /** Removes expired entries now (they are also dropped lazily during writes). */

@@ -2,6 +2,7 @@ import type { Clock } from "../engine/clock.js";
 import { systemClock } from "../engine/clock.js";
 import { type Entry, EntryFlags, tombstoneEntry, withExpiry } from "../engine/entry.js";
 import {
+  countersOf,
   countLookup,
   emptyCounters,
   type KeyFrequency,
@@ -140,12 +141,7 @@ export class SharedMemoryLayer implements Layer<true> {
 
   counters(namespace?: string): LayerCounters {
     if (namespace === undefined) return this.total;
-    let counters = this.perNamespace.get(namespace);
-    if (!counters) {
-      counters = emptyCounters();
-      this.perNamespace.set(namespace, counters);
-    }
-    return counters;
+    return countersOf(this.perNamespace, namespace);
   }
 
   async stamp(namespace: string, stamps: { tags: readonly string[]; prefix?: string }, at: number): Promise<void> {

@@ -5,6 +5,7 @@ import { type Clock, type Scheduler, systemClock, systemScheduler } from "../../
 import { type Entry, EntryFlags, tombstoneEntry, withExpiry } from "../../engine/entry.js";
 import {
   type Coordination,
+  countersOf,
   countLookup,
   emptyCounters,
   type KeyFrequency,
@@ -657,12 +658,7 @@ export class RedisLayer implements Layer<true> {
 
   counters(namespace?: string): LayerCounters {
     if (namespace === undefined) return this.total;
-    let counters = this.perNamespace.get(namespace);
-    if (!counters) {
-      counters = emptyCounters();
-      this.perNamespace.set(namespace, counters);
-    }
-    return counters;
+    return countersOf(this.perNamespace, namespace);
   }
 
   async stamp(
