@@ -3,9 +3,10 @@ import { type Clock, MonotonicTime, type Scheduler, systemClock, systemScheduler
 import { ALWAYS_TRUSTED, type EngineCore, type L1Trust, noSink, type StatsSink } from "./core.js";
 import type { Entry } from "./entry.js";
 import type { EventBus, InvalidationNotice } from "./events.js";
+import type { ServiceHealth } from "./health.js";
 import { Inspection } from "./inspection.js";
 import { Invalidations } from "./invalidation.js";
-import type { KeyFrequency, Layer, LayerCounters, LayerStatus } from "./layer.js";
+import type { KeyFrequency, L1Layer, Layer, LayerCounters } from "./layer.js";
 import { LoadRunner } from "./load-runner.js";
 import type { Loader } from "./loader.js";
 import { Namespaces } from "./namespaces.js";
@@ -35,7 +36,7 @@ export type * from "./types.js";
 
 /** Everything the manager needs; only `l1` is required for an in-memory cache. */
 export interface CacheManagerOptions {
-  l1?: Layer<false>;
+  l1?: L1Layer;
   l2?: Layer<true>;
   /** The loader of a namespace, or undefined when it has none (a miss is then "not found"). */
   loaderFor?: (namespace: string) => Loader | undefined;
@@ -121,7 +122,7 @@ export class CacheManager {
   }
 
   /** Health of the remote layers, for stats and readiness details. */
-  dependencies(): LayerStatus[] {
+  dependencies(): ServiceHealth[] {
     const status = this.core.l2?.status?.();
     return status ? [status] : [];
   }

@@ -1,6 +1,6 @@
 import type { Clock, MonotonicTime, Scheduler } from "./clock.js";
 import type { EventBus } from "./events.js";
-import type { Layer } from "./layer.js";
+import type { L1Layer, Layer } from "./layer.js";
 import type { Loader } from "./loader.js";
 import type { PolicyStore } from "./policy-store.js";
 import type { Versions } from "./versions.js";
@@ -39,7 +39,7 @@ export const ALWAYS_TRUSTED: L1Trust = { trusted: true };
  * works with: the layers, the origins, time and randomness. Built once by the CacheManager.
  */
 export interface EngineCore {
-  readonly l1: Layer<false> | undefined;
+  readonly l1: L1Layer | undefined;
   readonly l2: Layer<true> | undefined;
   readonly policies: PolicyStore;
   readonly clock: Clock;

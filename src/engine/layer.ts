@@ -1,4 +1,5 @@
 import type { Entry } from "./entry.js";
+import type { ServiceHealth } from "./health.js";
 
 type PromiseOr<T, Async extends boolean> = Async extends true ? Promise<T> : T;
 
@@ -124,16 +125,6 @@ export interface Coordination {
   poll(namespace: string, keys: readonly string[]): Promise<LeasePoll>;
 }
 
-/** Where a layer stands with its backing service, for health and stats. */
-export interface LayerStatus {
-  name: string;
-  up: boolean;
-  detail: string;
-  /** Writes and invalidations waiting for the service to come back. */
-  queued: number;
-  breakerState: "closed" | "open" | "half-open";
-}
-
 /**
  * One cache layer. L1 is synchronous (`Layer<false>`), remote layers are asynchronous.
  * A layer decides alone about its admission, eviction and expiry; the manager only
@@ -169,10 +160,6 @@ export interface Layer<Async extends boolean = true> {
   clear(namespace?: string): PromiseOr<void, Async>;
   /** Changes how long a present key lives; returns whether it was present. */
   adjustTtl(namespace: string, key: string, expiresAt: number): PromiseOr<boolean, Async>;
-  /** Estimated recent access count of a key (0 where the layer keeps no sketch). */
-  frequency(namespace: string, key: string): number;
-  /** The hottest present keys, hottest first. */
-  topKeys(n: number, namespace?: string): KeyFrequency[];
   /** Counters for one namespace, or for the whole layer. */
   counters(namespace?: string): LayerCounters;
   /**
@@ -191,5 +178,19 @@ export interface Layer<Async extends boolean = true> {
   /** Fleet-wide single-flight, where the layer offers it. */
   readonly coordination?: Coordination;
   /** Health of the layer's backing service (remote layers). */
-  status?(): LayerStatus;
+  status?(): ServiceHealth;
 }
+
+/**
+ * What a layer knows of how keys are used (L1's frequency sketch): adaptive TTL, admission to
+ * L2, promotion and hot-key views read it.
+ */
+export interface KeyPopularity {
+  /** Estimated recent access count of a key. */
+  frequency(namespace: string, key: string): number;
+  /** The hottest present keys, hottest first. */
+  topKeys(n: number, namespace?: string): KeyFrequency[];
+}
+
+/** The in-process first layer: synchronous, with a frequency sketch. */
+export type L1Layer = Layer<false> & KeyPopularity;

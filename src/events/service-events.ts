@@ -1,6 +1,6 @@
 import type { Encryption } from "../crypto/key-ring.js";
 import type { EventBus, InvalidationNotice, WriteBehindEvent } from "../engine/events.js";
-import type { LayerStatus } from "../engine/layer.js";
+import type { ServiceHealth } from "../engine/health.js";
 import type { PolicyEvent } from "../gen/mlcache/v1/events_pb.js";
 import type { DeadLetterRecord } from "../loaders/dead-letters.js";
 import type { Logger } from "../logger.js";
@@ -201,7 +201,7 @@ export class ServiceEvents implements EventBus {
     attempt(1);
   };
 
-  status(): LayerStatus {
+  status(): ServiceHealth {
     const up = this.connection.up;
     const trust = this.trust.trusted ? "L1 trusted" : `L1 not trusted (${this.trustDetail()})`;
     return {

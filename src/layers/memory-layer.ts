@@ -6,7 +6,7 @@ import {
   countLookup,
   emptyCounters,
   type KeyFrequency,
-  type Layer,
+  type L1Layer,
   type LayerCounters,
   type RemovalCause,
 } from "../engine/layer.js";
@@ -37,7 +37,7 @@ function valueWeight(entry: Entry): number {
  *
  *   const l1 = new MemoryLayer({ maxBytes: 256 << 20, maxEntries: 1_000_000 });
  */
-export class MemoryLayer implements Layer<false> {
+export class MemoryLayer implements L1Layer {
   readonly name = "l1";
   private readonly cache: WTinyLfuCache<Entry>;
   private readonly perNamespace = new Map<string, LayerCounters>();

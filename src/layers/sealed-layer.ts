@@ -1,6 +1,6 @@
 import type { Encryption } from "../crypto/key-ring.js";
 import { type Entry, EntryFlags } from "../engine/entry.js";
-import type { KeyFrequency, Layer, LayerCounters } from "../engine/layer.js";
+import type { KeyFrequency, L1Layer, LayerCounters } from "../engine/layer.js";
 
 /**
  * An L1 whose encrypted namespaces keep their values sealed (config `encryption.l1`): a heap
@@ -10,12 +10,12 @@ import type { KeyFrequency, Layer, LayerCounters } from "../engine/layer.js";
  * A sealed value is the key id's length (1 byte), the key id, then IV, ciphertext and tag; the
  * entry carries `EntryFlags.SEALED`, so entries sealed before a key change still open.
  */
-export class SealedLayer implements Layer<false> {
+export class SealedLayer implements L1Layer {
   readonly name: string;
   private unreadableTotal = 0;
 
   constructor(
-    private readonly inner: Layer<false>,
+    private readonly inner: L1Layer,
     private readonly encryption: Encryption,
   ) {
     this.name = inner.name;

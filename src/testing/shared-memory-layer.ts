@@ -5,7 +5,6 @@ import {
   countersOf,
   countLookup,
   emptyCounters,
-  type KeyFrequency,
   type Layer,
   type LayerCounters,
   type StampSet,
@@ -129,14 +128,6 @@ export class SharedMemoryLayer implements Layer<true> {
   async adjustTtl(namespace: string, key: string, expiresAt: number): Promise<boolean> {
     const entry = await this.peek(namespace, key);
     return entry ? this.set(namespace, key, withExpiry(entry, expiresAt)) : false;
-  }
-
-  frequency(): number {
-    return 0;
-  }
-
-  topKeys(): KeyFrequency[] {
-    return [];
   }
 
   counters(namespace?: string): LayerCounters {

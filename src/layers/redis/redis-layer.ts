@@ -3,15 +3,14 @@ import { Cluster, Redis, type RedisOptions } from "ioredis";
 import type { Encryption } from "../../crypto/key-ring.js";
 import { type Clock, type Scheduler, systemClock, systemScheduler } from "../../engine/clock.js";
 import { type Entry, EntryFlags, tombstoneEntry, withExpiry } from "../../engine/entry.js";
+import type { ServiceHealth } from "../../engine/health.js";
 import {
   type Coordination,
   countersOf,
   countLookup,
   emptyCounters,
-  type KeyFrequency,
   type Layer,
   type LayerCounters,
-  type LayerStatus,
   type Lease,
   type LeasePoll,
   type StampSet,
@@ -648,14 +647,6 @@ export class RedisLayer implements Layer<true> {
     return entry ? this.set(namespace, key, withExpiry(entry, expiresAt)) : false;
   }
 
-  frequency(): number {
-    return 0;
-  }
-
-  topKeys(): KeyFrequency[] {
-    return [];
-  }
-
   counters(namespace?: string): LayerCounters {
     if (namespace === undefined) return this.total;
     return countersOf(this.perNamespace, namespace);
@@ -688,7 +679,7 @@ export class RedisLayer implements Layer<true> {
     this.stampListeners.push(listener);
   }
 
-  status(): LayerStatus {
+  status(): ServiceHealth {
     const breakerState = this.breaker.opened ? "open" : this.breaker.halfOpen ? "half-open" : "closed";
     const up = this.ready && breakerState === "closed";
     return {
