@@ -5,7 +5,6 @@
  *   const cache = Cache.builder().namespace("users", (p) => p.ttl("10m").staleWhileRevalidate("1m")).build();
  */
 
-export { type Config, loadConfig, parseConfig } from "./config/config.js";
 export { CacheManager, type CacheManagerOptions } from "./engine/cache-manager.js";
 export { type Clock, ManualClock, systemClock } from "./engine/clock.js";
 export { type Entry, EntryFlags } from "./engine/entry.js";
@@ -20,4 +19,3 @@ export { CacheError, Status, type StatusCode } from "./errors.js";
 export { WTinyLfuCache } from "./layers/memory/index.js";
 export { MemoryLayer, type MemoryLayerOptions } from "./layers/memory-layer.js";
 export { Cache, CacheBuilder, type Factory, PolicyBuilder, type Produced } from "./library.js";
-export { type RunningService, startService } from "./server.js";

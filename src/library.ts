@@ -1,8 +1,9 @@
 import { parseBytes, parseDuration } from "./config/units.js";
-import { CacheManager, type CacheManagerOptions, fallbackLookup } from "./engine/cache-manager.js";
+import { CacheManager, type CacheManagerOptions } from "./engine/cache-manager.js";
 import type { Clock } from "./engine/clock.js";
 import type { Layer } from "./engine/layer.js";
 import type { LoadContext, Loader, LoadResult } from "./engine/loader.js";
+import { fallbackLookup } from "./engine/lookups.js";
 import { defaultSettings, type NamespaceSettings } from "./engine/policy.js";
 import { PolicyStore } from "./engine/policy-store.js";
 import { PriorityRefresher } from "./engine/refresher.js";

@@ -31,7 +31,6 @@ import { WritePath } from "./write-path.js";
 import type { Writer } from "./writer.js";
 
 export type { L1Trust, StatsSink } from "./core.js";
-export { fallbackLookup } from "./lookups.js";
 export type * from "./types.js";
 
 /** Everything the manager needs; only `l1` is required for an in-memory cache. */
@@ -183,10 +182,9 @@ export class CacheManager {
     }
 
     if (misses.length > 0 && l2 && settings.l2.enabled && !options.bypassL2 && !options.forceRefresh) {
-      const entries = await l2.getMany(
-        namespace,
-        misses.map((m) => m.key),
-      );
+      const keysToRead = misses.map((m) => m.key);
+      // A layer that rejects a read (unreachable) answers misses: the reads go on without it.
+      const entries = await l2.getMany(namespace, keysToRead).catch(() => keysToRead.map(() => undefined));
       const left: typeof misses = [];
       misses.forEach((miss, i) => {
         const fromL2 = this.reads.fromL2(ns, settings, miss.key, entries[i], miss.stale, options, undefined);

@@ -94,11 +94,14 @@ class FleetFlight<M extends FleetMiss> {
     while (pending.length > 0) {
       const leases =
         this.options.clock.now() < this.giveUpAt
-          ? await this.coordination.acquireLeases(
-              this.options.namespace,
-              pending.map((m) => m.key),
-              this.options.holdMs,
-            )
+          ? await this.coordination
+              .acquireLeases(
+                this.options.namespace,
+                pending.map((m) => m.key),
+                this.options.holdMs,
+              )
+              // A layer that rejects instead of answering "unavailable" means the same.
+              .catch(() => "unavailable" as const)
           : "unavailable";
       if (leases === "unavailable") return this.loadUncoordinated(pending);
       const won = new Map<string, Lease>();

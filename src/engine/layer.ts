@@ -133,6 +133,10 @@ export interface Coordination {
 export interface Layer<Async extends boolean = true> {
   /** `l1`, `l2`, … as used in stats and metrics. */
   readonly name: string;
+  /**
+   * The entry of a key, counting a hit or miss. A remote layer that cannot be reached answers
+   * undefined (or rejects; the engine takes either as a miss and goes on without the layer).
+   */
   get(namespace: string, key: string): PromiseOr<Entry | undefined, Async>;
   /** Reads without counting a hit or touching recency/frequency (for inspection). */
   peek(namespace: string, key: string): PromiseOr<Entry | undefined, Async>;

@@ -62,10 +62,12 @@ export class LoadRunner {
     const { options } = intent;
     const { l2 } = this.core;
     if (l2 && settings.l2.enabled && !options.bypassL2 && !options.forceRefresh) {
-      return l2.get(ns.name, key).then((found) => {
+      const next = (found: Entry | undefined) => {
         const fromL2 = this.reads.fromL2(ns, settings, key, found, stale, options, intent.replaces);
         return fromL2.answer ?? this.loadFromOrigin(ns, settings, key, intent, fromL2.stale, override);
-      });
+      };
+      // A layer that rejects a read (unreachable) answers a miss: the read goes on without it.
+      return l2.get(ns.name, key).then(next, () => next(undefined));
     }
     return this.loadFromOrigin(ns, settings, key, intent, stale, override);
   }
@@ -141,18 +143,27 @@ export class LoadRunner {
     leases: ReadonlyMap<string, Lease> | undefined,
   ): Map<string, Promise<Lookup>> {
     const intentFor = (miss: Miss): LoadIntent => ({ ...intent, flight: miss.flight, lease: leases?.get(miss.key) });
-    const start = this.core.versions.loadStart();
-    const keys = misses.map((m) => m.key);
-    const bulk = loader.loadMany && misses.length > 1 ? this.callLoadMany(ns, settings, loader, keys) : undefined;
     const loads = new Map<string, Promise<Lookup>>();
+    if (!loader.loadMany || misses.length < 2) {
+      for (const miss of misses) {
+        loads.set(miss.key, this.callLoader(ns, settings, loader, miss.key, miss.stale, intentFor(miss)));
+      }
+      return loads;
+    }
+    // One start for the whole bulk call: every key's value is dated from it.
+    const start = this.core.versions.loadStart();
+    const bulk = this.callLoadMany(
+      ns,
+      settings,
+      loader,
+      misses.map((m) => m.key),
+    );
     for (const miss of misses) {
       loads.set(
         miss.key,
-        bulk
-          ? bulk.then((outcomes) =>
-              this.settleBulk(ns, settings, miss.key, outcomes.get(miss.key), miss.stale, intentFor(miss), start),
-            )
-          : this.callLoader(ns, settings, loader, miss.key, miss.stale, intentFor(miss)),
+        bulk.then((outcomes) =>
+          this.settleBulk(ns, settings, miss.key, outcomes.get(miss.key), miss.stale, intentFor(miss), start),
+        ),
       );
     }
     return loads;

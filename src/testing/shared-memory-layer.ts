@@ -2,11 +2,14 @@ import type { Clock } from "../engine/clock.js";
 import { systemClock } from "../engine/clock.js";
 import { type Entry, EntryFlags, tombstoneEntry, withExpiry } from "../engine/entry.js";
 import {
+  type Coordination,
   countersOf,
   countLookup,
   emptyCounters,
   type Layer,
   type LayerCounters,
+  type Lease,
+  type LeasePoll,
   type StampSet,
   type Tombstone,
 } from "../engine/layer.js";
@@ -32,6 +35,8 @@ export class SharedMemoryStore {
   readonly stamps = new Map<string, StampSet>();
   /** Bumped on every stamp change of a namespace, so layers know when to fetch stamps. */
   readonly stampVersions = new Map<string, number>();
+  /** Leases on keys (fleet single flight): who holds each, until when, and whether someone waits. */
+  readonly leases = new Map<string, { until: number; wanted: boolean }>();
   /** While true, every call rejects as an unreachable service would. */
   down = false;
 
@@ -66,8 +71,11 @@ export class SharedMemoryLayer implements Layer<true> {
   private readonly total = emptyCounters();
   private readonly seenStampVersions = new Map<string, number>();
   private readonly listeners: ((namespace: string, stamps: StampSet) => void)[] = [];
+  readonly coordination: Coordination;
 
-  constructor(readonly store: SharedMemoryStore) {}
+  constructor(readonly store: SharedMemoryStore) {
+    this.coordination = new SharedMemoryCoordination(store);
+  }
 
   async get(namespace: string, key: string): Promise<Entry | undefined> {
     this.reachable();
@@ -161,6 +169,60 @@ export class SharedMemoryLayer implements Layer<true> {
 
   private reachable(): void {
     if (this.store.down) throw new CacheError(Status.UNAVAILABLE, "the shared memory store is down");
+  }
+}
+
+/**
+ * Leases over the shared store, with the Redis layer's semantics: one holder per key until it
+ * releases or `holdMs` pass; asking for a held lease marks it wanted; a holder asking whether
+ * it is wanted releases it in the same step when nobody asked.
+ */
+class SharedMemoryCoordination implements Coordination {
+  constructor(private readonly store: SharedMemoryStore) {}
+
+  async acquireLeases(
+    namespace: string,
+    keys: readonly string[],
+    holdMs: number,
+  ): Promise<(Lease | "held")[] | "unavailable"> {
+    const { store } = this;
+    if (store.down) return "unavailable";
+    const now = store.clock.now();
+    return keys.map((key): Lease | "held" => {
+      const leaseId = id(namespace, key);
+      const current = store.leases.get(leaseId);
+      if (current && now < current.until) {
+        current.wanted = true;
+        return "held";
+      }
+      const held = { until: now + holdMs, wanted: false };
+      store.leases.set(leaseId, held);
+      const mine = () => store.leases.get(leaseId) === held && store.clock.now() < held.until;
+      return {
+        wanted: async () => {
+          if (store.down || !mine()) return false;
+          if (held.wanted) return true;
+          store.leases.delete(leaseId);
+          return false;
+        },
+        release: async () => {
+          if (!store.down && store.leases.get(leaseId) === held) store.leases.delete(leaseId);
+        },
+      };
+    });
+  }
+
+  async poll(namespace: string, keys: readonly string[]): Promise<LeasePoll> {
+    const { store } = this;
+    if (store.down) throw new CacheError(Status.UNAVAILABLE, "the shared memory store is down");
+    const now = store.clock.now();
+    return {
+      entries: keys.map((key) => store.live(id(namespace, key))),
+      held: keys.map((key) => {
+        const lease = store.leases.get(id(namespace, key));
+        return lease !== undefined && now < lease.until;
+      }),
+    };
   }
 }
 

@@ -1,5 +1,5 @@
 import { RedisLayer } from "../../src/layers/redis/redis-layer.js";
-import { layerContract } from "../contract/layer-contract.js";
+import { layerContract } from "../../src/testing/layer-contract.js";
 import { requireEnv } from "../support/env.js";
 
 const REDIS_URL = requireEnv("MLCACHE_REDIS_URL");

@@ -1,8 +1,8 @@
 // The layer contract for the layers that need no outside service: L1 and the in-memory shared
 // L2 of `src/testing` (Redis runs the same suite in the integration project).
 import { MemoryLayer } from "../../../src/layers/memory-layer.js";
+import { layerContract } from "../../../src/testing/layer-contract.js";
 import { SharedMemoryLayer, SharedMemoryStore } from "../../../src/testing/shared-memory-layer.js";
-import { layerContract } from "../../contract/layer-contract.js";
 
 layerContract("memory (W-TinyLFU)", {
   shared: false,
@@ -13,6 +13,7 @@ layerContract("memory (W-TinyLFU)", {
 const store = new SharedMemoryStore();
 layerContract("shared memory (testing)", {
   shared: true,
+  coordinates: true,
   create: async () => new SharedMemoryLayer(store),
   second: async () => new SharedMemoryLayer(store),
   dispose: async () => {},

@@ -1,9 +1,13 @@
 // The one contract every Layer implementation must pass (memory, Redis single node, Redis
-// Cluster): registered once per implementation with `layerContract(name, factory)`.
+// Cluster, the in-memory shared L2, and a layer of your own): registered once per
+// implementation with `layerContract(name, factory)`. Runs under vitest.
+//
+//   import { layerContract } from "multilayer-cache/testing";
+//   layerContract("my layer", { shared: true, create: async () => new MyLayer(), dispose: async () => {} });
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Entry } from "../../src/engine/entry.js";
-import type { Layer, Lease, StampSet } from "../../src/engine/layer.js";
+import type { Entry } from "../engine/entry.js";
+import type { Layer, Lease, StampSet } from "../engine/layer.js";
 
 type AnyLayer = Layer<true> | Layer<false>;
 
@@ -36,6 +40,7 @@ function entry(value: string, version: bigint, overrides: Partial<Entry> = {}): 
   };
 }
 
+/** Registers the contract's tests for one layer implementation. */
 export function layerContract(name: string, factory: LayerFactory): void {
   describe(`Layer contract: ${name}`, () => {
     let layer: AnyLayer;
