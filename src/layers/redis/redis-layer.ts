@@ -365,8 +365,19 @@ export class RedisLayer implements Layer<true> {
       this.ready = true;
       this.replay();
     });
-    this.client.on("error", (error: Error) => {
-      this.lastError = error.message;
+    // A cluster's own error only says the slots could not be read; its nodes' errors say why
+    // (a refused password, an untrusted certificate), which is what an operator needs.
+    let nodeError = "";
+    this.client.on("node error", (error: Error, address: string) => {
+      // "Connection is closed." follows the error that closed it: keep that one.
+      if (!nodeError || !error.message.startsWith("Connection is closed")) nodeError = `${error.message} (${address})`;
+    });
+    this.client.on("error", (error: Error & { lastNodeError?: Error }) => {
+      const cause = nodeError || error.lastNodeError?.message;
+      this.lastError = this.client instanceof Cluster && cause ? `${error.message} ${cause}` : error.message;
+    });
+    this.client.on("ready", () => {
+      nodeError = "";
     });
     this.client.on("close", () => {
       this.ready = false;
