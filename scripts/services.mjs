@@ -249,7 +249,9 @@ async function freePorts(n) {
 
 /** Reuse the ports of a piece that was stopped on its own (clients keep working), if free. */
 async function reusePorts(previous, n) {
-  if (previous?.length === n && (await Promise.all(previous.map(portFree))).every(Boolean)) return previous;
+  // A state written before a piece had its TLS port lacks that port: new ports then.
+  const complete = previous?.length === n && previous.every(Number.isInteger);
+  if (complete && (await Promise.all(previous.map(portFree))).every(Boolean)) return previous;
   return freePorts(n);
 }
 
