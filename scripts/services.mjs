@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Real Redis (single node + 3-master cluster) and a real Kafka broker (KRaft) for the tests,
 // running as plain local processes on free 127.0.0.1 ports: no Docker on the CI machines.
+// Every Redis also listens for TLS on a second port (certificates made here with openssl) and
+// knows an ACL user with a password besides `default`, so TLS and ACL tests use the same pieces.
 //
 //   scripts/services up [redis|cluster|kafka ...]    start (idempotent), print env lines
 //   scripts/services down [redis|cluster|kafka ...]  stop (idempotent), remove data dirs
@@ -28,6 +30,10 @@ export const STATE_DIR = path.join(ROOT, ".services");
 const STATE_FILE = path.join(STATE_DIR, "state.json");
 const LOCK_DIR = path.join(STATE_DIR, "lock");
 const LOG_DIR = path.join(STATE_DIR, "logs");
+/** CA, server and client certificates and the ACL password, shared by every Redis we start. */
+const TLS_DIR = path.join(STATE_DIR, "tls");
+/** The ACL user every Redis knows besides `default` (which stays passwordless for the other tests). */
+const ACL_USER = "mlcache";
 const KAFKA_POM = path.join(ROOT, "scripts", "kafka", "pom.xml");
 
 export const PIECES = /** @type {const} */ (["redis", "cluster", "kafka"]);
@@ -52,7 +58,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // ───────────────────────────── state ─────────────────────────────
 
 /**
- * @typedef {{ port: number, busPort?: number, pid?: number, dir: string, marker: string }} Proc
+ * @typedef {{ port: number, tlsPort?: number, busPort?: number, pid?: number, dir: string, marker: string }} Proc
  * @typedef {{ redis?: { procs: Proc[] }, cluster?: { procs: Proc[] }, kafka?: { procs: Proc[], controllerPort: number, version: string } }} State
  */
 
@@ -243,7 +249,9 @@ async function freePorts(n) {
 
 /** Reuse the ports of a piece that was stopped on its own (clients keep working), if free. */
 async function reusePorts(previous, n) {
-  if (previous?.length === n && (await Promise.all(previous.map(portFree))).every(Boolean)) return previous;
+  // A state written before a piece had its TLS port lacks that port: new ports then.
+  const complete = previous?.length === n && previous.every(Number.isInteger);
+  if (complete && (await Promise.all(previous.map(portFree))).every(Boolean)) return previous;
   return freePorts(n);
 }
 
@@ -293,10 +301,106 @@ async function redisCli(port, args, timeout = 5_000) {
 
 // ───────────────────────────── redis ─────────────────────────────
 
-function redisConf({ port, busPort, dir }) {
+// ────────────────────────── redis TLS and ACL ──────────────────────────
+
+/** Runs openssl in TLS_DIR; its output only matters when it fails. */
+async function openssl(args) {
+  await execFileP("openssl", args, { cwd: TLS_DIR, timeout: 30_000 }).catch((err) => {
+    throw new Error(`openssl ${args[0]} failed: ${err.stderr ?? ""}${err.message}`);
+  });
+}
+
+/**
+ * The TLS material and ACL password of our Redis servers, made once into TLS_DIR (kept until
+ * everything is down): a CA, a server certificate for 127.0.0.1 and localhost (also a client
+ * certificate: cluster nodes present it on the TLS cluster bus), and a client certificate.
+ */
+async function ensureTls() {
+  const files = {
+    ca: path.join(TLS_DIR, "ca.pem"),
+    serverCert: path.join(TLS_DIR, "server.pem"),
+    serverKey: path.join(TLS_DIR, "server.key"),
+    clientCert: path.join(TLS_DIR, "client.pem"),
+    clientKey: path.join(TLS_DIR, "client.key"),
+    aclPassword: path.join(TLS_DIR, "acl-password"),
+  };
+  if (Object.values(files).every((f) => fs.existsSync(f))) return files;
+  fs.rmSync(TLS_DIR, { recursive: true, force: true });
+  fs.mkdirSync(TLS_DIR, { recursive: true });
+  log("making TLS certificates for redis with openssl");
+  const days = ["-days", "30"];
+  await openssl([
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.pem",
+    ...days,
+    "-subj",
+    "/CN=mlcache services CA",
+  ]);
+  const signed = async (name, subject, extensions) => {
+    fs.writeFileSync(path.join(TLS_DIR, `${name}.ext`), extensions);
+    await openssl([
+      "req",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      `${name}.key`,
+      "-out",
+      `${name}.csr`,
+      "-subj",
+      subject,
+    ]);
+    await openssl([
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      "ca.pem",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-out",
+      `${name}.pem`,
+      ...days,
+      "-extfile",
+      `${name}.ext`,
+    ]);
+  };
+  await signed(
+    "server",
+    "/CN=localhost",
+    "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n",
+  );
+  await signed(
+    "client",
+    "/CN=mlcache-client",
+    "subjectAltName=DNS:mlcache-client.internal\nextendedKeyUsage=clientAuth\n",
+  );
+  // Hex: no character a URL, a shell `export $(...)` or redis.conf would need escaped.
+  fs.writeFileSync(files.aclPassword, randomBytes(24).toString("hex"), { mode: 0o600 });
+  return files;
+}
+
+function redisConf({ port, tlsPort, busPort, dir, tls, authClients }) {
   return [
     "bind 127.0.0.1",
     `port ${port}`,
+    // TLS on a second port; the plain port stays for the tests that do not need TLS.
+    `tls-port ${tlsPort}`,
+    `tls-cert-file ${tls.serverCert}`,
+    `tls-key-file ${tls.serverKey}`,
+    `tls-ca-cert-file ${tls.ca}`,
+    `tls-auth-clients ${authClients}`,
+    // `default` stays as it is (no password, every right); the ACL user needs its password.
+    `user ${ACL_USER} on >${fs.readFileSync(tls.aclPassword, "utf8")} ~* &* +@all`,
     `dir ${dir}`,
     // Tests need no durability; no RDB/AOF keeps start/stop instant and the disk clean.
     'save ""',
@@ -311,6 +415,10 @@ function redisConf({ port, busPort, dir }) {
           "cluster-config-file nodes.conf",
           `cluster-port ${busPort}`,
           "cluster-node-timeout 5000",
+          // The bus speaks TLS, and CLUSTER SLOTS answers TLS clients with TLS ports
+          // (plain clients still get the plain ones).
+          "tls-cluster yes",
+          "tls-replication yes",
         ]
       : []),
     "",
@@ -318,16 +426,17 @@ function redisConf({ port, busPort, dir }) {
 }
 
 /** Starts one redis-server and waits for PING; returns its Proc record. */
-async function startRedisProc(name, port, busPort) {
+async function startRedisProc(name, { port, tlsPort, busPort, authClients }) {
   const dir = path.join(STATE_DIR, name);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   const conf = path.join(dir, "redis.conf");
-  fs.writeFileSync(conf, redisConf({ port, busPort, dir }));
+  const tls = await ensureTls();
+  fs.writeFileSync(conf, redisConf({ port, tlsPort, busPort, dir, tls, authClients }), { mode: 0o600 });
   const logFile = path.join(LOG_DIR, `${name}.log`);
   const pid = spawnDaemon("redis-server", [conf], logFile, dir);
   /** @type {Proc} */
-  const proc = { port, pid, dir, marker: conf, ...(busPort ? { busPort } : {}) };
+  const proc = { port, tlsPort, pid, dir, marker: conf, ...(busPort ? { busPort } : {}) };
   const ready = await waitUntil(async () => {
     if (!isOurs(pid, conf)) throw new Error(`redis-server ${name} exited during start-up:\n${tail(logFile)}`);
     try {
@@ -366,12 +475,13 @@ async function clusterHealthy(piece) {
 async function upRedis(state) {
   if (await redisHealthy(state.redis)) return false;
   await downPiece(state, "redis");
-  const [port] = await reusePorts(
-    state.redis?.procs.map((p) => p.port),
-    1,
+  const [port, tlsPort] = await reusePorts(
+    state.redis?.procs.flatMap((p) => [p.port, p.tlsPort]),
+    2,
   );
-  log(`starting redis on 127.0.0.1:${port}`);
-  state.redis = { procs: [await startRedisProc("redis", port)] };
+  log(`starting redis on 127.0.0.1:${port} (TLS ${tlsPort})`);
+  // The single node wants a client certificate on its TLS port (mutual TLS); the cluster does not.
+  state.redis = { procs: [await startRedisProc("redis", { port, tlsPort, authClients: "yes" })] };
   writeState(state);
   return true;
 }
@@ -382,14 +492,21 @@ async function upCluster(state) {
   const prev = state.cluster?.procs;
   // Explicit bus ports (not the implicit port+10000, which may be taken or exceed 65535).
   const ports = await reusePorts(
-    prev?.flatMap((p) => [p.port, p.busPort]),
-    CLUSTER_SIZE * 2,
+    prev?.flatMap((p) => [p.port, p.busPort, p.tlsPort]),
+    CLUSTER_SIZE * 3,
   );
-  const nodes = Array.from({ length: CLUSTER_SIZE }, (_, i) => ({ port: ports[2 * i], busPort: ports[2 * i + 1] }));
-  log(`starting redis cluster on 127.0.0.1:${nodes.map((n) => n.port).join(",")}`);
+  const nodes = Array.from({ length: CLUSTER_SIZE }, (_, i) => ({
+    port: ports[3 * i],
+    busPort: ports[3 * i + 1],
+    tlsPort: ports[3 * i + 2],
+    authClients: "optional",
+  }));
+  log(
+    `starting redis cluster on 127.0.0.1:${nodes.map((n) => n.port).join(",")} (TLS ${nodes.map((n) => n.tlsPort).join(",")})`,
+  );
   state.cluster = { procs: [] };
   for (const [i, n] of nodes.entries()) {
-    state.cluster.procs.push(await startRedisProc(`cluster-${i + 1}`, n.port, n.busPort));
+    state.cluster.procs.push(await startRedisProc(`cluster-${i + 1}`, n));
     writeState(state); // record each node as soon as it runs, so a failure later still cleans it
   }
   const addrs = nodes.map((n) => `127.0.0.1:${n.port}`);
@@ -603,16 +720,67 @@ function normalize(which) {
   return list.length ? PIECES.filter((p) => list.includes(p)) : [...PIECES];
 }
 
+/** The variables each piece prints (the first names the piece's address). */
+export const PIECE_ENV = {
+  redis: [
+    "MLCACHE_REDIS_URL",
+    "MLCACHE_REDIS_TLS_URL", // rediss://, the TLS port; wants a client certificate
+    "MLCACHE_REDIS_TLS_CA",
+    "MLCACHE_REDIS_TLS_CERT",
+    "MLCACHE_REDIS_TLS_KEY",
+    "MLCACHE_REDIS_ACL_USER",
+    "MLCACHE_REDIS_ACL_PASSWORD",
+  ],
+  cluster: [
+    "MLCACHE_REDIS_CLUSTER_NODES",
+    "MLCACHE_REDIS_CLUSTER_TLS_NODES", // TLS ports; a client certificate is optional
+    "MLCACHE_REDIS_TLS_CA",
+    "MLCACHE_REDIS_TLS_CERT",
+    "MLCACHE_REDIS_TLS_KEY",
+    "MLCACHE_REDIS_ACL_USER",
+    "MLCACHE_REDIS_ACL_PASSWORD",
+  ],
+  kafka: ["MLCACHE_KAFKA_BROKERS"],
+};
+
+/** The TLS files and ACL credentials every Redis piece prints. */
+function redisSecurityEnv() {
+  let password;
+  try {
+    password = fs.readFileSync(path.join(TLS_DIR, "acl-password"), "utf8");
+  } catch {
+    return [];
+  }
+  return [
+    ["MLCACHE_REDIS_TLS_CA", path.join(TLS_DIR, "ca.pem")],
+    ["MLCACHE_REDIS_TLS_CERT", path.join(TLS_DIR, "client.pem")],
+    ["MLCACHE_REDIS_TLS_KEY", path.join(TLS_DIR, "client.key")],
+    ["MLCACHE_REDIS_ACL_USER", ACL_USER],
+    ["MLCACHE_REDIS_ACL_PASSWORD", password],
+  ];
+}
+
+/** [name, value] pairs of a running piece; undefined when it is not running. */
 function envOf(state, piece) {
   const procs = state[piece]?.procs ?? [];
   if (procs.length === 0 || !procs.every((p) => isOurs(p.pid, p.marker))) return undefined;
   switch (piece) {
     case "redis":
-      return ["MLCACHE_REDIS_URL", `redis://127.0.0.1:${procs[0].port}`];
+      return [
+        ["MLCACHE_REDIS_URL", `redis://127.0.0.1:${procs[0].port}`],
+        ...(procs[0].tlsPort ? [["MLCACHE_REDIS_TLS_URL", `rediss://127.0.0.1:${procs[0].tlsPort}`]] : []),
+        ...redisSecurityEnv(),
+      ];
     case "cluster":
-      return ["MLCACHE_REDIS_CLUSTER_NODES", procs.map((p) => `127.0.0.1:${p.port}`).join(",")];
+      return [
+        ["MLCACHE_REDIS_CLUSTER_NODES", procs.map((p) => `127.0.0.1:${p.port}`).join(",")],
+        ...(procs.every((p) => p.tlsPort)
+          ? [["MLCACHE_REDIS_CLUSTER_TLS_NODES", procs.map((p) => `127.0.0.1:${p.tlsPort}`).join(",")]]
+          : []),
+        ...redisSecurityEnv(),
+      ];
     case "kafka":
-      return ["MLCACHE_KAFKA_BROKERS", `127.0.0.1:${procs[0].port}`];
+      return [["MLCACHE_KAFKA_BROKERS", `127.0.0.1:${procs[0].port}`]];
   }
 }
 
@@ -623,11 +791,7 @@ function envOf(state, piece) {
  */
 export function env(which) {
   const state = readState();
-  return Object.fromEntries(
-    normalize(which)
-      .map((p) => envOf(state, p))
-      .filter(Boolean),
-  );
+  return Object.fromEntries(normalize(which).flatMap((p) => envOf(state, p) ?? []));
 }
 
 /** Names of the pieces among `which` that are running now. */
@@ -677,7 +841,12 @@ export async function down(which) {
       if (orphans.length) log(`stopping orphaned pid ${orphans.map((o) => o.pid).join(",")}`);
       await Promise.all(orphans.map((o) => stopProc({ marker: o.marker, pid: o.pid }, WAIT.stopGrace.kafka)));
       // Everything is down: forget the reserved ports too. Logs stay for post-mortems.
-      for (const name of ["redis", "kafka", ...Array.from({ length: CLUSTER_SIZE }, (_, i) => `cluster-${i + 1}`)]) {
+      for (const name of [
+        "redis",
+        "kafka",
+        "tls",
+        ...Array.from({ length: CLUSTER_SIZE }, (_, i) => `cluster-${i + 1}`),
+      ]) {
         fs.rmSync(path.join(STATE_DIR, name), { recursive: true, force: true });
       }
       fs.rmSync(STATE_FILE, { force: true });

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { type Config, loadKeyRing } from "./config/config.js";
+import { type Config, loadKeyRing, loadRedisConnection } from "./config/config.js";
 import { applyPolicyChange } from "./config/policy-changes.js";
 import { namespaceEncryption } from "./crypto/key-ring.js";
 import { CacheManager } from "./engine/cache-manager.js";
@@ -68,6 +68,8 @@ export async function startService(
   const access = accessControl(config, logger);
   const shutdown = new AbortController();
   const keyRing = loadKeyRing(config);
+  // Password and TLS files are read now: a missing one stops the start, naming the field.
+  const redis = config.redis && { ...loadRedisConnection(config), keyPrefix: config.redis.keyPrefix };
   const policies = new PolicyStore(config.defaults, config.namespaces, config.limits.maxNamespaces, (settings) =>
     settings.encryptionKeyId && !keyRing?.has(settings.encryptionKeyId)
       ? [
@@ -98,14 +100,15 @@ export async function startService(
     allowedTargets: config.origins.allowedTargets,
     ...(events ? { publishDeadLetter: events.deadLetter } : {}),
   });
-  const l2 = config.redis
-    ? new RedisLayer({
-        ...config.redis,
-        commandTimeoutMs: config.redis.commandTimeout,
-        maxReadsPerSecond: config.redis.maxReadsPerSecond,
-        encryption,
-      })
-    : undefined;
+  const l2 =
+    config.redis && redis
+      ? new RedisLayer({
+          ...redis,
+          commandTimeoutMs: config.redis.commandTimeout,
+          maxReadsPerSecond: config.redis.maxReadsPerSecond,
+          encryption,
+        })
+      : undefined;
   if (l2) {
     // Start with L2 when it is there; without it the instance still serves (degraded).
     await l2.waitUntilReady(3_000).catch((error: unknown) => {
@@ -116,7 +119,7 @@ export async function startService(
     instanceId: config.instanceId,
     logger,
     config: config.telemetry,
-    redis: config.redis,
+    redis,
   });
   const memory = new MemoryLayer({ maxBytes: config.l1.maxBytes, maxEntries: config.l1.maxEntries });
   const manager = new CacheManager({

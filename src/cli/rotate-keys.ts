@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig, loadKeyRing } from "../config/config.js";
+import { ConfigError, loadConfig, loadKeyRing, loadRedisConnection } from "../config/config.js";
 import { namespaceEncryption } from "../crypto/key-ring.js";
 import { RedisLayer } from "../layers/redis/redis-layer.js";
 
@@ -7,7 +7,8 @@ import { RedisLayer } from "../layers/redis/redis-layer.js";
  * `mlcache rotate-keys -n NS [--to KEY]`: re-encrypts a namespace's L2 values still sealed with
  * an older key (or in clear) under KEY (default: the namespace's `encryptionKeyId` in the
  * configuration), while the service runs. SCAN in bounded batches (`--batch`, with a pause
- * between them), each value rewritten through the versioned write, so a newer write wins.
+ * between them; on a Cluster, master after master), each value rewritten through the versioned
+ * write, so a newer write wins.
  * Prints one JSON line per batch with the cursor; `--cursor` resumes an interrupted run.
  */
 export async function rotateKeysCommand(args: string[]): Promise<number> {
@@ -27,7 +28,9 @@ export async function rotateKeysCommand(args: string[]): Promise<number> {
   const ring = loadKeyRing(config);
   const namespace = values.namespace;
   if (!namespace) throw new ConfigError("rotate-keys needs -n NAMESPACE");
-  if (!config.redis) throw new ConfigError("rotate-keys needs Redis: set redis.url or MLCACHE_REDIS_URL");
+  if (!config.redis) {
+    throw new ConfigError("rotate-keys needs Redis: set redis.url or redis.clusterNodes (or MLCACHE_REDIS_URL)");
+  }
   if (!ring) throw new ConfigError("rotate-keys needs encryption.keys in the configuration");
   const keyId = values.to ?? config.namespaces[namespace]?.encryptionKeyId ?? config.defaults.encryptionKeyId;
   if (!keyId)
@@ -38,7 +41,8 @@ export async function rotateKeysCommand(args: string[]): Promise<number> {
   if (!Number.isInteger(batch) || batch < 1 || batch > 10_000) throw new ConfigError("--batch: 1 to 10000");
   const pauseMs = Number(values.pause);
   const layer = new RedisLayer({
-    ...config.redis,
+    ...loadRedisConnection(config),
+    keyPrefix: config.redis.keyPrefix,
     commandTimeoutMs: config.redis.commandTimeout,
     encryption: namespaceEncryption(ring, () => keyId),
   });

@@ -7,8 +7,10 @@ import { KEY_ID_PATTERN, KeyRing, KeyRingError, MAX_KEYS } from "../crypto/key-r
 import { defaultSettings, type NamespaceSettings, validateSettings } from "../engine/policy.js";
 import { NAMESPACE_PATTERN } from "../engine/policy-store.js";
 import { type OriginPolicy, OriginPolicySchema } from "../gen/mlcache/v1/policy_pb.js";
+import type { RedisConnection } from "../layers/redis/redis-layer.js";
 import { REDACTED, redactUrl, SECRET_NAME } from "../redact.js";
 import { overlayPolicy, policyFromJson } from "./policy-proto.js";
+import { checkRedisSecurity, redisSecurityShape, redisUrl, resolveRedisConnection } from "./redis.js";
 import { parseBytes, parseDuration } from "./units.js";
 
 const port = z.number().int().min(0).max(65535);
@@ -107,8 +109,8 @@ const ConfigSchema = z
       .default({ maxBytes: 256 * 1024 * 1024, maxEntries: 1_000_000 }),
     redis: z
       .object({
-        /** redis://[:password@]host:port[/db] for a single node. */
-        url: z.string().min(1).optional(),
+        /** redis://[[user]:password@]host:port[/db] for a single node; rediss:// for TLS. */
+        url: redisUrl.optional(),
         /** Seed nodes (host:port) of a Redis Cluster. */
         clusterNodes: z.array(z.string().min(1)).min(1).optional(),
         sentinel: z
@@ -119,7 +121,8 @@ const ConfigSchema = z
           })
           .strict()
           .optional(),
-        password: z.string().optional(),
+        /** The ACL user, its password (or passwordFile, passwordEnv) and TLS (src/config/redis.ts). */
+        ...redisSecurityShape,
         keyPrefix: z.string().default("mlc:"),
         /**
          * The Redis command bound: a Redis step of a call (a read, a write, a lease, a poll) that
@@ -135,6 +138,7 @@ const ConfigSchema = z
       .refine((r) => [r.url, r.clusterNodes, r.sentinel].filter(Boolean).length === 1, {
         message: "set exactly one of redis.url, redis.clusterNodes, redis.sentinel",
       })
+      .superRefine(checkRedisSecurity)
       .optional(),
     /** Hot keys, per-key stats, anomalies and snapshot files (src/telemetry). */
     telemetry: z
@@ -369,11 +373,12 @@ const ENV: Record<string, (raw: RawInput, value: string) => void> = {
   MLCACHE_HTTP_PORT: (raw, v) => {
     raw.server = { ...raw.server, httpPort: envNumber("MLCACHE_HTTP_PORT", v) };
   },
+  // The address replaces the file's; its credentials and TLS settings stay.
   MLCACHE_REDIS_URL: (raw, v) => {
-    raw.redis = { keyPrefix: raw.redis?.keyPrefix, url: v };
+    raw.redis = { ...redisKept(raw), url: v };
   },
   MLCACHE_REDIS_CLUSTER_NODES: (raw, v) => {
-    raw.redis = { keyPrefix: raw.redis?.keyPrefix, clusterNodes: splitList(v) };
+    raw.redis = { ...redisKept(raw), clusterNodes: splitList(v) };
   },
   MLCACHE_KAFKA_BROKERS: (raw, v) => {
     raw.kafka = { ...raw.kafka, brokers: splitList(v) };
@@ -395,6 +400,12 @@ const ENV: Record<string, (raw: RawInput, value: string) => void> = {
     raw.auth = { ...raw.auth, tokens: [...(raw.auth?.tokens ?? []), token] };
   },
 };
+
+/** What of the file's `redis` section an address from the environment keeps. */
+function redisKept(raw: RawInput): RawInput {
+  const { keyPrefix, username, password, passwordFile, passwordEnv, tls } = raw.redis ?? {};
+  return { keyPrefix, username, password, passwordFile, passwordEnv, tls };
+}
 
 function envNumber(name: string, value: string): number {
   const n = Number(value);
@@ -525,6 +536,20 @@ export function loadKeyRing(config: Config, env: NodeJS.ProcessEnv = process.env
   } catch (error) {
     if (error instanceof KeyRingError) throw new ConfigError(`invalid configuration: ${error.message}`);
     throw error;
+  }
+}
+
+/**
+ * Where and how to reach Redis, with the password and TLS files the configuration names read
+ * (once, at start); undefined without `redis`. Throws a ConfigError naming the field and the
+ * problem (a missing file, an unset variable), never the secret.
+ */
+export function loadRedisConnection(config: Config, env: NodeJS.ProcessEnv = process.env): RedisConnection | undefined {
+  if (!config.redis) return undefined;
+  try {
+    return resolveRedisConnection(config.redis, env);
+  } catch (error) {
+    throw new ConfigError(`invalid configuration: ${(error as Error).message}`);
   }
 }
 

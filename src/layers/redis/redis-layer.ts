@@ -22,14 +22,31 @@ import { type Admission, BreakerOpenError, FastBreaker } from "./breaker.js";
 import { decodeEntry, encodeEntry, isEnvelopeHeader, sealedKeyId, UNREADABLE } from "./envelope.js";
 import { LuaScript } from "./lua-script.js";
 import { PendingCalls } from "./pending-calls.js";
+import { parseRedisUrl } from "./redis-url.js";
 import { WriteQueue } from "./write-queue.js";
 
 /** Where the Redis layer connects: one of a URL, cluster seed nodes, or Sentinel. */
 export interface RedisConnection {
+  /** `redis://` or `rediss://` (TLS); credentials in it win over `username` and `password`. */
   url?: string | undefined;
   clusterNodes?: readonly string[] | undefined;
   sentinel?: { sentinels: readonly string[]; name: string; password?: string | undefined } | undefined;
+  /** The ACL user (Redis 6+); without it, the password is the `default` user's. */
+  username?: string | undefined;
   password?: string | undefined;
+  /** TLS to every node (and Sentinel); a `rediss://` URL alone means TLS with the system's CAs. */
+  tls?: RedisTls | undefined;
+}
+
+/** TLS settings of the Redis connections, as read from the files the configuration names. */
+export interface RedisTls {
+  /** CAs the servers' certificates must chain to (default: the system's). */
+  ca?: Buffer | undefined;
+  /** A client certificate and its key, for servers that want one (mutual TLS). */
+  cert?: Buffer | undefined;
+  key?: Buffer | undefined;
+  /** The name the servers' certificates must carry (default: the host connected to). */
+  servername?: string | undefined;
 }
 
 /** Options of the Redis layer. */
@@ -219,6 +236,13 @@ return 0`,
 
 /** Builds the ioredis client for a connection description. */
 export function connect(options: RedisConnection): Client {
+  const url = options.url ? parseRedisUrl(options.url) : undefined;
+  const username = url?.username ?? options.username;
+  const password = url?.password ?? options.password;
+  const tlsSettings = options.tls ?? (url?.tls ? {} : undefined);
+  const tls = tlsSettings
+    ? Object.fromEntries(Object.entries(tlsSettings).filter(([, value]) => value !== undefined))
+    : undefined;
   const common: RedisOptions = {
     // Fail fast while disconnected: the layer's queue and breaker decide what happens.
     enableOfflineQueue: false,
@@ -234,7 +258,9 @@ export function connect(options: RedisConnection): Client {
     // read path's throughput): the layer's pending calls bound every call with one timer.
     enableAutoPipelining: true,
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
-    ...(options.password ? { password: options.password } : {}),
+    ...(username ? { username } : {}),
+    ...(password ? { password } : {}),
+    ...(tls ? { tls } : {}),
   };
   if (options.clusterNodes) {
     return new Cluster(
@@ -242,7 +268,16 @@ export function connect(options: RedisConnection): Client {
         const [host, port] = node.split(":");
         return { host: host ?? "127.0.0.1", port: Number(port ?? 6379) };
       }),
-      { redisOptions: common, enableAutoPipelining: true, enableOfflineQueue: false, clusterRetryStrategy: () => 500 },
+      {
+        // Every node, also those learned from CLUSTER SLOTS, gets the same TLS and credentials.
+        redisOptions: common,
+        enableAutoPipelining: true,
+        enableOfflineQueue: false,
+        clusterRetryStrategy: () => 500,
+        // Seed names are not resolved to addresses first: TLS checks the certificate against
+        // the name connected to, and a seed's certificate may carry its name and not its address.
+        ...(tls ? { dnsLookup: (address, callback) => callback(null, address) } : {}),
+      },
     );
   }
   if (options.sentinel) {
@@ -254,10 +289,12 @@ export function connect(options: RedisConnection): Client {
       }),
       name: options.sentinel.name,
       ...(options.sentinel.password ? { sentinelPassword: options.sentinel.password } : {}),
+      // With TLS, both the sentinels and the master they name are reached over it.
+      ...(tls ? { enableTLSForSentinelMode: true, sentinelTLS: tls } : {}),
     });
   }
-  if (!options.url) throw new Error("redis: set url, clusterNodes or sentinel");
-  return new Redis(options.url, common);
+  if (!url) throw new Error("redis: set url, clusterNodes or sentinel");
+  return new Redis({ ...common, host: url.host, port: url.port, db: url.db });
 }
 
 /**
@@ -327,8 +364,19 @@ export class RedisLayer implements Layer<true> {
       this.ready = true;
       this.replay();
     });
-    this.client.on("error", (error: Error) => {
-      this.lastError = error.message;
+    // A cluster's own error only says the slots could not be read; its nodes' errors say why
+    // (a refused password, an untrusted certificate), which is what an operator needs.
+    let nodeError = "";
+    this.client.on("node error", (error: Error, address: string) => {
+      // "Connection is closed." follows the error that closed it: keep that one.
+      if (!nodeError || !error.message.startsWith("Connection is closed")) nodeError = `${error.message} (${address})`;
+    });
+    this.client.on("error", (error: Error & { lastNodeError?: Error }) => {
+      const cause = nodeError || error.lastNodeError?.message;
+      this.lastError = this.client instanceof Cluster && cause ? `${error.message} ${cause}` : error.message;
+    });
+    this.client.on("ready", () => {
+      nodeError = "";
     });
     this.client.on("close", () => {
       this.ready = false;
@@ -608,12 +656,16 @@ export class RedisLayer implements Layer<true> {
     const encryption = this.encryption;
     if (!encryption?.ring.has(keyId)) throw new Error(`encryption key "${keyId}" is not in the key ring`);
     const client = this.client;
-    if (client instanceof Cluster) throw new Error("re-encryption scans a single node or Sentinel; not a cluster yet");
     const match = `${this.dataKey(namespace, "")}*`;
-    const [next, dataKeys] = await this.call(() => client.scan(cursor, "MATCH", match, "COUNT", count));
+    const [next, dataKeys] = await this.scanStep(match, cursor, count);
     const step: ResealStep = { cursor: next, scanned: dataKeys.length, resealed: 0, current: 0, skipped: 0 };
     if (dataKeys.length === 0) return step;
-    const replies = await this.call(() => client.mgetBuffer(...dataKeys));
+    // The keys of one MGET must share a slot on a cluster: there, one GET each (pipelined).
+    const replies = await this.call(() =>
+      client instanceof Cluster
+        ? Promise.all(dataKeys.map((dataKey) => client.getBuffer(dataKey)))
+        : client.mgetBuffer(...dataKeys),
+    );
     const now = this.clock.now();
     for (const [i, dataKey] of dataKeys.entries()) {
       const bytes = replies[i];
@@ -634,6 +686,29 @@ export class RedisLayer implements Layer<true> {
       else step.skipped++;
     }
     return step;
+  }
+
+  /**
+   * One SCAN step over the keys matching `match`. On a cluster every master scans its own
+   * keys, in the order of their addresses, and the cursor says where: "<master>:<its cursor>"
+   * ("0" starts at the first master and ends after the last).
+   */
+  private async scanStep(match: string, cursor: string, count: number): Promise<[string, string[]]> {
+    const client = this.client;
+    if (!(client instanceof Cluster)) return this.call(() => client.scan(cursor, "MATCH", match, "COUNT", count));
+    const address = (node: Redis) => `${node.options.host}:${node.options.port}`;
+    const masters = client.nodes("master").sort((a, b) => address(a).localeCompare(address(b)));
+    const parsed = cursor === "0" ? ["0", "0"] : /^(\d+):(\d+)$/.exec(cursor)?.slice(1);
+    const index = Number(parsed?.[0]);
+    const master = masters[index];
+    if (!parsed || !master) {
+      throw new Error(
+        `cursor "${cursor}" does not fit this cluster (${masters.length} masters): it takes "<master>:<cursor>" from an earlier step, or "0" to start over`,
+      );
+    }
+    const [next, keys] = await this.call(() => master.scan(parsed[1] as string, "MATCH", match, "COUNT", count));
+    if (next !== "0") return [`${index}:${next}`, keys];
+    return [index + 1 < masters.length ? `${index + 1}:0` : "0", keys];
   }
 
   /** Drops a namespace by stamping all of it: no scan over the keyspace. */
