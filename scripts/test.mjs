@@ -15,7 +15,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { down, PIECES, ROOT, running, up } from "./services.mjs";
+import { down, PIECES, ROOT, running, env as servicesEnv, up } from "./services.mjs";
 
 const BIN = path.join(ROOT, "node_modules", ".bin");
 const RESULTS_DIR = path.join(ROOT, ".cache", "test-results");
@@ -151,21 +151,15 @@ async function startServices(ctx) {
   const before = running(needed);
   ctx.started.push(...needed.filter((p) => !before.includes(p)));
   try {
-    const { env } = await up(needed);
-    for (const p of needed) Object.assign(ctx.env, pick(env, p));
-    for (const [k, v] of Object.entries(ctx.env)) console.error(`  ${k}=${v}`);
+    await up(needed);
+    // Every variable of each piece (Kafka's SASL_SSL listener and its credentials included).
+    Object.assign(ctx.env, servicesEnv(needed));
+    for (const [k, v] of Object.entries(ctx.env)) console.error(`  ${k}=${/PASSWORD/.test(k) ? "<redacted>" : v}`);
     return { passed: 0, failed: 0 };
   } catch (err) {
     console.error(`services failed to start: ${err.message}`);
     return { passed: 0, failed: 1 };
   }
-}
-
-function pick(env, piece) {
-  const name = { redis: "MLCACHE_REDIS_URL", cluster: "MLCACHE_REDIS_CLUSTER_NODES", kafka: "MLCACHE_KAFKA_BROKERS" }[
-    piece
-  ];
-  return name in env ? { [name]: env[name] } : {};
 }
 
 /** vitest with its usual output, plus a JSON report we count from. */
