@@ -1,18 +1,22 @@
 // Kafka over SASL_SSL against the real broker's SASL_SSL listener (scripts/services.mjs: a CA and
 // broker certificate made by openssl, a SCRAM-SHA-512 user and a PLAIN one): invalidations and
-// write-behind writes travel over it; kcat reading the writes topic over the same listener sees
-// ciphertext for an encrypted namespace; a wrong password leaves the instance up, not ready, and
-// saying why; clients without TLS, without SASL or not trusting the CA are turned away.
+// write-behind writes travel over it, and the sink reads them back; kcat reading the writes topic
+// over the same listener sees ciphertext for an encrypted namespace; a wrong password leaves the
+// instance up, not ready, and saying why; clients without TLS, without SASL or not trusting the CA
+// are turned away.
 import { execFile } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { Kafka, type KafkaConfig, logLevel } from "kafkajs";
 import { afterAll, describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config/config.js";
+import { loadKeyRing, parseConfig } from "../../src/config/config.js";
 import type { Loader } from "../../src/engine/loader.js";
-import type { Writer } from "../../src/engine/writer.js";
+import type { StoreItemInput, Writer } from "../../src/engine/writer.js";
+import { KafkaConnection } from "../../src/events/kafka.js";
+import { WriteBehindSink } from "../../src/events/write-behind.js";
 import { CacheService } from "../../src/gen/mlcache/v1/cache_pb.js";
+import { createLogger } from "../../src/logger.js";
 import { type RunningService, startService } from "../../src/server.js";
 import { requireEnv } from "../support/env.js";
 import { eventually } from "../support/origins.js";
@@ -52,8 +56,14 @@ const loader: Loader = {
     return value === undefined ? { found: false } : { found: true, value: bytesOf(value) };
   },
 };
-// Write-behind namespaces need a writer; the sink (not run here) is the one that calls it.
-const writer: Writer = { store: async () => undefined };
+// What the write-behind sink stores; instances never call the writer of a write-behind namespace.
+const stored: StoreItemInput[] = [];
+const writer: Writer = {
+  async store(_namespace, items) {
+    stored.push(...items);
+    return undefined;
+  },
+};
 
 const services: RunningService[] = [];
 async function instance(id: string, extra: Record<string, unknown> = {}): Promise<RunningService> {
@@ -123,7 +133,7 @@ describe("the service with Kafka over SASL_SSL", () => {
     expect(ready.status).toBe(200);
   });
 
-  it("publishes write-behind Sets; kcat over SASL_SSL sees the encrypted namespace's value only as ciphertext", async () => {
+  it("publishes write-behind Sets: kcat over SASL_SSL sees the encrypted value as ciphertext, the sink opens it", async () => {
     // Instance A of the test above, when it ran; otherwise a new one.
     const service = services[0] ?? (await instance("w"));
     await service.manager.set("sealed", "card-7", bytesOf("4111-secret-payload"), { tags: ["pii-tag"] });
@@ -135,6 +145,28 @@ describe("the service with Kafka over SASL_SSL", () => {
     // Only values are sealed: the key, its namespace and tags travel in clear (README, Security).
     expect(raw.includes("sealed/card-7")).toBe(true);
     expect(raw.includes("pii-tag")).toBe(true);
+
+    // The sink, configured as `mlcache sink` is, reads the same topic over SASL_SSL and opens the value.
+    const config = parseConfig(
+      testConfig({ kafka: kafka(), encryption: { keys: [{ id: "k1", env: `MLC_SASL_K1_${run}` }] } }),
+    );
+    const connection = new KafkaConnection(config.kafka as NonNullable<typeof config.kafka>, createLogger("silent"));
+    const sink = new WriteBehindSink({
+      connection,
+      writerFor: () => writer,
+      groupId: `sasl-${run}-sink`,
+      keyRing: loadKeyRing(config),
+      initialBackoffMs: 10,
+    });
+    try {
+      await connection.start();
+      await sink.start();
+      await eventually(() => stored.some((item) => item.key === "card-7"), 30_000, "the sink to store card-7");
+      expect(new TextDecoder().decode(stored.find((item) => item.key === "card-7")?.value)).toBe("4111-secret-payload");
+    } finally {
+      await sink.stop();
+      await connection.close();
+    }
   });
 
   it("PLAIN works as well as SCRAM-SHA-512", async () => {
