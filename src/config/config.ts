@@ -178,23 +178,26 @@ const ConfigSchema = z
         clientId: z.string().min(1).default("mlcache"),
         /** TLS to the brokers: `true` trusts the system CAs; an object names the CA and more. */
         ssl: z
-          .union([
-            z.literal(true),
-            z
-              .object({
-                /** PEM CA bundle the broker certificates must chain to (default: the system CAs). */
-                caFile: z.string().min(1).optional(),
-                /** A client certificate (PEM) and its key, for brokers that ask for one (mutual TLS). */
-                certFile: z.string().min(1).optional(),
-                keyFile: z.string().min(1).optional(),
-                /** The name the broker certificates must carry, instead of each broker's host. */
-                servername: z.string().min(1).optional(),
-              })
-              .strict()
-              .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), {
-                message: "set both certFile and keyFile, or neither",
-              }),
-          ])
+          .union(
+            [
+              z.literal(true),
+              z
+                .object({
+                  /** PEM CA bundle the broker certificates must chain to (default: the system CAs). */
+                  caFile: z.string().min(1).optional(),
+                  /** A client certificate (PEM) and its key, for brokers that ask for one (mutual TLS). */
+                  certFile: z.string().min(1).optional(),
+                  keyFile: z.string().min(1).optional(),
+                  /** The name the broker certificates must carry, instead of each broker's host. */
+                  servername: z.string().min(1).optional(),
+                })
+                .strict()
+                .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), {
+                  message: "set both certFile and keyFile, or neither",
+                }),
+            ],
+            { error: "use true (the system CAs) or { caFile, certFile, keyFile, servername } with file paths" },
+          )
           .optional(),
         /** SASL authentication to the brokers (needs `ssl`: the credentials never travel in clear). */
         sasl: z

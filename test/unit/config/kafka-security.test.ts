@@ -32,7 +32,8 @@ describe("kafka.ssl and kafka.sasl configuration", () => {
     expect(bad({ ssl: true, sasl: { ...sasl, mechanism: "gssapi", password: "a" } })).toThrow(/kafka\.sasl\.mechanism/);
     expect(bad({ ssl: { certFile: "/c.pem" } })).toThrow(/both certFile and keyFile, or neither/);
     expect(bad({ ssl: { caFile: "/ca.pem", rejectUnauthorized: false } })).toThrow(/rejectUnauthorized/);
-    expect(bad({ ssl: false })).toThrow(/kafka\.ssl/);
+    expect(bad({ ssl: false })).toThrow(/kafka\.ssl: use true \(the system CAs\) or \{ caFile/);
+    expect(bad({ ssl: { caFile: null } })).toThrow(/kafka\.ssl: use true/);
   });
 
   it("never shows the password in check-config output", () => {
