@@ -3,6 +3,8 @@
 // running as plain local processes on free 127.0.0.1 ports: no Docker on the CI machines.
 // Every Redis also listens for TLS on a second port (certificates made here with openssl) and
 // knows an ACL user with a password besides `default`, so TLS and ACL tests use the same pieces.
+// The broker has two client listeners: PLAINTEXT, and SASL_SSL (SCRAM-SHA-512 or PLAIN, with a
+// certificate from a CA made by openssl at start).
 //
 //   scripts/services up [redis|cluster|kafka ...]    start (idempotent), print env lines
 //   scripts/services down [redis|cluster|kafka ...]  stop (idempotent), remove data dirs
@@ -59,7 +61,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * @typedef {{ port: number, tlsPort?: number, busPort?: number, pid?: number, dir: string, marker: string }} Proc
- * @typedef {{ redis?: { procs: Proc[] }, cluster?: { procs: Proc[] }, kafka?: { procs: Proc[], controllerPort: number, version: string } }} State
+ * @typedef {{ port: number, username: string, password: string, ca: string }} KafkaSasl
+ * @typedef {{ redis?: { procs: Proc[] }, cluster?: { procs: Proc[] }, kafka?: { procs: Proc[], controllerPort: number, version: string, sasl?: KafkaSasl } }} State
  */
 
 /** @returns {State} */
@@ -266,9 +269,9 @@ async function which(cmd) {
   }
 }
 
-/** redis-server, redis-cli and kcat come from Debian; install them if this box lacks them. */
+/** redis-server, redis-cli, kcat and openssl come from Debian; install them if this box lacks them. */
 async function ensureAptTools() {
-  const wanted = { "redis-server": "redis-server", "redis-cli": "redis-tools", kcat: "kcat" };
+  const wanted = { "redis-server": "redis-server", "redis-cli": "redis-tools", kcat: "kcat", openssl: "openssl" };
   const missing = [];
   for (const [cmd, pkg] of Object.entries(wanted)) if (!(await which(cmd))) missing.push(pkg);
   if (missing.length === 0) return;
@@ -570,17 +573,28 @@ async function kafkaLib(version) {
   return lib;
 }
 
-function kafkaServerProperties({ port, controllerPort, dataDir }) {
+/** The user the SASL_SSL listener knows, by SCRAM-SHA-512 (added at format time) and PLAIN. */
+const KAFKA_SASL_USER = "mlcache";
+
+function kafkaServerProperties({ port, controllerPort, dataDir, sasl, keystore }) {
   return [
     // One JVM is both broker and KRaft controller: the smallest real Kafka there is.
     "process.roles=broker,controller",
     "node.id=1",
     `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort},SASL_SSL://127.0.0.1:${sasl.port}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${port},SASL_SSL://127.0.0.1:${sasl.port}`,
     "controller.listener.names=CONTROLLER",
+    // The broker talks to itself in plaintext; only clients use SASL_SSL.
     "inter.broker.listener.name=PLAINTEXT",
-    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL",
+    // SASL_SSL: TLS with a PEM key and chain (no client certificates), then SCRAM or PLAIN.
+    "listener.name.sasl_ssl.ssl.keystore.type=PEM",
+    `listener.name.sasl_ssl.ssl.keystore.location=${keystore}`,
+    "listener.name.sasl_ssl.sasl.enabled.mechanisms=SCRAM-SHA-512,PLAIN",
+    // SCRAM credentials live in the cluster metadata (StorageTool format --add-scram).
+    "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;",
+    `listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_${sasl.username}="${sasl.password}";`,
     `log.dirs=${dataDir}`,
     "num.partitions=1",
     "auto.create.topics.enable=true",
@@ -625,16 +639,109 @@ function kafkaClusterId() {
   }
 }
 
+/**
+ * A CA and a broker certificate for 127.0.0.1 / localhost, made by openssl in `dir`; the broker
+ * reads key and chain from one PEM file. Returns the CA (clients trust it) and that file.
+ */
+async function kafkaCertificates(dir) {
+  fs.mkdirSync(dir, { recursive: true });
+  const openssl = (args) =>
+    execFileP("openssl", args, { cwd: dir, timeout: 30_000 }).catch((err) => {
+      throw new Error(`openssl ${args[0]} failed: ${err.stderr ?? ""}${err.message}`);
+    });
+  await openssl([
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.pem",
+    "-days",
+    "30",
+    "-subj",
+    "/CN=mlcache test Kafka CA",
+  ]);
+  fs.writeFileSync(
+    path.join(dir, "broker.ext"),
+    "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n",
+  );
+  // -nodes writes an unencrypted PKCS#8 key ("BEGIN PRIVATE KEY"), the form Kafka's PEM keystore reads.
+  await openssl([
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "broker.key",
+    "-out",
+    "broker.csr",
+    "-subj",
+    "/CN=localhost",
+  ]);
+  await openssl([
+    "x509",
+    "-req",
+    "-in",
+    "broker.csr",
+    "-CA",
+    "ca.pem",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-out",
+    "broker.pem",
+    "-days",
+    "30",
+    "-extfile",
+    "broker.ext",
+  ]);
+  const keystore = path.join(dir, "broker-keystore.pem");
+  const read = (name) => fs.readFileSync(path.join(dir, name), "utf8");
+  fs.writeFileSync(keystore, read("broker.key") + read("broker.pem") + read("ca.pem"), { mode: 0o600 });
+  return { ca: path.join(dir, "ca.pem"), keystore };
+}
+
+/**
+ * librdkafka properties (kcat -X) for the SASL_SSL listener. PLAIN: Debian's kcat (librdkafka
+ * 2.0.2) fails SCRAM-SHA-512 against Kafka 4.4 ("invalid credentials") where kafkajs succeeds
+ * with the same user and password; PLAIN over the same TLS listener works for both.
+ */
+export function kafkaSaslKcatArgs(sasl) {
+  return [
+    "-X",
+    "security.protocol=SASL_SSL",
+    "-X",
+    "sasl.mechanisms=PLAIN",
+    "-X",
+    `sasl.username=${sasl.username}`,
+    "-X",
+    `sasl.password=${sasl.password}`,
+    "-X",
+    `ssl.ca.location=${sasl.ca}`,
+  ];
+}
+
 const JVM_OPTS = ["-Xms128m", "-Xmx512m", "-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError", "-Djava.awt.headless=true"];
 
 async function kafkaHealthy(piece) {
   const proc = piece?.procs?.[0];
   if (!proc || !isOurs(proc.pid, proc.marker)) return false;
+  // A broker started by an older version of this script has no SASL_SSL listener: restart it.
+  if (!piece.sasl) return false;
   try {
     // A metadata round trip that lists our broker: the listener is up and the broker has
-    // registered with the controller (a mere TCP connect would pass earlier than that).
-    const { stdout } = await execFileP("kcat", ["-b", `127.0.0.1:${proc.port}`, "-L", "-m", "3"], { timeout: 5_000 });
-    return /\b1 brokers:/.test(stdout) && stdout.includes(`broker 1 at 127.0.0.1:${proc.port}`);
+    // registered with the controller (a mere TCP connect would pass earlier than that). Both
+    // listeners, the SASL_SSL one with the SCRAM user: TLS and the credentials work.
+    const metadata = async (port, extra) => {
+      const { stdout } = await execFileP("kcat", ["-b", `127.0.0.1:${port}`, ...extra, "-L", "-m", "3"], {
+        timeout: 5_000,
+      });
+      return /\b1 brokers:/.test(stdout) && stdout.includes(`broker 1 at 127.0.0.1:${port}`);
+    };
+    return (await metadata(proc.port, [])) && (await metadata(piece.sasl.port, kafkaSaslKcatArgs(piece.sasl)));
   } catch {
     return false;
   }
@@ -645,8 +752,10 @@ async function upKafka(state) {
   await downPiece(state, "kafka");
   const version = kafkaVersion();
   const lib = await kafkaLib(version);
-  const prev = state.kafka ? [state.kafka.procs[0]?.port, state.kafka.controllerPort] : undefined;
-  const [port, controllerPort] = await reusePorts(prev, 2);
+  const prev = state.kafka
+    ? [state.kafka.procs[0]?.port, state.kafka.controllerPort, state.kafka.sasl?.port]
+    : undefined;
+  const [port, controllerPort, saslPort] = await reusePorts(prev, 3);
 
   const dir = path.join(STATE_DIR, "kafka");
   const dataDir = path.join(dir, "data");
@@ -658,15 +767,31 @@ async function upKafka(state) {
   const stdoutLog = path.join(LOG_DIR, "kafka.out");
   fs.mkdirSync(LOG_DIR, { recursive: true });
   fs.rmSync(serverLog, { force: true });
-  fs.writeFileSync(props, kafkaServerProperties({ port, controllerPort, dataDir }));
+  const { ca, keystore } = await kafkaCertificates(path.join(dir, "tls"));
+  // Hex: nothing to quote in the JAAS line, the --add-scram argument or kcat's -X.
+  const sasl = { port: saslPort, username: KAFKA_SASL_USER, password: randomBytes(18).toString("hex"), ca };
+  fs.writeFileSync(props, kafkaServerProperties({ port, controllerPort, dataDir, sasl, keystore }), { mode: 0o600 });
   fs.writeFileSync(log4j, kafkaLog4j(serverLog));
   const classpath = ["-cp", path.join(lib, "*")];
+  // The data dir is made afresh on every start (removed above), so the SCRAM user is always there.
+  const scram = `SCRAM-SHA-512=[name=${sasl.username},password=${sasl.password}]`;
 
   log(`formatting Kafka ${version} storage`);
   await execFileP(
     "java",
     // No log4j config here: its default (errors to the console) lands in the error message.
-    ["-Xmx256m", ...classpath, "kafka.tools.StorageTool", "format", "-t", kafkaClusterId(), "-c", props],
+    [
+      "-Xmx256m",
+      ...classpath,
+      "kafka.tools.StorageTool",
+      "format",
+      "-t",
+      kafkaClusterId(),
+      "-c",
+      props,
+      "--add-scram",
+      scram,
+    ],
     {
       timeout: WAIT.kafkaFormat,
     },
@@ -674,10 +799,10 @@ async function upKafka(state) {
     throw new Error(`kafka storage format failed: ${err.stdout ?? ""}${err.stderr ?? ""}${err.message}`);
   });
 
-  log(`starting Kafka ${version} on 127.0.0.1:${port} (controller ${controllerPort})`);
+  log(`starting Kafka ${version} on 127.0.0.1:${port}, SASL_SSL on ${saslPort} (controller ${controllerPort})`);
   const jvm = [...JVM_OPTS, ...classpath, `-Dlog4j2.configurationFile=${log4j}`];
   const pid = spawnDaemon("java", [...jvm, "kafka.Kafka", props], stdoutLog, dir);
-  state.kafka = { procs: [{ port, pid, dir, marker: props }], controllerPort, version };
+  state.kafka = { procs: [{ port, pid, dir, marker: props }], controllerPort, version, sasl };
   writeState(state);
 
   const started = Date.now();
@@ -740,7 +865,14 @@ export const PIECE_ENV = {
     "MLCACHE_REDIS_ACL_USER",
     "MLCACHE_REDIS_ACL_PASSWORD",
   ],
-  kafka: ["MLCACHE_KAFKA_BROKERS"],
+  kafka: [
+    "MLCACHE_KAFKA_BROKERS",
+    "MLCACHE_KAFKA_SASL_BROKERS", // SASL_SSL listener
+    "MLCACHE_KAFKA_CA",
+    "MLCACHE_KAFKA_SASL_MECHANISM",
+    "MLCACHE_KAFKA_SASL_USER",
+    "MLCACHE_KAFKA_SASL_PASSWORD",
+  ],
 };
 
 /** The TLS files and ACL credentials every Redis piece prints. */
@@ -779,8 +911,21 @@ function envOf(state, piece) {
           : []),
         ...redisSecurityEnv(),
       ];
-    case "kafka":
-      return [["MLCACHE_KAFKA_BROKERS", `127.0.0.1:${procs[0].port}`]];
+    case "kafka": {
+      const sasl = state.kafka.sasl;
+      return [
+        ["MLCACHE_KAFKA_BROKERS", `127.0.0.1:${procs[0].port}`],
+        ...(sasl
+          ? [
+              ["MLCACHE_KAFKA_SASL_BROKERS", `127.0.0.1:${sasl.port}`],
+              ["MLCACHE_KAFKA_CA", sasl.ca],
+              ["MLCACHE_KAFKA_SASL_MECHANISM", "scram-sha-512"],
+              ["MLCACHE_KAFKA_SASL_USER", sasl.username],
+              ["MLCACHE_KAFKA_SASL_PASSWORD", sasl.password],
+            ]
+          : []),
+      ];
+    }
   }
 }
 

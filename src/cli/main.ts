@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { stringify as toYaml } from "yaml";
 import { ConfigError, loadConfig, loadKeyRing, redactConfig } from "../config/config.js";
+import { kafkaClientSecurity } from "../events/kafka-security.js";
 import { createLogger } from "../logger.js";
 import { startService } from "../server.js";
 import { CLIENT_COMMANDS, clientCommand } from "./client-commands.js";
@@ -63,6 +64,7 @@ function checkConfig(args: string[]): number {
   const path = configPath(args);
   const config = loadConfig(path ? { path } : {});
   loadKeyRing(config); // the keys are read and checked, never printed
+  if (config.kafka) kafkaClientSecurity(config.kafka); // so are Kafka's CA, certificate and password
   process.stdout.write(toYaml(redactConfig(config)));
   return 0;
 }

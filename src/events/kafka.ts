@@ -2,6 +2,7 @@
 import "./kafkajs-aborted-filter.js";
 import { type Admin, Kafka, type KafkaConfig, logLevel, Partitioners, type Producer } from "kafkajs";
 import type { Logger } from "../logger.js";
+import { type KafkaSaslSettings, type KafkaTlsSettings, kafkaClientSecurity } from "./kafka-security.js";
 
 /** Where the Kafka topics are and how to reach the brokers. */
 export interface KafkaSettings {
@@ -10,6 +11,10 @@ export interface KafkaSettings {
   topics: { invalidations: string; writes: string; deadLetters: string; policies: string };
   /** Partitions for topics this service creates (default 6). */
   partitions?: number;
+  /** TLS to the brokers (`true`: system CAs). */
+  ssl?: KafkaTlsSettings | undefined;
+  /** SASL authentication (PLAIN or SCRAM), over TLS. */
+  sasl?: KafkaSaslSettings | undefined;
 }
 
 /** Maps kafkajs' log levels onto the service's logger, so its lines look like ours. */
@@ -42,6 +47,8 @@ export class KafkaConnection {
     const config: KafkaConfig = {
       clientId: settings.clientId,
       brokers: [...settings.brokers],
+      // Files and the password are read here, once; the kafkajs client is the only holder.
+      ...kafkaClientSecurity(settings),
       logLevel: logLevel.WARN,
       logCreator: logCreator(logger),
       connectionTimeout: 3_000,

@@ -7,6 +7,7 @@ import type { Logger } from "../logger.js";
 import { deadLetterPublisher } from "./dead-letters.js";
 import { fetchMarks, InvalidationBus, type InvalidationHandler } from "./invalidations.js";
 import { KafkaConnection, type KafkaSettings } from "./kafka.js";
+import { credentialsRefused } from "./kafka-security.js";
 import { PolicyLog } from "./policies.js";
 import { TransactionalPublisher } from "./transactions.js";
 import { AppliedOffsets, L1TrustTracker } from "./trust.js";
@@ -46,6 +47,11 @@ export class ServiceEvents implements EventBus {
   private starting: Promise<void> | undefined;
   private retry: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Resolved when the brokers refuse this instance's credentials: start() need not wait then. */
+  private refusedCredentials!: () => void;
+  private readonly refused = new Promise<void>((resolve) => {
+    this.refusedCredentials = resolve;
+  });
 
   constructor(
     settings: KafkaSettings,
@@ -94,6 +100,7 @@ export class ServiceEvents implements EventBus {
     let timer: NodeJS.Timeout | undefined;
     const waited = await Promise.race([
       this.replayedOnce().then(() => true),
+      this.refused.then(() => false),
       new Promise<boolean>((resolve) => {
         timer = setTimeout(() => resolve(false), timeoutMs);
         timer.unref();
@@ -134,7 +141,15 @@ export class ServiceEvents implements EventBus {
           return;
         }
         this.connection.failed(error);
-        this.options.logger.warn({ err: error }, "kafka is not reachable: invalidations are queued until it is");
+        if (credentialsRefused(error)) {
+          this.options.logger.error(
+            { err: error },
+            "kafka refused this instance's credentials (kafka.sasl): serving, not ready; invalidations are queued",
+          );
+          this.refusedCredentials();
+        } else {
+          this.options.logger.warn({ err: error }, "kafka is not reachable: invalidations are queued until it is");
+        }
         // Consumers only: queued invalidations keep being flushed as Kafka comes back.
         await Promise.allSettled([this.bus.stopConsuming(), this.policies.close()]);
         this.scheduleRetry();
