@@ -121,6 +121,10 @@ export class MemoryLayer implements L1Layer {
     return this.cache.frequency(namespace + SEPARATOR + key);
   }
 
+  recordAccess(namespace: string, key: string): void {
+    this.cache.recordAccess(namespace + SEPARATOR + key);
+  }
+
   topKeys(n: number, namespace?: string): KeyFrequency[] {
     const prefix = namespace === undefined ? undefined : namespace + SEPARATOR;
     const ranked = this.cache.topKeys(n, prefix ? (key) => key.startsWith(prefix) : undefined);
