@@ -1,10 +1,10 @@
 // How the service reaches Redis safely: TLS, the ACL user and its password (from the YAML, a
 // file or the environment). Validated with the rest of the configuration; the files and the
 // secret are read once at start by loadRedisConnection, and never kept in the Config.
-import { readFileSync } from "node:fs";
 import { z } from "zod";
 import type { RedisConnection, RedisTls } from "../layers/redis/redis-layer.js";
 import { parseRedisUrl } from "../layers/redis/redis-url.js";
+import { readSecret, readTlsFiles } from "./secrets.js";
 
 /** TLS to Redis: the CA to trust, and a client certificate for servers that want one. */
 const redisTls = z
@@ -100,30 +100,15 @@ export function resolveRedisConnection(
   redis: RedisSecurityFields & Omit<RedisConnection, "password" | "tls" | "username">,
   env: NodeJS.ProcessEnv = process.env,
 ): RedisConnection {
-  let password = redis.password;
-  if (redis.passwordFile !== undefined) {
-    try {
-      password = readFileSync(redis.passwordFile, "utf8").trim();
-    } catch (error) {
-      throw new Error(`redis.passwordFile: cannot read ${redis.passwordFile}: ${(error as Error).message}`);
-    }
-    if (!password) throw new Error(`redis.passwordFile: ${redis.passwordFile} is empty`);
-  } else if (redis.passwordEnv !== undefined) {
-    password = env[redis.passwordEnv]?.trim();
-    if (!password) throw new Error(`redis.passwordEnv: environment variable ${redis.passwordEnv} is not set`);
-  }
+  const password = readSecret(
+    "redis.password",
+    { value: redis.password, file: redis.passwordFile, env: redis.passwordEnv },
+    env,
+  );
   let tls: RedisTls | undefined;
   if (redis.tls) {
-    const read = (field: "caFile" | "certFile" | "keyFile"): Buffer | undefined => {
-      const file = redis.tls?.[field];
-      if (file === undefined) return undefined;
-      try {
-        return readFileSync(file);
-      } catch (error) {
-        throw new Error(`redis.tls.${field}: cannot read ${file}: ${(error as Error).message}`);
-      }
-    };
-    tls = { ca: read("caFile"), cert: read("certFile"), key: read("keyFile"), servername: redis.tls.servername };
+    const { ca, cert, key } = readTlsFiles("redis.tls", redis.tls);
+    tls = { ca, cert, key, servername: redis.tls.servername };
   }
   return {
     url: redis.url,
