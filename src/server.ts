@@ -26,6 +26,7 @@ import { bind, startGrpcServer } from "./rpc/grpc-server.js";
 import { startHttpServer } from "./rpc/http-server.js";
 import { errorInterceptor, type Interceptor, intercept, startGate } from "./rpc/interceptors.js";
 import { rateLimitInterceptor } from "./rpc/rate-limits.js";
+import { TlsReloader } from "./rpc/tls-reloader.js";
 import { decodeLeniently } from "./rpc/validate.js";
 import { Metrics } from "./telemetry/metrics.js";
 import { createTelemetry } from "./telemetry/telemetry.js";
@@ -65,6 +66,19 @@ export async function startService(
   /** Aborted at the end of the shutdown grace: calls in flight end with its UNAVAILABLE. */
   const drain = new AbortController();
   decodeLeniently();
+  // Read and checked before anything opens: a bad pair at startup refuses to start.
+  const tlsFiles = config.server.tls;
+  const tls = tlsFiles
+    ? new TlsReloader(tlsFiles, {
+        intervalMs: tlsFiles.reloadInterval,
+        onReload: (certificate) => logger.info({ certificate }, "TLS certificate reloaded; new connections get it"),
+        onFailure: (error) =>
+          logger.error(
+            { err: error },
+            "TLS files changed but cannot be used; still serving the previous certificate (fix the files: they are read again when they change)",
+          ),
+      })
+    : undefined;
   const access = accessControl(config, logger);
   const shutdown = new AbortController();
   const keyRing = loadKeyRing(config);
@@ -146,6 +160,7 @@ export async function startService(
   refresher.start();
   const metrics = new Metrics(manager);
   if (events) metrics.trackL1Trust(events.trust);
+  if (tls) metrics.trackTlsReloads(tls);
   telemetry.start(manager, {
     registry: metrics.registry,
     breakerState: (namespace) => origins.breakerState(namespace),
@@ -221,7 +236,7 @@ export async function startService(
     port: config.server.grpcPort,
     services,
     maxMessageBytes: config.server.maxMessageBytes,
-    tls: config.server.tls,
+    tls,
     reflectionGuard: access.reflectionGuard,
     shutdownSignal: drain.signal,
     connections: config.server.connections,
@@ -247,12 +262,13 @@ export async function startService(
             : "ready",
         };
       },
-      tls: config.server.tls,
+      tls,
       metricsGuard: access.metricsGuard,
       shutdownSignal: drain.signal,
       connections: config.server.connections,
     });
   } catch (error) {
+    tls?.stop();
     refresher.stop();
     await telemetry.close();
     await l2?.close();
@@ -270,6 +286,7 @@ export async function startService(
     if (!started.open) grpc.health.setStatus("", "NOT_SERVING");
   }
   await events?.start();
+  tls?.start();
   ready = true;
   logger.info(
     { grpcPort: grpc.port, httpPort: http.port, host: config.server.host, instanceId: config.instanceId },
@@ -289,6 +306,7 @@ export async function startService(
         // Streams (WatchStats) never end on their own: end them now; unary calls may finish.
         shutdown.abort();
         refresher.stop();
+        tls?.stop();
         // At the end of the grace, calls still running answer UNAVAILABLE and loads still running
         // are abandoned (their origin calls aborted); the ports then close a moment later.
         const grace = config.server.shutdownGrace;

@@ -89,8 +89,13 @@ const ServerSchema = z
         /** CA that client certificates must chain to; set for mutual TLS. */
         caFile: z.string().min(1).optional(),
         requireClientCert: z.boolean().default(false),
+        /** How often the three files are read for a rotated certificate (served without a restart). */
+        reloadInterval: duration.default(5_000),
       })
       .strict()
+      .refine((tls) => !tls.requireClientCert || tls.caFile, {
+        message: "requireClientCert needs caFile: the CA that client certificates must chain to",
+      })
       .optional(),
   })
   .strict();

@@ -218,11 +218,6 @@ export class Metrics {
   }
 
   /**
-   * Gauges of the L1 trust tracker: `mlcache_l1_trusted` (1 while reads may use L1) and
-   * `mlcache_l1_trust_lag_seconds` (how long ago the instance last confirmed it had heard every
-   * invalidation; L1 is dropped from reads past the propagation bound).
-   */
-  /**
    * Counters of refusals that protect the service: `mlcache_requests_rate_limited_total{scope}`
    * (a credential's or namespace's request rate) and `mlcache_l2_reads_rate_limited_total` (L2
    * reads past `redis.maxReadsPerSecond`, answered as misses). Returns the count for requests.
@@ -247,6 +242,44 @@ export class Metrics {
     return (scope) => requests.inc({ scope });
   }
 
+  /**
+   * Counters and a gauge of the TLS files followed for rotation:
+   * `mlcache_tls_reloads_total{result}` (success: a new pair in service; failure: changed files
+   * that could not be used) and `mlcache_tls_certificate_expiry_timestamp_seconds` (when the
+   * certificate in service expires).
+   */
+  trackTlsReloads(tls: {
+    readonly reloads: number;
+    readonly failures: number;
+    readonly certificate: { readonly validTo: string };
+  }): void {
+    const registers = [this.registry];
+    new Counter({
+      name: "mlcache_tls_reloads_total",
+      help: "Changes of the TLS certificate, key or CA files, by result: success (served to new connections) or failure (unusable; the previous pair is still served).",
+      labelNames: ["result"],
+      registers,
+      collect(this: Counter) {
+        this.reset();
+        this.inc({ result: "success" }, tls.reloads);
+        this.inc({ result: "failure" }, tls.failures);
+      },
+    });
+    new Gauge({
+      name: "mlcache_tls_certificate_expiry_timestamp_seconds",
+      help: "When the TLS certificate in service expires (Unix seconds).",
+      registers,
+      collect(this: Gauge) {
+        this.set(Date.parse(tls.certificate.validTo) / 1000);
+      },
+    });
+  }
+
+  /**
+   * Gauges of the L1 trust tracker: `mlcache_l1_trusted` (1 while reads may use L1) and
+   * `mlcache_l1_trust_lag_seconds` (how long ago the instance last confirmed it had heard every
+   * invalidation; L1 is dropped from reads past the propagation bound).
+   */
   trackL1Trust(trust: { readonly trusted: boolean; readonly lagMs: number }): void {
     const registers = [this.registry];
     new Gauge({
