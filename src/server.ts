@@ -25,6 +25,7 @@ import { cacheService } from "./rpc/cache-service.js";
 import { bind, startGrpcServer } from "./rpc/grpc-server.js";
 import { startHttpServer } from "./rpc/http-server.js";
 import { errorInterceptor, type Interceptor, intercept, startGate } from "./rpc/interceptors.js";
+import { metricsInterceptor } from "./rpc/metrics-interceptor.js";
 import { rateLimitInterceptor } from "./rpc/rate-limits.js";
 import { decodeLeniently } from "./rpc/validate.js";
 import { Metrics } from "./telemetry/metrics.js";
@@ -167,7 +168,7 @@ export async function startService(
         ]
       : [];
   const interceptors: Interceptor[] = [
-    metrics.interceptor(),
+    metricsInterceptor(metrics.registry),
     errorInterceptor,
     gate,
     ...access.interceptors,

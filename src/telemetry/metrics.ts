@@ -1,9 +1,5 @@
-import type { DescMethod } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import type { CacheManager } from "../engine/cache-manager.js";
-import { CacheError, statusName } from "../errors.js";
-import type { Interceptor } from "../rpc/interceptors.js";
 
 type Emit = (labels: Record<string, string>, value: number) => void;
 
@@ -170,32 +166,10 @@ const CACHE_METRICS: ScrapeMetric[] = [
  */
 export class Metrics {
   readonly registry = new Registry();
-  private readonly handled: Counter<"grpc_type" | "grpc_service" | "grpc_method" | "grpc_code">;
-  private readonly started: Counter<"grpc_type" | "grpc_service" | "grpc_method">;
-  private readonly handling: Histogram<"grpc_type" | "grpc_service" | "grpc_method">;
 
   constructor(manager: CacheManager) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.started = new Counter({
-      name: "grpc_server_started_total",
-      help: "RPCs started on the server, on either port.",
-      labelNames: ["grpc_type", "grpc_service", "grpc_method"],
-      registers,
-    });
-    this.handled = new Counter({
-      name: "grpc_server_handled_total",
-      help: "RPCs completed on the server, by status code.",
-      labelNames: ["grpc_type", "grpc_service", "grpc_method", "grpc_code"],
-      registers,
-    });
-    this.handling = new Histogram({
-      name: "grpc_server_handling_seconds",
-      help: "Time from the start of an RPC to its completion.",
-      labelNames: ["grpc_type", "grpc_service", "grpc_method"],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers,
-    });
 
     for (const metric of CACHE_METRICS) {
       const Kind = metric.kind === "counter" ? Counter : Gauge;
@@ -266,58 +240,4 @@ export class Metrics {
       },
     });
   }
-
-  /**
-   * An interceptor that counts and times every call, on either port, under the standard
-   * gRPC server metric names.
-   */
-  interceptor(): Interceptor {
-    const labelsOf = (method: DescMethod) => ({
-      grpc_type: method.methodKind === "unary" ? "unary" : "server_stream",
-      grpc_service: method.parent.typeName,
-      grpc_method: method.name,
-    });
-    const finish = (labels: ReturnType<typeof labelsOf>, started: number, code: string) => {
-      this.handled.inc({ ...labels, grpc_code: code });
-      this.handling.observe(labels, (performance.now() - started) / 1000);
-    };
-    const started = this.started;
-    return {
-      unary: (method, next) => {
-        const labels = labelsOf(method);
-        return async (request, context) => {
-          const t0 = performance.now();
-          started.inc(labels);
-          try {
-            const response = await next(request, context);
-            finish(labels, t0, "OK");
-            return response;
-          } catch (error) {
-            finish(labels, t0, codeName(error));
-            throw error;
-          }
-        };
-      },
-      stream: (method, next) => {
-        const labels = labelsOf(method);
-        return async function* (request, context) {
-          const t0 = performance.now();
-          started.inc(labels);
-          try {
-            yield* next(request, context);
-            finish(labels, t0, "OK");
-          } catch (error) {
-            finish(labels, t0, codeName(error));
-            throw error;
-          }
-        };
-      },
-    };
-  }
-}
-
-function codeName(error: unknown): string {
-  if (error instanceof CacheError) return statusName(error.code);
-  if (error instanceof ConnectError) return statusName(error.code);
-  return statusName(Code.Unknown);
 }
