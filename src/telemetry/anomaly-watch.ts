@@ -64,26 +64,19 @@ export class AnomalyWatch {
     const previous = this.windows.get(namespace) ?? { earlyRefreshes: 0, loadFailures: 0, windows: 0 };
     const early = stats.earlyRefreshes - previous.earlyRefreshes;
     const failures = stats.loadFailures - previous.loadFailures;
-    const refreshSpike = this.detector.observe(`refresh\u0000${namespace}`, early);
-    if (refreshSpike) {
+    const spike = (kind: AnomalyKind, series: string, count: number, what: string) => {
+      const deviation = this.detector.observe(series, count);
+      if (!deviation) return;
       flagged.push({
-        kind: "refresh_spike",
+        kind,
         namespace,
-        detectedAt: refreshSpike.at,
-        score: refreshSpike.score,
-        detail: `${early} early refreshes in the last window (average ${refreshSpike.mean.toFixed(1)})`,
+        detectedAt: deviation.at,
+        score: deviation.score,
+        detail: `${count} ${what} in the last window (average ${deviation.mean.toFixed(1)})`,
       });
-    }
-    const failureSpike = this.detector.observe(`failures\u0000${namespace}`, failures);
-    if (failureSpike) {
-      flagged.push({
-        kind: "load_failure_spike",
-        namespace,
-        detectedAt: failureSpike.at,
-        score: failureSpike.score,
-        detail: `${failures} load failures in the last window (average ${failureSpike.mean.toFixed(1)})`,
-      });
-    }
+    };
+    spike("refresh_spike", `refresh\u0000${namespace}`, early, "early refreshes");
+    spike("load_failure_spike", `failures\u0000${namespace}`, failures, "load failures");
     if (top) {
       const warm = previous.windows >= warmupWindows;
       const ranked = top.entries().sort((a, b) => b.windowCount - a.windowCount);
