@@ -11,7 +11,6 @@ import type { Writer } from "./engine/writer.js";
 import { ServiceEvents } from "./events/service-events.js";
 import { AdminService } from "./gen/mlcache/v1/admin_pb.js";
 import { CacheService } from "./gen/mlcache/v1/cache_pb.js";
-import { BreakerState } from "./gen/mlcache/v1/common_pb.js";
 import type { PolicyEvent } from "./gen/mlcache/v1/events_pb.js";
 import type { DependencyStatus } from "./gen/mlcache/v1/stats_pb.js";
 import { MemoryLayer } from "./layers/memory-layer.js";
@@ -22,20 +21,16 @@ import { createLogger, type Logger } from "./logger.js";
 import { accessControl } from "./rpc/access.js";
 import { adminService } from "./rpc/admin-service.js";
 import { cacheService } from "./rpc/cache-service.js";
+import { dependencyStatus } from "./rpc/convert.js";
 import { bind, startGrpcServer } from "./rpc/grpc-server.js";
 import { startHttpServer } from "./rpc/http-server.js";
 import { errorInterceptor, type Interceptor, intercept, startGate } from "./rpc/interceptors.js";
+import { metricsInterceptor } from "./rpc/metrics-interceptor.js";
 import { rateLimitInterceptor } from "./rpc/rate-limits.js";
 import { TlsReloader } from "./rpc/tls-reloader.js";
 import { decodeLeniently } from "./rpc/validate.js";
 import { Metrics } from "./telemetry/metrics.js";
 import { createTelemetry } from "./telemetry/telemetry.js";
-
-const breakerStates = {
-  closed: BreakerState.CLOSED,
-  open: BreakerState.OPEN,
-  "half-open": BreakerState.HALF_OPEN,
-} as const;
 
 /** A running MultilayerCache instance. */
 export interface RunningService {
@@ -182,7 +177,7 @@ export async function startService(
         ]
       : [];
   const interceptors: Interceptor[] = [
-    metrics.interceptor(),
+    metricsInterceptor(metrics.registry),
     errorInterceptor,
     gate,
     ...access.interceptors,
@@ -202,14 +197,7 @@ export async function startService(
           telemetry,
           deadLetters: (namespace) => origins.deadLetters(namespace),
           breakerState: (namespace) => origins.breakerState(namespace),
-          dependencies: () =>
-            dependencies().map((d) => ({
-              name: d.name,
-              up: d.up,
-              detail: d.detail,
-              queued: BigInt(d.queued),
-              breakerState: breakerStates[d.breakerState],
-            })) as DependencyStatus[],
+          dependencies: () => dependencies().map(dependencyStatus) as DependencyStatus[],
         }),
         interceptors,
       ),

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import type { RedisConnection, RedisTls } from "../layers/redis/redis-layer.js";
 import { parseRedisUrl } from "../layers/redis/redis-url.js";
+import { duration } from "./fields.js";
 import { readSecret, readTlsFiles } from "./secrets.js";
 
 /** TLS to Redis: the CA to trust, and a client certificate for servers that want one. */
@@ -119,3 +120,37 @@ export function resolveRedisConnection(
     tls,
   };
 }
+
+/** `redis`: one of a node, a cluster or a sentinel group, with its security and bounds (L2). */
+export const redisSection = z
+  .object({
+    /** redis://[[user]:password@]host:port[/db] for a single node; rediss:// for TLS. */
+    url: redisUrl.optional(),
+    /** Seed nodes (host:port) of a Redis Cluster. */
+    clusterNodes: z.array(z.string().min(1)).min(1).optional(),
+    sentinel: z
+      .object({
+        sentinels: z.array(z.string().min(1)).min(1),
+        name: z.string().min(1),
+        password: z.string().optional(),
+      })
+      .strict()
+      .optional(),
+    /** The ACL user, its password (or passwordFile, passwordEnv) and TLS (src/config/redis.ts). */
+    ...redisSecurityShape,
+    keyPrefix: z.string().default("mlc:"),
+    /**
+     * The Redis command bound: a Redis step of a call (a read, a write, a lease, a poll) that
+     * Redis has not answered within it fails, and the call goes on without Redis.
+     */
+    commandTimeout: duration
+      .refine((ms) => ms >= 50 && ms <= 60_000, { message: "must be between 50ms and 60s" })
+      .default(1000),
+    /** A coarse limit on this instance's L2 reads; past it reads miss L2 at once. Unset: none. */
+    maxReadsPerSecond: z.number().positive().max(100_000_000).optional(),
+  })
+  .strict()
+  .refine((r) => [r.url, r.clusterNodes, r.sentinel].filter(Boolean).length === 1, {
+    message: "set exactly one of redis.url, redis.clusterNodes, redis.sentinel",
+  })
+  .superRefine(checkRedisSecurity);
