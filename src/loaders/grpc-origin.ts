@@ -1,20 +1,16 @@
-import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import { durationMs } from "@bufbuild/protobuf/wkt";
-import * as grpc from "@grpc/grpc-js";
+import { type Client, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import type { LoadContext, Loader, LoadResult } from "../engine/loader.js";
 import { CacheError, Status, type StatusCode, statusName } from "../errors.js";
 import type { KeyError } from "../gen/mlcache/v1/common_pb.js";
 import {
-  BulkLoadRequestSchema,
-  type BulkLoadResponse,
   type LoadedItem,
   LoaderService,
-  LoadRequestSchema,
   type LoadResponse,
-  StoreRequestSchema,
-  type StoreResponse,
+  type StoreRequestSchema,
 } from "../gen/mlcache/v1/loader_pb.js";
-import { grpcService } from "../rpc/grpc-adapter.js";
 import { abortError } from "./failures.js";
 import type { StoreErrors, StoreItemInput, Writer } from "./writer.js";
 
@@ -26,24 +22,11 @@ export interface GrpcOriginOptions {
   tls?: boolean | { rootCerts?: Buffer; privateKey?: Buffer; certChain?: Buffer };
   /** Metadata sent with every call (for example `authorization`). */
   metadata?: Readonly<Record<string, string>>;
-  /** grpc-js channel options. */
-  channelOptions?: grpc.ChannelOptions;
-}
-
-/** The grpc-js method definitions of LoaderService, from the same descriptors the servers use. */
-const definition = grpcService(LoaderService, {
-  // Only the definition is used here (this side is the client); these are never called.
-  load: unimplemented,
-  bulkLoad: unimplemented,
-  store: unimplemented,
-}).definition as Record<"Load" | "BulkLoad" | "Store", grpc.MethodDefinition<unknown, unknown>>;
-
-function unimplemented(): never {
-  throw new CacheError(Status.UNIMPLEMENTED, "the cache does not serve LoaderService");
 }
 
 /**
- * A Loader and Writer calling an origin team's `LoaderService` over grpc-js: `load` → Load,
+ * A Loader and Writer calling an origin team's `LoaderService` through a generated Connect
+ * client over the gRPC protocol (HTTP/2, one session per origin): `load` → Load,
  * `loadMany` → BulkLoad, `store` → Store. NOT_FOUND and `found = false` mean "not found";
  * a BulkLoad item's `KeyError` becomes that key's error; other gRPC errors keep their code.
  * Aborting the signal cancels the call.
@@ -53,30 +36,30 @@ function unimplemented(): never {
  */
 export class GrpcOrigin implements Loader, Writer {
   readonly target: string;
-  private readonly client: grpc.Client;
-  private readonly metadata: grpc.Metadata;
+  private readonly client: Client<typeof LoaderService>;
+  private readonly session: Http2SessionManager;
+  private readonly headers: Record<string, string>;
 
   constructor(options: GrpcOriginOptions) {
     this.target = options.target;
     const tls = options.tls;
-    const credentials = !tls
-      ? grpc.credentials.createInsecure()
-      : tls === true
-        ? grpc.credentials.createSsl()
-        : grpc.credentials.createSsl(tls.rootCerts ?? null, tls.privateKey ?? null, tls.certChain ?? null);
-    this.client = new grpc.Client(options.target, credentials, options.channelOptions ?? {});
-    this.metadata = new grpc.Metadata();
-    for (const [name, value] of Object.entries(options.metadata ?? {})) this.metadata.set(name, value);
+    const baseUrl = `${tls ? "https" : "http"}://${options.target}`;
+    const nodeOptions =
+      tls && tls !== true
+        ? {
+            ...(tls.rootCerts ? { ca: tls.rootCerts } : {}),
+            ...(tls.privateKey ? { key: tls.privateKey } : {}),
+            ...(tls.certChain ? { cert: tls.certChain } : {}),
+          }
+        : {};
+    this.session = new Http2SessionManager(baseUrl, {}, nodeOptions);
+    this.client = createClient(LoaderService, createGrpcTransport({ baseUrl, sessionManager: this.session }));
+    this.headers = { ...options.metadata };
   }
 
   async load(namespace: string, key: string, context: LoadContext): Promise<LoadResult> {
     try {
-      const response = await this.call<LoadResponse>(
-        "Load",
-        create(LoadRequestSchema, { namespace, key }),
-        context.signal,
-      );
-      return toLoadResult(response);
+      return toLoadResult(await this.call("Load", context.signal, (o) => this.client.load({ namespace, key }, o)));
     } catch (error) {
       if (error instanceof CacheError && error.code === Status.NOT_FOUND) return { found: false };
       throw error;
@@ -89,13 +72,12 @@ export class GrpcOrigin implements Loader, Writer {
     context: LoadContext,
   ): Promise<Map<string, LoadResult | Error>> {
     const out = new Map<string, LoadResult | Error>();
-    let response: BulkLoadResponse;
+    let items: LoadedItem[];
     try {
-      response = await this.call<BulkLoadResponse>(
-        "BulkLoad",
-        create(BulkLoadRequestSchema, { namespace, keys: [...keys] }),
-        context.signal,
+      const response = await this.call("BulkLoad", context.signal, (o) =>
+        this.client.bulkLoad({ namespace, keys: [...keys] }, o),
       );
+      items = response.items;
     } catch (error) {
       if (error instanceof CacheError && error.code === Status.NOT_FOUND) {
         for (const key of keys) out.set(key, { found: false });
@@ -103,19 +85,19 @@ export class GrpcOrigin implements Loader, Writer {
       }
       throw error;
     }
-    for (const item of response.items) {
+    for (const item of items) {
       out.set(item.key, item.error ? keyError(this.target, item.key, item.error) : toLoadResult(item));
     }
     return out;
   }
 
   async store(namespace: string, items: readonly StoreItemInput[], context?: LoadContext): Promise<StoreErrors> {
-    const request = create(StoreRequestSchema, {
+    const request = {
       namespace,
       items: items.map((item) => ({ ...item, tags: [...item.tags] })),
-    } satisfies MessageInitShape<typeof StoreRequestSchema>);
+    } satisfies MessageInitShape<typeof StoreRequestSchema>;
     const signal = context?.signal ?? new AbortController().signal;
-    const response = await this.call<StoreResponse>("Store", request, signal);
+    const response = await this.call("Store", signal, (o) => this.client.store(request, o));
     const errors = new Map<string, Error>();
     for (const result of response.results) {
       if (result.error) errors.set(result.key, keyError(this.target, result.key, result.error));
@@ -123,33 +105,24 @@ export class GrpcOrigin implements Loader, Writer {
     return errors;
   }
 
-  /** Closes the channel; calls made later fail. */
+  /** Closes the connection; calls made later fail. */
   close(): void {
-    this.client.close();
+    this.session.abort();
   }
 
   /** One unary call; rejects with a CacheError carrying the origin's code, or the abort reason. */
-  private call<T>(method: "Load" | "BulkLoad" | "Store", request: unknown, signal: AbortSignal): Promise<T> {
-    if (signal.aborted) return Promise.reject(abortError(signal));
-    const desc = definition[method];
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = () => call.cancel();
-      const call = this.client.makeUnaryRequest<unknown, unknown>(
-        desc.path,
-        desc.requestSerialize,
-        desc.responseDeserialize,
-        request,
-        this.metadata.clone(),
-        {},
-        (error, response) => {
-          signal.removeEventListener("abort", onAbort);
-          if (signal.aborted) reject(abortError(signal));
-          else if (error) reject(fromServiceError(this.target, method, error));
-          else resolve(response as T);
-        },
-      );
-      signal.addEventListener("abort", onAbort, { once: true });
-    });
+  private async call<T>(
+    method: "Load" | "BulkLoad" | "Store",
+    signal: AbortSignal,
+    send: (options: { signal: AbortSignal; headers: Record<string, string> }) => Promise<T>,
+  ): Promise<T> {
+    if (signal.aborted) throw abortError(signal);
+    try {
+      return await send({ signal, headers: this.headers });
+    } catch (error) {
+      if (signal.aborted) throw abortError(signal);
+      throw fromConnectError(this.target, method, error);
+    }
   }
 }
 
@@ -166,10 +139,8 @@ function keyError(target: string, key: string, error: KeyError): CacheError {
   return new CacheError(code, `origin ${target} failed to handle key ${key}: ${error.message || statusName(code)}`);
 }
 
-function fromServiceError(target: string, method: string, error: grpc.ServiceError): CacheError {
-  const code = error.code as number as StatusCode;
-  return new CacheError(
-    code,
-    `origin ${target} answered ${method} with ${statusName(code)}: ${error.details || error.message}`,
-  );
+function fromConnectError(target: string, method: string, error: unknown): CacheError {
+  const connect = ConnectError.from(error);
+  const code = connect.code as number as StatusCode;
+  return new CacheError(code, `origin ${target} answered ${method} with ${statusName(code)}: ${connect.rawMessage}`);
 }
