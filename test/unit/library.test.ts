@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { ManualClock } from "../../../src/engine/clock.js";
-import { PriorityRefresher } from "../../../src/engine/refresher.js";
-import { Cache } from "../../../src/library.js";
+import { ManualClock } from "../../src/engine/clock.js";
+import { PriorityRefresher } from "../../src/engine/refresher.js";
+import { Cache } from "../../src/library.js";
 
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 

@@ -3,8 +3,8 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileS
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { makeCertificates, type TestCertificates } from "../../test/support/certs.js";
-import { type TlsMaterial, TlsReloader } from "./tls-reloader.js";
+import { type TlsMaterial, TlsReloader } from "../../../src/rpc/tls-reloader.js";
+import { makeCertificates, type TestCertificates } from "../../support/certs.js";
 
 describe("TlsReloader", () => {
   let first: TestCertificates;
