@@ -21,6 +21,7 @@ import { nextUses, replayLru, replayMlcache, replayOpt } from "./policies.js";
 import { replayAdaptiveWTinyLfu, replayS3Fifo, replaySieve } from "./reference-policies.js";
 import type { Trace, TraceFormat } from "./trace-reader.js";
 import { guessFormat, readTrace } from "./trace-reader.js";
+import { scanWorkload, zipfWorkload } from "./workloads.js";
 
 interface Row {
   half: Half | "ad hoc";
@@ -46,6 +47,10 @@ const { values } = parseArgs({
     "data-dir": { type: "string" },
     policies: { type: "string", default: "mlcache,lru,adaptive,s3fifo,sieve,opt" },
     options: { type: "string" },
+    /** Accepted for old scripts: the corpus run is the default now. */
+    all: { type: "boolean", default: false },
+    /** Also replay the synthetic Zipf and Zipf + scans workloads (no half, not in the summary). */
+    synthetic: { type: "boolean", default: false },
   },
   allowNegative: true,
 });
@@ -168,6 +173,15 @@ async function main(): Promise<void> {
     }
     printTable(`${half} half`, rows);
     summarize(half, rows);
+  }
+  if (values.synthetic) {
+    const rows: Row[] = [];
+    for (const s of [0.6, 0.9, 1.2]) {
+      const trace = zipfWorkload({ keys: 100_000, requests: 1_000_000, s, seed: 42 });
+      rows.push(...replay(trace, "ad hoc", `zipf-${s}`, [1000, 10_000]));
+    }
+    rows.push(...replay(scanWorkload({ seed: 7 }), "ad hoc", "zipf+scans", [1000, 5000]));
+    printTable("synthetic", rows);
   }
 }
 

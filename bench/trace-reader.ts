@@ -68,7 +68,11 @@ class Interner {
 }
 
 /** Reads a trace file (or its first `maxRequests` requests) into dense ids, streaming the decompressed bytes. */
-export async function readTrace(file: string, format: TraceFormat, maxRequests = Number.POSITIVE_INFINITY): Promise<Trace> {
+export async function readTrace(
+  file: string,
+  format: TraceFormat,
+  maxRequests = Number.POSITIVE_INFINITY,
+): Promise<Trace> {
   const interner = new Interner(maxRequests);
   const stream = open(file);
   if (format === "int32be" || format === "uint32be" || format === "int64be") {
