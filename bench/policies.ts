@@ -4,8 +4,8 @@ import type { WTinyLfuOptions } from "../src/layers/memory/index.js";
 import { WTinyLfuCache } from "../src/layers/memory/index.js";
 import type { Trace } from "./trace-reader.js";
 
-/** Policies the benchmark knows. */
-export type PolicyName = "mlcache" | "lru" | "opt";
+/** Policies the benchmark knows: ours, the references (bench/reference-policies.ts) and OPT. */
+export type PolicyName = "mlcache" | "lru" | "adaptive" | "s3fifo" | "sieve" | "opt";
 
 /** Replays the trace through our W-TinyLFU (weight 1 per entry, maxEntries = size). */
 export function replayMlcache(trace: Trace, size: number, options: Partial<WTinyLfuOptions<number>> = {}): number {

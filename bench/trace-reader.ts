@@ -8,7 +8,7 @@ import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 
 /** Supported trace formats. */
-export type TraceFormat = "lirs" | "arc" | "int32be" | "int64be" | "uint32be" | "lines";
+export type TraceFormat = "lirs" | "arc" | "int32be" | "int64be" | "uint32be" | "lines" | "address" | "webcachesim";
 
 /** A trace as dense ids (0..keys.length-1) plus the original key of each id, as a string. */
 export interface Trace {
@@ -39,7 +39,15 @@ class Interner {
   readonly keys: string[] = [];
   private readonly index = new Map<string | number, number>();
 
+  constructor(private readonly limit: number) {}
+
+  /** True once `limit` requests are in: the rest of the file is not read. */
+  get full(): boolean {
+    return this.length >= this.limit;
+  }
+
   add(key: string | number): void {
+    if (this.full) return;
     let id = this.index.get(key);
     if (id === undefined) {
       id = this.keys.length;
@@ -59,9 +67,13 @@ class Interner {
   }
 }
 
-/** Reads a whole trace file into dense ids, streaming the decompressed bytes. */
-export async function readTrace(file: string, format: TraceFormat): Promise<Trace> {
-  const interner = new Interner();
+/** Reads a trace file (or its first `maxRequests` requests) into dense ids, streaming the decompressed bytes. */
+export async function readTrace(
+  file: string,
+  format: TraceFormat,
+  maxRequests = Number.POSITIVE_INFINITY,
+): Promise<Trace> {
+  const interner = new Interner(maxRequests);
   const stream = open(file);
   if (format === "int32be" || format === "uint32be" || format === "int64be") {
     const width = format === "int64be" ? 8 : 4;
@@ -79,6 +91,7 @@ export async function readTrace(file: string, format: TraceFormat): Promise<Trac
         }
       }
       rest = Buffer.from(buffer.subarray(usable));
+      if (interner.full) break;
     }
     return interner.trace();
   }
@@ -92,6 +105,17 @@ export async function readTrace(file: string, format: TraceFormat): Promise<Trac
     if (text.length === 0 || text === "*") return;
     if (format === "lirs") {
       interner.add(Number(text));
+      return;
+    }
+    if (format === "address") {
+      // `l 0x1fffff58 1`: the accessed address, as its hex text
+      interner.add(text.split(" ", 3)[1]!);
+      return;
+    }
+    if (format === "webcachesim") {
+      // `time id size`: as in the AdaptSize simulator, the same id at another size is another object
+      const fields = text.split(" ", 3);
+      interner.add(`${fields[1]}:${fields[2]}`);
       return;
     }
     // arc: start count ignored requestId
@@ -109,6 +133,7 @@ export async function readTrace(file: string, format: TraceFormat): Promise<Trac
       from = newline + 1;
     }
     pending = text.slice(from);
+    if (interner.full) break;
   }
   if (pending.length > 0) onLine(pending);
   return interner.trace();
