@@ -4,6 +4,7 @@ import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { apiWriteMode, engineWriteMode } from "../config/policy-proto.js";
 import type { CacheManager, ReadOptions as EngineReadOptions, Lookup } from "../engine/cache-manager.js";
+import type { BreakerState } from "../engine/health.js";
 import { CacheError, Status } from "../errors.js";
 import type { CacheService, ReadOptions } from "../gen/mlcache/v1/cache_pb.js";
 import { CacheLayer, type ItemSchema, Source, WriteMode } from "../gen/mlcache/v1/common_pb.js";
@@ -32,7 +33,7 @@ export interface CacheServiceDeps {
   /** Keys whose loads keep failing (Inspect). */
   deadLetters?: (namespace?: string) => DeadLetterRecord[];
   /** Breaker state of a namespace's loader, when it has one. */
-  breakerState?: (namespace: string) => "closed" | "open" | "half-open" | undefined;
+  breakerState?: (namespace: string) => BreakerState | undefined;
   /** Health of Redis, Kafka, loaders… for stats snapshots. */
   dependencies?: () => DependencyStatus[];
   /** Top-K hot keys, per-key stats, anomalies and fleet-wide hot keys; without it hot keys come from the L1 sketch. */

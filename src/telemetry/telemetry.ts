@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { CacheManager, StatsSink } from "../engine/cache-manager.js";
 import { type Clock, systemClock } from "../engine/clock.js";
+import type { BreakerState } from "../engine/health.js";
 import type { KeyFrequency } from "../engine/layer.js";
 import { CacheError, Status } from "../errors.js";
 import { type FleetHotKey, FleetHotKeys } from "../layers/redis/hot-keys.js";
@@ -80,10 +81,8 @@ export interface TelemetryStartOptions {
   /** Registers the load histogram, breaker state and anomaly metrics here. */
   registry?: Registry;
   /** Breaker state of a namespace's loader, when it has one. */
-  breakerState?: (namespace: string) => BreakerName | undefined;
+  breakerState?: (namespace: string) => BreakerState | undefined;
 }
-
-type BreakerName = "closed" | "open" | "half-open";
 
 /** Kinds of anomaly, as in metrics and logs. */
 export type AnomalyKind = "hot_key" | "refresh_spike" | "load_failure_spike";
@@ -156,7 +155,7 @@ export class Telemetry implements TelemetryView {
   private readonly fleet: FleetHotKeys | undefined;
   private readonly snapshotFile: SnapshotFile | undefined;
   private manager: CacheManager | undefined;
-  private breakerState: (namespace: string) => BreakerName | undefined = () => undefined;
+  private breakerState: (namespace: string) => BreakerState | undefined = () => undefined;
   private countLayer: "l1" | "l2" = "l1";
   private hasL2 = false;
   private loadDuration: Histogram<"cache" | "result"> | undefined;

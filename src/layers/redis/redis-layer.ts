@@ -755,7 +755,7 @@ export class RedisLayer implements Layer<true> {
   }
 
   status(): ServiceHealth {
-    const breakerState = this.breaker.opened ? "open" : this.breaker.halfOpen ? "half-open" : "closed";
+    const breakerState = this.breaker.state();
     const up = this.ready && breakerState === "closed";
     return {
       name: "redis",
