@@ -3,7 +3,7 @@
 // secret are read once at start by loadRedisConnection, and never kept in the Config.
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import type { RedisConnection, RedisTls } from "../layers/redis/redis-layer.js";
+import type { RedisConnection, RedisTls } from "../layers/redis/connection.js";
 import { parseRedisUrl } from "../layers/redis/redis-url.js";
 
 /** TLS to Redis: the CA to trust, and a client certificate for servers that want one. */

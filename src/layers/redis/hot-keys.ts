@@ -1,5 +1,5 @@
 import { CacheError, Status } from "../../errors.js";
-import { connect, type RedisConnection } from "./redis-layer.js";
+import { connect, type RedisConnection } from "./connection.js";
 
 /** A key one instance reports as hot, with its estimated (decayed) access count there. */
 export interface PublishedHotKey {
