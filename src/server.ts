@@ -107,6 +107,7 @@ export async function startService(
           commandTimeoutMs: config.redis.commandTimeout,
           maxReadsPerSecond: config.redis.maxReadsPerSecond,
           encryption,
+          logger,
         })
       : undefined;
   if (l2) {

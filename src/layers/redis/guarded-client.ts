@@ -1,10 +1,20 @@
 import { Cluster } from "ioredis";
 import type { Clock, Scheduler } from "../../engine/clock.js";
-import { CacheError, Status } from "../../errors.js";
+import type { BreakerState } from "../../engine/health.js";
 import { type Admission, BreakerOpenError, FastBreaker } from "./breaker.js";
 import { connect, type RedisClient, type RedisConnection } from "./connection.js";
 import { PendingCalls } from "./pending-calls.js";
+import { isPermanentRefusal, queuedError } from "./refusals.js";
 import { type QueuedDelete, type QueuedSet, type QueuedStamp, WriteQueue } from "./write-queue.js";
+
+/**
+ * Where the Redis layer reports what an operator should know: breaker state changes and
+ * queued writes Redis refused for good. A pino logger fits as it is.
+ */
+export interface RedisLayerLogger {
+  warn(details: object, message: string): void;
+  info(details: object, message: string): void;
+}
 
 /** Options of a {@link GuardedClient}. */
 export interface GuardedClientOptions {
@@ -19,6 +29,7 @@ export interface GuardedClientOptions {
   breakerErrorPercent: number;
   /** … and stay open this long before a trial command. */
   breakerResetMs: number;
+  logger?: RedisLayerLogger | undefined;
 }
 
 /**
@@ -47,12 +58,17 @@ export class GuardedClient {
   ready = false;
   /** Why Redis is not usable, as the last error said (for status and error messages). */
   lastError = "";
+  /** Queued writes and invalidations a replay dropped because Redis refused them for good. */
+  replayDropped = 0;
   /** Where {@link write} keeps what Redis did not take. */
   readonly queue: WriteQueue;
   private readonly clock: Clock;
   private replaying: Promise<void> | undefined;
   /** Operations taken out of the queue by a replay and not yet applied. */
   private replayPending = 0;
+  /** Why the last failed call failed: the cause logged when the breaker opens. */
+  private lastFailure = "";
+  private readonly logger: RedisLayerLogger | undefined;
 
   constructor(
     options: GuardedClientOptions,
@@ -74,6 +90,8 @@ export class GuardedClient {
       windowMs: 10_000,
       resetTimeoutMs: options.breakerResetMs,
     });
+    this.logger = options.logger;
+    this.breaker.onStateChange((state) => this.logBreaker(state));
     this.watchConnection();
   }
 
@@ -103,6 +121,7 @@ export class GuardedClient {
     // Plain `then` rather than async/await, and one of it: this sits on every L2 call.
     return new Promise<T>((resolve, reject) => {
       const pending = this.pending.add((error) => {
+        this.failed(error);
         this.breaker.settle(admission, false);
         reject(error);
       });
@@ -114,6 +133,7 @@ export class GuardedClient {
         },
         (error: unknown) => {
           if (!this.pending.settle(pending)) return;
+          this.failed(error);
           this.settle(admission, false);
           reject(error);
         },
@@ -144,6 +164,15 @@ export class GuardedClient {
     if (ok) this.replayIfQueued();
   }
 
+  /**
+   * Notes why a call failed. Callers that go on without Redis (a read that misses, a lease
+   * that is unavailable) log nothing themselves: the cause is logged once, when the failures
+   * open the breaker.
+   */
+  failed(error: unknown): void {
+    this.lastFailure = error instanceof Error ? error.message : String(error);
+  }
+
   /** Redis answers again: apply what was queued while it did not. */
   replayIfQueued(): void {
     if (this.queue.size > 0 && !this.replaying) this.replay();
@@ -162,18 +191,29 @@ export class GuardedClient {
       this.replayPending = drained.stamps.length + drained.deletes.length + drained.sets.length;
       const failed: typeof drained = { stamps: [], deletes: [], sets: [] };
       const target = this.replayTarget;
+      // Kept for the next replay unless Redis refused it for good (it would be refused again).
+      const keepUnlessRefused = (kind: string, op: { namespace: string }, keep: () => void) => (error: unknown) => {
+        if (!isPermanentRefusal(error)) return keep();
+        this.replayDropped++;
+        this.logger?.warn(
+          { err: error, kind, namespace: op.namespace, ...("key" in op ? { key: op.key } : {}) },
+          "redis refused a queued write for good; it is dropped from the write queue",
+        );
+      };
       for (const s of drained.stamps) {
-        await this.call(() => target.stamp(s)).catch(() => failed.stamps.push(s));
+        await this.call(() => target.stamp(s)).catch(keepUnlessRefused("stamps", s, () => failed.stamps.push(s)));
         this.replayPending--;
       }
       for (const d of drained.deletes) {
-        await this.call(() => target.delete(d)).catch(() => failed.deletes.push(d));
+        await this.call(() => target.delete(d)).catch(keepUnlessRefused("delete", d, () => failed.deletes.push(d)));
         this.replayPending--;
       }
       const now = this.clock.now();
       for (const s of drained.sets) {
         const ttl = Math.ceil(s.entry.staleUntil - now);
-        if (ttl > 0) await this.call(() => target.set(s, ttl)).catch(() => failed.sets.push(s));
+        if (ttl > 0) {
+          await this.call(() => target.set(s, ttl)).catch(keepUnlessRefused("write", s, () => failed.sets.push(s)));
+        }
         this.replayPending--;
       }
       this.queue.restore(failed);
@@ -192,6 +232,22 @@ export class GuardedClient {
     this.lastError = `no answer from redis within ${this.commandTimeoutMs} ms`;
     this.ready = false;
     this.client.disconnect(true);
+  }
+
+  /** One line per breaker state change, the cause of the failures with the opening. */
+  private logBreaker(state: BreakerState): void {
+    const logger = this.logger;
+    if (!logger) return;
+    if (state === "open") {
+      logger.warn(
+        { cause: this.lastFailure || this.lastError, queued: this.queued },
+        "redis circuit breaker open: reads miss and writes are queued until a trial command succeeds",
+      );
+    } else if (state === "half-open") {
+      logger.info({}, "redis circuit breaker half-open: the next command is a trial");
+    } else {
+      logger.info({ queued: this.queued }, "redis circuit breaker closed: redis answers again");
+    }
   }
 
   private watchConnection(): void {
@@ -218,12 +274,4 @@ export class GuardedClient {
       this.ready = false;
     });
   }
-}
-
-/** The error of a write or delete Redis did not take: queued, replayed when it is back. */
-function queuedError(what: string, cause: string): CacheError {
-  return new CacheError(
-    Status.UNAVAILABLE,
-    `redis did not take the ${what} (${cause || "not connected"}); it is queued and replayed when redis is back`,
-  );
 }

@@ -99,7 +99,8 @@ export class ReadBatcher {
 
   private send(namespace: string, batch: ReadBatch): void {
     // Past the command bound the batch's reads miss, and a late answer is ignored.
-    const pending = this.guard.pending.add(() => {
+    const pending = this.guard.pending.add((error) => {
+      this.guard.failed(error);
       this.settle(batch, () => false);
       batch.answer(undefined);
     });
@@ -124,8 +125,9 @@ export class ReadBatcher {
         this.settle(batch, () => true);
         this.apply(namespace, batch, replies);
       },
-      () => {
+      (error: unknown) => {
         if (!this.guard.pending.settle(pending)) return;
+        this.guard.failed(error);
         this.settle(batch, () => false);
         batch.answer(undefined);
       },

@@ -16,7 +16,7 @@ import { CacheError, Status } from "../../errors.js";
 import type { RedisClient, RedisConnection } from "./connection.js";
 import { EntryCodec } from "./entry-codec.js";
 import { isEnvelopeHeader } from "./envelope.js";
-import { GuardedClient } from "./guarded-client.js";
+import { GuardedClient, type RedisLayerLogger } from "./guarded-client.js";
 import { RedisKeys } from "./keys.js";
 import { RedisLeases } from "./leases.js";
 import { ReadBatcher, type ReadReply } from "./read-batch.js";
@@ -25,6 +25,7 @@ import { StampSync } from "./stamp-sync.js";
 import { DELETE_WITH_TOMBSTONE, SET_IF_NOT_OLDER, tombstoneEnvelope } from "./versioned-writes.js";
 
 export type { RedisConnection, RedisTls } from "./connection.js";
+export type { RedisLayerLogger } from "./guarded-client.js";
 export type { ResealStep } from "./reseal.js";
 
 /** Options of the Redis layer. */
@@ -56,6 +57,8 @@ export interface RedisLayerOptions extends RedisConnection {
    * the ring; without it, sealed values read as misses (counted as unreadable).
    */
   encryption?: Encryption | undefined;
+  /** Told of breaker state changes and of queued writes Redis refused for good (default: none). */
+  logger?: RedisLayerLogger | undefined;
 }
 
 /**
@@ -108,6 +111,7 @@ export class RedisLayer implements Layer<true> {
         maxQueued: options.maxQueued ?? 10_000,
         breakerErrorPercent: options.breakerErrorPercent ?? 50,
         breakerResetMs: options.breakerResetMs ?? 1000,
+        logger: options.logger,
       },
       {
         stamp: (op) => this.stamps.write(op.namespace, op.fields, op.at, op.retainMs),
@@ -123,6 +127,11 @@ export class RedisLayer implements Layer<true> {
   /** The ioredis client, which tests reach to look at the connection itself. */
   private get client(): RedisClient {
     return this.guard.client;
+  }
+
+  /** Queued writes and invalidations a replay dropped because Redis refused them for good. */
+  get replayDropped(): number {
+    return this.guard.replayDropped;
   }
 
   /** Resolves once the client is connected (or rejects after `timeoutMs`). */
