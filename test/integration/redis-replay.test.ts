@@ -58,7 +58,7 @@ describe("replay of the write queue", () => {
     expect(layer.replayDropped).toBe(1);
     const dropped = warnings.filter((w) => /refused/.test(w.message));
     expect(dropped).toHaveLength(1);
-    expect((dropped[0]?.details as { err: Error }).err.message).toMatch(/WRONGTYPE/);
+    expect((dropped[0]?.details as { err?: Error } | undefined)?.err?.message).toMatch(/WRONGTYPE/);
     expect(await raw.type(`${prefix}d:ns:listed`)).toBe("list");
   });
 });
