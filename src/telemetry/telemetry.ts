@@ -4,16 +4,15 @@ import { type Clock, systemClock } from "../engine/clock.js";
 import type { BreakerState } from "../engine/health.js";
 import type { KeyFrequency } from "../engine/layer.js";
 import { CacheError, Status } from "../errors.js";
-import type { RedisConnection } from "../layers/redis/connection.js";
-import { type FleetHotKey, FleetHotKeys } from "../layers/redis/hot-keys.js";
 import type { Logger } from "../logger.js";
 import { AnomalyDetector } from "./anomaly.js";
+import { type FleetHotKey, type HotKeyBoard, type HotKeyBoardFactory, mergeHotKeys } from "./fleet-hot-keys.js";
 import { type KeyRecord, KeyTracker } from "./key-tracker.js";
 import { type NdjsonRequest, ndjsonChunks, ndjsonLines } from "./ndjson.js";
 import { SnapshotFile, type SnapshotFileConfig } from "./snapshot-file.js";
 import { TopK } from "./top-k.js";
 
-export type { FleetHotKey } from "../layers/redis/hot-keys.js";
+export type { FleetHotKey, HotKeyBoard, HotKeyBoardFactory } from "./fleet-hot-keys.js";
 export type { SnapshotFileConfig } from "./snapshot-file.js";
 
 /** Settings of the telemetry (every field has a default; see `telemetryDefaults`). */
@@ -71,8 +70,11 @@ export interface TelemetryOptions {
   instanceId: string;
   logger: Logger;
   config?: TelemetrySettings | undefined;
-  /** Redis for fleet-wide hot keys (its own connection); without it Inspect answers locally only. */
-  redis?: (RedisConnection & { keyPrefix?: string | undefined }) | undefined;
+  /**
+   * Makes the board the fleet's hot keys are shared on (Redis in the service: its own
+   * connection); without it Inspect answers locally only.
+   */
+  hotKeyBoard?: HotKeyBoardFactory | undefined;
   clock?: Clock;
 }
 
@@ -152,7 +154,7 @@ export class Telemetry implements TelemetryView {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly instanceId: string;
-  private readonly fleet: FleetHotKeys | undefined;
+  private readonly fleet: HotKeyBoard | undefined;
   private readonly snapshotFile: SnapshotFile | undefined;
   private manager: CacheManager | undefined;
   private breakerState: (namespace: string) => BreakerState | undefined = () => undefined;
@@ -189,16 +191,12 @@ export class Telemetry implements TelemetryView {
       clock: this.clock,
       maxSeries: 100_000,
     });
-    this.fleet = options.redis
-      ? new FleetHotKeys({
-          ...options.redis,
-          ...(options.redis.keyPrefix !== undefined ? { keyPrefix: options.redis.keyPrefix } : {}),
-          instanceId: options.instanceId,
-          // Three missed publishes and the instance drops out of the fleet view.
-          ttlMs: this.config.fleet.publishIntervalMs * 3,
-          maxPublished: MAX_FLEET_PUBLISHED,
-        })
-      : undefined;
+    this.fleet = options.hotKeyBoard?.({
+      instanceId: options.instanceId,
+      // Three missed publishes and the instance drops out of the fleet view.
+      ttlMs: this.config.fleet.publishIntervalMs * 3,
+      maxPublished: MAX_FLEET_PUBLISHED,
+    });
     this.snapshotFile = this.config.snapshotFile ? new SnapshotFile(this.config.snapshotFile) : undefined;
     this.statsSink = this.sink();
   }
@@ -290,7 +288,7 @@ export class Telemetry implements TelemetryView {
     if (!this.fleet) {
       throw new CacheError(Status.FAILED_PRECONDITION, "fleet-wide hot keys need Redis; this instance runs without it");
     }
-    return this.fleet.read(n, namespace);
+    return mergeHotKeys(await this.fleet.sets(), n, namespace);
   }
 
   /** Publishes this instance's hot keys to Redis now (the timer does it every publish interval). */
