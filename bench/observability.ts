@@ -22,6 +22,7 @@ import { MemoryLayer } from "../src/layers/memory-layer.js";
 import { cacheService } from "../src/rpc/cache-service.js";
 import { bind, startGrpcServer } from "../src/rpc/grpc-server.js";
 import { errorInterceptor, type Interceptor, intercept } from "../src/rpc/interceptors.js";
+import { metricsInterceptor } from "../src/rpc/metrics-interceptor.js";
 import { Metrics } from "../src/telemetry/metrics.js";
 import { createTelemetry } from "../src/telemetry/telemetry.js";
 import { createGrpcJsClient } from "../test/support/service.js";
@@ -79,7 +80,9 @@ async function instance(observed: boolean) {
   if (telemetry && metrics) telemetry.start(manager, { registry: metrics.registry });
   for (let k = 0; k < KEYS; k++) await manager.set(NS, `key-${k}`, value);
   const stop = new AbortController();
-  const interceptors: Interceptor[] = metrics ? [metrics.interceptor(), errorInterceptor] : [errorInterceptor];
+  const interceptors: Interceptor[] = metrics
+    ? [metricsInterceptor(metrics.registry), errorInterceptor]
+    : [errorInterceptor];
   const grpc = await startGrpcServer({
     host: "127.0.0.1",
     port: 0,

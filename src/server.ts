@@ -11,7 +11,6 @@ import type { Writer } from "./engine/writer.js";
 import { ServiceEvents } from "./events/service-events.js";
 import { AdminService } from "./gen/mlcache/v1/admin_pb.js";
 import { CacheService } from "./gen/mlcache/v1/cache_pb.js";
-import { BreakerState } from "./gen/mlcache/v1/common_pb.js";
 import type { PolicyEvent } from "./gen/mlcache/v1/events_pb.js";
 import type { DependencyStatus } from "./gen/mlcache/v1/stats_pb.js";
 import { MemoryLayer } from "./layers/memory-layer.js";
@@ -23,19 +22,16 @@ import { createLogger, type Logger } from "./logger.js";
 import { accessControl } from "./rpc/access.js";
 import { adminService } from "./rpc/admin-service.js";
 import { cacheService } from "./rpc/cache-service.js";
+import { dependencyStatus } from "./rpc/convert.js";
 import { bind, startGrpcServer } from "./rpc/grpc-server.js";
 import { startHttpServer } from "./rpc/http-server.js";
 import { errorInterceptor, type Interceptor, intercept, startGate } from "./rpc/interceptors.js";
+import { metricsInterceptor } from "./rpc/metrics-interceptor.js";
 import { rateLimitInterceptor } from "./rpc/rate-limits.js";
+import { TlsReloader } from "./rpc/tls-reloader.js";
 import { decodeLeniently } from "./rpc/validate.js";
 import { Metrics } from "./telemetry/metrics.js";
 import { createTelemetry } from "./telemetry/telemetry.js";
-
-const breakerStates = {
-  closed: BreakerState.CLOSED,
-  open: BreakerState.OPEN,
-  "half-open": BreakerState.HALF_OPEN,
-} as const;
 
 /** A running MultilayerCache instance. */
 export interface RunningService {
@@ -66,6 +62,19 @@ export async function startService(
   /** Aborted at the end of the shutdown grace: calls in flight end with its UNAVAILABLE. */
   const drain = new AbortController();
   decodeLeniently();
+  // Read and checked before anything opens: a bad pair at startup refuses to start.
+  const tlsFiles = config.server.tls;
+  const tls = tlsFiles
+    ? new TlsReloader(tlsFiles, {
+        intervalMs: tlsFiles.reloadInterval,
+        onReload: (certificate) => logger.info({ certificate }, "TLS certificate reloaded; new connections get it"),
+        onFailure: (error) =>
+          logger.error(
+            { err: error },
+            "TLS files changed but cannot be used; still serving the previous certificate (fix the files: they are read again when they change)",
+          ),
+      })
+    : undefined;
   const access = accessControl(config, logger);
   const shutdown = new AbortController();
   const keyRing = loadKeyRing(config);
@@ -149,6 +158,7 @@ export async function startService(
   refresher.start();
   const metrics = new Metrics(manager);
   if (events) metrics.trackL1Trust(events.trust);
+  if (tls) metrics.trackTlsReloads(tls);
   telemetry.start(manager, {
     registry: metrics.registry,
     breakerState: (namespace) => origins.breakerState(namespace),
@@ -170,7 +180,7 @@ export async function startService(
         ]
       : [];
   const interceptors: Interceptor[] = [
-    metrics.interceptor(),
+    metricsInterceptor(metrics.registry),
     errorInterceptor,
     gate,
     ...access.interceptors,
@@ -190,14 +200,7 @@ export async function startService(
           telemetry,
           deadLetters: (namespace) => origins.deadLetters(namespace),
           breakerState: (namespace) => origins.breakerState(namespace),
-          dependencies: () =>
-            dependencies().map((d) => ({
-              name: d.name,
-              up: d.up,
-              detail: d.detail,
-              queued: BigInt(d.queued),
-              breakerState: breakerStates[d.breakerState],
-            })) as DependencyStatus[],
+          dependencies: () => dependencies().map(dependencyStatus) as DependencyStatus[],
         }),
         interceptors,
       ),
@@ -224,7 +227,7 @@ export async function startService(
     port: config.server.grpcPort,
     services,
     maxMessageBytes: config.server.maxMessageBytes,
-    tls: config.server.tls,
+    tls,
     reflectionGuard: access.reflectionGuard,
     shutdownSignal: drain.signal,
     connections: config.server.connections,
@@ -250,12 +253,13 @@ export async function startService(
             : "ready",
         };
       },
-      tls: config.server.tls,
+      tls,
       metricsGuard: access.metricsGuard,
       shutdownSignal: drain.signal,
       connections: config.server.connections,
     });
   } catch (error) {
+    tls?.stop();
     refresher.stop();
     await telemetry.close();
     await l2?.close();
@@ -273,6 +277,7 @@ export async function startService(
     if (!started.open) grpc.health.setStatus("", "NOT_SERVING");
   }
   await events?.start();
+  tls?.start();
   ready = true;
   logger.info(
     { grpcPort: grpc.port, httpPort: http.port, host: config.server.host, instanceId: config.instanceId },
@@ -292,6 +297,7 @@ export async function startService(
         // Streams (WatchStats) never end on their own: end them now; unary calls may finish.
         shutdown.abort();
         refresher.stop();
+        tls?.stop();
         // At the end of the grace, calls still running answer UNAVAILABLE and loads still running
         // are abandoned (their origin calls aborted); the ports then close a moment later.
         const grace = config.server.shutdownGrace;

@@ -3,103 +3,27 @@ import { hostname } from "node:os";
 import { create } from "@bufbuild/protobuf";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { KEY_ID_PATTERN, KeyRing, KeyRingError, MAX_KEYS } from "../crypto/key-ring.js";
+import { KeyRing, KeyRingError } from "../crypto/key-ring.js";
 import { defaultSettings, type NamespaceSettings, validateSettings } from "../engine/policy.js";
 import { NAMESPACE_PATTERN } from "../engine/policy-store.js";
 import { type OriginPolicy, OriginPolicySchema } from "../gen/mlcache/v1/policy_pb.js";
 import type { RedisConnection } from "../layers/redis/connection.js";
 import { REDACTED, redactUrl, SECRET_NAME } from "../redact.js";
+import { authSection } from "./auth.js";
+import { encryptionSection } from "./encryption.js";
+import { bytes, duration, policy } from "./fields.js";
+import { kafkaSection } from "./kafka.js";
+import { limitsSection } from "./limits.js";
 import { overlayPolicy, policyFromJson } from "./policy-proto.js";
-import { checkRedisSecurity, redisSecurityShape, redisUrl, resolveRedisConnection } from "./redis.js";
-import { parseBytes, parseDuration } from "./units.js";
-
-const port = z.number().int().min(0).max(65535);
-const bytes = z.union([z.number(), z.string()]).transform((value, ctx) => {
-  try {
-    return parseBytes(value);
-  } catch (error) {
-    ctx.addIssue({ code: "custom", message: (error as Error).message });
-    return z.NEVER;
-  }
-});
-const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
-  try {
-    return parseDuration(value);
-  } catch (error) {
-    ctx.addIssue({ code: "custom", message: (error as Error).message });
-    return z.NEVER;
-  }
-});
-/** A policy in its YAML form, checked later against the protobuf schema. */
-const policy = z.record(z.string(), z.unknown());
-
-/** A namespace pattern of a grant: `*`, a name, or `prefix*`. */
-const namespacePattern = z
-  .string()
-  .regex(
-    /^(\*|[a-z0-9][a-z0-9_.-]{0,63}|[a-z0-9_.-]{0,63}\*)$/,
-    'use "*", a namespace name, or a prefix ending in "*"',
-  );
-
-/** A request rate: `perSecond` on average, `burst` at once (default: one second's worth). */
-const rate = z
-  .object({
-    perSecond: z.number().positive().max(10_000_000),
-    burst: z.number().int().min(1).max(10_000_000).optional(),
-  })
-  .strict();
-
-/** Rights over namespaces, as tokens and identities carry them, and their own request rate. */
-const grantShape = {
-  /** Namespaces covered: "*" for all, "name", or "prefix*". */
-  namespaces: z.array(namespacePattern).min(1).max(1000).default(["*"]),
-  rights: z.array(z.enum(["read", "write", "admin"])).min(1),
-  /** This credential's request rate (instead of limits.rate.perCredential). */
-  rate: rate.optional(),
-};
-
-const ServerSchema = z
-  .object({
-    /** Address both ports bind to. Loopback by default: expose on purpose (0.0.0.0 in containers). */
-    host: z.string().min(1).default("127.0.0.1"),
-    grpcPort: port.default(50051),
-    httpPort: port.default(8080),
-    /** Largest request or response message, on both ports. */
-    maxMessageBytes: bytes.default(16 * 1024 * 1024),
-    /** How long in-flight calls may take to finish on shutdown before connections are cut. */
-    shutdownGrace: duration.default(10_000),
-    /** Bounds on client connections, per port: nobody holds the ports' sockets for free. */
-    connections: z
-      .object({
-        /** Connections open at once; more are closed on arrival (keep below the fd limit). */
-        maxConnections: z.number().int().min(1).max(1_000_000).default(4096),
-        /** A connection with no call in flight this long is closed (also one that never spoke). */
-        idleTimeout: duration.default(5 * 60_000),
-        /** Calls in flight on one connection (HTTP/2 streams). */
-        maxStreamsPerConnection: z.number().int().min(1).max(100_000).default(100),
-        /** A connection is asked to go away after this long (calls get a grace minute to end). */
-        maxAge: duration.default(2 * 3_600_000),
-      })
-      .strict()
-      .default({ maxConnections: 4096, idleTimeout: 5 * 60_000, maxStreamsPerConnection: 100, maxAge: 2 * 3_600_000 }),
-    tls: z
-      .object({
-        certFile: z.string().min(1),
-        keyFile: z.string().min(1),
-        /** CA that client certificates must chain to; set for mutual TLS. */
-        caFile: z.string().min(1).optional(),
-        requireClientCert: z.boolean().default(false),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict();
+import { redisSection, resolveRedisConnection } from "./redis.js";
+import { serverSection } from "./server.js";
+import { telemetrySection } from "./telemetry.js";
 
 const ConfigSchema = z
   .object({
     /** Stable identity of this instance (Kafka consumer group, stats); defaults to the host name. */
     instanceId: z.string().min(1).max(128).optional(),
-    server: ServerSchema.default(() => ServerSchema.parse({})),
+    server: serverSection.default(() => serverSection.parse({})),
     l1: z
       .object({
         maxBytes: bytes.default(256 * 1024 * 1024),
@@ -107,141 +31,10 @@ const ConfigSchema = z
       })
       .strict()
       .default({ maxBytes: 256 * 1024 * 1024, maxEntries: 1_000_000 }),
-    redis: z
-      .object({
-        /** redis://[[user]:password@]host:port[/db] for a single node; rediss:// for TLS. */
-        url: redisUrl.optional(),
-        /** Seed nodes (host:port) of a Redis Cluster. */
-        clusterNodes: z.array(z.string().min(1)).min(1).optional(),
-        sentinel: z
-          .object({
-            sentinels: z.array(z.string().min(1)).min(1),
-            name: z.string().min(1),
-            password: z.string().optional(),
-          })
-          .strict()
-          .optional(),
-        /** The ACL user, its password (or passwordFile, passwordEnv) and TLS (src/config/redis.ts). */
-        ...redisSecurityShape,
-        keyPrefix: z.string().default("mlc:"),
-        /**
-         * The Redis command bound: a Redis step of a call (a read, a write, a lease, a poll) that
-         * Redis has not answered within it fails, and the call goes on without Redis.
-         */
-        commandTimeout: duration
-          .refine((ms) => ms >= 50 && ms <= 60_000, { message: "must be between 50ms and 60s" })
-          .default(1000),
-        /** A coarse limit on this instance's L2 reads; past it reads miss L2 at once. Unset: none. */
-        maxReadsPerSecond: z.number().positive().max(100_000_000).optional(),
-      })
-      .strict()
-      .refine((r) => [r.url, r.clusterNodes, r.sentinel].filter(Boolean).length === 1, {
-        message: "set exactly one of redis.url, redis.clusterNodes, redis.sentinel",
-      })
-      .superRefine(checkRedisSecurity)
-      .optional(),
+    redis: redisSection.optional(),
     /** Hot keys, per-key stats, anomalies and snapshot files (src/telemetry). */
-    telemetry: z
-      .object({
-        topK: z.number().int().min(1).max(10_000).optional(),
-        maxTrackedKeys: z.number().int().min(2).optional(),
-        windowMs: duration.optional(),
-        hotKeyDecay: z.number().gt(0).max(1).optional(),
-        anomalies: z
-          .object({
-            threshold: z.number().positive(),
-            alpha: z.number().gt(0).max(1),
-            warmupWindows: z.number().int().min(0),
-            minCount: z.number().min(0),
-            hotKeyRanks: z.number().int().min(1),
-            retentionMs: duration,
-          })
-          .partial()
-          .strict()
-          .optional(),
-        fleet: z
-          .object({ publishIntervalMs: duration, publishTop: z.number().int().min(1).max(1000) })
-          .partial()
-          .strict()
-          .optional(),
-        snapshotFile: z
-          .object({
-            path: z.string().min(1),
-            intervalMs: duration,
-            maxBytes: bytes,
-            maxKeys: z.number().int().positive().optional(),
-          })
-          .strict()
-          .optional(),
-      })
-      .strict()
-      .optional(),
-    kafka: z
-      .object({
-        brokers: z.array(z.string().min(1)).min(1),
-        clientId: z.string().min(1).default("mlcache"),
-        /** TLS to the brokers: `true` trusts the system CAs; an object names the CA and more. */
-        ssl: z
-          .union(
-            [
-              z.literal(true),
-              z
-                .object({
-                  /** PEM CA bundle the broker certificates must chain to (default: the system CAs). */
-                  caFile: z.string().min(1).optional(),
-                  /** A client certificate (PEM) and its key, for brokers that ask for one (mutual TLS). */
-                  certFile: z.string().min(1).optional(),
-                  keyFile: z.string().min(1).optional(),
-                  /** The name the broker certificates must carry, instead of each broker's host. */
-                  servername: z.string().min(1).optional(),
-                })
-                .strict()
-                .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), {
-                  message: "set both certFile and keyFile, or neither",
-                }),
-            ],
-            { error: "use true (the system CAs) or { caFile, certFile, keyFile, servername } with file paths" },
-          )
-          .optional(),
-        /** SASL authentication to the brokers (needs `ssl`: the credentials never travel in clear). */
-        sasl: z
-          .object({
-            mechanism: z.enum(["plain", "scram-sha-256", "scram-sha-512"]),
-            username: z.string().min(1),
-            /** The password itself, or where to read it: */
-            password: z.string().min(1).optional(),
-            /** a file holding it (trimmed), */
-            passwordFile: z.string().min(1).optional(),
-            /** or an environment variable. */
-            passwordEnv: z.string().min(1).optional(),
-          })
-          .strict()
-          .refine((s) => [s.password, s.passwordFile, s.passwordEnv].filter((v) => v !== undefined).length === 1, {
-            message: "set exactly one of password, passwordFile, passwordEnv",
-          })
-          .optional(),
-        topics: z
-          .object({
-            invalidations: z.string().min(1).default("mlcache.invalidations"),
-            writes: z.string().min(1).default("mlcache.writes"),
-            deadLetters: z.string().min(1).default("mlcache.dead-letters"),
-            /** Compacted, keyed by namespace: run-time policy changes, read from the beginning at start. */
-            policies: z.string().min(1).default("mlcache.policies"),
-          })
-          .strict()
-          .default({
-            invalidations: "mlcache.invalidations",
-            writes: "mlcache.writes",
-            deadLetters: "mlcache.dead-letters",
-            policies: "mlcache.policies",
-          }),
-      })
-      .strict()
-      .refine((k) => k.sasl === undefined || k.ssl !== undefined, {
-        message: "needs kafka.ssl too: without TLS the credentials would travel in clear",
-        path: ["sasl"],
-      })
-      .optional(),
+    telemetry: telemetrySection.optional(),
+    kafka: kafkaSection.optional(),
     /** The consistency contract's knobs (README, "Consistency"). */
     consistency: z
       .object({
@@ -259,107 +52,18 @@ const ConfigSchema = z
      * Who may call what. With tokens or identities configured, every RPC on both ports needs a
      * credential; without `auth`, a non-loopback bind refuses to start unless `disabled: true`.
      */
-    auth: z
-      .object({
-        /** Explicitly no authentication, also on a non-loopback address (logged at start). */
-        disabled: z.boolean().default(false),
-        tokens: z
-          .array(
-            z
-              .object({
-                name: z.string().min(1).max(128),
-                /** The token itself (at least 16 characters), or where to read it: */
-                token: z.string().min(16, "tokens must be at least 16 characters").optional(),
-                /** a file holding it (trimmed), */
-                tokenFile: z.string().min(1).optional(),
-                /** or an environment variable. */
-                tokenEnv: z.string().min(1).optional(),
-                ...grantShape,
-              })
-              .strict()
-              .refine((t) => [t.token, t.tokenFile, t.tokenEnv].filter((v) => v !== undefined).length === 1, {
-                message: "set exactly one of token, tokenFile, tokenEnv",
-              }),
-          )
-          .max(10_000)
-          .default([]),
-        /** Client certificate identities (needs server.tls.requireClientCert). */
-        identities: z
-          .array(
-            z
-              .object({
-                name: z.string().min(1).max(128),
-                /** The certificate subject's common name (CN) … */
-                commonName: z.string().min(1).optional(),
-                /** … or one of its subject alternative names (DNS, URI, IP, email value). */
-                san: z.string().min(1).optional(),
-                ...grantShape,
-              })
-              .strict()
-              .refine((i) => (i.commonName === undefined) !== (i.san === undefined), {
-                message: "set exactly one of commonName, san",
-              }),
-          )
-          .max(10_000)
-          .default([]),
-        /** What answers without a credential (health always does). */
-        open: z
-          .object({ reflection: z.boolean().default(true), metrics: z.boolean().default(true) })
-          .strict()
-          .default({ reflection: true, metrics: true }),
-      })
-      .strict()
-      .refine((a) => a.disabled || a.tokens.length + a.identities.length > 0, {
-        message: "configure at least one token or identity, or set disabled: true",
-      })
-      .optional(),
+    auth: authSection.optional(),
     /**
      * Encryption at rest: the key ring (keys from files or environment variables, never the API).
      * A namespace is encrypted when its policy's `encryptionKeyId` names one of these keys.
      */
-    encryption: z
-      .object({
-        keys: z
-          .array(
-            z
-              .object({
-                id: z.string().regex(KEY_ID_PATTERN, "ids use 1-64 of A-Z a-z 0-9 _ . -"),
-                /** A file holding the 32-byte key as base64 or hex. */
-                file: z.string().min(1).optional(),
-                /** An environment variable holding it. */
-                env: z.string().min(1).optional(),
-              })
-              .strict()
-              .refine((k) => (k.file === undefined) !== (k.env === undefined), {
-                message: "set exactly one of file, env",
-              }),
-          )
-          .min(1)
-          .max(MAX_KEYS)
-          .refine((keys) => new Set(keys.map((k) => k.id)).size === keys.length, { message: "key ids must differ" }),
-        /** Encrypted namespaces also keep their L1 values sealed (memory dumps); costs a decryption per L1 hit. */
-        l1: z.boolean().default(false),
-      })
-      .strict()
-      .optional(),
+    encryption: encryptionSection.optional(),
     /** Where policies changed through the API may point loaders and writers (see OriginAllowlist). */
     origins: z
       .object({ allowedTargets: z.array(z.string().min(1).max(2048)).max(10_000).default([]) })
       .strict()
       .default({ allowedTargets: [] }),
-    limits: z
-      .object({
-        maxNamespaces: z.number().int().positive().default(1000),
-        maxKeyBytes: z.number().int().positive().max(65536).default(1024),
-        maxBulkKeys: z.number().int().positive().default(1000),
-        maxTags: z.number().int().positive().default(32),
-        /** WatchStats subscribers at once; more are refused with RESOURCE_EXHAUSTED. */
-        maxWatchers: z.number().int().min(1).max(100_000).default(256),
-        /** Request rates per instance; past them RESOURCE_EXHAUSTED. Unset: unlimited. */
-        rate: z.object({ perCredential: rate.optional(), perNamespace: rate.optional() }).strict().optional(),
-      })
-      .strict()
-      .default({ maxNamespaces: 1000, maxKeyBytes: 1024, maxBulkKeys: 1000, maxTags: 32, maxWatchers: 256 }),
+    limits: limitsSection,
     log: z
       .object({ level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info") })
       .strict()

@@ -1,10 +1,11 @@
 // How the service reaches Redis safely: TLS, the ACL user and its password (from the YAML, a
 // file or the environment). Validated with the rest of the configuration; the files and the
 // secret are read once at start by loadRedisConnection, and never kept in the Config.
-import { readFileSync } from "node:fs";
 import { z } from "zod";
 import type { RedisConnection, RedisTls } from "../layers/redis/connection.js";
 import { parseRedisUrl } from "../layers/redis/redis-url.js";
+import { duration } from "./fields.js";
+import { readSecret, readTlsFiles } from "./secrets.js";
 
 /** TLS to Redis: the CA to trust, and a client certificate for servers that want one. */
 const redisTls = z
@@ -100,30 +101,15 @@ export function resolveRedisConnection(
   redis: RedisSecurityFields & Omit<RedisConnection, "password" | "tls" | "username">,
   env: NodeJS.ProcessEnv = process.env,
 ): RedisConnection {
-  let password = redis.password;
-  if (redis.passwordFile !== undefined) {
-    try {
-      password = readFileSync(redis.passwordFile, "utf8").trim();
-    } catch (error) {
-      throw new Error(`redis.passwordFile: cannot read ${redis.passwordFile}: ${(error as Error).message}`);
-    }
-    if (!password) throw new Error(`redis.passwordFile: ${redis.passwordFile} is empty`);
-  } else if (redis.passwordEnv !== undefined) {
-    password = env[redis.passwordEnv]?.trim();
-    if (!password) throw new Error(`redis.passwordEnv: environment variable ${redis.passwordEnv} is not set`);
-  }
+  const password = readSecret(
+    "redis.password",
+    { value: redis.password, file: redis.passwordFile, env: redis.passwordEnv },
+    env,
+  );
   let tls: RedisTls | undefined;
   if (redis.tls) {
-    const read = (field: "caFile" | "certFile" | "keyFile"): Buffer | undefined => {
-      const file = redis.tls?.[field];
-      if (file === undefined) return undefined;
-      try {
-        return readFileSync(file);
-      } catch (error) {
-        throw new Error(`redis.tls.${field}: cannot read ${file}: ${(error as Error).message}`);
-      }
-    };
-    tls = { ca: read("caFile"), cert: read("certFile"), key: read("keyFile"), servername: redis.tls.servername };
+    const { ca, cert, key } = readTlsFiles("redis.tls", redis.tls);
+    tls = { ca, cert, key, servername: redis.tls.servername };
   }
   return {
     url: redis.url,
@@ -134,3 +120,37 @@ export function resolveRedisConnection(
     tls,
   };
 }
+
+/** `redis`: one of a node, a cluster or a sentinel group, with its security and bounds (L2). */
+export const redisSection = z
+  .object({
+    /** redis://[[user]:password@]host:port[/db] for a single node; rediss:// for TLS. */
+    url: redisUrl.optional(),
+    /** Seed nodes (host:port) of a Redis Cluster. */
+    clusterNodes: z.array(z.string().min(1)).min(1).optional(),
+    sentinel: z
+      .object({
+        sentinels: z.array(z.string().min(1)).min(1),
+        name: z.string().min(1),
+        password: z.string().optional(),
+      })
+      .strict()
+      .optional(),
+    /** The ACL user, its password (or passwordFile, passwordEnv) and TLS (src/config/redis.ts). */
+    ...redisSecurityShape,
+    keyPrefix: z.string().default("mlc:"),
+    /**
+     * The Redis command bound: a Redis step of a call (a read, a write, a lease, a poll) that
+     * Redis has not answered within it fails, and the call goes on without Redis.
+     */
+    commandTimeout: duration
+      .refine((ms) => ms >= 50 && ms <= 60_000, { message: "must be between 50ms and 60s" })
+      .default(1000),
+    /** A coarse limit on this instance's L2 reads; past it reads miss L2 at once. Unset: none. */
+    maxReadsPerSecond: z.number().positive().max(100_000_000).optional(),
+  })
+  .strict()
+  .refine((r) => [r.url, r.clusterNodes, r.sentinel].filter(Boolean).length === 1, {
+    message: "set exactly one of redis.url, redis.clusterNodes, redis.sentinel",
+  })
+  .superRefine(checkRedisSecurity);

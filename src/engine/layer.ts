@@ -192,6 +192,11 @@ export interface Layer<Async extends boolean = true> {
 export interface KeyPopularity {
   /** Estimated recent access count of a key. */
   frequency(namespace: string, key: string): number;
+  /**
+   * Counts an access to a key the layer does not hold and is not about to store (an L2 hit
+   * kept out of L1 by the promotion rule), so its popularity can reach the rule's bar.
+   */
+  recordAccess(namespace: string, key: string): void;
   /** The hottest present keys, hottest first. */
   topKeys(n: number, namespace?: string): KeyFrequency[];
 }

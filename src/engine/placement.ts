@@ -105,7 +105,11 @@ export class Placement {
   promote(ns: NamespaceState, settings: NamespaceSettings, key: string, l2Entry: Entry): void {
     const { l1 } = this.core;
     if (!l1) return;
-    if (settings.promotion.minFrequency > 0 && l1.frequency(ns.name, key) < settings.promotion.minFrequency) return;
+    if (settings.promotion.minFrequency > 0 && l1.frequency(ns.name, key) < settings.promotion.minFrequency) {
+      // Not promoted, so L1 would never see the key: count this read towards the bar.
+      l1.recordAccess(ns.name, key);
+      return;
+    }
     const entry = promotedEntry(l2Entry, settings, this.core.clock.now(), this.core.random);
     if (l1.set(ns.name, key, entry)) ns.stats.l1Puts++;
   }

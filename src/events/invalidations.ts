@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
-import type { Consumer, EachBatchPayload } from "kafkajs";
 import type { InvalidationNotice } from "../engine/events.js";
 import { CacheError, Status } from "../errors.js";
 import { InvalidationCause, type InvalidationEvent, InvalidationEventSchema } from "../gen/mlcache/v1/events_pb.js";
 import type { Logger } from "../logger.js";
 import type { KafkaConnection } from "./kafka.js";
-import { type AppliedOffsets, followProgress, type PartitionMark } from "./trust.js";
+import { fetchMarks, TopicFollower } from "./topic-follower.js";
+import type { AppliedOffsets } from "./trust.js";
 
 /** The record key of an event: events about one key (or tag, or prefix) stay in order. */
 export function invalidationKey(
@@ -80,22 +80,20 @@ export class InvalidationBus {
   private readonly groupId: string;
   private readonly queue: Queued[] = [];
   private readonly maxQueued: number;
-  private consumer: Consumer | undefined;
+  private readonly follower: TopicFollower;
   private flushTimer: NodeJS.Timeout | undefined;
   private flushing = false;
   /** Publications dropped because the queue was full. */
   dropped = 0;
   /** Events applied from other publishers. */
   applied = 0;
-  private caughtUp = false;
-  private stopFollowing: (() => void) | undefined;
-  private stopChecking: (() => void) | undefined;
 
   constructor(private readonly options: InvalidationBusOptions) {
     this.connection = options.connection;
     this.topic = options.connection.settings.topics.invalidations;
     this.groupId = `${options.groupPrefix ?? "mlcache-invalidations-"}${options.instanceId}`;
     this.maxQueued = options.maxQueued ?? 10_000;
+    this.follower = new TopicFollower(this.topic, options.applied, (value) => this.apply(value));
   }
 
   /** Publications waiting for Kafka. */
@@ -105,7 +103,7 @@ export class InvalidationBus {
 
   /** Whether the consumer has applied everything published before it started. */
   get ready(): boolean {
-    return this.caughtUp;
+    return this.follower.ready;
   }
 
   /**
@@ -151,7 +149,7 @@ export class InvalidationBus {
    */
   async start(): Promise<void> {
     const committed = await this.committedOffsets();
-    const startMarks = await this.marks();
+    const startMarks = await fetchMarks(this.connection, this.topic);
     for (const [partition, offset] of committed) {
       if (offset >= 0n) this.options.applied.advance(this.topic, partition, offset);
     }
@@ -164,25 +162,13 @@ export class InvalidationBus {
       heartbeatInterval: 1_000,
       retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 2_000 },
     });
-    this.consumer = consumer;
-    this.stopFollowing = followProgress(consumer, this.options.applied);
-    const check = () => {
-      if (!this.caughtUp && this.options.applied.covers(this.topic, startMarks.marks, startMarks.low)) {
-        this.caughtUp = true;
-        this.resolveCaughtUp();
-      }
-    };
-    this.stopChecking?.();
-    const unsubscribe = this.options.applied.onAdvance(check);
-    this.stopChecking = unsubscribe;
-    this.caughtUpPromise.then(unsubscribe, unsubscribe);
-    check();
+    this.follower.follow(consumer, startMarks);
     await consumer.connect();
     await consumer.subscribe({ topic: this.topic, fromBeginning: false });
     await consumer.run({
       autoCommitInterval: 1_000,
       eachBatchAutoResolve: false,
-      eachBatch: (payload) => this.applyBatch(payload),
+      eachBatch: this.follower.eachBatch,
     });
     // Exactly there, so that the consumer and the catch-up check agree on where it starts (a
     // consumer left to find "latest" itself could skip a record published meanwhile); the
@@ -190,14 +176,9 @@ export class InvalidationBus {
     for (const m of fresh) consumer.seek({ topic: this.topic, partition: m.partition, offset: m.high.toString() });
   }
 
-  private resolveCaughtUp: () => void = () => {};
-  private readonly caughtUpPromise = new Promise<void>((resolve) => {
-    this.resolveCaughtUp = resolve;
-  });
-
   /** Resolves once the consumer has applied everything published before it started. */
   caughtUpOnce(): Promise<void> {
-    return this.caughtUpPromise;
+    return this.follower.caughtUpOnce();
   }
 
   /** Stops publishing (what is queued stays unsent) and consuming. */
@@ -208,24 +189,7 @@ export class InvalidationBus {
 
   /** Stops consuming (a failed start cleans up with this); publishing goes on. */
   async stopConsuming(): Promise<void> {
-    this.stopFollowing?.();
-    this.stopChecking?.();
-    await this.consumer?.disconnect().catch(() => {});
-    this.consumer = undefined;
-  }
-
-  /** Applies a fetched batch in order, recording each record as applied once its handler finished. */
-  private async applyBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    for (const message of batch.messages) {
-      if (!isRunning() || isStale()) return;
-      if (message.value) await this.apply(message.value);
-      resolveOffset(message.offset);
-      this.options.applied.advance(this.topic, batch.partition, BigInt(message.offset) + 1n);
-    }
-    // Past transaction markers and aborted records, which a read-committed consumer never sees.
-    resolveOffset(batch.lastOffset());
-    this.options.applied.advance(this.topic, batch.partition, BigInt(batch.lastOffset()) + 1n);
-    await heartbeat();
+    await this.follower.stop();
   }
 
   private async apply(bytes: Buffer): Promise<void> {
@@ -252,11 +216,6 @@ export class InvalidationBus {
     } catch (error) {
       this.options.logger?.warn({ err: error, namespace: event.namespace }, "applying an invalidation event failed");
     }
-  }
-
-  /** The topic's read-committed high-water marks and log starts now. */
-  private async marks(): Promise<{ marks: PartitionMark[]; low: Map<number, bigint> }> {
-    return fetchMarks(this.connection, this.topic);
   }
 
   private async committedOffsets(): Promise<Map<number, bigint>> {
@@ -310,26 +269,4 @@ export class InvalidationBus {
       if (this.queue.length > 0) this.scheduleFlush();
     }
   }
-}
-
-/** A topic's read-committed high-water marks and log starts, from the admin client. */
-export async function fetchMarks(
-  connection: KafkaConnection,
-  topic: string,
-): Promise<{ marks: PartitionMark[]; low: Map<number, bigint> }> {
-  let offsets: Awaited<ReturnType<typeof connection.admin.fetchTopicOffsets>>;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      offsets = await connection.admin.fetchTopicOffsets(topic);
-      break;
-    } catch (error) {
-      // A topic created a moment ago has no leader in the admin's metadata yet: ask again.
-      if (attempt >= 20 || !(error as { retriable?: boolean }).retriable) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-  return {
-    marks: offsets.map((o) => ({ partition: o.partition, high: BigInt(o.high) })),
-    low: new Map(offsets.map((o) => [o.partition, BigInt(o.low)])),
-  };
 }

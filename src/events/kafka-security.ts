@@ -1,7 +1,7 @@
-import { readFileSync } from "node:fs";
 import type { ConnectionOptions } from "node:tls";
 import type { SASLOptions } from "kafkajs";
 import { ConfigError } from "../config/config.js";
+import { readSecret, readTlsFiles } from "../config/secrets.js";
 
 /** TLS to the brokers, as configured: `true` trusts the system CAs. */
 export type KafkaTlsSettings =
@@ -28,38 +28,13 @@ export interface KafkaClientSecurity {
   sasl?: SASLOptions;
 }
 
-function readPem(file: string, field: string): Buffer {
+/** Runs a read of the config's files or secrets, turning its failure into a ConfigError. */
+function configured<T>(read: () => T): T {
   try {
-    return readFileSync(file);
+    return read();
   } catch (error) {
-    throw new ConfigError(
-      `invalid configuration: kafka.ssl.${field}: cannot read ${file}: ${(error as Error).message}`,
-    );
+    throw new ConfigError(`invalid configuration: ${(error as Error).message}`);
   }
-}
-
-function password(sasl: KafkaSaslSettings, env: NodeJS.ProcessEnv): string {
-  let secret: string | undefined;
-  if (sasl.password !== undefined) secret = sasl.password;
-  else if (sasl.passwordFile !== undefined) {
-    try {
-      secret = readFileSync(sasl.passwordFile, "utf8").trim();
-    } catch (error) {
-      throw new ConfigError(
-        `invalid configuration: kafka.sasl.passwordFile: cannot read it: ${(error as Error).message}`,
-      );
-    }
-    if (!secret) throw new ConfigError(`invalid configuration: kafka.sasl.passwordFile: the file is empty`);
-  } else if (sasl.passwordEnv !== undefined) {
-    secret = env[sasl.passwordEnv]?.trim();
-    if (!secret) {
-      throw new ConfigError(
-        `invalid configuration: kafka.sasl.passwordEnv: environment variable ${sasl.passwordEnv} is not set`,
-      );
-    }
-  }
-  if (!secret) throw new ConfigError("invalid configuration: kafka.sasl: no password");
-  return secret;
 }
 
 /**
@@ -77,18 +52,22 @@ export function kafkaClientSecurity(
   const tls = settings.ssl;
   if (tls === true) security.ssl = true;
   else if (tls) {
+    const { ca, cert, key, servername } = configured(() => readTlsFiles("kafka.ssl", tls));
     const options: ConnectionOptions = {};
-    if (tls.caFile) options.ca = [readPem(tls.caFile, "caFile")];
-    if (tls.certFile && tls.keyFile) {
-      options.cert = readPem(tls.certFile, "certFile");
-      options.key = readPem(tls.keyFile, "keyFile");
+    if (ca) options.ca = [ca];
+    if (cert && key) {
+      options.cert = cert;
+      options.key = key;
     }
-    if (tls.servername) options.servername = tls.servername;
+    if (servername) options.servername = servername;
     security.ssl = options;
   }
   const sasl = settings.sasl;
   if (sasl) {
-    const secret = password(sasl, env);
+    const secret = configured(() =>
+      readSecret("kafka.sasl.password", { value: sasl.password, file: sasl.passwordFile, env: sasl.passwordEnv }, env),
+    );
+    if (!secret) throw new ConfigError("invalid configuration: kafka.sasl: no password");
     security.sasl =
       sasl.mechanism === "plain"
         ? { mechanism: "plain", username: sasl.username, password: secret }

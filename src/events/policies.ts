@@ -1,11 +1,10 @@
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import type { Consumer, EachBatchPayload } from "kafkajs";
 import { type PolicyEvent, PolicyEventSchema } from "../gen/mlcache/v1/events_pb.js";
 import type { Logger } from "../logger.js";
-import { fetchMarks } from "./invalidations.js";
 import type { KafkaConnection } from "./kafka.js";
+import { fetchMarks, TopicFollower } from "./topic-follower.js";
 import type { TransactionalPublisher } from "./transactions.js";
-import { type AppliedOffsets, followProgress } from "./trust.js";
+import type { AppliedOffsets } from "./trust.js";
 
 /** Options of a {@link PolicyLog}. */
 export interface PolicyLogOptions {
@@ -27,29 +26,23 @@ export interface PolicyLogOptions {
  */
 export class PolicyLog {
   private readonly topic: string;
-  private consumer: Consumer | undefined;
-  private stopFollowing: (() => void) | undefined;
-  private stopChecking: (() => void) | undefined;
-  private caughtUp = false;
-  private resolveCaughtUp: () => void = () => {};
-  private readonly caughtUpPromise = new Promise<void>((resolve) => {
-    this.resolveCaughtUp = resolve;
-  });
+  private readonly follower: TopicFollower;
   /** Events applied (own included). */
   appliedEvents = 0;
 
   constructor(private readonly options: PolicyLogOptions) {
     this.topic = options.connection.settings.topics.policies;
+    this.follower = new TopicFollower(this.topic, options.applied, (value) => this.apply(value));
   }
 
   /** Whether every change made before this instance started is applied. */
   get ready(): boolean {
-    return this.caughtUp;
+    return this.follower.ready;
   }
 
   /** Resolves once every change made before this instance started is applied. */
   caughtUpOnce(): Promise<void> {
-    return this.caughtUpPromise;
+    return this.follower.caughtUpOnce();
   }
 
   /**
@@ -65,7 +58,6 @@ export class PolicyLog {
 
   /** Starts reading from the beginning; `caughtUpOnce()` tells when the past is applied. */
   async start(): Promise<void> {
-    const { applied } = this.options;
     const startMarks = await fetchMarks(this.options.connection, this.topic);
     const consumer = this.options.connection.kafka.consumer({
       groupId: `mlcache-policies-${this.options.instanceId}`,
@@ -74,46 +66,19 @@ export class PolicyLog {
       retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 2_000 },
       readUncommitted: false,
     });
-    this.consumer = consumer;
-    this.stopFollowing = followProgress(consumer, applied);
-    const check = () => {
-      if (!this.caughtUp && applied.covers(this.topic, startMarks.marks, startMarks.low)) {
-        this.caughtUp = true;
-        this.resolveCaughtUp();
-      }
-    };
-    this.stopChecking?.();
-    const unsubscribe = applied.onAdvance(check);
-    this.stopChecking = unsubscribe;
-    this.caughtUpPromise.then(unsubscribe, unsubscribe);
-    check();
+    this.follower.follow(consumer, startMarks);
     await consumer.connect();
     await consumer.subscribe({ topic: this.topic, fromBeginning: true });
     await consumer.run({
       // Never committed: every start reads the whole (compacted) log again.
       autoCommit: false,
       eachBatchAutoResolve: false,
-      eachBatch: (payload) => this.applyBatch(payload),
+      eachBatch: this.follower.eachBatch,
     });
   }
 
   async close(): Promise<void> {
-    this.stopFollowing?.();
-    this.stopChecking?.();
-    await this.consumer?.disconnect().catch(() => {});
-    this.consumer = undefined;
-  }
-
-  private async applyBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    for (const message of batch.messages) {
-      if (!isRunning() || isStale()) return;
-      if (message.value) this.apply(message.value);
-      resolveOffset(message.offset);
-      this.options.applied.advance(this.topic, batch.partition, BigInt(message.offset) + 1n);
-    }
-    resolveOffset(batch.lastOffset());
-    this.options.applied.advance(this.topic, batch.partition, BigInt(batch.lastOffset()) + 1n);
-    await heartbeat();
+    await this.follower.stop();
   }
 
   private apply(bytes: Buffer): void {

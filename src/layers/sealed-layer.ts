@@ -58,6 +58,10 @@ export class SealedLayer implements L1Layer {
     return this.inner.frequency(namespace, key);
   }
 
+  recordAccess(namespace: string, key: string): void {
+    this.inner.recordAccess(namespace, key);
+  }
+
   topKeys(n: number, namespace?: string): KeyFrequency[] {
     return this.inner.topKeys(n, namespace);
   }

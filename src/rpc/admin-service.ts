@@ -14,8 +14,8 @@ import type { NamespacePolicy, OriginPolicy } from "../gen/mlcache/v1/policy_pb.
 import { NamespaceStatsSchema } from "../gen/mlcache/v1/stats_pb.js";
 import { redactOrigin, restoreRedacted } from "../loaders/allowlist.js";
 import type { OriginRegistry } from "../loaders/registry.js";
-import { buildSnapshot } from "../telemetry/snapshot.js";
 import type { Telemetry } from "../telemetry/telemetry.js";
+import { buildSnapshot } from "./convert.js";
 import { checkNamespace } from "./validate.js";
 
 /** What the AdminService implementation needs. */

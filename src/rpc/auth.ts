@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { readFileSync } from "node:fs";
 import type { PeerCertificate } from "node:tls";
 import type { DescMethod } from "@bufbuild/protobuf";
 import { createContextKey, type HandlerContext } from "@connectrpc/connect";
+import { readSecret } from "../config/secrets.js";
 import { CacheError, Status } from "../errors.js";
 import type { Interceptor } from "./interceptors.js";
 
@@ -84,18 +84,8 @@ const sha256 = (text: string) => createHash("sha256").update(text, "utf8").diges
 
 /** The secret of a configured token, read from the config, a file or the environment. */
 function tokenSecret(token: TokenConfig, env: NodeJS.ProcessEnv): string {
-  let secret: string | undefined;
-  if (token.token !== undefined) secret = token.token;
-  else if (token.tokenFile !== undefined) {
-    try {
-      secret = readFileSync(token.tokenFile, "utf8").trim();
-    } catch (error) {
-      throw new Error(`auth.tokens "${token.name}": cannot read tokenFile: ${(error as Error).message}`);
-    }
-  } else if (token.tokenEnv !== undefined) {
-    secret = env[token.tokenEnv]?.trim();
-    if (!secret) throw new Error(`auth.tokens "${token.name}": environment variable ${token.tokenEnv} is not set`);
-  }
+  const field = `auth.tokens "${token.name}".token`;
+  const secret = readSecret(field, { value: token.token, file: token.tokenFile, env: token.tokenEnv }, env);
   if (!secret || secret.length < 16) {
     throw new Error(`auth.tokens "${token.name}": the token must be at least 16 characters`);
   }

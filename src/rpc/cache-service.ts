@@ -1,17 +1,15 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { MessageInitShape } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import { apiWriteMode, engineWriteMode } from "../config/policy-proto.js";
-import type { CacheManager, ReadOptions as EngineReadOptions, Lookup } from "../engine/cache-manager.js";
+import type { CacheManager, ReadOptions as EngineReadOptions } from "../engine/cache-manager.js";
 import type { BreakerState } from "../engine/health.js";
 import { CacheError, Status } from "../errors.js";
 import type { CacheService, ReadOptions } from "../gen/mlcache/v1/cache_pb.js";
-import { CacheLayer, type ItemSchema, Source, WriteMode } from "../gen/mlcache/v1/common_pb.js";
+import { CacheLayer, WriteMode } from "../gen/mlcache/v1/common_pb.js";
 import type { DependencyStatus, StatsSnapshot } from "../gen/mlcache/v1/stats_pb.js";
 import type { DeadLetterRecord } from "../loaders/dead-letters.js";
-import { buildSnapshot } from "../telemetry/snapshot.js";
 import type { TelemetryView } from "../telemetry/telemetry.js";
+import { apiWriteMode, buildSnapshot, engineWriteMode, itemFrom } from "./convert.js";
 import {
   checkDuration,
   checkEnum,
@@ -44,29 +42,6 @@ export interface CacheServiceDeps {
 
 /** How long a built snapshot is handed to every subscriber asking for the same view. */
 const SHARED_SNAPSHOT_MS = 100;
-
-const sources: Record<Lookup["source"], Source> = {
-  l1: Source.L1,
-  l2: Source.L2,
-  loader: Source.LOADER,
-  fallback: Source.FALLBACK,
-  none: Source.UNSPECIFIED,
-};
-
-/** The API item for an engine lookup. */
-export function itemFrom(lookup: Lookup): MessageInitShape<typeof ItemSchema> {
-  return {
-    key: lookup.key,
-    found: lookup.found,
-    value: lookup.value ?? new Uint8Array(0),
-    source: sources[lookup.source],
-    stale: lookup.stale,
-    age: durationFromMs(Math.round(lookup.ageMs)),
-    ttlRemaining: durationFromMs(Math.round(lookup.ttlRemainingMs)),
-    version: lookup.version,
-    tags: [...lookup.tags],
-  };
-}
 
 const layerNames = { [CacheLayer.L1]: "CACHE_LAYER_L1", [CacheLayer.L2]: "CACHE_LAYER_L2" };
 const writeModeNames = {

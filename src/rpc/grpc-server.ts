@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import type { Http2Server, ServerHttp2Session, ServerHttp2Stream } from "node:http2";
 import { type DescFile, type DescService, toBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
@@ -10,6 +9,9 @@ import { HealthImplementation } from "grpc-health-check";
 import { grpcService, grpcStatus } from "./grpc-adapter.js";
 import { healthFileDescriptor } from "./health-descriptor.js";
 import { asConnectError } from "./interceptors.js";
+import type { TlsMaterial, TlsSource } from "./tls-reloader.js";
+
+export type { TlsFiles } from "./tls-reloader.js";
 
 /** A service descriptor with its implementation. */
 export interface ServiceBinding<S extends DescService = DescService> {
@@ -22,20 +24,13 @@ export function bind<S extends DescService>(service: S, impl: ServiceImpl<S>): S
   return { service, impl } as unknown as ServiceBinding;
 }
 
-/** TLS material for a server; `caFile` with `requireClientCert` gives mutual TLS. */
-export interface TlsFiles {
-  certFile: string;
-  keyFile: string;
-  caFile?: string | undefined;
-  requireClientCert?: boolean;
-}
-
 export interface GrpcServerOptions {
   host: string;
   port: number;
   services: ServiceBinding[];
   maxMessageBytes: number;
-  tls?: TlsFiles | undefined;
+  /** TLS for the port; new material from the source is served to new connections. */
+  tls?: TlsSource | undefined;
   /**
    * Checks the credential of a reflection call (its `authorization` metadata); throws a
    * CacheError to refuse it. Unset: reflection is open.
@@ -140,12 +135,49 @@ function destroyWhenIdle(session: ServerHttp2Session, idleMs: number): void {
   session.once("close", () => clearTimeout(timer));
 }
 
-function credentials(tls: TlsFiles | undefined): grpc.ServerCredentials {
+/**
+ * A grpc-js certificate provider fed by a {@link TlsSource}: the server it is bound to takes
+ * each new pair with `setSecureContext`, for new connections; open ones keep theirs.
+ *
+ * grpc-js's own FileWatcherCertificateProvider is not used: it hands on whatever the files hold,
+ * and a pair that fails `setSecureContext`, or a file it cannot read, makes grpc-js drop every new
+ * connection until the next good read. A source only ever offers material that was checked.
+ */
+function certificateProvider(source: TlsSource): grpc.experimental.CertificateProvider {
+  const identity = (m: TlsMaterial) => ({ certificate: m.cert, privateKey: m.key });
+  const ca = (m: TlsMaterial) => (m.ca ? { caCertificate: m.ca } : null);
+  const unsubscribe = new Map<unknown, () => void>();
+  const follow = <U>(listener: (update: U) => void, update: (m: TlsMaterial) => U) => {
+    // grpc-js registers its watcher after adding these listeners: the first update must come
+    // later, as its own provider's does, or the server never sees it.
+    process.nextTick(() => listener(update(source.current)));
+    unsubscribe.set(
+      listener,
+      source.subscribe((m) => listener(update(m))),
+    );
+  };
+  const unfollow = (listener: unknown) => {
+    unsubscribe.get(listener)?.();
+    unsubscribe.delete(listener);
+  };
+  return {
+    addIdentityCertificateListener: (listener) => follow(listener, identity),
+    removeIdentityCertificateListener: unfollow,
+    addCaCertificateListener: (listener) => follow(listener, ca),
+    removeCaCertificateListener: unfollow,
+  };
+}
+
+function credentials(tls: TlsSource | undefined): grpc.ServerCredentials {
   if (!tls) return grpc.ServerCredentials.createInsecure();
-  return grpc.ServerCredentials.createSsl(
-    tls.caFile ? readFileSync(tls.caFile) : null,
-    [{ cert_chain: readFileSync(tls.certFile), private_key: readFileSync(tls.keyFile) }],
-    tls.requireClientCert ?? false,
+  const provider = certificateProvider(tls);
+  // grpc-js 1.14 declares (ca, identity) but passes them on as (identity, ca): the identity is
+  // the first argument whatever its name says. Client certificates are asked for (and must chain
+  // to the CA) only with mutual TLS, as createSsl did.
+  return grpc.experimental.createCertificateProviderServerCredentials(
+    provider,
+    tls.requireClientCert ? provider : null,
+    tls.requireClientCert,
   );
 }
 

@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
@@ -8,7 +7,8 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Registry } from "prom-client";
 import { CacheError, Status } from "../errors.js";
 import { peerCertificateKey } from "./auth.js";
-import type { ConnectionBounds, ServiceBinding, TlsFiles } from "./grpc-server.js";
+import type { ConnectionBounds, ServiceBinding } from "./grpc-server.js";
+import type { TlsMaterial, TlsSource } from "./tls-reloader.js";
 
 export interface HttpServerOptions {
   host: string;
@@ -18,7 +18,8 @@ export interface HttpServerOptions {
   registry: Registry;
   /** Liveness: the process is up. Readiness: it should receive traffic. */
   ready: () => { ready: boolean; detail: string };
-  tls?: TlsFiles | undefined;
+  /** TLS for the port; new material from the source is served to new connections. */
+  tls?: TlsSource | undefined;
   /** Bounds on client connections (defaults: Node's own). */
   connections?: ConnectionBounds | undefined;
   /** Aborted to end the calls still running (with the signal's reason) at shutdown. */
@@ -105,13 +106,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     connect(req, res);
   };
 
+  const contextOf = (m: TlsMaterial) => ({ cert: m.cert, key: m.key, ...(m.ca ? { ca: m.ca } : {}) });
   const server = options.tls
     ? http2.createSecureServer(
         {
           allowHTTP1: true,
-          cert: readFileSync(options.tls.certFile),
-          key: readFileSync(options.tls.keyFile),
-          ...(options.tls.caFile ? { ca: readFileSync(options.tls.caFile) } : {}),
+          ...contextOf(options.tls.current),
           requestCert: options.tls.requireClientCert ?? false,
           rejectUnauthorized: options.tls.requireClientCert ?? false,
           minVersion: "TLSv1.2",
@@ -122,6 +122,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
       )
     : http.createServer(handler);
+
+  // A rotated certificate is served to new connections; open ones keep the one they agreed on.
+  // setSecureContext keeps the options it is not given (minVersion, requestCert).
+  if (options.tls && "setSecureContext" in server) {
+    const unfollow = options.tls.subscribe((m) => server.setSecureContext(contextOf(m)));
+    server.once("close", unfollow);
+  }
 
   const bounds = options.connections;
   if (bounds) {

@@ -33,6 +33,7 @@ import { cacheService } from "../../src/rpc/cache-service.js";
 import { bind, startGrpcServer } from "../../src/rpc/grpc-server.js";
 import { startHttpServer } from "../../src/rpc/http-server.js";
 import { errorInterceptor, intercept } from "../../src/rpc/interceptors.js";
+import { metricsInterceptor } from "../../src/rpc/metrics-interceptor.js";
 import type { RunningService } from "../../src/server.js";
 import { Metrics } from "../../src/telemetry/metrics.js";
 import { createTelemetry, type TelemetrySettings } from "../../src/telemetry/telemetry.js";
@@ -88,7 +89,7 @@ async function startObserved(options: {
           breakerState: () => "closed",
           telemetry,
         }),
-        [metrics.interceptor(), errorInterceptor],
+        [metricsInterceptor(metrics.registry), errorInterceptor],
       ),
     ),
   ];

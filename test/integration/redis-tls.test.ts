@@ -159,7 +159,10 @@ describe("Redis over TLS, single node (mutual TLS, ACL user)", () => {
 
   it("mutual TLS: without a client certificate this server hangs up", async () => {
     const message = await refusal({ url: TLS_URL, username: USER, password: PASSWORD, tls: { caFile: CA } });
-    expect(message).toMatch(/certificate required/);
+    // TLS 1.3: the server's "certificate required" alert comes after the handshake, so the
+    // client sees either the alert or the reset of its next write, whichever it reads first.
+    expect(message).toMatch(/certificate required|ECONNRESET/);
+    expect(message).not.toMatch(/WRONGPASS|self-signed|unable to verify/i);
   });
 });
 

@@ -386,6 +386,11 @@ export class WTinyLfuCache<V> {
     return this.admittor.frequency(hashKey(key));
   }
 
+  /** Records an access to a key that is not cached here (so its popularity can grow before it is). */
+  recordAccess(key: string): void {
+    this.admittor.record(hashKey(key));
+  }
+
   /** The `n` resident keys with the highest estimated frequency, hottest first. O(entries). */
   topKeys(n: number, matches?: (key: string) => boolean): HotKey[] {
     if (n <= 0) return [];

@@ -16,7 +16,7 @@ class ScriptedLoader implements Loader {
   loads: string[] = [];
   bulkLoads: string[][] = [];
   failing = false;
-  /** Milliseconds of real time each load takes (for soft/hard timeouts). */
+  /** Milliseconds each load takes on the manual clock's scheduler (for soft/hard timeouts). */
   delayMs = 0;
   /** Simulated load duration on the injected clock (XFetch's delta). */
   advanceClockBy = 0;
@@ -38,7 +38,7 @@ class ScriptedLoader implements Loader {
   }
 
   private async answer(key: string, n: number): Promise<LoadResult> {
-    if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    if (this.delayMs > 0) await new Promise<void>((resolve) => this.clock.schedule(this.delayMs, resolve));
     this.clock.advance(this.advanceClockBy);
     if (this.failing) throw new Error("origin down");
     return { found: true, value: bytes(`${key}#${n}`) };
@@ -57,6 +57,7 @@ function setup(change: (s: NamespaceSettings) => void = () => {}, random: () => 
     policies: new PolicyStore(s),
     loaderFor: () => loader,
     clock,
+    scheduler: clock,
     random,
   });
   return { clock, loader, manager };
@@ -133,19 +134,26 @@ describe("fail-safe throttle and timeouts", () => {
     await manager.get("p", "k");
     clock.advance(2_000);
     loader.delayMs = 200;
-    const answer = await manager.get("p", "k");
+    const pending = manager.get("p", "k");
+    await flush();
+    clock.advance(20); // the soft timeout, on the injected scheduler
+    const answer = await pending;
     expect(answer).toMatchObject({ stale: true, source: "l1" });
     expect(text(answer.value)).toBe("k#1");
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    clock.advance(180); // the slow load ends and fills the cache
+    await flush();
     expect(text((await manager.get("p", "k")).value)).toBe("k#2");
   });
 
   it("hard timeout: gives up with DEADLINE_EXCEEDED when nothing stale exists", async () => {
-    const { manager, loader } = setup((s) => {
+    const { manager, loader, clock } = setup((s) => {
       s.loadTimeouts = { softMs: 0, hardMs: 30 };
     });
     loader.delayMs = 500;
-    await expect(manager.get("p", "slow")).rejects.toMatchObject({ code: Status.DEADLINE_EXCEEDED });
+    const slow = manager.get("p", "slow");
+    await flush();
+    clock.advance(30); // the hard timeout, on the injected scheduler
+    await expect(slow).rejects.toMatchObject({ code: Status.DEADLINE_EXCEEDED });
     expect(manager.stats("p")?.loadFailures).toBe(1);
   });
 });

@@ -1,19 +1,49 @@
+// Engine values as API messages and back, for both services and the server: lookups as items,
+// statistics as snapshots, breaker and dependency states, write modes. Policies (and the write
+// mode inside them) convert in config/policy-proto.ts, since the configuration loader needs them
+// too; their write-mode helpers are re-exported here so rpc/ has one place to look.
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
-import type { CacheManager } from "../engine/cache-manager.js";
-import type { BreakerState as BreakerStateName } from "../engine/health.js";
+import type { CacheManager, Lookup } from "../engine/cache-manager.js";
+import type { BreakerState as BreakerStateName, ServiceHealth } from "../engine/health.js";
 import type { KeyFrequency, LayerCounters } from "../engine/layer.js";
-import { BreakerState, CacheLayer } from "../gen/mlcache/v1/common_pb.js";
+import { BreakerState, CacheLayer, type ItemSchema, Source } from "../gen/mlcache/v1/common_pb.js";
 import {
   AnomalyKind,
   type AnomalySchema,
   type DependencyStatus,
+  type DependencyStatusSchema,
   type LayerStats,
   type LayerStatsSchema,
   type StatsSnapshot,
   StatsSnapshotSchema,
 } from "../gen/mlcache/v1/stats_pb.js";
+
+export { apiWriteMode, engineWriteMode } from "../config/policy-proto.js";
+
+const sources: Record<Lookup["source"], Source> = {
+  l1: Source.L1,
+  l2: Source.L2,
+  loader: Source.LOADER,
+  fallback: Source.FALLBACK,
+  none: Source.UNSPECIFIED,
+};
+
+/** The API item for an engine lookup. */
+export function itemFrom(lookup: Lookup): MessageInitShape<typeof ItemSchema> {
+  return {
+    key: lookup.key,
+    found: lookup.found,
+    value: lookup.value ?? new Uint8Array(0),
+    source: sources[lookup.source],
+    stale: lookup.stale,
+    age: durationFromMs(Math.round(lookup.ageMs)),
+    ttlRemaining: durationFromMs(Math.round(lookup.ttlRemainingMs)),
+    version: lookup.version,
+    tags: [...lookup.tags],
+  };
+}
 
 /** What a snapshot should cover. */
 export interface SnapshotRequest {
@@ -50,6 +80,17 @@ const breakerStates = {
   open: BreakerState.OPEN,
   "half-open": BreakerState.HALF_OPEN,
 } as const;
+
+/** The API status of a backing service (Redis, Kafka) for stats snapshots. */
+export function dependencyStatus(health: ServiceHealth): MessageInitShape<typeof DependencyStatusSchema> {
+  return {
+    name: health.name,
+    up: health.up,
+    detail: health.detail,
+    queued: BigInt(health.queued),
+    breakerState: breakerStates[health.breakerState],
+  };
+}
 
 const ratio = (hits: number, misses: number) => (hits + misses === 0 ? 0 : hits / (hits + misses));
 

@@ -1,0 +1,109 @@
+import type { Consumer, EachBatchPayload } from "kafkajs";
+import type { KafkaConnection } from "./kafka.js";
+import { type AppliedOffsets, followProgress, type PartitionMark } from "./trust.js";
+
+/** A topic's read-committed high-water marks and log starts at some moment. */
+export interface TopicMarks {
+  marks: PartitionMark[];
+  low: Map<number, bigint>;
+}
+
+/** A topic's read-committed high-water marks and log starts, from the admin client. */
+export async function fetchMarks(connection: KafkaConnection, topic: string): Promise<TopicMarks> {
+  let offsets: Awaited<ReturnType<typeof connection.admin.fetchTopicOffsets>>;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      offsets = await connection.admin.fetchTopicOffsets(topic);
+      break;
+    } catch (error) {
+      // A topic created a moment ago has no leader in the admin's metadata yet: ask again.
+      if (attempt >= 20 || !(error as { retriable?: boolean }).retriable) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  return {
+    marks: offsets.map((o) => ({ partition: o.partition, high: BigInt(o.high) })),
+    low: new Map(offsets.map((o) => [o.partition, BigInt(o.low)])),
+  };
+}
+
+/**
+ * What every consumer of a followed topic (invalidations, policies) shares: records applied in
+ * log order, each marked applied in `applied` once its handler finished (also past records a
+ * read-committed consumer never sees), and the moment it has caught up with the topic as it
+ * was when following began. `stop` undoes all of it and disconnects the consumer.
+ */
+export class TopicFollower {
+  private consumer: Consumer | undefined;
+  private stopFollowing: (() => void) | undefined;
+  private stopChecking: (() => void) | undefined;
+  private caughtUp = false;
+  private resolveCaughtUp: () => void = () => {};
+  private readonly caughtUpPromise = new Promise<void>((resolve) => {
+    this.resolveCaughtUp = resolve;
+  });
+
+  constructor(
+    private readonly topic: string,
+    private readonly applied: AppliedOffsets,
+    private readonly apply: (value: Buffer) => unknown,
+  ) {}
+
+  /** Whether everything published before following began has been applied. */
+  get ready(): boolean {
+    return this.caughtUp;
+  }
+
+  /** Resolves once everything published before following began has been applied. */
+  caughtUpOnce(): Promise<void> {
+    return this.caughtUpPromise;
+  }
+
+  /**
+   * Follows `consumer` (not connected yet): its progress goes into `applied`, and catching up
+   * means covering `start` (the topic's marks when following began).
+   */
+  follow(consumer: Consumer, start: TopicMarks): void {
+    this.consumer = consumer;
+    this.stopFollowing = followProgress(consumer, this.applied);
+    const check = () => {
+      if (!this.caughtUp && this.applied.covers(this.topic, start.marks, start.low)) {
+        this.caughtUp = true;
+        this.resolveCaughtUp();
+      }
+    };
+    this.stopChecking?.();
+    const unsubscribe = this.applied.onAdvance(check);
+    this.stopChecking = unsubscribe;
+    this.caughtUpPromise.then(unsubscribe, unsubscribe);
+    check();
+  }
+
+  /** The consumer's `eachBatch`: applies a fetched batch in order, recording each record as applied. */
+  readonly eachBatch = async ({
+    batch,
+    resolveOffset,
+    heartbeat,
+    isRunning,
+    isStale,
+  }: EachBatchPayload): Promise<void> => {
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale()) return;
+      if (message.value) await this.apply(message.value);
+      resolveOffset(message.offset);
+      this.applied.advance(this.topic, batch.partition, BigInt(message.offset) + 1n);
+    }
+    // Past transaction markers and aborted records, which a read-committed consumer never sees.
+    resolveOffset(batch.lastOffset());
+    this.applied.advance(this.topic, batch.partition, BigInt(batch.lastOffset()) + 1n);
+    await heartbeat();
+  };
+
+  /** Stops following and disconnects the consumer. */
+  async stop(): Promise<void> {
+    this.stopFollowing?.();
+    this.stopChecking?.();
+    await this.consumer?.disconnect().catch(() => {});
+    this.consumer = undefined;
+  }
+}
