@@ -14,6 +14,7 @@ import { CacheService } from "./gen/mlcache/v1/cache_pb.js";
 import type { PolicyEvent } from "./gen/mlcache/v1/events_pb.js";
 import type { DependencyStatus } from "./gen/mlcache/v1/stats_pb.js";
 import { MemoryLayer } from "./layers/memory-layer.js";
+import { RedisHotKeyBoard } from "./layers/redis/hot-key-board.js";
 import { RedisLayer } from "./layers/redis/redis-layer.js";
 import { SealedLayer } from "./layers/sealed-layer.js";
 import { OriginRegistry } from "./loaders/registry.js";
@@ -116,6 +117,7 @@ export async function startService(
           commandTimeoutMs: config.redis.commandTimeout,
           maxReadsPerSecond: config.redis.maxReadsPerSecond,
           encryption,
+          logger,
         })
       : undefined;
   if (l2) {
@@ -128,7 +130,8 @@ export async function startService(
     instanceId: config.instanceId,
     logger,
     config: config.telemetry,
-    redis,
+    // The Redis board has the shape telemetry's HotKeyBoard asks for (see its file).
+    hotKeyBoard: redis ? (settings) => new RedisHotKeyBoard({ ...redis, ...settings }) : undefined,
   });
   const memory = new MemoryLayer({ maxBytes: config.l1.maxBytes, maxEntries: config.l1.maxEntries });
   const manager = new CacheManager({

@@ -7,7 +7,7 @@ import { KeyRing, KeyRingError } from "../crypto/key-ring.js";
 import { defaultSettings, type NamespaceSettings, validateSettings } from "../engine/policy.js";
 import { NAMESPACE_PATTERN } from "../engine/policy-store.js";
 import { type OriginPolicy, OriginPolicySchema } from "../gen/mlcache/v1/policy_pb.js";
-import type { RedisConnection } from "../layers/redis/redis-layer.js";
+import type { RedisConnection } from "../layers/redis/connection.js";
 import { REDACTED, redactUrl, SECRET_NAME } from "../redact.js";
 import { authSection } from "./auth.js";
 import { encryptionSection } from "./encryption.js";

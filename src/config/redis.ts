@@ -2,7 +2,7 @@
 // file or the environment). Validated with the rest of the configuration; the files and the
 // secret are read once at start by loadRedisConnection, and never kept in the Config.
 import { z } from "zod";
-import type { RedisConnection, RedisTls } from "../layers/redis/redis-layer.js";
+import type { RedisConnection, RedisTls } from "../layers/redis/connection.js";
 import { parseRedisUrl } from "../layers/redis/redis-url.js";
 import { duration } from "./fields.js";
 import { readSecret, readTlsFiles } from "./secrets.js";

@@ -1,3 +1,12 @@
+/**
+ * What a circuit breaker lets through: everything (closed), nothing (open), or one trial call
+ * (half-open). The one state of every breaker here: the origins' (loaders/) and Redis' (layers/).
+ */
+export type BreakerState = "closed" | "open" | "half-open";
+
+/** Told of a breaker's state changes. */
+export type BreakerListener = (state: BreakerState) => void;
+
 /** Where a backing service stands (Redis behind L2, Kafka), for health, readiness and stats. */
 export interface ServiceHealth {
   name: string;
@@ -6,5 +15,5 @@ export interface ServiceHealth {
   /** Writes and invalidations waiting for the service to come back. */
   queued: number;
   /** Open: calls to the service are not made now (they are queued or answered without it). */
-  breakerState: "closed" | "open" | "half-open";
+  breakerState: BreakerState;
 }

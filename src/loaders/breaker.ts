@@ -1,9 +1,9 @@
 import CircuitBreaker from "opossum";
+import type { BreakerListener, BreakerState } from "../engine/health.js";
 import { CacheError, Status } from "../errors.js";
 import { isOriginFailure, RejectedBy, rejection } from "./failures.js";
 
-/** What a breaker lets through: everything, nothing, or one trial call. */
-export type BreakerState = "closed" | "open" | "half-open";
+export type { BreakerListener, BreakerState } from "../engine/health.js";
 
 /** Options of an {@link OriginBreaker}. */
 export interface BreakerOptions {
@@ -18,9 +18,6 @@ export interface BreakerOptions {
   /** Length of the rolling statistics window in milliseconds. */
   rollingWindowMs: number;
 }
-
-/** Events a breaker reports: state changes. */
-export type BreakerListener = (state: BreakerState) => void;
 
 /**
  * An opossum circuit breaker around calls to one origin. Only origin failures count (see

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { CacheManager, ReadOptions as EngineReadOptions } from "../engine/cache-manager.js";
+import type { BreakerState } from "../engine/health.js";
 import { CacheError, Status } from "../errors.js";
 import type { CacheService, ReadOptions } from "../gen/mlcache/v1/cache_pb.js";
 import { CacheLayer, WriteMode } from "../gen/mlcache/v1/common_pb.js";
@@ -30,7 +31,7 @@ export interface CacheServiceDeps {
   /** Keys whose loads keep failing (Inspect). */
   deadLetters?: (namespace?: string) => DeadLetterRecord[];
   /** Breaker state of a namespace's loader, when it has one. */
-  breakerState?: (namespace: string) => "closed" | "open" | "half-open" | undefined;
+  breakerState?: (namespace: string) => BreakerState | undefined;
   /** Health of Redis, Kafka, loaders… for stats snapshots. */
   dependencies?: () => DependencyStatus[];
   /** Top-K hot keys, per-key stats, anomalies and fleet-wide hot keys; without it hot keys come from the L1 sketch. */

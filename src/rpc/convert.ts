@@ -6,7 +6,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { CacheManager, Lookup } from "../engine/cache-manager.js";
-import type { ServiceHealth } from "../engine/health.js";
+import type { BreakerState as BreakerStateName, ServiceHealth } from "../engine/health.js";
 import type { KeyFrequency, LayerCounters } from "../engine/layer.js";
 import { BreakerState, CacheLayer, type ItemSchema, Source } from "../gen/mlcache/v1/common_pb.js";
 import {
@@ -52,7 +52,7 @@ export interface SnapshotRequest {
   /** Hot keys per namespace (0: none). */
   hotKeys?: number;
   /** Breaker state of a namespace's loader, when it has one. */
-  breakerState?: (namespace: string) => "closed" | "open" | "half-open" | undefined;
+  breakerState?: (namespace: string) => BreakerStateName | undefined;
   /** Where hot keys come from (the telemetry's top-K); default: the L1 sketch scan, O(entries). */
   hotKeysOf?: (n: number, namespace: string) => KeyFrequency[];
   /** Anomalies to report with the snapshot. */

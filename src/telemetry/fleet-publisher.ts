@@ -1,6 +1,5 @@
-import { type FleetHotKey, FleetHotKeys } from "../layers/redis/hot-keys.js";
-import type { RedisConnection } from "../layers/redis/redis-layer.js";
 import type { Logger } from "../logger.js";
+import { type FleetHotKey, type HotKeyBoard, type HotKeyBoardFactory, mergeHotKeys } from "./fleet-hot-keys.js";
 import type { HotKeyRanks } from "./hot-key-ranks.js";
 import type { TelemetryConfig } from "./settings.js";
 
@@ -8,7 +7,8 @@ const MAX_FLEET_PUBLISHED = 1000;
 
 /** What {@link FleetPublisher} needs. */
 export interface FleetPublisherOptions {
-  redis: RedisConnection & { keyPrefix?: string | undefined };
+  /** Makes the board the fleet shares its hot keys on (Redis in the service). */
+  board: HotKeyBoardFactory;
   instanceId: string;
   config: TelemetryConfig["fleet"];
   ranks: HotKeyRanks;
@@ -16,19 +16,17 @@ export interface FleetPublisherOptions {
 }
 
 /**
- * Shares this instance's hot keys with the fleet through Redis and reads the fleet's back.
+ * Shares this instance's hot keys with the fleet on a board (Redis in the service) and reads
+ * the fleet's back, merged.
  * A publish picks the hottest keys of every namespace; one runs at a time, and a failed one
  * waits for the next interval.
  */
 export class FleetPublisher {
-  private readonly fleet: FleetHotKeys;
+  private readonly fleet: HotKeyBoard;
   private publishing: Promise<void> | undefined;
 
   constructor(private readonly options: FleetPublisherOptions) {
-    const { redis } = options;
-    this.fleet = new FleetHotKeys({
-      ...redis,
-      ...(redis.keyPrefix !== undefined ? { keyPrefix: redis.keyPrefix } : {}),
+    this.fleet = options.board({
       instanceId: options.instanceId,
       // Three missed publishes and the instance drops out of the fleet view.
       ttlMs: options.config.publishIntervalMs * 3,
@@ -57,8 +55,8 @@ export class FleetPublisher {
   }
 
   /** The fleet's hottest keys, merged from every instance's published set. */
-  read(n: number, namespace?: string): Promise<FleetHotKey[]> {
-    return this.fleet.read(n, namespace);
+  async read(n: number, namespace?: string): Promise<FleetHotKey[]> {
+    return mergeHotKeys(await this.fleet.sets(), n, namespace);
   }
 
   /** Waits for a publish under way, withdraws this instance's set and closes the connection. */

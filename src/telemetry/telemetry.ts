@@ -3,10 +3,9 @@ import type { CacheManager, StatsSink } from "../engine/cache-manager.js";
 import { type Clock, systemClock } from "../engine/clock.js";
 import type { KeyFrequency } from "../engine/layer.js";
 import { CacheError, Status } from "../errors.js";
-import type { FleetHotKey } from "../layers/redis/hot-keys.js";
-import type { RedisConnection } from "../layers/redis/redis-layer.js";
 import type { Logger } from "../logger.js";
 import { type AnomalyRecord, AnomalyWatch } from "./anomaly-watch.js";
+import type { FleetHotKey, HotKeyBoardFactory } from "./fleet-hot-keys.js";
 import { FleetPublisher } from "./fleet-publisher.js";
 import { HotKeyRanks } from "./hot-key-ranks.js";
 import { type KeyRecord, KeyTracker } from "./key-tracker.js";
@@ -15,8 +14,8 @@ import { type NdjsonRequest, ndjsonChunks, ndjsonLines } from "./ndjson.js";
 import { resolveTelemetryConfig, type TelemetryConfig, type TelemetrySettings } from "./settings.js";
 import { SnapshotFile } from "./snapshot-file.js";
 
-export type { FleetHotKey } from "../layers/redis/hot-keys.js";
 export type { AnomalyKind, AnomalyRecord } from "./anomaly-watch.js";
+export type { FleetHotKey, HotKeyBoard, HotKeyBoardFactory } from "./fleet-hot-keys.js";
 export { type TelemetryConfig, type TelemetrySettings, telemetryDefaults } from "./settings.js";
 export type { SnapshotFileConfig } from "./snapshot-file.js";
 
@@ -25,8 +24,11 @@ export interface TelemetryOptions {
   instanceId: string;
   logger: Logger;
   config?: TelemetrySettings | undefined;
-  /** Redis for fleet-wide hot keys (its own connection); without it Inspect answers locally only. */
-  redis?: (RedisConnection & { keyPrefix?: string | undefined }) | undefined;
+  /**
+   * Makes the board the fleet's hot keys are shared on (Redis in the service: its own
+   * connection); without it Inspect answers locally only.
+   */
+  hotKeyBoard?: HotKeyBoardFactory | undefined;
   clock?: Clock;
 }
 
@@ -100,9 +102,9 @@ export class Telemetry implements TelemetryView {
     this.keys = new KeyTracker(this.config.maxTrackedKeys);
     this.ranks = new HotKeyRanks(this.config.topK);
     this.watch = new AnomalyWatch(this.config.anomalies, this.clock, this.logger);
-    this.fleet = options.redis
+    this.fleet = options.hotKeyBoard
       ? new FleetPublisher({
-          redis: options.redis,
+          board: options.hotKeyBoard,
           instanceId: options.instanceId,
           config: this.config.fleet,
           ranks: this.ranks,

@@ -28,6 +28,7 @@ import {
 import { CacheLayer } from "../../src/gen/mlcache/v1/common_pb.js";
 import { AnomalyKind } from "../../src/gen/mlcache/v1/stats_pb.js";
 import { MemoryLayer } from "../../src/layers/memory-layer.js";
+import { RedisHotKeyBoard } from "../../src/layers/redis/hot-key-board.js";
 import { cacheService } from "../../src/rpc/cache-service.js";
 import { bind, startGrpcServer } from "../../src/rpc/grpc-server.js";
 import { startHttpServer } from "../../src/rpc/http-server.js";
@@ -61,11 +62,12 @@ async function startObserved(options: {
 }): Promise<Observed> {
   const config = parseConfig(testConfig({ instanceId: options.instanceId }), "test config");
   const shutdown = new AbortController();
+  const redis = options.redis;
   const telemetry = createTelemetry({
     instanceId: options.instanceId,
     logger: silent,
     config: options.telemetry,
-    redis: options.redis,
+    hotKeyBoard: redis ? (settings) => new RedisHotKeyBoard({ ...redis, ...settings }) : undefined,
   });
   const manager = new CacheManager({
     l1: new MemoryLayer({ maxBytes: 64 << 20, maxEntries: options.l1MaxEntries ?? 100_000 }),

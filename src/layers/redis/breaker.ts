@@ -1,3 +1,5 @@
+import type { BreakerListener, BreakerState } from "../../engine/health.js";
+
 /** Options of {@link FastBreaker}. */
 export interface FastBreakerOptions {
   /** Open when at least this share (0..100) of the calls in the window failed … */
@@ -25,16 +27,17 @@ export type Admission = "call" | "trial";
  * L2 read that takes tens of µs of CPU. This one is a counter pair and a state, checked
  * synchronously: closed → open when the window's failure share passes the threshold; open →
  * half-open after the reset timeout (one trial call); half-open → closed on its success,
- * open again on its failure.
+ * open again on its failure. Same states and listener as the origins' OriginBreaker.
  */
 export class FastBreaker {
-  private state: "closed" | "open" | "half-open" = "closed";
+  private current: BreakerState = "closed";
   private calls = 0;
   private failures = 0;
   private windowStart: number;
   private openedAt = 0;
   private trialRunning = false;
   private readonly now: () => number;
+  private readonly listeners = new Set<BreakerListener>();
 
   constructor(private readonly options: FastBreakerOptions) {
     this.now = options.now ?? (() => performance.now());
@@ -42,17 +45,19 @@ export class FastBreaker {
   }
 
   get opened(): boolean {
-    return this.currentState() === "open";
-  }
-
-  get halfOpen(): boolean {
-    return this.currentState() === "half-open";
+    return this.state() === "open";
   }
 
   /** The state now (an open breaker turns half-open once the reset timeout has passed). */
-  currentState(): "closed" | "open" | "half-open" {
-    if (this.state === "open" && this.now() - this.openedAt >= this.options.resetTimeoutMs) this.state = "half-open";
-    return this.state;
+  state(): BreakerState {
+    if (this.current === "open" && this.now() - this.openedAt >= this.options.resetTimeoutMs) this.change("half-open");
+    return this.current;
+  }
+
+  /** Calls `listener` on every state change. Returns an unsubscribe. */
+  onStateChange(listener: BreakerListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /**
@@ -62,7 +67,7 @@ export class FastBreaker {
    * path then needs no promise of its own for the breaker.
    */
   admit(): Admission | undefined {
-    const state = this.currentState();
+    const state = this.state();
     if (state === "closed") return "call";
     if (state === "open" || this.trialRunning) return undefined;
     this.trialRunning = true;
@@ -88,7 +93,7 @@ export class FastBreaker {
     this.calls++;
     if (!ok) this.failures++;
     if (
-      this.state === "closed" &&
+      this.current === "closed" &&
       this.calls >= this.options.volumeThreshold &&
       (this.failures * 100) / this.calls >= this.options.errorThresholdPercent
     ) {
@@ -97,14 +102,26 @@ export class FastBreaker {
   }
 
   private open(): void {
-    this.state = "open";
     this.openedAt = this.now();
+    this.change("open");
   }
 
   private reset(state: "closed"): void {
-    this.state = state;
     this.calls = 0;
     this.failures = 0;
     this.windowStart = this.now();
+    this.change(state);
+  }
+
+  private change(state: BreakerState): void {
+    if (state === this.current) return;
+    this.current = state;
+    for (const listener of this.listeners) {
+      try {
+        listener(state);
+      } catch {
+        // A listener's failure must not break the breaker.
+      }
+    }
   }
 }

@@ -1,15 +1,18 @@
 import type { Entry } from "../../engine/entry.js";
 
-interface QueuedSet {
+/** A write kept for replay. */
+export interface QueuedSet {
   namespace: string;
   key: string;
   entry: Entry;
 }
-interface QueuedDelete {
+/** A delete kept for replay. */
+export interface QueuedDelete {
   namespace: string;
   key: string;
 }
-interface QueuedStamp {
+/** Invalidation stamps kept for replay (one field each once queued). */
+export interface QueuedStamp {
   namespace: string;
   fields: string[];
   at: number;

@@ -38,9 +38,9 @@ describe("FastBreaker", () => {
     await expect(run(fail)).rejects.toThrow("down");
     await expect(run(fail)).rejects.toThrow("down");
     await run(ok);
-    expect(b.currentState()).toBe("closed"); // 3 calls < volume 4
+    expect(b.state()).toBe("closed"); // 3 calls < volume 4
     await expect(run(fail)).rejects.toThrow("down"); // 3 of 4 failed
-    expect(b.currentState()).toBe("open");
+    expect(b.state()).toBe("open");
     await expect(run(ok)).rejects.toBeInstanceOf(BreakerOpenError);
   });
 
@@ -49,13 +49,13 @@ describe("FastBreaker", () => {
     for (let i = 0; i < 4; i++) await run(fail).catch(() => {});
     expect(b.opened).toBe(true);
     advance(1_000);
-    expect(b.halfOpen).toBe(true);
+    expect(b.state()).toBe("half-open");
     let release: (v: string) => void = () => {};
     const trial = run(() => new Promise<string>((resolve) => (release = resolve)));
     await expect(run(ok)).rejects.toBeInstanceOf(BreakerOpenError); // only one trial at a time
     release("done");
     await expect(trial).resolves.toBe("done");
-    expect(b.currentState()).toBe("closed");
+    expect(b.state()).toBe("closed");
     await expect(run(ok)).resolves.toBe("ok");
   });
 
@@ -64,7 +64,7 @@ describe("FastBreaker", () => {
     for (let i = 0; i < 4; i++) await run(fail).catch(() => {});
     advance(1_000);
     await expect(run(fail)).rejects.toThrow("down");
-    expect(b.currentState()).toBe("open");
+    expect(b.state()).toBe("open");
   });
 
   it("forgets failures once the window has passed", async () => {
@@ -74,6 +74,16 @@ describe("FastBreaker", () => {
     advance(10_001);
     for (let i = 0; i < 4; i++) await run(ok);
     await run(fail).catch(() => {});
-    expect(b.currentState()).toBe("closed"); // 1 of 5 in the new window
+    expect(b.state()).toBe("closed"); // 1 of 5 in the new window
+  });
+
+  it("tells its listeners each state change once", async () => {
+    const { b, run, advance } = breaker();
+    const changes: string[] = [];
+    b.onStateChange((state) => changes.push(state));
+    for (let i = 0; i < 6; i++) await run(fail).catch(() => {});
+    advance(1_000);
+    await run(ok);
+    expect(changes).toEqual(["open", "half-open", "closed"]);
   });
 });

@@ -1,23 +1,22 @@
 import { CacheError, Status } from "../../errors.js";
-import { connect, type RedisConnection } from "./redis-layer.js";
+import { connect, type RedisClient, type RedisConnection } from "./connection.js";
 
-/** A key one instance reports as hot, with its estimated (decayed) access count there. */
-export interface PublishedHotKey {
+// The storage half of fleet-wide hot keys; telemetry/fleet-hot-keys.ts owns the concept and
+// declares the HotKeyBoard interface this class fits. It is not imported here (layers/ never
+// import telemetry/): the shape below matches it structurally, checked where src/server.ts
+// hands this class to the telemetry.
+
+/** A key as an instance publishes it: its estimated (decayed) access count there. */
+export interface HotKeyRecord {
   namespace: string;
   key: string;
   frequency: number;
 }
 
-/** A hot key of the whole fleet: frequencies summed over the instances that reported it. */
-export interface FleetHotKey extends PublishedHotKey {
-  /** Instances that reported the key. */
-  instances: number;
-}
-
-/** Options of {@link FleetHotKeys}. */
-export interface FleetHotKeysOptions extends RedisConnection {
+/** Options of a {@link RedisHotKeyBoard}. */
+export interface RedisHotKeyBoardOptions extends RedisConnection {
   /** Prepended to the keys (default "mlc:"), like the Redis layer's. */
-  keyPrefix?: string;
+  keyPrefix?: string | undefined;
   /** This instance's identity: its set is named after it. */
   instanceId: string;
   /** A published set lives this long unless published again (an instance that stops drops out). */
@@ -26,26 +25,24 @@ export interface FleetHotKeysOptions extends RedisConnection {
   maxPublished?: number;
 }
 
-type Client = ReturnType<typeof connect>;
-
 /**
- * Hot keys shared through Redis, so `Inspect{fleet_wide}` can answer for every instance.
- * Each instance replaces one hash of its top keys (field "namespace\0key", value frequency)
- * with an expiry; a registry hash names the instances. Both carry the `{hot-keys}` hash tag,
- * so on a Redis Cluster they sit in one slot and a publish is one MULTI. Memory is bounded:
- * `maxPublished` fields per live instance, and dead instances' sets expire.
+ * Hot-key sets of a fleet's instances, in Redis (on its own connection). Each instance
+ * replaces one hash of its top keys (field "namespace\0key", value frequency) with an expiry;
+ * a registry hash names the instances. Both carry the `{hot-keys}` hash tag, so on a Redis
+ * Cluster they sit in one slot and a publish is one MULTI. Memory is bounded: `maxPublished`
+ * fields per live instance, and dead instances' sets expire.
  *
- *   const fleet = new FleetHotKeys({ url, instanceId: "a", ttlMs: 30_000 });
- *   await fleet.publish(top); await fleet.read(10, "products");
+ *   const board = new RedisHotKeyBoard({ url, instanceId: "a", ttlMs: 30_000 });
+ *   await board.publish(top); const sets = await board.sets();
  */
-export class FleetHotKeys {
-  private readonly client: Client;
+export class RedisHotKeyBoard {
+  private readonly client: RedisClient;
   private readonly prefix: string;
   private readonly registryKey: string;
   private readonly ownKey: string;
   private readonly maxPublished: number;
 
-  constructor(private readonly options: FleetHotKeysOptions) {
+  constructor(private readonly options: RedisHotKeyBoardOptions) {
     this.client = connect(options);
     // A failed connection is reported by the calls that need it; keep ioredis from logging.
     this.client.on("error", () => {});
@@ -56,7 +53,7 @@ export class FleetHotKeys {
   }
 
   /** Replaces this instance's published set with `keys` (hottest first; the excess is cut). */
-  async publish(keys: readonly PublishedHotKey[]): Promise<void> {
+  async publish(keys: readonly HotKeyRecord[]): Promise<void> {
     this.requireReady();
     const fields: Record<string, string> = {};
     for (const k of keys.slice(0, this.maxPublished)) fields[`${k.namespace}\u0000${k.key}`] = String(k.frequency);
@@ -70,39 +67,30 @@ export class FleetHotKeys {
       .exec();
   }
 
-  /** The fleet's `n` hottest keys (of one namespace, or all), frequencies summed across instances. */
-  async read(n: number, namespace?: string): Promise<FleetHotKey[]> {
+  /** The set of every instance in the registry whose set has not expired. */
+  async sets(): Promise<HotKeyRecord[][]> {
     this.requireReady();
     const instances = Object.keys((await this.client.hgetall(this.registryKey)) as Record<string, string>);
     if (instances.length === 0) return [];
     const pipeline = this.client.pipeline();
     for (const id of instances) pipeline.hgetall(this.instanceKey(id));
     const replies = (await pipeline.exec()) ?? [];
-    const merged = new Map<string, FleetHotKey>();
+    const sets: HotKeyRecord[][] = [];
     const gone: string[] = [];
     replies.forEach(([error, reply], i) => {
       const fields = (error ? {} : reply) as Record<string, string>;
       const names = Object.keys(fields);
       // An instance whose set expired has stopped publishing: forget it.
       if (!error && names.length === 0) gone.push(instances[i] as string);
-      for (const field of names) {
-        const split = field.indexOf("\u0000");
-        const ns = field.slice(0, split);
-        if (namespace !== undefined && ns !== namespace) continue;
-        const frequency = Number(fields[field]);
-        const found = merged.get(field);
-        if (found) {
-          found.frequency += frequency;
-          found.instances++;
-        } else {
-          merged.set(field, { namespace: ns, key: field.slice(split + 1), frequency, instances: 1 });
-        }
-      }
+      sets.push(
+        names.map((field) => {
+          const split = field.indexOf("\u0000");
+          return { namespace: field.slice(0, split), key: field.slice(split + 1), frequency: Number(fields[field]) };
+        }),
+      );
     });
     if (gone.length > 0) await this.client.hdel(this.registryKey, ...gone).catch(() => {});
-    return [...merged.values()]
-      .sort((a, b) => b.frequency - a.frequency || (a.key < b.key ? -1 : 1))
-      .slice(0, Math.max(0, n));
+    return sets;
   }
 
   /** Removes this instance's set (clean shutdown) and closes the connection. */
