@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BreakerOpenError, FastBreaker } from "../../../src/layers/redis/breaker.js";
+import { BreakerOpenError, FastBreaker } from "../../../../src/layers/redis/breaker.js";
 
 /** Makes a call the way the Redis layer does: admit, run, settle with the outcome. */
 function through<T>(b: FastBreaker, action: () => Promise<T>): Promise<T> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { BreakerOpenError } from "../../../src/layers/redis/breaker.js";
-import { RedisTimeoutError } from "../../../src/layers/redis/pending-calls.js";
-import { isPermanentRefusal } from "../../../src/layers/redis/refusals.js";
+import { BreakerOpenError } from "../../../../src/layers/redis/breaker.js";
+import { RedisTimeoutError } from "../../../../src/layers/redis/pending-calls.js";
+import { isPermanentRefusal } from "../../../../src/layers/redis/refusals.js";
 
 /** An error as ioredis makes one from a Redis error reply. */
 function reply(message: string): Error {
