@@ -1,83 +1,15 @@
 // End to end: bad input to every RPC gets INVALID_ARGUMENT with a message a person can act
 // on, on both ports.
+
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
-import type { Client } from "@connectrpc/connect";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AdminService } from "../../src/gen/mlcache/v1/admin_pb.js";
-import { CacheService, type WatchStatsResponse } from "../../src/gen/mlcache/v1/cache_pb.js";
+import { describe, expect, it } from "vitest";
 import type { CacheLayer, WriteMode } from "../../src/gen/mlcache/v1/common_pb.js";
-import type { NamespaceStats } from "../../src/gen/mlcache/v1/stats_pb.js";
-import type { RunningService } from "../../src/server.js";
-import {
-  Code,
-  createConnectClient,
-  createGrpcJsClient,
-  rejection,
-  startTestService,
-  streamRejection,
-} from "../support/service.js";
+import { Code, rejection, streamRejection } from "../support/service.js";
+import { CLIENT_KINDS, clientsFor, serviceForFile, text } from "./harness.js";
 
-const text = (s: string) => new TextEncoder().encode(s);
-
-let service: RunningService;
-
-beforeAll(async () => {
-  service = await startTestService({
-    // Namespaces without TTL jitter, where remaining TTLs can be compared exactly.
-    namespaces: {
-      "grpc-js.exact": { l1: { jitter: 0 } },
-      "connect.exact": { l1: { jitter: 0 } },
-    },
-  });
-});
-
-afterAll(async () => {
-  await service?.close();
-});
-interface Clients {
-  cache: Client<typeof CacheService>;
-  admin: Client<typeof AdminService>;
-  close(): void;
-}
-
-const kinds = {
-  "grpc-js": (): Clients => {
-    const cache = createGrpcJsClient(CacheService, `127.0.0.1:${service.grpcPort}`);
-    const admin = createGrpcJsClient(AdminService, `127.0.0.1:${service.grpcPort}`);
-    return {
-      cache,
-      admin,
-      close() {
-        cache.close();
-        admin.close();
-      },
-    };
-  },
-  connect: (): Clients => ({
-    cache: createConnectClient(CacheService, service.httpPort),
-    admin: createConnectClient(AdminService, service.httpPort),
-    close() {},
-  }),
-};
-
-/** The stats of one namespace in a snapshot, if it is there. */
-function _statsOf(message: WatchStatsResponse, namespace: string): NamespaceStats | undefined {
-  return message.snapshot?.namespaces.find((n) => n.namespace === namespace);
-}
-
-describe.each(Object.keys(kinds) as (keyof typeof kinds)[])("through %s", (kind) => {
-  let clients: Clients;
-  let cache: Client<typeof CacheService>;
-  let admin: Client<typeof AdminService>;
-  /** A namespace of this client kind, so the two kinds never see each other's data. */
-  const ns = (name: string) => `${kind}.${name}`;
-
-  beforeAll(() => {
-    clients = kinds[kind]();
-    cache = clients.cache;
-    admin = clients.admin;
-  });
-  afterAll(() => clients?.close());
+const service = serviceForFile();
+describe.each(CLIENT_KINDS)("through %s", (kind) => {
+  const { cache, admin, ns } = clientsFor(service, kind);
 
   describe("bad input", () => {
     const invalid = async (call: Promise<unknown>, message: RegExp) => {

@@ -4,26 +4,10 @@ import * as protoLoader from "@grpc/proto-loader";
 import { protoPath as healthProtoPath } from "grpc-health-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CacheService } from "../../src/gen/mlcache/v1/cache_pb.js";
-import type { RunningService } from "../../src/server.js";
-import { createGrpcJsClient, rejection, startTestService } from "../support/service.js";
+import { createGrpcJsClient, rejection } from "../support/service.js";
+import { serviceForFile, text } from "./harness.js";
 
-const text = (s: string) => new TextEncoder().encode(s);
-
-let service: RunningService;
-
-beforeAll(async () => {
-  service = await startTestService({
-    // Namespaces without TTL jitter, where remaining TTLs can be compared exactly.
-    namespaces: {
-      "grpc-js.exact": { l1: { jitter: 0 } },
-      "connect.exact": { l1: { jitter: 0 } },
-    },
-  });
-});
-
-afterAll(async () => {
-  await service?.close();
-});
+const service = serviceForFile();
 describe("health", () => {
   type HealthClient = grpc.Client & {
     Check(

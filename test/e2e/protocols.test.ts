@@ -1,27 +1,12 @@
 // End to end: gRPC-Web and plain JSON on the HTTP port, and deadlines on the gRPC port.
+
 import { createClient } from "@connectrpc/connect";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CacheService } from "../../src/gen/mlcache/v1/cache_pb.js";
-import type { RunningService } from "../../src/server.js";
-import { Code, createGrpcJsClient, grpcWebTransport, rejection, startTestService } from "../support/service.js";
+import { Code, createGrpcJsClient, grpcWebTransport, rejection } from "../support/service.js";
+import { serviceForFile, text } from "./harness.js";
 
-const text = (s: string) => new TextEncoder().encode(s);
-
-let service: RunningService;
-
-beforeAll(async () => {
-  service = await startTestService({
-    // Namespaces without TTL jitter, where remaining TTLs can be compared exactly.
-    namespaces: {
-      "grpc-js.exact": { l1: { jitter: 0 } },
-      "connect.exact": { l1: { jitter: 0 } },
-    },
-  });
-});
-
-afterAll(async () => {
-  await service?.close();
-});
+const service = serviceForFile();
 describe("other protocols on the HTTP port", () => {
   it("gRPC-Web: Set then Get", async () => {
     const client = createClient(CacheService, grpcWebTransport(service.httpPort));

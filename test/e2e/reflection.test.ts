@@ -1,4 +1,5 @@
 // End to end: gRPC server reflection, used by outside tools (grpc-js client, buf curl).
+
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { create, createFileRegistry, fromBinary } from "@bufbuild/protobuf";
@@ -7,10 +8,9 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CacheService } from "../../src/gen/mlcache/v1/cache_pb.js";
-import type { RunningService } from "../../src/server.js";
-import { createGrpcJsClient, startTestService, within } from "../support/service.js";
+import { createGrpcJsClient, within } from "../support/service.js";
+import { serviceForFile, text } from "./harness.js";
 
-const text = (s: string) => new TextEncoder().encode(s);
 const REFLECTION_PROTO = new URL(
   "../../node_modules/@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto",
   import.meta.url,
@@ -19,21 +19,7 @@ const REFLECTION_PROTO = new URL(
 const BUF = new URL("../../node_modules/.bin/buf", import.meta.url).pathname;
 const execFileAsync = promisify(execFile);
 
-let service: RunningService;
-
-beforeAll(async () => {
-  service = await startTestService({
-    // Namespaces without TTL jitter, where remaining TTLs can be compared exactly.
-    namespaces: {
-      "grpc-js.exact": { l1: { jitter: 0 } },
-      "connect.exact": { l1: { jitter: 0 } },
-    },
-  });
-});
-
-afterAll(async () => {
-  await service?.close();
-});
+const service = serviceForFile();
 describe("server reflection", () => {
   type ReflectionResponse = {
     message_response?: string;
