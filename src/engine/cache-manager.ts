@@ -183,11 +183,12 @@ export class CacheManager {
 
     if (misses.length > 0 && l2 && settings.l2.enabled && !options.bypassL2 && !options.forceRefresh) {
       const keysToRead = misses.map((m) => m.key);
+      const epoch = ns.epoch;
       // A layer that rejects a read (unreachable) answers misses: the reads go on without it.
       const entries = await l2.getMany(namespace, keysToRead).catch(() => keysToRead.map(() => undefined));
       const left: typeof misses = [];
       misses.forEach((miss, i) => {
-        const fromL2 = this.reads.fromL2(ns, settings, miss.key, entries[i], miss.stale, options, undefined);
+        const fromL2 = this.reads.fromL2(ns, settings, miss.key, entries[i], miss.stale, options, undefined, epoch);
         if (fromL2.answer) results.set(miss.key, fromL2.answer);
         else left.push({ key: miss.key, stale: fromL2.stale });
       });

@@ -26,6 +26,7 @@ export class Invalidations {
   async invalidate(namespace: string, target: InvalidationTarget): Promise<InvalidationResult> {
     const ns = this.namespaces.get(namespace);
     const { l1, l2, events } = this.core;
+    ns.epoch++;
     const stamp = this.core.time.next();
     const keys = target.keys ?? [];
     const tags = target.tags ?? [];
@@ -67,6 +68,7 @@ export class Invalidations {
     const ns = this.namespaces.tryGet(namespace);
     if (!ns) return 0;
     const { l1, l2 } = this.core;
+    ns.epoch++;
     let dropped = 0;
     for (const key of notice.keys) {
       const current = l1?.peek(namespace, key);

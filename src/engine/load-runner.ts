@@ -62,8 +62,9 @@ export class LoadRunner {
     const { options } = intent;
     const { l2 } = this.core;
     if (l2 && settings.l2.enabled && !options.bypassL2 && !options.forceRefresh) {
+      const epoch = ns.epoch;
       const next = (found: Entry | undefined) => {
-        const fromL2 = this.reads.fromL2(ns, settings, key, found, stale, options, intent.replaces);
+        const fromL2 = this.reads.fromL2(ns, settings, key, found, stale, options, intent.replaces, epoch);
         return fromL2.answer ?? this.loadFromOrigin(ns, settings, key, intent, fromL2.stale, override);
       };
       // A layer that rejects a read (unreachable) answers a miss: the read goes on without it.
@@ -89,9 +90,10 @@ export class LoadRunner {
     if (!coordination || !settings.l2.enabled || intent.options.bypassL2) {
       return this.loadHere(ns, settings, loader, misses, intent, undefined);
     }
+    const epoch = ns.epoch;
     const host: FleetFlightHost<Miss> = {
       load: (won, leases) => this.loadHere(ns, settings, loader, won, intent, leases),
-      fromPeer: (miss, entry) => this.reads.fromPeer(ns, settings, miss, entry, intent),
+      fromPeer: (miss, entry) => this.reads.fromPeer(ns, settings, miss, entry, intent, epoch),
       uncoordinated: (count) => {
         ns.stats.loadsUncoordinated += count;
       },
@@ -267,11 +269,12 @@ export class LoadRunner {
       entries = placement.entriesFor(ns, settings, key, loaded, start.at, loadMs, undefined, start.version, true);
     }
     const source = result.found ? "loader" : "none";
+    const epoch = ns.epoch;
     // Invalidated while it loaded: the waiters from before get the answer, nobody else will.
     if (intent.flight?.detached) return lookupFrom(key, entries.l1, source, false, this.core.clock.now());
     if ((await placement.store(ns, settings, key, entries)) === "refused") {
       // L2 holds something newer: answer a newer value if it has one, never store the load.
-      const newer = await this.newerFromL2(ns, settings, key, entries.l1.version);
+      const newer = await this.newerFromL2(ns, settings, key, entries.l1.version, epoch);
       if (newer) return newer;
     }
     return lookupFrom(key, entries.l1, source, false, this.core.clock.now());
@@ -283,12 +286,13 @@ export class LoadRunner {
     settings: NamespaceSettings,
     key: string,
     version: bigint,
+    epoch: number,
   ): Promise<Lookup | undefined> {
     const { l1, l2, clock } = this.core;
     const now = clock.now();
     const entry = this.reads.usable(ns, key, await l2?.peek(ns.name, key), {}, now);
     if (!entry || entry.version <= version || isNegative(entry)) return undefined;
-    if (l1 && settings.l1.enabled) this.placement.promote(ns, settings, key, entry);
+    if (l1 && settings.l1.enabled && ns.epoch === epoch) this.placement.promote(ns, settings, key, entry);
     return lookupFrom(key, entry, "l2", now >= entry.freshUntil, now);
   }
 

@@ -17,6 +17,12 @@ export interface NamespaceState {
    * shortens it once every entry made under the longer one has died.
    */
   retention: { ms: number; since: number };
+  /**
+   * Bumped by every invalidation applied here (made here or heard from elsewhere). A read
+   * notes it when it asks L2 and copies what L2 answered into L1 only if it has not moved: an
+   * answer read before an invalidation must not come back into L1 after it.
+   */
+  epoch: number;
 }
 
 /** The namespaces seen so far, created on first use up to a cap (a client cannot grow them without end). */
@@ -47,6 +53,7 @@ export class Namespaces {
       stamps: new Stamps(),
       flights: new SingleFlight<Lookup>(),
       retention: { ms: 0, since: 0 },
+      epoch: 0,
     };
     this.states.set(name, state);
     return state;

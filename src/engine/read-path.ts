@@ -76,7 +76,8 @@ export class ReadPath {
   }
 
   /**
-   * L2's answer for an entry it returned, promoting it to L1; or the better stale candidate.
+   * L2's answer for an entry it returned, promoting it to L1 (unless an invalidation came in
+   * since `epoch`, the namespace's epoch when L2 was asked); or the better stale candidate.
    * A refresh (`replaces`) wants something newer than the copy it replaces: only a fresh, newer
    * L2 copy will do (the same write, promoted from L2 or refreshed early, would skip the origin).
    */
@@ -88,6 +89,7 @@ export class ReadPath {
     stale: Candidate | undefined,
     options: ReadOptions,
     replaces: Entry | undefined,
+    epoch: number,
   ): LayerAnswer {
     const now = this.core.clock.now();
     const entry = this.usable(ns, key, found, options, now);
@@ -97,7 +99,7 @@ export class ReadPath {
           ? undefined
           : this.answerFromCache(ns, settings, settings.l2, key, entry, "l2", options, now);
       if (answer) {
-        this.countL2Hit(ns, settings, key, entry, options);
+        this.countL2Hit(ns, settings, key, entry, options, epoch);
         return { answer };
       }
       if (!stale || entry.createdAt > stale.entry.createdAt) stale = { entry, source: "l2" };
@@ -117,6 +119,7 @@ export class ReadPath {
     miss: Miss,
     found: Entry | undefined,
     intent: LoadIntent,
+    epoch: number,
   ): Lookup | undefined {
     const { options } = intent;
     const now = this.core.clock.now();
@@ -124,7 +127,7 @@ export class ReadPath {
     if (!entry || now >= entry.freshUntil) return undefined;
     const replaced = intent.replaces ?? (intent.refresh ? miss.stale?.entry : undefined);
     if (replaced && entry.createdAt <= replaced.createdAt) return undefined;
-    this.countL2Hit(ns, settings, miss.key, entry, options);
+    this.countL2Hit(ns, settings, miss.key, entry, options, epoch);
     return lookupFrom(miss.key, entry, "l2", false, now);
   }
 
@@ -192,10 +195,19 @@ export class ReadPath {
     this.core.sink.refresh(ns.name, key, "background");
   }
 
-  private countL2Hit(ns: NamespaceState, settings: NamespaceSettings, key: string, entry: Entry, options: ReadOptions) {
+  private countL2Hit(
+    ns: NamespaceState,
+    settings: NamespaceSettings,
+    key: string,
+    entry: Entry,
+    options: ReadOptions,
+    epoch: number,
+  ) {
     ns.stats.l2Hits++;
     this.core.sink.access(ns.name, key, "l2", true);
-    if (this.core.l1 && settings.l1.enabled && !options.bypassL1) this.placement.promote(ns, settings, key, entry);
+    if (this.core.l1 && settings.l1.enabled && !options.bypassL1 && ns.epoch === epoch) {
+      this.placement.promote(ns, settings, key, entry);
+    }
   }
 
   /**

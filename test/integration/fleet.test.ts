@@ -27,7 +27,11 @@ async function fleet(redis: Record<string, unknown>, origin: Loader, size = 3) {
   const prefix = `fleet-${randomUUID().slice(0, 8)}:`;
   const services: RunningService[] = [];
   for (let i = 0; i < size; i++) {
-    const config = parseConfig(testConfig({ instanceId: `fleet-${i}`, redis: { ...redis, keyPrefix: prefix } }));
+    // A generous Redis bound: on a starved machine a lease or a write past the default 1 s bound
+    // would let an instance load for itself, by design — not what this test is about.
+    const config = parseConfig(
+      testConfig({ instanceId: `fleet-${i}`, redis: { ...redis, keyPrefix: prefix, commandTimeout: "10s" } }),
+    );
     services.push(await startService(config, { loaderFor: () => origin }));
   }
   const clients = services.map((s) => createGrpcJsClient(CacheService, `127.0.0.1:${s.grpcPort}`));

@@ -6,6 +6,7 @@ import { Code } from "@connectrpc/connect";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Lookup } from "../../src/engine/cache-manager.js";
 import { CacheManager } from "../../src/engine/cache-manager.js";
+import { ManualClock } from "../../src/engine/clock.js";
 import type { Loader } from "../../src/engine/loader.js";
 import { defaultSettings, type NamespaceSettings } from "../../src/engine/policy.js";
 import { PolicyStore } from "../../src/engine/policy-store.js";
@@ -80,14 +81,15 @@ function origin(namespace: string, init: PolicyInit, options: Parameters<typeof 
   toClose.push(built);
   return built;
 }
-function manager(loader: Loader, change: (s: NamespaceSettings) => void = () => {}): CacheManager {
+function manager(loader: Loader, change: (s: NamespaceSettings) => void = () => {}, clock?: ManualClock): CacheManager {
   const settings = defaultSettings();
   settings.l1.jitter = 0;
   change(settings);
   return new CacheManager({
-    l1: new MemoryLayer({ maxBytes: 16 * 1024 * 1024, maxEntries: 100_000 }),
+    l1: new MemoryLayer({ maxBytes: 16 * 1024 * 1024, maxEntries: 100_000, ...(clock ? { clock } : {}) }),
     policies: new PolicyStore(settings),
     loaderFor: () => loader,
+    ...(clock ? { clock, scheduler: clock } : {}),
   });
 }
 
@@ -312,16 +314,22 @@ describe("origin down behind a CacheManager", () => {
 
   it("past maxStale there is nothing to serve: the caller gets the origin's error", async () => {
     const built = origin("short", httpPolicy({ retry: { maxAttempts: 1 } }));
-    const cache = manager(built.loader, (s) => {
-      s.l1.ttlMs = 50;
-      s.l1.freshForMs = 50;
-      s.failSafe = { enabled: true, maxStaleMs: 50, throttleMs: 0 };
-    });
+    // The cache's time is a manual clock: how long the origin takes does not move the windows.
+    const clock = new ManualClock(Date.now());
+    const cache = manager(
+      built.loader,
+      (s) => {
+        s.l1.ttlMs = 50;
+        s.l1.freshForMs = 50;
+        s.failSafe = { enabled: true, maxStaleMs: 50, throttleMs: 0 };
+      },
+      clock,
+    );
     await cache.get("short", "a");
     httpOrigin.state.faults.down = true;
-    await sleep(60);
+    clock.advance(60);
     expect(await cache.get("short", "a")).toMatchObject({ found: true, stale: true });
-    await sleep(60);
+    clock.advance(60);
     const error = await failure(cache.get("short", "a"));
     expect(error.code).toBe(Status.UNAVAILABLE);
   });

@@ -88,6 +88,25 @@ describe("two tiers", () => {
     expect(b.origin.calls).toBe(3);
   });
 
+  it("never copies into L1 an L2 answer read before an invalidation that came in meanwhile", async () => {
+    const store = new SharedMemoryStore(new ManualClock(1_000_000));
+    const a = instance(store);
+    const b = instance(store);
+    await a.manager.set("n", "k", bytes("old"));
+    b.l2.alwaysDelay(100); // b's L2 answers come late: the invalidation overtakes the read
+    const read = b.manager.get("n", "k");
+    await flush();
+    const invalidated = b.manager.invalidate("n", { keys: ["k"] });
+    await flush();
+    b.clock.advance(100);
+    expect(text((await read).value)).toBe("old"); // a read that began before the invalidation
+    b.clock.advance(100);
+    await invalidated;
+    b.l2.neverDelay();
+    expect(b.manager.peekL1("n", "k")).toBeUndefined();
+    expect((await b.manager.get("n", "k")).source).toBe("loader");
+  });
+
   it("loads a key once for the fleet: the other instance waits on the scheduler for the value", async () => {
     const store = new SharedMemoryStore(new ManualClock(1_000_000));
     const a = instance(store);
