@@ -11,6 +11,8 @@ export interface Admittor {
   admit(candidateHash: number, victimHash: number): boolean;
   /** Returns the estimated recent frequency of the key with this hash. */
   frequency(hash: number): number;
+  /** Returns the popularity `admit` compares (the window tuner's simulations duel on it too). */
+  duelFrequency(hash: number): number;
 }
 
 /** Options for {@link TinyLfuAdmittor}. */
@@ -75,10 +77,23 @@ export class TinyLfuAdmittor implements Admittor {
     return this.doorkeeper.contains(hash) ? count + 1 : count;
   }
 
+  /**
+   * The sketch count alone, without the doorkeeper's bit. The doorkeeper is cleared at each
+   * sketch reset, so its bit says "seen since the last reset": added to the count, it breaks
+   * every tie in favour of keys seen since the reset over older keys of the same popularity.
+   * A candidate has just been recorded, so it nearly always has the bit: in a loop longer than
+   * the cache each newcomer then beats the resident it should lose to, and the cache churns
+   * (scan@250: 0.7% with the bit, 10.8% without; no tuning trace lost more than 0.3 point).
+   * The doorkeeper still does its job: a key's first access never reaches the counters.
+   */
+  duelFrequency(hash: number): number {
+    return this.sketch.frequency(hash);
+  }
+
   /** The TinyLFU duel, with random admission of warm losers against hash flooding. */
   admit(candidateHash: number, victimHash: number): boolean {
-    const candidateFrequency = this.frequency(candidateHash);
-    const victimFrequency = this.frequency(victimHash);
+    const candidateFrequency = this.duelFrequency(candidateHash);
+    const victimFrequency = this.duelFrequency(victimHash);
     if (candidateFrequency > victimFrequency) return true;
     if (candidateFrequency >= ADMIT_HASHDOS_THRESHOLD) {
       // xorshift32
@@ -115,5 +130,9 @@ export class AlwaysAdmit implements Admittor {
   /** Estimated recent frequency. */
   frequency(hash: number): number {
     return this.inner.frequency(hash);
+  }
+  /** The popularity a TinyLFU duel would compare (for the window tuner's simulations). */
+  duelFrequency(hash: number): number {
+    return this.inner.duelFrequency(hash);
   }
 }

@@ -11,8 +11,8 @@
  * caches, so after each period the tuner reports the share of the best simulation and the
  * cache jumps there instead of walking.
  *
- * The simulations judge admission with the real cache's frequency sketch (a key's popularity
- * does not change with sampling), so they cost only their small lists and index: at most
+ * The simulations judge admission with the real cache's frequency sketch, on the popularity
+ * its duel compares (a key's popularity does not change with sampling), so they cost only their small lists and index: at most
  * `MINI_ENTRIES` keys per share, whatever the capacity.
  */
 
@@ -157,7 +157,7 @@ class MiniCache {
  * names the share whose simulation hit most (decayed over periods).
  *
  * @example
- * const tuner = new WindowTuner(10_000, (hash) => admittor.frequency(hash));
+ * const tuner = new WindowTuner(10_000, (hash) => admittor.duelFrequency(hash));
  * const share = tuner.record(hash); // a new window share, or -1 while undecided
  */
 export class WindowTuner {
