@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hashKey, TinyLfuAdmittor, WindowTuner, WTinyLfuCache } from "../../../src/layers/memory/index.js";
+import { hashKey, TinyLfuAdmittor, WindowTuner, WTinyLfuCache } from "../../../../src/layers/memory/index.js";
 
 /**
  * Recency-friendly: every key is requested twice, `distance` requests apart, then never again.

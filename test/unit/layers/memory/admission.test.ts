@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hashKey, TinyLfuAdmittor } from "../../../src/layers/memory/index.js";
+import { hashKey, TinyLfuAdmittor } from "../../../../src/layers/memory/index.js";
 
 /** Records each key once: enough of them make the sketch halve and the doorkeeper clear. */
 function recordFiller(admittor: TinyLfuAdmittor, count: number): void {

@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Doorkeeper } from "../../../src/layers/memory/doorkeeper.js";
-import { FrequencySketch, MAX_FREQUENCY } from "../../../src/layers/memory/frequency-sketch.js";
-import { hashKey } from "../../../src/layers/memory/hash.js";
+import { Doorkeeper } from "../../../../src/layers/memory/doorkeeper.js";
+import { FrequencySketch, MAX_FREQUENCY } from "../../../../src/layers/memory/frequency-sketch.js";
+import { hashKey } from "../../../../src/layers/memory/hash.js";
 
 describe("FrequencySketch", () => {
   it.each([true, false])("never under-estimates before a reset (conservative=%s)", (conservative) => {

@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ManualClock } from "../../../src/engine/clock.js";
-import type { RemovalCause } from "../../../src/engine/layer.js";
-import type { WindowTuning, WTinyLfuOptions } from "../../../src/layers/memory/index.js";
-import { WTinyLfuCache } from "../../../src/layers/memory/index.js";
+import { ManualClock } from "../../../../src/engine/clock.js";
+import type { RemovalCause } from "../../../../src/engine/layer.js";
+import type { WindowTuning, WTinyLfuOptions } from "../../../../src/layers/memory/index.js";
+import { WTinyLfuCache } from "../../../../src/layers/memory/index.js";
 
 type Removal = [key: string, value: unknown, cause: RemovalCause];
 
