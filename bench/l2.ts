@@ -81,6 +81,8 @@ try {
   const sides: Record<string, (i: number) => Promise<unknown>> = {
     [ours]: (i) => manager.get("bench", key(i), { bypassL1: true }),
     [viaLibrary]: (i) => library.get("bench", key(i), { bypassL1: true }),
+    // The Redis layer alone, without the engine: splits the cost of the read path.
+    "mlcache RedisLayer.get": (i) => layer.get("bench", key(i)),
     [peer]: (i) => plain.getBuffer(`${prefix}direct:${key(i)}`),
     [pipelinedPeer]: (i) => direct.getBuffer(`${prefix}direct:${key(i)}`),
     // Not a peer, but it splits the cost: the Redis work of a lone engine read (the value and the
@@ -110,6 +112,8 @@ try {
     [ours, peer],
     [viaLibrary, peer],
     [ours, pipelinedPeer],
+    ["mlcache RedisLayer.get", peer],
+    ["ioredis MGET value+stamp version", peer],
   ] as const) {
     const ratio = (field: "opsPerSec" | "p50") =>
       spread(runResults.map((r) => (r.get(a)?.[field] ?? 0) / (r.get(b)?.[field] ?? 1)));
