@@ -72,3 +72,50 @@ export function medianOf<T extends Record<string, number>>(runs: T[]): T {
   }
   return out as T;
 }
+
+/**
+ * Like {@link measure}, for several sides at once: each runs `chunk` calls in turn (the order
+ * rotating every round) until each made `total`, so a change in the machine's load falls on all
+ * of them alike. Throughput is a side's calls over the time its own chunks took.
+ */
+export async function measureInterleaved(
+  sides: Record<string, (i: number) => Promise<unknown>>,
+  total: number,
+  workers: number,
+  chunk: number,
+): Promise<Map<string, { opsPerSec: number; p50: number; p99: number }>> {
+  const names = Object.keys(sides);
+  const latencies = new Map(names.map((name) => [name, new Float64Array(total)]));
+  const elapsed = new Map(names.map((name) => [name, 0]));
+  for (let round = 0, done = 0; done < total; round++, done += chunk) {
+    const size = Math.min(chunk, total - done);
+    for (let s = 0; s < names.length; s++) {
+      const name = names[(round + s) % names.length] as string;
+      const op = sides[name] as (i: number) => Promise<unknown>;
+      const into = latencies.get(name) as Float64Array;
+      let next = done;
+      const end = done + size;
+      const started = performance.now();
+      await Promise.all(
+        Array.from({ length: Math.min(workers, size) }, async () => {
+          for (let i = next++; i < end; i = next++) {
+            const t0 = performance.now();
+            await op(i);
+            into[i] = performance.now() - t0;
+          }
+        }),
+      );
+      elapsed.set(name, (elapsed.get(name) ?? 0) + performance.now() - started);
+    }
+  }
+  const out = new Map<string, { opsPerSec: number; p50: number; p99: number }>();
+  for (const name of names) {
+    const sorted = (latencies.get(name) as Float64Array).sort();
+    out.set(name, {
+      opsPerSec: Math.round(total / ((elapsed.get(name) ?? 1) / 1000)),
+      p50: Number((sorted[Math.floor(total * 0.5)] ?? 0).toFixed(3)),
+      p99: Number((sorted[Math.floor(total * 0.99)] ?? 0).toFixed(3)),
+    });
+  }
+  return out;
+}
