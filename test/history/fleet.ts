@@ -201,11 +201,18 @@ export class ProcessFleet implements Fleet {
 
   private spawn(command: "serve" | "sink", configFile: string, name: string): ChildProcess {
     const log = createWriteStream(this.logFile(name), { flags: "a" });
-    const child = spawn(process.execPath, [join(PROJECT_ROOT, "bin", "mlcache.js"), command, "--config", configFile], {
-      cwd: PROJECT_ROOT,
-      env: CHILD_ENV,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    // The sink gets a consumer group of its own fleet: no member left over from another run's
+    // sink (same broker, same default group) can hold up its first rebalance.
+    const group = command === "sink" ? ["--group", `${this.options.tag}-sink`] : [];
+    const child = spawn(
+      process.execPath,
+      [join(PROJECT_ROOT, "bin", "mlcache.js"), command, "--config", configFile, ...group],
+      {
+        cwd: PROJECT_ROOT,
+        env: CHILD_ENV,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
     started.add(child);
