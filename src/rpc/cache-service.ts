@@ -51,7 +51,12 @@ const writeModeNames = {
 };
 
 function readOptions(options: ReadOptions | undefined, context: HandlerContext): EngineReadOptions {
-  const out: EngineReadOptions = { signal: context.signal };
+  const out: EngineReadOptions = {
+    // Read only when the engine waits (a load): an L1 hit never builds the call's signal.
+    get signal() {
+      return context.signal;
+    },
+  };
   if (!options) return out;
   const layers = options.bypassLayers.map((layer, i) =>
     checkEnum(layer, [CacheLayer.L1, CacheLayer.L2], `options.bypass_layers[${i}]`, layerNames),
