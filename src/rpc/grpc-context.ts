@@ -2,10 +2,12 @@ import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ContextValues, createContextValues, type HandlerContext } from "@connectrpc/connect";
 import type * as grpc from "@grpc/grpc-js";
 import { peerCertificateKey } from "./auth.js";
+import type { HeaderReader } from "./call-headers.js";
 
 /** A grpc-js server call of a unary or server-streaming method. */
 export type GrpcCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
 
+const HTTP_WHITESPACE_AROUND = /^[\t\n\r ]+|[\t\n\r ]+$/g;
 /** Why a call's signal aborts when the client goes away (one instance: no stack trace per call). */
 const CLIENT_CANCELLED = new ConnectError("the client cancelled the call", Code.Canceled);
 /** Why a call's signal aborts at its deadline (the message Connect's own contexts use). */
@@ -24,11 +26,11 @@ export const CALL_DONE = new ConnectError("the call has completed", Code.Cancele
  * behaviour as an eagerly built context, because each piece starts from the call's state at the
  * moment it is first read (already cancelled, past the deadline, shutting down).
  */
-export class GrpcCallContext implements HandlerContext {
+export class GrpcCallContext implements HandlerContext, HeaderReader {
   readonly protocolName = "grpc";
   readonly requestMethod = "POST";
   private controller: AbortController | undefined;
-  private header: Headers | undefined;
+  private builtRequestHeader: Headers | undefined;
   private headerOut: Headers | undefined;
   private trailer: Headers | undefined;
   private contextValues: ContextValues | undefined;
@@ -63,13 +65,21 @@ export class GrpcCallContext implements HandlerContext {
   }
 
   get requestHeader(): Headers {
-    if (!this.header) {
-      this.header = new Headers();
+    if (!this.builtRequestHeader) {
+      this.builtRequestHeader = new Headers();
       for (const [name, value] of Object.entries(this.call.metadata.getMap())) {
-        if (typeof value === "string") this.header.set(name, value);
+        if (typeof value === "string") this.builtRequestHeader.set(name, value);
       }
     }
-    return this.header;
+    return this.builtRequestHeader;
+  }
+
+  /** One request header, read from the metadata unless the Headers were built already. */
+  header(name: string): string | null {
+    if (this.builtRequestHeader) return this.builtRequestHeader.get(name);
+    const value = this.call.metadata.get(name)[0];
+    // As Headers would give it: leading and trailing HTTP whitespace stripped.
+    return typeof value === "string" ? value.replace(HTTP_WHITESPACE_AROUND, "") : null;
   }
 
   get responseHeader(): Headers {

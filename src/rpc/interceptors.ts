@@ -50,13 +50,17 @@ export function asConnectError(error: unknown): ConnectError {
   return new ConnectError(cacheError.message, cacheError.code as number as Code, metadata);
 }
 
+const rethrowAsConnectError = (error: unknown): never => {
+  throw asConnectError(error);
+};
+
 /** Turns engine errors into status errors both transports understand. */
 export const errorInterceptor: Interceptor = {
-  unary: (_method, next) => async (request, context) => {
+  unary: (_method, next) => (request, context) => {
     try {
-      return await next(request, context);
+      return next(request, context).catch(rethrowAsConnectError);
     } catch (error) {
-      throw asConnectError(error);
+      return Promise.reject(asConnectError(error));
     }
   },
   stream: (_method, next) =>

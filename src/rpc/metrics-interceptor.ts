@@ -125,17 +125,25 @@ export function metricsInterceptor(registry: Registry): Interceptor {
   return {
     unary: (method, next) => {
       const table = tableOf(method);
-      return async (request, context) => {
+      return (request, context) => {
         const t0 = performance.now();
         table.started++;
+        let pending: Promise<unknown>;
         try {
-          const response = await next(request, context);
-          table.finish(Status.OK, (performance.now() - t0) / 1000);
-          return response;
+          pending = next(request, context);
         } catch (error) {
-          table.finish(codeOf(error), (performance.now() - t0) / 1000);
-          throw error;
+          pending = Promise.reject(error);
         }
+        return pending.then(
+          (response) => {
+            table.finish(Status.OK, (performance.now() - t0) / 1000);
+            return response;
+          },
+          (error: unknown) => {
+            table.finish(codeOf(error), (performance.now() - t0) / 1000);
+            throw error;
+          },
+        );
       };
     },
     stream: (method, next) => {
