@@ -87,7 +87,11 @@ const barePort = await new Promise<number>((resolve, reject) =>
 const protoset = join(mkdtempSync(join(tmpdir(), "mlcache-bench-")), "mlcache.binpb");
 execFileSync(join(process.cwd(), "node_modules", ".bin", "buf"), ["build", "-o", protoset], { stdio: "inherit" });
 // Asynchronous: the servers run in this process and must keep serving while ghz runs.
-async function load(port: number, metadata?: Record<string, string>): Promise<number> {
+// Besides throughput, the CPU time this process spends per call while it is under load: the
+// servers share the process but take turns, and CPU time hardly depends on what else the
+// machine runs, so its ratio is the steadier one on a shared machine.
+async function load(port: number, metadata?: Record<string, string>): Promise<{ rps: number; cpuUs: number }> {
+  const cpuBefore = process.cpuUsage();
   const { stdout: out } = await execFileAsync(
     ghz as string,
     [
@@ -113,7 +117,8 @@ async function load(port: number, metadata?: Record<string, string>): Promise<nu
   const codes = Object.keys(report.statusCodeDistribution ?? {});
   if (codes.some((code) => code !== "OK"))
     throw new Error(`calls failed: ${JSON.stringify(report.statusCodeDistribution)}`);
-  return report.rps;
+  const cpu = process.cpuUsage(cpuBefore);
+  return { rps: report.rps, cpuUs: (cpu.user + cpu.system) / Number(values.requests) };
 }
 
 /** Scrapes `/metrics` with the token once a second until stopped, as a (busy) Prometheus would. */
@@ -146,8 +151,8 @@ for (const variant of values.variants.split(",")) {
   if (variant !== "plain" && variant !== "auth") throw new Error(`unknown variant ${variant}: plain or auth`);
   const service = await instance(variant);
   const metadata = variant === "auth" ? { authorization: `Bearer ${TOKEN}` } : undefined;
-  const ours: number[] = [];
-  const peer: number[] = [];
+  const ours: { rps: number; cpuUs: number }[] = [];
+  const peer: { rps: number; cpuUs: number }[] = [];
   for (let run = 0; run < Number(values.runs); run++) {
     const stopScraping = variant === "auth" ? scraping(service) : undefined;
     ours.push(await load(service.grpcPort, metadata));
@@ -156,11 +161,28 @@ for (const variant of values.variants.split(",")) {
   }
   await service.close();
   const impl = variant === "auth" ? "mlcache Get (L1 hit), auth + /metrics scraped" : "mlcache Get (L1 hit)";
-  print({ variant, impl, rps: Math.round(median(ours)), runs: ours.map(Math.round) });
+  const summary = (runs: typeof ours) => ({
+    rps: Math.round(median(runs.map((r) => r.rps))),
+    cpuUsPerCall: Number(median(runs.map((r) => r.cpuUs)).toFixed(1)),
+    runs: runs.map((r) => Math.round(r.rps)),
+  });
+  print({ variant, impl, ...summary(ours) });
   if (!withPeer) continue;
-  print({ variant, impl: "bare grpc-js handler", rps: Math.round(median(peer)), runs: peer.map(Math.round) });
-  // Per-run ratios show the noise; the headline is the ratio of the medians.
-  const perRun = ours.map((rps, i) => Number((rps / (peer[i] ?? Number.NaN)).toFixed(3)));
-  print({ variant, ratio: "mlcache/bare", throughput: Number((median(ours) / median(peer)).toFixed(3)), perRun });
+  print({ variant, impl: "bare grpc-js handler", ...summary(peer) });
+  // Per-run ratios show the noise; `throughput` is their median (each run's pair shared the
+  // machine's state), `ofMedians` the ratio of the medians of each side. `cpu` is the bare
+  // handler's CPU time per call over ours: the throughput ratio the two would have on a quiet
+  // machine where the server is the bottleneck.
+  const ratio = (a: number, b: number) => Number((a / b).toFixed(3));
+  const perRun = ours.map((r, i) => ratio(r.rps, peer[i]?.rps ?? Number.NaN));
+  const cpu = ratio(median(peer.map((r) => r.cpuUs)), median(ours.map((r) => r.cpuUs)));
+  print({
+    variant,
+    ratio: "mlcache/bare",
+    throughput: median(perRun),
+    ofMedians: ratio(median(ours.map((r) => r.rps)), median(peer.map((r) => r.rps))),
+    perRun,
+    cpu,
+  });
 }
 bare.forceShutdown();
