@@ -2,9 +2,18 @@
  * Get over the gRPC port, answered by L1, against a bare grpc-js handler that answers the same
  * message with no cache, interceptors or contexts — the floor of what grpc-js costs. Load comes
  * from ghz (`go install github.com/bojand/ghz/cmd/ghz@latest`; found on PATH or in ~/go/bin),
- * a separate process, alternating the two servers. Prints JSON lines and the ratio.
+ * a separate process, alternating each variant with the bare server run for run, so noise on a
+ * shared machine hits both sides of a ratio alike. Prints JSON lines and the ratios.
  *
- *   npm run bench:api -- --requests 30000 --concurrency 32
+ * Variants: `plain` (no authentication) and `auth` (a bearer token configured and sent as
+ * `authorization` metadata, `/metrics` closed to anonymous callers and scraped with the token
+ * once a second during the run, so the metrics path is exercised too).
+ *
+ *   npm run bench:api -- --requests 30000 --concurrency 32 --runs 3
+ *   npm run bench:api -- --variants auth --runs 5
+ *
+ * To profile one side: `--variants plain --peer false` under `node --cpu-prof`, then
+ * `node scripts/cpuprofile-top.mjs CPU.*.cpuprofile`.
  */
 import { execFile, execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
@@ -16,7 +25,7 @@ import * as grpc from "@grpc/grpc-js";
 import { parseConfig } from "../src/config/config.js";
 import { CacheService, GetResponseSchema } from "../src/gen/mlcache/v1/cache_pb.js";
 import { grpcService } from "../src/rpc/grpc-adapter.js";
-import { startService } from "../src/server.js";
+import { type RunningService, startService } from "../src/server.js";
 
 const execFileAsync = promisify(execFile);
 const { values } = parseArgs({
@@ -24,6 +33,10 @@ const { values } = parseArgs({
     requests: { type: "string", default: "30000" },
     concurrency: { type: "string", default: "32" },
     runs: { type: "string", default: "3" },
+    /** Comma-separated: plain, auth. */
+    variants: { type: "string", default: "plain,auth" },
+    /** "false": load only the variants (for profiling them alone). */
+    peer: { type: "string", default: "true" },
   },
 });
 const ghz = ["ghz", join(homedir(), "go", "bin", "ghz")].find((candidate) => {
@@ -36,11 +49,21 @@ const ghz = ["ghz", join(homedir(), "go", "bin", "ghz")].find((candidate) => {
 });
 if (!ghz) throw new Error("ghz not found: go install github.com/bojand/ghz/cmd/ghz@latest");
 
+const TOKEN = "bench-token-0123456789abcdef";
 const value = new Uint8Array(256).fill(7);
-const service = await startService(
-  parseConfig({ server: { host: "127.0.0.1", grpcPort: 0, httpPort: 0 }, log: { level: "silent" } }),
-);
-await service.manager.set("bench", "k", value);
+
+/** The instance of a variant, with `bench/k` in L1. */
+async function instance(variant: string): Promise<RunningService> {
+  const auth =
+    variant === "auth"
+      ? { auth: { tokens: [{ name: "bench", token: TOKEN, rights: ["read", "write"] }], open: { metrics: false } } }
+      : {};
+  const service = await startService(
+    parseConfig({ server: { host: "127.0.0.1", grpcPort: 0, httpPort: 0 }, log: { level: "silent" }, ...auth }),
+  );
+  await service.manager.set("bench", "k", value);
+  return service;
+}
 
 // The bare peer: the same method and message, answered with a constant.
 const answer = create(GetResponseSchema, { item: { key: "k", found: true, value } });
@@ -64,7 +87,11 @@ const barePort = await new Promise<number>((resolve, reject) =>
 const protoset = join(mkdtempSync(join(tmpdir(), "mlcache-bench-")), "mlcache.binpb");
 execFileSync(join(process.cwd(), "node_modules", ".bin", "buf"), ["build", "-o", protoset], { stdio: "inherit" });
 // Asynchronous: the servers run in this process and must keep serving while ghz runs.
-async function load(port: number): Promise<number> {
+// Besides throughput, the CPU time this process spends per call while it is under load: the
+// servers share the process but take turns, and CPU time hardly depends on what else the
+// machine runs, so its ratio is the steadier one on a shared machine.
+async function load(port: number, metadata?: Record<string, string>): Promise<{ rps: number; cpuUs: number }> {
+  const cpuBefore = process.cpuUsage();
   const { stdout: out } = await execFileAsync(
     ghz as string,
     [
@@ -75,6 +102,7 @@ async function load(port: number): Promise<number> {
       "mlcache.v1.CacheService/Get",
       "-d",
       '{"namespace":"bench","key":"k"}',
+      ...(metadata ? ["-m", JSON.stringify(metadata)] : []),
       "-c",
       String(values.concurrency),
       "-n",
@@ -85,19 +113,76 @@ async function load(port: number): Promise<number> {
     ],
     { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
   );
-  return (JSON.parse(out) as { rps: number }).rps;
+  const report = JSON.parse(out) as { rps: number; statusCodeDistribution?: Record<string, number> };
+  const codes = Object.keys(report.statusCodeDistribution ?? {});
+  if (codes.some((code) => code !== "OK"))
+    throw new Error(`calls failed: ${JSON.stringify(report.statusCodeDistribution)}`);
+  const cpu = process.cpuUsage(cpuBefore);
+  return { rps: report.rps, cpuUs: (cpu.user + cpu.system) / Number(values.requests) };
 }
 
-const ours: number[] = [];
-const peer: number[] = [];
-for (let run = 0; run < Number(values.runs); run++) {
-  ours.push(await load(service.grpcPort));
-  peer.push(await load(barePort));
+/** Scrapes `/metrics` with the token once a second until stopped, as a (busy) Prometheus would. */
+function scraping(service: RunningService): () => Promise<number> {
+  let scrapes = 0;
+  let failed: unknown;
+  const scrape = () =>
+    fetch(`http://127.0.0.1:${service.httpPort}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })
+      .then(async (response) => {
+        if (!response.ok) throw new Error(`/metrics answered ${response.status}`);
+        await response.text();
+        scrapes++;
+      })
+      .catch((error: unknown) => {
+        failed ??= error;
+      });
+  const timer = setInterval(scrape, 1000);
+  return async () => {
+    clearInterval(timer);
+    await scrape();
+    if (failed) throw failed;
+    return scrapes;
+  };
 }
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const print = (line: Record<string, unknown>) => console.log(JSON.stringify({ bench: "api", ...line }));
-print({ impl: "mlcache Get (L1 hit)", rps: Math.round(median(ours)), runs: ours.map(Math.round) });
-print({ impl: "bare grpc-js handler", rps: Math.round(median(peer)), runs: peer.map(Math.round) });
-print({ ratio: "mlcache/bare", throughput: Number((median(ours) / median(peer)).toFixed(3)) });
+const withPeer = values.peer !== "false";
+for (const variant of values.variants.split(",")) {
+  if (variant !== "plain" && variant !== "auth") throw new Error(`unknown variant ${variant}: plain or auth`);
+  const service = await instance(variant);
+  const metadata = variant === "auth" ? { authorization: `Bearer ${TOKEN}` } : undefined;
+  const ours: { rps: number; cpuUs: number }[] = [];
+  const peer: { rps: number; cpuUs: number }[] = [];
+  for (let run = 0; run < Number(values.runs); run++) {
+    const stopScraping = variant === "auth" ? scraping(service) : undefined;
+    ours.push(await load(service.grpcPort, metadata));
+    await stopScraping?.();
+    if (withPeer) peer.push(await load(barePort));
+  }
+  await service.close();
+  const impl = variant === "auth" ? "mlcache Get (L1 hit), auth + /metrics scraped" : "mlcache Get (L1 hit)";
+  const summary = (runs: typeof ours) => ({
+    rps: Math.round(median(runs.map((r) => r.rps))),
+    cpuUsPerCall: Number(median(runs.map((r) => r.cpuUs)).toFixed(1)),
+    runs: runs.map((r) => Math.round(r.rps)),
+  });
+  print({ variant, impl, ...summary(ours) });
+  if (!withPeer) continue;
+  print({ variant, impl: "bare grpc-js handler", ...summary(peer) });
+  // Per-run ratios show the noise; `throughput` is their median (each run's pair shared the
+  // machine's state), `ofMedians` the ratio of the medians of each side. `cpu` is the bare
+  // handler's CPU time per call over ours: the throughput ratio the two would have on a quiet
+  // machine where the server is the bottleneck.
+  const ratio = (a: number, b: number) => Number((a / b).toFixed(3));
+  const perRun = ours.map((r, i) => ratio(r.rps, peer[i]?.rps ?? Number.NaN));
+  const cpu = ratio(median(peer.map((r) => r.cpuUs)), median(ours.map((r) => r.cpuUs)));
+  print({
+    variant,
+    ratio: "mlcache/bare",
+    throughput: median(perRun),
+    ofMedians: ratio(median(ours.map((r) => r.rps)), median(peer.map((r) => r.rps))),
+    perRun,
+    cpu,
+  });
+}
 bare.forceShutdown();
-await service.close();

@@ -1,9 +1,10 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { hash, timingSafeEqual } from "node:crypto";
 import type { PeerCertificate } from "node:tls";
 import type { DescMethod } from "@bufbuild/protobuf";
 import { createContextKey, type HandlerContext } from "@connectrpc/connect";
 import { readSecret } from "../config/secrets.js";
 import { CacheError, Status } from "../errors.js";
+import { requestHeader } from "./call-headers.js";
 import type { Interceptor } from "./interceptors.js";
 
 /** What a credential may do in the namespaces it covers. */
@@ -80,7 +81,8 @@ function principal(name: string, grants: readonly Grant[]): Principal {
   };
 }
 
-const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest();
+// One-shot: no Hash object per call (the bearer token of every request goes through here).
+const sha256 = (text: string) => hash("sha256", text, "buffer");
 
 /** The secret of a configured token, read from the config, a file or the environment. */
 function tokenSecret(token: TokenConfig, env: NodeJS.ProcessEnv): string {
@@ -211,9 +213,12 @@ function ruleOf(method: DescMethod): AccessRule {
   };
 }
 
-/** Checks a principal against a method's rule for a request; PERMISSION_DENIED names what is missing. */
-export function authorize(principal: Principal, method: DescMethod, request: unknown): void {
-  const { right, scope } = ruleOf(method)(request as Record<string, unknown>);
+/**
+ * Checks a principal against a method's rule (`ruleOf(method)`, looked up once per method) for a
+ * request; PERMISSION_DENIED names what is missing.
+ */
+export function authorize(principal: Principal, method: DescMethod, rule: AccessRule, request: unknown): void {
+  const { right, scope } = rule(request as Record<string, unknown>);
   if (scope === "every") {
     if (principal.mayEverywhere(right)) return;
     throw new CacheError(
@@ -240,7 +245,7 @@ export function authorize(principal: Principal, method: DescMethod, request: unk
 
 /** The credential of a call: its authorization header and verified client certificate. */
 function credentialOf(context: HandlerContext): [string | null, PeerCertificate | undefined] {
-  return [context.requestHeader.get("authorization"), context.values.get(peerCertificateKey)];
+  return [requestHeader(context, "authorization"), context.values.get(peerCertificateKey)];
 }
 
 /** Keeps, of a message list with `name`/`namespace` fields, what the caller holds `right` on. */
@@ -259,30 +264,37 @@ interface WatchStatsMessage {
  * caller may see.
  */
 export function authInterceptor(authenticator: Authenticator): Interceptor {
-  const admit = (method: DescMethod, request: unknown, context: HandlerContext): Principal => {
+  const admit = (method: DescMethod, rule: AccessRule, request: unknown, context: HandlerContext): Principal => {
     const [authorization, certificate] = credentialOf(context);
     const who = authenticator.authenticate(authorization, certificate);
-    authorize(who, method, request);
+    authorize(who, method, rule, request);
     context.values.set(principalKey, who);
     return who;
   };
   return {
     unary: (method, next) => {
       const listsNamespaces = method.name === "ListNamespaces";
-      return async (request, context) => {
-        const who = admit(method, request, context);
-        const response = await next(request, context);
-        if (listsNamespaces) {
+      const rule = ruleOf(method);
+      return (request, context) => {
+        let who: Principal;
+        try {
+          who = admit(method, rule, request, context);
+        } catch (error) {
+          return Promise.reject(error);
+        }
+        if (!listsNamespaces) return next(request, context);
+        return next(request, context).then((response) => {
           const list = response as { namespaces: { name: string }[] };
           list.namespaces = visible(list.namespaces, who, "admin");
-        }
-        return response;
+          return response;
+        });
       };
     },
     stream: (method, next) => {
       const filtersSnapshots = method.name === "WatchStats";
+      const rule = ruleOf(method);
       return async function* (request, context) {
-        const who = admit(method, request, context);
+        const who = admit(method, rule, request, context);
         for await (const message of next(request, context)) {
           const snapshot = filtersSnapshots ? (message as WatchStatsMessage).snapshot : undefined;
           // A copy: one snapshot may go to many subscribers with other rights.

@@ -51,8 +51,25 @@ const writeModeNames = {
   [WriteMode.WRITE_BEHIND]: "WRITE_MODE_WRITE_BEHIND",
 };
 
+/**
+ * Engine read options whose signal is the call's, read only when the engine waits (a load): an
+ * L1 hit never builds the call's signal. The other fields are set only when the request asks.
+ */
+class CallReadOptions implements EngineReadOptions {
+  declare allowStale?: boolean;
+  declare maxAgeMs?: number;
+  declare bypassL1?: boolean;
+  declare bypassL2?: boolean;
+  declare skipLoader?: boolean;
+  declare forceRefresh?: boolean;
+  constructor(private readonly context: HandlerContext) {}
+  get signal(): AbortSignal {
+    return this.context.signal;
+  }
+}
+
 function readOptions(options: ReadOptions | undefined, context: HandlerContext): EngineReadOptions {
-  const out: EngineReadOptions = { signal: context.signal };
+  const out = new CallReadOptions(context);
   if (!options) return out;
   const layers = options.bypassLayers.map((layer, i) =>
     checkEnum(layer, [CacheLayer.L1, CacheLayer.L2], `options.bypass_layers[${i}]`, layerNames),
@@ -68,15 +85,20 @@ function readOptions(options: ReadOptions | undefined, context: HandlerContext):
 }
 
 /**
- * Runs a handler body; when the caller's deadline or cancellation is what ended it, reports
- * that (DEADLINE_EXCEEDED / CANCELLED) rather than whatever the engine saw.
+ * What to report for a handler body's failure: when the caller's deadline or cancellation is
+ * what ended it, that (DEADLINE_EXCEEDED / CANCELLED) rather than whatever the engine saw.
  */
+function callError(context: HandlerContext, error: unknown): unknown {
+  if (context.signal.aborted && context.signal.reason !== undefined) return context.signal.reason;
+  return error;
+}
+
+/** Runs a handler body, failing with {@link callError}. */
 async function guarded<T>(context: HandlerContext, body: () => Promise<T>): Promise<T> {
   try {
     return await body();
   } catch (error) {
-    if (context.signal.aborted && context.signal.reason !== undefined) throw context.signal.reason;
-    throw error;
+    throw callError(context, error);
   }
 }
 
@@ -141,7 +163,12 @@ export function cacheService(deps: CacheServiceDeps): ServiceImpl<typeof CacheSe
       const namespace = namespaceOf(request.namespace);
       const key = checkKey(request.key, limits);
       const options = readOptions(request.options, context);
-      return guarded(context, async () => ({ item: itemFrom(await manager.get(namespace, key, options)) }));
+      // guarded() written out: the hot path, one async frame fewer.
+      try {
+        return { item: itemFrom(await manager.get(namespace, key, options)) };
+      } catch (error) {
+        throw callError(context, error);
+      }
     },
 
     async bulkGet(request, context) {

@@ -4,11 +4,11 @@
 // too; their write-mode helpers are re-exported here so rpc/ has one place to look.
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { create } from "@bufbuild/protobuf";
-import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { type Duration, durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { CacheManager, Lookup } from "../engine/cache-manager.js";
 import type { BreakerState as BreakerStateName, ServiceHealth } from "../engine/health.js";
 import type { KeyFrequency, LayerCounters } from "../engine/layer.js";
-import { BreakerState, CacheLayer, type ItemSchema, Source } from "../gen/mlcache/v1/common_pb.js";
+import { BreakerState, CacheLayer, type Item, Source } from "../gen/mlcache/v1/common_pb.js";
 import {
   AnomalyKind,
   type AnomalySchema,
@@ -30,18 +30,35 @@ const sources: Record<Lookup["source"], Source> = {
   none: Source.UNSPECIFIED,
 };
 
-/** The API item for an engine lookup. */
-export function itemFrom(lookup: Lookup): MessageInitShape<typeof ItemSchema> {
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * A Duration of whole milliseconds, as `durationFromMs` makes it, written as the message itself
+ * (what `create()` would build): this is on every Get's answer.
+ */
+function durationOfMs(ms: number): Duration {
+  const nanos = (ms % 1000) * 1_000_000;
+  // Seconds and nanos carry the same sign; a zero is never negative (-0 does not serialize).
+  return { $typeName: "google.protobuf.Duration", seconds: BigInt(Math.trunc(ms / 1000)), nanos: nanos || 0 };
+}
+
+/**
+ * The API item for an engine lookup, as a complete message: the ports serialize it as it is,
+ * with no `create()` pass over the fields (every field is here; the compiler says when a new
+ * one is missing).
+ */
+export function itemFrom(lookup: Lookup): Item {
   return {
+    $typeName: "mlcache.v1.Item",
     key: lookup.key,
     found: lookup.found,
-    value: lookup.value ?? new Uint8Array(0),
+    value: lookup.value ?? NO_BYTES,
     source: sources[lookup.source],
     stale: lookup.stale,
-    age: durationFromMs(Math.round(lookup.ageMs)),
-    ttlRemaining: durationFromMs(Math.round(lookup.ttlRemainingMs)),
+    age: durationOfMs(Math.round(lookup.ageMs)),
+    ttlRemaining: durationOfMs(Math.round(lookup.ttlRemainingMs)),
     version: lookup.version,
-    tags: [...lookup.tags],
+    tags: lookup.tags.length === 0 ? [] : [...lookup.tags],
   };
 }
 

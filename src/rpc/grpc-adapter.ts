@@ -1,7 +1,7 @@
 import { create, type DescMethod, type DescService, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError, createContextValues, createHandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
-import { peerCertificateKey } from "./auth.js";
+import { CALL_DONE, type GrpcCall, GrpcCallContext } from "./grpc-context.js";
 
 /**
  * Builds a grpc-js service definition and handlers from a protobuf-es service descriptor and
@@ -24,7 +24,7 @@ export function grpcService<S extends DescService>(
       path: `/${service.typeName}/${method.name}`,
       requestStream: false,
       responseStream: kind === "server_streaming",
-      requestSerialize: (message: unknown) => Buffer.from(toBinary(method.input, message as never)),
+      requestSerialize: (message: unknown) => asBuffer(toBinary(method.input, message as never)),
       // A plain Uint8Array view, so bytes fields are Uint8Array (not Buffer) on both ports.
       // Unknown fields are dropped (a request cannot make the service keep bytes it does not
       // use), and a request that does not parse becomes a value the handler refuses with
@@ -36,7 +36,7 @@ export function grpcService<S extends DescService>(
           return new UnreadableRequest(method, error);
         }
       },
-      responseSerialize: (message: unknown) => Buffer.from(toBinary(method.output, message as never)),
+      responseSerialize: (message: unknown) => asBuffer(toBinary(method.output, message as never)),
       responseDeserialize: (bytes: Buffer) =>
         fromBinary(method.output, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
       originalName: method.localName,
@@ -51,18 +51,10 @@ export function grpcService<S extends DescService>(
   return { definition: definition as grpc.ServiceDefinition, handlers };
 }
 
-/**
- * The reason a finished call's context is aborted with (releasing its deadline timer and
- * listeners). One shared instance: building an error per call captures a stack trace each
- * time, which showed up as a tenth of the Get path's CPU.
- */
-const CALL_DONE = new ConnectError("the call has completed", Code.Canceled);
-/** Why a call's signal aborts when the client goes away (shared, for the same reason). */
-const CLIENT_CANCELLED = new ConnectError("the client cancelled the call", Code.Canceled);
-
-type Call = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
-
 const READ = { readUnknownFields: false };
+
+/** A Buffer over the bytes toBinary just wrote (nobody else holds them): no copy. */
+const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 /** A request message that did not parse. */
 class UnreadableRequest {
@@ -84,38 +76,19 @@ export interface AdapterOptions {
   shutdownSignal?: AbortSignal;
 }
 
-/** A Connect handler context for a grpc-js call: deadline, cancellation and metadata carried over. */
-function contextFor(service: DescService, method: DescMethod, call: Call, options: AdapterOptions) {
+/** The handler context of a grpc-js call (see {@link GrpcCallContext}). */
+function contextFor(service: DescService, method: DescMethod, url: string, call: GrpcCall, options: AdapterOptions) {
   const deadline = call.getDeadline();
   const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
-  const timeoutMs = Number.isFinite(deadlineMs) ? Math.max(0, deadlineMs - Date.now()) : undefined;
-  const requestHeader = new Headers();
-  for (const [name, value] of Object.entries(call.metadata.getMap())) {
-    if (typeof value === "string") requestHeader.set(name, value);
-  }
-  const requestAbort = new AbortController();
-  call.once("cancelled", () => requestAbort.abort(CLIENT_CANCELLED));
-  const context = createHandlerContext({
+  return new GrpcCallContext(
     service,
     method,
-    protocolName: "grpc",
-    requestMethod: "POST",
-    url: `/${service.typeName}/${method.name}`,
-    requestHeader,
-    requestSignal: requestAbort.signal,
-    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-    ...(options.peerCertificates ? { contextValues: peerValues(call) } : {}),
-    ...(options.shutdownSignal ? { shutdownSignal: options.shutdownSignal } : {}),
-  });
-  return context;
-}
-
-/** Context values holding the call's verified client certificate, when it has one. */
-function peerValues(call: Call) {
-  const values = createContextValues();
-  const certificate = call.getAuthContext()?.sslPeerCertificate;
-  if (certificate) values.set(peerCertificateKey, certificate);
-  return values;
+    url,
+    call,
+    Number.isFinite(deadlineMs) ? deadlineMs : Number.POSITIVE_INFINITY,
+    options.shutdownSignal,
+    options.peerCertificates ?? false,
+  );
 }
 
 /** A grpc-js status for anything a handler threw. */
@@ -132,22 +105,31 @@ function unaryHandler(
   fn: (...args: unknown[]) => unknown,
   options: AdapterOptions,
 ): grpc.handleUnaryCall<unknown, unknown> {
+  const url = `/${service.typeName}/${method.name}`;
+  const output = method.output;
   return (call, callback) => {
     if (call.request instanceof UnreadableRequest) {
       callback(grpcStatus(call.request.error) as grpc.ServiceError);
       return;
     }
-    const context = contextFor(service, method, call, options);
-    Promise.resolve()
-      .then(() => fn(call.request, context))
-      .then(
-        (response) => {
-          const trailer = headersToMetadata(context.responseTrailer);
-          callback(null, create(method.output, response as never), trailer);
-        },
-        (error: unknown) => callback(grpcStatus(error) as grpc.ServiceError),
-      )
-      .finally(() => context.abort(CALL_DONE));
+    const context = contextFor(service, method, url, call, options);
+    let answer: Promise<unknown>;
+    try {
+      answer = Promise.resolve(fn(call.request, context));
+    } catch (error) {
+      answer = Promise.reject(error);
+    }
+    answer.then(
+      (response) => {
+        // Already a message (the services build them): create() hands it back as it is.
+        callback(null, create(output, response as never), context.trailerMetadata(newMetadata));
+        context.finish(CALL_DONE);
+      },
+      (error: unknown) => {
+        callback(grpcStatus(error) as grpc.ServiceError);
+        context.finish(CALL_DONE);
+      },
+    );
   };
 }
 
@@ -157,46 +139,44 @@ function streamHandler(
   fn: (...args: unknown[]) => unknown,
   options: AdapterOptions,
 ): grpc.handleServerStreamingCall<unknown, unknown> {
+  const url = `/${service.typeName}/${method.name}`;
   return (call) => {
     if (call.request instanceof UnreadableRequest) {
       call.emit("error", grpcStatus(call.request.error));
       return;
     }
-    const context = contextFor(service, method, call, options);
+    const context = contextFor(service, method, url, call, options);
+    const signal = context.signal;
     const run = async () => {
       const iterable = fn(call.request, context) as AsyncIterable<unknown>;
       for await (const response of iterable) {
-        if (context.signal.aborted) break;
+        if (signal.aborted) break;
         // Backpressure: wait for the client to read before producing the next message, so a
         // slow reader holds at most one message here; the producer decides what to skip.
         if (!call.write(create(method.output, response as never))) {
           await new Promise<void>((resolve) => {
             const done = () => {
               call.off("drain", done);
-              context.signal.removeEventListener("abort", done);
+              signal.removeEventListener("abort", done);
               resolve();
             };
             call.on("drain", done);
-            context.signal.addEventListener("abort", done, { once: true });
+            signal.addEventListener("abort", done, { once: true });
           });
         }
       }
     };
     run().then(
       () => {
-        if (!call.cancelled) call.end(headersToMetadata(context.responseTrailer));
-        context.abort(CALL_DONE);
+        if (!call.cancelled) call.end(context.trailerMetadata(newMetadata) ?? newMetadata());
+        context.finish(CALL_DONE);
       },
       (error: unknown) => {
         if (!call.cancelled) call.emit("error", grpcStatus(error));
-        context.abort(CALL_DONE);
+        context.finish(CALL_DONE);
       },
     );
   };
 }
 
-function headersToMetadata(headers: Headers): grpc.Metadata {
-  const metadata = new grpc.Metadata();
-  for (const [name, value] of headers) metadata.set(name, value);
-  return metadata;
-}
+const newMetadata = () => new grpc.Metadata();

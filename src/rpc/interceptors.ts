@@ -27,7 +27,14 @@ export function intercept<S extends DescService>(
     const fn = (impl as Record<string, (request: unknown, context: HandlerContext) => unknown>)[method.localName];
     if (!fn) continue;
     if (method.methodKind === "unary") {
-      let next: UnaryNext = async (request, context) => fn.call(impl, request, context);
+      // A promise either way, without an async frame of its own (what it returns is one already).
+      let next: UnaryNext = (request, context) => {
+        try {
+          return Promise.resolve(fn.call(impl, request, context));
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      };
       for (const i of [...interceptors].reverse()) if (i.unary) next = i.unary(method, next);
       wrapped[method.localName] = next;
     } else {
@@ -50,13 +57,17 @@ export function asConnectError(error: unknown): ConnectError {
   return new ConnectError(cacheError.message, cacheError.code as number as Code, metadata);
 }
 
+const rethrowAsConnectError = (error: unknown): never => {
+  throw asConnectError(error);
+};
+
 /** Turns engine errors into status errors both transports understand. */
 export const errorInterceptor: Interceptor = {
-  unary: (_method, next) => async (request, context) => {
+  unary: (_method, next) => (request, context) => {
     try {
-      return await next(request, context);
+      return next(request, context).catch(rethrowAsConnectError);
     } catch (error) {
-      throw asConnectError(error);
+      return Promise.reject(asConnectError(error));
     }
   },
   stream: (_method, next) =>
