@@ -2,8 +2,8 @@ import { EventEmitter } from "node:events";
 import { Code, ConnectError } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { describe, expect, it, vi } from "vitest";
-import { CacheService } from "../gen/mlcache/v1/cache_pb.js";
-import { CALL_DONE, type GrpcCall, GrpcCallContext } from "./grpc-context.js";
+import { CacheService } from "../../../src/gen/mlcache/v1/cache_pb.js";
+import { CALL_DONE, type GrpcCall, GrpcCallContext } from "../../../src/rpc/grpc-context.js";
 
 /** Just what the context reads of a grpc-js call. */
 function fakeCall(headers: Record<string, string> = {}) {

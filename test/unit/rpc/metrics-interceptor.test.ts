@@ -1,9 +1,9 @@
 import { Code, ConnectError, createHandlerContext } from "@connectrpc/connect";
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
-import { CacheError, Status } from "../errors.js";
-import { CacheService } from "../gen/mlcache/v1/cache_pb.js";
-import { metricsInterceptor } from "./metrics-interceptor.js";
+import { CacheError, Status } from "../../../src/errors.js";
+import { CacheService } from "../../../src/gen/mlcache/v1/cache_pb.js";
+import { metricsInterceptor } from "../../../src/rpc/metrics-interceptor.js";
 
 const method = CacheService.method.get;
 const context = () =>

@@ -1,9 +1,9 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "vitest";
-import type { Lookup } from "../engine/cache-manager.js";
-import { ItemSchema, Source } from "../gen/mlcache/v1/common_pb.js";
-import { itemFrom } from "./convert.js";
+import type { Lookup } from "../../../src/engine/cache-manager.js";
+import { ItemSchema, Source } from "../../../src/gen/mlcache/v1/common_pb.js";
+import { itemFrom } from "../../../src/rpc/convert.js";
 
 describe("itemFrom", () => {
   it.each([0, 1, 999, 1000, 1500, 86_400_123, -1, -1000, -1500])(
