@@ -213,6 +213,10 @@ export class TransactionalPublisher {
         w.settle(new CacheError(Status.UNAVAILABLE, `kafka refused the write (nothing will be applied): ${message}`));
       }
       await this.abort(lane, producer, transaction);
+      // A produce request of the failed send may still reach the broker later (retried, or
+      // held by a stalled broker). Under the same producer epoch it could be taken into this
+      // lane's next transaction and committed with it; a new producer (a new epoch) fences it.
+      await this.replace(lane, producer);
       return;
     }
     if (live.some((w) => w.phase !== "sending")) {

@@ -76,13 +76,21 @@ describe("TransactionalPublisher", () => {
     expect(log).not.toContain("commit");
   });
 
-  it("a failed send is UNAVAILABLE and aborted", async () => {
-    const { kafka, log } = scriptedKafka({ send: () => Promise.reject(new Error("broker said no")) });
+  it("a failed send is UNAVAILABLE, aborted, and the next transaction runs on a new producer (a new epoch)", async () => {
+    let sends = 0;
+    const { kafka, log } = scriptedKafka({
+      send: () => (++sends === 1 ? Promise.reject(new Error("broker said no")) : Promise.resolve()),
+    });
     const publisher = new TransactionalPublisher({ kafka, transactionalId: "x", lanes: 1 });
     const error = await publisher.publish(record("a")).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: Status.UNAVAILABLE });
     expect(log).toContain("abort");
     expect(log).not.toContain("commit");
+    // A produce of the failed send may still reach the broker late; under the same producer epoch
+    // it could join the next transaction and be committed with it. A new producer fences it.
+    await publisher.publish(record("b"));
+    expect(log.indexOf("disconnect 1")).toBeGreaterThan(log.indexOf("abort"));
+    expect(log.indexOf("connect 2")).toBeGreaterThan(log.indexOf("disconnect 1"));
   });
 
   it("a commit without an answer at the bound is DEADLINE_EXCEEDED (may or may not be applied), never UNAVAILABLE", async () => {
