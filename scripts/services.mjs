@@ -306,11 +306,66 @@ async function redisCli(port, args, timeout = 5_000) {
 
 // ────────────────────────── redis TLS and ACL ──────────────────────────
 
-/** Runs openssl in TLS_DIR; its output only matters when it fails. */
-async function openssl(args) {
-  await execFileP("openssl", args, { cwd: TLS_DIR, timeout: 30_000 }).catch((err) => {
+/** Runs openssl in `dir`; its output only matters when it fails. */
+async function openssl(dir, args) {
+  await execFileP("openssl", args, { cwd: dir, timeout: 30_000 }).catch((err) => {
     throw new Error(`openssl ${args[0]} failed: ${err.stderr ?? ""}${err.message}`);
   });
+}
+
+/**
+ * A test CA (`ca.pem`, `ca.key`) in `dir` and, per entry of `certs`, `<name>.key` and
+ * `<name>.pem` signed by it with the entry's subject and extensions; 30 days. `-nodes` writes
+ * unencrypted PKCS#8 keys ("BEGIN PRIVATE KEY"), the form Redis and Kafka's PEM keystore read.
+ */
+async function makeCertificates(dir, caSubject, certs) {
+  fs.mkdirSync(dir, { recursive: true });
+  const days = ["-days", "30"];
+  await openssl(dir, [
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.pem",
+    ...days,
+    "-subj",
+    caSubject,
+  ]);
+  for (const { name, subject, extensions } of certs) {
+    fs.writeFileSync(path.join(dir, `${name}.ext`), extensions);
+    await openssl(dir, [
+      "req",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      `${name}.key`,
+      "-out",
+      `${name}.csr`,
+      "-subj",
+      subject,
+    ]);
+    await openssl(dir, [
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      "ca.pem",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-out",
+      `${name}.pem`,
+      ...days,
+      "-extfile",
+      `${name}.ext`,
+    ]);
+  }
 }
 
 /**
@@ -329,64 +384,19 @@ async function ensureTls() {
   };
   if (Object.values(files).every((f) => fs.existsSync(f))) return files;
   fs.rmSync(TLS_DIR, { recursive: true, force: true });
-  fs.mkdirSync(TLS_DIR, { recursive: true });
   log("making TLS certificates for redis with openssl");
-  const days = ["-days", "30"];
-  await openssl([
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-    ...days,
-    "-subj",
-    "/CN=mlcache services CA",
+  await makeCertificates(TLS_DIR, "/CN=mlcache services CA", [
+    {
+      name: "server",
+      subject: "/CN=localhost",
+      extensions: "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n",
+    },
+    {
+      name: "client",
+      subject: "/CN=mlcache-client",
+      extensions: "subjectAltName=DNS:mlcache-client.internal\nextendedKeyUsage=clientAuth\n",
+    },
   ]);
-  const signed = async (name, subject, extensions) => {
-    fs.writeFileSync(path.join(TLS_DIR, `${name}.ext`), extensions);
-    await openssl([
-      "req",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      `${name}.key`,
-      "-out",
-      `${name}.csr`,
-      "-subj",
-      subject,
-    ]);
-    await openssl([
-      "x509",
-      "-req",
-      "-in",
-      `${name}.csr`,
-      "-CA",
-      "ca.pem",
-      "-CAkey",
-      "ca.key",
-      "-CAcreateserial",
-      "-out",
-      `${name}.pem`,
-      ...days,
-      "-extfile",
-      `${name}.ext`,
-    ]);
-  };
-  await signed(
-    "server",
-    "/CN=localhost",
-    "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n",
-  );
-  await signed(
-    "client",
-    "/CN=mlcache-client",
-    "subjectAltName=DNS:mlcache-client.internal\nextendedKeyUsage=clientAuth\n",
-  );
   // Hex: no character a URL, a shell `export $(...)` or redis.conf would need escaped.
   fs.writeFileSync(files.aclPassword, randomBytes(24).toString("hex"), { mode: 0o600 });
   return files;
@@ -649,59 +659,12 @@ function kafkaClusterId() {
  * reads key and chain from one PEM file. Returns the CA (clients trust it) and that file.
  */
 async function kafkaCertificates(dir) {
-  fs.mkdirSync(dir, { recursive: true });
-  const openssl = (args) =>
-    execFileP("openssl", args, { cwd: dir, timeout: 30_000 }).catch((err) => {
-      throw new Error(`openssl ${args[0]} failed: ${err.stderr ?? ""}${err.message}`);
-    });
-  await openssl([
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-    "-days",
-    "30",
-    "-subj",
-    "/CN=mlcache test Kafka CA",
-  ]);
-  fs.writeFileSync(
-    path.join(dir, "broker.ext"),
-    "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n",
-  );
-  // -nodes writes an unencrypted PKCS#8 key ("BEGIN PRIVATE KEY"), the form Kafka's PEM keystore reads.
-  await openssl([
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "broker.key",
-    "-out",
-    "broker.csr",
-    "-subj",
-    "/CN=localhost",
-  ]);
-  await openssl([
-    "x509",
-    "-req",
-    "-in",
-    "broker.csr",
-    "-CA",
-    "ca.pem",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-out",
-    "broker.pem",
-    "-days",
-    "30",
-    "-extfile",
-    "broker.ext",
+  await makeCertificates(dir, "/CN=mlcache test Kafka CA", [
+    {
+      name: "broker",
+      subject: "/CN=localhost",
+      extensions: "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n",
+    },
   ]);
   const keystore = path.join(dir, "broker-keystore.pem");
   const read = (name) => fs.readFileSync(path.join(dir, name), "utf8");
