@@ -149,3 +149,15 @@ export interface Encryption {
 export function namespaceEncryption(ring: KeyRing, keyIdOf: (namespace: string) => string): Encryption {
   return { ring, keyFor: (namespace) => keyIdOf(namespace) || undefined };
 }
+
+/**
+ * The authenticated data that binds a sealed value to where it belongs: namespace, key and
+ * version. A value copied under another key, namespace or version does not open.
+ */
+export function valuePlace(namespace: string, key: string, version: bigint): Buffer {
+  const head = Buffer.from(`${namespace}\u0000${key}\u0000`, "utf8");
+  const out = Buffer.allocUnsafe(head.length + 8);
+  head.copy(out);
+  out.writeBigUInt64BE(BigInt.asUintN(64, version), head.length);
+  return out;
+}

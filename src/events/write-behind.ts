@@ -2,7 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromMs, timestampNow } from "@bufbuild/protobuf/wkt";
 import type { Consumer, EachBatchPayload } from "kafkajs";
-import type { Encryption, KeyRing } from "../crypto/key-ring.js";
+import { type Encryption, type KeyRing, valuePlace } from "../crypto/key-ring.js";
 import type { WriteBehindEvent } from "../engine/events.js";
 import type { StoreItemInput, Writer } from "../engine/writer.js";
 import {
@@ -34,7 +34,7 @@ export async function publishWrite(
     key: event.key,
     value:
       keyId && encryption
-        ? encryption.ring.seal(keyId, event.value, writeEventAad(event.namespace, event.key, event.version))
+        ? encryption.ring.seal(keyId, event.value, valuePlace(event.namespace, event.key, event.version))
         : event.value,
     ...(keyId ? { encryptionKeyId: keyId } : {}),
     version: event.version,
@@ -48,15 +48,6 @@ export async function publishWrite(
   await publisher.publish([
     { topic, key: `${event.namespace}/${event.key}`, value: toBinary(WriteEventSchema, message) },
   ]);
-}
-
-/** What a sealed WriteEvent value is bound to: its namespace, key and version. */
-function writeEventAad(namespace: string, key: string, version: bigint): Buffer {
-  const place = Buffer.from(`${namespace}\u0000${key}\u0000`, "utf8");
-  const out = Buffer.allocUnsafe(place.length + 8);
-  place.copy(out);
-  out.writeBigUInt64BE(BigInt.asUintN(64, version), place.length);
-  return out;
 }
 
 /** Options of the write-behind sink. */
@@ -171,7 +162,7 @@ export class WriteBehindSink {
         const value = this.options.keyRing?.open(
           event.encryptionKeyId,
           event.value,
-          writeEventAad(event.namespace, event.key, event.version),
+          valuePlace(event.namespace, event.key, event.version),
         );
         if (!value) {
           this.counters.unreadable++;

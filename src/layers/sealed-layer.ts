@@ -1,4 +1,4 @@
-import type { Encryption } from "../crypto/key-ring.js";
+import { type Encryption, valuePlace } from "../crypto/key-ring.js";
 import { type Entry, EntryFlags } from "../engine/entry.js";
 import type { KeyFrequency, L1Layer, LayerCounters } from "../engine/layer.js";
 
@@ -37,7 +37,7 @@ export class SealedLayer implements L1Layer {
     const keyId = this.encryption.keyFor(namespace);
     if (keyId === undefined) return this.inner.set(namespace, key, entry);
     const id = Buffer.from(keyId, "latin1");
-    const sealed = this.encryption.ring.seal(keyId, entry.value, place(namespace, key, entry.version));
+    const sealed = this.encryption.ring.seal(keyId, entry.value, valuePlace(namespace, key, entry.version));
     const value = Buffer.concat([Buffer.of(id.length), id, sealed]);
     return this.inner.set(namespace, key, { ...entry, value, flags: entry.flags | EntryFlags.SEALED });
   }
@@ -77,18 +77,10 @@ export class SealedLayer implements L1Layer {
     const sealed = Buffer.from(entry.value.buffer, entry.value.byteOffset, entry.value.byteLength);
     const idEnd = 1 + (sealed[0] as number);
     const keyId = sealed.toString("latin1", 1, idEnd);
-    const value = this.encryption.ring.open(keyId, sealed.subarray(idEnd), place(namespace, key, entry.version));
+    const value = this.encryption.ring.open(keyId, sealed.subarray(idEnd), valuePlace(namespace, key, entry.version));
     if (value) return { ...entry, value, flags: entry.flags & ~EntryFlags.SEALED };
     this.inner.counters(namespace).unreadable++;
     this.unreadableTotal++;
     return undefined;
   }
-}
-
-function place(namespace: string, key: string, version: bigint): Buffer {
-  const head = Buffer.from(`${namespace}\u0000${key}\u0000`, "utf8");
-  const out = Buffer.allocUnsafe(head.length + 8);
-  head.copy(out);
-  out.writeBigUInt64BE(BigInt.asUintN(64, version), head.length);
-  return out;
 }
