@@ -100,7 +100,8 @@ export class Invalidations {
   /**
    * The instance-local part of an invalidation: tag and prefix stamps, and the loads it makes
    * out of date detached (a key's own, every load of the namespace for a tag, since a load's
-   * tags are unknown until it ends, and the loads under a prefix).
+   * tags are unknown until it ends, and the loads under a prefix — of each, those that started
+   * by its time `at`).
    */
   private applyLocally(
     ns: NamespaceState,
@@ -109,11 +110,14 @@ export class Invalidations {
     prefix: string | undefined,
     at: number,
   ): void {
-    for (const key of keys) ns.flights.detachKey(key);
+    // Only loads that started by the invalidation's time can predate it: one that started later
+    // (a notice delivered late, or replayed after a consumer restart) loads what came after it,
+    // and its value, dated from its start, is not hidden by the stamp either.
+    for (const key of keys) ns.flights.detachKey(key, at);
     for (const tag of tags) ns.stamps.stampTag(tag, at);
     if (prefix !== undefined) ns.stamps.stampPrefix(prefix, at);
-    if (tags.length > 0) ns.flights.detach();
-    else if (prefix !== undefined) ns.flights.detach((key) => key.startsWith(prefix));
+    if (tags.length > 0) ns.flights.detach(undefined, at);
+    else if (prefix !== undefined) ns.flights.detach((key) => key.startsWith(prefix), at);
     // Forget stamps no live entry can predate.
     const retention = this.stampRetention(ns, this.core.policies.get(ns.name));
     ns.stamps.prune(this.core.clock.now() - retention);

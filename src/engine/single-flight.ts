@@ -54,12 +54,15 @@ export class SingleFlight<T> {
   }
 
   /**
-   * Detaches the flights whose keys match (all of them without a predicate): their waiters
-   * still get their answer, later requests start anew. Returns how many were detached.
+   * Detaches the flights whose keys match (all of them without a predicate) and that started
+   * at or before `startedBy` (every one without it): their waiters still get their answer,
+   * later requests start anew. A flight that started after an invalidation's time loads what
+   * came after it, so the invalidation leaves it alone. Returns how many were detached.
    */
-  detach(matches?: (key: string) => boolean): number {
+  detach(matches?: (key: string) => boolean, startedBy = Number.POSITIVE_INFINITY): number {
     let detached = 0;
     for (const [key, flight] of this.flights) {
+      if (flight.startedAt > startedBy) continue;
       if (matches && !matches(key)) continue;
       flight.detached = true;
       this.flights.delete(key);
@@ -68,10 +71,10 @@ export class SingleFlight<T> {
     return detached;
   }
 
-  /** Detaches the flight of one key, if one runs (see {@link detach}). */
-  detachKey(key: string): boolean {
+  /** Detaches the flight of one key, if one runs and started at or before `startedBy` (see {@link detach}). */
+  detachKey(key: string, startedBy = Number.POSITIVE_INFINITY): boolean {
     const flight = this.flights.get(key);
-    if (!flight) return false;
+    if (!flight || flight.startedAt > startedBy) return false;
     flight.detached = true;
     this.flights.delete(key);
     return true;

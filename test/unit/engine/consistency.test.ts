@@ -262,6 +262,35 @@ describe("10. an invalidation racing a load", () => {
     expect(text((await manager.get("p", "k")).value)).toBe("k@v2");
   });
 
+  it("a notice from elsewhere detaches only the loads that began by its time (late or replayed notices)", async () => {
+    const { manager, origin, clock } = fleet();
+    origin.hold = true;
+    const early = clock.now();
+    clock.advance(10);
+    const loading = manager.get("p", "k");
+    await flush();
+    // Dated before the load began (delivered late, or replayed after a consumer restart): the
+    // load reads what came after it, so readers keep sharing it.
+    for (const notice of [
+      { keys: ["k"], tags: [], cause: "invalidate" as const, at: early },
+      { keys: [], tags: ["t"], cause: "invalidate" as const, at: early },
+      { keys: [], tags: [], prefix: "k", cause: "invalidate" as const, at: early },
+    ]) {
+      await manager.applyInvalidation("p", notice, false);
+    }
+    const joined = manager.get("p", "k");
+    await flush();
+    expect(origin.calls).toBe(1);
+    // Dated after it began: the load may predate the change, so the next reader loads anew.
+    clock.advance(1);
+    await manager.applyInvalidation("p", { keys: [], tags: ["t"], cause: "invalidate", at: clock.now() }, false);
+    const fresh = manager.get("p", "k");
+    await flush();
+    expect(origin.calls).toBe(2);
+    origin.release();
+    await Promise.all([loading, joined, fresh]);
+  });
+
   it("a tag invalidated during a load hides its result, even when the load stored it", async () => {
     const { manager, origin } = fleet();
     origin.tags = ["t"];
