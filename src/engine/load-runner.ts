@@ -10,6 +10,7 @@ import type { NamespaceState } from "./namespaces.js";
 import type { Placement } from "./placement.js";
 import { explicitTtlLimitMs, type NamespaceSettings } from "./policy.js";
 import type { LoadIntent, Miss, ReadPath } from "./read-path.js";
+import type { Flight } from "./single-flight.js";
 import type { Lookup, ReadOptions } from "./types.js";
 import type { LoadStart } from "./versions.js";
 
@@ -125,11 +126,11 @@ export class LoadRunner {
     const { options } = intent;
     const loader = options.skipLoader ? undefined : (override ?? this.core.loaderFor(ns.name));
     if (!loader) return Promise.resolve(this.reads.withoutLoader(key, stale, options));
+    const miss = { key, stale, flight: intent.flight };
     if (this.core.l2?.coordination && settings.l2.enabled && !options.bypassL2) {
-      const miss = { key, stale, flight: intent.flight };
       return this.loadMisses(ns, settings, loader, [miss], intent).get(key) as Promise<Lookup>;
     }
-    return this.callLoader(ns, settings, loader, key, stale, intent);
+    return this.loadHere(ns, settings, loader, [miss], intent, undefined).get(key) as Promise<Lookup>;
   }
 
   /**
@@ -140,12 +141,13 @@ export class LoadRunner {
     ns: NamespaceState,
     settings: NamespaceSettings,
     loader: Loader,
-    misses: readonly Miss[],
+    wanted: readonly Miss[],
     intent: LoadIntent,
     leases: ReadonlyMap<string, Lease> | undefined,
   ): Map<string, Promise<Lookup>> {
     const intentFor = (miss: Miss): LoadIntent => ({ ...intent, flight: miss.flight, lease: leases?.get(miss.key) });
     const loads = new Map<string, Promise<Lookup>>();
+    const misses = wanted.some((miss) => miss.flight?.detached) ? this.rejoin(ns, wanted, leases, loads) : wanted;
     if (!loader.loadMany || misses.length < 2) {
       for (const miss of misses) {
         loads.set(miss.key, this.callLoader(ns, settings, loader, miss.key, miss.stale, intentFor(miss)));
@@ -169,6 +171,37 @@ export class LoadRunner {
       );
     }
     return loads;
+  }
+
+  /**
+   * Misses whose loads an invalidation detached before they reached the origin (the L2 read or
+   * the lease wait took long) have read nothing it changed but their fail-safe candidate: each
+   * joins the key's newer load when one runs (its answer put in `loads`), or else becomes the
+   * key's load again without that candidate. So a detach never makes one instance ask the
+   * origin for a key twice at once. A joining miss gives its fleet lease up at once: the newer
+   * load may be waiting for it. Returns the misses still to load.
+   */
+  private rejoin(
+    ns: NamespaceState,
+    misses: readonly Miss[],
+    leases: ReadonlyMap<string, Lease> | undefined,
+    loads: Map<string, Promise<Lookup>>,
+  ): Miss[] {
+    const now = this.core.clock.now();
+    const left: Miss[] = [];
+    for (const miss of misses) {
+      const { flight } = miss;
+      if (!flight?.detached) left.push(miss);
+      else if (ns.flights.reattach(miss.key, flight, now)) left.push({ key: miss.key, stale: undefined, flight });
+      else {
+        loads.set(miss.key, (ns.flights.get(miss.key) as Flight<Lookup>).promise);
+        leases
+          ?.get(miss.key)
+          ?.release()
+          .catch(() => {});
+      }
+    }
+    return left;
   }
 
   /** Calls the loader under the hard timeout and stores its answer; on failure, fail-safe. */

@@ -1,7 +1,8 @@
 /** A load in progress, shared by every request for its key. */
 export interface Flight<T> {
   readonly promise: Promise<T>;
-  readonly startedAt: number;
+  /** When it started, or was last attached again (see {@link SingleFlight.reattach}). */
+  startedAt: number;
   /** Requests waiting on it, the one that started it included. */
   waiters: number;
   /**
@@ -46,6 +47,19 @@ export class SingleFlight<T> {
     };
     promise.then(forget, forget);
     return flight;
+  }
+
+  /**
+   * Makes a detached flight the key's flight again, as of `now`, unless another runs for the
+   * key: for work that was detached before it did anything the invalidation changed. Says
+   * whether it did.
+   */
+  reattach(key: string, flight: Flight<T>, now: number): boolean {
+    if (this.flights.has(key)) return false;
+    flight.detached = false;
+    flight.startedAt = now;
+    this.flights.set(key, flight);
+    return true;
   }
 
   /** The flight for a key, if one is running. */

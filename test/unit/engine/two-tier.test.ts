@@ -127,4 +127,46 @@ describe("two tiers", () => {
     expect(text((await second).value)).toBe("k@1");
     expect(b.origin.calls).toBe(0);
   });
+  /** Advances the manual clock in steps until `done` settles (every L2 call waits on it). */
+  async function settle<T>(clock: ManualClock, done: Promise<T>, stepMs = 50): Promise<T> {
+    let over = false;
+    const watched = done.finally(() => {
+      over = true;
+    });
+    for (let i = 0; i < 400 && !over; i++) {
+      clock.advance(stepMs);
+      await flush();
+    }
+    return watched;
+  }
+
+  it("a load an invalidation detached while it waited on L2 joins the newer load: the origin is asked once", async () => {
+    const store = new SharedMemoryStore(new ManualClock(1_000_000));
+    const a = instance(store);
+    a.l2.alwaysDelay(100); // every L2 step is slow: the invalidation overtakes the first read there
+    const first = a.manager.get("n", "k");
+    await flush();
+    const invalidated = a.manager.invalidate("n", { keys: ["k"] }).catch(() => undefined);
+    const second = a.manager.get("n", "k");
+    await settle(a.clock, Promise.all([first, second, invalidated]));
+    expect(a.origin.calls).toBe(1);
+    expect(text((await first).value)).toBe("k@1");
+    expect(text((await second).value)).toBe("k@1");
+  });
+
+  it("a load detached before it reached the origin becomes the key's load again, and its value is kept", async () => {
+    const store = new SharedMemoryStore(new ManualClock(1_000_000));
+    const a = instance(store);
+    a.l2.alwaysDelay(100);
+    const first = a.manager.get("n", "k");
+    await flush();
+    const invalidated = a.manager.invalidate("n", { keys: ["k"] }).catch(() => undefined);
+    await settle(a.clock, Promise.all([first, invalidated]));
+    expect(a.origin.calls).toBe(1);
+    // It asked the origin after the invalidation: its value is current, stored, and shared.
+    expect(a.manager.peekL1("n", "k")).toBeDefined();
+    a.l2.neverDelay();
+    expect((await a.manager.get("n", "k")).source).toBe("l1");
+    expect(a.origin.calls).toBe(1);
+  });
 });
