@@ -56,7 +56,19 @@ export function layerTimeline(
     layer.staleWhileRevalidateMs,
     settings.failSafe.enabled ? settings.failSafe.maxStaleMs : 0,
   );
-  return { ...base, freshUntil: base.createdAt + fresh, expiresAt, staleUntil: expiresAt + staleWindow };
+  // Every field named, in Entry's order: one object shape for every entry (a spread of `base`
+  // took 5% of a tiered Set's CPU in a profile).
+  return {
+    value: base.value,
+    createdAt: base.createdAt,
+    freshUntil: base.createdAt + fresh,
+    expiresAt,
+    staleUntil: expiresAt + staleWindow,
+    version: base.version,
+    tags: base.tags,
+    flags: base.flags,
+    loadMs: base.loadMs,
+  };
 }
 
 /**
@@ -67,10 +79,14 @@ export function promotedEntry(l2Entry: Entry, settings: NamespaceSettings, now: 
   const l1Ttl = settings.l1.ttlMs * (1 + settings.l1.jitter * random());
   const expiresAt = Math.min(l2Entry.expiresAt, now + l1Ttl);
   return {
-    ...l2Entry,
-    flags: settings.l1.admission ? l2Entry.flags : l2Entry.flags | EntryFlags.ADMIT,
+    value: l2Entry.value,
+    createdAt: l2Entry.createdAt,
     freshUntil: Math.min(l2Entry.freshUntil, expiresAt),
     expiresAt,
     staleUntil: Math.min(l2Entry.staleUntil, expiresAt + Math.max(0, l2Entry.staleUntil - l2Entry.expiresAt)),
+    version: l2Entry.version,
+    tags: l2Entry.tags,
+    flags: settings.l1.admission ? l2Entry.flags : l2Entry.flags | EntryFlags.ADMIT,
+    loadMs: l2Entry.loadMs,
   };
 }
