@@ -287,6 +287,7 @@ function take(message) {
       d.name,
       { text: d.up ? "up" : "down", className: d.up ? "up" : "down" },
       count(d.queued),
+      count(d.consumerLag),
       { text: breakerName(d.breakerState), className: breakerName(d.breakerState) },
       { text: d.detail ?? "", className: "detail" },
     ]),
