@@ -1,8 +1,9 @@
 // The dashboard in a real headless Chromium (Debian's, driven by playwright-core): against a
-// service with traffic and a real Redis, the charts draw and keep updating, the hot-key table
+// service with traffic, a real Redis and a real Kafka, the charts draw and keep updating, the hot-key table
 // names the key the test makes hot, a stopped server shows "reconnecting…" and the page comes
 // back by itself when the server returns; with auth on, the page asks for a token and streams
 // once it has one. The page's console must stay free of errors (CSP violations show there).
+import { randomUUID } from "node:crypto";
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -22,12 +23,26 @@ const CHROMIUM = process.env.MLCACHE_CHROMIUM ?? "/usr/bin/chromium";
 const NAMESPACE = "storefront";
 const HOT_KEY = "hottest-key";
 const TOKEN = "dashboard-viewer-token-0123456789";
+const run = randomUUID().slice(0, 8);
 
-/** A service with Redis as L2 and a loader that takes a few milliseconds, on `httpPort` (0: any). */
+/**
+ * A service with Redis as L2, Kafka for invalidations and a loader that takes a few milliseconds,
+ * on `httpPort` (0: any).
+ */
 function start(httpPort: number, extra: Record<string, unknown> = {}): Promise<RunningService> {
   const config = testConfig({
+    instanceId: `dashboard-${run}`,
     server: { httpPort },
-    redis: { url: requireEnv("MLCACHE_REDIS_URL"), keyPrefix: `dashboard-${process.pid}:` },
+    redis: { url: requireEnv("MLCACHE_REDIS_URL"), keyPrefix: `dashboard-${run}:` },
+    kafka: {
+      brokers: requireEnv("MLCACHE_KAFKA_BROKERS").split(","),
+      clientId: `dashboard-${run}`,
+      topics: {
+        invalidations: `dashboard-${run}.invalidations`,
+        writes: `dashboard-${run}.writes`,
+        deadLetters: `dashboard-${run}.dead-letters`,
+      },
+    },
     ...extra,
   });
   const loader = loaderFunction(async (_ns, key) => {
@@ -49,6 +64,7 @@ function traffic(httpPort: number): { stop(): Promise<void> } {
         ...Array.from({ length: 10 }, () => client.get({ namespace: NAMESPACE, key: HOT_KEY })),
         client.get({ namespace: NAMESPACE, key: `warm-${round % 3}` }),
         client.get({ namespace: NAMESPACE, key: `cold-${round}` }),
+        client.invalidate({ namespace: NAMESPACE, keys: [`cold-${round - 1}`] }),
       ]).catch(() => sleep(200)); // the server is away (the reconnect test): try again
       await sleep(20);
     }
@@ -129,39 +145,51 @@ describe("the dashboard, live", () => {
     await service?.close();
   });
 
-  it("draws the charts and keeps updating them, shows the hot key, the namespace and Redis", async () => {
-    const { context, page, errors } = await openPage(browser, `http://127.0.0.1:${port}/dashboard`);
-    try {
-      await page.waitForSelector("#status[data-state=live]", { timeout: 30_000 });
-      const first = await chartGrows(page, "chart-rate", 2);
-      await chartGrows(page, "chart-rate", first);
-      for (const chart of ["chart-rate", "chart-hits", "chart-latency"]) {
-        expect(await page.locator(`#${chart} canvas`).count(), chart).toBe(1);
+  // Longer when it takes the README's picture (a longer stretch of traffic).
+  const pictureTimeout = { timeout: process.env.MLCACHE_UPDATE_SCREENSHOT === "1" ? 180_000 : 60_000 };
+  it(
+    "draws the charts and keeps updating them, shows the hot key, the namespace, Redis and Kafka",
+    pictureTimeout,
+    async () => {
+      const { context, page, errors } = await openPage(browser, `http://127.0.0.1:${port}/dashboard`);
+      try {
+        await page.waitForSelector("#status[data-state=live]", { timeout: 30_000 });
+        const first = await chartGrows(page, "chart-rate", 2);
+        await chartGrows(page, "chart-rate", process.env.MLCACHE_UPDATE_SCREENSHOT === "1" ? 45 : first);
+        for (const chart of ["chart-rate", "chart-hits", "chart-latency"]) {
+          expect(await page.locator(`#${chart} canvas`).count(), chart).toBe(1);
+        }
+        expect(await page.locator("#chart-rate").getAttribute("data-series")).toContain(NAMESPACE);
+        expect(await page.locator("#chart-hits").getAttribute("data-series")).toContain(`${NAMESPACE} · L1`);
+        // The hottest key leads the table.
+        await page.waitForFunction(
+          (key) =>
+            (globalThis as unknown as PageWindow).document.querySelector("#hot-keys-table tbody tr td:nth-child(2)")
+              ?.textContent === key,
+          HOT_KEY,
+          { timeout: 30_000 },
+        );
+        const namespaceRow = await page.locator("#namespaces tbody tr").first().textContent();
+        expect(namespaceRow).toContain(NAMESPACE);
+        for (const dependency of ["redis", "kafka"]) {
+          const cells = await page
+            .locator("#dependencies tbody tr", { hasText: dependency })
+            .locator("td")
+            .allTextContents();
+          expect(cells.slice(0, 2), dependency).toEqual([dependency, "up"]);
+          expect(cells[3], `${dependency}'s consumer lag`).toMatch(/^\d+$/);
+        }
+        await page.screenshot({ path: join(RESULTS, "dashboard.png"), fullPage: true });
+        // `MLCACHE_UPDATE_SCREENSHOT=1` refreshes the README's picture from this run.
+        if (process.env.MLCACHE_UPDATE_SCREENSHOT === "1") {
+          copyFileSync(join(RESULTS, "dashboard.png"), join(root, "docs", "dashboard.png"));
+        }
+        expect(errors).toEqual([]);
+      } finally {
+        await context.close();
       }
-      expect(await page.locator("#chart-rate").getAttribute("data-series")).toContain(NAMESPACE);
-      expect(await page.locator("#chart-hits").getAttribute("data-series")).toContain(`${NAMESPACE} · L1`);
-      // The hottest key leads the table.
-      await page.waitForFunction(
-        (key) =>
-          (globalThis as unknown as PageWindow).document.querySelector("#hot-keys-table tbody tr td:nth-child(2)")
-            ?.textContent === key,
-        HOT_KEY,
-        { timeout: 30_000 },
-      );
-      const namespaceRow = await page.locator("#namespaces tbody tr").first().textContent();
-      expect(namespaceRow).toContain(NAMESPACE);
-      const redisRow = await page.locator("#dependencies tbody tr", { hasText: "redis" }).textContent();
-      expect(redisRow).toContain("up");
-      await page.screenshot({ path: join(RESULTS, "dashboard.png"), fullPage: true });
-      // `MLCACHE_UPDATE_SCREENSHOT=1` refreshes the README's picture from this run.
-      if (process.env.MLCACHE_UPDATE_SCREENSHOT === "1") {
-        copyFileSync(join(RESULTS, "dashboard.png"), join(root, "docs", "dashboard.png"));
-      }
-      expect(errors).toEqual([]);
-    } finally {
-      await context.close();
-    }
-  });
+    },
+  );
 
   it("shows reconnecting… while the server is away, and streams again when it returns", async () => {
     const { context, page, errors } = await openPage(browser, `http://127.0.0.1:${port}/dashboard`);
@@ -192,7 +220,10 @@ describe("the dashboard with auth on", () => {
   let service: RunningService;
 
   beforeAll(async () => {
-    service = await start(0, { auth: { tokens: [{ name: "viewer", token: TOKEN, rights: ["read"] }] } });
+    service = await start(0, {
+      instanceId: `dashboard-auth-${run}`,
+      auth: { tokens: [{ name: "viewer", token: TOKEN, rights: ["read"] }] },
+    });
   });
 
   afterAll(async () => {
