@@ -23,6 +23,7 @@ const CHROMIUM = process.env.MLCACHE_CHROMIUM ?? "/usr/bin/chromium";
 const NAMESPACE = "storefront";
 const HOT_KEY = "hottest-key";
 const TOKEN = "dashboard-viewer-token-0123456789";
+const WRITER_TOKEN = "dashboard-writer-token-0123456789";
 const run = randomUUID().slice(0, 8);
 
 /**
@@ -222,7 +223,12 @@ describe("the dashboard with auth on", () => {
   beforeAll(async () => {
     service = await start(0, {
       instanceId: `dashboard-auth-${run}`,
-      auth: { tokens: [{ name: "viewer", token: TOKEN, rights: ["read"] }] },
+      auth: {
+        tokens: [
+          { name: "viewer", token: TOKEN, rights: ["read"] },
+          { name: "writer", token: WRITER_TOKEN, rights: ["write"] },
+        ],
+      },
     });
   });
 
@@ -230,11 +236,17 @@ describe("the dashboard with auth on", () => {
     await service?.close();
   });
 
-  it("says a token is needed without one, streams with the token from its settings, and keeps it", async () => {
+  it("says a token is needed without one, not allowed without the read right, streams with the token from its settings, and keeps it", async () => {
     const { context, page, errors } = await openPage(browser, `http://127.0.0.1:${service.httpPort}/dashboard`);
     try {
       await page.waitForSelector("#status[data-state=unauthenticated]", { timeout: 30_000 });
       expect(await page.locator("#message").textContent()).toContain("needs a bearer token");
+
+      await page.click("#settings-toggle");
+      await page.fill("#token", WRITER_TOKEN);
+      await page.click("#settings-form button[type=submit]");
+      await page.waitForSelector("#status[data-state=denied]", { timeout: 30_000 });
+      expect(await page.locator("#message").textContent()).toContain("has the read right nowhere");
 
       await page.click("#settings-toggle");
       await page.fill("#token", TOKEN);
