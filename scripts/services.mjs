@@ -269,9 +269,18 @@ async function which(cmd) {
   }
 }
 
-/** redis-server, redis-cli, kcat and openssl come from Debian; install them if this box lacks them. */
-async function ensureAptTools() {
-  const wanted = { "redis-server": "redis-server", "redis-cli": "redis-tools", kcat: "kcat", openssl: "openssl" };
+/**
+ * redis-server, redis-cli, kcat, openssl and chromium (the dashboard's browser test) come from
+ * Debian; install them if this box lacks them.
+ */
+export async function ensureAptTools() {
+  const wanted = {
+    "redis-server": "redis-server",
+    "redis-cli": "redis-tools",
+    kcat: "kcat",
+    openssl: "openssl",
+    chromium: "chromium",
+  };
   const missing = [];
   for (const [cmd, pkg] of Object.entries(wanted)) if (!(await which(cmd))) missing.push(pkg);
   if (missing.length === 0) return;

@@ -15,7 +15,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { down, PIECE_ENV, PIECES, ROOT, running, up } from "./services.mjs";
+import { down, ensureAptTools, PIECE_ENV, PIECES, ROOT, running, up } from "./services.mjs";
 
 const BIN = path.join(ROOT, "node_modules", ".bin");
 const RESULTS_DIR = path.join(ROOT, ".cache", "test-results");
@@ -43,6 +43,19 @@ const steps = [
       (await exec("sh", ["scripts/clients/install.sh"])) === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 },
   },
   { name: "generated code matches `buf generate`", run: () => generatedCodeIsCurrent() },
+  {
+    // Also when the services come from the environment: the dashboard test drives Debian's chromium.
+    name: "apt tools (redis, kcat, openssl, chromium)",
+    run: async () => {
+      try {
+        await ensureAptTools();
+        return { passed: 1, failed: 0 };
+      } catch (err) {
+        console.error(`apt tools could not be installed: ${err.message}`);
+        return { passed: 0, failed: 1 };
+      }
+    },
+  },
   { name: "start services", run: (ctx) => startServices(ctx) },
   { name: "vitest (unit + integration)", run: (ctx) => vitest(ctx) },
   { name: "client suites (TypeScript, Go, Python, Java)", run: () => clientSuites() },

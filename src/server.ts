@@ -23,6 +23,7 @@ import { accessControl } from "./rpc/access.js";
 import { adminService } from "./rpc/admin-service.js";
 import { cacheService } from "./rpc/cache-service.js";
 import { dependencyStatus } from "./rpc/convert.js";
+import { dashboardHandler } from "./rpc/dashboard.js";
 import { bind, startGrpcServer } from "./rpc/grpc-server.js";
 import { startHttpServer } from "./rpc/http-server.js";
 import { errorInterceptor, type Interceptor, intercept, startGate } from "./rpc/interceptors.js";
@@ -257,6 +258,7 @@ export async function startService(
       metricsGuard: access.metricsGuard,
       shutdownSignal: drain.signal,
       connections: config.server.connections,
+      dashboard: config.server.dashboard ? dashboardHandler() : undefined,
     });
   } catch (error) {
     tls?.stop();

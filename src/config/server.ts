@@ -26,6 +26,11 @@ export const serverSection = z
       })
       .strict()
       .default({ maxConnections: 4096, idleTimeout: 5 * 60_000, maxStreamsPerConnection: 100, maxAge: 2 * 3_600_000 }),
+    /**
+     * `GET /dashboard` on the HTTP port: a static page streaming WatchStats from the browser. It
+     * shows only what WatchStats shows the token entered in the page (auth as for any call).
+     */
+    dashboard: z.boolean().default(true),
     tls: z
       .object({
         certFile: z.string().min(1),

@@ -16,4 +16,6 @@ export interface ServiceHealth {
   queued: number;
   /** Open: calls to the service are not made now (they are queued or answered without it). */
   breakerState: BreakerState;
+  /** Records of a followed log not applied yet, as of the last fetch (Kafka's invalidations). */
+  consumerLag?: number;
 }

@@ -96,6 +96,11 @@ export class InvalidationBus {
     this.follower = new TopicFollower(this.topic, options.applied, (value) => this.apply(value));
   }
 
+  /** Records of the topic this instance has not applied yet, as of its consumer's last fetches. */
+  get consumerLag(): number {
+    return this.follower.lag;
+  }
+
   /** Publications waiting for Kafka. */
   get queued(): number {
     return this.queue.length;

@@ -226,6 +226,7 @@ export class ServiceEvents implements EventBus {
       detail: up ? `connected; ${trust}` : `${this.connection.detail}; invalidations are queued; ${trust}`,
       queued: this.bus.queued,
       breakerState: up ? "closed" : "open",
+      consumerLag: this.bus.consumerLag,
     };
   }
 

@@ -38,6 +38,8 @@ export class TopicFollower {
   private stopFollowing: (() => void) | undefined;
   private stopChecking: (() => void) | undefined;
   private caughtUp = false;
+  /** Per partition: records between what was applied and the high-water mark of the last fetch. */
+  private readonly lagByPartition = new Map<number, bigint>();
   private resolveCaughtUp: () => void = () => {};
   private readonly caughtUpPromise = new Promise<void>((resolve) => {
     this.resolveCaughtUp = resolve;
@@ -52,6 +54,13 @@ export class TopicFollower {
   /** Whether everything published before following began has been applied. */
   get ready(): boolean {
     return this.caughtUp;
+  }
+
+  /** Records not applied yet, summed over the partitions, as of each partition's last fetch. */
+  get lag(): number {
+    let sum = 0n;
+    for (const records of this.lagByPartition.values()) sum += records;
+    return Number(sum);
   }
 
   /** Resolves once everything published before following began has been applied. */
@@ -95,7 +104,11 @@ export class TopicFollower {
     }
     // Past transaction markers and aborted records, which a read-committed consumer never sees.
     resolveOffset(batch.lastOffset());
-    this.applied.advance(this.topic, batch.partition, BigInt(batch.lastOffset()) + 1n);
+    const next = BigInt(batch.lastOffset()) + 1n;
+    this.applied.advance(this.topic, batch.partition, next);
+    // Transaction markers sit below the high-water mark too: never less than nothing.
+    const behind = BigInt(batch.highWatermark) - next;
+    this.lagByPartition.set(batch.partition, behind > 0n ? behind : 0n);
     await heartbeat();
   };
 
@@ -103,6 +116,7 @@ export class TopicFollower {
   async stop(): Promise<void> {
     this.stopFollowing?.();
     this.stopChecking?.();
+    this.lagByPartition.clear();
     await this.consumer?.disconnect().catch(() => {});
     this.consumer = undefined;
   }

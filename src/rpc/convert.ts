@@ -106,6 +106,7 @@ export function dependencyStatus(health: ServiceHealth): MessageInitShape<typeof
     detail: health.detail,
     queued: BigInt(health.queued),
     breakerState: breakerStates[health.breakerState],
+    consumerLag: BigInt(health.consumerLag ?? 0),
   };
 }
 

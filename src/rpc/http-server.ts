@@ -26,6 +26,8 @@ export interface HttpServerOptions {
   shutdownSignal?: AbortSignal | undefined;
   /** Checks the credential of a `/metrics` scrape (its authorization header); unset: open. */
   metricsGuard?: ((authorization: string | null) => void) | undefined;
+  /** Answers the dashboard's paths (true when it did); unset: no dashboard (see ./dashboard.ts). */
+  dashboard?: ((req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse) => boolean) | undefined;
 }
 
 /** A running HTTP server. */
@@ -36,7 +38,7 @@ export interface RunningHttpServer {
 
 /**
  * Starts the HTTP port: Connect, gRPC-Web and JSON for the same services (connect-node),
- * plus `/metrics`, `/healthz` and `/readyz`. Plaintext serves HTTP/1.1 (browsers, curl);
+ * plus `/metrics`, `/healthz`, `/readyz` and the dashboard. Plaintext serves HTTP/1.1 (browsers, curl);
  * with TLS it negotiates HTTP/2 or HTTP/1.1.
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
@@ -100,6 +102,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       res.end(`${detail}\n`);
       return;
     }
+    if (options.dashboard?.(req, res)) return;
     if (req.method === "POST" && /^application\/(proto|json)\b/.test(req.headers["content-type"] ?? "")) {
       answerParseErrorsAsInvalid(res);
     }

@@ -3,7 +3,7 @@ import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "vitest";
 import type { Lookup } from "../../../src/engine/cache-manager.js";
 import { ItemSchema, Source } from "../../../src/gen/mlcache/v1/common_pb.js";
-import { itemFrom } from "../../../src/rpc/convert.js";
+import { dependencyStatus, itemFrom } from "../../../src/rpc/convert.js";
 
 describe("itemFrom", () => {
   it.each([0, 1, 999, 1000, 1500, 86_400_123, -1, -1000, -1500])(
@@ -36,4 +36,12 @@ describe("itemFrom", () => {
       expect(toBinary(ItemSchema, item)).toEqual(toBinary(ItemSchema, expected));
     },
   );
+});
+
+describe("dependencyStatus", () => {
+  it("carries the consumer lag, and 0 for dependencies without a followed log", () => {
+    const kafka = { name: "kafka", up: true, detail: "connected", queued: 2, breakerState: "closed" as const };
+    expect(dependencyStatus({ ...kafka, consumerLag: 42 })).toMatchObject({ queued: 2n, consumerLag: 42n });
+    expect(dependencyStatus(kafka).consumerLag).toBe(0n);
+  });
 });

@@ -983,8 +983,11 @@ type DependencyStatus struct {
 	Up     bool                   `protobuf:"varint,2,opt,name=up,proto3" json:"up,omitempty"`
 	Detail string                 `protobuf:"bytes,3,opt,name=detail,proto3" json:"detail,omitempty"`
 	// Writes or invalidations waiting for the dependency to come back.
-	Queued        uint64       `protobuf:"varint,4,opt,name=queued,proto3" json:"queued,omitempty"`
-	BreakerState  BreakerState `protobuf:"varint,5,opt,name=breaker_state,json=breakerState,proto3,enum=mlcache.v1.BreakerState" json:"breaker_state,omitempty"`
+	Queued       uint64       `protobuf:"varint,4,opt,name=queued,proto3" json:"queued,omitempty"`
+	BreakerState BreakerState `protobuf:"varint,5,opt,name=breaker_state,json=breakerState,proto3,enum=mlcache.v1.BreakerState" json:"breaker_state,omitempty"`
+	// Records of the followed topic not applied yet, summed over its partitions, as of the
+	// consumer's last fetch (kafka: the invalidations topic; 0 for dependencies without one).
+	ConsumerLag   uint64 `protobuf:"varint,6,opt,name=consumer_lag,json=consumerLag,proto3" json:"consumer_lag,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1052,6 +1055,13 @@ func (x *DependencyStatus) GetBreakerState() BreakerState {
 		return x.BreakerState
 	}
 	return BreakerState_BREAKER_STATE_UNSPECIFIED
+}
+
+func (x *DependencyStatus) GetConsumerLag() uint64 {
+	if x != nil {
+		return x.ConsumerLag
+	}
+	return 0
 }
 
 type Anomaly struct {
@@ -1231,13 +1241,14 @@ const file_mlcache_v1_stats_proto_rawDesc = "" +
 	"last_error\x18\x03 \x01(\tR\tlastError\x12\x1a\n" +
 	"\bfailures\x18\x04 \x01(\rR\bfailures\x12?\n" +
 	"\rfirst_failure\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\ffirstFailure\x12=\n" +
-	"\flast_failure\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vlastFailure\"\xa5\x01\n" +
+	"\flast_failure\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vlastFailure\"\xc8\x01\n" +
 	"\x10DependencyStatus\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x0e\n" +
 	"\x02up\x18\x02 \x01(\bR\x02up\x12\x16\n" +
 	"\x06detail\x18\x03 \x01(\tR\x06detail\x12\x16\n" +
 	"\x06queued\x18\x04 \x01(\x04R\x06queued\x12=\n" +
-	"\rbreaker_state\x18\x05 \x01(\x0e2\x18.mlcache.v1.BreakerStateR\fbreakerState\"\xd1\x01\n" +
+	"\rbreaker_state\x18\x05 \x01(\x0e2\x18.mlcache.v1.BreakerStateR\fbreakerState\x12!\n" +
+	"\fconsumer_lag\x18\x06 \x01(\x04R\vconsumerLag\"\xd1\x01\n" +
 	"\aAnomaly\x12+\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x17.mlcache.v1.AnomalyKindR\x04kind\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x10\n" +

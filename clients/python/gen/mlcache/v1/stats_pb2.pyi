@@ -192,18 +192,20 @@ class DeadLetter(_message.Message):
     def __init__(self, namespace: _Optional[str] = ..., key: _Optional[str] = ..., last_error: _Optional[str] = ..., failures: _Optional[int] = ..., first_failure: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_failure: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class DependencyStatus(_message.Message):
-    __slots__ = ("name", "up", "detail", "queued", "breaker_state")
+    __slots__ = ("name", "up", "detail", "queued", "breaker_state", "consumer_lag")
     NAME_FIELD_NUMBER: _ClassVar[int]
     UP_FIELD_NUMBER: _ClassVar[int]
     DETAIL_FIELD_NUMBER: _ClassVar[int]
     QUEUED_FIELD_NUMBER: _ClassVar[int]
     BREAKER_STATE_FIELD_NUMBER: _ClassVar[int]
+    CONSUMER_LAG_FIELD_NUMBER: _ClassVar[int]
     name: str
     up: bool
     detail: str
     queued: int
     breaker_state: _common_pb2.BreakerState
-    def __init__(self, name: _Optional[str] = ..., up: _Optional[bool] = ..., detail: _Optional[str] = ..., queued: _Optional[int] = ..., breaker_state: _Optional[_Union[_common_pb2.BreakerState, str]] = ...) -> None: ...
+    consumer_lag: int
+    def __init__(self, name: _Optional[str] = ..., up: _Optional[bool] = ..., detail: _Optional[str] = ..., queued: _Optional[int] = ..., breaker_state: _Optional[_Union[_common_pb2.BreakerState, str]] = ..., consumer_lag: _Optional[int] = ...) -> None: ...
 
 class Anomaly(_message.Message):
     __slots__ = ("kind", "namespace", "key", "detected_at", "score", "detail")

@@ -177,6 +177,22 @@ private static final long serialVersionUID = 0L;
     return result == null ? dev.mlcache.v1.BreakerState.UNRECOGNIZED : result;
   }
 
+  public static final int CONSUMER_LAG_FIELD_NUMBER = 6;
+  private long consumerLag_ = 0L;
+  /**
+   * <pre>
+   * Records of the followed topic not applied yet, summed over its partitions, as of the
+   * consumer's last fetch (kafka: the invalidations topic; 0 for dependencies without one).
+   * </pre>
+   *
+   * <code>uint64 consumer_lag = 6 [json_name = "consumerLag"];</code>
+   * @return The consumerLag.
+   */
+  @java.lang.Override
+  public long getConsumerLag() {
+    return consumerLag_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -206,6 +222,9 @@ private static final long serialVersionUID = 0L;
     if (breakerState_ != dev.mlcache.v1.BreakerState.BREAKER_STATE_UNSPECIFIED.getNumber()) {
       output.writeEnum(5, breakerState_);
     }
+    if (consumerLag_ != 0L) {
+      output.writeUInt64(6, consumerLag_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -227,6 +246,10 @@ private static final long serialVersionUID = 0L;
     if (breakerState_ != dev.mlcache.v1.BreakerState.BREAKER_STATE_UNSPECIFIED.getNumber()) {
       size += com.google.protobuf.CodedOutputStream
         .computeEnumSize(5, breakerState_);
+    }
+    if (consumerLag_ != 0L) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeUInt64Size(6, consumerLag_);
     }
     return size;
   }
@@ -261,6 +284,8 @@ private static final long serialVersionUID = 0L;
     if (getQueued()
         != other.getQueued()) return false;
     if (breakerState_ != other.breakerState_) return false;
+    if (getConsumerLag()
+        != other.getConsumerLag()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -284,6 +309,9 @@ private static final long serialVersionUID = 0L;
         getQueued());
     hash = (37 * hash) + BREAKER_STATE_FIELD_NUMBER;
     hash = (53 * hash) + breakerState_;
+    hash = (37 * hash) + CONSUMER_LAG_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+        getConsumerLag());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -424,6 +452,7 @@ private static final long serialVersionUID = 0L;
       detail_ = "";
       queued_ = 0L;
       breakerState_ = 0;
+      consumerLag_ = 0L;
       return this;
     }
 
@@ -472,6 +501,9 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000010) != 0)) {
         result.breakerState_ = breakerState_;
       }
+      if (((from_bitField0_ & 0x00000020) != 0)) {
+        result.consumerLag_ = consumerLag_;
+      }
     }
 
     @java.lang.Override
@@ -504,6 +536,9 @@ private static final long serialVersionUID = 0L;
       }
       if (other.breakerState_ != 0) {
         setBreakerStateValue(other.getBreakerStateValue());
+      }
+      if (other.getConsumerLag() != 0L) {
+        setConsumerLag(other.getConsumerLag());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -554,6 +589,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000010;
               break;
             } // case 40
+            case 48: {
+              consumerLag_ = input.readUInt64();
+              bitField0_ |= 0x00000020;
+              break;
+            } // case 48
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -839,6 +879,53 @@ private static final long serialVersionUID = 0L;
     public Builder clearBreakerState() {
       bitField0_ = (bitField0_ & ~0x00000010);
       breakerState_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private long consumerLag_ ;
+    /**
+     * <pre>
+     * Records of the followed topic not applied yet, summed over its partitions, as of the
+     * consumer's last fetch (kafka: the invalidations topic; 0 for dependencies without one).
+     * </pre>
+     *
+     * <code>uint64 consumer_lag = 6 [json_name = "consumerLag"];</code>
+     * @return The consumerLag.
+     */
+    @java.lang.Override
+    public long getConsumerLag() {
+      return consumerLag_;
+    }
+    /**
+     * <pre>
+     * Records of the followed topic not applied yet, summed over its partitions, as of the
+     * consumer's last fetch (kafka: the invalidations topic; 0 for dependencies without one).
+     * </pre>
+     *
+     * <code>uint64 consumer_lag = 6 [json_name = "consumerLag"];</code>
+     * @param value The consumerLag to set.
+     * @return This builder for chaining.
+     */
+    public Builder setConsumerLag(long value) {
+
+      consumerLag_ = value;
+      bitField0_ |= 0x00000020;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Records of the followed topic not applied yet, summed over its partitions, as of the
+     * consumer's last fetch (kafka: the invalidations topic; 0 for dependencies without one).
+     * </pre>
+     *
+     * <code>uint64 consumer_lag = 6 [json_name = "consumerLag"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearConsumerLag() {
+      bitField0_ = (bitField0_ & ~0x00000020);
+      consumerLag_ = 0L;
       onChanged();
       return this;
     }

@@ -60,4 +60,15 @@ public interface DependencyStatusOrBuilder extends
    * @return The breakerState.
    */
   dev.mlcache.v1.BreakerState getBreakerState();
+
+  /**
+   * <pre>
+   * Records of the followed topic not applied yet, summed over its partitions, as of the
+   * consumer's last fetch (kafka: the invalidations topic; 0 for dependencies without one).
+   * </pre>
+   *
+   * <code>uint64 consumer_lag = 6 [json_name = "consumerLag"];</code>
+   * @return The consumerLag.
+   */
+  long getConsumerLag();
 }

@@ -162,23 +162,23 @@ public final class Stats extends com.google.protobuf.GeneratedFile {
       "ures\030\004 \001(\rR\010failures\022?\n\rfirst_failure\030\005 " +
       "\001(\0132\032.google.protobuf.TimestampR\014firstFa" +
       "ilure\022=\n\014last_failure\030\006 \001(\0132\032.google.pro" +
-      "tobuf.TimestampR\013lastFailure\"\245\001\n\020Depende" +
+      "tobuf.TimestampR\013lastFailure\"\310\001\n\020Depende" +
       "ncyStatus\022\022\n\004name\030\001 \001(\tR\004name\022\016\n\002up\030\002 \001(" +
       "\010R\002up\022\026\n\006detail\030\003 \001(\tR\006detail\022\026\n\006queued\030" +
       "\004 \001(\004R\006queued\022=\n\rbreaker_state\030\005 \001(\0162\030.m" +
-      "lcache.v1.BreakerStateR\014breakerState\"\321\001\n" +
-      "\007Anomaly\022+\n\004kind\030\001 \001(\0162\027.mlcache.v1.Anom" +
-      "alyKindR\004kind\022\034\n\tnamespace\030\002 \001(\tR\tnamesp" +
-      "ace\022\020\n\003key\030\003 \001(\tR\003key\022;\n\013detected_at\030\004 \001" +
-      "(\0132\032.google.protobuf.TimestampR\ndetected" +
-      "At\022\024\n\005score\030\005 \001(\001R\005score\022\026\n\006detail\030\006 \001(\t" +
-      "R\006detail*\212\001\n\013AnomalyKind\022\034\n\030ANOMALY_KIND" +
-      "_UNSPECIFIED\020\000\022\030\n\024ANOMALY_KIND_HOT_KEY\020\001" +
-      "\022\036\n\032ANOMALY_KIND_REFRESH_SPIKE\020\002\022#\n\037ANOM" +
-      "ALY_KIND_LOAD_FAILURE_SPIKE\020\003BR\n\016dev.mlc" +
-      "ache.v1P\001Z>github.com/mlcache/mlcache/cl" +
-      "ients/go/gen/mlcache/v1;mlcachev1b\006proto" +
-      "3"
+      "lcache.v1.BreakerStateR\014breakerState\022!\n\014" +
+      "consumer_lag\030\006 \001(\004R\013consumerLag\"\321\001\n\007Anom" +
+      "aly\022+\n\004kind\030\001 \001(\0162\027.mlcache.v1.AnomalyKi" +
+      "ndR\004kind\022\034\n\tnamespace\030\002 \001(\tR\tnamespace\022\020" +
+      "\n\003key\030\003 \001(\tR\003key\022;\n\013detected_at\030\004 \001(\0132\032." +
+      "google.protobuf.TimestampR\ndetectedAt\022\024\n" +
+      "\005score\030\005 \001(\001R\005score\022\026\n\006detail\030\006 \001(\tR\006det" +
+      "ail*\212\001\n\013AnomalyKind\022\034\n\030ANOMALY_KIND_UNSP" +
+      "ECIFIED\020\000\022\030\n\024ANOMALY_KIND_HOT_KEY\020\001\022\036\n\032A" +
+      "NOMALY_KIND_REFRESH_SPIKE\020\002\022#\n\037ANOMALY_K" +
+      "IND_LOAD_FAILURE_SPIKE\020\003BR\n\016dev.mlcache." +
+      "v1P\001Z>github.com/mlcache/mlcache/clients" +
+      "/go/gen/mlcache/v1;mlcachev1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -252,7 +252,7 @@ public final class Stats extends com.google.protobuf.GeneratedFile {
     internal_static_mlcache_v1_DependencyStatus_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_DependencyStatus_descriptor,
-        new java.lang.String[] { "Name", "Up", "Detail", "Queued", "BreakerState", });
+        new java.lang.String[] { "Name", "Up", "Detail", "Queued", "BreakerState", "ConsumerLag", });
     internal_static_mlcache_v1_Anomaly_descriptor =
       getDescriptor().getMessageType(11);
     internal_static_mlcache_v1_Anomaly_fieldAccessorTable = new
