@@ -101,7 +101,7 @@ export class Invalidations {
    * The instance-local part of an invalidation: tag and prefix stamps, and the loads it makes
    * out of date detached (a key's own, every load of the namespace for a tag, since a load's
    * tags are unknown until it ends, and the loads under a prefix — of each, those that started
-   * by its time `at`).
+   * by its time `at`), and the writes queued for an unreachable L2 that it removes.
    */
   private applyLocally(
     ns: NamespaceState,
@@ -118,6 +118,11 @@ export class Invalidations {
     if (prefix !== undefined) ns.stamps.stampPrefix(prefix, at);
     if (tags.length > 0) ns.flights.detach(undefined, at);
     else if (prefix !== undefined) ns.flights.detach((key) => key.startsWith(prefix), at);
+    // Writes this instance queued for L2 while it was unreachable are values like any other: a
+    // replay after a later load replaced the key's tombstone would bring them back.
+    if (keys.length > 0 || tags.length > 0 || prefix !== undefined) {
+      this.core.l2?.forgetQueuedWrites?.(ns.name, { keys, tags, prefix, at });
+    }
     // Forget stamps no live entry can predate.
     const retention = this.stampRetention(ns, this.core.policies.get(ns.name));
     ns.stamps.prune(this.core.clock.now() - retention);

@@ -96,6 +96,15 @@ export interface Lease {
   release(): Promise<void>;
 }
 
+/** The writes an invalidation removes from a write queue (see {@link Layer.forgetQueuedWrites}). */
+export interface QueuedWriteTarget {
+  keys: readonly string[];
+  tags: readonly string[];
+  prefix?: string | undefined;
+  /** Values created at or before it. */
+  at: number;
+}
+
 /** What the shared layer holds for keys others are loading, as seen by {@link Coordination.poll}. */
 export interface LeasePoll {
   /** Per key, the entry the layer holds (read without counting a lookup), in the order asked. */
@@ -179,6 +188,13 @@ export interface Layer<Async extends boolean = true> {
   ): PromiseOr<void, Async>;
   /** Calls `listener` whenever the layer learns of stamps set by any instance. */
   watchStamps?(listener: (namespace: string, stamps: StampSet) => void): void;
+  /**
+   * Drops the writes a remote layer queued while unreachable (not yet replayed) of values an
+   * invalidation removes: of the namespace, created at or before `at`, and of one of `keys`,
+   * carrying one of `tags`, or under `prefix`. A replay must not bring them back once a later
+   * load has replaced the key's tombstone. Returns how many were dropped.
+   */
+  forgetQueuedWrites?(namespace: string, target: QueuedWriteTarget): number;
   /** Fleet-wide single-flight, where the layer offers it. */
   readonly coordination?: Coordination;
   /** Health of the layer's backing service (remote layers). */

@@ -8,6 +8,7 @@ import {
   emptyCounters,
   type Layer,
   type LayerCounters,
+  type QueuedWriteTarget,
   type StampSet,
   type Tombstone,
 } from "../../engine/layer.js";
@@ -115,7 +116,17 @@ export class RedisLayer implements Layer<true> {
       },
       {
         stamp: (op) => this.stamps.write(op.namespace, op.fields, op.at, op.retainMs),
-        delete: (op) => this.guard.client.del(this.keys.data(op.namespace, op.key)),
+        // A queued deletion leaves its tombstone when replayed (kept its whole time from now): a
+        // load that began before it must still not store its value afterwards.
+        delete: (op) =>
+          op.tombstone
+            ? DELETE_WITH_TOMBSTONE.run(
+                this.guard.client,
+                this.keys.data(op.namespace, op.key),
+                tombstoneEnvelope(op.tombstone.at),
+                Math.max(1, Math.ceil(op.tombstone.keepMs)),
+              )
+            : this.guard.client.del(this.keys.data(op.namespace, op.key)),
         set: (op, ttlMs) => this.versionedSet(op.namespace, op.key, op.entry, ttlMs),
       },
     );
@@ -201,7 +212,7 @@ export class RedisLayer implements Layer<true> {
               Math.max(1, Math.ceil(tombstone.keepMs)),
             )
           : client.del(dataKey),
-      () => this.guard.queue.delete(namespace, key),
+      () => this.guard.queue.delete(namespace, key, tombstone),
     );
     const removed = answer === 1;
     if (removed) {
@@ -272,6 +283,10 @@ export class RedisLayer implements Layer<true> {
 
   watchStamps(listener: (namespace: string, stamps: StampSet) => void): void {
     this.stamps.watch(listener);
+  }
+
+  forgetQueuedWrites(namespace: string, target: QueuedWriteTarget): number {
+    return this.guard.queue.forget(namespace, target);
   }
 
   status(): ServiceHealth {

@@ -1,4 +1,5 @@
 import type { Entry } from "../../engine/entry.js";
+import type { QueuedWriteTarget, Tombstone } from "../../engine/layer.js";
 
 /** A write kept for replay. */
 export interface QueuedSet {
@@ -6,10 +7,11 @@ export interface QueuedSet {
   key: string;
   entry: Entry;
 }
-/** A delete kept for replay. */
+/** A delete kept for replay, with the tombstone it leaves when it had one. */
 export interface QueuedDelete {
   namespace: string;
   key: string;
+  tombstone?: Tombstone | undefined;
 }
 /** Invalidation stamps kept for replay (one field each once queued). */
 export interface QueuedStamp {
@@ -52,7 +54,7 @@ export class WriteQueue {
     this.ops.set(id, { set: { namespace, key, entry } });
   }
 
-  delete(namespace: string, key: string): void {
+  delete(namespace: string, key: string, tombstone?: Tombstone): void {
     const id = `${namespace}\u0000${key}`;
     this.ops.delete(id);
     if (this.ops.size >= this.max) this.dropOldestWrite();
@@ -60,7 +62,7 @@ export class WriteQueue {
       this.stamp(namespace, ["*"], Date.now(), 7 * 86_400_000);
       return;
     }
-    this.ops.set(id, { delete: { namespace, key } });
+    this.ops.set(id, { delete: tombstone ? { namespace, key, tombstone } : { namespace, key } });
   }
 
   stamp(namespace: string, fields: readonly string[], at: number, retainMs: number): void {
@@ -74,6 +76,29 @@ export class WriteQueue {
         retainMs: Math.max(retainMs, current?.retainMs ?? retainMs),
       });
     }
+  }
+
+  /**
+   * Drops queued writes of `namespace` whose values `target` invalidates (created at or before
+   * its time, and of one of its keys, carrying one of its tags, or under its prefix). Returns
+   * how many were dropped.
+   */
+  forget(namespace: string, target: QueuedWriteTarget): number {
+    if (this.ops.size === 0) return 0;
+    const keys = new Set(target.keys);
+    let dropped = 0;
+    for (const [id, op] of this.ops) {
+      const set = op.set;
+      if (!set || set.namespace !== namespace || set.entry.createdAt > target.at) continue;
+      const hit =
+        keys.has(set.key) ||
+        (target.prefix !== undefined && set.key.startsWith(target.prefix)) ||
+        set.entry.tags.some((tag) => target.tags.includes(tag));
+      if (!hit) continue;
+      this.ops.delete(id);
+      dropped++;
+    }
+    return dropped;
   }
 
   /** Takes everything out, in apply order. */
@@ -91,7 +116,8 @@ export class WriteQueue {
   /** Puts back what could not be applied, unless newer operations for the same key arrived. */
   restore(failed: Drained): void {
     for (const s of failed.stamps) this.stamp(s.namespace, s.fields, s.at, s.retainMs);
-    for (const d of failed.deletes) if (!this.ops.has(`${d.namespace}\u0000${d.key}`)) this.delete(d.namespace, d.key);
+    for (const d of failed.deletes)
+      if (!this.ops.has(`${d.namespace}\u0000${d.key}`)) this.delete(d.namespace, d.key, d.tombstone);
     for (const s of failed.sets)
       if (!this.ops.has(`${s.namespace}\u0000${s.key}`)) this.set(s.namespace, s.key, s.entry);
   }
