@@ -91,7 +91,7 @@ describe("validation and bounds", () => {
     try {
       store().set("n", withRules(rules));
     } catch (error) {
-      return error as { code: Status; message: string };
+      return error as { code: number; message: string };
     }
     return undefined;
   };
