@@ -105,56 +105,213 @@ export interface RuleSettings {
   readonly settings: NamespaceSettings;
 }
 
+/** A node of the prefix trie: children by UTF-16 code unit; the first rule whose prefix ends here. */
+interface PrefixNode {
+  children: Map<number, PrefixNode>;
+  index: number;
+}
+
 /**
- * A namespace's rules compiled for lookup, once per policy change: exact patterns in a map,
- * prefixes in a map probed once per distinct prefix length, globs as regular expressions tried
- * in order. The first rule in the list that matches wins, whatever its kind: each structure
- * gives the index of its earliest match and the lowest index is taken; globs stop as soon as
- * their index passes the best found. A key costs one map probe, one probe per distinct prefix
- * length, and at most one regular-expression test per glob.
+ * A node of the glob automaton, one per distinct leading run of segments. Children by what
+ * the next segment must be: a literal, a partial pattern (`user-*`), any segment (`*`), or any
+ * number of segments (`**`, a node that loops on every segment).
+ */
+interface GlobNode {
+  /**
+   * Literal children grouped by segment length: a segment of a length no literal has costs one
+   * number lookup, and none is cut out of the key unless a group is large (then a map by text).
+   */
+  literal: Map<number, LiteralGroup>;
+  /** Sticky expressions tried at the segment's start, ending at a ':' or the key's end. */
+  partial: { regex: RegExp; pattern: string; node: GlobNode }[];
+  any: GlobNode | undefined;
+  globstar: GlobNode | undefined;
+  /** True for the node after a `**`: it consumes any segment and stays. */
+  loops: boolean;
+  /** The first rule whose glob ends here. */
+  index: number;
+  /** The step of the automaton run that last added this node (dedupes states without a set). */
+  mark: number;
+}
+
+const NONE = Number.POSITIVE_INFINITY;
+/** Literals of one length beyond which a map by text beats comparing each in place. */
+const LINEAR_LITERALS = 16;
+
+interface LiteralGroup {
+  list: { text: string; node: GlobNode }[];
+  byText: Map<string, GlobNode> | undefined;
+}
+
+function globNode(loops = false): GlobNode {
+  return { literal: new Map(), partial: [], any: undefined, globstar: undefined, loops, index: NONE, mark: 0 };
+}
+
+/**
+ * A namespace's rules compiled for lookup, once per policy change: exact keys in a map,
+ * prefixes in a character trie, globs in one automaton over `:`-separated segments (a trie of
+ * their segments, run as an NFA so `**` may take any number of them). Each structure yields the
+ * index of the earliest rule of its kind that matches, and the lowest index wins: the first
+ * rule in the list that matches, whatever its kind. A key costs one map probe, a walk of the
+ * trie as far as the key follows a prefix, and one step per segment for each automaton state
+ * alive (bounded by the globs' distinct segment runs) — not one test per rule.
  */
 export class CompiledRules {
   private readonly exact = new Map<string, number>();
-  private readonly prefixes = new Map<string, number>();
-  private readonly prefixLengths: number[];
-  private readonly globs: { index: number; regex: RegExp }[] = [];
+  private readonly prefixes: PrefixNode = { children: new Map(), index: NONE };
+  private readonly globs = globNode();
+  private readonly hasPrefixes: boolean;
+  private readonly hasGlobs: boolean;
   readonly entries: readonly RuleSettings[];
 
   /** `rules` must be valid ({@link ruleProblems} empty). */
   constructor(namespace: NamespaceSettings, rules: readonly KeyRule[]) {
     this.entries = rules.map((rule) => ({ rule, settings: withOverrides(namespace, rule.overrides) }));
-    const lengths = new Set<number>();
+    let prefixes = false;
+    let globs = false;
     rules.forEach((rule, index) => {
       const { kind, pattern } = rule.match;
       if (kind === "exact") {
         if (!this.exact.has(pattern)) this.exact.set(pattern, index);
       } else if (kind === "prefix") {
-        if (!this.prefixes.has(pattern)) this.prefixes.set(pattern, index);
-        lengths.add(pattern.length);
+        prefixes = true;
+        let node = this.prefixes;
+        for (let i = 0; i < pattern.length; i++) {
+          const code = pattern.charCodeAt(i);
+          let next = node.children.get(code);
+          if (!next) {
+            next = { children: new Map(), index: NONE };
+            node.children.set(code, next);
+          }
+          node = next;
+        }
+        node.index = Math.min(node.index, index);
       } else {
-        const regex = compileGlob(pattern);
-        if (typeof regex === "string") throw new Error(`rule ${rule.name}: ${regex}`);
-        this.globs.push({ index, regex });
+        if (typeof compileGlob(pattern) === "string") throw new Error(`rule ${rule.name}: invalid glob`);
+        globs = true;
+        this.addGlob(pattern, index);
       }
     });
-    this.prefixLengths = [...lengths].sort((a, b) => a - b);
+    this.hasPrefixes = prefixes;
+    this.hasGlobs = globs;
   }
 
   /** The first rule matching the key, or undefined. */
   match(key: string): RuleSettings | undefined {
-    let best = this.exact.get(key) ?? Number.POSITIVE_INFINITY;
-    for (const length of this.prefixLengths) {
-      if (length > key.length) break;
-      const index = this.prefixes.get(length === key.length ? key : key.slice(0, length));
-      if (index !== undefined && index < best) best = index;
+    let best = this.exact.get(key) ?? NONE;
+    if (this.hasPrefixes) best = Math.min(best, this.prefixIndex(key));
+    if (this.hasGlobs) best = Math.min(best, this.globIndex(key, best));
+    return best === NONE ? undefined : this.entries[best];
+  }
+
+  /** Walks the trie as far as the key follows it: every prefix of the key that is a rule's is met. */
+  private prefixIndex(key: string): number {
+    let node: PrefixNode | undefined = this.prefixes;
+    let found = node.index;
+    for (let i = 0; i < key.length; i++) {
+      node = node.children.get(key.charCodeAt(i));
+      if (!node) break;
+      if (node.index < found) found = node.index;
     }
-    for (const glob of this.globs) {
-      if (glob.index > best) break;
-      if (glob.regex.test(key)) {
-        best = glob.index;
-        break;
+    return found;
+  }
+
+  private addGlob(glob: string, index: number): void {
+    const segments = glob.split(":").filter((s, i, all) => !(s === "**" && all[i - 1] === "**"));
+    let node = this.globs;
+    for (const segment of segments) {
+      if (segment === "**") {
+        node.globstar ??= globNode(true);
+        node = node.globstar;
+      } else if (segment === "*") {
+        node.any ??= globNode();
+        node = node.any;
+      } else if (segment.includes("*")) {
+        let child = node.partial.find((p) => p.pattern === segment);
+        if (!child) {
+          const literal = segment.replace(/[.+^$()|]/g, "\\$&").replaceAll("*", "[^:]*");
+          child = { regex: new RegExp(`${literal}(?=:|$)`, "y"), pattern: segment, node: globNode() };
+          node.partial.push(child);
+        }
+        node = child.node;
+      } else {
+        let group = node.literal.get(segment.length);
+        if (!group) {
+          group = { list: [], byText: undefined };
+          node.literal.set(segment.length, group);
+        }
+        let child = group.list.find((l) => l.text === segment)?.node;
+        if (!child) {
+          child = globNode();
+          group.list.push({ text: segment, node: child });
+          if (group.list.length > LINEAR_LITERALS) group.byText = new Map(group.list.map((l) => [l.text, l.node]));
+        }
+        node = child;
       }
     }
-    return best === Number.POSITIVE_INFINITY ? undefined : this.entries[best];
+    node.index = Math.min(node.index, index);
   }
+
+  /** Runs the glob automaton over the key's segments (states: the nodes alive, `**` closures included). */
+  private globIndex(key: string, best: number): number {
+    // Two state arrays reused across calls (with counts, never truncated), and a mark per node
+    // instead of a set: no allocation per key.
+    let states = this.current;
+    let next = this.following;
+    let generation = ++this.generation;
+    let count = addState(states, 0, this.globs, generation);
+    let start = 0;
+    while (count > 0) {
+      const end = key.indexOf(":", start);
+      const length = (end === -1 ? key.length : end) - start;
+      generation = ++this.generation;
+      let nextCount = 0;
+      for (let i = 0; i < count; i++) {
+        const state = states[i] as GlobNode;
+        if (state.loops) nextCount = addState(next, nextCount, state, generation);
+        const group = state.literal.get(length);
+        if (group) {
+          if (group.byText) {
+            const child = group.byText.get(key.slice(start, start + length));
+            if (child) nextCount = addState(next, nextCount, child, generation);
+          } else {
+            for (const literal of group.list) {
+              if (key.startsWith(literal.text, start)) nextCount = addState(next, nextCount, literal.node, generation);
+            }
+          }
+        }
+        if (state.any) nextCount = addState(next, nextCount, state.any, generation);
+        for (const partial of state.partial) {
+          partial.regex.lastIndex = start;
+          if (partial.regex.test(key)) nextCount = addState(next, nextCount, partial.node, generation);
+        }
+      }
+      const done = states;
+      states = next;
+      next = done;
+      count = nextCount;
+      if (end === -1) break;
+      start = end + 1;
+    }
+    let found = best;
+    for (let i = 0; i < count; i++) {
+      const index = (states[i] as GlobNode).index;
+      if (index < found) found = index;
+    }
+    return found;
+  }
+  private readonly current: GlobNode[] = [];
+  private readonly following: GlobNode[] = [];
+  private generation = 0;
+}
+
+/**
+ * Adds a state once per step at `states[count]` and, where it is followed by `**`, the state
+ * after it (which may take no segment). Answers the new count.
+ */
+function addState(states: GlobNode[], count: number, node: GlobNode, generation: number): number {
+  if (node.mark === generation) return count;
+  node.mark = generation;
+  states[count] = node;
+  return node.globstar ? addState(states, count + 1, node.globstar, generation) : count + 1;
 }

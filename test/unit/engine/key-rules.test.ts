@@ -278,3 +278,36 @@ describe("what each overridable field does", () => {
     expect(results.get("o:1")).toMatchObject({ source: "l1" });
   });
 });
+
+describe("the compiled automaton agrees with the glob grammar", () => {
+  it("on random globs and keys over a small alphabet (first match wins as in a plain loop)", () => {
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)] as T;
+    const segment = () => pick(["a", "b", "ab", "", "*", "a*", "*b", "**"]);
+    const keySegment = () => pick(["a", "b", "ab", "ba", "", "aab"]);
+    for (let round = 0; round < 300; round++) {
+      const rules: KeyRule[] = Array.from({ length: 1 + Math.floor(random() * 6) }, (_, i) => {
+        const kind = pick(["glob", "glob", "prefix", "exact"] as const);
+        const parts = Array.from({ length: 1 + Math.floor(random() * 4) }, kind === "glob" ? segment : keySegment);
+        return rule(`r${i}`, kind, parts.join(":"));
+      });
+      const valid = rules.filter((r) => r.match.pattern !== "" || r.match.kind === "prefix");
+      const compiled = new CompiledRules(defaultSettings(), valid);
+      for (let k = 0; k < 20; k++) {
+        const key = Array.from({ length: 1 + Math.floor(random() * 4) }, keySegment).join(":");
+        const expected = valid.find(({ match: { kind, pattern } }) => {
+          if (kind === "exact") return key === pattern;
+          if (kind === "prefix") return key.startsWith(pattern);
+          return (compileGlob(pattern) as RegExp).test(key);
+        });
+        expect(compiled.match(key)?.rule.name, `${key} against ${JSON.stringify(valid.map((r) => r.match))}`).toBe(
+          expected?.name,
+        );
+      }
+    }
+  });
+});
