@@ -325,11 +325,15 @@ export function cacheService(deps: CacheServiceDeps): ServiceImpl<typeof CacheSe
             ]
           : [];
       /** Per layer: L1's sketch; L2 keeps no count, so the fleet board's sum when on it, else the sketch's view. */
+      // The fleet's board is read once per call, not once per key.
+      const board =
+        request.keys.length > 0 && request.fleetWide && telemetry?.fleetWide && manager.hasL2
+          ? await telemetry.fleetHotKeys(1000, keyNamespace)
+          : undefined;
       const layerFrequencies = async (k: { namespace: string; key: string; frequency: number }) => {
         const out = [{ layer: CacheLayer.L1, estimate: BigInt(k.frequency), source: "l1-sketch" }];
         if (!manager.hasL2) return out;
-        if (request.fleetWide && telemetry?.fleetWide) {
-          const board = await telemetry.fleetHotKeys(1000, k.namespace);
+        if (board) {
           const onBoard = board.find((h) => h.key === k.key);
           out.push({
             layer: CacheLayer.L2,

@@ -116,7 +116,15 @@ describe("key rules and AdjustTtl on two instances", () => {
 
     // AdjustTtl on A: B holds the key in L1 (read through L2), and its copy gets the new lifetime.
     await a.cache.set({ namespace, key: "adj", value: text("v") });
-    await b.cache.get({ namespace, key: "adj" });
+    // A read racing the Set's own event is not promoted (the namespace epoch guards it): read again.
+    await eventuallyAsync(
+      async () => {
+        await b.cache.get({ namespace, key: "adj" });
+        return (await l1TtlOf(b.cache, namespace, "adj")).present;
+      },
+      15_000,
+      "B to hold the key in L1",
+    );
     expect((await l1TtlOf(b.cache, namespace, "adj")).ttlMs).toBeGreaterThan(60_000);
     const adjusted = await a.admin.adjustTtl({ namespace, keys: ["adj"], ttl: durationFromMs(7_000) });
     expect(adjusted).toMatchObject({ l1Adjusted: 1, l2Adjusted: 1, published: true });
@@ -126,5 +134,11 @@ describe("key rules and AdjustTtl on two instances", () => {
       "B's L1 copy to take the new TTL",
     );
     expect((await l1TtlOf(b.cache, namespace, "adj")).present).toBe(true); // adjusted, not dropped
+    // With Redis, each key gets an estimate per layer; L2's is the L1 sketch's view (Redis counts nothing).
+    const frequencies = (await b.cache.inspect({ namespace, keys: ["adj"] })).keyStats[0]?.layerFrequencies;
+    expect(frequencies?.map((f) => [f.layer, f.source])).toEqual([
+      [CacheLayer.L1, "l1-sketch"],
+      [CacheLayer.L2, "l1-sketch"],
+    ]);
   });
 });
