@@ -135,7 +135,6 @@ const NAMESPACE_WIDE: [keyof NamespacePolicy, string][] = [
   ["fallback", "fallbacks are chosen per namespace"],
   ["encryptionKeyId", "encryption is per namespace"],
   ["maxTtl", "max_ttl bounds the whole namespace's invalidation stamps"],
-  ["priorityRefresh", "the priority refresher works per namespace"],
 ];
 
 function isSet(value: unknown): boolean {
@@ -190,6 +189,15 @@ function engineRule(rule: KeyRule, index: number): EngineKeyRule {
         ...(o.adaptiveTtl.minTtl ? { minTtlMs: durationMs(o.adaptiveTtl.minTtl) } : {}),
         ...(o.adaptiveTtl.maxTtl ? { maxTtlMs: durationMs(o.adaptiveTtl.maxTtl) } : {}),
       };
+    }
+    if (o.priorityRefresh) {
+      const { enabled, topKeys, maxConcurrent, maxPerSecond } = o.priorityRefresh;
+      if (topKeys || maxConcurrent || maxPerSecond) {
+        throw new Error(
+          "priority_refresh: top_keys, max_concurrent and max_per_second are the namespace's budget; a rule may set enabled only",
+        );
+      }
+      if (enabled !== undefined) overrides.priorityRefresh = { enabled };
     }
     if (o.promotion) {
       const promotion = enginePromotion(o.promotion, { mode: "frequency", minFrequency: 0, windowMs: 60_000 });
@@ -249,6 +257,7 @@ function apiRule(rule: EngineKeyRule): KeyRule {
           },
         }
       : {}),
+    ...(o.priorityRefresh ? { priorityRefresh: { enabled: o.priorityRefresh.enabled } } : {}),
     ...(o.promotion
       ? {
           promotion: {

@@ -10,6 +10,8 @@ export interface SettingsOverrides {
   failSafe?: Partial<NamespaceSettings["failSafe"]>;
   earlyRefresh?: Partial<NamespaceSettings["earlyRefresh"]>;
   adaptiveTtl?: Partial<NamespaceSettings["adaptiveTtl"]>;
+  /** Only `enabled`: the refresher's budget (top keys, rate, concurrency) is the namespace's. */
+  priorityRefresh?: { enabled?: boolean };
   promotion?: Partial<NamespaceSettings["promotion"]>;
   writeMode?: WriteMode;
   maxValueBytes?: number;
@@ -39,6 +41,7 @@ export function withOverrides(base: NamespaceSettings, o: SettingsOverrides): Na
     failSafe: { ...base.failSafe, ...o.failSafe },
     earlyRefresh: { ...base.earlyRefresh, ...o.earlyRefresh },
     adaptiveTtl: { ...base.adaptiveTtl, ...o.adaptiveTtl },
+    priorityRefresh: { ...base.priorityRefresh, ...o.priorityRefresh },
     promotion: { ...base.promotion, ...o.promotion },
     writeMode: o.writeMode ?? base.writeMode,
     maxValueBytes: o.maxValueBytes ?? base.maxValueBytes,

@@ -63,7 +63,15 @@ describe("key rules in the configuration", () => {
     );
     expect(bad({ maxTtl: "1h" })).toThrow(/overrides\.maxTtl cannot be set/);
     expect(bad({ encryptionKeyId: "k" })).toThrow(/overrides\.encryptionKeyId cannot be set/);
-    expect(bad({ priorityRefresh: { enabled: true } })).toThrow(/overrides\.priorityRefresh cannot be set/);
+    expect(bad({ priorityRefresh: { enabled: true, topKeys: 5 } })).toThrow(/a rule may set enabled only/);
+    expect(
+      new PolicyStore(
+        defaultSettings(),
+        parseConfig({
+          namespaces: { n: { rules: [{ name: "r", prefix: "p", overrides: { priorityRefresh: { enabled: true } } }] } },
+        }).namespaces,
+      ).forKey("n", "p1").priorityRefresh.enabled,
+    ).toBe(true);
     expect(bad({ rules: [{ name: "x", exact: "y" }] })).toThrow(/rules do not nest/);
     expect(bad({ l1: { ttl: "10h", freshFor: "11h" } })).toThrow(
       /rules\[0\] \(r\): l1\.freshFor must not exceed l1\.ttl/,

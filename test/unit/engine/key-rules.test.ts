@@ -7,6 +7,7 @@ import { CompiledRules, compileGlob, type KeyRule, MAX_RULES } from "../../../sr
 import { loaderFunction } from "../../../src/engine/loader.js";
 import { defaultSettings, type NamespaceSettings } from "../../../src/engine/policy.js";
 import { PolicyStore } from "../../../src/engine/policy-store.js";
+import { PriorityRefresher } from "../../../src/engine/refresher.js";
 import { Status } from "../../../src/errors.js";
 import { MemoryLayer } from "../../../src/layers/memory-layer.js";
 import { SharedMemoryLayer, SharedMemoryStore } from "../../../src/testing/shared-memory-layer.js";
@@ -266,6 +267,23 @@ describe("what each overridable field does", () => {
     expect(s.earlyRefresh).toEqual({ enabled: true, beta: 2 });
     expect(s.promotion.mode).toBe("never");
     expect(store.forKey("n", "other")).toBe(store.get("n"));
+  });
+
+  it("priorityRefresh.enabled: the refresher renews the rule's hot keys only, under the namespace's budget", async () => {
+    const { manager, clock, loads } = instance(
+      [rule("kept-fresh", "prefix", "hot:", { priorityRefresh: { enabled: true } })],
+      (s) => (s.priorityRefresh = { enabled: false, topKeys: 10, maxConcurrent: 1, maxPerSecond: 100 }),
+    );
+    for (let i = 0; i < 5; i++) {
+      await manager.get("n", "hot:1");
+      await manager.get("n", "cold:1");
+    }
+    const before = loads();
+    clock.advance(defaultSettings().l1.freshForMs - 1_000);
+    expect(await new PriorityRefresher(manager, { intervalMs: 1_000 }).tick()).toBe(1);
+    expect(loads()).toBe(before + 1);
+    expect(manager.peekL1("n", "hot:1")?.createdAt).toBe(clock.now());
+    expect(manager.peekL1("n", "cold:1")?.createdAt).not.toBe(clock.now());
   });
 
   it("BulkGet applies each key's rule (grouped per rule)", async () => {

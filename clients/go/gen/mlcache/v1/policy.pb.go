@@ -281,7 +281,8 @@ type KeyRule struct {
 	Match isKeyRule_Match `protobuf_oneof:"match"`
 	// Fields set here replace the namespace's; unset fields (and those the namespace changes
 	// later) are inherited. Allowed: l1, l2, fail_safe, early_refresh, adaptive_ttl, write_mode,
-	// promotion, max_value_bytes, negative_ttl. The others are namespace-wide and refused here.
+	// promotion, max_value_bytes, negative_ttl, priority_refresh.enabled. The others are
+	// namespace-wide and refused here (INVALID_ARGUMENT).
 	Overrides     *NamespacePolicy `protobuf:"bytes,5,opt,name=overrides,proto3" json:"overrides,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

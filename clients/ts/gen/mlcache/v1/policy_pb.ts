@@ -180,7 +180,8 @@ export type KeyRule = Message<"mlcache.v1.KeyRule"> & {
   /**
    * Fields set here replace the namespace's; unset fields (and those the namespace changes
    * later) are inherited. Allowed: l1, l2, fail_safe, early_refresh, adaptive_ttl, write_mode,
-   * promotion, max_value_bytes, negative_ttl. The others are namespace-wide and refused here.
+   * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled. The others are
+   * namespace-wide and refused here (INVALID_ARGUMENT).
    *
    * @generated from field: mlcache.v1.NamespacePolicy overrides = 5;
    */

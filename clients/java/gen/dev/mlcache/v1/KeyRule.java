@@ -338,7 +338,8 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * Fields set here replace the namespace's; unset fields (and those the namespace changes
    * later) are inherited. Allowed: l1, l2, fail_safe, early_refresh, adaptive_ttl, write_mode,
-   * promotion, max_value_bytes, negative_ttl. The others are namespace-wide and refused here.
+   * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled. The others are
+   * namespace-wide and refused here (INVALID_ARGUMENT).
    * </pre>
    *
    * <code>.mlcache.v1.NamespacePolicy overrides = 5 [json_name = "overrides"];</code>
@@ -352,7 +353,8 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * Fields set here replace the namespace's; unset fields (and those the namespace changes
    * later) are inherited. Allowed: l1, l2, fail_safe, early_refresh, adaptive_ttl, write_mode,
-   * promotion, max_value_bytes, negative_ttl. The others are namespace-wide and refused here.
+   * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled. The others are
+   * namespace-wide and refused here (INVALID_ARGUMENT).
    * </pre>
    *
    * <code>.mlcache.v1.NamespacePolicy overrides = 5 [json_name = "overrides"];</code>
@@ -366,7 +368,8 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * Fields set here replace the namespace's; unset fields (and those the namespace changes
    * later) are inherited. Allowed: l1, l2, fail_safe, early_refresh, adaptive_ttl, write_mode,
-   * promotion, max_value_bytes, negative_ttl. The others are namespace-wide and refused here.
+   * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled. The others are
+   * namespace-wide and refused here (INVALID_ARGUMENT).
    * </pre>
    *
    * <code>.mlcache.v1.NamespacePolicy overrides = 5 [json_name = "overrides"];</code>
@@ -1284,7 +1287,8 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Fields set here replace the namespace's; unset fields (and those the namespace changes
      * later) are inherited. Allowed: l1, l2, fail_safe, early_refresh, adaptive_ttl, write_mode,
-     * promotion, max_value_bytes, negative_ttl. The others are namespace-wide and refused here.
+     * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled. The others are
+     * namespace-wide and refused here (INVALID_ARGUMENT).
      * </pre>
      *
      * <code>.mlcache.v1.NamespacePolicy overrides = 5 [json_name = "overrides"];</code>
@@ -1297,7 +1301,8 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Fields set here replace the namespace's; unset fields (and those the namespace changes
      * later) are inherited. Allowed: l1, l2, fail_safe, early_refresh, adaptive_ttl, write_mode,
-     * promotion, max_value_bytes, negative_ttl. The others are namespace-wide and refused here.
+     * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled. The others are
+     * namespace-wide and refused here (INVALID_ARGUMENT).
      * </pre>
      *
      * <code>.mlcache.v1.NamespacePolicy overrides = 5 [json_name = "overrides"];</code>
@@ -1314,7 +1319,8 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Fields set here replace the namespace's; unset fields (and those the namespace changes
      * later) are inherited. Allowed: l1, l2, fail_safe, early_refresh, adaptive_ttl, write_mode,
-     * promotion, max_value_bytes, negative_ttl. The others are namespace-wide and refused here.
+     * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled. The others are
+     * namespace-wide and refused here (INVALID_ARGUMENT).
      * </pre>
      *
      * <code>.mlcache.v1.NamespacePolicy overrides = 5 [json_name = "overrides"];</code>
@@ -1334,7 +1340,8 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Fields set here replace the namespace's; unset fields (and those the namespace changes
      * later) are inherited. Allowed: l1, l2, fail_safe, early_refresh, adaptive_ttl, write_mode,
-     * promotion, max_value_bytes, negative_ttl. The others are namespace-wide and refused here.
+     * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled. The others are
+     * namespace-wide and refused here (INVALID_ARGUMENT).
      * </pre>
      *
      * <code>.mlcache.v1.NamespacePolicy overrides = 5 [json_name = "overrides"];</code>
@@ -1354,7 +1361,8 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Fields set here replace the namespace's; unset fields (and those the namespace changes
      * later) are inherited. Allowed: l1, l2, fail_safe, early_refresh, adaptive_ttl, write_mode,
-     * promotion, max_value_bytes, negative_ttl. The others are namespace-wide and refused here.
+     * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled. The others are
+     * namespace-wide and refused here (INVALID_ARGUMENT).
      * </pre>
      *
      * <code>.mlcache.v1.NamespacePolicy overrides = 5 [json_name = "overrides"];</code>
@@ -1381,7 +1389,8 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Fields set here replace the namespace's; unset fields (and those the namespace changes
      * later) are inherited. Allowed: l1, l2, fail_safe, early_refresh, adaptive_ttl, write_mode,
-     * promotion, max_value_bytes, negative_ttl. The others are namespace-wide and refused here.
+     * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled. The others are
+     * namespace-wide and refused here (INVALID_ARGUMENT).
      * </pre>
      *
      * <code>.mlcache.v1.NamespacePolicy overrides = 5 [json_name = "overrides"];</code>
@@ -1400,7 +1409,8 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Fields set here replace the namespace's; unset fields (and those the namespace changes
      * later) are inherited. Allowed: l1, l2, fail_safe, early_refresh, adaptive_ttl, write_mode,
-     * promotion, max_value_bytes, negative_ttl. The others are namespace-wide and refused here.
+     * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled. The others are
+     * namespace-wide and refused here (INVALID_ARGUMENT).
      * </pre>
      *
      * <code>.mlcache.v1.NamespacePolicy overrides = 5 [json_name = "overrides"];</code>
@@ -1414,7 +1424,8 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Fields set here replace the namespace's; unset fields (and those the namespace changes
      * later) are inherited. Allowed: l1, l2, fail_safe, early_refresh, adaptive_ttl, write_mode,
-     * promotion, max_value_bytes, negative_ttl. The others are namespace-wide and refused here.
+     * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled. The others are
+     * namespace-wide and refused here (INVALID_ARGUMENT).
      * </pre>
      *
      * <code>.mlcache.v1.NamespacePolicy overrides = 5 [json_name = "overrides"];</code>
@@ -1431,7 +1442,8 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Fields set here replace the namespace's; unset fields (and those the namespace changes
      * later) are inherited. Allowed: l1, l2, fail_safe, early_refresh, adaptive_ttl, write_mode,
-     * promotion, max_value_bytes, negative_ttl. The others are namespace-wide and refused here.
+     * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled. The others are
+     * namespace-wide and refused here (INVALID_ARGUMENT).
      * </pre>
      *
      * <code>.mlcache.v1.NamespacePolicy overrides = 5 [json_name = "overrides"];</code>

@@ -127,7 +127,8 @@ public interface KeyRuleOrBuilder extends
    * <pre>
    * Fields set here replace the namespace's; unset fields (and those the namespace changes
    * later) are inherited. Allowed: l1, l2, fail_safe, early_refresh, adaptive_ttl, write_mode,
-   * promotion, max_value_bytes, negative_ttl. The others are namespace-wide and refused here.
+   * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled. The others are
+   * namespace-wide and refused here (INVALID_ARGUMENT).
    * </pre>
    *
    * <code>.mlcache.v1.NamespacePolicy overrides = 5 [json_name = "overrides"];</code>
@@ -138,7 +139,8 @@ public interface KeyRuleOrBuilder extends
    * <pre>
    * Fields set here replace the namespace's; unset fields (and those the namespace changes
    * later) are inherited. Allowed: l1, l2, fail_safe, early_refresh, adaptive_ttl, write_mode,
-   * promotion, max_value_bytes, negative_ttl. The others are namespace-wide and refused here.
+   * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled. The others are
+   * namespace-wide and refused here (INVALID_ARGUMENT).
    * </pre>
    *
    * <code>.mlcache.v1.NamespacePolicy overrides = 5 [json_name = "overrides"];</code>
@@ -149,7 +151,8 @@ public interface KeyRuleOrBuilder extends
    * <pre>
    * Fields set here replace the namespace's; unset fields (and those the namespace changes
    * later) are inherited. Allowed: l1, l2, fail_safe, early_refresh, adaptive_ttl, write_mode,
-   * promotion, max_value_bytes, negative_ttl. The others are namespace-wide and refused here.
+   * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled. The others are
+   * namespace-wide and refused here (INVALID_ARGUMENT).
    * </pre>
    *
    * <code>.mlcache.v1.NamespacePolicy overrides = 5 [json_name = "overrides"];</code>
