@@ -53,12 +53,6 @@ export class PolicyStore {
     return settings.rules.length === 0 ? undefined : this.rulesOf(settings).match(key);
   }
 
-  /** The namespace's settings and those of each of its rules (for bounds that must hold for all of them). */
-  allOf(namespace: string): NamespaceSettings[] {
-    const settings = this.get(namespace);
-    return [settings, ...this.rulesOf(settings).entries.map((e) => e.settings)];
-  }
-
   private rulesOf(settings: NamespaceSettings): CompiledRules {
     let compiled = this.compiled.get(settings);
     if (!compiled) {

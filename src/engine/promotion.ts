@@ -52,7 +52,8 @@ export class L1History {
 export class HitWindows {
   private readonly counts = new Map<string, { since: number; hits: number }>();
 
-  constructor(private readonly max = 100_000) {}
+  // Keys are up to 1 KiB (limits.maxKeyBytes): 10,000 of them stay within ~10 MB.
+  constructor(private readonly max = 10_000) {}
 
   /** Counts a hit at `now`; answers the hits within the window, this one included. */
   hit(namespace: string, key: string, now: number, windowMs: number): number {
