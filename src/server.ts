@@ -215,6 +215,7 @@ export async function startService(
           instanceId: config.instanceId,
           origins,
           telemetry,
+          limits: config.limits,
           ...(events ? { policyLog: events.policies, caughtUp: () => events.trust.trusted } : {}),
         }),
         interceptors,

@@ -1,12 +1,22 @@
 import { create, type DescMessage, fromJson, type JsonValue } from "@bufbuild/protobuf";
 import { type Duration, durationFromMs, durationMs } from "@bufbuild/protobuf/wkt";
-import type { WriteMode as EngineWriteMode, LayerSettings, NamespaceSettings } from "../engine/policy.js";
+import type { KeyRule as EngineKeyRule, RuleMatch, SettingsOverrides } from "../engine/key-rules.js";
+import type {
+  PromotionMode as EnginePromotionMode,
+  WriteMode as EngineWriteMode,
+  LayerSettings,
+  NamespaceSettings,
+} from "../engine/policy.js";
 import { WriteMode } from "../gen/mlcache/v1/common_pb.js";
 import {
+  type KeyRule,
+  KeyRuleSchema,
   type LayerPolicy,
   LayerPolicySchema,
   type NamespacePolicy,
   NamespacePolicySchema,
+  PromotionMode,
+  type PromotionPolicy,
 } from "../gen/mlcache/v1/policy_pb.js";
 import { parseDuration } from "./units.js";
 
@@ -25,6 +35,27 @@ export function engineWriteMode(mode: WriteMode): EngineWriteMode | undefined {
 /** The API write mode for an engine write mode. */
 export function apiWriteMode(mode: EngineWriteMode): WriteMode {
   return writeModes[mode];
+}
+
+const promotionModes: Record<EnginePromotionMode, PromotionMode> = {
+  frequency: PromotionMode.UNSPECIFIED,
+  always: PromotionMode.ALWAYS,
+  never: PromotionMode.NEVER,
+  "after-hits": PromotionMode.AFTER_HITS,
+  admission: PromotionMode.ADMISSION,
+};
+
+/** The engine's promotion settings of a PromotionPolicy; throws for an unknown mode. */
+function enginePromotion(p: PromotionPolicy, base: NamespaceSettings["promotion"]): NamespaceSettings["promotion"] {
+  const mode = Object.entries(promotionModes).find(([, value]) => value === p.mode)?.[0] as
+    | EnginePromotionMode
+    | undefined;
+  if (!mode) {
+    throw new Error(
+      `promotion.mode has unknown value ${p.mode}; use one of PROMOTION_MODE_UNSPECIFIED, PROMOTION_MODE_ALWAYS, PROMOTION_MODE_NEVER, PROMOTION_MODE_AFTER_HITS, PROMOTION_MODE_ADMISSION`,
+    );
+  }
+  return { mode, minFrequency: p.minFrequency, windowMs: ms(p.window, base.windowMs) };
 }
 
 const ms = (d: Duration | undefined, fallback: number): number => (d ? durationMs(d) : fallback);
@@ -80,9 +111,7 @@ export function overlayPolicy(base: NamespaceSettings, policy: NamespacePolicy):
       maxPerSecond: p.priorityRefresh?.maxPerSecond || base.priorityRefresh.maxPerSecond,
     },
     writeMode: engineWriteMode(p.writeMode) ?? base.writeMode,
-    promotion: {
-      minFrequency: p.promotion?.minFrequency ?? base.promotion.minFrequency,
-    },
+    promotion: p.promotion ? enginePromotion(p.promotion, base.promotion) : base.promotion,
     maxValueBytes: p.maxValueBytes > 0n ? Number(p.maxValueBytes) : base.maxValueBytes,
     negativeTtlMs: ms(p.negativeTtl, base.negativeTtlMs),
     loadTimeouts: {
@@ -92,7 +121,161 @@ export function overlayPolicy(base: NamespaceSettings, policy: NamespacePolicy):
     fallbackValue: p.fallback?.kind.case === "value" ? p.fallback.kind.value : base.fallbackValue,
     encryptionKeyId: p.encryptionKeyId || base.encryptionKeyId,
     maxTtlMs: ms(p.maxTtl, base.maxTtlMs),
+    // A policy without rules keeps the rules in force (clear them with the update_mask path "rules").
+    rules: p.rules.length > 0 ? p.rules.map((rule, i) => engineRule(rule, i)) : base.rules,
   };
+}
+
+/** Fields of a rule's overrides that are namespace-wide, with why. */
+const NAMESPACE_WIDE: [keyof NamespacePolicy, string][] = [
+  ["namespace", "the rule's namespace is the policy's"],
+  ["rules", "rules do not nest"],
+  ["loader", "loaders are chosen per namespace"],
+  ["writer", "writers are chosen per namespace"],
+  ["fallback", "fallbacks are chosen per namespace"],
+  ["encryptionKeyId", "encryption is per namespace"],
+  ["maxTtl", "max_ttl bounds the whole namespace's invalidation stamps"],
+];
+
+function isSet(value: unknown): boolean {
+  if (value === undefined || value === "" || value === 0n) return false;
+  return !(Array.isArray(value) && value.length === 0);
+}
+
+/** The engine's rule for an API rule; throws naming the rule and field. */
+function engineRule(rule: KeyRule, index: number): EngineKeyRule {
+  const where = `rules[${index}] (${rule.name || "unnamed"})`;
+  if (!rule.match.case) throw new Error(`${where}: set one of exact, prefix, glob`);
+  const match: RuleMatch = { kind: rule.match.case, pattern: rule.match.value };
+  const o = rule.overrides;
+  const overrides: SettingsOverrides = {};
+  if (!o) return { name: rule.name, match, overrides };
+  for (const [field, why] of NAMESPACE_WIDE) {
+    if (isSet(o[field])) throw new Error(`${where}.overrides.${field} cannot be set in a rule: ${why}`);
+  }
+  try {
+    const layer = (p: LayerPolicy | undefined): Partial<LayerSettings> | undefined => {
+      if (!p) return undefined;
+      const out: Partial<LayerSettings> = {};
+      if (p.enabled !== undefined) out.enabled = p.enabled;
+      if (p.ttl) out.ttlMs = durationMs(p.ttl);
+      // As for a namespace: a TTL without freshFor means "fresh for the whole TTL".
+      if (p.freshFor || p.ttl) out.freshForMs = durationMs(p.freshFor ?? (p.ttl as Duration));
+      if (p.jitter !== undefined) out.jitter = p.jitter;
+      if (p.staleWhileRevalidate) out.staleWhileRevalidateMs = durationMs(p.staleWhileRevalidate);
+      if (p.admission !== undefined) out.admission = p.admission;
+      return out;
+    };
+    const l1 = layer(o.l1);
+    const l2 = layer(o.l2);
+    if (l1) overrides.l1 = l1;
+    if (l2) overrides.l2 = l2;
+    if (o.failSafe) {
+      overrides.failSafe = {
+        ...(o.failSafe.enabled !== undefined ? { enabled: o.failSafe.enabled } : {}),
+        ...(o.failSafe.maxStale ? { maxStaleMs: durationMs(o.failSafe.maxStale) } : {}),
+        ...(o.failSafe.throttle ? { throttleMs: durationMs(o.failSafe.throttle) } : {}),
+      };
+    }
+    if (o.earlyRefresh) {
+      overrides.earlyRefresh = {
+        ...(o.earlyRefresh.enabled !== undefined ? { enabled: o.earlyRefresh.enabled } : {}),
+        ...(o.earlyRefresh.beta !== undefined ? { beta: o.earlyRefresh.beta } : {}),
+      };
+    }
+    if (o.adaptiveTtl) {
+      overrides.adaptiveTtl = {
+        ...(o.adaptiveTtl.enabled !== undefined ? { enabled: o.adaptiveTtl.enabled } : {}),
+        ...(o.adaptiveTtl.minTtl ? { minTtlMs: durationMs(o.adaptiveTtl.minTtl) } : {}),
+        ...(o.adaptiveTtl.maxTtl ? { maxTtlMs: durationMs(o.adaptiveTtl.maxTtl) } : {}),
+      };
+    }
+    if (o.priorityRefresh) {
+      const { enabled, topKeys, maxConcurrent, maxPerSecond } = o.priorityRefresh;
+      if (topKeys || maxConcurrent || maxPerSecond) {
+        throw new Error(
+          "priority_refresh: top_keys, max_concurrent and max_per_second are the namespace's budget; a rule may set enabled only",
+        );
+      }
+      if (enabled !== undefined) overrides.priorityRefresh = { enabled };
+    }
+    if (o.promotion) {
+      const promotion = enginePromotion(o.promotion, { mode: "frequency", minFrequency: 0, windowMs: 60_000 });
+      overrides.promotion = o.promotion.window
+        ? promotion
+        : { mode: promotion.mode, minFrequency: promotion.minFrequency };
+    }
+    if (!(o.writeMode in WriteMode)) throw new Error(`write_mode has unknown value ${o.writeMode}`);
+    const writeMode = engineWriteMode(o.writeMode);
+    if (writeMode) overrides.writeMode = writeMode;
+    if (o.maxValueBytes > BigInt(Number.MAX_SAFE_INTEGER))
+      throw new Error(`max_value_bytes ${o.maxValueBytes} is too large`);
+    if (o.maxValueBytes > 0n) overrides.maxValueBytes = Number(o.maxValueBytes);
+    if (o.negativeTtl) overrides.negativeTtlMs = durationMs(o.negativeTtl);
+  } catch (error) {
+    throw new Error(`${where}.overrides: ${(error as Error).message}`);
+  }
+  return { name: rule.name, match, overrides };
+}
+
+/** The API rule of an engine rule: only the overridden fields are set. */
+function apiRule(rule: EngineKeyRule): KeyRule {
+  const o = rule.overrides;
+  const layer = (l: Partial<LayerSettings> | undefined): LayerPolicy | undefined =>
+    l
+      ? create(LayerPolicySchema, {
+          ...(l.enabled !== undefined ? { enabled: l.enabled } : {}),
+          ...(l.ttlMs !== undefined ? { ttl: durationFromMs(l.ttlMs) } : {}),
+          ...(l.freshForMs !== undefined ? { freshFor: durationFromMs(l.freshForMs) } : {}),
+          ...(l.jitter !== undefined ? { jitter: l.jitter } : {}),
+          ...(l.staleWhileRevalidateMs !== undefined
+            ? { staleWhileRevalidate: durationFromMs(l.staleWhileRevalidateMs) }
+            : {}),
+          ...(l.admission !== undefined ? { admission: l.admission } : {}),
+        })
+      : undefined;
+  const optionalMs = (value: number | undefined) => (value !== undefined ? durationFromMs(value) : undefined);
+  const overrides = create(NamespacePolicySchema, {
+    l1: layer(o.l1),
+    l2: layer(o.l2),
+    ...(o.failSafe
+      ? {
+          failSafe: {
+            enabled: o.failSafe.enabled,
+            maxStale: optionalMs(o.failSafe.maxStaleMs),
+            throttle: optionalMs(o.failSafe.throttleMs),
+          },
+        }
+      : {}),
+    ...(o.earlyRefresh ? { earlyRefresh: { enabled: o.earlyRefresh.enabled, beta: o.earlyRefresh.beta } } : {}),
+    ...(o.adaptiveTtl
+      ? {
+          adaptiveTtl: {
+            enabled: o.adaptiveTtl.enabled,
+            minTtl: optionalMs(o.adaptiveTtl.minTtlMs),
+            maxTtl: optionalMs(o.adaptiveTtl.maxTtlMs),
+          },
+        }
+      : {}),
+    ...(o.priorityRefresh ? { priorityRefresh: { enabled: o.priorityRefresh.enabled } } : {}),
+    ...(o.promotion
+      ? {
+          promotion: {
+            mode: promotionModes[o.promotion.mode ?? "frequency"],
+            minFrequency: o.promotion.minFrequency ?? 0,
+            window: optionalMs(o.promotion.windowMs),
+          },
+        }
+      : {}),
+    ...(o.writeMode ? { writeMode: apiWriteMode(o.writeMode) } : {}),
+    ...(o.maxValueBytes !== undefined ? { maxValueBytes: BigInt(o.maxValueBytes) } : {}),
+    ...(o.negativeTtlMs !== undefined ? { negativeTtl: durationFromMs(o.negativeTtlMs) } : {}),
+  });
+  return create(KeyRuleSchema, {
+    name: rule.name,
+    match: { case: rule.match.kind, value: rule.match.pattern },
+    overrides,
+  });
 }
 
 function layerPolicy(l: LayerSettings): LayerPolicy {
@@ -125,7 +308,12 @@ export function settingsToPolicy(namespace: string, s: NamespaceSettings): Names
     },
     priorityRefresh: { ...s.priorityRefresh },
     writeMode: apiWriteMode(s.writeMode),
-    promotion: { ...s.promotion },
+    promotion: {
+      mode: promotionModes[s.promotion.mode],
+      minFrequency: s.promotion.minFrequency,
+      window: durationFromMs(s.promotion.windowMs),
+    },
+    rules: s.rules.map(apiRule),
     maxValueBytes: BigInt(s.maxValueBytes),
     encryptionKeyId: s.encryptionKeyId,
     negativeTtl: durationFromMs(s.negativeTtlMs),
@@ -217,6 +405,10 @@ function normalizeDurations(desc: DescMessage, json: unknown, where: string): un
         }
         continue;
       }
+    }
+    if (field?.fieldKind === "list" && field.listKind === "message" && Array.isArray(value)) {
+      out[name] = value.map((item, i) => normalizeDurations(field.message, item, `${where}.${name}[${i}]`));
+      continue;
     }
     out[name] = field?.fieldKind === "message" ? normalizeDurations(field.message, value, `${where}.${name}`) : value;
   }

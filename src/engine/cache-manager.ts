@@ -2,7 +2,7 @@ import { CacheError, Status } from "../errors.js";
 import { type Clock, MonotonicTime, type Scheduler, systemClock, systemScheduler } from "./clock.js";
 import { ALWAYS_TRUSTED, type EngineCore, type L1Trust, noSink, type StatsSink } from "./core.js";
 import type { Entry } from "./entry.js";
-import type { EventBus, InvalidationNotice } from "./events.js";
+import type { EventBus, InvalidationNotice, TtlAdjustment } from "./events.js";
 import type { ServiceHealth } from "./health.js";
 import { Inspection } from "./inspection.js";
 import { Invalidations } from "./invalidation.js";
@@ -11,7 +11,9 @@ import { LoadRunner } from "./load-runner.js";
 import type { Loader } from "./loader.js";
 import { Namespaces } from "./namespaces.js";
 import { Placement } from "./placement.js";
+import { explicitTtlLimitMs, type NamespaceSettings } from "./policy.js";
 import { PolicyStore } from "./policy-store.js";
+import { L1History } from "./promotion.js";
 import { type Miss, ReadPath } from "./read-path.js";
 import type { Flight } from "./single-flight.js";
 import type { NamespaceStats } from "./stats.js";
@@ -93,6 +95,7 @@ export class CacheManager {
       l1: options.l1,
       l2: options.l2,
       policies: options.policies ?? new PolicyStore(),
+      l1History: new L1History(),
       clock,
       scheduler: options.scheduler ?? systemScheduler,
       time,
@@ -117,7 +120,21 @@ export class CacheManager {
     this.writes = new WritePath(this.core, this.namespaces, placement);
     this.invalidations = new Invalidations(this.core, this.namespaces);
     this.inspection = new Inspection(this.core, this.namespaces, this.reads);
+    const removalReasons = {
+      size: "evicted",
+      expired: "expired",
+      explicit: "removed",
+      rejected: "rejected-by-admission",
+    } as const;
+    this.core.l1?.onRemoval?.((namespace, key, cause) => {
+      if (cause !== "replaced") this.core.l1History.note(namespace, key, removalReasons[cause]);
+    });
     this.core.l2?.watchStamps?.((namespace, stamps) => this.invalidations.applyStamps(namespace, stamps));
+  }
+
+  /** Whether a shared second layer (L2) is configured. */
+  get hasL2(): boolean {
+    return this.core.l2 !== undefined;
   }
 
   /** Health of the remote layers, for stats and readiness details. */
@@ -147,7 +164,7 @@ export class CacheManager {
     } catch (error) {
       return Promise.reject(error);
     }
-    const settings = this.policies.get(namespace);
+    const settings = this.policies.forKey(namespace, key);
     ns.stats.requests++;
     const now = this.clock.now();
     const { answer, stale } = this.reads.fromL1(ns, settings, key, options, now);
@@ -166,8 +183,41 @@ export class CacheManager {
     keys: readonly string[],
     options: ReadOptions = {},
   ): Promise<Map<string, Lookup | CacheError>> {
-    const ns = this.namespaces.get(namespace);
     const settings = this.policies.get(namespace);
+    if (settings.rules.length === 0) return this.getManyUnder(namespace, settings, keys, options);
+    // Keys under different rules are read as one group per rule (each layer still asked once per group).
+    const parts = await Promise.all(
+      [...this.byRule(namespace, keys)].map(([under, group]) => this.getManyUnder(namespace, under, group, options)),
+    );
+    const settled = new Map<string, Lookup | CacheError>();
+    for (const key of keys) {
+      for (const part of parts) {
+        const result = part.get(key);
+        if (result) settled.set(key, result);
+      }
+    }
+    return settled;
+  }
+
+  /** Distinct keys grouped by the settings in force for them (their rule's, or the namespace's). */
+  private byRule(namespace: string, keys: readonly string[]): Map<NamespaceSettings, string[]> {
+    const groups = new Map<NamespaceSettings, string[]>();
+    for (const key of new Set(keys)) {
+      const settings = this.policies.forKey(namespace, key);
+      const group = groups.get(settings);
+      if (group) group.push(key);
+      else groups.set(settings, [key]);
+    }
+    return groups;
+  }
+
+  private async getManyUnder(
+    namespace: string,
+    settings: NamespaceSettings,
+    keys: readonly string[],
+    options: ReadOptions,
+  ): Promise<Map<string, Lookup | CacheError>> {
+    const ns = this.namespaces.get(namespace);
     const { l2 } = this.core;
     const distinct = [...new Set(keys)];
     const results = new Map<string, Lookup | CacheError | Promise<Lookup>>();
@@ -239,9 +289,70 @@ export class CacheManager {
     return this.invalidations.invalidate(namespace, target);
   }
 
-  /** Applies an invalidation heard from elsewhere (see {@link Invalidations.apply}). */
+  /**
+   * Applies an invalidation heard from elsewhere (see {@link Invalidations.apply}); a TTL
+   * adjustment changes the keys' L1 lifetimes instead (and L2's, when `shared`: an outside
+   * publisher, so nobody changed L2 yet).
+   */
   applyInvalidation(namespace: string, notice: InvalidationNotice, shared: boolean): Promise<number> {
+    const adjustment = notice.ttlAdjustment;
+    if (notice.cause === "adjust-ttl" && adjustment) {
+      const layer = shared ? adjustment.layer : adjustment.layer === "l2" ? "none" : "l1";
+      return this.adjustLayers(namespace, notice.keys, notice.at + adjustment.ttlMs, layer).then((n) => n.l1 + n.l2);
+    }
     return this.invalidations.apply(namespace, notice, shared);
+  }
+
+  /**
+   * Gives keys a new lifetime, `ttlMs` from now, in one layer or every layer, here, in L2, and
+   * (through the event bus) on every other instance's L1. INVALID_ARGUMENT when the TTL is
+   * longer than a key's policy allows (its max_ttl or longest policy TTL: invalidation stamps
+   * are kept only that long). Keys not present are left absent. `published`: the bus has it.
+   */
+  async adjustTtl(
+    namespace: string,
+    keys: readonly string[],
+    adjustment: TtlAdjustment,
+  ): Promise<{ l1Adjusted: number; l2Adjusted: number; published: boolean }> {
+    this.namespaces.get(namespace);
+    if (!(adjustment.ttlMs > 0)) throw new CacheError(Status.INVALID_ARGUMENT, "ttl must be greater than 0");
+    for (const key of keys) {
+      const limit = explicitTtlLimitMs(this.policies.forKey(namespace, key));
+      if (adjustment.ttlMs > limit) {
+        throw new CacheError(
+          Status.INVALID_ARGUMENT,
+          `ttl ${adjustment.ttlMs} ms is longer than key ${key} of namespace ${namespace} may live (${Math.floor(limit)} ms); raise the namespace's maxTtl to allow it`,
+        );
+      }
+    }
+    const at = this.clock.now();
+    const counts = await this.adjustLayers(namespace, keys, at + adjustment.ttlMs, adjustment.layer);
+    const { events } = this.core;
+    const published = events
+      ? await events
+          .invalidated(namespace, { keys, tags: [], cause: "adjust-ttl", at, ttlAdjustment: adjustment })
+          .catch(() => false)
+      : false;
+    return { l1Adjusted: counts.l1, l2Adjusted: counts.l2, published };
+  }
+
+  private async adjustLayers(
+    namespace: string,
+    keys: readonly string[],
+    expiresAt: number,
+    layer: TtlAdjustment["layer"] | "none",
+  ): Promise<{ l1: number; l2: number }> {
+    const { l1, l2 } = this.core;
+    let inL1 = 0;
+    let inL2 = 0;
+    if (l1 && (layer === "all" || layer === "l1")) {
+      for (const key of keys) if (l1.adjustTtl(namespace, key, expiresAt)) inL1++;
+    }
+    if (l2 && (layer === "all" || layer === "l2")) {
+      const results = await Promise.all(keys.map((key) => l2.adjustTtl(namespace, key, expiresAt)));
+      inL2 = results.filter(Boolean).length;
+    }
+    return { l1: inL1, l2: inL2 };
   }
 
   /**
@@ -249,8 +360,13 @@ export class CacheManager {
    * when the loader has it. Resolves to how many keys were refreshed.
    */
   async refresh(namespace: string, keys: readonly string[]): Promise<number> {
+    const groups = [...this.byRule(namespace, keys)];
+    const counts = await Promise.all(groups.map(([settings, group]) => this.refreshUnder(namespace, settings, group)));
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  private async refreshUnder(namespace: string, settings: NamespaceSettings, keys: readonly string[]): Promise<number> {
     const ns = this.namespaces.get(namespace);
-    const settings = this.policies.get(namespace);
     const loader = this.core.loaderFor(namespace);
     if (!loader) return 0;
     const idle = keys.filter((key) => !ns.flights.get(key));

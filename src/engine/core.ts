@@ -3,6 +3,7 @@ import type { EventBus } from "./events.js";
 import type { L1Layer, Layer } from "./layer.js";
 import type { Loader } from "./loader.js";
 import type { PolicyStore } from "./policy-store.js";
+import type { L1History } from "./promotion.js";
 import type { Versions } from "./versions.js";
 import type { Writer } from "./writer.js";
 
@@ -42,6 +43,8 @@ export interface EngineCore {
   readonly l1: L1Layer | undefined;
   readonly l2: Layer<true> | undefined;
   readonly policies: PolicyStore;
+  /** What last happened to recent keys in L1 (for Inspect's l1_reason). */
+  readonly l1History: L1History;
   readonly clock: Clock;
   /** Runs the engine's waits (soft and hard load timeouts, polls for a peer's load). */
   readonly scheduler: Scheduler;

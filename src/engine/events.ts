@@ -15,9 +15,17 @@ export interface InvalidationNotice {
   prefix?: string | undefined;
   /** For a Set: the new version; other copies of the key are dropped. */
   version?: bigint | undefined;
-  cause: "invalidate" | "set";
+  cause: "invalidate" | "set" | "adjust-ttl";
   /** When it happened (the stamp for tags and prefixes), ms since the epoch. */
   at: number;
+  /** With cause "adjust-ttl": the keys live `ttlMs` from `at` in `layer` instead of being dropped. */
+  ttlAdjustment?: TtlAdjustment | undefined;
+}
+
+/** A new lifetime for keys (AdminService.AdjustTtl). */
+export interface TtlAdjustment {
+  ttlMs: number;
+  layer: "all" | "l1" | "l2";
 }
 
 /**

@@ -1,6 +1,8 @@
 import type { EngineCore } from "./core.js";
 import type { Entry } from "./entry.js";
 import type { Namespaces } from "./namespaces.js";
+import type { NamespaceSettings } from "./policy.js";
+import type { L1Reason } from "./promotion.js";
 import type { ReadPath } from "./read-path.js";
 import type { InFlightInfo, KeyInspection, KeyLayerInspection } from "./types.js";
 
@@ -31,15 +33,38 @@ export class Inspection {
       };
     };
     const layers: KeyLayerInspection[] = [];
-    if (l1) layers.push(describe("l1", l1.peek(namespace, key)));
+    const inL1 = l1?.peek(namespace, key);
+    if (l1) layers.push(describe("l1", inL1));
     if (l2) layers.push(describe("l2", await l2.peek(namespace, key)));
+    const rule = this.core.policies.ruleFor(namespace, key);
+    const settings = rule?.settings ?? this.core.policies.get(namespace);
     return {
       namespace,
       key,
       layers,
       frequency: l1?.frequency(namespace, key) ?? 0,
       lastLoadMs: ns?.stats.loadLatency.last ?? 0,
+      l1Reason: l1 ? this.l1Reason(namespace, key, inL1, layers[0]?.present ?? false, settings, now) : undefined,
+      rule: rule?.rule.name ?? "",
     };
+  }
+
+  /** Why a key is or is not in L1: present; switched off; else the last thing L1 saw happen to it. */
+  private l1Reason(
+    namespace: string,
+    key: string,
+    held: Entry | undefined,
+    present: boolean,
+    settings: NamespaceSettings,
+    now: number,
+  ): L1Reason {
+    if (present) return "present";
+    if (!settings.l1.enabled) return "disabled";
+    // Held but not usable: past its time, or hidden by a tag/prefix invalidation stamp.
+    if (held) return now >= held.staleUntil ? "expired" : "removed";
+    const last = this.core.l1History.of(namespace, key);
+    // Present once, gone now without a recorded removal: its time ran out (L1 drops expired entries lazily).
+    return last === "present" ? "expired" : last;
   }
 
   /** Loads running now, of one namespace or all. */

@@ -3,7 +3,7 @@ import type { EngineCore } from "./core.js";
 import type { InvalidationNotice } from "./events.js";
 import type { StampSet } from "./layer.js";
 import type { NamespaceState, Namespaces } from "./namespaces.js";
-import { longestLifetimeMs, type NamespaceSettings } from "./policy.js";
+import { longestLifetimeWithRulesMs, type NamespaceSettings } from "./policy.js";
 import type { InvalidationResult, InvalidationTarget } from "./types.js";
 
 /**
@@ -165,7 +165,8 @@ export class Invalidations {
    */
   private stampRetention(ns: NamespaceState, settings: NamespaceSettings): number {
     const now = this.core.clock.now();
-    const current = longestLifetimeMs(settings);
+    // Every rule's entries count: a rule may keep its keys longer than the namespace does.
+    const current = longestLifetimeWithRulesMs(settings);
     const held = ns.retention;
     if (current >= held.ms || now > held.since + held.ms) {
       ns.retention = { ms: current, since: now };

@@ -215,6 +215,13 @@ export interface KeyPopularity {
   recordAccess(namespace: string, key: string): void;
   /** The hottest present keys, hottest first. */
   topKeys(n: number, namespace?: string): KeyFrequency[];
+  /**
+   * Whether the layer's admission would keep the key if it were stored now (TinyLFU: room
+   * left, or its estimate beats the entry it would evict). Absent: every key is admitted.
+   */
+  wouldAdmit?(namespace: string, key: string): boolean;
+  /** Calls `listener` when an entry leaves the layer, or is refused on the way in ("rejected"). */
+  onRemoval?(listener: (namespace: string, key: string, cause: RemovalCause | "rejected") => void): void;
 }
 
 /** The in-process first layer: synchronous, with a frequency sketch. */

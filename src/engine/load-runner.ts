@@ -34,7 +34,7 @@ export class LoadRunner {
   /** Starts a refresh of a key's `current` copy unless one runs already; says whether it started one. */
   refreshInBackground(ns: NamespaceState, key: string, current: Entry): boolean {
     if (!this.core.loaderFor(ns.name)) return false;
-    const settings = this.core.policies.get(ns.name);
+    const settings = this.core.policies.forKey(ns.name, key);
     const stale = this.reads.candidateFromL1(ns.name, key);
     const { promise, waiters } = ns.flights.run(key, this.core.clock.now(), (flight) =>
       this.loadThroughLayers(

@@ -3,6 +3,7 @@ import { type Entry, EntryFlags } from "./entry.js";
 import type { LoadResult } from "./loader.js";
 import type { NamespaceState } from "./namespaces.js";
 import type { NamespaceSettings } from "./policy.js";
+import { HitWindows, promotionRefusal } from "./promotion.js";
 import { layerTimeline, promotedEntry, ttlFor } from "./timeline.js";
 
 /** A value's entry in each layer; no `l2` when L2 is not to be written. */
@@ -19,6 +20,9 @@ export type StoreOutcome = "stored" | "refused" | "l2-unreachable";
  * one), the writes themselves, L2 before L1, and the promotion of L2 hits into L1.
  */
 export class Placement {
+  /** L2 hits per key for the AFTER_HITS promotion rule (bounded). */
+  readonly hits = new HitWindows();
+
   constructor(private readonly core: EngineCore) {}
 
   /**
@@ -97,20 +101,33 @@ export class Placement {
         outcome = "l2-unreachable";
       }
     }
-    if (l1 && settings.l1.enabled && l1.set(ns.name, key, entries.l1)) ns.stats.l1Puts++;
+    if (l1 && settings.l1.enabled) {
+      if (l1.set(ns.name, key, entries.l1)) {
+        ns.stats.l1Puts++;
+        this.core.l1History.note(ns.name, key, "present");
+      } else this.core.l1History.note(ns.name, key, "rejected-by-admission");
+    }
     return outcome;
   }
 
-  /** Copies an L2 hit into L1 per the promotion rule (see {@link promotedEntry}). */
+  /**
+   * Copies an L2 hit into L1 per the key's promotion rule (see {@link promotionRefusal} and
+   * {@link promotedEntry}); what happened is recorded for Inspect.
+   */
   promote(ns: NamespaceState, settings: NamespaceSettings, key: string, l2Entry: Entry): void {
-    const { l1 } = this.core;
+    const { l1, l1History } = this.core;
     if (!l1) return;
-    if (settings.promotion.minFrequency > 0 && l1.frequency(ns.name, key) < settings.promotion.minFrequency) {
-      // Not promoted, so L1 would never see the key: count this read towards the bar.
-      l1.recordAccess(ns.name, key);
+    const now = this.core.clock.now();
+    const refusal = promotionRefusal(l1, this.hits, settings, ns.name, key, now);
+    if (refusal) {
+      ns.stats.promotionsRefused++;
+      l1History.note(ns.name, key, refusal);
       return;
     }
-    const entry = promotedEntry(l2Entry, settings, this.core.clock.now(), this.core.random);
-    if (l1.set(ns.name, key, entry)) ns.stats.l1Puts++;
+    const entry = promotedEntry(l2Entry, settings, now, this.core.random);
+    if (l1.set(ns.name, key, entry)) {
+      ns.stats.l1Puts++;
+      l1History.note(ns.name, key, "present");
+    } else l1History.note(ns.name, key, "rejected-by-admission");
   }
 }

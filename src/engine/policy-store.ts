@@ -1,4 +1,5 @@
 import { CacheError, Status } from "../errors.js";
+import { CompiledRules, type RuleSettings } from "./key-rules.js";
 import { defaultSettings, type NamespaceSettings, validateSettings } from "./policy.js";
 
 /** Namespace names: lower-case, digits, `_ . -`, at most 64 characters. */
@@ -13,6 +14,8 @@ export class PolicyStore {
   private readonly defaultSettings: NamespaceSettings;
   private readonly custom = new Map<string, NamespaceSettings>();
   private readonly listeners = new Set<(namespace: string) => void>();
+  /** Each settings object's rules, compiled once (on first use after a change). */
+  private readonly compiled = new WeakMap<NamespaceSettings, CompiledRules>();
 
   /**
    * `maxCustomized` bounds the namespaces with settings of their own (those of the config
@@ -32,6 +35,31 @@ export class PolicyStore {
   /** The settings in force for a namespace. */
   get(namespace: string): NamespaceSettings {
     return this.custom.get(namespace) ?? this.defaultSettings;
+  }
+
+  /**
+   * The settings in force for one key: those of the namespace's first rule matching the key,
+   * or the namespace's own. Without rules this costs what {@link get} costs.
+   */
+  forKey(namespace: string, key: string): NamespaceSettings {
+    const settings = this.get(namespace);
+    if (settings.rules.length === 0) return settings;
+    return this.rulesOf(settings).match(key)?.settings ?? settings;
+  }
+
+  /** The namespace's first rule matching the key, with its settings; undefined when none does. */
+  ruleFor(namespace: string, key: string): RuleSettings | undefined {
+    const settings = this.get(namespace);
+    return settings.rules.length === 0 ? undefined : this.rulesOf(settings).match(key);
+  }
+
+  private rulesOf(settings: NamespaceSettings): CompiledRules {
+    let compiled = this.compiled.get(settings);
+    if (!compiled) {
+      compiled = new CompiledRules(settings, settings.rules);
+      this.compiled.set(settings, compiled);
+    }
+    return compiled;
   }
 
   /** The settings every namespace without its own starts from. */
@@ -56,6 +84,7 @@ export class PolicyStore {
   set(namespace: string, settings: NamespaceSettings): void {
     this.check(namespace, settings);
     this.custom.set(namespace, settings);
+    this.rulesOf(settings);
     this.emit(namespace);
   }
 

@@ -1,3 +1,12 @@
+import { type KeyRule, ruleProblems, withOverrides } from "./key-rules.js";
+
+/**
+ * When an L2 hit is copied into L1: `frequency`, when L1's sketch estimate reaches
+ * `minFrequency` (0: always); `after-hits`, after `minFrequency` L2 hits on this instance within
+ * `windowMs`; `admission`, when L1's TinyLFU would admit the key now.
+ */
+export type PromotionMode = "frequency" | "always" | "never" | "after-hits" | "admission";
+
 /** One layer's settings for a namespace. Times in milliseconds. */
 export interface LayerSettings {
   enabled: boolean;
@@ -28,7 +37,7 @@ export interface NamespaceSettings {
   adaptiveTtl: { enabled: boolean; minTtlMs: number; maxTtlMs: number };
   priorityRefresh: { enabled: boolean; topKeys: number; maxConcurrent: number; maxPerSecond: number };
   writeMode: WriteMode;
-  promotion: { minFrequency: number };
+  promotion: { mode: PromotionMode; minFrequency: number; windowMs: number };
   maxValueBytes: number;
   /** How long a "not found" answer is cached. */
   negativeTtlMs: number;
@@ -42,6 +51,8 @@ export interface NamespaceSettings {
    * cut); 0: the longest policy TTL ({@link longestPolicyTtlMs}). Stamps are kept this long.
    */
   maxTtlMs: number;
+  /** Rules for some of the namespace's keys, first match wins (see key-rules.ts). */
+  rules: readonly KeyRule[];
 }
 
 /** Largest value a namespace may accept: far above any gRPC message a port accepts. */
@@ -97,13 +108,14 @@ export function defaultSettings(): NamespaceSettings {
     adaptiveTtl: { enabled: false, minTtlMs: 60_000, maxTtlMs: 60 * 60_000 },
     priorityRefresh: { enabled: false, topKeys: 100, maxConcurrent: 4, maxPerSecond: 50 },
     writeMode: "cache-only",
-    promotion: { minFrequency: 0 },
+    promotion: { mode: "frequency", minFrequency: 0, windowMs: 60_000 },
     maxValueBytes: 1024 * 1024,
     negativeTtlMs: 30_000,
     loadTimeouts: { softMs: 0, hardMs: 30_000 },
     fallbackValue: undefined,
     encryptionKeyId: "",
     maxTtlMs: 0,
+    rules: [],
   };
 }
 
@@ -146,10 +158,38 @@ export function validateSettings(s: NamespaceSettings): string[] {
     problems.push("priorityRefresh.topKeys must be between 1 and 10000");
   }
   if (!(s.earlyRefresh.beta <= 100)) problems.push("earlyRefresh.beta must be at most 100");
-  if (!(s.promotion.minFrequency >= 0 && s.promotion.minFrequency <= 15)) {
+  if (s.promotion.mode === "after-hits") {
+    if (
+      !(Number.isInteger(s.promotion.minFrequency) && s.promotion.minFrequency >= 1 && s.promotion.minFrequency <= 1000)
+    ) {
+      problems.push("promotion.minFrequency must be between 1 and 1000 hits with mode AFTER_HITS");
+    }
+    if (!(s.promotion.windowMs > 0 && s.promotion.windowMs <= MAX_DURATION_MS)) {
+      problems.push("promotion.window must be greater than 0 and at most 365 days");
+    }
+  } else if (!(s.promotion.minFrequency >= 0 && s.promotion.minFrequency <= 15)) {
     problems.push("promotion.minFrequency must be between 0 and 15 (the sketch counts to 15)");
   }
+  const ruleList = ruleProblems(s.rules);
+  problems.push(...ruleList);
+  if (ruleList.length === 0) {
+    s.rules.forEach((rule, i) => {
+      for (const problem of validateSettings(withOverrides(s, rule.overrides))) {
+        problems.push(`rules[${i}] (${rule.name}): ${problem}`);
+      }
+    });
+  }
   return problems;
+}
+
+/**
+ * The longest an entry of the namespace, under any of its rules, can be served after its
+ * creation (see {@link longestLifetimeMs}): how long its invalidation stamps must be kept.
+ */
+export function longestLifetimeWithRulesMs(s: NamespaceSettings): number {
+  let longest = longestLifetimeMs(s);
+  for (const rule of s.rules) longest = Math.max(longest, longestLifetimeMs(withOverrides(s, rule.overrides)));
+  return longest;
 }
 
 /** Every duration of a policy by its field name, for bounds checks. */

@@ -7,7 +7,8 @@ export interface RefresherOptions {
 }
 
 /**
- * Keeps the hottest keys of each namespace with `priorityRefresh` on from going stale: every
+ * Keeps the hottest keys of each namespace with `priorityRefresh` on (for the namespace, or for
+ * the keys of a rule that switches it on) from going stale: every
  * interval it takes the namespace's top keys by the L1 sketch, picks those whose freshness
  * ends within the next two intervals, and reloads them under the namespace's budget (at most
  * `maxPerSecond` keys per second, `maxConcurrent` loader calls at once; keys of one call go
@@ -51,8 +52,12 @@ export class PriorityRefresher {
     const now = this.manager.clock.now();
     let refreshed = 0;
     for (const namespace of this.manager.namespaceNames()) {
-      const { priorityRefresh } = this.manager.policies.get(namespace);
-      if (!priorityRefresh.enabled) {
+      const settings = this.manager.policies.get(namespace);
+      const { priorityRefresh } = settings;
+      // Key rules may switch it on (or off) for their keys; the budget stays the namespace's.
+      const byRule = settings.rules.length > 0;
+      const someRuleOn = byRule && settings.rules.some((rule) => rule.overrides.priorityRefresh?.enabled === true);
+      if (!priorityRefresh.enabled && !someRuleOn) {
         this.allowance.delete(namespace);
         continue;
       }
@@ -63,6 +68,7 @@ export class PriorityRefresher {
       const due: string[] = [];
       for (const { key } of this.manager.hotKeys(priorityRefresh.topKeys, namespace)) {
         if (due.length >= Math.floor(allowance)) break;
+        if (byRule && !this.manager.policies.forKey(namespace, key).priorityRefresh.enabled) continue;
         const entry = this.manager.peekL1(namespace, key);
         if (entry && now >= entry.freshUntil - 2 * this.intervalMs) due.push(key);
       }

@@ -6,6 +6,8 @@ export class NamespaceStats {
   l1Hits = 0;
   l1Misses = 0;
   l1Puts = 0;
+  /** L2 hits the promotion rule kept out of L1 (never, too few hits, admission would refuse). */
+  promotionsRefused = 0;
   /** L2 lookups that found a usable entry / found none. */
   l2Hits = 0;
   l2Misses = 0;

@@ -1,4 +1,5 @@
 import type { WriteMode } from "./policy.js";
+import type { L1Reason } from "./promotion.js";
 
 /** Where a value came from. `none`: nothing was found anywhere. */
 export type Source = "l1" | "l2" | "loader" | "fallback" | "none";
@@ -91,4 +92,8 @@ export interface KeyInspection {
   layers: KeyLayerInspection[];
   frequency: number;
   lastLoadMs: number;
+  /** Why the key is or is not in L1; undefined without L1. */
+  l1Reason: L1Reason | undefined;
+  /** The name of the namespace's rule that matches the key; "" when none does. */
+  rule: string;
 }

@@ -30,7 +30,7 @@ export class WritePath {
   async set(namespace: string, key: string, value: Uint8Array, options: WriteOptions = {}): Promise<WriteResult> {
     const ns = this.namespaces.get(namespace);
     const { policies, events, versions, time } = this.core;
-    const settings = policies.get(namespace);
+    const settings = policies.forKey(namespace, key);
     const writeMode = options.writeMode ?? settings.writeMode;
     if (value.byteLength > settings.maxValueBytes) {
       throw new CacheError(

@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
+import { durationFromMs, durationMs, timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
 import type { InvalidationNotice } from "../engine/events.js";
 import { CacheError, Status } from "../errors.js";
+import { CacheLayer } from "../gen/mlcache/v1/common_pb.js";
 import { InvalidationCause, type InvalidationEvent, InvalidationEventSchema } from "../gen/mlcache/v1/events_pb.js";
 import type { Logger } from "../logger.js";
 import type { KafkaConnection } from "./kafka.js";
@@ -32,9 +33,33 @@ export function toEvent(namespace: string, notice: InvalidationNotice, instanceI
     version: notice.version ?? 0n,
     originInstance: instanceId,
     time: timestampFromMs(Math.floor(notice.at)),
-    cause: notice.cause === "set" ? InvalidationCause.SET : InvalidationCause.INVALIDATE,
+    cause: causes[notice.cause],
     eventId: randomUUID(),
+    ...(notice.ttlAdjustment
+      ? {
+          ttlAdjustment: {
+            ttl: durationFromMs(notice.ttlAdjustment.ttlMs),
+            layer: layers[notice.ttlAdjustment.layer],
+          },
+        }
+      : {}),
   });
+}
+
+const causes = {
+  invalidate: InvalidationCause.INVALIDATE,
+  set: InvalidationCause.SET,
+  "adjust-ttl": InvalidationCause.ADJUST_TTL,
+} as const;
+
+const layers = { all: CacheLayer.UNSPECIFIED, l1: CacheLayer.L1, l2: CacheLayer.L2 } as const;
+
+/** The notice's TTL adjustment of an event, when it carries one. */
+function ttlAdjustmentOf(event: InvalidationEvent): InvalidationNotice["ttlAdjustment"] {
+  const adjustment = event.ttlAdjustment;
+  if (event.cause !== InvalidationCause.ADJUST_TTL || !adjustment?.ttl) return undefined;
+  const layer = adjustment.layer === CacheLayer.L1 ? "l1" : adjustment.layer === CacheLayer.L2 ? "l2" : "all";
+  return { ttlMs: durationMs(adjustment.ttl), layer };
 }
 
 /** What the consumer does with an event from another publisher. */
@@ -215,6 +240,12 @@ export class InvalidationBus {
       cause: event.cause === InvalidationCause.SET ? "set" : "invalidate",
       at: event.time ? timestampMs(event.time) : Date.now(),
     };
+    const ttlAdjustment = ttlAdjustmentOf(event);
+    // An adjustment without a usable TTL is applied as what older consumers do: the keys are dropped.
+    if (ttlAdjustment && ttlAdjustment.ttlMs > 0) {
+      notice.cause = "adjust-ttl";
+      notice.ttlAdjustment = ttlAdjustment;
+    }
     try {
       await this.options.handler(event.namespace || "default", notice, external);
       this.applied++;

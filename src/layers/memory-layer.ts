@@ -53,6 +53,7 @@ export class MemoryLayer implements L1Layer {
   private readonly total = emptyCounters();
   /** The entry being stored, so that losing the admission duel is told apart from eviction. */
   private inserting: Entry | undefined;
+  private removalListener: ((namespace: string, key: string, cause: RemovalCause | "rejected") => void) | undefined;
 
   constructor(options: MemoryLayerOptions) {
     this.cache = new WTinyLfuCache<Entry>({
@@ -130,6 +131,14 @@ export class MemoryLayer implements L1Layer {
     return this.cache.frequency(namespace + SEPARATOR + key);
   }
 
+  wouldAdmit(namespace: string, key: string): boolean {
+    return this.cache.wouldAdmit(namespace + SEPARATOR + key);
+  }
+
+  onRemoval(listener: (namespace: string, key: string, cause: RemovalCause | "rejected") => void): void {
+    this.removalListener = listener;
+  }
+
   recordAccess(namespace: string, key: string): void {
     this.cache.recordAccess(namespace + SEPARATOR + key);
   }
@@ -161,9 +170,12 @@ export class MemoryLayer implements L1Layer {
   }
 
   private removed(composite: string, entry: Entry, cause: RemovalCause): void {
-    const namespace = composite.slice(0, composite.indexOf(SEPARATOR));
+    const split = composite.indexOf(SEPARATOR);
+    const namespace = composite.slice(0, split);
     const counters = this.counters(namespace);
-    if (entry === this.inserting && cause === "size") {
+    const rejected = entry === this.inserting && cause === "size";
+    this.removalListener?.(namespace, composite.slice(split + 1), rejected ? "rejected" : cause);
+    if (rejected) {
       // Lost the admission duel on the way in: it was never counted as stored.
       counters.admissionRejections++;
       return;

@@ -9,6 +9,7 @@ import type { CacheManager } from "../engine/cache-manager.js";
 import type { NamespaceSettings } from "../engine/policy.js";
 import { CacheError, Status } from "../errors.js";
 import type { AdminService } from "../gen/mlcache/v1/admin_pb.js";
+import { CacheLayer } from "../gen/mlcache/v1/common_pb.js";
 import { type PolicyEvent, PolicyEventSchema } from "../gen/mlcache/v1/events_pb.js";
 import type { NamespacePolicy, OriginPolicy } from "../gen/mlcache/v1/policy_pb.js";
 import { NamespaceStatsSchema } from "../gen/mlcache/v1/stats_pb.js";
@@ -16,7 +17,7 @@ import { redactOrigin, restoreRedacted } from "../loaders/allowlist.js";
 import type { OriginRegistry } from "../loaders/registry.js";
 import type { Telemetry } from "../telemetry/telemetry.js";
 import { buildSnapshot } from "./convert.js";
-import { checkNamespace } from "./validate.js";
+import { checkDuration, checkEnum, checkKeys, checkNamespace, type RequestLimits } from "./validate.js";
 
 /** What the AdminService implementation needs. */
 export interface AdminServiceDeps {
@@ -38,7 +39,12 @@ export interface AdminServiceDeps {
    * not, GetPolicy answers UNAVAILABLE rather than a policy that may be behind.
    */
   caughtUp?: () => boolean;
+  /** Bounds of keys in requests (AdjustTtl); default 1024-byte keys. */
+  limits?: RequestLimits;
 }
+
+/** Most keys one AdjustTtl call may name. */
+const MAX_ADJUST_KEYS = 100;
 
 /**
  * A mask that changes a layer's TTL but not its freshness keeps the freshness meaningful: a
@@ -188,6 +194,27 @@ export function adminService(deps: AdminServiceDeps): ServiceImpl<typeof AdminSe
           };
         }),
       };
+    },
+
+    async adjustTtl(request) {
+      const namespace = checkNamespace(request.namespace);
+      const limits = deps.limits ?? { maxKeyBytes: 1024, maxBulkKeys: MAX_ADJUST_KEYS, maxTags: 0 };
+      const keys = checkKeys(request.keys, { ...limits, maxBulkKeys: Math.min(limits.maxBulkKeys, MAX_ADJUST_KEYS) });
+      const ttlMs = checkDuration(request.ttl, "ttl");
+      if (ttlMs === undefined || ttlMs <= 0) {
+        throw new CacheError(Status.INVALID_ARGUMENT, "ttl must be set and greater than 0");
+      }
+      const layer = checkEnum(
+        request.layer,
+        [CacheLayer.UNSPECIFIED, CacheLayer.L1, CacheLayer.L2],
+        "layer",
+        CacheLayer as unknown as Record<number, string>,
+      );
+      const result = await manager.adjustTtl(namespace, keys, {
+        ttlMs,
+        layer: layer === CacheLayer.L1 ? "l1" : layer === CacheLayer.L2 ? "l2" : "all",
+      });
+      return { l1Adjusted: result.l1Adjusted, l2Adjusted: result.l2Adjusted, published: result.published };
     },
 
     async *exportStats(request) {

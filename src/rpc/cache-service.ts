@@ -3,10 +3,11 @@ import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { CacheManager, ReadOptions as EngineReadOptions } from "../engine/cache-manager.js";
 import type { BreakerState } from "../engine/health.js";
+import type { L1Reason as EngineL1Reason } from "../engine/promotion.js";
 import { CacheError, Status } from "../errors.js";
 import type { CacheService, ReadOptions } from "../gen/mlcache/v1/cache_pb.js";
 import { CacheLayer, WriteMode } from "../gen/mlcache/v1/common_pb.js";
-import type { DependencyStatus, StatsSnapshot } from "../gen/mlcache/v1/stats_pb.js";
+import { type DependencyStatus, L1Reason, type StatsSnapshot } from "../gen/mlcache/v1/stats_pb.js";
 import type { DeadLetterRecord } from "../loaders/dead-letters.js";
 import type { TelemetryView } from "../telemetry/telemetry.js";
 import { apiWriteMode, buildSnapshot, engineWriteMode, itemFrom } from "./convert.js";
@@ -50,6 +51,31 @@ const writeModeNames = {
   [WriteMode.WRITE_THROUGH]: "WRITE_MODE_WRITE_THROUGH",
   [WriteMode.WRITE_BEHIND]: "WRITE_MODE_WRITE_BEHIND",
 };
+
+const L1_REASONS: Record<EngineL1Reason, L1Reason> = {
+  present: L1Reason.PRESENT,
+  unknown: L1Reason.UNKNOWN,
+  disabled: L1Reason.DISABLED,
+  "rule-never": L1Reason.RULE_NEVER,
+  "below-hits": L1Reason.BELOW_HITS,
+  "rejected-by-admission": L1Reason.REJECTED_BY_ADMISSION,
+  evicted: L1Reason.EVICTED,
+  expired: L1Reason.EXPIRED,
+  removed: L1Reason.REMOVED,
+};
+
+/** Hot keys as the API shows them; `instances` when the source does not say. */
+function hotKeyMessages(
+  keys: readonly { namespace: string; key: string; frequency: number; instances?: number }[],
+  instances: number,
+) {
+  return keys.map((k) => ({
+    namespace: k.namespace,
+    key: k.key,
+    frequency: BigInt(Math.round(k.frequency)),
+    instances: k.instances ?? instances,
+  }));
+}
 
 /**
  * Engine read options whose signal is the call's, read only when the engine waits (a load): an
@@ -283,7 +309,42 @@ export function cacheService(deps: CacheServiceDeps): ServiceImpl<typeof CacheSe
           hotKeys = (telemetry ?? manager).hotKeys(request.hotKeys, namespace).map((k) => ({ ...k, instances: 1 }));
         }
       }
+      const fleetBoard = request.perLayer && request.hotKeys > 0 && telemetry?.fleetWide;
+      const layerHotKeys =
+        request.perLayer && request.hotKeys > 0
+          ? [
+              { layer: CacheLayer.L1, hotKeys: hotKeyMessages(manager.hotKeys(request.hotKeys, namespace), 1) },
+              ...(fleetBoard && telemetry
+                ? [
+                    {
+                      layer: CacheLayer.L2,
+                      hotKeys: hotKeyMessages(await telemetry.fleetHotKeys(request.hotKeys, namespace), 0),
+                    },
+                  ]
+                : []),
+            ]
+          : [];
+      /** Per layer: L1's sketch; L2 keeps no count, so the fleet board's sum when on it, else the sketch's view. */
+      // The fleet's board is read once per call, not once per key.
+      const board =
+        request.keys.length > 0 && request.fleetWide && telemetry?.fleetWide && manager.hasL2
+          ? await telemetry.fleetHotKeys(1000, keyNamespace)
+          : undefined;
+      const layerFrequencies = async (k: { namespace: string; key: string; frequency: number }) => {
+        const out = [{ layer: CacheLayer.L1, estimate: BigInt(k.frequency), source: "l1-sketch" }];
+        if (!manager.hasL2) return out;
+        if (board) {
+          const onBoard = board.find((h) => h.key === k.key);
+          out.push({
+            layer: CacheLayer.L2,
+            estimate: BigInt(Math.round(onBoard?.frequency ?? 0)),
+            source: "fleet-hot-keys",
+          });
+        } else out.push({ layer: CacheLayer.L2, estimate: BigInt(k.frequency), source: "l1-sketch" });
+        return out;
+      };
       return {
+        layerHotKeys,
         hotKeys: hotKeys.map((k) => ({
           namespace: k.namespace,
           key: k.key,
@@ -302,6 +363,9 @@ export function cacheService(deps: CacheServiceDeps): ServiceImpl<typeof CacheSe
               hits: BigInt(tracked?.hits ?? 0),
               misses: BigInt(tracked?.misses ?? 0),
               lastLoadLatency: durationFromMs(Math.round(tracked?.lastLoadMs ?? 0)),
+              l1Reason: k.l1Reason ? L1_REASONS[k.l1Reason] : L1Reason.UNSPECIFIED,
+              rule: k.rule,
+              layerFrequencies: await layerFrequencies(k),
               ...(tracked?.lastRefreshAt ? { lastRefresh: timestampFromMs(tracked.lastRefreshAt) } : {}),
               layers: k.layers.map((l) => ({
                 layer: l.layer === "l1" ? CacheLayer.L1 : CacheLayer.L2,

@@ -129,6 +129,12 @@ const CASES: Case[] = [
     call: (c, h) => first(c.admin.exportStats({ namespaces: ["products"] }, { headers: h })),
   },
   { name: "ExportStats of everything", allowed: [], call: (c, h) => first(c.admin.exportStats({}, { headers: h })) },
+  {
+    name: "AdjustTtl",
+    allowed: ["admin"],
+    call: (c, h) =>
+      c.admin.adjustTtl({ namespace: "products", keys: ["k"], ttl: { seconds: 10n, nanos: 0 } }, { headers: h }),
+  },
 ];
 
 const headersFor = (credential: Credential): Record<string, string> => {
@@ -163,6 +169,12 @@ describe("authentication and rights on every RPC, both ports", () => {
   });
   afterAll(async () => {
     await service?.close();
+  });
+
+  it("the table names every RPC of both services (a new RPC needs a row)", () => {
+    const covered = new Set(CASES.map((c) => c.name.split(" ")[0]));
+    const methods = [...CacheService.methods, ...AdminService.methods].map((m) => m.name);
+    expect(methods.filter((m) => !covered.has(m))).toEqual([]);
   });
 
   for (const port of ["gRPC (grpc-js)", "Connect", "gRPC-Web"]) {

@@ -238,6 +238,7 @@ class FakeInstance {
       resetPolicy: unimplemented,
       listNamespaces: unimplemented,
       exportStats: unimplemented,
+      adjustTtl: unimplemented,
     } as ServiceImpl<typeof AdminService>;
   }
 }

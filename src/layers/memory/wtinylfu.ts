@@ -268,6 +268,21 @@ export class WTinyLfuCache<V> {
     return this.admittor.frequency(hashKey(key));
   }
 
+  /**
+   * Whether the key would be kept if it were stored now: while the cache has room, yes; once
+   * full, when it would win the admission duel against the entry it would meet first (the
+   * probation segment's LRU end, else protected's). An estimate: the real duel happens when
+   * the key leaves the window, by which time both frequencies may have moved.
+   */
+  wouldAdmit(key: string): boolean {
+    if (!this.filled && this.map.size < this.maxEntries) return true;
+    const { probation, protected: protectedList } = this.segments;
+    let victim = probation.first();
+    if (victim === NONE) victim = protectedList.first();
+    if (victim === NONE) return true;
+    return this.admittor.duelFrequency(hashKey(key)) > this.admittor.duelFrequency(this.table.hashes[victim]!);
+  }
+
   /** Records an access to a key that is not cached here (so its popularity can grow before it is). */
   recordAccess(key: string): void {
     this.admittor.record(hashKey(key));

@@ -4,8 +4,10 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { FieldMask } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_field_mask } from "@bufbuild/protobuf/wkt";
+import type { Duration, FieldMask } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_duration, file_google_protobuf_field_mask } from "@bufbuild/protobuf/wkt";
+import type { CacheLayer } from "./common_pb.js";
+import { file_mlcache_v1_common } from "./common_pb.js";
 import type { NamespacePolicy } from "./policy_pb.js";
 import { file_mlcache_v1_policy } from "./policy_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -14,7 +16,80 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mlcache/v1/admin.proto.
  */
 export const file_mlcache_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChZtbGNhY2hlL3YxL2FkbWluLnByb3RvEgptbGNhY2hlLnYxIiUKEEdldFBvbGljeVJlcXVlc3QSEQoJbmFtZXNwYWNlGAEgASgJIlQKEUdldFBvbGljeVJlc3BvbnNlEisKBnBvbGljeRgBIAEoCzIbLm1sY2FjaGUudjEuTmFtZXNwYWNlUG9saWN5EhIKCmN1c3RvbWl6ZWQYAiABKAgicwoTVXBkYXRlUG9saWN5UmVxdWVzdBIrCgZwb2xpY3kYASABKAsyGy5tbGNhY2hlLnYxLk5hbWVzcGFjZVBvbGljeRIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siQwoUVXBkYXRlUG9saWN5UmVzcG9uc2USKwoGcG9saWN5GAEgASgLMhsubWxjYWNoZS52MS5OYW1lc3BhY2VQb2xpY3kiJwoSUmVzZXRQb2xpY3lSZXF1ZXN0EhEKCW5hbWVzcGFjZRgBIAEoCSJCChNSZXNldFBvbGljeVJlc3BvbnNlEisKBnBvbGljeRgBIAEoCzIbLm1sY2FjaGUudjEuTmFtZXNwYWNlUG9saWN5IhcKFUxpc3ROYW1lc3BhY2VzUmVxdWVzdCJaChBOYW1lc3BhY2VTdW1tYXJ5EgwKBG5hbWUYASABKAkSEgoKY3VzdG9taXplZBgCIAEoCBISCgpsMV9lbnRyaWVzGAMgASgEEhAKCGwxX2J5dGVzGAQgASgEIkoKFkxpc3ROYW1lc3BhY2VzUmVzcG9uc2USMAoKbmFtZXNwYWNlcxgBIAMoCzIcLm1sY2FjaGUudjEuTmFtZXNwYWNlU3VtbWFyeSI6ChJFeHBvcnRTdGF0c1JlcXVlc3QSEgoKbmFtZXNwYWNlcxgBIAMoCRIQCghtYXhfa2V5cxgCIAEoDSIlChNFeHBvcnRTdGF0c1Jlc3BvbnNlEg4KBm5kanNvbhgBIAEoDDKmAwoMQWRtaW5TZXJ2aWNlEkgKCUdldFBvbGljeRIcLm1sY2FjaGUudjEuR2V0UG9saWN5UmVxdWVzdBodLm1sY2FjaGUudjEuR2V0UG9saWN5UmVzcG9uc2USUQoMVXBkYXRlUG9saWN5Eh8ubWxjYWNoZS52MS5VcGRhdGVQb2xpY3lSZXF1ZXN0GiAubWxjYWNoZS52MS5VcGRhdGVQb2xpY3lSZXNwb25zZRJOCgtSZXNldFBvbGljeRIeLm1sY2FjaGUudjEuUmVzZXRQb2xpY3lSZXF1ZXN0Gh8ubWxjYWNoZS52MS5SZXNldFBvbGljeVJlc3BvbnNlElcKDkxpc3ROYW1lc3BhY2VzEiEubWxjYWNoZS52MS5MaXN0TmFtZXNwYWNlc1JlcXVlc3QaIi5tbGNhY2hlLnYxLkxpc3ROYW1lc3BhY2VzUmVzcG9uc2USUAoLRXhwb3J0U3RhdHMSHi5tbGNhY2hlLnYxLkV4cG9ydFN0YXRzUmVxdWVzdBofLm1sY2FjaGUudjEuRXhwb3J0U3RhdHNSZXNwb25zZTABQlIKDmRldi5tbGNhY2hlLnYxUAFaPmdpdGh1Yi5jb20vbWxjYWNoZS9tbGNhY2hlL2NsaWVudHMvZ28vZ2VuL21sY2FjaGUvdjE7bWxjYWNoZXYxYgZwcm90bzM", [file_google_protobuf_field_mask, file_mlcache_v1_policy]);
+  fileDesc("ChZtbGNhY2hlL3YxL2FkbWluLnByb3RvEgptbGNhY2hlLnYxIoIBChBBZGp1c3RUdGxSZXF1ZXN0EhEKCW5hbWVzcGFjZRgBIAEoCRIMCgRrZXlzGAIgAygJEiYKA3R0bBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIlCgVsYXllchgEIAEoDjIWLm1sY2FjaGUudjEuQ2FjaGVMYXllciJQChFBZGp1c3RUdGxSZXNwb25zZRITCgtsMV9hZGp1c3RlZBgBIAEoDRITCgtsMl9hZGp1c3RlZBgCIAEoDRIRCglwdWJsaXNoZWQYAyABKAgiJQoQR2V0UG9saWN5UmVxdWVzdBIRCgluYW1lc3BhY2UYASABKAkiVAoRR2V0UG9saWN5UmVzcG9uc2USKwoGcG9saWN5GAEgASgLMhsubWxjYWNoZS52MS5OYW1lc3BhY2VQb2xpY3kSEgoKY3VzdG9taXplZBgCIAEoCCJzChNVcGRhdGVQb2xpY3lSZXF1ZXN0EisKBnBvbGljeRgBIAEoCzIbLm1sY2FjaGUudjEuTmFtZXNwYWNlUG9saWN5Ei8KC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzayJDChRVcGRhdGVQb2xpY3lSZXNwb25zZRIrCgZwb2xpY3kYASABKAsyGy5tbGNhY2hlLnYxLk5hbWVzcGFjZVBvbGljeSInChJSZXNldFBvbGljeVJlcXVlc3QSEQoJbmFtZXNwYWNlGAEgASgJIkIKE1Jlc2V0UG9saWN5UmVzcG9uc2USKwoGcG9saWN5GAEgASgLMhsubWxjYWNoZS52MS5OYW1lc3BhY2VQb2xpY3kiFwoVTGlzdE5hbWVzcGFjZXNSZXF1ZXN0IloKEE5hbWVzcGFjZVN1bW1hcnkSDAoEbmFtZRgBIAEoCRISCgpjdXN0b21pemVkGAIgASgIEhIKCmwxX2VudHJpZXMYAyABKAQSEAoIbDFfYnl0ZXMYBCABKAQiSgoWTGlzdE5hbWVzcGFjZXNSZXNwb25zZRIwCgpuYW1lc3BhY2VzGAEgAygLMhwubWxjYWNoZS52MS5OYW1lc3BhY2VTdW1tYXJ5IjoKEkV4cG9ydFN0YXRzUmVxdWVzdBISCgpuYW1lc3BhY2VzGAEgAygJEhAKCG1heF9rZXlzGAIgASgNIiUKE0V4cG9ydFN0YXRzUmVzcG9uc2USDgoGbmRqc29uGAEgASgMMvADCgxBZG1pblNlcnZpY2USSAoJR2V0UG9saWN5EhwubWxjYWNoZS52MS5HZXRQb2xpY3lSZXF1ZXN0Gh0ubWxjYWNoZS52MS5HZXRQb2xpY3lSZXNwb25zZRJRCgxVcGRhdGVQb2xpY3kSHy5tbGNhY2hlLnYxLlVwZGF0ZVBvbGljeVJlcXVlc3QaIC5tbGNhY2hlLnYxLlVwZGF0ZVBvbGljeVJlc3BvbnNlEk4KC1Jlc2V0UG9saWN5Eh4ubWxjYWNoZS52MS5SZXNldFBvbGljeVJlcXVlc3QaHy5tbGNhY2hlLnYxLlJlc2V0UG9saWN5UmVzcG9uc2USVwoOTGlzdE5hbWVzcGFjZXMSIS5tbGNhY2hlLnYxLkxpc3ROYW1lc3BhY2VzUmVxdWVzdBoiLm1sY2FjaGUudjEuTGlzdE5hbWVzcGFjZXNSZXNwb25zZRJQCgtFeHBvcnRTdGF0cxIeLm1sY2FjaGUudjEuRXhwb3J0U3RhdHNSZXF1ZXN0Gh8ubWxjYWNoZS52MS5FeHBvcnRTdGF0c1Jlc3BvbnNlMAESSAoJQWRqdXN0VHRsEhwubWxjYWNoZS52MS5BZGp1c3RUdGxSZXF1ZXN0Gh0ubWxjYWNoZS52MS5BZGp1c3RUdGxSZXNwb25zZUJSCg5kZXYubWxjYWNoZS52MVABWj5naXRodWIuY29tL21sY2FjaGUvbWxjYWNoZS9jbGllbnRzL2dvL2dlbi9tbGNhY2hlL3YxO21sY2FjaGV2MWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_field_mask, file_mlcache_v1_common, file_mlcache_v1_policy]);
+
+/**
+ * @generated from message mlcache.v1.AdjustTtlRequest
+ */
+export type AdjustTtlRequest = Message<"mlcache.v1.AdjustTtlRequest"> & {
+  /**
+   * @generated from field: string namespace = 1;
+   */
+  namespace: string;
+
+  /**
+   * 1–100 keys.
+   *
+   * @generated from field: repeated string keys = 2;
+   */
+  keys: string[];
+
+  /**
+   * The new remaining lifetime, from now: more than 0, at most the key's policy allows (max_ttl,
+   * or its longest policy TTL). Stale windows start after it, as for any entry.
+   *
+   * @generated from field: google.protobuf.Duration ttl = 3;
+   */
+  ttl?: Duration | undefined;
+
+  /**
+   * UNSPECIFIED: every layer.
+   *
+   * @generated from field: mlcache.v1.CacheLayer layer = 4;
+   */
+  layer: CacheLayer;
+};
+
+/**
+ * Describes the message mlcache.v1.AdjustTtlRequest.
+ * Use `create(AdjustTtlRequestSchema)` to create a new message.
+ */
+export const AdjustTtlRequestSchema: GenMessage<AdjustTtlRequest> = /*@__PURE__*/
+  messageDesc(file_mlcache_v1_admin, 0);
+
+/**
+ * @generated from message mlcache.v1.AdjustTtlResponse
+ */
+export type AdjustTtlResponse = Message<"mlcache.v1.AdjustTtlResponse"> & {
+  /**
+   * Keys found and changed in this instance's L1.
+   *
+   * @generated from field: uint32 l1_adjusted = 1;
+   */
+  l1Adjusted: number;
+
+  /**
+   * Keys found and changed in L2 (shared by the fleet).
+   *
+   * @generated from field: uint32 l2_adjusted = 2;
+   */
+  l2Adjusted: number;
+
+  /**
+   * True once the change is on the invalidations topic for the other instances (false
+   * without Kafka: this instance's L1 and the shared L2 only).
+   *
+   * @generated from field: bool published = 3;
+   */
+  published: boolean;
+};
+
+/**
+ * Describes the message mlcache.v1.AdjustTtlResponse.
+ * Use `create(AdjustTtlResponseSchema)` to create a new message.
+ */
+export const AdjustTtlResponseSchema: GenMessage<AdjustTtlResponse> = /*@__PURE__*/
+  messageDesc(file_mlcache_v1_admin, 1);
 
 /**
  * @generated from message mlcache.v1.GetPolicyRequest
@@ -31,7 +106,7 @@ export type GetPolicyRequest = Message<"mlcache.v1.GetPolicyRequest"> & {
  * Use `create(GetPolicyRequestSchema)` to create a new message.
  */
 export const GetPolicyRequestSchema: GenMessage<GetPolicyRequest> = /*@__PURE__*/
-  messageDesc(file_mlcache_v1_admin, 0);
+  messageDesc(file_mlcache_v1_admin, 2);
 
 /**
  * @generated from message mlcache.v1.GetPolicyResponse
@@ -57,7 +132,7 @@ export type GetPolicyResponse = Message<"mlcache.v1.GetPolicyResponse"> & {
  * Use `create(GetPolicyResponseSchema)` to create a new message.
  */
 export const GetPolicyResponseSchema: GenMessage<GetPolicyResponse> = /*@__PURE__*/
-  messageDesc(file_mlcache_v1_admin, 1);
+  messageDesc(file_mlcache_v1_admin, 3);
 
 /**
  * @generated from message mlcache.v1.UpdatePolicyRequest
@@ -81,7 +156,7 @@ export type UpdatePolicyRequest = Message<"mlcache.v1.UpdatePolicyRequest"> & {
  * Use `create(UpdatePolicyRequestSchema)` to create a new message.
  */
 export const UpdatePolicyRequestSchema: GenMessage<UpdatePolicyRequest> = /*@__PURE__*/
-  messageDesc(file_mlcache_v1_admin, 2);
+  messageDesc(file_mlcache_v1_admin, 4);
 
 /**
  * @generated from message mlcache.v1.UpdatePolicyResponse
@@ -98,7 +173,7 @@ export type UpdatePolicyResponse = Message<"mlcache.v1.UpdatePolicyResponse"> & 
  * Use `create(UpdatePolicyResponseSchema)` to create a new message.
  */
 export const UpdatePolicyResponseSchema: GenMessage<UpdatePolicyResponse> = /*@__PURE__*/
-  messageDesc(file_mlcache_v1_admin, 3);
+  messageDesc(file_mlcache_v1_admin, 5);
 
 /**
  * @generated from message mlcache.v1.ResetPolicyRequest
@@ -115,7 +190,7 @@ export type ResetPolicyRequest = Message<"mlcache.v1.ResetPolicyRequest"> & {
  * Use `create(ResetPolicyRequestSchema)` to create a new message.
  */
 export const ResetPolicyRequestSchema: GenMessage<ResetPolicyRequest> = /*@__PURE__*/
-  messageDesc(file_mlcache_v1_admin, 4);
+  messageDesc(file_mlcache_v1_admin, 6);
 
 /**
  * @generated from message mlcache.v1.ResetPolicyResponse
@@ -132,7 +207,7 @@ export type ResetPolicyResponse = Message<"mlcache.v1.ResetPolicyResponse"> & {
  * Use `create(ResetPolicyResponseSchema)` to create a new message.
  */
 export const ResetPolicyResponseSchema: GenMessage<ResetPolicyResponse> = /*@__PURE__*/
-  messageDesc(file_mlcache_v1_admin, 5);
+  messageDesc(file_mlcache_v1_admin, 7);
 
 /**
  * @generated from message mlcache.v1.ListNamespacesRequest
@@ -145,7 +220,7 @@ export type ListNamespacesRequest = Message<"mlcache.v1.ListNamespacesRequest"> 
  * Use `create(ListNamespacesRequestSchema)` to create a new message.
  */
 export const ListNamespacesRequestSchema: GenMessage<ListNamespacesRequest> = /*@__PURE__*/
-  messageDesc(file_mlcache_v1_admin, 6);
+  messageDesc(file_mlcache_v1_admin, 8);
 
 /**
  * @generated from message mlcache.v1.NamespaceSummary
@@ -177,7 +252,7 @@ export type NamespaceSummary = Message<"mlcache.v1.NamespaceSummary"> & {
  * Use `create(NamespaceSummarySchema)` to create a new message.
  */
 export const NamespaceSummarySchema: GenMessage<NamespaceSummary> = /*@__PURE__*/
-  messageDesc(file_mlcache_v1_admin, 7);
+  messageDesc(file_mlcache_v1_admin, 9);
 
 /**
  * @generated from message mlcache.v1.ListNamespacesResponse
@@ -194,7 +269,7 @@ export type ListNamespacesResponse = Message<"mlcache.v1.ListNamespacesResponse"
  * Use `create(ListNamespacesResponseSchema)` to create a new message.
  */
 export const ListNamespacesResponseSchema: GenMessage<ListNamespacesResponse> = /*@__PURE__*/
-  messageDesc(file_mlcache_v1_admin, 8);
+  messageDesc(file_mlcache_v1_admin, 10);
 
 /**
  * @generated from message mlcache.v1.ExportStatsRequest
@@ -220,7 +295,7 @@ export type ExportStatsRequest = Message<"mlcache.v1.ExportStatsRequest"> & {
  * Use `create(ExportStatsRequestSchema)` to create a new message.
  */
 export const ExportStatsRequestSchema: GenMessage<ExportStatsRequest> = /*@__PURE__*/
-  messageDesc(file_mlcache_v1_admin, 9);
+  messageDesc(file_mlcache_v1_admin, 11);
 
 /**
  * @generated from message mlcache.v1.ExportStatsResponse
@@ -239,7 +314,7 @@ export type ExportStatsResponse = Message<"mlcache.v1.ExportStatsResponse"> & {
  * Use `create(ExportStatsResponseSchema)` to create a new message.
  */
 export const ExportStatsResponseSchema: GenMessage<ExportStatsResponse> = /*@__PURE__*/
-  messageDesc(file_mlcache_v1_admin, 10);
+  messageDesc(file_mlcache_v1_admin, 12);
 
 /**
  * Operates the cache: policies changed at run time reach every instance without a restart.
@@ -292,6 +367,17 @@ export const AdminService: GenService<{
     methodKind: "server_streaming";
     input: typeof ExportStatsRequestSchema;
     output: typeof ExportStatsResponseSchema;
+  },
+  /**
+   * Sets how long keys live from now on, in one layer or every layer, on every instance (the
+   * change travels on the invalidations topic like an invalidation does).
+   *
+   * @generated from rpc mlcache.v1.AdminService.AdjustTtl
+   */
+  adjustTtl: {
+    methodKind: "unary";
+    input: typeof AdjustTtlRequestSchema;
+    output: typeof AdjustTtlResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_mlcache_v1_admin, 0);

@@ -6,6 +6,8 @@ import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2"
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { CacheLayer } from "./common_pb.js";
+import { file_mlcache_v1_common } from "./common_pb.js";
 import type { NamespacePolicy } from "./policy_pb.js";
 import { file_mlcache_v1_policy } from "./policy_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -14,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mlcache/v1/events.proto.
  */
 export const file_mlcache_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("ChdtbGNhY2hlL3YxL2V2ZW50cy5wcm90bxIKbWxjYWNoZS52MSL2AQoRSW52YWxpZGF0aW9uRXZlbnQSEQoJbmFtZXNwYWNlGAEgASgJEgwKBGtleXMYAiADKAkSDAoEdGFncxgDIAMoCRITCgZwcmVmaXgYBCABKAlIAIgBARIPCgd2ZXJzaW9uGAUgASgEEhcKD29yaWdpbl9pbnN0YW5jZRgGIAEoCRIoCgR0aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCgVjYXVzZRgIIAEoDjIdLm1sY2FjaGUudjEuSW52YWxpZGF0aW9uQ2F1c2USEAoIZXZlbnRfaWQYCSABKAlCCQoHX3ByZWZpeCKDAgoKV3JpdGVFdmVudBIRCgluYW1lc3BhY2UYASABKAkSCwoDa2V5GAIgASgJEg0KBXZhbHVlGAMgASgMEg8KB3ZlcnNpb24YBCABKAQSDAoEdGFncxgFIAMoCRIPCgdkZWxldGVkGAYgASgIEiYKA3R0bBgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIXCg9vcmlnaW5faW5zdGFuY2UYCCABKAkSKAoEdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIZXZlbnRfaWQYCiABKAkSGQoRZW5jcnlwdGlvbl9rZXlfaWQYCyABKAkipgIKD0RlYWRMZXR0ZXJFdmVudBIoCgRraW5kGAEgASgOMhoubWxjYWNoZS52MS5EZWFkTGV0dGVyS2luZBIRCgluYW1lc3BhY2UYAiABKAkSCwoDa2V5GAMgASgJEhIKCmxhc3RfZXJyb3IYBCABKAkSEAoIZmFpbHVyZXMYBSABKA0SMQoNZmlyc3RfZmFpbHVyZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMbGFzdF9mYWlsdXJlGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCg9vcmlnaW5faW5zdGFuY2UYCCABKAkSJQoFd3JpdGUYCSABKAsyFi5tbGNhY2hlLnYxLldyaXRlRXZlbnQisQEKC1BvbGljeUV2ZW50EhEKCW5hbWVzcGFjZRgBIAEoCRIrCgZwb2xpY3kYAiABKAsyGy5tbGNhY2hlLnYxLk5hbWVzcGFjZVBvbGljeRINCgVyZXNldBgDIAEoCBIXCg9vcmlnaW5faW5zdGFuY2UYBCABKAkSKAoEdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIZXZlbnRfaWQYBiABKAkqlwEKEUludmFsaWRhdGlvbkNhdXNlEiIKHklOVkFMSURBVElPTl9DQVVTRV9VTlNQRUNJRklFRBAAEiEKHUlOVkFMSURBVElPTl9DQVVTRV9JTlZBTElEQVRFEAESGgoWSU5WQUxJREFUSU9OX0NBVVNFX1NFVBACEh8KG0lOVkFMSURBVElPTl9DQVVTRV9FWFRFUk5BTBADKmkKDkRlYWRMZXR0ZXJLaW5kEiAKHERFQURfTEVUVEVSX0tJTkRfVU5TUEVDSUZJRUQQABIZChVERUFEX0xFVFRFUl9LSU5EX0xPQUQQARIaChZERUFEX0xFVFRFUl9LSU5EX1dSSVRFEAJCUgoOZGV2Lm1sY2FjaGUudjFQAVo+Z2l0aHViLmNvbS9tbGNhY2hlL21sY2FjaGUvY2xpZW50cy9nby9nZW4vbWxjYWNoZS92MTttbGNhY2hldjFiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_mlcache_v1_policy]);
+  fileDesc("ChdtbGNhY2hlL3YxL2V2ZW50cy5wcm90bxIKbWxjYWNoZS52MSKpAgoRSW52YWxpZGF0aW9uRXZlbnQSEQoJbmFtZXNwYWNlGAEgASgJEgwKBGtleXMYAiADKAkSDAoEdGFncxgDIAMoCRITCgZwcmVmaXgYBCABKAlIAIgBARIPCgd2ZXJzaW9uGAUgASgEEhcKD29yaWdpbl9pbnN0YW5jZRgGIAEoCRIoCgR0aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCgVjYXVzZRgIIAEoDjIdLm1sY2FjaGUudjEuSW52YWxpZGF0aW9uQ2F1c2USEAoIZXZlbnRfaWQYCSABKAkSMQoOdHRsX2FkanVzdG1lbnQYCiABKAsyGS5tbGNhY2hlLnYxLlR0bEFkanVzdG1lbnRCCQoHX3ByZWZpeCJeCg1UdGxBZGp1c3RtZW50EiYKA3R0bBgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIlCgVsYXllchgCIAEoDjIWLm1sY2FjaGUudjEuQ2FjaGVMYXllciKDAgoKV3JpdGVFdmVudBIRCgluYW1lc3BhY2UYASABKAkSCwoDa2V5GAIgASgJEg0KBXZhbHVlGAMgASgMEg8KB3ZlcnNpb24YBCABKAQSDAoEdGFncxgFIAMoCRIPCgdkZWxldGVkGAYgASgIEiYKA3R0bBgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIXCg9vcmlnaW5faW5zdGFuY2UYCCABKAkSKAoEdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIZXZlbnRfaWQYCiABKAkSGQoRZW5jcnlwdGlvbl9rZXlfaWQYCyABKAkipgIKD0RlYWRMZXR0ZXJFdmVudBIoCgRraW5kGAEgASgOMhoubWxjYWNoZS52MS5EZWFkTGV0dGVyS2luZBIRCgluYW1lc3BhY2UYAiABKAkSCwoDa2V5GAMgASgJEhIKCmxhc3RfZXJyb3IYBCABKAkSEAoIZmFpbHVyZXMYBSABKA0SMQoNZmlyc3RfZmFpbHVyZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMbGFzdF9mYWlsdXJlGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCg9vcmlnaW5faW5zdGFuY2UYCCABKAkSJQoFd3JpdGUYCSABKAsyFi5tbGNhY2hlLnYxLldyaXRlRXZlbnQisQEKC1BvbGljeUV2ZW50EhEKCW5hbWVzcGFjZRgBIAEoCRIrCgZwb2xpY3kYAiABKAsyGy5tbGNhY2hlLnYxLk5hbWVzcGFjZVBvbGljeRINCgVyZXNldBgDIAEoCBIXCg9vcmlnaW5faW5zdGFuY2UYBCABKAkSKAoEdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIZXZlbnRfaWQYBiABKAkqugEKEUludmFsaWRhdGlvbkNhdXNlEiIKHklOVkFMSURBVElPTl9DQVVTRV9VTlNQRUNJRklFRBAAEiEKHUlOVkFMSURBVElPTl9DQVVTRV9JTlZBTElEQVRFEAESGgoWSU5WQUxJREFUSU9OX0NBVVNFX1NFVBACEh8KG0lOVkFMSURBVElPTl9DQVVTRV9FWFRFUk5BTBADEiEKHUlOVkFMSURBVElPTl9DQVVTRV9BREpVU1RfVFRMEAQqaQoORGVhZExldHRlcktpbmQSIAocREVBRF9MRVRURVJfS0lORF9VTlNQRUNJRklFRBAAEhkKFURFQURfTEVUVEVSX0tJTkRfTE9BRBABEhoKFkRFQURfTEVUVEVSX0tJTkRfV1JJVEUQAkJSCg5kZXYubWxjYWNoZS52MVABWj5naXRodWIuY29tL21sY2FjaGUvbWxjYWNoZS9jbGllbnRzL2dvL2dlbi9tbGNhY2hlL3YxO21sY2FjaGV2MWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_mlcache_v1_common, file_mlcache_v1_policy]);
 
 /**
  * Drop these keys, tags or prefix from every cache instance.
@@ -74,6 +76,14 @@ export type InvalidationEvent = Message<"mlcache.v1.InvalidationEvent"> & {
    * @generated from field: string event_id = 9;
    */
   eventId: string;
+
+  /**
+   * Set (with cause ADJUST_TTL): instead of dropping `keys`, give them this lifetime from
+   * `time`. A consumer that does not know this field drops the keys, which is always safe.
+   *
+   * @generated from field: mlcache.v1.TtlAdjustment ttl_adjustment = 10;
+   */
+  ttlAdjustment?: TtlAdjustment | undefined;
 };
 
 /**
@@ -82,6 +92,33 @@ export type InvalidationEvent = Message<"mlcache.v1.InvalidationEvent"> & {
  */
 export const InvalidationEventSchema: GenMessage<InvalidationEvent> = /*@__PURE__*/
   messageDesc(file_mlcache_v1_events, 0);
+
+/**
+ * A new lifetime for some keys (AdminService.AdjustTtl).
+ *
+ * @generated from message mlcache.v1.TtlAdjustment
+ */
+export type TtlAdjustment = Message<"mlcache.v1.TtlAdjustment"> & {
+  /**
+   * @generated from field: google.protobuf.Duration ttl = 1;
+   */
+  ttl?: Duration | undefined;
+
+  /**
+   * UNSPECIFIED: every layer. Instances apply it to their L1; the shared L2 was changed by the
+   * instance that published it.
+   *
+   * @generated from field: mlcache.v1.CacheLayer layer = 2;
+   */
+  layer: CacheLayer;
+};
+
+/**
+ * Describes the message mlcache.v1.TtlAdjustment.
+ * Use `create(TtlAdjustmentSchema)` to create a new message.
+ */
+export const TtlAdjustmentSchema: GenMessage<TtlAdjustment> = /*@__PURE__*/
+  messageDesc(file_mlcache_v1_events, 1);
 
 /**
  * A write acknowledged in WRITE_BEHIND mode, waiting for the sink to apply it.
@@ -157,7 +194,7 @@ export type WriteEvent = Message<"mlcache.v1.WriteEvent"> & {
  * Use `create(WriteEventSchema)` to create a new message.
  */
 export const WriteEventSchema: GenMessage<WriteEvent> = /*@__PURE__*/
-  messageDesc(file_mlcache_v1_events, 1);
+  messageDesc(file_mlcache_v1_events, 2);
 
 /**
  * A key whose load or write kept failing, for post-mortem analysis.
@@ -218,7 +255,7 @@ export type DeadLetterEvent = Message<"mlcache.v1.DeadLetterEvent"> & {
  * Use `create(DeadLetterEventSchema)` to create a new message.
  */
 export const DeadLetterEventSchema: GenMessage<DeadLetterEvent> = /*@__PURE__*/
-  messageDesc(file_mlcache_v1_events, 2);
+  messageDesc(file_mlcache_v1_events, 3);
 
 /**
  * A namespace's policy changed at run time (AdminService.UpdatePolicy or ResetPolicy). Records
@@ -274,7 +311,7 @@ export type PolicyEvent = Message<"mlcache.v1.PolicyEvent"> & {
  * Use `create(PolicyEventSchema)` to create a new message.
  */
 export const PolicyEventSchema: GenMessage<PolicyEvent> = /*@__PURE__*/
-  messageDesc(file_mlcache_v1_events, 3);
+  messageDesc(file_mlcache_v1_events, 4);
 
 /**
  * @generated from enum mlcache.v1.InvalidationCause
@@ -305,6 +342,13 @@ export enum InvalidationCause {
    * @generated from enum value: INVALIDATION_CAUSE_EXTERNAL = 3;
    */
   EXTERNAL = 3,
+
+  /**
+   * AdminService.AdjustTtl: `ttl_adjustment` says how long the keys live now.
+   *
+   * @generated from enum value: INVALIDATION_CAUSE_ADJUST_TTL = 4;
+   */
+  ADJUST_TTL = 4,
 }
 
 /**

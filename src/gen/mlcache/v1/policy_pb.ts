@@ -2,8 +2,8 @@
 // @generated from file mlcache/v1/policy.proto (package mlcache.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Duration } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_duration } from "@bufbuild/protobuf/wkt";
 import type { WriteMode } from "./common_pb.js";
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mlcache/v1/policy.proto.
  */
 export const file_mlcache_v1_policy: GenFile = /*@__PURE__*/
-  fileDesc("ChdtbGNhY2hlL3YxL3BvbGljeS5wcm90bxIKbWxjYWNoZS52MSK0BQoPTmFtZXNwYWNlUG9saWN5EhEKCW5hbWVzcGFjZRgBIAEoCRIjCgJsMRgCIAEoCzIXLm1sY2FjaGUudjEuTGF5ZXJQb2xpY3kSIwoCbDIYAyABKAsyFy5tbGNhY2hlLnYxLkxheWVyUG9saWN5Ei0KCWZhaWxfc2FmZRgEIAEoCzIaLm1sY2FjaGUudjEuRmFpbFNhZmVQb2xpY3kSNQoNZWFybHlfcmVmcmVzaBgFIAEoCzIeLm1sY2FjaGUudjEuRWFybHlSZWZyZXNoUG9saWN5EjMKDGFkYXB0aXZlX3R0bBgGIAEoCzIdLm1sY2FjaGUudjEuQWRhcHRpdmVUdGxQb2xpY3kSOwoQcHJpb3JpdHlfcmVmcmVzaBgHIAEoCzIhLm1sY2FjaGUudjEuUHJpb3JpdHlSZWZyZXNoUG9saWN5EigKBmxvYWRlchgIIAEoCzIYLm1sY2FjaGUudjEuT3JpZ2luUG9saWN5EigKBndyaXRlchgJIAEoCzIYLm1sY2FjaGUudjEuT3JpZ2luUG9saWN5EikKCndyaXRlX21vZGUYCiABKA4yFS5tbGNhY2hlLnYxLldyaXRlTW9kZRIuCglwcm9tb3Rpb24YCyABKAsyGy5tbGNhY2hlLnYxLlByb21vdGlvblBvbGljeRIXCg9tYXhfdmFsdWVfYnl0ZXMYDCABKAQSGQoRZW5jcnlwdGlvbl9rZXlfaWQYDSABKAkSLAoIZmFsbGJhY2sYDiABKAsyGi5tbGNhY2hlLnYxLkZhbGxiYWNrUG9saWN5Ei8KDG5lZ2F0aXZlX3R0bBgPIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIqCgdtYXhfdHRsGBAgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIqoCCgtMYXllclBvbGljeRIUCgdlbmFibGVkGAEgASgISACIAQESJgoDdHRsGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEiwKCWZyZXNoX2ZvchgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhITCgZqaXR0ZXIYBCABKAFIAYgBARI5ChZzdGFsZV93aGlsZV9yZXZhbGlkYXRlGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhYKCWFkbWlzc2lvbhgGIAEoCEgCiAEBQgoKCF9lbmFibGVkQgkKB19qaXR0ZXJCDAoKX2FkbWlzc2lvbkoECAcQCEoECAgQCVIJbWF4X2J5dGVzUgttYXhfZW50cmllcyKNAQoORmFpbFNhZmVQb2xpY3kSFAoHZW5hYmxlZBgBIAEoCEgAiAEBEiwKCW1heF9zdGFsZRgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIrCgh0aHJvdHRsZRgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIKCghfZW5hYmxlZCJSChJFYXJseVJlZnJlc2hQb2xpY3kSFAoHZW5hYmxlZBgBIAEoCEgAiAEBEhEKBGJldGEYAiABKAFIAYgBAUIKCghfZW5hYmxlZEIHCgVfYmV0YSKNAQoRQWRhcHRpdmVUdGxQb2xpY3kSFAoHZW5hYmxlZBgBIAEoCEgAiAEBEioKB21pbl90dGwYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKgoHbWF4X3R0bBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIKCghfZW5hYmxlZCJ7ChVQcmlvcml0eVJlZnJlc2hQb2xpY3kSFAoHZW5hYmxlZBgBIAEoCEgAiAEBEhAKCHRvcF9rZXlzGAIgASgNEhYKDm1heF9jb25jdXJyZW50GAMgASgNEhYKDm1heF9wZXJfc2Vjb25kGAQgASgBQgoKCF9lbmFibGVkIj0KD1Byb21vdGlvblBvbGljeRIVCg1taW5fZnJlcXVlbmN5GAEgASgNSgQIAhADUg11c2VfYWRtaXNzaW9uIvYDCgxPcmlnaW5Qb2xpY3kSJgoEZ3JwYxgBIAEoCzIWLm1sY2FjaGUudjEuR3JwY09yaWdpbkgAEiYKBGh0dHAYAiABKAsyFi5tbGNhY2hlLnYxLkh0dHBPcmlnaW5IABIqCgdicmVha2VyGAMgASgLMhkubWxjYWNoZS52MS5CcmVha2VyUG9saWN5EiYKBXJldHJ5GAQgASgLMhcubWxjYWNoZS52MS5SZXRyeVBvbGljeRIvCgxzb2Z0X3RpbWVvdXQYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLwoMaGFyZF90aW1lb3V0GAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhcKD21heF9jb25jdXJyZW5jeRgHIAEoDRIvCgpyYXRlX2xpbWl0GAggASgLMhsubWxjYWNoZS52MS5SYXRlTGltaXRQb2xpY3kSMwoQcmVmcmVzaF90aHJvdHRsZRgJIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhImCgViYXRjaBgKIAEoCzIXLm1sY2FjaGUudjEuQmF0Y2hQb2xpY3kSMQoLZGVhZF9sZXR0ZXIYCyABKAsyHC5tbGNhY2hlLnYxLkRlYWRMZXR0ZXJQb2xpY3lCBgoEa2luZCKSAQoKR3JwY09yaWdpbhIOCgZ0YXJnZXQYASABKAkSCwoDdGxzGAIgASgIEjYKCG1ldGFkYXRhGAMgAygLMiQubWxjYWNoZS52MS5HcnBjT3JpZ2luLk1ldGFkYXRhRW50cnkaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIswBCgpIdHRwT3JpZ2luEhQKDHVybF90ZW1wbGF0ZRgBIAEoCRI0CgdoZWFkZXJzGAIgAygLMiMubWxjYWNoZS52MS5IdHRwT3JpZ2luLkhlYWRlcnNFbnRyeRIQCghidWxrX3VybBgDIAEoCRIUCgx3cml0ZV9tZXRob2QYBCABKAkSGgoSbm90X2ZvdW5kX3N0YXR1c2VzGAUgAygNGi4KDEhlYWRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBItEBCg1CcmVha2VyUG9saWN5EhQKB2VuYWJsZWQYASABKAhIAIgBARIfChdlcnJvcl90aHJlc2hvbGRfcGVyY2VudBgCIAEoDRIYChB2b2x1bWVfdGhyZXNob2xkGAMgASgNEjAKDXJlc2V0X3RpbWVvdXQYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SMQoOcm9sbGluZ193aW5kb3cYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25CCgoIX2VuYWJsZWQihwEKC1JldHJ5UG9saWN5EhQKDG1heF9hdHRlbXB0cxgBIAEoDRIyCg9pbml0aWFsX2JhY2tvZmYYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLgoLbWF4X2JhY2tvZmYYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iNAoPUmF0ZUxpbWl0UG9saWN5EhIKCnBlcl9zZWNvbmQYASABKAESDQoFYnVyc3QYAiABKA0icgoLQmF0Y2hQb2xpY3kSFAoHZW5hYmxlZBgBIAEoCEgAiAEBEikKBndpbmRvdxgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIWCg5tYXhfYmF0Y2hfc2l6ZRgDIAEoDUIKCghfZW5hYmxlZCJTChBEZWFkTGV0dGVyUG9saWN5EhQKDG1heF9mYWlsdXJlcxgBIAEoDRIpCgZ3aW5kb3cYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iUQoORmFsbGJhY2tQb2xpY3kSDwoFdmFsdWUYASABKAxIABImCgRncnBjGAIgASgLMhYubWxjYWNoZS52MS5HcnBjT3JpZ2luSABCBgoEa2luZEJSCg5kZXYubWxjYWNoZS52MVABWj5naXRodWIuY29tL21sY2FjaGUvbWxjYWNoZS9jbGllbnRzL2dvL2dlbi9tbGNhY2hlL3YxO21sY2FjaGV2MWIGcHJvdG8z", [file_google_protobuf_duration, file_mlcache_v1_common]);
+  fileDesc("ChdtbGNhY2hlL3YxL3BvbGljeS5wcm90bxIKbWxjYWNoZS52MSLYBQoPTmFtZXNwYWNlUG9saWN5EhEKCW5hbWVzcGFjZRgBIAEoCRIjCgJsMRgCIAEoCzIXLm1sY2FjaGUudjEuTGF5ZXJQb2xpY3kSIwoCbDIYAyABKAsyFy5tbGNhY2hlLnYxLkxheWVyUG9saWN5Ei0KCWZhaWxfc2FmZRgEIAEoCzIaLm1sY2FjaGUudjEuRmFpbFNhZmVQb2xpY3kSNQoNZWFybHlfcmVmcmVzaBgFIAEoCzIeLm1sY2FjaGUudjEuRWFybHlSZWZyZXNoUG9saWN5EjMKDGFkYXB0aXZlX3R0bBgGIAEoCzIdLm1sY2FjaGUudjEuQWRhcHRpdmVUdGxQb2xpY3kSOwoQcHJpb3JpdHlfcmVmcmVzaBgHIAEoCzIhLm1sY2FjaGUudjEuUHJpb3JpdHlSZWZyZXNoUG9saWN5EigKBmxvYWRlchgIIAEoCzIYLm1sY2FjaGUudjEuT3JpZ2luUG9saWN5EigKBndyaXRlchgJIAEoCzIYLm1sY2FjaGUudjEuT3JpZ2luUG9saWN5EikKCndyaXRlX21vZGUYCiABKA4yFS5tbGNhY2hlLnYxLldyaXRlTW9kZRIuCglwcm9tb3Rpb24YCyABKAsyGy5tbGNhY2hlLnYxLlByb21vdGlvblBvbGljeRIXCg9tYXhfdmFsdWVfYnl0ZXMYDCABKAQSGQoRZW5jcnlwdGlvbl9rZXlfaWQYDSABKAkSLAoIZmFsbGJhY2sYDiABKAsyGi5tbGNhY2hlLnYxLkZhbGxiYWNrUG9saWN5Ei8KDG5lZ2F0aXZlX3R0bBgPIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIqCgdtYXhfdHRsGBAgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEiIKBXJ1bGVzGBEgAygLMhMubWxjYWNoZS52MS5LZXlSdWxlIoMBCgdLZXlSdWxlEgwKBG5hbWUYASABKAkSDwoFZXhhY3QYAiABKAlIABIQCgZwcmVmaXgYAyABKAlIABIOCgRnbG9iGAQgASgJSAASLgoJb3ZlcnJpZGVzGAUgASgLMhsubWxjYWNoZS52MS5OYW1lc3BhY2VQb2xpY3lCBwoFbWF0Y2giqgIKC0xheWVyUG9saWN5EhQKB2VuYWJsZWQYASABKAhIAIgBARImCgN0dGwYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLAoJZnJlc2hfZm9yGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhMKBmppdHRlchgEIAEoAUgBiAEBEjkKFnN0YWxlX3doaWxlX3JldmFsaWRhdGUYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SFgoJYWRtaXNzaW9uGAYgASgISAKIAQFCCgoIX2VuYWJsZWRCCQoHX2ppdHRlckIMCgpfYWRtaXNzaW9uSgQIBxAISgQICBAJUgltYXhfYnl0ZXNSC21heF9lbnRyaWVzIo0BCg5GYWlsU2FmZVBvbGljeRIUCgdlbmFibGVkGAEgASgISACIAQESLAoJbWF4X3N0YWxlGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEisKCHRocm90dGxlGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQgoKCF9lbmFibGVkIlIKEkVhcmx5UmVmcmVzaFBvbGljeRIUCgdlbmFibGVkGAEgASgISACIAQESEQoEYmV0YRgCIAEoAUgBiAEBQgoKCF9lbmFibGVkQgcKBV9iZXRhIo0BChFBZGFwdGl2ZVR0bFBvbGljeRIUCgdlbmFibGVkGAEgASgISACIAQESKgoHbWluX3R0bBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIqCgdtYXhfdHRsGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQgoKCF9lbmFibGVkInsKFVByaW9yaXR5UmVmcmVzaFBvbGljeRIUCgdlbmFibGVkGAEgASgISACIAQESEAoIdG9wX2tleXMYAiABKA0SFgoObWF4X2NvbmN1cnJlbnQYAyABKA0SFgoObWF4X3Blcl9zZWNvbmQYBCABKAFCCgoIX2VuYWJsZWQikQEKD1Byb21vdGlvblBvbGljeRIVCg1taW5fZnJlcXVlbmN5GAEgASgNEicKBG1vZGUYAyABKA4yGS5tbGNhY2hlLnYxLlByb21vdGlvbk1vZGUSKQoGd2luZG93GAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uSgQIAhADUg11c2VfYWRtaXNzaW9uIvYDCgxPcmlnaW5Qb2xpY3kSJgoEZ3JwYxgBIAEoCzIWLm1sY2FjaGUudjEuR3JwY09yaWdpbkgAEiYKBGh0dHAYAiABKAsyFi5tbGNhY2hlLnYxLkh0dHBPcmlnaW5IABIqCgdicmVha2VyGAMgASgLMhkubWxjYWNoZS52MS5CcmVha2VyUG9saWN5EiYKBXJldHJ5GAQgASgLMhcubWxjYWNoZS52MS5SZXRyeVBvbGljeRIvCgxzb2Z0X3RpbWVvdXQYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLwoMaGFyZF90aW1lb3V0GAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhcKD21heF9jb25jdXJyZW5jeRgHIAEoDRIvCgpyYXRlX2xpbWl0GAggASgLMhsubWxjYWNoZS52MS5SYXRlTGltaXRQb2xpY3kSMwoQcmVmcmVzaF90aHJvdHRsZRgJIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhImCgViYXRjaBgKIAEoCzIXLm1sY2FjaGUudjEuQmF0Y2hQb2xpY3kSMQoLZGVhZF9sZXR0ZXIYCyABKAsyHC5tbGNhY2hlLnYxLkRlYWRMZXR0ZXJQb2xpY3lCBgoEa2luZCKSAQoKR3JwY09yaWdpbhIOCgZ0YXJnZXQYASABKAkSCwoDdGxzGAIgASgIEjYKCG1ldGFkYXRhGAMgAygLMiQubWxjYWNoZS52MS5HcnBjT3JpZ2luLk1ldGFkYXRhRW50cnkaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIswBCgpIdHRwT3JpZ2luEhQKDHVybF90ZW1wbGF0ZRgBIAEoCRI0CgdoZWFkZXJzGAIgAygLMiMubWxjYWNoZS52MS5IdHRwT3JpZ2luLkhlYWRlcnNFbnRyeRIQCghidWxrX3VybBgDIAEoCRIUCgx3cml0ZV9tZXRob2QYBCABKAkSGgoSbm90X2ZvdW5kX3N0YXR1c2VzGAUgAygNGi4KDEhlYWRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBItEBCg1CcmVha2VyUG9saWN5EhQKB2VuYWJsZWQYASABKAhIAIgBARIfChdlcnJvcl90aHJlc2hvbGRfcGVyY2VudBgCIAEoDRIYChB2b2x1bWVfdGhyZXNob2xkGAMgASgNEjAKDXJlc2V0X3RpbWVvdXQYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SMQoOcm9sbGluZ193aW5kb3cYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25CCgoIX2VuYWJsZWQihwEKC1JldHJ5UG9saWN5EhQKDG1heF9hdHRlbXB0cxgBIAEoDRIyCg9pbml0aWFsX2JhY2tvZmYYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLgoLbWF4X2JhY2tvZmYYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iNAoPUmF0ZUxpbWl0UG9saWN5EhIKCnBlcl9zZWNvbmQYASABKAESDQoFYnVyc3QYAiABKA0icgoLQmF0Y2hQb2xpY3kSFAoHZW5hYmxlZBgBIAEoCEgAiAEBEikKBndpbmRvdxgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIWCg5tYXhfYmF0Y2hfc2l6ZRgDIAEoDUIKCghfZW5hYmxlZCJTChBEZWFkTGV0dGVyUG9saWN5EhQKDG1heF9mYWlsdXJlcxgBIAEoDRIpCgZ3aW5kb3cYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iUQoORmFsbGJhY2tQb2xpY3kSDwoFdmFsdWUYASABKAxIABImCgRncnBjGAIgASgLMhYubWxjYWNoZS52MS5HcnBjT3JpZ2luSABCBgoEa2luZCqhAQoNUHJvbW90aW9uTW9kZRIeChpQUk9NT1RJT05fTU9ERV9VTlNQRUNJRklFRBAAEhkKFVBST01PVElPTl9NT0RFX0FMV0FZUxABEhgKFFBST01PVElPTl9NT0RFX05FVkVSEAISHQoZUFJPTU9USU9OX01PREVfQUZURVJfSElUUxADEhwKGFBST01PVElPTl9NT0RFX0FETUlTU0lPThAEQlIKDmRldi5tbGNhY2hlLnYxUAFaPmdpdGh1Yi5jb20vbWxjYWNoZS9tbGNhY2hlL2NsaWVudHMvZ28vZ2VuL21sY2FjaGUvdjE7bWxjYWNoZXYxYgZwcm90bzM", [file_google_protobuf_duration, file_mlcache_v1_common]);
 
 /**
  * How one namespace is cached. Unset fields take the service's defaults; the same shape is
@@ -113,6 +113,14 @@ export type NamespacePolicy = Message<"mlcache.v1.NamespacePolicy"> & {
    * @generated from field: google.protobuf.Duration max_ttl = 16;
    */
   maxTtl?: Duration | undefined;
+
+  /**
+   * Rules for some of the namespace's keys, tried in order: the first that matches a key gives
+   * it the namespace's policy with the rule's overrides on top. At most 1,000 per namespace.
+   *
+   * @generated from field: repeated mlcache.v1.KeyRule rules = 17;
+   */
+  rules: KeyRule[];
 };
 
 /**
@@ -121,6 +129,71 @@ export type NamespacePolicy = Message<"mlcache.v1.NamespacePolicy"> & {
  */
 export const NamespacePolicySchema: GenMessage<NamespacePolicy> = /*@__PURE__*/
   messageDesc(file_mlcache_v1_policy, 0);
+
+/**
+ * A policy for the keys of a namespace that match a pattern. Keys are hierarchical, segments
+ * separated by ':' (`category:42:product:7`).
+ *
+ * @generated from message mlcache.v1.KeyRule
+ */
+export type KeyRule = Message<"mlcache.v1.KeyRule"> & {
+  /**
+   * Unique within the namespace, 1–64 characters of [A-Za-z0-9_.-].
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * At most 512 characters.
+   *
+   * @generated from oneof mlcache.v1.KeyRule.match
+   */
+  match: {
+    /**
+     * The key itself.
+     *
+     * @generated from field: string exact = 2;
+     */
+    value: string;
+    case: "exact";
+  } | {
+    /**
+     * Every key that starts with it.
+     *
+     * @generated from field: string prefix = 3;
+     */
+    value: string;
+    case: "prefix";
+  } | {
+    /**
+     * `*` matches any characters within one segment (never ':'); a whole segment `**` matches
+     * any number of segments, none included; every other character matches itself. `[`, `]`,
+     * `{`, `}`, `?` and `\` are reserved, and `**` inside a segment is invalid.
+     *
+     * @generated from field: string glob = 4;
+     */
+    value: string;
+    case: "glob";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * Fields set here replace the namespace's; unset fields (and those the namespace changes
+   * later) are inherited. Allowed: l1, l2, fail_safe, early_refresh, adaptive_ttl, write_mode,
+   * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled. The others are
+   * namespace-wide and refused here (INVALID_ARGUMENT).
+   *
+   * @generated from field: mlcache.v1.NamespacePolicy overrides = 5;
+   */
+  overrides?: NamespacePolicy | undefined;
+};
+
+/**
+ * Describes the message mlcache.v1.KeyRule.
+ * Use `create(KeyRuleSchema)` to create a new message.
+ */
+export const KeyRuleSchema: GenMessage<KeyRule> = /*@__PURE__*/
+  messageDesc(file_mlcache_v1_policy, 1);
 
 /**
  * One layer's part of a policy.
@@ -179,7 +252,7 @@ export type LayerPolicy = Message<"mlcache.v1.LayerPolicy"> & {
  * Use `create(LayerPolicySchema)` to create a new message.
  */
 export const LayerPolicySchema: GenMessage<LayerPolicy> = /*@__PURE__*/
-  messageDesc(file_mlcache_v1_policy, 1);
+  messageDesc(file_mlcache_v1_policy, 2);
 
 /**
  * @generated from message mlcache.v1.FailSafePolicy
@@ -210,7 +283,7 @@ export type FailSafePolicy = Message<"mlcache.v1.FailSafePolicy"> & {
  * Use `create(FailSafePolicySchema)` to create a new message.
  */
 export const FailSafePolicySchema: GenMessage<FailSafePolicy> = /*@__PURE__*/
-  messageDesc(file_mlcache_v1_policy, 2);
+  messageDesc(file_mlcache_v1_policy, 3);
 
 /**
  * Probabilistic early refresh (XFetch): refresh when now - delta * beta * ln(U) >= freshUntil.
@@ -236,7 +309,7 @@ export type EarlyRefreshPolicy = Message<"mlcache.v1.EarlyRefreshPolicy"> & {
  * Use `create(EarlyRefreshPolicySchema)` to create a new message.
  */
 export const EarlyRefreshPolicySchema: GenMessage<EarlyRefreshPolicy> = /*@__PURE__*/
-  messageDesc(file_mlcache_v1_policy, 3);
+  messageDesc(file_mlcache_v1_policy, 4);
 
 /**
  * Scale TTLs by observed popularity, within bounds.
@@ -265,7 +338,7 @@ export type AdaptiveTtlPolicy = Message<"mlcache.v1.AdaptiveTtlPolicy"> & {
  * Use `create(AdaptiveTtlPolicySchema)` to create a new message.
  */
 export const AdaptiveTtlPolicySchema: GenMessage<AdaptiveTtlPolicy> = /*@__PURE__*/
-  messageDesc(file_mlcache_v1_policy, 4);
+  messageDesc(file_mlcache_v1_policy, 5);
 
 /**
  * A background refresher that renews the hottest keys before they go stale.
@@ -301,7 +374,7 @@ export type PriorityRefreshPolicy = Message<"mlcache.v1.PriorityRefreshPolicy"> 
  * Use `create(PriorityRefreshPolicySchema)` to create a new message.
  */
 export const PriorityRefreshPolicySchema: GenMessage<PriorityRefreshPolicy> = /*@__PURE__*/
-  messageDesc(file_mlcache_v1_policy, 5);
+  messageDesc(file_mlcache_v1_policy, 6);
 
 /**
  * When an L2 hit is copied into L1.
@@ -310,11 +383,24 @@ export const PriorityRefreshPolicySchema: GenMessage<PriorityRefreshPolicy> = /*
  */
 export type PromotionPolicy = Message<"mlcache.v1.PromotionPolicy"> & {
   /**
-   * Copy only keys read at least this many times recently (sketch estimate); 0: always.
+   * UNSPECIFIED: copy only keys read at least this many times recently (sketch estimate); 0:
+   * always. AFTER_HITS: the number of L2 hits within `window` that promotes (1–1000).
    *
    * @generated from field: uint32 min_frequency = 1;
    */
   minFrequency: number;
+
+  /**
+   * @generated from field: mlcache.v1.PromotionMode mode = 3;
+   */
+  mode: PromotionMode;
+
+  /**
+   * AFTER_HITS: the window the hits are counted in (unset: 1 minute).
+   *
+   * @generated from field: google.protobuf.Duration window = 4;
+   */
+  window?: Duration | undefined;
 };
 
 /**
@@ -322,7 +408,7 @@ export type PromotionPolicy = Message<"mlcache.v1.PromotionPolicy"> & {
  * Use `create(PromotionPolicySchema)` to create a new message.
  */
 export const PromotionPolicySchema: GenMessage<PromotionPolicy> = /*@__PURE__*/
-  messageDesc(file_mlcache_v1_policy, 6);
+  messageDesc(file_mlcache_v1_policy, 7);
 
 /**
  * An origin: where a namespace loads from (loader) or writes to (writer).
@@ -404,7 +490,7 @@ export type OriginPolicy = Message<"mlcache.v1.OriginPolicy"> & {
  * Use `create(OriginPolicySchema)` to create a new message.
  */
 export const OriginPolicySchema: GenMessage<OriginPolicy> = /*@__PURE__*/
-  messageDesc(file_mlcache_v1_policy, 7);
+  messageDesc(file_mlcache_v1_policy, 8);
 
 /**
  * A LoaderService implemented by the origin team.
@@ -437,7 +523,7 @@ export type GrpcOrigin = Message<"mlcache.v1.GrpcOrigin"> & {
  * Use `create(GrpcOriginSchema)` to create a new message.
  */
 export const GrpcOriginSchema: GenMessage<GrpcOrigin> = /*@__PURE__*/
-  messageDesc(file_mlcache_v1_policy, 8);
+  messageDesc(file_mlcache_v1_policy, 9);
 
 /**
  * @generated from message mlcache.v1.HttpOrigin
@@ -482,7 +568,7 @@ export type HttpOrigin = Message<"mlcache.v1.HttpOrigin"> & {
  * Use `create(HttpOriginSchema)` to create a new message.
  */
 export const HttpOriginSchema: GenMessage<HttpOrigin> = /*@__PURE__*/
-  messageDesc(file_mlcache_v1_policy, 9);
+  messageDesc(file_mlcache_v1_policy, 10);
 
 /**
  * @generated from message mlcache.v1.BreakerPolicy
@@ -525,7 +611,7 @@ export type BreakerPolicy = Message<"mlcache.v1.BreakerPolicy"> & {
  * Use `create(BreakerPolicySchema)` to create a new message.
  */
 export const BreakerPolicySchema: GenMessage<BreakerPolicy> = /*@__PURE__*/
-  messageDesc(file_mlcache_v1_policy, 10);
+  messageDesc(file_mlcache_v1_policy, 11);
 
 /**
  * @generated from message mlcache.v1.RetryPolicy
@@ -554,7 +640,7 @@ export type RetryPolicy = Message<"mlcache.v1.RetryPolicy"> & {
  * Use `create(RetryPolicySchema)` to create a new message.
  */
 export const RetryPolicySchema: GenMessage<RetryPolicy> = /*@__PURE__*/
-  messageDesc(file_mlcache_v1_policy, 11);
+  messageDesc(file_mlcache_v1_policy, 12);
 
 /**
  * @generated from message mlcache.v1.RateLimitPolicy
@@ -576,7 +662,7 @@ export type RateLimitPolicy = Message<"mlcache.v1.RateLimitPolicy"> & {
  * Use `create(RateLimitPolicySchema)` to create a new message.
  */
 export const RateLimitPolicySchema: GenMessage<RateLimitPolicy> = /*@__PURE__*/
-  messageDesc(file_mlcache_v1_policy, 12);
+  messageDesc(file_mlcache_v1_policy, 13);
 
 /**
  * How concurrent misses are gathered into one bulk call.
@@ -605,7 +691,7 @@ export type BatchPolicy = Message<"mlcache.v1.BatchPolicy"> & {
  * Use `create(BatchPolicySchema)` to create a new message.
  */
 export const BatchPolicySchema: GenMessage<BatchPolicy> = /*@__PURE__*/
-  messageDesc(file_mlcache_v1_policy, 13);
+  messageDesc(file_mlcache_v1_policy, 14);
 
 /**
  * @generated from message mlcache.v1.DeadLetterPolicy
@@ -629,7 +715,7 @@ export type DeadLetterPolicy = Message<"mlcache.v1.DeadLetterPolicy"> & {
  * Use `create(DeadLetterPolicySchema)` to create a new message.
  */
 export const DeadLetterPolicySchema: GenMessage<DeadLetterPolicy> = /*@__PURE__*/
-  messageDesc(file_mlcache_v1_policy, 14);
+  messageDesc(file_mlcache_v1_policy, 15);
 
 /**
  * @generated from message mlcache.v1.FallbackPolicy
@@ -662,5 +748,51 @@ export type FallbackPolicy = Message<"mlcache.v1.FallbackPolicy"> & {
  * Use `create(FallbackPolicySchema)` to create a new message.
  */
 export const FallbackPolicySchema: GenMessage<FallbackPolicy> = /*@__PURE__*/
-  messageDesc(file_mlcache_v1_policy, 15);
+  messageDesc(file_mlcache_v1_policy, 16);
+
+/**
+ * How an L2 hit is promoted into L1.
+ *
+ * @generated from enum mlcache.v1.PromotionMode
+ */
+export enum PromotionMode {
+  /**
+   * By min_frequency against L1's frequency sketch (0: always).
+   *
+   * @generated from enum value: PROMOTION_MODE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: PROMOTION_MODE_ALWAYS = 1;
+   */
+  ALWAYS = 1,
+
+  /**
+   * Never: the key is served from L2 on every read.
+   *
+   * @generated from enum value: PROMOTION_MODE_NEVER = 2;
+   */
+  NEVER = 2,
+
+  /**
+   * After min_frequency L2 hits of this instance within `window`.
+   *
+   * @generated from enum value: PROMOTION_MODE_AFTER_HITS = 3;
+   */
+  AFTER_HITS = 3,
+
+  /**
+   * When L1's TinyLFU admission would admit it now (its estimate beats the entry it would evict).
+   *
+   * @generated from enum value: PROMOTION_MODE_ADMISSION = 4;
+   */
+  ADMISSION = 4,
+}
+
+/**
+ * Describes the enum mlcache.v1.PromotionMode.
+ */
+export const PromotionModeSchema: GenEnum<PromotionMode> = /*@__PURE__*/
+  enumDesc(file_mlcache_v1_policy, 0);
 

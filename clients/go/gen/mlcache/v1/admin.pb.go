@@ -9,6 +9,7 @@ package mlcachev1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
 	reflect "reflect"
 	sync "sync"
@@ -22,6 +23,142 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type AdjustTtlRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Namespace string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	// 1–100 keys.
+	Keys []string `protobuf:"bytes,2,rep,name=keys,proto3" json:"keys,omitempty"`
+	// The new remaining lifetime, from now: more than 0, at most the key's policy allows (max_ttl,
+	// or its longest policy TTL). Stale windows start after it, as for any entry.
+	Ttl *durationpb.Duration `protobuf:"bytes,3,opt,name=ttl,proto3" json:"ttl,omitempty"`
+	// UNSPECIFIED: every layer.
+	Layer         CacheLayer `protobuf:"varint,4,opt,name=layer,proto3,enum=mlcache.v1.CacheLayer" json:"layer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AdjustTtlRequest) Reset() {
+	*x = AdjustTtlRequest{}
+	mi := &file_mlcache_v1_admin_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AdjustTtlRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AdjustTtlRequest) ProtoMessage() {}
+
+func (x *AdjustTtlRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mlcache_v1_admin_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AdjustTtlRequest.ProtoReflect.Descriptor instead.
+func (*AdjustTtlRequest) Descriptor() ([]byte, []int) {
+	return file_mlcache_v1_admin_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *AdjustTtlRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *AdjustTtlRequest) GetKeys() []string {
+	if x != nil {
+		return x.Keys
+	}
+	return nil
+}
+
+func (x *AdjustTtlRequest) GetTtl() *durationpb.Duration {
+	if x != nil {
+		return x.Ttl
+	}
+	return nil
+}
+
+func (x *AdjustTtlRequest) GetLayer() CacheLayer {
+	if x != nil {
+		return x.Layer
+	}
+	return CacheLayer_CACHE_LAYER_UNSPECIFIED
+}
+
+type AdjustTtlResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Keys found and changed in this instance's L1.
+	L1Adjusted uint32 `protobuf:"varint,1,opt,name=l1_adjusted,json=l1Adjusted,proto3" json:"l1_adjusted,omitempty"`
+	// Keys found and changed in L2 (shared by the fleet).
+	L2Adjusted uint32 `protobuf:"varint,2,opt,name=l2_adjusted,json=l2Adjusted,proto3" json:"l2_adjusted,omitempty"`
+	// True once the change is on the invalidations topic for the other instances (false
+	// without Kafka: this instance's L1 and the shared L2 only).
+	Published     bool `protobuf:"varint,3,opt,name=published,proto3" json:"published,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AdjustTtlResponse) Reset() {
+	*x = AdjustTtlResponse{}
+	mi := &file_mlcache_v1_admin_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AdjustTtlResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AdjustTtlResponse) ProtoMessage() {}
+
+func (x *AdjustTtlResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mlcache_v1_admin_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AdjustTtlResponse.ProtoReflect.Descriptor instead.
+func (*AdjustTtlResponse) Descriptor() ([]byte, []int) {
+	return file_mlcache_v1_admin_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *AdjustTtlResponse) GetL1Adjusted() uint32 {
+	if x != nil {
+		return x.L1Adjusted
+	}
+	return 0
+}
+
+func (x *AdjustTtlResponse) GetL2Adjusted() uint32 {
+	if x != nil {
+		return x.L2Adjusted
+	}
+	return 0
+}
+
+func (x *AdjustTtlResponse) GetPublished() bool {
+	if x != nil {
+		return x.Published
+	}
+	return false
+}
+
 type GetPolicyRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Namespace     string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
@@ -31,7 +168,7 @@ type GetPolicyRequest struct {
 
 func (x *GetPolicyRequest) Reset() {
 	*x = GetPolicyRequest{}
-	mi := &file_mlcache_v1_admin_proto_msgTypes[0]
+	mi := &file_mlcache_v1_admin_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -43,7 +180,7 @@ func (x *GetPolicyRequest) String() string {
 func (*GetPolicyRequest) ProtoMessage() {}
 
 func (x *GetPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_admin_proto_msgTypes[0]
+	mi := &file_mlcache_v1_admin_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -56,7 +193,7 @@ func (x *GetPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPolicyRequest.ProtoReflect.Descriptor instead.
 func (*GetPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_admin_proto_rawDescGZIP(), []int{0}
+	return file_mlcache_v1_admin_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *GetPolicyRequest) GetNamespace() string {
@@ -78,7 +215,7 @@ type GetPolicyResponse struct {
 
 func (x *GetPolicyResponse) Reset() {
 	*x = GetPolicyResponse{}
-	mi := &file_mlcache_v1_admin_proto_msgTypes[1]
+	mi := &file_mlcache_v1_admin_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -90,7 +227,7 @@ func (x *GetPolicyResponse) String() string {
 func (*GetPolicyResponse) ProtoMessage() {}
 
 func (x *GetPolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_admin_proto_msgTypes[1]
+	mi := &file_mlcache_v1_admin_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -103,7 +240,7 @@ func (x *GetPolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPolicyResponse.ProtoReflect.Descriptor instead.
 func (*GetPolicyResponse) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_admin_proto_rawDescGZIP(), []int{1}
+	return file_mlcache_v1_admin_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *GetPolicyResponse) GetPolicy() *NamespacePolicy {
@@ -131,7 +268,7 @@ type UpdatePolicyRequest struct {
 
 func (x *UpdatePolicyRequest) Reset() {
 	*x = UpdatePolicyRequest{}
-	mi := &file_mlcache_v1_admin_proto_msgTypes[2]
+	mi := &file_mlcache_v1_admin_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -143,7 +280,7 @@ func (x *UpdatePolicyRequest) String() string {
 func (*UpdatePolicyRequest) ProtoMessage() {}
 
 func (x *UpdatePolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_admin_proto_msgTypes[2]
+	mi := &file_mlcache_v1_admin_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -156,7 +293,7 @@ func (x *UpdatePolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdatePolicyRequest.ProtoReflect.Descriptor instead.
 func (*UpdatePolicyRequest) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_admin_proto_rawDescGZIP(), []int{2}
+	return file_mlcache_v1_admin_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *UpdatePolicyRequest) GetPolicy() *NamespacePolicy {
@@ -182,7 +319,7 @@ type UpdatePolicyResponse struct {
 
 func (x *UpdatePolicyResponse) Reset() {
 	*x = UpdatePolicyResponse{}
-	mi := &file_mlcache_v1_admin_proto_msgTypes[3]
+	mi := &file_mlcache_v1_admin_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -194,7 +331,7 @@ func (x *UpdatePolicyResponse) String() string {
 func (*UpdatePolicyResponse) ProtoMessage() {}
 
 func (x *UpdatePolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_admin_proto_msgTypes[3]
+	mi := &file_mlcache_v1_admin_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -207,7 +344,7 @@ func (x *UpdatePolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdatePolicyResponse.ProtoReflect.Descriptor instead.
 func (*UpdatePolicyResponse) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_admin_proto_rawDescGZIP(), []int{3}
+	return file_mlcache_v1_admin_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *UpdatePolicyResponse) GetPolicy() *NamespacePolicy {
@@ -226,7 +363,7 @@ type ResetPolicyRequest struct {
 
 func (x *ResetPolicyRequest) Reset() {
 	*x = ResetPolicyRequest{}
-	mi := &file_mlcache_v1_admin_proto_msgTypes[4]
+	mi := &file_mlcache_v1_admin_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -238,7 +375,7 @@ func (x *ResetPolicyRequest) String() string {
 func (*ResetPolicyRequest) ProtoMessage() {}
 
 func (x *ResetPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_admin_proto_msgTypes[4]
+	mi := &file_mlcache_v1_admin_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -251,7 +388,7 @@ func (x *ResetPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResetPolicyRequest.ProtoReflect.Descriptor instead.
 func (*ResetPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_admin_proto_rawDescGZIP(), []int{4}
+	return file_mlcache_v1_admin_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ResetPolicyRequest) GetNamespace() string {
@@ -270,7 +407,7 @@ type ResetPolicyResponse struct {
 
 func (x *ResetPolicyResponse) Reset() {
 	*x = ResetPolicyResponse{}
-	mi := &file_mlcache_v1_admin_proto_msgTypes[5]
+	mi := &file_mlcache_v1_admin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -282,7 +419,7 @@ func (x *ResetPolicyResponse) String() string {
 func (*ResetPolicyResponse) ProtoMessage() {}
 
 func (x *ResetPolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_admin_proto_msgTypes[5]
+	mi := &file_mlcache_v1_admin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -295,7 +432,7 @@ func (x *ResetPolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResetPolicyResponse.ProtoReflect.Descriptor instead.
 func (*ResetPolicyResponse) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_admin_proto_rawDescGZIP(), []int{5}
+	return file_mlcache_v1_admin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ResetPolicyResponse) GetPolicy() *NamespacePolicy {
@@ -313,7 +450,7 @@ type ListNamespacesRequest struct {
 
 func (x *ListNamespacesRequest) Reset() {
 	*x = ListNamespacesRequest{}
-	mi := &file_mlcache_v1_admin_proto_msgTypes[6]
+	mi := &file_mlcache_v1_admin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -325,7 +462,7 @@ func (x *ListNamespacesRequest) String() string {
 func (*ListNamespacesRequest) ProtoMessage() {}
 
 func (x *ListNamespacesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_admin_proto_msgTypes[6]
+	mi := &file_mlcache_v1_admin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -338,7 +475,7 @@ func (x *ListNamespacesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNamespacesRequest.ProtoReflect.Descriptor instead.
 func (*ListNamespacesRequest) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_admin_proto_rawDescGZIP(), []int{6}
+	return file_mlcache_v1_admin_proto_rawDescGZIP(), []int{8}
 }
 
 type NamespaceSummary struct {
@@ -353,7 +490,7 @@ type NamespaceSummary struct {
 
 func (x *NamespaceSummary) Reset() {
 	*x = NamespaceSummary{}
-	mi := &file_mlcache_v1_admin_proto_msgTypes[7]
+	mi := &file_mlcache_v1_admin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -365,7 +502,7 @@ func (x *NamespaceSummary) String() string {
 func (*NamespaceSummary) ProtoMessage() {}
 
 func (x *NamespaceSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_admin_proto_msgTypes[7]
+	mi := &file_mlcache_v1_admin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -378,7 +515,7 @@ func (x *NamespaceSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NamespaceSummary.ProtoReflect.Descriptor instead.
 func (*NamespaceSummary) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_admin_proto_rawDescGZIP(), []int{7}
+	return file_mlcache_v1_admin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *NamespaceSummary) GetName() string {
@@ -418,7 +555,7 @@ type ListNamespacesResponse struct {
 
 func (x *ListNamespacesResponse) Reset() {
 	*x = ListNamespacesResponse{}
-	mi := &file_mlcache_v1_admin_proto_msgTypes[8]
+	mi := &file_mlcache_v1_admin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -430,7 +567,7 @@ func (x *ListNamespacesResponse) String() string {
 func (*ListNamespacesResponse) ProtoMessage() {}
 
 func (x *ListNamespacesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_admin_proto_msgTypes[8]
+	mi := &file_mlcache_v1_admin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -443,7 +580,7 @@ func (x *ListNamespacesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNamespacesResponse.ProtoReflect.Descriptor instead.
 func (*ListNamespacesResponse) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_admin_proto_rawDescGZIP(), []int{8}
+	return file_mlcache_v1_admin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListNamespacesResponse) GetNamespaces() []*NamespaceSummary {
@@ -465,7 +602,7 @@ type ExportStatsRequest struct {
 
 func (x *ExportStatsRequest) Reset() {
 	*x = ExportStatsRequest{}
-	mi := &file_mlcache_v1_admin_proto_msgTypes[9]
+	mi := &file_mlcache_v1_admin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -477,7 +614,7 @@ func (x *ExportStatsRequest) String() string {
 func (*ExportStatsRequest) ProtoMessage() {}
 
 func (x *ExportStatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_admin_proto_msgTypes[9]
+	mi := &file_mlcache_v1_admin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -490,7 +627,7 @@ func (x *ExportStatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportStatsRequest.ProtoReflect.Descriptor instead.
 func (*ExportStatsRequest) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_admin_proto_rawDescGZIP(), []int{9}
+	return file_mlcache_v1_admin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ExportStatsRequest) GetNamespaces() []string {
@@ -517,7 +654,7 @@ type ExportStatsResponse struct {
 
 func (x *ExportStatsResponse) Reset() {
 	*x = ExportStatsResponse{}
-	mi := &file_mlcache_v1_admin_proto_msgTypes[10]
+	mi := &file_mlcache_v1_admin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -529,7 +666,7 @@ func (x *ExportStatsResponse) String() string {
 func (*ExportStatsResponse) ProtoMessage() {}
 
 func (x *ExportStatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_admin_proto_msgTypes[10]
+	mi := &file_mlcache_v1_admin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -542,7 +679,7 @@ func (x *ExportStatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportStatsResponse.ProtoReflect.Descriptor instead.
 func (*ExportStatsResponse) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_admin_proto_rawDescGZIP(), []int{10}
+	return file_mlcache_v1_admin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ExportStatsResponse) GetNdjson() []byte {
@@ -557,7 +694,18 @@ var File_mlcache_v1_admin_proto protoreflect.FileDescriptor
 const file_mlcache_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"\x16mlcache/v1/admin.proto\x12\n" +
-	"mlcache.v1\x1a google/protobuf/field_mask.proto\x1a\x17mlcache/v1/policy.proto\"0\n" +
+	"mlcache.v1\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x17mlcache/v1/common.proto\x1a\x17mlcache/v1/policy.proto\"\x9f\x01\n" +
+	"\x10AdjustTtlRequest\x12\x1c\n" +
+	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x12\n" +
+	"\x04keys\x18\x02 \x03(\tR\x04keys\x12+\n" +
+	"\x03ttl\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\x12,\n" +
+	"\x05layer\x18\x04 \x01(\x0e2\x16.mlcache.v1.CacheLayerR\x05layer\"s\n" +
+	"\x11AdjustTtlResponse\x12\x1f\n" +
+	"\vl1_adjusted\x18\x01 \x01(\rR\n" +
+	"l1Adjusted\x12\x1f\n" +
+	"\vl2_adjusted\x18\x02 \x01(\rR\n" +
+	"l2Adjusted\x12\x1c\n" +
+	"\tpublished\x18\x03 \x01(\bR\tpublished\"0\n" +
 	"\x10GetPolicyRequest\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\"h\n" +
 	"\x11GetPolicyResponse\x123\n" +
@@ -594,13 +742,14 @@ const file_mlcache_v1_admin_proto_rawDesc = "" +
 	"namespaces\x12\x19\n" +
 	"\bmax_keys\x18\x02 \x01(\rR\amaxKeys\"-\n" +
 	"\x13ExportStatsResponse\x12\x16\n" +
-	"\x06ndjson\x18\x01 \x01(\fR\x06ndjson2\xa6\x03\n" +
+	"\x06ndjson\x18\x01 \x01(\fR\x06ndjson2\xf0\x03\n" +
 	"\fAdminService\x12H\n" +
 	"\tGetPolicy\x12\x1c.mlcache.v1.GetPolicyRequest\x1a\x1d.mlcache.v1.GetPolicyResponse\x12Q\n" +
 	"\fUpdatePolicy\x12\x1f.mlcache.v1.UpdatePolicyRequest\x1a .mlcache.v1.UpdatePolicyResponse\x12N\n" +
 	"\vResetPolicy\x12\x1e.mlcache.v1.ResetPolicyRequest\x1a\x1f.mlcache.v1.ResetPolicyResponse\x12W\n" +
 	"\x0eListNamespaces\x12!.mlcache.v1.ListNamespacesRequest\x1a\".mlcache.v1.ListNamespacesResponse\x12P\n" +
-	"\vExportStats\x12\x1e.mlcache.v1.ExportStatsRequest\x1a\x1f.mlcache.v1.ExportStatsResponse0\x01BR\n" +
+	"\vExportStats\x12\x1e.mlcache.v1.ExportStatsRequest\x1a\x1f.mlcache.v1.ExportStatsResponse0\x01\x12H\n" +
+	"\tAdjustTtl\x12\x1c.mlcache.v1.AdjustTtlRequest\x1a\x1d.mlcache.v1.AdjustTtlResponseBR\n" +
 	"\x0edev.mlcache.v1P\x01Z>github.com/mlcache/mlcache/clients/go/gen/mlcache/v1;mlcachev1b\x06proto3"
 
 var (
@@ -615,44 +764,52 @@ func file_mlcache_v1_admin_proto_rawDescGZIP() []byte {
 	return file_mlcache_v1_admin_proto_rawDescData
 }
 
-var file_mlcache_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_mlcache_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_mlcache_v1_admin_proto_goTypes = []any{
-	(*GetPolicyRequest)(nil),       // 0: mlcache.v1.GetPolicyRequest
-	(*GetPolicyResponse)(nil),      // 1: mlcache.v1.GetPolicyResponse
-	(*UpdatePolicyRequest)(nil),    // 2: mlcache.v1.UpdatePolicyRequest
-	(*UpdatePolicyResponse)(nil),   // 3: mlcache.v1.UpdatePolicyResponse
-	(*ResetPolicyRequest)(nil),     // 4: mlcache.v1.ResetPolicyRequest
-	(*ResetPolicyResponse)(nil),    // 5: mlcache.v1.ResetPolicyResponse
-	(*ListNamespacesRequest)(nil),  // 6: mlcache.v1.ListNamespacesRequest
-	(*NamespaceSummary)(nil),       // 7: mlcache.v1.NamespaceSummary
-	(*ListNamespacesResponse)(nil), // 8: mlcache.v1.ListNamespacesResponse
-	(*ExportStatsRequest)(nil),     // 9: mlcache.v1.ExportStatsRequest
-	(*ExportStatsResponse)(nil),    // 10: mlcache.v1.ExportStatsResponse
-	(*NamespacePolicy)(nil),        // 11: mlcache.v1.NamespacePolicy
-	(*fieldmaskpb.FieldMask)(nil),  // 12: google.protobuf.FieldMask
+	(*AdjustTtlRequest)(nil),       // 0: mlcache.v1.AdjustTtlRequest
+	(*AdjustTtlResponse)(nil),      // 1: mlcache.v1.AdjustTtlResponse
+	(*GetPolicyRequest)(nil),       // 2: mlcache.v1.GetPolicyRequest
+	(*GetPolicyResponse)(nil),      // 3: mlcache.v1.GetPolicyResponse
+	(*UpdatePolicyRequest)(nil),    // 4: mlcache.v1.UpdatePolicyRequest
+	(*UpdatePolicyResponse)(nil),   // 5: mlcache.v1.UpdatePolicyResponse
+	(*ResetPolicyRequest)(nil),     // 6: mlcache.v1.ResetPolicyRequest
+	(*ResetPolicyResponse)(nil),    // 7: mlcache.v1.ResetPolicyResponse
+	(*ListNamespacesRequest)(nil),  // 8: mlcache.v1.ListNamespacesRequest
+	(*NamespaceSummary)(nil),       // 9: mlcache.v1.NamespaceSummary
+	(*ListNamespacesResponse)(nil), // 10: mlcache.v1.ListNamespacesResponse
+	(*ExportStatsRequest)(nil),     // 11: mlcache.v1.ExportStatsRequest
+	(*ExportStatsResponse)(nil),    // 12: mlcache.v1.ExportStatsResponse
+	(*durationpb.Duration)(nil),    // 13: google.protobuf.Duration
+	(CacheLayer)(0),                // 14: mlcache.v1.CacheLayer
+	(*NamespacePolicy)(nil),        // 15: mlcache.v1.NamespacePolicy
+	(*fieldmaskpb.FieldMask)(nil),  // 16: google.protobuf.FieldMask
 }
 var file_mlcache_v1_admin_proto_depIdxs = []int32{
-	11, // 0: mlcache.v1.GetPolicyResponse.policy:type_name -> mlcache.v1.NamespacePolicy
-	11, // 1: mlcache.v1.UpdatePolicyRequest.policy:type_name -> mlcache.v1.NamespacePolicy
-	12, // 2: mlcache.v1.UpdatePolicyRequest.update_mask:type_name -> google.protobuf.FieldMask
-	11, // 3: mlcache.v1.UpdatePolicyResponse.policy:type_name -> mlcache.v1.NamespacePolicy
-	11, // 4: mlcache.v1.ResetPolicyResponse.policy:type_name -> mlcache.v1.NamespacePolicy
-	7,  // 5: mlcache.v1.ListNamespacesResponse.namespaces:type_name -> mlcache.v1.NamespaceSummary
-	0,  // 6: mlcache.v1.AdminService.GetPolicy:input_type -> mlcache.v1.GetPolicyRequest
-	2,  // 7: mlcache.v1.AdminService.UpdatePolicy:input_type -> mlcache.v1.UpdatePolicyRequest
-	4,  // 8: mlcache.v1.AdminService.ResetPolicy:input_type -> mlcache.v1.ResetPolicyRequest
-	6,  // 9: mlcache.v1.AdminService.ListNamespaces:input_type -> mlcache.v1.ListNamespacesRequest
-	9,  // 10: mlcache.v1.AdminService.ExportStats:input_type -> mlcache.v1.ExportStatsRequest
-	1,  // 11: mlcache.v1.AdminService.GetPolicy:output_type -> mlcache.v1.GetPolicyResponse
-	3,  // 12: mlcache.v1.AdminService.UpdatePolicy:output_type -> mlcache.v1.UpdatePolicyResponse
-	5,  // 13: mlcache.v1.AdminService.ResetPolicy:output_type -> mlcache.v1.ResetPolicyResponse
-	8,  // 14: mlcache.v1.AdminService.ListNamespaces:output_type -> mlcache.v1.ListNamespacesResponse
-	10, // 15: mlcache.v1.AdminService.ExportStats:output_type -> mlcache.v1.ExportStatsResponse
-	11, // [11:16] is the sub-list for method output_type
-	6,  // [6:11] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	13, // 0: mlcache.v1.AdjustTtlRequest.ttl:type_name -> google.protobuf.Duration
+	14, // 1: mlcache.v1.AdjustTtlRequest.layer:type_name -> mlcache.v1.CacheLayer
+	15, // 2: mlcache.v1.GetPolicyResponse.policy:type_name -> mlcache.v1.NamespacePolicy
+	15, // 3: mlcache.v1.UpdatePolicyRequest.policy:type_name -> mlcache.v1.NamespacePolicy
+	16, // 4: mlcache.v1.UpdatePolicyRequest.update_mask:type_name -> google.protobuf.FieldMask
+	15, // 5: mlcache.v1.UpdatePolicyResponse.policy:type_name -> mlcache.v1.NamespacePolicy
+	15, // 6: mlcache.v1.ResetPolicyResponse.policy:type_name -> mlcache.v1.NamespacePolicy
+	9,  // 7: mlcache.v1.ListNamespacesResponse.namespaces:type_name -> mlcache.v1.NamespaceSummary
+	2,  // 8: mlcache.v1.AdminService.GetPolicy:input_type -> mlcache.v1.GetPolicyRequest
+	4,  // 9: mlcache.v1.AdminService.UpdatePolicy:input_type -> mlcache.v1.UpdatePolicyRequest
+	6,  // 10: mlcache.v1.AdminService.ResetPolicy:input_type -> mlcache.v1.ResetPolicyRequest
+	8,  // 11: mlcache.v1.AdminService.ListNamespaces:input_type -> mlcache.v1.ListNamespacesRequest
+	11, // 12: mlcache.v1.AdminService.ExportStats:input_type -> mlcache.v1.ExportStatsRequest
+	0,  // 13: mlcache.v1.AdminService.AdjustTtl:input_type -> mlcache.v1.AdjustTtlRequest
+	3,  // 14: mlcache.v1.AdminService.GetPolicy:output_type -> mlcache.v1.GetPolicyResponse
+	5,  // 15: mlcache.v1.AdminService.UpdatePolicy:output_type -> mlcache.v1.UpdatePolicyResponse
+	7,  // 16: mlcache.v1.AdminService.ResetPolicy:output_type -> mlcache.v1.ResetPolicyResponse
+	10, // 17: mlcache.v1.AdminService.ListNamespaces:output_type -> mlcache.v1.ListNamespacesResponse
+	12, // 18: mlcache.v1.AdminService.ExportStats:output_type -> mlcache.v1.ExportStatsResponse
+	1,  // 19: mlcache.v1.AdminService.AdjustTtl:output_type -> mlcache.v1.AdjustTtlResponse
+	14, // [14:20] is the sub-list for method output_type
+	8,  // [8:14] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_mlcache_v1_admin_proto_init() }
@@ -660,6 +817,7 @@ func file_mlcache_v1_admin_proto_init() {
 	if File_mlcache_v1_admin_proto != nil {
 		return
 	}
+	file_mlcache_v1_common_proto_init()
 	file_mlcache_v1_policy_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -667,7 +825,7 @@ func file_mlcache_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mlcache_v1_admin_proto_rawDesc), len(file_mlcache_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   11,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

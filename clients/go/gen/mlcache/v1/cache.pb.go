@@ -842,8 +842,10 @@ type InspectRequest struct {
 	FleetWide          bool `protobuf:"varint,4,opt,name=fleet_wide,json=fleetWide,proto3" json:"fleet_wide,omitempty"`
 	IncludeInFlight    bool `protobuf:"varint,5,opt,name=include_in_flight,json=includeInFlight,proto3" json:"include_in_flight,omitempty"`
 	IncludeDeadLetters bool `protobuf:"varint,6,opt,name=include_dead_letters,json=includeDeadLetters,proto3" json:"include_dead_letters,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// With hot_keys: also the hot keys of each layer (layer_hot_keys).
+	PerLayer      bool `protobuf:"varint,7,opt,name=per_layer,json=perLayer,proto3" json:"per_layer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *InspectRequest) Reset() {
@@ -918,12 +920,20 @@ func (x *InspectRequest) GetIncludeDeadLetters() bool {
 	return false
 }
 
+func (x *InspectRequest) GetPerLayer() bool {
+	if x != nil {
+		return x.PerLayer
+	}
+	return false
+}
+
 type InspectResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	HotKeys       []*HotKey              `protobuf:"bytes,1,rep,name=hot_keys,json=hotKeys,proto3" json:"hot_keys,omitempty"`
 	KeyStats      []*KeyStats            `protobuf:"bytes,2,rep,name=key_stats,json=keyStats,proto3" json:"key_stats,omitempty"`
 	InFlight      []*InFlightLoad        `protobuf:"bytes,3,rep,name=in_flight,json=inFlight,proto3" json:"in_flight,omitempty"`
 	DeadLetters   []*DeadLetter          `protobuf:"bytes,4,rep,name=dead_letters,json=deadLetters,proto3" json:"dead_letters,omitempty"`
+	LayerHotKeys  []*LayerHotKeys        `protobuf:"bytes,5,rep,name=layer_hot_keys,json=layerHotKeys,proto3" json:"layer_hot_keys,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -982,6 +992,13 @@ func (x *InspectResponse) GetInFlight() []*InFlightLoad {
 func (x *InspectResponse) GetDeadLetters() []*DeadLetter {
 	if x != nil {
 		return x.DeadLetters
+	}
+	return nil
+}
+
+func (x *InspectResponse) GetLayerHotKeys() []*LayerHotKeys {
+	if x != nil {
+		return x.LayerHotKeys
 	}
 	return nil
 }
@@ -1053,7 +1070,7 @@ const file_mlcache_v1_cache_proto_rawDesc = "" +
 	"\bhot_keys\x18\x03 \x01(\rR\ahotKeys\"x\n" +
 	"\x12WatchStatsResponse\x125\n" +
 	"\bsnapshot\x18\x01 \x01(\v2\x19.mlcache.v1.StatsSnapshotR\bsnapshot\x12+\n" +
-	"\x11snapshots_dropped\x18\x02 \x01(\rR\x10snapshotsDropped\"\xda\x01\n" +
+	"\x11snapshots_dropped\x18\x02 \x01(\rR\x10snapshotsDropped\"\xf7\x01\n" +
 	"\x0eInspectRequest\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x12\n" +
 	"\x04keys\x18\x02 \x03(\tR\x04keys\x12\x19\n" +
@@ -1061,12 +1078,14 @@ const file_mlcache_v1_cache_proto_rawDesc = "" +
 	"\n" +
 	"fleet_wide\x18\x04 \x01(\bR\tfleetWide\x12*\n" +
 	"\x11include_in_flight\x18\x05 \x01(\bR\x0fincludeInFlight\x120\n" +
-	"\x14include_dead_letters\x18\x06 \x01(\bR\x12includeDeadLetters\"\xe5\x01\n" +
+	"\x14include_dead_letters\x18\x06 \x01(\bR\x12includeDeadLetters\x12\x1b\n" +
+	"\tper_layer\x18\a \x01(\bR\bperLayer\"\xa5\x02\n" +
 	"\x0fInspectResponse\x12-\n" +
 	"\bhot_keys\x18\x01 \x03(\v2\x12.mlcache.v1.HotKeyR\ahotKeys\x121\n" +
 	"\tkey_stats\x18\x02 \x03(\v2\x14.mlcache.v1.KeyStatsR\bkeyStats\x125\n" +
 	"\tin_flight\x18\x03 \x03(\v2\x18.mlcache.v1.InFlightLoadR\binFlight\x129\n" +
-	"\fdead_letters\x18\x04 \x03(\v2\x16.mlcache.v1.DeadLetterR\vdeadLetters2\xa2\x03\n" +
+	"\fdead_letters\x18\x04 \x03(\v2\x16.mlcache.v1.DeadLetterR\vdeadLetters\x12>\n" +
+	"\x0elayer_hot_keys\x18\x05 \x03(\v2\x18.mlcache.v1.LayerHotKeysR\flayerHotKeys2\xa2\x03\n" +
 	"\fCacheService\x126\n" +
 	"\x03Get\x12\x16.mlcache.v1.GetRequest\x1a\x17.mlcache.v1.GetResponse\x12B\n" +
 	"\aBulkGet\x12\x1a.mlcache.v1.BulkGetRequest\x1a\x1b.mlcache.v1.BulkGetResponse\x126\n" +
@@ -1117,6 +1136,7 @@ var file_mlcache_v1_cache_proto_goTypes = []any{
 	(*KeyStats)(nil),              // 22: mlcache.v1.KeyStats
 	(*InFlightLoad)(nil),          // 23: mlcache.v1.InFlightLoad
 	(*DeadLetter)(nil),            // 24: mlcache.v1.DeadLetter
+	(*LayerHotKeys)(nil),          // 25: mlcache.v1.LayerHotKeys
 }
 var file_mlcache_v1_cache_proto_depIdxs = []int32{
 	14, // 0: mlcache.v1.ReadOptions.max_age:type_name -> google.protobuf.Duration
@@ -1138,23 +1158,24 @@ var file_mlcache_v1_cache_proto_depIdxs = []int32{
 	22, // 16: mlcache.v1.InspectResponse.key_stats:type_name -> mlcache.v1.KeyStats
 	23, // 17: mlcache.v1.InspectResponse.in_flight:type_name -> mlcache.v1.InFlightLoad
 	24, // 18: mlcache.v1.InspectResponse.dead_letters:type_name -> mlcache.v1.DeadLetter
-	1,  // 19: mlcache.v1.CacheService.Get:input_type -> mlcache.v1.GetRequest
-	3,  // 20: mlcache.v1.CacheService.BulkGet:input_type -> mlcache.v1.BulkGetRequest
-	6,  // 21: mlcache.v1.CacheService.Set:input_type -> mlcache.v1.SetRequest
-	8,  // 22: mlcache.v1.CacheService.Invalidate:input_type -> mlcache.v1.InvalidateRequest
-	10, // 23: mlcache.v1.CacheService.WatchStats:input_type -> mlcache.v1.WatchStatsRequest
-	12, // 24: mlcache.v1.CacheService.Inspect:input_type -> mlcache.v1.InspectRequest
-	2,  // 25: mlcache.v1.CacheService.Get:output_type -> mlcache.v1.GetResponse
-	5,  // 26: mlcache.v1.CacheService.BulkGet:output_type -> mlcache.v1.BulkGetResponse
-	7,  // 27: mlcache.v1.CacheService.Set:output_type -> mlcache.v1.SetResponse
-	9,  // 28: mlcache.v1.CacheService.Invalidate:output_type -> mlcache.v1.InvalidateResponse
-	11, // 29: mlcache.v1.CacheService.WatchStats:output_type -> mlcache.v1.WatchStatsResponse
-	13, // 30: mlcache.v1.CacheService.Inspect:output_type -> mlcache.v1.InspectResponse
-	25, // [25:31] is the sub-list for method output_type
-	19, // [19:25] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	25, // 19: mlcache.v1.InspectResponse.layer_hot_keys:type_name -> mlcache.v1.LayerHotKeys
+	1,  // 20: mlcache.v1.CacheService.Get:input_type -> mlcache.v1.GetRequest
+	3,  // 21: mlcache.v1.CacheService.BulkGet:input_type -> mlcache.v1.BulkGetRequest
+	6,  // 22: mlcache.v1.CacheService.Set:input_type -> mlcache.v1.SetRequest
+	8,  // 23: mlcache.v1.CacheService.Invalidate:input_type -> mlcache.v1.InvalidateRequest
+	10, // 24: mlcache.v1.CacheService.WatchStats:input_type -> mlcache.v1.WatchStatsRequest
+	12, // 25: mlcache.v1.CacheService.Inspect:input_type -> mlcache.v1.InspectRequest
+	2,  // 26: mlcache.v1.CacheService.Get:output_type -> mlcache.v1.GetResponse
+	5,  // 27: mlcache.v1.CacheService.BulkGet:output_type -> mlcache.v1.BulkGetResponse
+	7,  // 28: mlcache.v1.CacheService.Set:output_type -> mlcache.v1.SetResponse
+	9,  // 29: mlcache.v1.CacheService.Invalidate:output_type -> mlcache.v1.InvalidateResponse
+	11, // 30: mlcache.v1.CacheService.WatchStats:output_type -> mlcache.v1.WatchStatsResponse
+	13, // 31: mlcache.v1.CacheService.Inspect:output_type -> mlcache.v1.InspectResponse
+	26, // [26:32] is the sub-list for method output_type
+	20, // [20:26] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_mlcache_v1_cache_proto_init() }

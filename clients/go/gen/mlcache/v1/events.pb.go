@@ -33,6 +33,8 @@ const (
 	InvalidationCause_INVALIDATION_CAUSE_SET InvalidationCause = 2
 	// Published by another system (for example database change capture).
 	InvalidationCause_INVALIDATION_CAUSE_EXTERNAL InvalidationCause = 3
+	// AdminService.AdjustTtl: `ttl_adjustment` says how long the keys live now.
+	InvalidationCause_INVALIDATION_CAUSE_ADJUST_TTL InvalidationCause = 4
 )
 
 // Enum value maps for InvalidationCause.
@@ -42,12 +44,14 @@ var (
 		1: "INVALIDATION_CAUSE_INVALIDATE",
 		2: "INVALIDATION_CAUSE_SET",
 		3: "INVALIDATION_CAUSE_EXTERNAL",
+		4: "INVALIDATION_CAUSE_ADJUST_TTL",
 	}
 	InvalidationCause_value = map[string]int32{
 		"INVALIDATION_CAUSE_UNSPECIFIED": 0,
 		"INVALIDATION_CAUSE_INVALIDATE":  1,
 		"INVALIDATION_CAUSE_SET":         2,
 		"INVALIDATION_CAUSE_EXTERNAL":    3,
+		"INVALIDATION_CAUSE_ADJUST_TTL":  4,
 	}
 )
 
@@ -144,7 +148,10 @@ type InvalidationEvent struct {
 	Time           *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=time,proto3" json:"time,omitempty"`
 	Cause          InvalidationCause      `protobuf:"varint,8,opt,name=cause,proto3,enum=mlcache.v1.InvalidationCause" json:"cause,omitempty"`
 	// Unique id, for de-duplication.
-	EventId       string `protobuf:"bytes,9,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	EventId string `protobuf:"bytes,9,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// Set (with cause ADJUST_TTL): instead of dropping `keys`, give them this lifetime from
+	// `time`. A consumer that does not know this field drops the keys, which is always safe.
+	TtlAdjustment *TtlAdjustment `protobuf:"bytes,10,opt,name=ttl_adjustment,json=ttlAdjustment,proto3" json:"ttl_adjustment,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -242,6 +249,68 @@ func (x *InvalidationEvent) GetEventId() string {
 	return ""
 }
 
+func (x *InvalidationEvent) GetTtlAdjustment() *TtlAdjustment {
+	if x != nil {
+		return x.TtlAdjustment
+	}
+	return nil
+}
+
+// A new lifetime for some keys (AdminService.AdjustTtl).
+type TtlAdjustment struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Ttl   *durationpb.Duration   `protobuf:"bytes,1,opt,name=ttl,proto3" json:"ttl,omitempty"`
+	// UNSPECIFIED: every layer. Instances apply it to their L1; the shared L2 was changed by the
+	// instance that published it.
+	Layer         CacheLayer `protobuf:"varint,2,opt,name=layer,proto3,enum=mlcache.v1.CacheLayer" json:"layer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TtlAdjustment) Reset() {
+	*x = TtlAdjustment{}
+	mi := &file_mlcache_v1_events_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TtlAdjustment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TtlAdjustment) ProtoMessage() {}
+
+func (x *TtlAdjustment) ProtoReflect() protoreflect.Message {
+	mi := &file_mlcache_v1_events_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TtlAdjustment.ProtoReflect.Descriptor instead.
+func (*TtlAdjustment) Descriptor() ([]byte, []int) {
+	return file_mlcache_v1_events_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *TtlAdjustment) GetTtl() *durationpb.Duration {
+	if x != nil {
+		return x.Ttl
+	}
+	return nil
+}
+
+func (x *TtlAdjustment) GetLayer() CacheLayer {
+	if x != nil {
+		return x.Layer
+	}
+	return CacheLayer_CACHE_LAYER_UNSPECIFIED
+}
+
 // A write acknowledged in WRITE_BEHIND mode, waiting for the sink to apply it.
 type WriteEvent struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
@@ -267,7 +336,7 @@ type WriteEvent struct {
 
 func (x *WriteEvent) Reset() {
 	*x = WriteEvent{}
-	mi := &file_mlcache_v1_events_proto_msgTypes[1]
+	mi := &file_mlcache_v1_events_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -279,7 +348,7 @@ func (x *WriteEvent) String() string {
 func (*WriteEvent) ProtoMessage() {}
 
 func (x *WriteEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_events_proto_msgTypes[1]
+	mi := &file_mlcache_v1_events_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -292,7 +361,7 @@ func (x *WriteEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteEvent.ProtoReflect.Descriptor instead.
 func (*WriteEvent) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_events_proto_rawDescGZIP(), []int{1}
+	return file_mlcache_v1_events_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *WriteEvent) GetNamespace() string {
@@ -391,7 +460,7 @@ type DeadLetterEvent struct {
 
 func (x *DeadLetterEvent) Reset() {
 	*x = DeadLetterEvent{}
-	mi := &file_mlcache_v1_events_proto_msgTypes[2]
+	mi := &file_mlcache_v1_events_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -403,7 +472,7 @@ func (x *DeadLetterEvent) String() string {
 func (*DeadLetterEvent) ProtoMessage() {}
 
 func (x *DeadLetterEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_events_proto_msgTypes[2]
+	mi := &file_mlcache_v1_events_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -416,7 +485,7 @@ func (x *DeadLetterEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeadLetterEvent.ProtoReflect.Descriptor instead.
 func (*DeadLetterEvent) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_events_proto_rawDescGZIP(), []int{2}
+	return file_mlcache_v1_events_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *DeadLetterEvent) GetKind() DeadLetterKind {
@@ -505,7 +574,7 @@ type PolicyEvent struct {
 
 func (x *PolicyEvent) Reset() {
 	*x = PolicyEvent{}
-	mi := &file_mlcache_v1_events_proto_msgTypes[3]
+	mi := &file_mlcache_v1_events_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -517,7 +586,7 @@ func (x *PolicyEvent) String() string {
 func (*PolicyEvent) ProtoMessage() {}
 
 func (x *PolicyEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_events_proto_msgTypes[3]
+	mi := &file_mlcache_v1_events_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -530,7 +599,7 @@ func (x *PolicyEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PolicyEvent.ProtoReflect.Descriptor instead.
 func (*PolicyEvent) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_events_proto_rawDescGZIP(), []int{3}
+	return file_mlcache_v1_events_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *PolicyEvent) GetNamespace() string {
@@ -580,7 +649,7 @@ var File_mlcache_v1_events_proto protoreflect.FileDescriptor
 const file_mlcache_v1_events_proto_rawDesc = "" +
 	"\n" +
 	"\x17mlcache/v1/events.proto\x12\n" +
-	"mlcache.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17mlcache/v1/policy.proto\"\xc4\x02\n" +
+	"mlcache.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17mlcache/v1/common.proto\x1a\x17mlcache/v1/policy.proto\"\x86\x03\n" +
 	"\x11InvalidationEvent\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x12\n" +
 	"\x04keys\x18\x02 \x03(\tR\x04keys\x12\x12\n" +
@@ -590,8 +659,13 @@ const file_mlcache_v1_events_proto_rawDesc = "" +
 	"\x0forigin_instance\x18\x06 \x01(\tR\x0eoriginInstance\x12.\n" +
 	"\x04time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x123\n" +
 	"\x05cause\x18\b \x01(\x0e2\x1d.mlcache.v1.InvalidationCauseR\x05cause\x12\x19\n" +
-	"\bevent_id\x18\t \x01(\tR\aeventIdB\t\n" +
-	"\a_prefix\"\xe7\x02\n" +
+	"\bevent_id\x18\t \x01(\tR\aeventId\x12@\n" +
+	"\x0ettl_adjustment\x18\n" +
+	" \x01(\v2\x19.mlcache.v1.TtlAdjustmentR\rttlAdjustmentB\t\n" +
+	"\a_prefix\"j\n" +
+	"\rTtlAdjustment\x12+\n" +
+	"\x03ttl\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\x12,\n" +
+	"\x05layer\x18\x02 \x01(\x0e2\x16.mlcache.v1.CacheLayerR\x05layer\"\xe7\x02\n" +
 	"\n" +
 	"WriteEvent\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x10\n" +
@@ -623,12 +697,13 @@ const file_mlcache_v1_events_proto_rawDesc = "" +
 	"\x05reset\x18\x03 \x01(\bR\x05reset\x12'\n" +
 	"\x0forigin_instance\x18\x04 \x01(\tR\x0eoriginInstance\x12.\n" +
 	"\x04time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x19\n" +
-	"\bevent_id\x18\x06 \x01(\tR\aeventId*\x97\x01\n" +
+	"\bevent_id\x18\x06 \x01(\tR\aeventId*\xba\x01\n" +
 	"\x11InvalidationCause\x12\"\n" +
 	"\x1eINVALIDATION_CAUSE_UNSPECIFIED\x10\x00\x12!\n" +
 	"\x1dINVALIDATION_CAUSE_INVALIDATE\x10\x01\x12\x1a\n" +
 	"\x16INVALIDATION_CAUSE_SET\x10\x02\x12\x1f\n" +
-	"\x1bINVALIDATION_CAUSE_EXTERNAL\x10\x03*i\n" +
+	"\x1bINVALIDATION_CAUSE_EXTERNAL\x10\x03\x12!\n" +
+	"\x1dINVALIDATION_CAUSE_ADJUST_TTL\x10\x04*i\n" +
 	"\x0eDeadLetterKind\x12 \n" +
 	"\x1cDEAD_LETTER_KIND_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15DEAD_LETTER_KIND_LOAD\x10\x01\x12\x1a\n" +
@@ -648,34 +723,39 @@ func file_mlcache_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_mlcache_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_mlcache_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_mlcache_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_mlcache_v1_events_proto_goTypes = []any{
 	(InvalidationCause)(0),        // 0: mlcache.v1.InvalidationCause
 	(DeadLetterKind)(0),           // 1: mlcache.v1.DeadLetterKind
 	(*InvalidationEvent)(nil),     // 2: mlcache.v1.InvalidationEvent
-	(*WriteEvent)(nil),            // 3: mlcache.v1.WriteEvent
-	(*DeadLetterEvent)(nil),       // 4: mlcache.v1.DeadLetterEvent
-	(*PolicyEvent)(nil),           // 5: mlcache.v1.PolicyEvent
-	(*timestamppb.Timestamp)(nil), // 6: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 7: google.protobuf.Duration
-	(*NamespacePolicy)(nil),       // 8: mlcache.v1.NamespacePolicy
+	(*TtlAdjustment)(nil),         // 3: mlcache.v1.TtlAdjustment
+	(*WriteEvent)(nil),            // 4: mlcache.v1.WriteEvent
+	(*DeadLetterEvent)(nil),       // 5: mlcache.v1.DeadLetterEvent
+	(*PolicyEvent)(nil),           // 6: mlcache.v1.PolicyEvent
+	(*timestamppb.Timestamp)(nil), // 7: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 8: google.protobuf.Duration
+	(CacheLayer)(0),               // 9: mlcache.v1.CacheLayer
+	(*NamespacePolicy)(nil),       // 10: mlcache.v1.NamespacePolicy
 }
 var file_mlcache_v1_events_proto_depIdxs = []int32{
-	6,  // 0: mlcache.v1.InvalidationEvent.time:type_name -> google.protobuf.Timestamp
+	7,  // 0: mlcache.v1.InvalidationEvent.time:type_name -> google.protobuf.Timestamp
 	0,  // 1: mlcache.v1.InvalidationEvent.cause:type_name -> mlcache.v1.InvalidationCause
-	7,  // 2: mlcache.v1.WriteEvent.ttl:type_name -> google.protobuf.Duration
-	6,  // 3: mlcache.v1.WriteEvent.time:type_name -> google.protobuf.Timestamp
-	1,  // 4: mlcache.v1.DeadLetterEvent.kind:type_name -> mlcache.v1.DeadLetterKind
-	6,  // 5: mlcache.v1.DeadLetterEvent.first_failure:type_name -> google.protobuf.Timestamp
-	6,  // 6: mlcache.v1.DeadLetterEvent.last_failure:type_name -> google.protobuf.Timestamp
-	3,  // 7: mlcache.v1.DeadLetterEvent.write:type_name -> mlcache.v1.WriteEvent
-	8,  // 8: mlcache.v1.PolicyEvent.policy:type_name -> mlcache.v1.NamespacePolicy
-	6,  // 9: mlcache.v1.PolicyEvent.time:type_name -> google.protobuf.Timestamp
-	10, // [10:10] is the sub-list for method output_type
-	10, // [10:10] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	3,  // 2: mlcache.v1.InvalidationEvent.ttl_adjustment:type_name -> mlcache.v1.TtlAdjustment
+	8,  // 3: mlcache.v1.TtlAdjustment.ttl:type_name -> google.protobuf.Duration
+	9,  // 4: mlcache.v1.TtlAdjustment.layer:type_name -> mlcache.v1.CacheLayer
+	8,  // 5: mlcache.v1.WriteEvent.ttl:type_name -> google.protobuf.Duration
+	7,  // 6: mlcache.v1.WriteEvent.time:type_name -> google.protobuf.Timestamp
+	1,  // 7: mlcache.v1.DeadLetterEvent.kind:type_name -> mlcache.v1.DeadLetterKind
+	7,  // 8: mlcache.v1.DeadLetterEvent.first_failure:type_name -> google.protobuf.Timestamp
+	7,  // 9: mlcache.v1.DeadLetterEvent.last_failure:type_name -> google.protobuf.Timestamp
+	4,  // 10: mlcache.v1.DeadLetterEvent.write:type_name -> mlcache.v1.WriteEvent
+	10, // 11: mlcache.v1.PolicyEvent.policy:type_name -> mlcache.v1.NamespacePolicy
+	7,  // 12: mlcache.v1.PolicyEvent.time:type_name -> google.protobuf.Timestamp
+	13, // [13:13] is the sub-list for method output_type
+	13, // [13:13] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_mlcache_v1_events_proto_init() }
@@ -683,6 +763,7 @@ func file_mlcache_v1_events_proto_init() {
 	if File_mlcache_v1_events_proto != nil {
 		return
 	}
+	file_mlcache_v1_common_proto_init()
 	file_mlcache_v1_policy_proto_init()
 	file_mlcache_v1_events_proto_msgTypes[0].OneofWrappers = []any{}
 	type x struct{}
@@ -691,7 +772,7 @@ func file_mlcache_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mlcache_v1_events_proto_rawDesc), len(file_mlcache_v1_events_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   4,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

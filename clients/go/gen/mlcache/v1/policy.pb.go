@@ -22,6 +22,66 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// How an L2 hit is promoted into L1.
+type PromotionMode int32
+
+const (
+	// By min_frequency against L1's frequency sketch (0: always).
+	PromotionMode_PROMOTION_MODE_UNSPECIFIED PromotionMode = 0
+	PromotionMode_PROMOTION_MODE_ALWAYS      PromotionMode = 1
+	// Never: the key is served from L2 on every read.
+	PromotionMode_PROMOTION_MODE_NEVER PromotionMode = 2
+	// After min_frequency L2 hits of this instance within `window`.
+	PromotionMode_PROMOTION_MODE_AFTER_HITS PromotionMode = 3
+	// When L1's TinyLFU admission would admit it now (its estimate beats the entry it would evict).
+	PromotionMode_PROMOTION_MODE_ADMISSION PromotionMode = 4
+)
+
+// Enum value maps for PromotionMode.
+var (
+	PromotionMode_name = map[int32]string{
+		0: "PROMOTION_MODE_UNSPECIFIED",
+		1: "PROMOTION_MODE_ALWAYS",
+		2: "PROMOTION_MODE_NEVER",
+		3: "PROMOTION_MODE_AFTER_HITS",
+		4: "PROMOTION_MODE_ADMISSION",
+	}
+	PromotionMode_value = map[string]int32{
+		"PROMOTION_MODE_UNSPECIFIED": 0,
+		"PROMOTION_MODE_ALWAYS":      1,
+		"PROMOTION_MODE_NEVER":       2,
+		"PROMOTION_MODE_AFTER_HITS":  3,
+		"PROMOTION_MODE_ADMISSION":   4,
+	}
+)
+
+func (x PromotionMode) Enum() *PromotionMode {
+	p := new(PromotionMode)
+	*p = x
+	return p
+}
+
+func (x PromotionMode) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PromotionMode) Descriptor() protoreflect.EnumDescriptor {
+	return file_mlcache_v1_policy_proto_enumTypes[0].Descriptor()
+}
+
+func (PromotionMode) Type() protoreflect.EnumType {
+	return &file_mlcache_v1_policy_proto_enumTypes[0]
+}
+
+func (x PromotionMode) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PromotionMode.Descriptor instead.
+func (PromotionMode) EnumDescriptor() ([]byte, []int) {
+	return file_mlcache_v1_policy_proto_rawDescGZIP(), []int{0}
+}
+
 // How one namespace is cached. Unset fields take the service's defaults; the same shape is
 // used in the YAML config (in its JSON form: camelCase names, durations like "30s").
 type NamespacePolicy struct {
@@ -48,7 +108,10 @@ type NamespacePolicy struct {
 	// (INVALID_ARGUMENT), a loader's longer TTL is cut to it. Invalidation stamps are kept this
 	// long (plus the stale windows), so an invalidated entry can never outlive its stamp.
 	// Unset: the longest of the layers' TTLs and adaptive TTL's max_ttl.
-	MaxTtl        *durationpb.Duration `protobuf:"bytes,16,opt,name=max_ttl,json=maxTtl,proto3" json:"max_ttl,omitempty"`
+	MaxTtl *durationpb.Duration `protobuf:"bytes,16,opt,name=max_ttl,json=maxTtl,proto3" json:"max_ttl,omitempty"`
+	// Rules for some of the namespace's keys, tried in order: the first that matches a key gives
+	// it the namespace's policy with the rule's overrides on top. At most 1,000 per namespace.
+	Rules         []*KeyRule `protobuf:"bytes,17,rep,name=rules,proto3" json:"rules,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -195,6 +258,141 @@ func (x *NamespacePolicy) GetMaxTtl() *durationpb.Duration {
 	return nil
 }
 
+func (x *NamespacePolicy) GetRules() []*KeyRule {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+// A policy for the keys of a namespace that match a pattern. Keys are hierarchical, segments
+// separated by ':' (`category:42:product:7`).
+type KeyRule struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Unique within the namespace, 1–64 characters of [A-Za-z0-9_.-].
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// At most 512 characters.
+	//
+	// Types that are valid to be assigned to Match:
+	//
+	//	*KeyRule_Exact
+	//	*KeyRule_Prefix
+	//	*KeyRule_Glob
+	Match isKeyRule_Match `protobuf_oneof:"match"`
+	// Fields set here replace the namespace's; unset fields (and those the namespace changes
+	// later) are inherited. Allowed: l1, l2, fail_safe, early_refresh, adaptive_ttl, write_mode,
+	// promotion, max_value_bytes, negative_ttl, priority_refresh.enabled. The others are
+	// namespace-wide and refused here (INVALID_ARGUMENT).
+	Overrides     *NamespacePolicy `protobuf:"bytes,5,opt,name=overrides,proto3" json:"overrides,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeyRule) Reset() {
+	*x = KeyRule{}
+	mi := &file_mlcache_v1_policy_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeyRule) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeyRule) ProtoMessage() {}
+
+func (x *KeyRule) ProtoReflect() protoreflect.Message {
+	mi := &file_mlcache_v1_policy_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeyRule.ProtoReflect.Descriptor instead.
+func (*KeyRule) Descriptor() ([]byte, []int) {
+	return file_mlcache_v1_policy_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *KeyRule) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *KeyRule) GetMatch() isKeyRule_Match {
+	if x != nil {
+		return x.Match
+	}
+	return nil
+}
+
+func (x *KeyRule) GetExact() string {
+	if x != nil {
+		if x, ok := x.Match.(*KeyRule_Exact); ok {
+			return x.Exact
+		}
+	}
+	return ""
+}
+
+func (x *KeyRule) GetPrefix() string {
+	if x != nil {
+		if x, ok := x.Match.(*KeyRule_Prefix); ok {
+			return x.Prefix
+		}
+	}
+	return ""
+}
+
+func (x *KeyRule) GetGlob() string {
+	if x != nil {
+		if x, ok := x.Match.(*KeyRule_Glob); ok {
+			return x.Glob
+		}
+	}
+	return ""
+}
+
+func (x *KeyRule) GetOverrides() *NamespacePolicy {
+	if x != nil {
+		return x.Overrides
+	}
+	return nil
+}
+
+type isKeyRule_Match interface {
+	isKeyRule_Match()
+}
+
+type KeyRule_Exact struct {
+	// The key itself.
+	Exact string `protobuf:"bytes,2,opt,name=exact,proto3,oneof"`
+}
+
+type KeyRule_Prefix struct {
+	// Every key that starts with it.
+	Prefix string `protobuf:"bytes,3,opt,name=prefix,proto3,oneof"`
+}
+
+type KeyRule_Glob struct {
+	// `*` matches any characters within one segment (never ':'); a whole segment `**` matches
+	// any number of segments, none included; every other character matches itself. `[`, `]`,
+	// `{`, `}`, `?` and `\` are reserved, and `**` inside a segment is invalid.
+	Glob string `protobuf:"bytes,4,opt,name=glob,proto3,oneof"`
+}
+
+func (*KeyRule_Exact) isKeyRule_Match() {}
+
+func (*KeyRule_Prefix) isKeyRule_Match() {}
+
+func (*KeyRule_Glob) isKeyRule_Match() {}
+
 // One layer's part of a policy.
 type LayerPolicy struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -219,7 +417,7 @@ type LayerPolicy struct {
 
 func (x *LayerPolicy) Reset() {
 	*x = LayerPolicy{}
-	mi := &file_mlcache_v1_policy_proto_msgTypes[1]
+	mi := &file_mlcache_v1_policy_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -231,7 +429,7 @@ func (x *LayerPolicy) String() string {
 func (*LayerPolicy) ProtoMessage() {}
 
 func (x *LayerPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_policy_proto_msgTypes[1]
+	mi := &file_mlcache_v1_policy_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -244,7 +442,7 @@ func (x *LayerPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LayerPolicy.ProtoReflect.Descriptor instead.
 func (*LayerPolicy) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_policy_proto_rawDescGZIP(), []int{1}
+	return file_mlcache_v1_policy_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *LayerPolicy) GetEnabled() bool {
@@ -302,7 +500,7 @@ type FailSafePolicy struct {
 
 func (x *FailSafePolicy) Reset() {
 	*x = FailSafePolicy{}
-	mi := &file_mlcache_v1_policy_proto_msgTypes[2]
+	mi := &file_mlcache_v1_policy_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -314,7 +512,7 @@ func (x *FailSafePolicy) String() string {
 func (*FailSafePolicy) ProtoMessage() {}
 
 func (x *FailSafePolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_policy_proto_msgTypes[2]
+	mi := &file_mlcache_v1_policy_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -327,7 +525,7 @@ func (x *FailSafePolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FailSafePolicy.ProtoReflect.Descriptor instead.
 func (*FailSafePolicy) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_policy_proto_rawDescGZIP(), []int{2}
+	return file_mlcache_v1_policy_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *FailSafePolicy) GetEnabled() bool {
@@ -363,7 +561,7 @@ type EarlyRefreshPolicy struct {
 
 func (x *EarlyRefreshPolicy) Reset() {
 	*x = EarlyRefreshPolicy{}
-	mi := &file_mlcache_v1_policy_proto_msgTypes[3]
+	mi := &file_mlcache_v1_policy_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -375,7 +573,7 @@ func (x *EarlyRefreshPolicy) String() string {
 func (*EarlyRefreshPolicy) ProtoMessage() {}
 
 func (x *EarlyRefreshPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_policy_proto_msgTypes[3]
+	mi := &file_mlcache_v1_policy_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -388,7 +586,7 @@ func (x *EarlyRefreshPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EarlyRefreshPolicy.ProtoReflect.Descriptor instead.
 func (*EarlyRefreshPolicy) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_policy_proto_rawDescGZIP(), []int{3}
+	return file_mlcache_v1_policy_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *EarlyRefreshPolicy) GetEnabled() bool {
@@ -417,7 +615,7 @@ type AdaptiveTtlPolicy struct {
 
 func (x *AdaptiveTtlPolicy) Reset() {
 	*x = AdaptiveTtlPolicy{}
-	mi := &file_mlcache_v1_policy_proto_msgTypes[4]
+	mi := &file_mlcache_v1_policy_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -429,7 +627,7 @@ func (x *AdaptiveTtlPolicy) String() string {
 func (*AdaptiveTtlPolicy) ProtoMessage() {}
 
 func (x *AdaptiveTtlPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_policy_proto_msgTypes[4]
+	mi := &file_mlcache_v1_policy_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -442,7 +640,7 @@ func (x *AdaptiveTtlPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdaptiveTtlPolicy.ProtoReflect.Descriptor instead.
 func (*AdaptiveTtlPolicy) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_policy_proto_rawDescGZIP(), []int{4}
+	return file_mlcache_v1_policy_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *AdaptiveTtlPolicy) GetEnabled() bool {
@@ -480,7 +678,7 @@ type PriorityRefreshPolicy struct {
 
 func (x *PriorityRefreshPolicy) Reset() {
 	*x = PriorityRefreshPolicy{}
-	mi := &file_mlcache_v1_policy_proto_msgTypes[5]
+	mi := &file_mlcache_v1_policy_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -492,7 +690,7 @@ func (x *PriorityRefreshPolicy) String() string {
 func (*PriorityRefreshPolicy) ProtoMessage() {}
 
 func (x *PriorityRefreshPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_policy_proto_msgTypes[5]
+	mi := &file_mlcache_v1_policy_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -505,7 +703,7 @@ func (x *PriorityRefreshPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PriorityRefreshPolicy.ProtoReflect.Descriptor instead.
 func (*PriorityRefreshPolicy) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_policy_proto_rawDescGZIP(), []int{5}
+	return file_mlcache_v1_policy_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *PriorityRefreshPolicy) GetEnabled() bool {
@@ -539,15 +737,19 @@ func (x *PriorityRefreshPolicy) GetMaxPerSecond() float64 {
 // When an L2 hit is copied into L1.
 type PromotionPolicy struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Copy only keys read at least this many times recently (sketch estimate); 0: always.
-	MinFrequency  uint32 `protobuf:"varint,1,opt,name=min_frequency,json=minFrequency,proto3" json:"min_frequency,omitempty"`
+	// UNSPECIFIED: copy only keys read at least this many times recently (sketch estimate); 0:
+	// always. AFTER_HITS: the number of L2 hits within `window` that promotes (1–1000).
+	MinFrequency uint32        `protobuf:"varint,1,opt,name=min_frequency,json=minFrequency,proto3" json:"min_frequency,omitempty"`
+	Mode         PromotionMode `protobuf:"varint,3,opt,name=mode,proto3,enum=mlcache.v1.PromotionMode" json:"mode,omitempty"`
+	// AFTER_HITS: the window the hits are counted in (unset: 1 minute).
+	Window        *durationpb.Duration `protobuf:"bytes,4,opt,name=window,proto3" json:"window,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PromotionPolicy) Reset() {
 	*x = PromotionPolicy{}
-	mi := &file_mlcache_v1_policy_proto_msgTypes[6]
+	mi := &file_mlcache_v1_policy_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -559,7 +761,7 @@ func (x *PromotionPolicy) String() string {
 func (*PromotionPolicy) ProtoMessage() {}
 
 func (x *PromotionPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_policy_proto_msgTypes[6]
+	mi := &file_mlcache_v1_policy_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -572,7 +774,7 @@ func (x *PromotionPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PromotionPolicy.ProtoReflect.Descriptor instead.
 func (*PromotionPolicy) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_policy_proto_rawDescGZIP(), []int{6}
+	return file_mlcache_v1_policy_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *PromotionPolicy) GetMinFrequency() uint32 {
@@ -580,6 +782,20 @@ func (x *PromotionPolicy) GetMinFrequency() uint32 {
 		return x.MinFrequency
 	}
 	return 0
+}
+
+func (x *PromotionPolicy) GetMode() PromotionMode {
+	if x != nil {
+		return x.Mode
+	}
+	return PromotionMode_PROMOTION_MODE_UNSPECIFIED
+}
+
+func (x *PromotionPolicy) GetWindow() *durationpb.Duration {
+	if x != nil {
+		return x.Window
+	}
+	return nil
 }
 
 // An origin: where a namespace loads from (loader) or writes to (writer).
@@ -608,7 +824,7 @@ type OriginPolicy struct {
 
 func (x *OriginPolicy) Reset() {
 	*x = OriginPolicy{}
-	mi := &file_mlcache_v1_policy_proto_msgTypes[7]
+	mi := &file_mlcache_v1_policy_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -620,7 +836,7 @@ func (x *OriginPolicy) String() string {
 func (*OriginPolicy) ProtoMessage() {}
 
 func (x *OriginPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_policy_proto_msgTypes[7]
+	mi := &file_mlcache_v1_policy_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -633,7 +849,7 @@ func (x *OriginPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OriginPolicy.ProtoReflect.Descriptor instead.
 func (*OriginPolicy) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_policy_proto_rawDescGZIP(), []int{7}
+	return file_mlcache_v1_policy_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *OriginPolicy) GetKind() isOriginPolicy_Kind {
@@ -754,7 +970,7 @@ type GrpcOrigin struct {
 
 func (x *GrpcOrigin) Reset() {
 	*x = GrpcOrigin{}
-	mi := &file_mlcache_v1_policy_proto_msgTypes[8]
+	mi := &file_mlcache_v1_policy_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -766,7 +982,7 @@ func (x *GrpcOrigin) String() string {
 func (*GrpcOrigin) ProtoMessage() {}
 
 func (x *GrpcOrigin) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_policy_proto_msgTypes[8]
+	mi := &file_mlcache_v1_policy_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -779,7 +995,7 @@ func (x *GrpcOrigin) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GrpcOrigin.ProtoReflect.Descriptor instead.
 func (*GrpcOrigin) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_policy_proto_rawDescGZIP(), []int{8}
+	return file_mlcache_v1_policy_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GrpcOrigin) GetTarget() string {
@@ -820,7 +1036,7 @@ type HttpOrigin struct {
 
 func (x *HttpOrigin) Reset() {
 	*x = HttpOrigin{}
-	mi := &file_mlcache_v1_policy_proto_msgTypes[9]
+	mi := &file_mlcache_v1_policy_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -832,7 +1048,7 @@ func (x *HttpOrigin) String() string {
 func (*HttpOrigin) ProtoMessage() {}
 
 func (x *HttpOrigin) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_policy_proto_msgTypes[9]
+	mi := &file_mlcache_v1_policy_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -845,7 +1061,7 @@ func (x *HttpOrigin) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HttpOrigin.ProtoReflect.Descriptor instead.
 func (*HttpOrigin) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_policy_proto_rawDescGZIP(), []int{9}
+	return file_mlcache_v1_policy_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *HttpOrigin) GetUrlTemplate() string {
@@ -899,7 +1115,7 @@ type BreakerPolicy struct {
 
 func (x *BreakerPolicy) Reset() {
 	*x = BreakerPolicy{}
-	mi := &file_mlcache_v1_policy_proto_msgTypes[10]
+	mi := &file_mlcache_v1_policy_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -911,7 +1127,7 @@ func (x *BreakerPolicy) String() string {
 func (*BreakerPolicy) ProtoMessage() {}
 
 func (x *BreakerPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_policy_proto_msgTypes[10]
+	mi := &file_mlcache_v1_policy_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -924,7 +1140,7 @@ func (x *BreakerPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BreakerPolicy.ProtoReflect.Descriptor instead.
 func (*BreakerPolicy) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_policy_proto_rawDescGZIP(), []int{10}
+	return file_mlcache_v1_policy_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *BreakerPolicy) GetEnabled() bool {
@@ -974,7 +1190,7 @@ type RetryPolicy struct {
 
 func (x *RetryPolicy) Reset() {
 	*x = RetryPolicy{}
-	mi := &file_mlcache_v1_policy_proto_msgTypes[11]
+	mi := &file_mlcache_v1_policy_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -986,7 +1202,7 @@ func (x *RetryPolicy) String() string {
 func (*RetryPolicy) ProtoMessage() {}
 
 func (x *RetryPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_policy_proto_msgTypes[11]
+	mi := &file_mlcache_v1_policy_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -999,7 +1215,7 @@ func (x *RetryPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryPolicy.ProtoReflect.Descriptor instead.
 func (*RetryPolicy) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_policy_proto_rawDescGZIP(), []int{11}
+	return file_mlcache_v1_policy_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RetryPolicy) GetMaxAttempts() uint32 {
@@ -1033,7 +1249,7 @@ type RateLimitPolicy struct {
 
 func (x *RateLimitPolicy) Reset() {
 	*x = RateLimitPolicy{}
-	mi := &file_mlcache_v1_policy_proto_msgTypes[12]
+	mi := &file_mlcache_v1_policy_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1045,7 +1261,7 @@ func (x *RateLimitPolicy) String() string {
 func (*RateLimitPolicy) ProtoMessage() {}
 
 func (x *RateLimitPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_policy_proto_msgTypes[12]
+	mi := &file_mlcache_v1_policy_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1058,7 +1274,7 @@ func (x *RateLimitPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RateLimitPolicy.ProtoReflect.Descriptor instead.
 func (*RateLimitPolicy) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_policy_proto_rawDescGZIP(), []int{12}
+	return file_mlcache_v1_policy_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RateLimitPolicy) GetPerSecond() float64 {
@@ -1087,7 +1303,7 @@ type BatchPolicy struct {
 
 func (x *BatchPolicy) Reset() {
 	*x = BatchPolicy{}
-	mi := &file_mlcache_v1_policy_proto_msgTypes[13]
+	mi := &file_mlcache_v1_policy_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1099,7 +1315,7 @@ func (x *BatchPolicy) String() string {
 func (*BatchPolicy) ProtoMessage() {}
 
 func (x *BatchPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_policy_proto_msgTypes[13]
+	mi := &file_mlcache_v1_policy_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1112,7 +1328,7 @@ func (x *BatchPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchPolicy.ProtoReflect.Descriptor instead.
 func (*BatchPolicy) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_policy_proto_rawDescGZIP(), []int{13}
+	return file_mlcache_v1_policy_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *BatchPolicy) GetEnabled() bool {
@@ -1147,7 +1363,7 @@ type DeadLetterPolicy struct {
 
 func (x *DeadLetterPolicy) Reset() {
 	*x = DeadLetterPolicy{}
-	mi := &file_mlcache_v1_policy_proto_msgTypes[14]
+	mi := &file_mlcache_v1_policy_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1159,7 +1375,7 @@ func (x *DeadLetterPolicy) String() string {
 func (*DeadLetterPolicy) ProtoMessage() {}
 
 func (x *DeadLetterPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_policy_proto_msgTypes[14]
+	mi := &file_mlcache_v1_policy_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1172,7 +1388,7 @@ func (x *DeadLetterPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeadLetterPolicy.ProtoReflect.Descriptor instead.
 func (*DeadLetterPolicy) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_policy_proto_rawDescGZIP(), []int{14}
+	return file_mlcache_v1_policy_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *DeadLetterPolicy) GetMaxFailures() uint32 {
@@ -1202,7 +1418,7 @@ type FallbackPolicy struct {
 
 func (x *FallbackPolicy) Reset() {
 	*x = FallbackPolicy{}
-	mi := &file_mlcache_v1_policy_proto_msgTypes[15]
+	mi := &file_mlcache_v1_policy_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1214,7 +1430,7 @@ func (x *FallbackPolicy) String() string {
 func (*FallbackPolicy) ProtoMessage() {}
 
 func (x *FallbackPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_policy_proto_msgTypes[15]
+	mi := &file_mlcache_v1_policy_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1227,7 +1443,7 @@ func (x *FallbackPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FallbackPolicy.ProtoReflect.Descriptor instead.
 func (*FallbackPolicy) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_policy_proto_rawDescGZIP(), []int{15}
+	return file_mlcache_v1_policy_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *FallbackPolicy) GetKind() isFallbackPolicy_Kind {
@@ -1278,7 +1494,7 @@ var File_mlcache_v1_policy_proto protoreflect.FileDescriptor
 const file_mlcache_v1_policy_proto_rawDesc = "" +
 	"\n" +
 	"\x17mlcache/v1/policy.proto\x12\n" +
-	"mlcache.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x17mlcache/v1/common.proto\"\xe2\x06\n" +
+	"mlcache.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x17mlcache/v1/common.proto\"\x8d\a\n" +
 	"\x0fNamespacePolicy\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12'\n" +
 	"\x02l1\x18\x02 \x01(\v2\x17.mlcache.v1.LayerPolicyR\x02l1\x12'\n" +
@@ -1297,7 +1513,15 @@ const file_mlcache_v1_policy_proto_rawDesc = "" +
 	"\x11encryption_key_id\x18\r \x01(\tR\x0fencryptionKeyId\x126\n" +
 	"\bfallback\x18\x0e \x01(\v2\x1a.mlcache.v1.FallbackPolicyR\bfallback\x12<\n" +
 	"\fnegative_ttl\x18\x0f \x01(\v2\x19.google.protobuf.DurationR\vnegativeTtl\x122\n" +
-	"\amax_ttl\x18\x10 \x01(\v2\x19.google.protobuf.DurationR\x06maxTtl\"\xeb\x02\n" +
+	"\amax_ttl\x18\x10 \x01(\v2\x19.google.protobuf.DurationR\x06maxTtl\x12)\n" +
+	"\x05rules\x18\x11 \x03(\v2\x13.mlcache.v1.KeyRuleR\x05rules\"\xa9\x01\n" +
+	"\aKeyRule\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x05exact\x18\x02 \x01(\tH\x00R\x05exact\x12\x18\n" +
+	"\x06prefix\x18\x03 \x01(\tH\x00R\x06prefix\x12\x14\n" +
+	"\x04glob\x18\x04 \x01(\tH\x00R\x04glob\x129\n" +
+	"\toverrides\x18\x05 \x01(\v2\x1b.mlcache.v1.NamespacePolicyR\toverridesB\a\n" +
+	"\x05match\"\xeb\x02\n" +
 	"\vLayerPolicy\x12\x1d\n" +
 	"\aenabled\x18\x01 \x01(\bH\x00R\aenabled\x88\x01\x01\x12+\n" +
 	"\x03ttl\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\x126\n" +
@@ -1334,9 +1558,11 @@ const file_mlcache_v1_policy_proto_rawDesc = "" +
 	"\x0emax_concurrent\x18\x03 \x01(\rR\rmaxConcurrent\x12$\n" +
 	"\x0emax_per_second\x18\x04 \x01(\x01R\fmaxPerSecondB\n" +
 	"\n" +
-	"\b_enabled\"K\n" +
+	"\b_enabled\"\xad\x01\n" +
 	"\x0fPromotionPolicy\x12#\n" +
-	"\rmin_frequency\x18\x01 \x01(\rR\fminFrequencyJ\x04\b\x02\x10\x03R\ruse_admission\"\xeb\x04\n" +
+	"\rmin_frequency\x18\x01 \x01(\rR\fminFrequency\x12-\n" +
+	"\x04mode\x18\x03 \x01(\x0e2\x19.mlcache.v1.PromotionModeR\x04mode\x121\n" +
+	"\x06window\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x06windowJ\x04\b\x02\x10\x03R\ruse_admission\"\xeb\x04\n" +
 	"\fOriginPolicy\x12,\n" +
 	"\x04grpc\x18\x01 \x01(\v2\x16.mlcache.v1.GrpcOriginH\x00R\x04grpc\x12,\n" +
 	"\x04http\x18\x02 \x01(\v2\x16.mlcache.v1.HttpOriginH\x00R\x04http\x123\n" +
@@ -1400,7 +1626,13 @@ const file_mlcache_v1_policy_proto_rawDesc = "" +
 	"\x0eFallbackPolicy\x12\x16\n" +
 	"\x05value\x18\x01 \x01(\fH\x00R\x05value\x12,\n" +
 	"\x04grpc\x18\x02 \x01(\v2\x16.mlcache.v1.GrpcOriginH\x00R\x04grpcB\x06\n" +
-	"\x04kindBR\n" +
+	"\x04kind*\xa1\x01\n" +
+	"\rPromotionMode\x12\x1e\n" +
+	"\x1aPROMOTION_MODE_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15PROMOTION_MODE_ALWAYS\x10\x01\x12\x18\n" +
+	"\x14PROMOTION_MODE_NEVER\x10\x02\x12\x1d\n" +
+	"\x19PROMOTION_MODE_AFTER_HITS\x10\x03\x12\x1c\n" +
+	"\x18PROMOTION_MODE_ADMISSION\x10\x04BR\n" +
 	"\x0edev.mlcache.v1P\x01Z>github.com/mlcache/mlcache/clients/go/gen/mlcache/v1;mlcachev1b\x06proto3"
 
 var (
@@ -1415,74 +1647,81 @@ func file_mlcache_v1_policy_proto_rawDescGZIP() []byte {
 	return file_mlcache_v1_policy_proto_rawDescData
 }
 
-var file_mlcache_v1_policy_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_mlcache_v1_policy_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_mlcache_v1_policy_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_mlcache_v1_policy_proto_goTypes = []any{
-	(*NamespacePolicy)(nil),       // 0: mlcache.v1.NamespacePolicy
-	(*LayerPolicy)(nil),           // 1: mlcache.v1.LayerPolicy
-	(*FailSafePolicy)(nil),        // 2: mlcache.v1.FailSafePolicy
-	(*EarlyRefreshPolicy)(nil),    // 3: mlcache.v1.EarlyRefreshPolicy
-	(*AdaptiveTtlPolicy)(nil),     // 4: mlcache.v1.AdaptiveTtlPolicy
-	(*PriorityRefreshPolicy)(nil), // 5: mlcache.v1.PriorityRefreshPolicy
-	(*PromotionPolicy)(nil),       // 6: mlcache.v1.PromotionPolicy
-	(*OriginPolicy)(nil),          // 7: mlcache.v1.OriginPolicy
-	(*GrpcOrigin)(nil),            // 8: mlcache.v1.GrpcOrigin
-	(*HttpOrigin)(nil),            // 9: mlcache.v1.HttpOrigin
-	(*BreakerPolicy)(nil),         // 10: mlcache.v1.BreakerPolicy
-	(*RetryPolicy)(nil),           // 11: mlcache.v1.RetryPolicy
-	(*RateLimitPolicy)(nil),       // 12: mlcache.v1.RateLimitPolicy
-	(*BatchPolicy)(nil),           // 13: mlcache.v1.BatchPolicy
-	(*DeadLetterPolicy)(nil),      // 14: mlcache.v1.DeadLetterPolicy
-	(*FallbackPolicy)(nil),        // 15: mlcache.v1.FallbackPolicy
-	nil,                           // 16: mlcache.v1.GrpcOrigin.MetadataEntry
-	nil,                           // 17: mlcache.v1.HttpOrigin.HeadersEntry
-	(WriteMode)(0),                // 18: mlcache.v1.WriteMode
-	(*durationpb.Duration)(nil),   // 19: google.protobuf.Duration
+	(PromotionMode)(0),            // 0: mlcache.v1.PromotionMode
+	(*NamespacePolicy)(nil),       // 1: mlcache.v1.NamespacePolicy
+	(*KeyRule)(nil),               // 2: mlcache.v1.KeyRule
+	(*LayerPolicy)(nil),           // 3: mlcache.v1.LayerPolicy
+	(*FailSafePolicy)(nil),        // 4: mlcache.v1.FailSafePolicy
+	(*EarlyRefreshPolicy)(nil),    // 5: mlcache.v1.EarlyRefreshPolicy
+	(*AdaptiveTtlPolicy)(nil),     // 6: mlcache.v1.AdaptiveTtlPolicy
+	(*PriorityRefreshPolicy)(nil), // 7: mlcache.v1.PriorityRefreshPolicy
+	(*PromotionPolicy)(nil),       // 8: mlcache.v1.PromotionPolicy
+	(*OriginPolicy)(nil),          // 9: mlcache.v1.OriginPolicy
+	(*GrpcOrigin)(nil),            // 10: mlcache.v1.GrpcOrigin
+	(*HttpOrigin)(nil),            // 11: mlcache.v1.HttpOrigin
+	(*BreakerPolicy)(nil),         // 12: mlcache.v1.BreakerPolicy
+	(*RetryPolicy)(nil),           // 13: mlcache.v1.RetryPolicy
+	(*RateLimitPolicy)(nil),       // 14: mlcache.v1.RateLimitPolicy
+	(*BatchPolicy)(nil),           // 15: mlcache.v1.BatchPolicy
+	(*DeadLetterPolicy)(nil),      // 16: mlcache.v1.DeadLetterPolicy
+	(*FallbackPolicy)(nil),        // 17: mlcache.v1.FallbackPolicy
+	nil,                           // 18: mlcache.v1.GrpcOrigin.MetadataEntry
+	nil,                           // 19: mlcache.v1.HttpOrigin.HeadersEntry
+	(WriteMode)(0),                // 20: mlcache.v1.WriteMode
+	(*durationpb.Duration)(nil),   // 21: google.protobuf.Duration
 }
 var file_mlcache_v1_policy_proto_depIdxs = []int32{
-	1,  // 0: mlcache.v1.NamespacePolicy.l1:type_name -> mlcache.v1.LayerPolicy
-	1,  // 1: mlcache.v1.NamespacePolicy.l2:type_name -> mlcache.v1.LayerPolicy
-	2,  // 2: mlcache.v1.NamespacePolicy.fail_safe:type_name -> mlcache.v1.FailSafePolicy
-	3,  // 3: mlcache.v1.NamespacePolicy.early_refresh:type_name -> mlcache.v1.EarlyRefreshPolicy
-	4,  // 4: mlcache.v1.NamespacePolicy.adaptive_ttl:type_name -> mlcache.v1.AdaptiveTtlPolicy
-	5,  // 5: mlcache.v1.NamespacePolicy.priority_refresh:type_name -> mlcache.v1.PriorityRefreshPolicy
-	7,  // 6: mlcache.v1.NamespacePolicy.loader:type_name -> mlcache.v1.OriginPolicy
-	7,  // 7: mlcache.v1.NamespacePolicy.writer:type_name -> mlcache.v1.OriginPolicy
-	18, // 8: mlcache.v1.NamespacePolicy.write_mode:type_name -> mlcache.v1.WriteMode
-	6,  // 9: mlcache.v1.NamespacePolicy.promotion:type_name -> mlcache.v1.PromotionPolicy
-	15, // 10: mlcache.v1.NamespacePolicy.fallback:type_name -> mlcache.v1.FallbackPolicy
-	19, // 11: mlcache.v1.NamespacePolicy.negative_ttl:type_name -> google.protobuf.Duration
-	19, // 12: mlcache.v1.NamespacePolicy.max_ttl:type_name -> google.protobuf.Duration
-	19, // 13: mlcache.v1.LayerPolicy.ttl:type_name -> google.protobuf.Duration
-	19, // 14: mlcache.v1.LayerPolicy.fresh_for:type_name -> google.protobuf.Duration
-	19, // 15: mlcache.v1.LayerPolicy.stale_while_revalidate:type_name -> google.protobuf.Duration
-	19, // 16: mlcache.v1.FailSafePolicy.max_stale:type_name -> google.protobuf.Duration
-	19, // 17: mlcache.v1.FailSafePolicy.throttle:type_name -> google.protobuf.Duration
-	19, // 18: mlcache.v1.AdaptiveTtlPolicy.min_ttl:type_name -> google.protobuf.Duration
-	19, // 19: mlcache.v1.AdaptiveTtlPolicy.max_ttl:type_name -> google.protobuf.Duration
-	8,  // 20: mlcache.v1.OriginPolicy.grpc:type_name -> mlcache.v1.GrpcOrigin
-	9,  // 21: mlcache.v1.OriginPolicy.http:type_name -> mlcache.v1.HttpOrigin
-	10, // 22: mlcache.v1.OriginPolicy.breaker:type_name -> mlcache.v1.BreakerPolicy
-	11, // 23: mlcache.v1.OriginPolicy.retry:type_name -> mlcache.v1.RetryPolicy
-	19, // 24: mlcache.v1.OriginPolicy.soft_timeout:type_name -> google.protobuf.Duration
-	19, // 25: mlcache.v1.OriginPolicy.hard_timeout:type_name -> google.protobuf.Duration
-	12, // 26: mlcache.v1.OriginPolicy.rate_limit:type_name -> mlcache.v1.RateLimitPolicy
-	19, // 27: mlcache.v1.OriginPolicy.refresh_throttle:type_name -> google.protobuf.Duration
-	13, // 28: mlcache.v1.OriginPolicy.batch:type_name -> mlcache.v1.BatchPolicy
-	14, // 29: mlcache.v1.OriginPolicy.dead_letter:type_name -> mlcache.v1.DeadLetterPolicy
-	16, // 30: mlcache.v1.GrpcOrigin.metadata:type_name -> mlcache.v1.GrpcOrigin.MetadataEntry
-	17, // 31: mlcache.v1.HttpOrigin.headers:type_name -> mlcache.v1.HttpOrigin.HeadersEntry
-	19, // 32: mlcache.v1.BreakerPolicy.reset_timeout:type_name -> google.protobuf.Duration
-	19, // 33: mlcache.v1.BreakerPolicy.rolling_window:type_name -> google.protobuf.Duration
-	19, // 34: mlcache.v1.RetryPolicy.initial_backoff:type_name -> google.protobuf.Duration
-	19, // 35: mlcache.v1.RetryPolicy.max_backoff:type_name -> google.protobuf.Duration
-	19, // 36: mlcache.v1.BatchPolicy.window:type_name -> google.protobuf.Duration
-	19, // 37: mlcache.v1.DeadLetterPolicy.window:type_name -> google.protobuf.Duration
-	8,  // 38: mlcache.v1.FallbackPolicy.grpc:type_name -> mlcache.v1.GrpcOrigin
-	39, // [39:39] is the sub-list for method output_type
-	39, // [39:39] is the sub-list for method input_type
-	39, // [39:39] is the sub-list for extension type_name
-	39, // [39:39] is the sub-list for extension extendee
-	0,  // [0:39] is the sub-list for field type_name
+	3,  // 0: mlcache.v1.NamespacePolicy.l1:type_name -> mlcache.v1.LayerPolicy
+	3,  // 1: mlcache.v1.NamespacePolicy.l2:type_name -> mlcache.v1.LayerPolicy
+	4,  // 2: mlcache.v1.NamespacePolicy.fail_safe:type_name -> mlcache.v1.FailSafePolicy
+	5,  // 3: mlcache.v1.NamespacePolicy.early_refresh:type_name -> mlcache.v1.EarlyRefreshPolicy
+	6,  // 4: mlcache.v1.NamespacePolicy.adaptive_ttl:type_name -> mlcache.v1.AdaptiveTtlPolicy
+	7,  // 5: mlcache.v1.NamespacePolicy.priority_refresh:type_name -> mlcache.v1.PriorityRefreshPolicy
+	9,  // 6: mlcache.v1.NamespacePolicy.loader:type_name -> mlcache.v1.OriginPolicy
+	9,  // 7: mlcache.v1.NamespacePolicy.writer:type_name -> mlcache.v1.OriginPolicy
+	20, // 8: mlcache.v1.NamespacePolicy.write_mode:type_name -> mlcache.v1.WriteMode
+	8,  // 9: mlcache.v1.NamespacePolicy.promotion:type_name -> mlcache.v1.PromotionPolicy
+	17, // 10: mlcache.v1.NamespacePolicy.fallback:type_name -> mlcache.v1.FallbackPolicy
+	21, // 11: mlcache.v1.NamespacePolicy.negative_ttl:type_name -> google.protobuf.Duration
+	21, // 12: mlcache.v1.NamespacePolicy.max_ttl:type_name -> google.protobuf.Duration
+	2,  // 13: mlcache.v1.NamespacePolicy.rules:type_name -> mlcache.v1.KeyRule
+	1,  // 14: mlcache.v1.KeyRule.overrides:type_name -> mlcache.v1.NamespacePolicy
+	21, // 15: mlcache.v1.LayerPolicy.ttl:type_name -> google.protobuf.Duration
+	21, // 16: mlcache.v1.LayerPolicy.fresh_for:type_name -> google.protobuf.Duration
+	21, // 17: mlcache.v1.LayerPolicy.stale_while_revalidate:type_name -> google.protobuf.Duration
+	21, // 18: mlcache.v1.FailSafePolicy.max_stale:type_name -> google.protobuf.Duration
+	21, // 19: mlcache.v1.FailSafePolicy.throttle:type_name -> google.protobuf.Duration
+	21, // 20: mlcache.v1.AdaptiveTtlPolicy.min_ttl:type_name -> google.protobuf.Duration
+	21, // 21: mlcache.v1.AdaptiveTtlPolicy.max_ttl:type_name -> google.protobuf.Duration
+	0,  // 22: mlcache.v1.PromotionPolicy.mode:type_name -> mlcache.v1.PromotionMode
+	21, // 23: mlcache.v1.PromotionPolicy.window:type_name -> google.protobuf.Duration
+	10, // 24: mlcache.v1.OriginPolicy.grpc:type_name -> mlcache.v1.GrpcOrigin
+	11, // 25: mlcache.v1.OriginPolicy.http:type_name -> mlcache.v1.HttpOrigin
+	12, // 26: mlcache.v1.OriginPolicy.breaker:type_name -> mlcache.v1.BreakerPolicy
+	13, // 27: mlcache.v1.OriginPolicy.retry:type_name -> mlcache.v1.RetryPolicy
+	21, // 28: mlcache.v1.OriginPolicy.soft_timeout:type_name -> google.protobuf.Duration
+	21, // 29: mlcache.v1.OriginPolicy.hard_timeout:type_name -> google.protobuf.Duration
+	14, // 30: mlcache.v1.OriginPolicy.rate_limit:type_name -> mlcache.v1.RateLimitPolicy
+	21, // 31: mlcache.v1.OriginPolicy.refresh_throttle:type_name -> google.protobuf.Duration
+	15, // 32: mlcache.v1.OriginPolicy.batch:type_name -> mlcache.v1.BatchPolicy
+	16, // 33: mlcache.v1.OriginPolicy.dead_letter:type_name -> mlcache.v1.DeadLetterPolicy
+	18, // 34: mlcache.v1.GrpcOrigin.metadata:type_name -> mlcache.v1.GrpcOrigin.MetadataEntry
+	19, // 35: mlcache.v1.HttpOrigin.headers:type_name -> mlcache.v1.HttpOrigin.HeadersEntry
+	21, // 36: mlcache.v1.BreakerPolicy.reset_timeout:type_name -> google.protobuf.Duration
+	21, // 37: mlcache.v1.BreakerPolicy.rolling_window:type_name -> google.protobuf.Duration
+	21, // 38: mlcache.v1.RetryPolicy.initial_backoff:type_name -> google.protobuf.Duration
+	21, // 39: mlcache.v1.RetryPolicy.max_backoff:type_name -> google.protobuf.Duration
+	21, // 40: mlcache.v1.BatchPolicy.window:type_name -> google.protobuf.Duration
+	21, // 41: mlcache.v1.DeadLetterPolicy.window:type_name -> google.protobuf.Duration
+	10, // 42: mlcache.v1.FallbackPolicy.grpc:type_name -> mlcache.v1.GrpcOrigin
+	43, // [43:43] is the sub-list for method output_type
+	43, // [43:43] is the sub-list for method input_type
+	43, // [43:43] is the sub-list for extension type_name
+	43, // [43:43] is the sub-list for extension extendee
+	0,  // [0:43] is the sub-list for field type_name
 }
 
 func init() { file_mlcache_v1_policy_proto_init() }
@@ -1491,18 +1730,23 @@ func file_mlcache_v1_policy_proto_init() {
 		return
 	}
 	file_mlcache_v1_common_proto_init()
-	file_mlcache_v1_policy_proto_msgTypes[1].OneofWrappers = []any{}
+	file_mlcache_v1_policy_proto_msgTypes[1].OneofWrappers = []any{
+		(*KeyRule_Exact)(nil),
+		(*KeyRule_Prefix)(nil),
+		(*KeyRule_Glob)(nil),
+	}
 	file_mlcache_v1_policy_proto_msgTypes[2].OneofWrappers = []any{}
 	file_mlcache_v1_policy_proto_msgTypes[3].OneofWrappers = []any{}
 	file_mlcache_v1_policy_proto_msgTypes[4].OneofWrappers = []any{}
 	file_mlcache_v1_policy_proto_msgTypes[5].OneofWrappers = []any{}
-	file_mlcache_v1_policy_proto_msgTypes[7].OneofWrappers = []any{
+	file_mlcache_v1_policy_proto_msgTypes[6].OneofWrappers = []any{}
+	file_mlcache_v1_policy_proto_msgTypes[8].OneofWrappers = []any{
 		(*OriginPolicy_Grpc)(nil),
 		(*OriginPolicy_Http)(nil),
 	}
-	file_mlcache_v1_policy_proto_msgTypes[10].OneofWrappers = []any{}
-	file_mlcache_v1_policy_proto_msgTypes[13].OneofWrappers = []any{}
-	file_mlcache_v1_policy_proto_msgTypes[15].OneofWrappers = []any{
+	file_mlcache_v1_policy_proto_msgTypes[11].OneofWrappers = []any{}
+	file_mlcache_v1_policy_proto_msgTypes[14].OneofWrappers = []any{}
+	file_mlcache_v1_policy_proto_msgTypes[16].OneofWrappers = []any{
 		(*FallbackPolicy_Value)(nil),
 		(*FallbackPolicy_Grpc)(nil),
 	}
@@ -1511,13 +1755,14 @@ func file_mlcache_v1_policy_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mlcache_v1_policy_proto_rawDesc), len(file_mlcache_v1_policy_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   18,
+			NumEnums:      1,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
 		GoTypes:           file_mlcache_v1_policy_proto_goTypes,
 		DependencyIndexes: file_mlcache_v1_policy_proto_depIdxs,
+		EnumInfos:         file_mlcache_v1_policy_proto_enumTypes,
 		MessageInfos:      file_mlcache_v1_policy_proto_msgTypes,
 	}.Build()
 	File_mlcache_v1_policy_proto = out.File

@@ -23,6 +23,87 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// Why a key is or is not in L1, as this instance last saw it.
+type L1Reason int32
+
+const (
+	// This instance has no L1.
+	L1Reason_L1_REASON_UNSPECIFIED L1Reason = 0
+	// In L1 now.
+	L1Reason_L1_REASON_PRESENT L1Reason = 1
+	// Never read or written here, or its history was forgotten (the last 10,000 keys are kept).
+	L1Reason_L1_REASON_UNKNOWN L1Reason = 2
+	// The key's policy switches L1 off.
+	L1Reason_L1_REASON_DISABLED L1Reason = 3
+	// The promotion rule is NEVER: L2 hits are not copied into L1.
+	L1Reason_L1_REASON_RULE_NEVER L1Reason = 4
+	// The promotion rule needs more hits (AFTER_HITS) or a higher sketch frequency (min_frequency).
+	L1Reason_L1_REASON_BELOW_HITS L1Reason = 5
+	// The promotion rule is ADMISSION and TinyLFU would not admit it, or L1 refused it on the way in.
+	L1Reason_L1_REASON_REJECTED_BY_ADMISSION L1Reason = 6
+	// Evicted to make room.
+	L1Reason_L1_REASON_EVICTED L1Reason = 7
+	// Its time in L1 (TTL and stale windows) ran out.
+	L1Reason_L1_REASON_EXPIRED L1Reason = 8
+	// Removed explicitly (invalidated, or its namespace cleared).
+	L1Reason_L1_REASON_REMOVED L1Reason = 9
+)
+
+// Enum value maps for L1Reason.
+var (
+	L1Reason_name = map[int32]string{
+		0: "L1_REASON_UNSPECIFIED",
+		1: "L1_REASON_PRESENT",
+		2: "L1_REASON_UNKNOWN",
+		3: "L1_REASON_DISABLED",
+		4: "L1_REASON_RULE_NEVER",
+		5: "L1_REASON_BELOW_HITS",
+		6: "L1_REASON_REJECTED_BY_ADMISSION",
+		7: "L1_REASON_EVICTED",
+		8: "L1_REASON_EXPIRED",
+		9: "L1_REASON_REMOVED",
+	}
+	L1Reason_value = map[string]int32{
+		"L1_REASON_UNSPECIFIED":           0,
+		"L1_REASON_PRESENT":               1,
+		"L1_REASON_UNKNOWN":               2,
+		"L1_REASON_DISABLED":              3,
+		"L1_REASON_RULE_NEVER":            4,
+		"L1_REASON_BELOW_HITS":            5,
+		"L1_REASON_REJECTED_BY_ADMISSION": 6,
+		"L1_REASON_EVICTED":               7,
+		"L1_REASON_EXPIRED":               8,
+		"L1_REASON_REMOVED":               9,
+	}
+)
+
+func (x L1Reason) Enum() *L1Reason {
+	p := new(L1Reason)
+	*p = x
+	return p
+}
+
+func (x L1Reason) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (L1Reason) Descriptor() protoreflect.EnumDescriptor {
+	return file_mlcache_v1_stats_proto_enumTypes[0].Descriptor()
+}
+
+func (L1Reason) Type() protoreflect.EnumType {
+	return &file_mlcache_v1_stats_proto_enumTypes[0]
+}
+
+func (x L1Reason) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use L1Reason.Descriptor instead.
+func (L1Reason) EnumDescriptor() ([]byte, []int) {
+	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{0}
+}
+
 type AnomalyKind int32
 
 const (
@@ -62,11 +143,11 @@ func (x AnomalyKind) String() string {
 }
 
 func (AnomalyKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_mlcache_v1_stats_proto_enumTypes[0].Descriptor()
+	return file_mlcache_v1_stats_proto_enumTypes[1].Descriptor()
 }
 
 func (AnomalyKind) Type() protoreflect.EnumType {
-	return &file_mlcache_v1_stats_proto_enumTypes[0]
+	return &file_mlcache_v1_stats_proto_enumTypes[1]
 }
 
 func (x AnomalyKind) Number() protoreflect.EnumNumber {
@@ -75,7 +156,7 @@ func (x AnomalyKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use AnomalyKind.Descriptor instead.
 func (AnomalyKind) EnumDescriptor() ([]byte, []int) {
-	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{0}
+	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{1}
 }
 
 // Everything an instance knows about its traffic at one moment.
@@ -732,8 +813,14 @@ type KeyStats struct {
 	Frequency       uint64                 `protobuf:"varint,6,opt,name=frequency,proto3" json:"frequency,omitempty"`
 	LastLoadLatency *durationpb.Duration   `protobuf:"bytes,7,opt,name=last_load_latency,json=lastLoadLatency,proto3" json:"last_load_latency,omitempty"`
 	LastRefresh     *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=last_refresh,json=lastRefresh,proto3" json:"last_refresh,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Why the key is or is not in this instance's L1.
+	L1Reason L1Reason `protobuf:"varint,9,opt,name=l1_reason,json=l1Reason,proto3,enum=mlcache.v1.L1Reason" json:"l1_reason,omitempty"`
+	// Frequency estimates of the key per layer (see LayerFrequency for what each one counts).
+	LayerFrequencies []*LayerFrequency `protobuf:"bytes,10,rep,name=layer_frequencies,json=layerFrequencies,proto3" json:"layer_frequencies,omitempty"`
+	// The key rule of the namespace that matches the key; empty: the namespace's own policy.
+	Rule          string `protobuf:"bytes,11,opt,name=rule,proto3" json:"rule,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *KeyStats) Reset() {
@@ -822,6 +909,148 @@ func (x *KeyStats) GetLastRefresh() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *KeyStats) GetL1Reason() L1Reason {
+	if x != nil {
+		return x.L1Reason
+	}
+	return L1Reason_L1_REASON_UNSPECIFIED
+}
+
+func (x *KeyStats) GetLayerFrequencies() []*LayerFrequency {
+	if x != nil {
+		return x.LayerFrequencies
+	}
+	return nil
+}
+
+func (x *KeyStats) GetRule() string {
+	if x != nil {
+		return x.Rule
+	}
+	return ""
+}
+
+// An estimate of how often a key is read, as one layer sees it.
+type LayerFrequency struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Layer CacheLayer             `protobuf:"varint,1,opt,name=layer,proto3,enum=mlcache.v1.CacheLayer" json:"layer,omitempty"`
+	// L1: the TinyLFU count-min sketch's estimate of recent reads on this instance (0–15, halved
+	// periodically). L2: Redis keeps no per-key read count, so this is the same sketch's view of
+	// reads that reached this instance; with `fleet` it is the fleet-wide hot-key board's sum
+	// when the key is on it (0 when it is not).
+	Estimate uint64 `protobuf:"varint,2,opt,name=estimate,proto3" json:"estimate,omitempty"`
+	// Where the estimate comes from: "l1-sketch" or "fleet-hot-keys".
+	Source        string `protobuf:"bytes,3,opt,name=source,proto3" json:"source,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LayerFrequency) Reset() {
+	*x = LayerFrequency{}
+	mi := &file_mlcache_v1_stats_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LayerFrequency) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LayerFrequency) ProtoMessage() {}
+
+func (x *LayerFrequency) ProtoReflect() protoreflect.Message {
+	mi := &file_mlcache_v1_stats_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LayerFrequency.ProtoReflect.Descriptor instead.
+func (*LayerFrequency) Descriptor() ([]byte, []int) {
+	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *LayerFrequency) GetLayer() CacheLayer {
+	if x != nil {
+		return x.Layer
+	}
+	return CacheLayer_CACHE_LAYER_UNSPECIFIED
+}
+
+func (x *LayerFrequency) GetEstimate() uint64 {
+	if x != nil {
+		return x.Estimate
+	}
+	return 0
+}
+
+func (x *LayerFrequency) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+// The hottest keys as one layer sees them.
+type LayerHotKeys struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Layer CacheLayer             `protobuf:"varint,1,opt,name=layer,proto3,enum=mlcache.v1.CacheLayer" json:"layer,omitempty"`
+	// L1: resident keys ranked by the sketch. L2: keys on the fleet's hot-key board (reads of
+	// every instance, published through Redis); empty without L2.
+	HotKeys       []*HotKey `protobuf:"bytes,2,rep,name=hot_keys,json=hotKeys,proto3" json:"hot_keys,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LayerHotKeys) Reset() {
+	*x = LayerHotKeys{}
+	mi := &file_mlcache_v1_stats_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LayerHotKeys) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LayerHotKeys) ProtoMessage() {}
+
+func (x *LayerHotKeys) ProtoReflect() protoreflect.Message {
+	mi := &file_mlcache_v1_stats_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LayerHotKeys.ProtoReflect.Descriptor instead.
+func (*LayerHotKeys) Descriptor() ([]byte, []int) {
+	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *LayerHotKeys) GetLayer() CacheLayer {
+	if x != nil {
+		return x.Layer
+	}
+	return CacheLayer_CACHE_LAYER_UNSPECIFIED
+}
+
+func (x *LayerHotKeys) GetHotKeys() []*HotKey {
+	if x != nil {
+		return x.HotKeys
+	}
+	return nil
+}
+
 type InFlightLoad struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Namespace string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
@@ -835,7 +1064,7 @@ type InFlightLoad struct {
 
 func (x *InFlightLoad) Reset() {
 	*x = InFlightLoad{}
-	mi := &file_mlcache_v1_stats_proto_msgTypes[8]
+	mi := &file_mlcache_v1_stats_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -847,7 +1076,7 @@ func (x *InFlightLoad) String() string {
 func (*InFlightLoad) ProtoMessage() {}
 
 func (x *InFlightLoad) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_stats_proto_msgTypes[8]
+	mi := &file_mlcache_v1_stats_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -860,7 +1089,7 @@ func (x *InFlightLoad) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InFlightLoad.ProtoReflect.Descriptor instead.
 func (*InFlightLoad) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{8}
+	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *InFlightLoad) GetNamespace() string {
@@ -906,7 +1135,7 @@ type DeadLetter struct {
 
 func (x *DeadLetter) Reset() {
 	*x = DeadLetter{}
-	mi := &file_mlcache_v1_stats_proto_msgTypes[9]
+	mi := &file_mlcache_v1_stats_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -918,7 +1147,7 @@ func (x *DeadLetter) String() string {
 func (*DeadLetter) ProtoMessage() {}
 
 func (x *DeadLetter) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_stats_proto_msgTypes[9]
+	mi := &file_mlcache_v1_stats_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -931,7 +1160,7 @@ func (x *DeadLetter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeadLetter.ProtoReflect.Descriptor instead.
 func (*DeadLetter) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{9}
+	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *DeadLetter) GetNamespace() string {
@@ -994,7 +1223,7 @@ type DependencyStatus struct {
 
 func (x *DependencyStatus) Reset() {
 	*x = DependencyStatus{}
-	mi := &file_mlcache_v1_stats_proto_msgTypes[10]
+	mi := &file_mlcache_v1_stats_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1006,7 +1235,7 @@ func (x *DependencyStatus) String() string {
 func (*DependencyStatus) ProtoMessage() {}
 
 func (x *DependencyStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_stats_proto_msgTypes[10]
+	mi := &file_mlcache_v1_stats_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1019,7 +1248,7 @@ func (x *DependencyStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DependencyStatus.ProtoReflect.Descriptor instead.
 func (*DependencyStatus) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{10}
+	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DependencyStatus) GetName() string {
@@ -1080,7 +1309,7 @@ type Anomaly struct {
 
 func (x *Anomaly) Reset() {
 	*x = Anomaly{}
-	mi := &file_mlcache_v1_stats_proto_msgTypes[11]
+	mi := &file_mlcache_v1_stats_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1092,7 +1321,7 @@ func (x *Anomaly) String() string {
 func (*Anomaly) ProtoMessage() {}
 
 func (x *Anomaly) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_stats_proto_msgTypes[11]
+	mi := &file_mlcache_v1_stats_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1105,7 +1334,7 @@ func (x *Anomaly) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Anomaly.ProtoReflect.Descriptor instead.
 func (*Anomaly) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{11}
+	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Anomaly) GetKind() AnomalyKind {
@@ -1217,7 +1446,7 @@ const file_mlcache_v1_stats_proto_rawDesc = "" +
 	"\rttl_remaining\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\fttlRemaining\x12\x18\n" +
 	"\aversion\x18\x06 \x01(\x04R\aversion\x12\x1d\n" +
 	"\n" +
-	"size_bytes\x18\a \x01(\x04R\tsizeBytes\"\xbd\x02\n" +
+	"size_bytes\x18\a \x01(\x04R\tsizeBytes\"\xcd\x03\n" +
 	"\bKeyStats\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x121\n" +
@@ -1226,7 +1455,18 @@ const file_mlcache_v1_stats_proto_rawDesc = "" +
 	"\x06misses\x18\x05 \x01(\x04R\x06misses\x12\x1c\n" +
 	"\tfrequency\x18\x06 \x01(\x04R\tfrequency\x12E\n" +
 	"\x11last_load_latency\x18\a \x01(\v2\x19.google.protobuf.DurationR\x0flastLoadLatency\x12=\n" +
-	"\flast_refresh\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\vlastRefresh\"\x93\x01\n" +
+	"\flast_refresh\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\vlastRefresh\x121\n" +
+	"\tl1_reason\x18\t \x01(\x0e2\x14.mlcache.v1.L1ReasonR\bl1Reason\x12G\n" +
+	"\x11layer_frequencies\x18\n" +
+	" \x03(\v2\x1a.mlcache.v1.LayerFrequencyR\x10layerFrequencies\x12\x12\n" +
+	"\x04rule\x18\v \x01(\tR\x04rule\"r\n" +
+	"\x0eLayerFrequency\x12,\n" +
+	"\x05layer\x18\x01 \x01(\x0e2\x16.mlcache.v1.CacheLayerR\x05layer\x12\x1a\n" +
+	"\bestimate\x18\x02 \x01(\x04R\bestimate\x12\x16\n" +
+	"\x06source\x18\x03 \x01(\tR\x06source\"k\n" +
+	"\fLayerHotKeys\x12,\n" +
+	"\x05layer\x18\x01 \x01(\x0e2\x16.mlcache.v1.CacheLayerR\x05layer\x12-\n" +
+	"\bhot_keys\x18\x02 \x03(\v2\x12.mlcache.v1.HotKeyR\ahotKeys\"\x93\x01\n" +
 	"\fInFlightLoad\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x129\n" +
@@ -1256,7 +1496,18 @@ const file_mlcache_v1_stats_proto_rawDesc = "" +
 	"\vdetected_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"detectedAt\x12\x14\n" +
 	"\x05score\x18\x05 \x01(\x01R\x05score\x12\x16\n" +
-	"\x06detail\x18\x06 \x01(\tR\x06detail*\x8a\x01\n" +
+	"\x06detail\x18\x06 \x01(\tR\x06detail*\x89\x02\n" +
+	"\bL1Reason\x12\x19\n" +
+	"\x15L1_REASON_UNSPECIFIED\x10\x00\x12\x15\n" +
+	"\x11L1_REASON_PRESENT\x10\x01\x12\x15\n" +
+	"\x11L1_REASON_UNKNOWN\x10\x02\x12\x16\n" +
+	"\x12L1_REASON_DISABLED\x10\x03\x12\x18\n" +
+	"\x14L1_REASON_RULE_NEVER\x10\x04\x12\x18\n" +
+	"\x14L1_REASON_BELOW_HITS\x10\x05\x12#\n" +
+	"\x1fL1_REASON_REJECTED_BY_ADMISSION\x10\x06\x12\x15\n" +
+	"\x11L1_REASON_EVICTED\x10\a\x12\x15\n" +
+	"\x11L1_REASON_EXPIRED\x10\b\x12\x15\n" +
+	"\x11L1_REASON_REMOVED\x10\t*\x8a\x01\n" +
 	"\vAnomalyKind\x12\x1c\n" +
 	"\x18ANOMALY_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14ANOMALY_KIND_HOT_KEY\x10\x01\x12\x1e\n" +
@@ -1276,58 +1527,66 @@ func file_mlcache_v1_stats_proto_rawDescGZIP() []byte {
 	return file_mlcache_v1_stats_proto_rawDescData
 }
 
-var file_mlcache_v1_stats_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_mlcache_v1_stats_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_mlcache_v1_stats_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_mlcache_v1_stats_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_mlcache_v1_stats_proto_goTypes = []any{
-	(AnomalyKind)(0),              // 0: mlcache.v1.AnomalyKind
-	(*StatsSnapshot)(nil),         // 1: mlcache.v1.StatsSnapshot
-	(*NamespaceStats)(nil),        // 2: mlcache.v1.NamespaceStats
-	(*LayerStats)(nil),            // 3: mlcache.v1.LayerStats
-	(*EvictionCounts)(nil),        // 4: mlcache.v1.EvictionCounts
-	(*LoadStats)(nil),             // 5: mlcache.v1.LoadStats
-	(*HotKey)(nil),                // 6: mlcache.v1.HotKey
-	(*KeyLayerState)(nil),         // 7: mlcache.v1.KeyLayerState
-	(*KeyStats)(nil),              // 8: mlcache.v1.KeyStats
-	(*InFlightLoad)(nil),          // 9: mlcache.v1.InFlightLoad
-	(*DeadLetter)(nil),            // 10: mlcache.v1.DeadLetter
-	(*DependencyStatus)(nil),      // 11: mlcache.v1.DependencyStatus
-	(*Anomaly)(nil),               // 12: mlcache.v1.Anomaly
-	(*timestamppb.Timestamp)(nil), // 13: google.protobuf.Timestamp
-	(CacheLayer)(0),               // 14: mlcache.v1.CacheLayer
-	(*durationpb.Duration)(nil),   // 15: google.protobuf.Duration
-	(BreakerState)(0),             // 16: mlcache.v1.BreakerState
+	(L1Reason)(0),                 // 0: mlcache.v1.L1Reason
+	(AnomalyKind)(0),              // 1: mlcache.v1.AnomalyKind
+	(*StatsSnapshot)(nil),         // 2: mlcache.v1.StatsSnapshot
+	(*NamespaceStats)(nil),        // 3: mlcache.v1.NamespaceStats
+	(*LayerStats)(nil),            // 4: mlcache.v1.LayerStats
+	(*EvictionCounts)(nil),        // 5: mlcache.v1.EvictionCounts
+	(*LoadStats)(nil),             // 6: mlcache.v1.LoadStats
+	(*HotKey)(nil),                // 7: mlcache.v1.HotKey
+	(*KeyLayerState)(nil),         // 8: mlcache.v1.KeyLayerState
+	(*KeyStats)(nil),              // 9: mlcache.v1.KeyStats
+	(*LayerFrequency)(nil),        // 10: mlcache.v1.LayerFrequency
+	(*LayerHotKeys)(nil),          // 11: mlcache.v1.LayerHotKeys
+	(*InFlightLoad)(nil),          // 12: mlcache.v1.InFlightLoad
+	(*DeadLetter)(nil),            // 13: mlcache.v1.DeadLetter
+	(*DependencyStatus)(nil),      // 14: mlcache.v1.DependencyStatus
+	(*Anomaly)(nil),               // 15: mlcache.v1.Anomaly
+	(*timestamppb.Timestamp)(nil), // 16: google.protobuf.Timestamp
+	(CacheLayer)(0),               // 17: mlcache.v1.CacheLayer
+	(*durationpb.Duration)(nil),   // 18: google.protobuf.Duration
+	(BreakerState)(0),             // 19: mlcache.v1.BreakerState
 }
 var file_mlcache_v1_stats_proto_depIdxs = []int32{
-	13, // 0: mlcache.v1.StatsSnapshot.time:type_name -> google.protobuf.Timestamp
-	2,  // 1: mlcache.v1.StatsSnapshot.namespaces:type_name -> mlcache.v1.NamespaceStats
-	11, // 2: mlcache.v1.StatsSnapshot.dependencies:type_name -> mlcache.v1.DependencyStatus
-	12, // 3: mlcache.v1.StatsSnapshot.anomalies:type_name -> mlcache.v1.Anomaly
-	3,  // 4: mlcache.v1.NamespaceStats.layers:type_name -> mlcache.v1.LayerStats
-	5,  // 5: mlcache.v1.NamespaceStats.loads:type_name -> mlcache.v1.LoadStats
-	6,  // 6: mlcache.v1.NamespaceStats.hot_keys:type_name -> mlcache.v1.HotKey
-	14, // 7: mlcache.v1.LayerStats.layer:type_name -> mlcache.v1.CacheLayer
-	4,  // 8: mlcache.v1.LayerStats.evictions:type_name -> mlcache.v1.EvictionCounts
-	15, // 9: mlcache.v1.LoadStats.latency_p50:type_name -> google.protobuf.Duration
-	15, // 10: mlcache.v1.LoadStats.latency_p95:type_name -> google.protobuf.Duration
-	15, // 11: mlcache.v1.LoadStats.latency_p99:type_name -> google.protobuf.Duration
-	16, // 12: mlcache.v1.LoadStats.breaker_state:type_name -> mlcache.v1.BreakerState
-	14, // 13: mlcache.v1.KeyLayerState.layer:type_name -> mlcache.v1.CacheLayer
-	15, // 14: mlcache.v1.KeyLayerState.age:type_name -> google.protobuf.Duration
-	15, // 15: mlcache.v1.KeyLayerState.ttl_remaining:type_name -> google.protobuf.Duration
-	7,  // 16: mlcache.v1.KeyStats.layers:type_name -> mlcache.v1.KeyLayerState
-	15, // 17: mlcache.v1.KeyStats.last_load_latency:type_name -> google.protobuf.Duration
-	13, // 18: mlcache.v1.KeyStats.last_refresh:type_name -> google.protobuf.Timestamp
-	13, // 19: mlcache.v1.InFlightLoad.started_at:type_name -> google.protobuf.Timestamp
-	13, // 20: mlcache.v1.DeadLetter.first_failure:type_name -> google.protobuf.Timestamp
-	13, // 21: mlcache.v1.DeadLetter.last_failure:type_name -> google.protobuf.Timestamp
-	16, // 22: mlcache.v1.DependencyStatus.breaker_state:type_name -> mlcache.v1.BreakerState
-	0,  // 23: mlcache.v1.Anomaly.kind:type_name -> mlcache.v1.AnomalyKind
-	13, // 24: mlcache.v1.Anomaly.detected_at:type_name -> google.protobuf.Timestamp
-	25, // [25:25] is the sub-list for method output_type
-	25, // [25:25] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	16, // 0: mlcache.v1.StatsSnapshot.time:type_name -> google.protobuf.Timestamp
+	3,  // 1: mlcache.v1.StatsSnapshot.namespaces:type_name -> mlcache.v1.NamespaceStats
+	14, // 2: mlcache.v1.StatsSnapshot.dependencies:type_name -> mlcache.v1.DependencyStatus
+	15, // 3: mlcache.v1.StatsSnapshot.anomalies:type_name -> mlcache.v1.Anomaly
+	4,  // 4: mlcache.v1.NamespaceStats.layers:type_name -> mlcache.v1.LayerStats
+	6,  // 5: mlcache.v1.NamespaceStats.loads:type_name -> mlcache.v1.LoadStats
+	7,  // 6: mlcache.v1.NamespaceStats.hot_keys:type_name -> mlcache.v1.HotKey
+	17, // 7: mlcache.v1.LayerStats.layer:type_name -> mlcache.v1.CacheLayer
+	5,  // 8: mlcache.v1.LayerStats.evictions:type_name -> mlcache.v1.EvictionCounts
+	18, // 9: mlcache.v1.LoadStats.latency_p50:type_name -> google.protobuf.Duration
+	18, // 10: mlcache.v1.LoadStats.latency_p95:type_name -> google.protobuf.Duration
+	18, // 11: mlcache.v1.LoadStats.latency_p99:type_name -> google.protobuf.Duration
+	19, // 12: mlcache.v1.LoadStats.breaker_state:type_name -> mlcache.v1.BreakerState
+	17, // 13: mlcache.v1.KeyLayerState.layer:type_name -> mlcache.v1.CacheLayer
+	18, // 14: mlcache.v1.KeyLayerState.age:type_name -> google.protobuf.Duration
+	18, // 15: mlcache.v1.KeyLayerState.ttl_remaining:type_name -> google.protobuf.Duration
+	8,  // 16: mlcache.v1.KeyStats.layers:type_name -> mlcache.v1.KeyLayerState
+	18, // 17: mlcache.v1.KeyStats.last_load_latency:type_name -> google.protobuf.Duration
+	16, // 18: mlcache.v1.KeyStats.last_refresh:type_name -> google.protobuf.Timestamp
+	0,  // 19: mlcache.v1.KeyStats.l1_reason:type_name -> mlcache.v1.L1Reason
+	10, // 20: mlcache.v1.KeyStats.layer_frequencies:type_name -> mlcache.v1.LayerFrequency
+	17, // 21: mlcache.v1.LayerFrequency.layer:type_name -> mlcache.v1.CacheLayer
+	17, // 22: mlcache.v1.LayerHotKeys.layer:type_name -> mlcache.v1.CacheLayer
+	7,  // 23: mlcache.v1.LayerHotKeys.hot_keys:type_name -> mlcache.v1.HotKey
+	16, // 24: mlcache.v1.InFlightLoad.started_at:type_name -> google.protobuf.Timestamp
+	16, // 25: mlcache.v1.DeadLetter.first_failure:type_name -> google.protobuf.Timestamp
+	16, // 26: mlcache.v1.DeadLetter.last_failure:type_name -> google.protobuf.Timestamp
+	19, // 27: mlcache.v1.DependencyStatus.breaker_state:type_name -> mlcache.v1.BreakerState
+	1,  // 28: mlcache.v1.Anomaly.kind:type_name -> mlcache.v1.AnomalyKind
+	16, // 29: mlcache.v1.Anomaly.detected_at:type_name -> google.protobuf.Timestamp
+	30, // [30:30] is the sub-list for method output_type
+	30, // [30:30] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_mlcache_v1_stats_proto_init() }
@@ -1341,8 +1600,8 @@ func file_mlcache_v1_stats_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mlcache_v1_stats_proto_rawDesc), len(file_mlcache_v1_stats_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   12,
+			NumEnums:      2,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

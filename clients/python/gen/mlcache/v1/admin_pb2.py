@@ -22,11 +22,13 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
+from mlcache.v1 import common_pb2 as mlcache_dot_v1_dot_common__pb2
 from mlcache.v1 import policy_pb2 as mlcache_dot_v1_dot_policy__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16mlcache/v1/admin.proto\x12\nmlcache.v1\x1a google/protobuf/field_mask.proto\x1a\x17mlcache/v1/policy.proto\"0\n\x10GetPolicyRequest\x12\x1c\n\tnamespace\x18\x01 \x01(\tR\tnamespace\"h\n\x11GetPolicyResponse\x12\x33\n\x06policy\x18\x01 \x01(\x0b\x32\x1b.mlcache.v1.NamespacePolicyR\x06policy\x12\x1e\n\ncustomized\x18\x02 \x01(\x08R\ncustomized\"\x87\x01\n\x13UpdatePolicyRequest\x12\x33\n\x06policy\x18\x01 \x01(\x0b\x32\x1b.mlcache.v1.NamespacePolicyR\x06policy\x12;\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskR\nupdateMask\"K\n\x14UpdatePolicyResponse\x12\x33\n\x06policy\x18\x01 \x01(\x0b\x32\x1b.mlcache.v1.NamespacePolicyR\x06policy\"2\n\x12ResetPolicyRequest\x12\x1c\n\tnamespace\x18\x01 \x01(\tR\tnamespace\"J\n\x13ResetPolicyResponse\x12\x33\n\x06policy\x18\x01 \x01(\x0b\x32\x1b.mlcache.v1.NamespacePolicyR\x06policy\"\x17\n\x15ListNamespacesRequest\"\x80\x01\n\x10NamespaceSummary\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1e\n\ncustomized\x18\x02 \x01(\x08R\ncustomized\x12\x1d\n\nl1_entries\x18\x03 \x01(\x04R\tl1Entries\x12\x19\n\x08l1_bytes\x18\x04 \x01(\x04R\x07l1Bytes\"V\n\x16ListNamespacesResponse\x12<\n\nnamespaces\x18\x01 \x03(\x0b\x32\x1c.mlcache.v1.NamespaceSummaryR\nnamespaces\"O\n\x12\x45xportStatsRequest\x12\x1e\n\nnamespaces\x18\x01 \x03(\tR\nnamespaces\x12\x19\n\x08max_keys\x18\x02 \x01(\rR\x07maxKeys\"-\n\x13\x45xportStatsResponse\x12\x16\n\x06ndjson\x18\x01 \x01(\x0cR\x06ndjson2\xa6\x03\n\x0c\x41\x64minService\x12H\n\tGetPolicy\x12\x1c.mlcache.v1.GetPolicyRequest\x1a\x1d.mlcache.v1.GetPolicyResponse\x12Q\n\x0cUpdatePolicy\x12\x1f.mlcache.v1.UpdatePolicyRequest\x1a .mlcache.v1.UpdatePolicyResponse\x12N\n\x0bResetPolicy\x12\x1e.mlcache.v1.ResetPolicyRequest\x1a\x1f.mlcache.v1.ResetPolicyResponse\x12W\n\x0eListNamespaces\x12!.mlcache.v1.ListNamespacesRequest\x1a\".mlcache.v1.ListNamespacesResponse\x12P\n\x0b\x45xportStats\x12\x1e.mlcache.v1.ExportStatsRequest\x1a\x1f.mlcache.v1.ExportStatsResponse0\x01\x42R\n\x0e\x64\x65v.mlcache.v1P\x01Z>github.com/mlcache/mlcache/clients/go/gen/mlcache/v1;mlcachev1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16mlcache/v1/admin.proto\x12\nmlcache.v1\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x17mlcache/v1/common.proto\x1a\x17mlcache/v1/policy.proto\"\x9f\x01\n\x10\x41\x64justTtlRequest\x12\x1c\n\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x12\n\x04keys\x18\x02 \x03(\tR\x04keys\x12+\n\x03ttl\x18\x03 \x01(\x0b\x32\x19.google.protobuf.DurationR\x03ttl\x12,\n\x05layer\x18\x04 \x01(\x0e\x32\x16.mlcache.v1.CacheLayerR\x05layer\"s\n\x11\x41\x64justTtlResponse\x12\x1f\n\x0bl1_adjusted\x18\x01 \x01(\rR\nl1Adjusted\x12\x1f\n\x0bl2_adjusted\x18\x02 \x01(\rR\nl2Adjusted\x12\x1c\n\tpublished\x18\x03 \x01(\x08R\tpublished\"0\n\x10GetPolicyRequest\x12\x1c\n\tnamespace\x18\x01 \x01(\tR\tnamespace\"h\n\x11GetPolicyResponse\x12\x33\n\x06policy\x18\x01 \x01(\x0b\x32\x1b.mlcache.v1.NamespacePolicyR\x06policy\x12\x1e\n\ncustomized\x18\x02 \x01(\x08R\ncustomized\"\x87\x01\n\x13UpdatePolicyRequest\x12\x33\n\x06policy\x18\x01 \x01(\x0b\x32\x1b.mlcache.v1.NamespacePolicyR\x06policy\x12;\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskR\nupdateMask\"K\n\x14UpdatePolicyResponse\x12\x33\n\x06policy\x18\x01 \x01(\x0b\x32\x1b.mlcache.v1.NamespacePolicyR\x06policy\"2\n\x12ResetPolicyRequest\x12\x1c\n\tnamespace\x18\x01 \x01(\tR\tnamespace\"J\n\x13ResetPolicyResponse\x12\x33\n\x06policy\x18\x01 \x01(\x0b\x32\x1b.mlcache.v1.NamespacePolicyR\x06policy\"\x17\n\x15ListNamespacesRequest\"\x80\x01\n\x10NamespaceSummary\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1e\n\ncustomized\x18\x02 \x01(\x08R\ncustomized\x12\x1d\n\nl1_entries\x18\x03 \x01(\x04R\tl1Entries\x12\x19\n\x08l1_bytes\x18\x04 \x01(\x04R\x07l1Bytes\"V\n\x16ListNamespacesResponse\x12<\n\nnamespaces\x18\x01 \x03(\x0b\x32\x1c.mlcache.v1.NamespaceSummaryR\nnamespaces\"O\n\x12\x45xportStatsRequest\x12\x1e\n\nnamespaces\x18\x01 \x03(\tR\nnamespaces\x12\x19\n\x08max_keys\x18\x02 \x01(\rR\x07maxKeys\"-\n\x13\x45xportStatsResponse\x12\x16\n\x06ndjson\x18\x01 \x01(\x0cR\x06ndjson2\xf0\x03\n\x0c\x41\x64minService\x12H\n\tGetPolicy\x12\x1c.mlcache.v1.GetPolicyRequest\x1a\x1d.mlcache.v1.GetPolicyResponse\x12Q\n\x0cUpdatePolicy\x12\x1f.mlcache.v1.UpdatePolicyRequest\x1a .mlcache.v1.UpdatePolicyResponse\x12N\n\x0bResetPolicy\x12\x1e.mlcache.v1.ResetPolicyRequest\x1a\x1f.mlcache.v1.ResetPolicyResponse\x12W\n\x0eListNamespaces\x12!.mlcache.v1.ListNamespacesRequest\x1a\".mlcache.v1.ListNamespacesResponse\x12P\n\x0b\x45xportStats\x12\x1e.mlcache.v1.ExportStatsRequest\x1a\x1f.mlcache.v1.ExportStatsResponse0\x01\x12H\n\tAdjustTtl\x12\x1c.mlcache.v1.AdjustTtlRequest\x1a\x1d.mlcache.v1.AdjustTtlResponseBR\n\x0e\x64\x65v.mlcache.v1P\x01Z>github.com/mlcache/mlcache/clients/go/gen/mlcache/v1;mlcachev1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,28 +36,32 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'mlcache.v1.admin_pb2', _glo
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\016dev.mlcache.v1P\001Z>github.com/mlcache/mlcache/clients/go/gen/mlcache/v1;mlcachev1'
-  _globals['_GETPOLICYREQUEST']._serialized_start=97
-  _globals['_GETPOLICYREQUEST']._serialized_end=145
-  _globals['_GETPOLICYRESPONSE']._serialized_start=147
-  _globals['_GETPOLICYRESPONSE']._serialized_end=251
-  _globals['_UPDATEPOLICYREQUEST']._serialized_start=254
-  _globals['_UPDATEPOLICYREQUEST']._serialized_end=389
-  _globals['_UPDATEPOLICYRESPONSE']._serialized_start=391
-  _globals['_UPDATEPOLICYRESPONSE']._serialized_end=466
-  _globals['_RESETPOLICYREQUEST']._serialized_start=468
-  _globals['_RESETPOLICYREQUEST']._serialized_end=518
-  _globals['_RESETPOLICYRESPONSE']._serialized_start=520
-  _globals['_RESETPOLICYRESPONSE']._serialized_end=594
-  _globals['_LISTNAMESPACESREQUEST']._serialized_start=596
-  _globals['_LISTNAMESPACESREQUEST']._serialized_end=619
-  _globals['_NAMESPACESUMMARY']._serialized_start=622
-  _globals['_NAMESPACESUMMARY']._serialized_end=750
-  _globals['_LISTNAMESPACESRESPONSE']._serialized_start=752
-  _globals['_LISTNAMESPACESRESPONSE']._serialized_end=838
-  _globals['_EXPORTSTATSREQUEST']._serialized_start=840
-  _globals['_EXPORTSTATSREQUEST']._serialized_end=919
-  _globals['_EXPORTSTATSRESPONSE']._serialized_start=921
-  _globals['_EXPORTSTATSRESPONSE']._serialized_end=966
-  _globals['_ADMINSERVICE']._serialized_start=969
-  _globals['_ADMINSERVICE']._serialized_end=1391
+  _globals['_ADJUSTTTLREQUEST']._serialized_start=155
+  _globals['_ADJUSTTTLREQUEST']._serialized_end=314
+  _globals['_ADJUSTTTLRESPONSE']._serialized_start=316
+  _globals['_ADJUSTTTLRESPONSE']._serialized_end=431
+  _globals['_GETPOLICYREQUEST']._serialized_start=433
+  _globals['_GETPOLICYREQUEST']._serialized_end=481
+  _globals['_GETPOLICYRESPONSE']._serialized_start=483
+  _globals['_GETPOLICYRESPONSE']._serialized_end=587
+  _globals['_UPDATEPOLICYREQUEST']._serialized_start=590
+  _globals['_UPDATEPOLICYREQUEST']._serialized_end=725
+  _globals['_UPDATEPOLICYRESPONSE']._serialized_start=727
+  _globals['_UPDATEPOLICYRESPONSE']._serialized_end=802
+  _globals['_RESETPOLICYREQUEST']._serialized_start=804
+  _globals['_RESETPOLICYREQUEST']._serialized_end=854
+  _globals['_RESETPOLICYRESPONSE']._serialized_start=856
+  _globals['_RESETPOLICYRESPONSE']._serialized_end=930
+  _globals['_LISTNAMESPACESREQUEST']._serialized_start=932
+  _globals['_LISTNAMESPACESREQUEST']._serialized_end=955
+  _globals['_NAMESPACESUMMARY']._serialized_start=958
+  _globals['_NAMESPACESUMMARY']._serialized_end=1086
+  _globals['_LISTNAMESPACESRESPONSE']._serialized_start=1088
+  _globals['_LISTNAMESPACESRESPONSE']._serialized_end=1174
+  _globals['_EXPORTSTATSREQUEST']._serialized_start=1176
+  _globals['_EXPORTSTATSREQUEST']._serialized_end=1255
+  _globals['_EXPORTSTATSRESPONSE']._serialized_start=1257
+  _globals['_EXPORTSTATSRESPONSE']._serialized_end=1302
+  _globals['_ADMINSERVICE']._serialized_start=1305
+  _globals['_ADMINSERVICE']._serialized_end=1801
 # @@protoc_insertion_point(module_scope)

@@ -1,4 +1,8 @@
+import datetime
+
+from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
+from mlcache.v1 import common_pb2 as _common_pb2
 from mlcache.v1 import policy_pb2 as _policy_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
@@ -7,6 +11,28 @@ from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class AdjustTtlRequest(_message.Message):
+    __slots__ = ("namespace", "keys", "ttl", "layer")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    KEYS_FIELD_NUMBER: _ClassVar[int]
+    TTL_FIELD_NUMBER: _ClassVar[int]
+    LAYER_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    keys: _containers.RepeatedScalarFieldContainer[str]
+    ttl: _duration_pb2.Duration
+    layer: _common_pb2.CacheLayer
+    def __init__(self, namespace: _Optional[str] = ..., keys: _Optional[_Iterable[str]] = ..., ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., layer: _Optional[_Union[_common_pb2.CacheLayer, str]] = ...) -> None: ...
+
+class AdjustTtlResponse(_message.Message):
+    __slots__ = ("l1_adjusted", "l2_adjusted", "published")
+    L1_ADJUSTED_FIELD_NUMBER: _ClassVar[int]
+    L2_ADJUSTED_FIELD_NUMBER: _ClassVar[int]
+    PUBLISHED_FIELD_NUMBER: _ClassVar[int]
+    l1_adjusted: int
+    l2_adjusted: int
+    published: bool
+    def __init__(self, l1_adjusted: _Optional[int] = ..., l2_adjusted: _Optional[int] = ..., published: _Optional[bool] = ...) -> None: ...
 
 class GetPolicyRequest(_message.Message):
     __slots__ = ("namespace",)

@@ -139,29 +139,33 @@ class WatchStatsResponse(_message.Message):
     def __init__(self, snapshot: _Optional[_Union[_stats_pb2.StatsSnapshot, _Mapping]] = ..., snapshots_dropped: _Optional[int] = ...) -> None: ...
 
 class InspectRequest(_message.Message):
-    __slots__ = ("namespace", "keys", "hot_keys", "fleet_wide", "include_in_flight", "include_dead_letters")
+    __slots__ = ("namespace", "keys", "hot_keys", "fleet_wide", "include_in_flight", "include_dead_letters", "per_layer")
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     KEYS_FIELD_NUMBER: _ClassVar[int]
     HOT_KEYS_FIELD_NUMBER: _ClassVar[int]
     FLEET_WIDE_FIELD_NUMBER: _ClassVar[int]
     INCLUDE_IN_FLIGHT_FIELD_NUMBER: _ClassVar[int]
     INCLUDE_DEAD_LETTERS_FIELD_NUMBER: _ClassVar[int]
+    PER_LAYER_FIELD_NUMBER: _ClassVar[int]
     namespace: str
     keys: _containers.RepeatedScalarFieldContainer[str]
     hot_keys: int
     fleet_wide: bool
     include_in_flight: bool
     include_dead_letters: bool
-    def __init__(self, namespace: _Optional[str] = ..., keys: _Optional[_Iterable[str]] = ..., hot_keys: _Optional[int] = ..., fleet_wide: _Optional[bool] = ..., include_in_flight: _Optional[bool] = ..., include_dead_letters: _Optional[bool] = ...) -> None: ...
+    per_layer: bool
+    def __init__(self, namespace: _Optional[str] = ..., keys: _Optional[_Iterable[str]] = ..., hot_keys: _Optional[int] = ..., fleet_wide: _Optional[bool] = ..., include_in_flight: _Optional[bool] = ..., include_dead_letters: _Optional[bool] = ..., per_layer: _Optional[bool] = ...) -> None: ...
 
 class InspectResponse(_message.Message):
-    __slots__ = ("hot_keys", "key_stats", "in_flight", "dead_letters")
+    __slots__ = ("hot_keys", "key_stats", "in_flight", "dead_letters", "layer_hot_keys")
     HOT_KEYS_FIELD_NUMBER: _ClassVar[int]
     KEY_STATS_FIELD_NUMBER: _ClassVar[int]
     IN_FLIGHT_FIELD_NUMBER: _ClassVar[int]
     DEAD_LETTERS_FIELD_NUMBER: _ClassVar[int]
+    LAYER_HOT_KEYS_FIELD_NUMBER: _ClassVar[int]
     hot_keys: _containers.RepeatedCompositeFieldContainer[_stats_pb2.HotKey]
     key_stats: _containers.RepeatedCompositeFieldContainer[_stats_pb2.KeyStats]
     in_flight: _containers.RepeatedCompositeFieldContainer[_stats_pb2.InFlightLoad]
     dead_letters: _containers.RepeatedCompositeFieldContainer[_stats_pb2.DeadLetter]
-    def __init__(self, hot_keys: _Optional[_Iterable[_Union[_stats_pb2.HotKey, _Mapping]]] = ..., key_stats: _Optional[_Iterable[_Union[_stats_pb2.KeyStats, _Mapping]]] = ..., in_flight: _Optional[_Iterable[_Union[_stats_pb2.InFlightLoad, _Mapping]]] = ..., dead_letters: _Optional[_Iterable[_Union[_stats_pb2.DeadLetter, _Mapping]]] = ...) -> None: ...
+    layer_hot_keys: _containers.RepeatedCompositeFieldContainer[_stats_pb2.LayerHotKeys]
+    def __init__(self, hot_keys: _Optional[_Iterable[_Union[_stats_pb2.HotKey, _Mapping]]] = ..., key_stats: _Optional[_Iterable[_Union[_stats_pb2.KeyStats, _Mapping]]] = ..., in_flight: _Optional[_Iterable[_Union[_stats_pb2.InFlightLoad, _Mapping]]] = ..., dead_letters: _Optional[_Iterable[_Union[_stats_pb2.DeadLetter, _Mapping]]] = ..., layer_hot_keys: _Optional[_Iterable[_Union[_stats_pb2.LayerHotKeys, _Mapping]]] = ...) -> None: ...

@@ -24,10 +24,11 @@ _sym_db = _symbol_database.Default()
 
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from mlcache.v1 import common_pb2 as mlcache_dot_v1_dot_common__pb2
 from mlcache.v1 import policy_pb2 as mlcache_dot_v1_dot_policy__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17mlcache/v1/events.proto\x12\nmlcache.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17mlcache/v1/policy.proto\"\xc4\x02\n\x11InvalidationEvent\x12\x1c\n\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x12\n\x04keys\x18\x02 \x03(\tR\x04keys\x12\x12\n\x04tags\x18\x03 \x03(\tR\x04tags\x12\x1b\n\x06prefix\x18\x04 \x01(\tH\x00R\x06prefix\x88\x01\x01\x12\x18\n\x07version\x18\x05 \x01(\x04R\x07version\x12\'\n\x0forigin_instance\x18\x06 \x01(\tR\x0eoriginInstance\x12.\n\x04time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04time\x12\x33\n\x05\x63\x61use\x18\x08 \x01(\x0e\x32\x1d.mlcache.v1.InvalidationCauseR\x05\x63\x61use\x12\x19\n\x08\x65vent_id\x18\t \x01(\tR\x07\x65ventIdB\t\n\x07_prefix\"\xe7\x02\n\nWriteEvent\x12\x1c\n\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x10\n\x03key\x18\x02 \x01(\tR\x03key\x12\x14\n\x05value\x18\x03 \x01(\x0cR\x05value\x12\x18\n\x07version\x18\x04 \x01(\x04R\x07version\x12\x12\n\x04tags\x18\x05 \x03(\tR\x04tags\x12\x18\n\x07\x64\x65leted\x18\x06 \x01(\x08R\x07\x64\x65leted\x12+\n\x03ttl\x18\x07 \x01(\x0b\x32\x19.google.protobuf.DurationR\x03ttl\x12\'\n\x0forigin_instance\x18\x08 \x01(\tR\x0eoriginInstance\x12.\n\x04time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04time\x12\x19\n\x08\x65vent_id\x18\n \x01(\tR\x07\x65ventId\x12*\n\x11\x65ncryption_key_id\x18\x0b \x01(\tR\x0f\x65ncryptionKeyId\"\x83\x03\n\x0f\x44\x65\x61\x64LetterEvent\x12.\n\x04kind\x18\x01 \x01(\x0e\x32\x1a.mlcache.v1.DeadLetterKindR\x04kind\x12\x1c\n\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x10\n\x03key\x18\x03 \x01(\tR\x03key\x12\x1d\n\nlast_error\x18\x04 \x01(\tR\tlastError\x12\x1a\n\x08\x66\x61ilures\x18\x05 \x01(\rR\x08\x66\x61ilures\x12?\n\rfirst_failure\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0c\x66irstFailure\x12=\n\x0clast_failure\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0blastFailure\x12\'\n\x0forigin_instance\x18\x08 \x01(\tR\x0eoriginInstance\x12,\n\x05write\x18\t \x01(\x0b\x32\x16.mlcache.v1.WriteEventR\x05write\"\xea\x01\n\x0bPolicyEvent\x12\x1c\n\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x33\n\x06policy\x18\x02 \x01(\x0b\x32\x1b.mlcache.v1.NamespacePolicyR\x06policy\x12\x14\n\x05reset\x18\x03 \x01(\x08R\x05reset\x12\'\n\x0forigin_instance\x18\x04 \x01(\tR\x0eoriginInstance\x12.\n\x04time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04time\x12\x19\n\x08\x65vent_id\x18\x06 \x01(\tR\x07\x65ventId*\x97\x01\n\x11InvalidationCause\x12\"\n\x1eINVALIDATION_CAUSE_UNSPECIFIED\x10\x00\x12!\n\x1dINVALIDATION_CAUSE_INVALIDATE\x10\x01\x12\x1a\n\x16INVALIDATION_CAUSE_SET\x10\x02\x12\x1f\n\x1bINVALIDATION_CAUSE_EXTERNAL\x10\x03*i\n\x0e\x44\x65\x61\x64LetterKind\x12 \n\x1c\x44\x45\x41\x44_LETTER_KIND_UNSPECIFIED\x10\x00\x12\x19\n\x15\x44\x45\x41\x44_LETTER_KIND_LOAD\x10\x01\x12\x1a\n\x16\x44\x45\x41\x44_LETTER_KIND_WRITE\x10\x02\x42R\n\x0e\x64\x65v.mlcache.v1P\x01Z>github.com/mlcache/mlcache/clients/go/gen/mlcache/v1;mlcachev1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17mlcache/v1/events.proto\x12\nmlcache.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17mlcache/v1/common.proto\x1a\x17mlcache/v1/policy.proto\"\x86\x03\n\x11InvalidationEvent\x12\x1c\n\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x12\n\x04keys\x18\x02 \x03(\tR\x04keys\x12\x12\n\x04tags\x18\x03 \x03(\tR\x04tags\x12\x1b\n\x06prefix\x18\x04 \x01(\tH\x00R\x06prefix\x88\x01\x01\x12\x18\n\x07version\x18\x05 \x01(\x04R\x07version\x12\'\n\x0forigin_instance\x18\x06 \x01(\tR\x0eoriginInstance\x12.\n\x04time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04time\x12\x33\n\x05\x63\x61use\x18\x08 \x01(\x0e\x32\x1d.mlcache.v1.InvalidationCauseR\x05\x63\x61use\x12\x19\n\x08\x65vent_id\x18\t \x01(\tR\x07\x65ventId\x12@\n\x0ettl_adjustment\x18\n \x01(\x0b\x32\x19.mlcache.v1.TtlAdjustmentR\rttlAdjustmentB\t\n\x07_prefix\"j\n\rTtlAdjustment\x12+\n\x03ttl\x18\x01 \x01(\x0b\x32\x19.google.protobuf.DurationR\x03ttl\x12,\n\x05layer\x18\x02 \x01(\x0e\x32\x16.mlcache.v1.CacheLayerR\x05layer\"\xe7\x02\n\nWriteEvent\x12\x1c\n\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x10\n\x03key\x18\x02 \x01(\tR\x03key\x12\x14\n\x05value\x18\x03 \x01(\x0cR\x05value\x12\x18\n\x07version\x18\x04 \x01(\x04R\x07version\x12\x12\n\x04tags\x18\x05 \x03(\tR\x04tags\x12\x18\n\x07\x64\x65leted\x18\x06 \x01(\x08R\x07\x64\x65leted\x12+\n\x03ttl\x18\x07 \x01(\x0b\x32\x19.google.protobuf.DurationR\x03ttl\x12\'\n\x0forigin_instance\x18\x08 \x01(\tR\x0eoriginInstance\x12.\n\x04time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04time\x12\x19\n\x08\x65vent_id\x18\n \x01(\tR\x07\x65ventId\x12*\n\x11\x65ncryption_key_id\x18\x0b \x01(\tR\x0f\x65ncryptionKeyId\"\x83\x03\n\x0f\x44\x65\x61\x64LetterEvent\x12.\n\x04kind\x18\x01 \x01(\x0e\x32\x1a.mlcache.v1.DeadLetterKindR\x04kind\x12\x1c\n\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x10\n\x03key\x18\x03 \x01(\tR\x03key\x12\x1d\n\nlast_error\x18\x04 \x01(\tR\tlastError\x12\x1a\n\x08\x66\x61ilures\x18\x05 \x01(\rR\x08\x66\x61ilures\x12?\n\rfirst_failure\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0c\x66irstFailure\x12=\n\x0clast_failure\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0blastFailure\x12\'\n\x0forigin_instance\x18\x08 \x01(\tR\x0eoriginInstance\x12,\n\x05write\x18\t \x01(\x0b\x32\x16.mlcache.v1.WriteEventR\x05write\"\xea\x01\n\x0bPolicyEvent\x12\x1c\n\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x33\n\x06policy\x18\x02 \x01(\x0b\x32\x1b.mlcache.v1.NamespacePolicyR\x06policy\x12\x14\n\x05reset\x18\x03 \x01(\x08R\x05reset\x12\'\n\x0forigin_instance\x18\x04 \x01(\tR\x0eoriginInstance\x12.\n\x04time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04time\x12\x19\n\x08\x65vent_id\x18\x06 \x01(\tR\x07\x65ventId*\xba\x01\n\x11InvalidationCause\x12\"\n\x1eINVALIDATION_CAUSE_UNSPECIFIED\x10\x00\x12!\n\x1dINVALIDATION_CAUSE_INVALIDATE\x10\x01\x12\x1a\n\x16INVALIDATION_CAUSE_SET\x10\x02\x12\x1f\n\x1bINVALIDATION_CAUSE_EXTERNAL\x10\x03\x12!\n\x1dINVALIDATION_CAUSE_ADJUST_TTL\x10\x04*i\n\x0e\x44\x65\x61\x64LetterKind\x12 \n\x1c\x44\x45\x41\x44_LETTER_KIND_UNSPECIFIED\x10\x00\x12\x19\n\x15\x44\x45\x41\x44_LETTER_KIND_LOAD\x10\x01\x12\x1a\n\x16\x44\x45\x41\x44_LETTER_KIND_WRITE\x10\x02\x42R\n\x0e\x64\x65v.mlcache.v1P\x01Z>github.com/mlcache/mlcache/clients/go/gen/mlcache/v1;mlcachev1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,16 +36,18 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'mlcache.v1.events_pb2', _gl
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\016dev.mlcache.v1P\001Z>github.com/mlcache/mlcache/clients/go/gen/mlcache/v1;mlcachev1'
-  _globals['_INVALIDATIONCAUSE']._serialized_start=1446
-  _globals['_INVALIDATIONCAUSE']._serialized_end=1597
-  _globals['_DEADLETTERKIND']._serialized_start=1599
-  _globals['_DEADLETTERKIND']._serialized_end=1704
-  _globals['_INVALIDATIONEVENT']._serialized_start=130
-  _globals['_INVALIDATIONEVENT']._serialized_end=454
-  _globals['_WRITEEVENT']._serialized_start=457
-  _globals['_WRITEEVENT']._serialized_end=816
-  _globals['_DEADLETTEREVENT']._serialized_start=819
-  _globals['_DEADLETTEREVENT']._serialized_end=1206
-  _globals['_POLICYEVENT']._serialized_start=1209
-  _globals['_POLICYEVENT']._serialized_end=1443
+  _globals['_INVALIDATIONCAUSE']._serialized_start=1645
+  _globals['_INVALIDATIONCAUSE']._serialized_end=1831
+  _globals['_DEADLETTERKIND']._serialized_start=1833
+  _globals['_DEADLETTERKIND']._serialized_end=1938
+  _globals['_INVALIDATIONEVENT']._serialized_start=155
+  _globals['_INVALIDATIONEVENT']._serialized_end=545
+  _globals['_TTLADJUSTMENT']._serialized_start=547
+  _globals['_TTLADJUSTMENT']._serialized_end=653
+  _globals['_WRITEEVENT']._serialized_start=656
+  _globals['_WRITEEVENT']._serialized_end=1015
+  _globals['_DEADLETTEREVENT']._serialized_start=1018
+  _globals['_DEADLETTEREVENT']._serialized_end=1405
+  _globals['_POLICYEVENT']._serialized_start=1408
+  _globals['_POLICYEVENT']._serialized_end=1642
 # @@protoc_insertion_point(module_scope)

@@ -2,6 +2,7 @@ import datetime
 
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from mlcache.v1 import common_pb2 as _common_pb2
 from mlcache.v1 import policy_pb2 as _policy_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -18,6 +19,7 @@ class InvalidationCause(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     INVALIDATION_CAUSE_INVALIDATE: _ClassVar[InvalidationCause]
     INVALIDATION_CAUSE_SET: _ClassVar[InvalidationCause]
     INVALIDATION_CAUSE_EXTERNAL: _ClassVar[InvalidationCause]
+    INVALIDATION_CAUSE_ADJUST_TTL: _ClassVar[InvalidationCause]
 
 class DeadLetterKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -28,12 +30,13 @@ INVALIDATION_CAUSE_UNSPECIFIED: InvalidationCause
 INVALIDATION_CAUSE_INVALIDATE: InvalidationCause
 INVALIDATION_CAUSE_SET: InvalidationCause
 INVALIDATION_CAUSE_EXTERNAL: InvalidationCause
+INVALIDATION_CAUSE_ADJUST_TTL: InvalidationCause
 DEAD_LETTER_KIND_UNSPECIFIED: DeadLetterKind
 DEAD_LETTER_KIND_LOAD: DeadLetterKind
 DEAD_LETTER_KIND_WRITE: DeadLetterKind
 
 class InvalidationEvent(_message.Message):
-    __slots__ = ("namespace", "keys", "tags", "prefix", "version", "origin_instance", "time", "cause", "event_id")
+    __slots__ = ("namespace", "keys", "tags", "prefix", "version", "origin_instance", "time", "cause", "event_id", "ttl_adjustment")
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     KEYS_FIELD_NUMBER: _ClassVar[int]
     TAGS_FIELD_NUMBER: _ClassVar[int]
@@ -43,6 +46,7 @@ class InvalidationEvent(_message.Message):
     TIME_FIELD_NUMBER: _ClassVar[int]
     CAUSE_FIELD_NUMBER: _ClassVar[int]
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    TTL_ADJUSTMENT_FIELD_NUMBER: _ClassVar[int]
     namespace: str
     keys: _containers.RepeatedScalarFieldContainer[str]
     tags: _containers.RepeatedScalarFieldContainer[str]
@@ -52,7 +56,16 @@ class InvalidationEvent(_message.Message):
     time: _timestamp_pb2.Timestamp
     cause: InvalidationCause
     event_id: str
-    def __init__(self, namespace: _Optional[str] = ..., keys: _Optional[_Iterable[str]] = ..., tags: _Optional[_Iterable[str]] = ..., prefix: _Optional[str] = ..., version: _Optional[int] = ..., origin_instance: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cause: _Optional[_Union[InvalidationCause, str]] = ..., event_id: _Optional[str] = ...) -> None: ...
+    ttl_adjustment: TtlAdjustment
+    def __init__(self, namespace: _Optional[str] = ..., keys: _Optional[_Iterable[str]] = ..., tags: _Optional[_Iterable[str]] = ..., prefix: _Optional[str] = ..., version: _Optional[int] = ..., origin_instance: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cause: _Optional[_Union[InvalidationCause, str]] = ..., event_id: _Optional[str] = ..., ttl_adjustment: _Optional[_Union[TtlAdjustment, _Mapping]] = ...) -> None: ...
+
+class TtlAdjustment(_message.Message):
+    __slots__ = ("ttl", "layer")
+    TTL_FIELD_NUMBER: _ClassVar[int]
+    LAYER_FIELD_NUMBER: _ClassVar[int]
+    ttl: _duration_pb2.Duration
+    layer: _common_pb2.CacheLayer
+    def __init__(self, ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., layer: _Optional[_Union[_common_pb2.CacheLayer, str]] = ...) -> None: ...
 
 class WriteEvent(_message.Message):
     __slots__ = ("namespace", "key", "value", "version", "tags", "deleted", "ttl", "origin_instance", "time", "event_id", "encryption_key_id")

@@ -3,6 +3,7 @@ import datetime
 from google.protobuf import duration_pb2 as _duration_pb2
 from mlcache.v1 import common_pb2 as _common_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
@@ -10,8 +11,21 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class PromotionMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PROMOTION_MODE_UNSPECIFIED: _ClassVar[PromotionMode]
+    PROMOTION_MODE_ALWAYS: _ClassVar[PromotionMode]
+    PROMOTION_MODE_NEVER: _ClassVar[PromotionMode]
+    PROMOTION_MODE_AFTER_HITS: _ClassVar[PromotionMode]
+    PROMOTION_MODE_ADMISSION: _ClassVar[PromotionMode]
+PROMOTION_MODE_UNSPECIFIED: PromotionMode
+PROMOTION_MODE_ALWAYS: PromotionMode
+PROMOTION_MODE_NEVER: PromotionMode
+PROMOTION_MODE_AFTER_HITS: PromotionMode
+PROMOTION_MODE_ADMISSION: PromotionMode
+
 class NamespacePolicy(_message.Message):
-    __slots__ = ("namespace", "l1", "l2", "fail_safe", "early_refresh", "adaptive_ttl", "priority_refresh", "loader", "writer", "write_mode", "promotion", "max_value_bytes", "encryption_key_id", "fallback", "negative_ttl", "max_ttl")
+    __slots__ = ("namespace", "l1", "l2", "fail_safe", "early_refresh", "adaptive_ttl", "priority_refresh", "loader", "writer", "write_mode", "promotion", "max_value_bytes", "encryption_key_id", "fallback", "negative_ttl", "max_ttl", "rules")
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     L1_FIELD_NUMBER: _ClassVar[int]
     L2_FIELD_NUMBER: _ClassVar[int]
@@ -28,6 +42,7 @@ class NamespacePolicy(_message.Message):
     FALLBACK_FIELD_NUMBER: _ClassVar[int]
     NEGATIVE_TTL_FIELD_NUMBER: _ClassVar[int]
     MAX_TTL_FIELD_NUMBER: _ClassVar[int]
+    RULES_FIELD_NUMBER: _ClassVar[int]
     namespace: str
     l1: LayerPolicy
     l2: LayerPolicy
@@ -44,7 +59,22 @@ class NamespacePolicy(_message.Message):
     fallback: FallbackPolicy
     negative_ttl: _duration_pb2.Duration
     max_ttl: _duration_pb2.Duration
-    def __init__(self, namespace: _Optional[str] = ..., l1: _Optional[_Union[LayerPolicy, _Mapping]] = ..., l2: _Optional[_Union[LayerPolicy, _Mapping]] = ..., fail_safe: _Optional[_Union[FailSafePolicy, _Mapping]] = ..., early_refresh: _Optional[_Union[EarlyRefreshPolicy, _Mapping]] = ..., adaptive_ttl: _Optional[_Union[AdaptiveTtlPolicy, _Mapping]] = ..., priority_refresh: _Optional[_Union[PriorityRefreshPolicy, _Mapping]] = ..., loader: _Optional[_Union[OriginPolicy, _Mapping]] = ..., writer: _Optional[_Union[OriginPolicy, _Mapping]] = ..., write_mode: _Optional[_Union[_common_pb2.WriteMode, str]] = ..., promotion: _Optional[_Union[PromotionPolicy, _Mapping]] = ..., max_value_bytes: _Optional[int] = ..., encryption_key_id: _Optional[str] = ..., fallback: _Optional[_Union[FallbackPolicy, _Mapping]] = ..., negative_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    rules: _containers.RepeatedCompositeFieldContainer[KeyRule]
+    def __init__(self, namespace: _Optional[str] = ..., l1: _Optional[_Union[LayerPolicy, _Mapping]] = ..., l2: _Optional[_Union[LayerPolicy, _Mapping]] = ..., fail_safe: _Optional[_Union[FailSafePolicy, _Mapping]] = ..., early_refresh: _Optional[_Union[EarlyRefreshPolicy, _Mapping]] = ..., adaptive_ttl: _Optional[_Union[AdaptiveTtlPolicy, _Mapping]] = ..., priority_refresh: _Optional[_Union[PriorityRefreshPolicy, _Mapping]] = ..., loader: _Optional[_Union[OriginPolicy, _Mapping]] = ..., writer: _Optional[_Union[OriginPolicy, _Mapping]] = ..., write_mode: _Optional[_Union[_common_pb2.WriteMode, str]] = ..., promotion: _Optional[_Union[PromotionPolicy, _Mapping]] = ..., max_value_bytes: _Optional[int] = ..., encryption_key_id: _Optional[str] = ..., fallback: _Optional[_Union[FallbackPolicy, _Mapping]] = ..., negative_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., rules: _Optional[_Iterable[_Union[KeyRule, _Mapping]]] = ...) -> None: ...
+
+class KeyRule(_message.Message):
+    __slots__ = ("name", "exact", "prefix", "glob", "overrides")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    EXACT_FIELD_NUMBER: _ClassVar[int]
+    PREFIX_FIELD_NUMBER: _ClassVar[int]
+    GLOB_FIELD_NUMBER: _ClassVar[int]
+    OVERRIDES_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    exact: str
+    prefix: str
+    glob: str
+    overrides: NamespacePolicy
+    def __init__(self, name: _Optional[str] = ..., exact: _Optional[str] = ..., prefix: _Optional[str] = ..., glob: _Optional[str] = ..., overrides: _Optional[_Union[NamespacePolicy, _Mapping]] = ...) -> None: ...
 
 class LayerPolicy(_message.Message):
     __slots__ = ("enabled", "ttl", "fresh_for", "jitter", "stale_while_revalidate", "admission")
@@ -103,10 +133,14 @@ class PriorityRefreshPolicy(_message.Message):
     def __init__(self, enabled: _Optional[bool] = ..., top_keys: _Optional[int] = ..., max_concurrent: _Optional[int] = ..., max_per_second: _Optional[float] = ...) -> None: ...
 
 class PromotionPolicy(_message.Message):
-    __slots__ = ("min_frequency",)
+    __slots__ = ("min_frequency", "mode", "window")
     MIN_FREQUENCY_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_FIELD_NUMBER: _ClassVar[int]
     min_frequency: int
-    def __init__(self, min_frequency: _Optional[int] = ...) -> None: ...
+    mode: PromotionMode
+    window: _duration_pb2.Duration
+    def __init__(self, min_frequency: _Optional[int] = ..., mode: _Optional[_Union[PromotionMode, str]] = ..., window: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class OriginPolicy(_message.Message):
     __slots__ = ("grpc", "http", "breaker", "retry", "soft_timeout", "hard_timeout", "max_concurrency", "rate_limit", "refresh_throttle", "batch", "dead_letter")

@@ -12,12 +12,35 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class L1Reason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    L1_REASON_UNSPECIFIED: _ClassVar[L1Reason]
+    L1_REASON_PRESENT: _ClassVar[L1Reason]
+    L1_REASON_UNKNOWN: _ClassVar[L1Reason]
+    L1_REASON_DISABLED: _ClassVar[L1Reason]
+    L1_REASON_RULE_NEVER: _ClassVar[L1Reason]
+    L1_REASON_BELOW_HITS: _ClassVar[L1Reason]
+    L1_REASON_REJECTED_BY_ADMISSION: _ClassVar[L1Reason]
+    L1_REASON_EVICTED: _ClassVar[L1Reason]
+    L1_REASON_EXPIRED: _ClassVar[L1Reason]
+    L1_REASON_REMOVED: _ClassVar[L1Reason]
+
 class AnomalyKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     ANOMALY_KIND_UNSPECIFIED: _ClassVar[AnomalyKind]
     ANOMALY_KIND_HOT_KEY: _ClassVar[AnomalyKind]
     ANOMALY_KIND_REFRESH_SPIKE: _ClassVar[AnomalyKind]
     ANOMALY_KIND_LOAD_FAILURE_SPIKE: _ClassVar[AnomalyKind]
+L1_REASON_UNSPECIFIED: L1Reason
+L1_REASON_PRESENT: L1Reason
+L1_REASON_UNKNOWN: L1Reason
+L1_REASON_DISABLED: L1Reason
+L1_REASON_RULE_NEVER: L1Reason
+L1_REASON_BELOW_HITS: L1Reason
+L1_REASON_REJECTED_BY_ADMISSION: L1Reason
+L1_REASON_EVICTED: L1Reason
+L1_REASON_EXPIRED: L1Reason
+L1_REASON_REMOVED: L1Reason
 ANOMALY_KIND_UNSPECIFIED: AnomalyKind
 ANOMALY_KIND_HOT_KEY: AnomalyKind
 ANOMALY_KIND_REFRESH_SPIKE: AnomalyKind
@@ -144,7 +167,7 @@ class KeyLayerState(_message.Message):
     def __init__(self, layer: _Optional[_Union[_common_pb2.CacheLayer, str]] = ..., present: _Optional[bool] = ..., stale: _Optional[bool] = ..., age: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., ttl_remaining: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., version: _Optional[int] = ..., size_bytes: _Optional[int] = ...) -> None: ...
 
 class KeyStats(_message.Message):
-    __slots__ = ("namespace", "key", "layers", "hits", "misses", "frequency", "last_load_latency", "last_refresh")
+    __slots__ = ("namespace", "key", "layers", "hits", "misses", "frequency", "last_load_latency", "last_refresh", "l1_reason", "layer_frequencies", "rule")
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     KEY_FIELD_NUMBER: _ClassVar[int]
     LAYERS_FIELD_NUMBER: _ClassVar[int]
@@ -153,6 +176,9 @@ class KeyStats(_message.Message):
     FREQUENCY_FIELD_NUMBER: _ClassVar[int]
     LAST_LOAD_LATENCY_FIELD_NUMBER: _ClassVar[int]
     LAST_REFRESH_FIELD_NUMBER: _ClassVar[int]
+    L1_REASON_FIELD_NUMBER: _ClassVar[int]
+    LAYER_FREQUENCIES_FIELD_NUMBER: _ClassVar[int]
+    RULE_FIELD_NUMBER: _ClassVar[int]
     namespace: str
     key: str
     layers: _containers.RepeatedCompositeFieldContainer[KeyLayerState]
@@ -161,7 +187,28 @@ class KeyStats(_message.Message):
     frequency: int
     last_load_latency: _duration_pb2.Duration
     last_refresh: _timestamp_pb2.Timestamp
-    def __init__(self, namespace: _Optional[str] = ..., key: _Optional[str] = ..., layers: _Optional[_Iterable[_Union[KeyLayerState, _Mapping]]] = ..., hits: _Optional[int] = ..., misses: _Optional[int] = ..., frequency: _Optional[int] = ..., last_load_latency: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., last_refresh: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    l1_reason: L1Reason
+    layer_frequencies: _containers.RepeatedCompositeFieldContainer[LayerFrequency]
+    rule: str
+    def __init__(self, namespace: _Optional[str] = ..., key: _Optional[str] = ..., layers: _Optional[_Iterable[_Union[KeyLayerState, _Mapping]]] = ..., hits: _Optional[int] = ..., misses: _Optional[int] = ..., frequency: _Optional[int] = ..., last_load_latency: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., last_refresh: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., l1_reason: _Optional[_Union[L1Reason, str]] = ..., layer_frequencies: _Optional[_Iterable[_Union[LayerFrequency, _Mapping]]] = ..., rule: _Optional[str] = ...) -> None: ...
+
+class LayerFrequency(_message.Message):
+    __slots__ = ("layer", "estimate", "source")
+    LAYER_FIELD_NUMBER: _ClassVar[int]
+    ESTIMATE_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    layer: _common_pb2.CacheLayer
+    estimate: int
+    source: str
+    def __init__(self, layer: _Optional[_Union[_common_pb2.CacheLayer, str]] = ..., estimate: _Optional[int] = ..., source: _Optional[str] = ...) -> None: ...
+
+class LayerHotKeys(_message.Message):
+    __slots__ = ("layer", "hot_keys")
+    LAYER_FIELD_NUMBER: _ClassVar[int]
+    HOT_KEYS_FIELD_NUMBER: _ClassVar[int]
+    layer: _common_pb2.CacheLayer
+    hot_keys: _containers.RepeatedCompositeFieldContainer[HotKey]
+    def __init__(self, layer: _Optional[_Union[_common_pb2.CacheLayer, str]] = ..., hot_keys: _Optional[_Iterable[_Union[HotKey, _Mapping]]] = ...) -> None: ...
 
 class InFlightLoad(_message.Message):
     __slots__ = ("namespace", "key", "started_at", "waiters")

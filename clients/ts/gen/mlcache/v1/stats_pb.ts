@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mlcache/v1/stats.proto.
  */
 export const file_mlcache_v1_stats: GenFile = /*@__PURE__*/
-  fileDesc("ChZtbGNhY2hlL3YxL3N0YXRzLnByb3RvEgptbGNhY2hlLnYxItoBCg1TdGF0c1NuYXBzaG90EigKBHRpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2luc3RhbmNlX2lkGAIgASgJEi4KCm5hbWVzcGFjZXMYAyADKAsyGi5tbGNhY2hlLnYxLk5hbWVzcGFjZVN0YXRzEjIKDGRlcGVuZGVuY2llcxgEIAMoCzIcLm1sY2FjaGUudjEuRGVwZW5kZW5jeVN0YXR1cxImCglhbm9tYWxpZXMYBSADKAsyEy5tbGNhY2hlLnYxLkFub21hbHki2AEKDk5hbWVzcGFjZVN0YXRzEhEKCW5hbWVzcGFjZRgBIAEoCRImCgZsYXllcnMYAiADKAsyFi5tbGNhY2hlLnYxLkxheWVyU3RhdHMSJAoFbG9hZHMYAyABKAsyFS5tbGNhY2hlLnYxLkxvYWRTdGF0cxIkCghob3Rfa2V5cxgEIAMoCzISLm1sY2FjaGUudjEuSG90S2V5EhAKCHJlcXVlc3RzGAUgASgEEhQKDHN0YWxlX3NlcnZlZBgGIAEoBBIXCg9mYWxsYmFja19zZXJ2ZWQYByABKAQi3wEKCkxheWVyU3RhdHMSJQoFbGF5ZXIYASABKA4yFi5tbGNhY2hlLnYxLkNhY2hlTGF5ZXISDAoEaGl0cxgCIAEoBBIOCgZtaXNzZXMYAyABKAQSDAoEcHV0cxgEIAEoBBIRCgloaXRfcmF0aW8YBSABKAESLQoJZXZpY3Rpb25zGAYgASgLMhoubWxjYWNoZS52MS5FdmljdGlvbkNvdW50cxIPCgdlbnRyaWVzGAcgASgEEg0KBWJ5dGVzGAggASgEEhwKFGFkbWlzc2lvbl9yZWplY3Rpb25zGAkgASgEIlMKDkV2aWN0aW9uQ291bnRzEgwKBHNpemUYASABKAQSDwoHZXhwaXJlZBgCIAEoBBIQCghleHBsaWNpdBgDIAEoBBIQCghyZXBsYWNlZBgEIAEoBCLOAgoJTG9hZFN0YXRzEhEKCXN1Y2Nlc3NlcxgBIAEoBBIQCghmYWlsdXJlcxgCIAEoBBIRCgljb2xsYXBzZWQYAyABKAQSFwoPZWFybHlfcmVmcmVzaGVzGAQgASgEEhwKFGJhY2tncm91bmRfcmVmcmVzaGVzGAUgASgEEhEKCWluX2ZsaWdodBgGIAEoBBIuCgtsYXRlbmN5X3A1MBgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIuCgtsYXRlbmN5X3A5NRgIIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIuCgtsYXRlbmN5X3A5ORgJIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIvCg1icmVha2VyX3N0YXRlGAogASgOMhgubWxjYWNoZS52MS5CcmVha2VyU3RhdGUiTgoGSG90S2V5EhEKCW5hbWVzcGFjZRgBIAEoCRILCgNrZXkYAiABKAkSEQoJZnJlcXVlbmN5GAMgASgEEhEKCWluc3RhbmNlcxgEIAEoDSLVAQoNS2V5TGF5ZXJTdGF0ZRIlCgVsYXllchgBIAEoDjIWLm1sY2FjaGUudjEuQ2FjaGVMYXllchIPCgdwcmVzZW50GAIgASgIEg0KBXN0YWxlGAMgASgIEiYKA2FnZRgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIwCg10dGxfcmVtYWluaW5nGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg8KB3ZlcnNpb24YBiABKAQSEgoKc2l6ZV9ieXRlcxgHIAEoBCLuAQoIS2V5U3RhdHMSEQoJbmFtZXNwYWNlGAEgASgJEgsKA2tleRgCIAEoCRIpCgZsYXllcnMYAyADKAsyGS5tbGNhY2hlLnYxLktleUxheWVyU3RhdGUSDAoEaGl0cxgEIAEoBBIOCgZtaXNzZXMYBSABKAQSEQoJZnJlcXVlbmN5GAYgASgEEjQKEWxhc3RfbG9hZF9sYXRlbmN5GAcgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjAKDGxhc3RfcmVmcmVzaBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAibwoMSW5GbGlnaHRMb2FkEhEKCW5hbWVzcGFjZRgBIAEoCRILCgNrZXkYAiABKAkSLgoKc3RhcnRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHd2FpdGVycxgEIAEoDSK3AQoKRGVhZExldHRlchIRCgluYW1lc3BhY2UYASABKAkSCwoDa2V5GAIgASgJEhIKCmxhc3RfZXJyb3IYAyABKAkSEAoIZmFpbHVyZXMYBCABKA0SMQoNZmlyc3RfZmFpbHVyZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMbGFzdF9mYWlsdXJlGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKTAQoQRGVwZW5kZW5jeVN0YXR1cxIMCgRuYW1lGAEgASgJEgoKAnVwGAIgASgIEg4KBmRldGFpbBgDIAEoCRIOCgZxdWV1ZWQYBCABKAQSLwoNYnJlYWtlcl9zdGF0ZRgFIAEoDjIYLm1sY2FjaGUudjEuQnJlYWtlclN0YXRlEhQKDGNvbnN1bWVyX2xhZxgGIAEoBCKgAQoHQW5vbWFseRIlCgRraW5kGAEgASgOMhcubWxjYWNoZS52MS5Bbm9tYWx5S2luZBIRCgluYW1lc3BhY2UYAiABKAkSCwoDa2V5GAMgASgJEi8KC2RldGVjdGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVzY29yZRgFIAEoARIOCgZkZXRhaWwYBiABKAkqigEKC0Fub21hbHlLaW5kEhwKGEFOT01BTFlfS0lORF9VTlNQRUNJRklFRBAAEhgKFEFOT01BTFlfS0lORF9IT1RfS0VZEAESHgoaQU5PTUFMWV9LSU5EX1JFRlJFU0hfU1BJS0UQAhIjCh9BTk9NQUxZX0tJTkRfTE9BRF9GQUlMVVJFX1NQSUtFEANCUgoOZGV2Lm1sY2FjaGUudjFQAVo+Z2l0aHViLmNvbS9tbGNhY2hlL21sY2FjaGUvY2xpZW50cy9nby9nZW4vbWxjYWNoZS92MTttbGNhY2hldjFiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_mlcache_v1_common]);
+  fileDesc("ChZtbGNhY2hlL3YxL3N0YXRzLnByb3RvEgptbGNhY2hlLnYxItoBCg1TdGF0c1NuYXBzaG90EigKBHRpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2luc3RhbmNlX2lkGAIgASgJEi4KCm5hbWVzcGFjZXMYAyADKAsyGi5tbGNhY2hlLnYxLk5hbWVzcGFjZVN0YXRzEjIKDGRlcGVuZGVuY2llcxgEIAMoCzIcLm1sY2FjaGUudjEuRGVwZW5kZW5jeVN0YXR1cxImCglhbm9tYWxpZXMYBSADKAsyEy5tbGNhY2hlLnYxLkFub21hbHki2AEKDk5hbWVzcGFjZVN0YXRzEhEKCW5hbWVzcGFjZRgBIAEoCRImCgZsYXllcnMYAiADKAsyFi5tbGNhY2hlLnYxLkxheWVyU3RhdHMSJAoFbG9hZHMYAyABKAsyFS5tbGNhY2hlLnYxLkxvYWRTdGF0cxIkCghob3Rfa2V5cxgEIAMoCzISLm1sY2FjaGUudjEuSG90S2V5EhAKCHJlcXVlc3RzGAUgASgEEhQKDHN0YWxlX3NlcnZlZBgGIAEoBBIXCg9mYWxsYmFja19zZXJ2ZWQYByABKAQi3wEKCkxheWVyU3RhdHMSJQoFbGF5ZXIYASABKA4yFi5tbGNhY2hlLnYxLkNhY2hlTGF5ZXISDAoEaGl0cxgCIAEoBBIOCgZtaXNzZXMYAyABKAQSDAoEcHV0cxgEIAEoBBIRCgloaXRfcmF0aW8YBSABKAESLQoJZXZpY3Rpb25zGAYgASgLMhoubWxjYWNoZS52MS5FdmljdGlvbkNvdW50cxIPCgdlbnRyaWVzGAcgASgEEg0KBWJ5dGVzGAggASgEEhwKFGFkbWlzc2lvbl9yZWplY3Rpb25zGAkgASgEIlMKDkV2aWN0aW9uQ291bnRzEgwKBHNpemUYASABKAQSDwoHZXhwaXJlZBgCIAEoBBIQCghleHBsaWNpdBgDIAEoBBIQCghyZXBsYWNlZBgEIAEoBCLOAgoJTG9hZFN0YXRzEhEKCXN1Y2Nlc3NlcxgBIAEoBBIQCghmYWlsdXJlcxgCIAEoBBIRCgljb2xsYXBzZWQYAyABKAQSFwoPZWFybHlfcmVmcmVzaGVzGAQgASgEEhwKFGJhY2tncm91bmRfcmVmcmVzaGVzGAUgASgEEhEKCWluX2ZsaWdodBgGIAEoBBIuCgtsYXRlbmN5X3A1MBgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIuCgtsYXRlbmN5X3A5NRgIIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIuCgtsYXRlbmN5X3A5ORgJIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIvCg1icmVha2VyX3N0YXRlGAogASgOMhgubWxjYWNoZS52MS5CcmVha2VyU3RhdGUiTgoGSG90S2V5EhEKCW5hbWVzcGFjZRgBIAEoCRILCgNrZXkYAiABKAkSEQoJZnJlcXVlbmN5GAMgASgEEhEKCWluc3RhbmNlcxgEIAEoDSLVAQoNS2V5TGF5ZXJTdGF0ZRIlCgVsYXllchgBIAEoDjIWLm1sY2FjaGUudjEuQ2FjaGVMYXllchIPCgdwcmVzZW50GAIgASgIEg0KBXN0YWxlGAMgASgIEiYKA2FnZRgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIwCg10dGxfcmVtYWluaW5nGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg8KB3ZlcnNpb24YBiABKAQSEgoKc2l6ZV9ieXRlcxgHIAEoBCLcAgoIS2V5U3RhdHMSEQoJbmFtZXNwYWNlGAEgASgJEgsKA2tleRgCIAEoCRIpCgZsYXllcnMYAyADKAsyGS5tbGNhY2hlLnYxLktleUxheWVyU3RhdGUSDAoEaGl0cxgEIAEoBBIOCgZtaXNzZXMYBSABKAQSEQoJZnJlcXVlbmN5GAYgASgEEjQKEWxhc3RfbG9hZF9sYXRlbmN5GAcgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjAKDGxhc3RfcmVmcmVzaBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJwoJbDFfcmVhc29uGAkgASgOMhQubWxjYWNoZS52MS5MMVJlYXNvbhI1ChFsYXllcl9mcmVxdWVuY2llcxgKIAMoCzIaLm1sY2FjaGUudjEuTGF5ZXJGcmVxdWVuY3kSDAoEcnVsZRgLIAEoCSJZCg5MYXllckZyZXF1ZW5jeRIlCgVsYXllchgBIAEoDjIWLm1sY2FjaGUudjEuQ2FjaGVMYXllchIQCghlc3RpbWF0ZRgCIAEoBBIOCgZzb3VyY2UYAyABKAkiWwoMTGF5ZXJIb3RLZXlzEiUKBWxheWVyGAEgASgOMhYubWxjYWNoZS52MS5DYWNoZUxheWVyEiQKCGhvdF9rZXlzGAIgAygLMhIubWxjYWNoZS52MS5Ib3RLZXkibwoMSW5GbGlnaHRMb2FkEhEKCW5hbWVzcGFjZRgBIAEoCRILCgNrZXkYAiABKAkSLgoKc3RhcnRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHd2FpdGVycxgEIAEoDSK3AQoKRGVhZExldHRlchIRCgluYW1lc3BhY2UYASABKAkSCwoDa2V5GAIgASgJEhIKCmxhc3RfZXJyb3IYAyABKAkSEAoIZmFpbHVyZXMYBCABKA0SMQoNZmlyc3RfZmFpbHVyZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMbGFzdF9mYWlsdXJlGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKTAQoQRGVwZW5kZW5jeVN0YXR1cxIMCgRuYW1lGAEgASgJEgoKAnVwGAIgASgIEg4KBmRldGFpbBgDIAEoCRIOCgZxdWV1ZWQYBCABKAQSLwoNYnJlYWtlcl9zdGF0ZRgFIAEoDjIYLm1sY2FjaGUudjEuQnJlYWtlclN0YXRlEhQKDGNvbnN1bWVyX2xhZxgGIAEoBCKgAQoHQW5vbWFseRIlCgRraW5kGAEgASgOMhcubWxjYWNoZS52MS5Bbm9tYWx5S2luZBIRCgluYW1lc3BhY2UYAiABKAkSCwoDa2V5GAMgASgJEi8KC2RldGVjdGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVzY29yZRgFIAEoARIOCgZkZXRhaWwYBiABKAkqiQIKCEwxUmVhc29uEhkKFUwxX1JFQVNPTl9VTlNQRUNJRklFRBAAEhUKEUwxX1JFQVNPTl9QUkVTRU5UEAESFQoRTDFfUkVBU09OX1VOS05PV04QAhIWChJMMV9SRUFTT05fRElTQUJMRUQQAxIYChRMMV9SRUFTT05fUlVMRV9ORVZFUhAEEhgKFEwxX1JFQVNPTl9CRUxPV19ISVRTEAUSIwofTDFfUkVBU09OX1JFSkVDVEVEX0JZX0FETUlTU0lPThAGEhUKEUwxX1JFQVNPTl9FVklDVEVEEAcSFQoRTDFfUkVBU09OX0VYUElSRUQQCBIVChFMMV9SRUFTT05fUkVNT1ZFRBAJKooBCgtBbm9tYWx5S2luZBIcChhBTk9NQUxZX0tJTkRfVU5TUEVDSUZJRUQQABIYChRBTk9NQUxZX0tJTkRfSE9UX0tFWRABEh4KGkFOT01BTFlfS0lORF9SRUZSRVNIX1NQSUtFEAISIwofQU5PTUFMWV9LSU5EX0xPQURfRkFJTFVSRV9TUElLRRADQlIKDmRldi5tbGNhY2hlLnYxUAFaPmdpdGh1Yi5jb20vbWxjYWNoZS9tbGNhY2hlL2NsaWVudHMvZ28vZ2VuL21sY2FjaGUvdjE7bWxjYWNoZXYxYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_mlcache_v1_common]);
 
 /**
  * Everything an instance knows about its traffic at one moment.
@@ -421,6 +421,27 @@ export type KeyStats = Message<"mlcache.v1.KeyStats"> & {
    * @generated from field: google.protobuf.Timestamp last_refresh = 8;
    */
   lastRefresh?: Timestamp | undefined;
+
+  /**
+   * Why the key is or is not in this instance's L1.
+   *
+   * @generated from field: mlcache.v1.L1Reason l1_reason = 9;
+   */
+  l1Reason: L1Reason;
+
+  /**
+   * Frequency estimates of the key per layer (see LayerFrequency for what each one counts).
+   *
+   * @generated from field: repeated mlcache.v1.LayerFrequency layer_frequencies = 10;
+   */
+  layerFrequencies: LayerFrequency[];
+
+  /**
+   * The key rule of the namespace that matches the key; empty: the namespace's own policy.
+   *
+   * @generated from field: string rule = 11;
+   */
+  rule: string;
 };
 
 /**
@@ -429,6 +450,69 @@ export type KeyStats = Message<"mlcache.v1.KeyStats"> & {
  */
 export const KeyStatsSchema: GenMessage<KeyStats> = /*@__PURE__*/
   messageDesc(file_mlcache_v1_stats, 7);
+
+/**
+ * An estimate of how often a key is read, as one layer sees it.
+ *
+ * @generated from message mlcache.v1.LayerFrequency
+ */
+export type LayerFrequency = Message<"mlcache.v1.LayerFrequency"> & {
+  /**
+   * @generated from field: mlcache.v1.CacheLayer layer = 1;
+   */
+  layer: CacheLayer;
+
+  /**
+   * L1: the TinyLFU count-min sketch's estimate of recent reads on this instance (0–15, halved
+   * periodically). L2: Redis keeps no per-key read count, so this is the same sketch's view of
+   * reads that reached this instance; with `fleet` it is the fleet-wide hot-key board's sum
+   * when the key is on it (0 when it is not).
+   *
+   * @generated from field: uint64 estimate = 2;
+   */
+  estimate: bigint;
+
+  /**
+   * Where the estimate comes from: "l1-sketch" or "fleet-hot-keys".
+   *
+   * @generated from field: string source = 3;
+   */
+  source: string;
+};
+
+/**
+ * Describes the message mlcache.v1.LayerFrequency.
+ * Use `create(LayerFrequencySchema)` to create a new message.
+ */
+export const LayerFrequencySchema: GenMessage<LayerFrequency> = /*@__PURE__*/
+  messageDesc(file_mlcache_v1_stats, 8);
+
+/**
+ * The hottest keys as one layer sees them.
+ *
+ * @generated from message mlcache.v1.LayerHotKeys
+ */
+export type LayerHotKeys = Message<"mlcache.v1.LayerHotKeys"> & {
+  /**
+   * @generated from field: mlcache.v1.CacheLayer layer = 1;
+   */
+  layer: CacheLayer;
+
+  /**
+   * L1: resident keys ranked by the sketch. L2: keys on the fleet's hot-key board (reads of
+   * every instance, published through Redis); empty without L2.
+   *
+   * @generated from field: repeated mlcache.v1.HotKey hot_keys = 2;
+   */
+  hotKeys: HotKey[];
+};
+
+/**
+ * Describes the message mlcache.v1.LayerHotKeys.
+ * Use `create(LayerHotKeysSchema)` to create a new message.
+ */
+export const LayerHotKeysSchema: GenMessage<LayerHotKeys> = /*@__PURE__*/
+  messageDesc(file_mlcache_v1_stats, 9);
 
 /**
  * @generated from message mlcache.v1.InFlightLoad
@@ -462,7 +546,7 @@ export type InFlightLoad = Message<"mlcache.v1.InFlightLoad"> & {
  * Use `create(InFlightLoadSchema)` to create a new message.
  */
 export const InFlightLoadSchema: GenMessage<InFlightLoad> = /*@__PURE__*/
-  messageDesc(file_mlcache_v1_stats, 8);
+  messageDesc(file_mlcache_v1_stats, 10);
 
 /**
  * A key whose load or write kept failing.
@@ -506,7 +590,7 @@ export type DeadLetter = Message<"mlcache.v1.DeadLetter"> & {
  * Use `create(DeadLetterSchema)` to create a new message.
  */
 export const DeadLetterSchema: GenMessage<DeadLetter> = /*@__PURE__*/
-  messageDesc(file_mlcache_v1_stats, 9);
+  messageDesc(file_mlcache_v1_stats, 11);
 
 /**
  * A dependency of the instance (redis, kafka, a loader) and whether it is usable.
@@ -555,7 +639,7 @@ export type DependencyStatus = Message<"mlcache.v1.DependencyStatus"> & {
  * Use `create(DependencyStatusSchema)` to create a new message.
  */
 export const DependencyStatusSchema: GenMessage<DependencyStatus> = /*@__PURE__*/
-  messageDesc(file_mlcache_v1_stats, 10);
+  messageDesc(file_mlcache_v1_stats, 12);
 
 /**
  * @generated from message mlcache.v1.Anomaly
@@ -601,7 +685,90 @@ export type Anomaly = Message<"mlcache.v1.Anomaly"> & {
  * Use `create(AnomalySchema)` to create a new message.
  */
 export const AnomalySchema: GenMessage<Anomaly> = /*@__PURE__*/
-  messageDesc(file_mlcache_v1_stats, 11);
+  messageDesc(file_mlcache_v1_stats, 13);
+
+/**
+ * Why a key is or is not in L1, as this instance last saw it.
+ *
+ * @generated from enum mlcache.v1.L1Reason
+ */
+export enum L1Reason {
+  /**
+   * This instance has no L1.
+   *
+   * @generated from enum value: L1_REASON_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * In L1 now.
+   *
+   * @generated from enum value: L1_REASON_PRESENT = 1;
+   */
+  PRESENT = 1,
+
+  /**
+   * Never read or written here, or its history was forgotten (the last 10,000 keys are kept).
+   *
+   * @generated from enum value: L1_REASON_UNKNOWN = 2;
+   */
+  UNKNOWN = 2,
+
+  /**
+   * The key's policy switches L1 off.
+   *
+   * @generated from enum value: L1_REASON_DISABLED = 3;
+   */
+  DISABLED = 3,
+
+  /**
+   * The promotion rule is NEVER: L2 hits are not copied into L1.
+   *
+   * @generated from enum value: L1_REASON_RULE_NEVER = 4;
+   */
+  RULE_NEVER = 4,
+
+  /**
+   * The promotion rule needs more hits (AFTER_HITS) or a higher sketch frequency (min_frequency).
+   *
+   * @generated from enum value: L1_REASON_BELOW_HITS = 5;
+   */
+  BELOW_HITS = 5,
+
+  /**
+   * The promotion rule is ADMISSION and TinyLFU would not admit it, or L1 refused it on the way in.
+   *
+   * @generated from enum value: L1_REASON_REJECTED_BY_ADMISSION = 6;
+   */
+  REJECTED_BY_ADMISSION = 6,
+
+  /**
+   * Evicted to make room.
+   *
+   * @generated from enum value: L1_REASON_EVICTED = 7;
+   */
+  EVICTED = 7,
+
+  /**
+   * Its time in L1 (TTL and stale windows) ran out.
+   *
+   * @generated from enum value: L1_REASON_EXPIRED = 8;
+   */
+  EXPIRED = 8,
+
+  /**
+   * Removed explicitly (invalidated, or its namespace cleared).
+   *
+   * @generated from enum value: L1_REASON_REMOVED = 9;
+   */
+  REMOVED = 9,
+}
+
+/**
+ * Describes the enum mlcache.v1.L1Reason.
+ */
+export const L1ReasonSchema: GenEnum<L1Reason> = /*@__PURE__*/
+  enumDesc(file_mlcache_v1_stats, 0);
 
 /**
  * @generated from enum mlcache.v1.AnomalyKind
@@ -638,5 +805,5 @@ export enum AnomalyKind {
  * Describes the enum mlcache.v1.AnomalyKind.
  */
 export const AnomalyKindSchema: GenEnum<AnomalyKind> = /*@__PURE__*/
-  enumDesc(file_mlcache_v1_stats, 0);
+  enumDesc(file_mlcache_v1_stats, 1);
 

@@ -27,6 +27,16 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
         (com.google.protobuf.ExtensionRegistryLite) registry);
   }
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_mlcache_v1_AdjustTtlRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_mlcache_v1_AdjustTtlRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_mlcache_v1_AdjustTtlResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_mlcache_v1_AdjustTtlResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_mlcache_v1_GetPolicyRequest_descriptor;
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
@@ -90,119 +100,145 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
       descriptor;
   static {
     java.lang.String[] descriptorData = {
-      "\n\026mlcache/v1/admin.proto\022\nmlcache.v1\032 go" +
-      "ogle/protobuf/field_mask.proto\032\027mlcache/" +
-      "v1/policy.proto\"0\n\020GetPolicyRequest\022\034\n\tn" +
-      "amespace\030\001 \001(\tR\tnamespace\"h\n\021GetPolicyRe" +
-      "sponse\0223\n\006policy\030\001 \001(\0132\033.mlcache.v1.Name" +
-      "spacePolicyR\006policy\022\036\n\ncustomized\030\002 \001(\010R" +
-      "\ncustomized\"\207\001\n\023UpdatePolicyRequest\0223\n\006p" +
-      "olicy\030\001 \001(\0132\033.mlcache.v1.NamespacePolicy" +
-      "R\006policy\022;\n\013update_mask\030\002 \001(\0132\032.google.p" +
-      "rotobuf.FieldMaskR\nupdateMask\"K\n\024UpdateP" +
-      "olicyResponse\0223\n\006policy\030\001 \001(\0132\033.mlcache." +
-      "v1.NamespacePolicyR\006policy\"2\n\022ResetPolic" +
-      "yRequest\022\034\n\tnamespace\030\001 \001(\tR\tnamespace\"J" +
-      "\n\023ResetPolicyResponse\0223\n\006policy\030\001 \001(\0132\033." +
-      "mlcache.v1.NamespacePolicyR\006policy\"\027\n\025Li" +
-      "stNamespacesRequest\"\200\001\n\020NamespaceSummary" +
-      "\022\022\n\004name\030\001 \001(\tR\004name\022\036\n\ncustomized\030\002 \001(\010" +
-      "R\ncustomized\022\035\n\nl1_entries\030\003 \001(\004R\tl1Entr" +
-      "ies\022\031\n\010l1_bytes\030\004 \001(\004R\007l1Bytes\"V\n\026ListNa" +
-      "mespacesResponse\022<\n\nnamespaces\030\001 \003(\0132\034.m" +
-      "lcache.v1.NamespaceSummaryR\nnamespaces\"O" +
-      "\n\022ExportStatsRequest\022\036\n\nnamespaces\030\001 \003(\t" +
-      "R\nnamespaces\022\031\n\010max_keys\030\002 \001(\rR\007maxKeys\"" +
-      "-\n\023ExportStatsResponse\022\026\n\006ndjson\030\001 \001(\014R\006" +
-      "ndjson2\246\003\n\014AdminService\022H\n\tGetPolicy\022\034.m" +
-      "lcache.v1.GetPolicyRequest\032\035.mlcache.v1." +
-      "GetPolicyResponse\022Q\n\014UpdatePolicy\022\037.mlca" +
-      "che.v1.UpdatePolicyRequest\032 .mlcache.v1." +
-      "UpdatePolicyResponse\022N\n\013ResetPolicy\022\036.ml" +
-      "cache.v1.ResetPolicyRequest\032\037.mlcache.v1" +
-      ".ResetPolicyResponse\022W\n\016ListNamespaces\022!" +
-      ".mlcache.v1.ListNamespacesRequest\032\".mlca" +
-      "che.v1.ListNamespacesResponse\022P\n\013ExportS" +
-      "tats\022\036.mlcache.v1.ExportStatsRequest\032\037.m" +
-      "lcache.v1.ExportStatsResponse0\001BR\n\016dev.m" +
-      "lcache.v1P\001Z>github.com/mlcache/mlcache/" +
-      "clients/go/gen/mlcache/v1;mlcachev1b\006pro" +
-      "to3"
+      "\n\026mlcache/v1/admin.proto\022\nmlcache.v1\032\036go" +
+      "ogle/protobuf/duration.proto\032 google/pro" +
+      "tobuf/field_mask.proto\032\027mlcache/v1/commo" +
+      "n.proto\032\027mlcache/v1/policy.proto\"\237\001\n\020Adj" +
+      "ustTtlRequest\022\034\n\tnamespace\030\001 \001(\tR\tnamesp" +
+      "ace\022\022\n\004keys\030\002 \003(\tR\004keys\022+\n\003ttl\030\003 \001(\0132\031.g" +
+      "oogle.protobuf.DurationR\003ttl\022,\n\005layer\030\004 " +
+      "\001(\0162\026.mlcache.v1.CacheLayerR\005layer\"s\n\021Ad" +
+      "justTtlResponse\022\037\n\013l1_adjusted\030\001 \001(\rR\nl1" +
+      "Adjusted\022\037\n\013l2_adjusted\030\002 \001(\rR\nl2Adjuste" +
+      "d\022\034\n\tpublished\030\003 \001(\010R\tpublished\"0\n\020GetPo" +
+      "licyRequest\022\034\n\tnamespace\030\001 \001(\tR\tnamespac" +
+      "e\"h\n\021GetPolicyResponse\0223\n\006policy\030\001 \001(\0132\033" +
+      ".mlcache.v1.NamespacePolicyR\006policy\022\036\n\nc" +
+      "ustomized\030\002 \001(\010R\ncustomized\"\207\001\n\023UpdatePo" +
+      "licyRequest\0223\n\006policy\030\001 \001(\0132\033.mlcache.v1" +
+      ".NamespacePolicyR\006policy\022;\n\013update_mask\030" +
+      "\002 \001(\0132\032.google.protobuf.FieldMaskR\nupdat" +
+      "eMask\"K\n\024UpdatePolicyResponse\0223\n\006policy\030" +
+      "\001 \001(\0132\033.mlcache.v1.NamespacePolicyR\006poli" +
+      "cy\"2\n\022ResetPolicyRequest\022\034\n\tnamespace\030\001 " +
+      "\001(\tR\tnamespace\"J\n\023ResetPolicyResponse\0223\n" +
+      "\006policy\030\001 \001(\0132\033.mlcache.v1.NamespacePoli" +
+      "cyR\006policy\"\027\n\025ListNamespacesRequest\"\200\001\n\020" +
+      "NamespaceSummary\022\022\n\004name\030\001 \001(\tR\004name\022\036\n\n" +
+      "customized\030\002 \001(\010R\ncustomized\022\035\n\nl1_entri" +
+      "es\030\003 \001(\004R\tl1Entries\022\031\n\010l1_bytes\030\004 \001(\004R\007l" +
+      "1Bytes\"V\n\026ListNamespacesResponse\022<\n\nname" +
+      "spaces\030\001 \003(\0132\034.mlcache.v1.NamespaceSumma" +
+      "ryR\nnamespaces\"O\n\022ExportStatsRequest\022\036\n\n" +
+      "namespaces\030\001 \003(\tR\nnamespaces\022\031\n\010max_keys" +
+      "\030\002 \001(\rR\007maxKeys\"-\n\023ExportStatsResponse\022\026" +
+      "\n\006ndjson\030\001 \001(\014R\006ndjson2\360\003\n\014AdminService\022" +
+      "H\n\tGetPolicy\022\034.mlcache.v1.GetPolicyReque" +
+      "st\032\035.mlcache.v1.GetPolicyResponse\022Q\n\014Upd" +
+      "atePolicy\022\037.mlcache.v1.UpdatePolicyReque" +
+      "st\032 .mlcache.v1.UpdatePolicyResponse\022N\n\013" +
+      "ResetPolicy\022\036.mlcache.v1.ResetPolicyRequ" +
+      "est\032\037.mlcache.v1.ResetPolicyResponse\022W\n\016" +
+      "ListNamespaces\022!.mlcache.v1.ListNamespac" +
+      "esRequest\032\".mlcache.v1.ListNamespacesRes" +
+      "ponse\022P\n\013ExportStats\022\036.mlcache.v1.Export" +
+      "StatsRequest\032\037.mlcache.v1.ExportStatsRes" +
+      "ponse0\001\022H\n\tAdjustTtl\022\034.mlcache.v1.Adjust" +
+      "TtlRequest\032\035.mlcache.v1.AdjustTtlRespons" +
+      "eBR\n\016dev.mlcache.v1P\001Z>github.com/mlcach" +
+      "e/mlcache/clients/go/gen/mlcache/v1;mlca" +
+      "chev1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.protobuf.DurationProto.getDescriptor(),
           com.google.protobuf.FieldMaskProto.getDescriptor(),
+          dev.mlcache.v1.Common.getDescriptor(),
           dev.mlcache.v1.Policy.getDescriptor(),
         });
-    internal_static_mlcache_v1_GetPolicyRequest_descriptor =
+    internal_static_mlcache_v1_AdjustTtlRequest_descriptor =
       getDescriptor().getMessageType(0);
+    internal_static_mlcache_v1_AdjustTtlRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_mlcache_v1_AdjustTtlRequest_descriptor,
+        new java.lang.String[] { "Namespace", "Keys", "Ttl", "Layer", });
+    internal_static_mlcache_v1_AdjustTtlResponse_descriptor =
+      getDescriptor().getMessageType(1);
+    internal_static_mlcache_v1_AdjustTtlResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_mlcache_v1_AdjustTtlResponse_descriptor,
+        new java.lang.String[] { "L1Adjusted", "L2Adjusted", "Published", });
+    internal_static_mlcache_v1_GetPolicyRequest_descriptor =
+      getDescriptor().getMessageType(2);
     internal_static_mlcache_v1_GetPolicyRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_GetPolicyRequest_descriptor,
         new java.lang.String[] { "Namespace", });
     internal_static_mlcache_v1_GetPolicyResponse_descriptor =
-      getDescriptor().getMessageType(1);
+      getDescriptor().getMessageType(3);
     internal_static_mlcache_v1_GetPolicyResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_GetPolicyResponse_descriptor,
         new java.lang.String[] { "Policy", "Customized", });
     internal_static_mlcache_v1_UpdatePolicyRequest_descriptor =
-      getDescriptor().getMessageType(2);
+      getDescriptor().getMessageType(4);
     internal_static_mlcache_v1_UpdatePolicyRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_UpdatePolicyRequest_descriptor,
         new java.lang.String[] { "Policy", "UpdateMask", });
     internal_static_mlcache_v1_UpdatePolicyResponse_descriptor =
-      getDescriptor().getMessageType(3);
+      getDescriptor().getMessageType(5);
     internal_static_mlcache_v1_UpdatePolicyResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_UpdatePolicyResponse_descriptor,
         new java.lang.String[] { "Policy", });
     internal_static_mlcache_v1_ResetPolicyRequest_descriptor =
-      getDescriptor().getMessageType(4);
+      getDescriptor().getMessageType(6);
     internal_static_mlcache_v1_ResetPolicyRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_ResetPolicyRequest_descriptor,
         new java.lang.String[] { "Namespace", });
     internal_static_mlcache_v1_ResetPolicyResponse_descriptor =
-      getDescriptor().getMessageType(5);
+      getDescriptor().getMessageType(7);
     internal_static_mlcache_v1_ResetPolicyResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_ResetPolicyResponse_descriptor,
         new java.lang.String[] { "Policy", });
     internal_static_mlcache_v1_ListNamespacesRequest_descriptor =
-      getDescriptor().getMessageType(6);
+      getDescriptor().getMessageType(8);
     internal_static_mlcache_v1_ListNamespacesRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_ListNamespacesRequest_descriptor,
         new java.lang.String[] { });
     internal_static_mlcache_v1_NamespaceSummary_descriptor =
-      getDescriptor().getMessageType(7);
+      getDescriptor().getMessageType(9);
     internal_static_mlcache_v1_NamespaceSummary_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_NamespaceSummary_descriptor,
         new java.lang.String[] { "Name", "Customized", "L1Entries", "L1Bytes", });
     internal_static_mlcache_v1_ListNamespacesResponse_descriptor =
-      getDescriptor().getMessageType(8);
+      getDescriptor().getMessageType(10);
     internal_static_mlcache_v1_ListNamespacesResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_ListNamespacesResponse_descriptor,
         new java.lang.String[] { "Namespaces", });
     internal_static_mlcache_v1_ExportStatsRequest_descriptor =
-      getDescriptor().getMessageType(9);
+      getDescriptor().getMessageType(11);
     internal_static_mlcache_v1_ExportStatsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_ExportStatsRequest_descriptor,
         new java.lang.String[] { "Namespaces", "MaxKeys", });
     internal_static_mlcache_v1_ExportStatsResponse_descriptor =
-      getDescriptor().getMessageType(10);
+      getDescriptor().getMessageType(12);
     internal_static_mlcache_v1_ExportStatsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_ExportStatsResponse_descriptor,
         new java.lang.String[] { "Ndjson", });
     descriptor.resolveAllFeaturesImmutable();
+    com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.FieldMaskProto.getDescriptor();
+    dev.mlcache.v1.Common.getDescriptor();
     dev.mlcache.v1.Policy.getDescriptor();
   }
 

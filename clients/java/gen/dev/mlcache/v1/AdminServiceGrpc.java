@@ -170,6 +170,37 @@ public final class AdminServiceGrpc {
     return getExportStatsMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<dev.mlcache.v1.AdjustTtlRequest,
+      dev.mlcache.v1.AdjustTtlResponse> getAdjustTtlMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "AdjustTtl",
+      requestType = dev.mlcache.v1.AdjustTtlRequest.class,
+      responseType = dev.mlcache.v1.AdjustTtlResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.mlcache.v1.AdjustTtlRequest,
+      dev.mlcache.v1.AdjustTtlResponse> getAdjustTtlMethod() {
+    io.grpc.MethodDescriptor<dev.mlcache.v1.AdjustTtlRequest, dev.mlcache.v1.AdjustTtlResponse> getAdjustTtlMethod;
+    if ((getAdjustTtlMethod = AdminServiceGrpc.getAdjustTtlMethod) == null) {
+      synchronized (AdminServiceGrpc.class) {
+        if ((getAdjustTtlMethod = AdminServiceGrpc.getAdjustTtlMethod) == null) {
+          AdminServiceGrpc.getAdjustTtlMethod = getAdjustTtlMethod =
+              io.grpc.MethodDescriptor.<dev.mlcache.v1.AdjustTtlRequest, dev.mlcache.v1.AdjustTtlResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "AdjustTtl"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.mlcache.v1.AdjustTtlRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.mlcache.v1.AdjustTtlResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminServiceMethodDescriptorSupplier("AdjustTtl"))
+              .build();
+        }
+      }
+    }
+    return getAdjustTtlMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -279,6 +310,17 @@ public final class AdminServiceGrpc {
         io.grpc.stub.StreamObserver<dev.mlcache.v1.ExportStatsResponse> responseObserver) {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getExportStatsMethod(), responseObserver);
     }
+
+    /**
+     * <pre>
+     * Sets how long keys live from now on, in one layer or every layer, on every instance (the
+     * change travels on the invalidations topic like an invalidation does).
+     * </pre>
+     */
+    default void adjustTtl(dev.mlcache.v1.AdjustTtlRequest request,
+        io.grpc.stub.StreamObserver<dev.mlcache.v1.AdjustTtlResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getAdjustTtlMethod(), responseObserver);
+    }
   }
 
   /**
@@ -362,6 +404,18 @@ public final class AdminServiceGrpc {
       io.grpc.stub.ClientCalls.asyncServerStreamingCall(
           getChannel().newCall(getExportStatsMethod(), getCallOptions()), request, responseObserver);
     }
+
+    /**
+     * <pre>
+     * Sets how long keys live from now on, in one layer or every layer, on every instance (the
+     * change travels on the invalidations topic like an invalidation does).
+     * </pre>
+     */
+    public void adjustTtl(dev.mlcache.v1.AdjustTtlRequest request,
+        io.grpc.stub.StreamObserver<dev.mlcache.v1.AdjustTtlResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getAdjustTtlMethod(), getCallOptions()), request, responseObserver);
+    }
   }
 
   /**
@@ -428,6 +482,17 @@ public final class AdminServiceGrpc {
       return io.grpc.stub.ClientCalls.blockingV2ServerStreamingCall(
           getChannel(), getExportStatsMethod(), getCallOptions(), request);
     }
+
+    /**
+     * <pre>
+     * Sets how long keys live from now on, in one layer or every layer, on every instance (the
+     * change travels on the invalidations topic like an invalidation does).
+     * </pre>
+     */
+    public dev.mlcache.v1.AdjustTtlResponse adjustTtl(dev.mlcache.v1.AdjustTtlRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getAdjustTtlMethod(), getCallOptions(), request);
+    }
   }
 
   /**
@@ -493,6 +558,17 @@ public final class AdminServiceGrpc {
       return io.grpc.stub.ClientCalls.blockingServerStreamingCall(
           getChannel(), getExportStatsMethod(), getCallOptions(), request);
     }
+
+    /**
+     * <pre>
+     * Sets how long keys live from now on, in one layer or every layer, on every instance (the
+     * change travels on the invalidations topic like an invalidation does).
+     * </pre>
+     */
+    public dev.mlcache.v1.AdjustTtlResponse adjustTtl(dev.mlcache.v1.AdjustTtlRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getAdjustTtlMethod(), getCallOptions(), request);
+    }
   }
 
   /**
@@ -551,6 +627,18 @@ public final class AdminServiceGrpc {
       return io.grpc.stub.ClientCalls.futureUnaryCall(
           getChannel().newCall(getListNamespacesMethod(), getCallOptions()), request);
     }
+
+    /**
+     * <pre>
+     * Sets how long keys live from now on, in one layer or every layer, on every instance (the
+     * change travels on the invalidations topic like an invalidation does).
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.mlcache.v1.AdjustTtlResponse> adjustTtl(
+        dev.mlcache.v1.AdjustTtlRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getAdjustTtlMethod(), getCallOptions()), request);
+    }
   }
 
   private static final int METHODID_GET_POLICY = 0;
@@ -558,6 +646,7 @@ public final class AdminServiceGrpc {
   private static final int METHODID_RESET_POLICY = 2;
   private static final int METHODID_LIST_NAMESPACES = 3;
   private static final int METHODID_EXPORT_STATS = 4;
+  private static final int METHODID_ADJUST_TTL = 5;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -595,6 +684,10 @@ public final class AdminServiceGrpc {
         case METHODID_EXPORT_STATS:
           serviceImpl.exportStats((dev.mlcache.v1.ExportStatsRequest) request,
               (io.grpc.stub.StreamObserver<dev.mlcache.v1.ExportStatsResponse>) responseObserver);
+          break;
+        case METHODID_ADJUST_TTL:
+          serviceImpl.adjustTtl((dev.mlcache.v1.AdjustTtlRequest) request,
+              (io.grpc.stub.StreamObserver<dev.mlcache.v1.AdjustTtlResponse>) responseObserver);
           break;
         default:
           throw new AssertionError();
@@ -649,6 +742,13 @@ public final class AdminServiceGrpc {
               dev.mlcache.v1.ExportStatsRequest,
               dev.mlcache.v1.ExportStatsResponse>(
                 service, METHODID_EXPORT_STATS)))
+        .addMethod(
+          getAdjustTtlMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.mlcache.v1.AdjustTtlRequest,
+              dev.mlcache.v1.AdjustTtlResponse>(
+                service, METHODID_ADJUST_TTL)))
         .build();
   }
 
@@ -702,6 +802,7 @@ public final class AdminServiceGrpc {
               .addMethod(getResetPolicyMethod())
               .addMethod(getListNamespacesMethod())
               .addMethod(getExportStatsMethod())
+              .addMethod(getAdjustTtlMethod())
               .build();
         }
       }

@@ -150,31 +150,34 @@ public final class Cache extends com.google.protobuf.GeneratedFile {
       "\031\n\010hot_keys\030\003 \001(\rR\007hotKeys\"x\n\022WatchStats" +
       "Response\0225\n\010snapshot\030\001 \001(\0132\031.mlcache.v1." +
       "StatsSnapshotR\010snapshot\022+\n\021snapshots_dro" +
-      "pped\030\002 \001(\rR\020snapshotsDropped\"\332\001\n\016Inspect" +
+      "pped\030\002 \001(\rR\020snapshotsDropped\"\367\001\n\016Inspect" +
       "Request\022\034\n\tnamespace\030\001 \001(\tR\tnamespace\022\022\n" +
       "\004keys\030\002 \003(\tR\004keys\022\031\n\010hot_keys\030\003 \001(\rR\007hot" +
       "Keys\022\035\n\nfleet_wide\030\004 \001(\010R\tfleetWide\022*\n\021i" +
       "nclude_in_flight\030\005 \001(\010R\017includeInFlight\022" +
       "0\n\024include_dead_letters\030\006 \001(\010R\022includeDe" +
-      "adLetters\"\345\001\n\017InspectResponse\022-\n\010hot_key" +
-      "s\030\001 \003(\0132\022.mlcache.v1.HotKeyR\007hotKeys\0221\n\t" +
-      "key_stats\030\002 \003(\0132\024.mlcache.v1.KeyStatsR\010k" +
-      "eyStats\0225\n\tin_flight\030\003 \003(\0132\030.mlcache.v1." +
-      "InFlightLoadR\010inFlight\0229\n\014dead_letters\030\004" +
-      " \003(\0132\026.mlcache.v1.DeadLetterR\013deadLetter" +
-      "s2\242\003\n\014CacheService\0226\n\003Get\022\026.mlcache.v1.G" +
-      "etRequest\032\027.mlcache.v1.GetResponse\022B\n\007Bu" +
-      "lkGet\022\032.mlcache.v1.BulkGetRequest\032\033.mlca" +
-      "che.v1.BulkGetResponse\0226\n\003Set\022\026.mlcache." +
-      "v1.SetRequest\032\027.mlcache.v1.SetResponse\022K" +
-      "\n\nInvalidate\022\035.mlcache.v1.InvalidateRequ" +
-      "est\032\036.mlcache.v1.InvalidateResponse\022M\n\nW" +
-      "atchStats\022\035.mlcache.v1.WatchStatsRequest" +
-      "\032\036.mlcache.v1.WatchStatsResponse0\001\022B\n\007In" +
-      "spect\022\032.mlcache.v1.InspectRequest\032\033.mlca" +
-      "che.v1.InspectResponseBR\n\016dev.mlcache.v1" +
-      "P\001Z>github.com/mlcache/mlcache/clients/g" +
-      "o/gen/mlcache/v1;mlcachev1b\006proto3"
+      "adLetters\022\033\n\tper_layer\030\007 \001(\010R\010perLayer\"\245" +
+      "\002\n\017InspectResponse\022-\n\010hot_keys\030\001 \003(\0132\022.m" +
+      "lcache.v1.HotKeyR\007hotKeys\0221\n\tkey_stats\030\002" +
+      " \003(\0132\024.mlcache.v1.KeyStatsR\010keyStats\0225\n\t" +
+      "in_flight\030\003 \003(\0132\030.mlcache.v1.InFlightLoa" +
+      "dR\010inFlight\0229\n\014dead_letters\030\004 \003(\0132\026.mlca" +
+      "che.v1.DeadLetterR\013deadLetters\022>\n\016layer_" +
+      "hot_keys\030\005 \003(\0132\030.mlcache.v1.LayerHotKeys" +
+      "R\014layerHotKeys2\242\003\n\014CacheService\0226\n\003Get\022\026" +
+      ".mlcache.v1.GetRequest\032\027.mlcache.v1.GetR" +
+      "esponse\022B\n\007BulkGet\022\032.mlcache.v1.BulkGetR" +
+      "equest\032\033.mlcache.v1.BulkGetResponse\0226\n\003S" +
+      "et\022\026.mlcache.v1.SetRequest\032\027.mlcache.v1." +
+      "SetResponse\022K\n\nInvalidate\022\035.mlcache.v1.I" +
+      "nvalidateRequest\032\036.mlcache.v1.Invalidate" +
+      "Response\022M\n\nWatchStats\022\035.mlcache.v1.Watc" +
+      "hStatsRequest\032\036.mlcache.v1.WatchStatsRes" +
+      "ponse0\001\022B\n\007Inspect\022\032.mlcache.v1.InspectR" +
+      "equest\032\033.mlcache.v1.InspectResponseBR\n\016d" +
+      "ev.mlcache.v1P\001Z>github.com/mlcache/mlca" +
+      "che/clients/go/gen/mlcache/v1;mlcachev1b" +
+      "\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -261,13 +264,13 @@ public final class Cache extends com.google.protobuf.GeneratedFile {
     internal_static_mlcache_v1_InspectRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_InspectRequest_descriptor,
-        new java.lang.String[] { "Namespace", "Keys", "HotKeys", "FleetWide", "IncludeInFlight", "IncludeDeadLetters", });
+        new java.lang.String[] { "Namespace", "Keys", "HotKeys", "FleetWide", "IncludeInFlight", "IncludeDeadLetters", "PerLayer", });
     internal_static_mlcache_v1_InspectResponse_descriptor =
       getDescriptor().getMessageType(13);
     internal_static_mlcache_v1_InspectResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_InspectResponse_descriptor,
-        new java.lang.String[] { "HotKeys", "KeyStats", "InFlight", "DeadLetters", });
+        new java.lang.String[] { "HotKeys", "KeyStats", "InFlight", "DeadLetters", "LayerHotKeys", });
     descriptor.resolveAllFeaturesImmutable();
     com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();

@@ -32,6 +32,11 @@ public final class Events extends com.google.protobuf.GeneratedFile {
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_mlcache_v1_InvalidationEvent_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_mlcache_v1_TtlAdjustment_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_mlcache_v1_TtlAdjustment_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_mlcache_v1_WriteEvent_descriptor;
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
@@ -57,55 +62,62 @@ public final class Events extends com.google.protobuf.GeneratedFile {
     java.lang.String[] descriptorData = {
       "\n\027mlcache/v1/events.proto\022\nmlcache.v1\032\036g" +
       "oogle/protobuf/duration.proto\032\037google/pr" +
-      "otobuf/timestamp.proto\032\027mlcache/v1/polic" +
-      "y.proto\"\304\002\n\021InvalidationEvent\022\034\n\tnamespa" +
-      "ce\030\001 \001(\tR\tnamespace\022\022\n\004keys\030\002 \003(\tR\004keys\022" +
-      "\022\n\004tags\030\003 \003(\tR\004tags\022\033\n\006prefix\030\004 \001(\tH\000R\006p" +
-      "refix\210\001\001\022\030\n\007version\030\005 \001(\004R\007version\022\'\n\017or" +
-      "igin_instance\030\006 \001(\tR\016originInstance\022.\n\004t" +
-      "ime\030\007 \001(\0132\032.google.protobuf.TimestampR\004t" +
-      "ime\0223\n\005cause\030\010 \001(\0162\035.mlcache.v1.Invalida" +
-      "tionCauseR\005cause\022\031\n\010event_id\030\t \001(\tR\007even" +
-      "tIdB\t\n\007_prefix\"\347\002\n\nWriteEvent\022\034\n\tnamespa" +
-      "ce\030\001 \001(\tR\tnamespace\022\020\n\003key\030\002 \001(\tR\003key\022\024\n" +
-      "\005value\030\003 \001(\014R\005value\022\030\n\007version\030\004 \001(\004R\007ve" +
-      "rsion\022\022\n\004tags\030\005 \003(\tR\004tags\022\030\n\007deleted\030\006 \001" +
-      "(\010R\007deleted\022+\n\003ttl\030\007 \001(\0132\031.google.protob" +
-      "uf.DurationR\003ttl\022\'\n\017origin_instance\030\010 \001(" +
-      "\tR\016originInstance\022.\n\004time\030\t \001(\0132\032.google" +
-      ".protobuf.TimestampR\004time\022\031\n\010event_id\030\n " +
-      "\001(\tR\007eventId\022*\n\021encryption_key_id\030\013 \001(\tR" +
-      "\017encryptionKeyId\"\203\003\n\017DeadLetterEvent\022.\n\004" +
-      "kind\030\001 \001(\0162\032.mlcache.v1.DeadLetterKindR\004" +
-      "kind\022\034\n\tnamespace\030\002 \001(\tR\tnamespace\022\020\n\003ke" +
-      "y\030\003 \001(\tR\003key\022\035\n\nlast_error\030\004 \001(\tR\tlastEr" +
-      "ror\022\032\n\010failures\030\005 \001(\rR\010failures\022?\n\rfirst" +
-      "_failure\030\006 \001(\0132\032.google.protobuf.Timesta" +
-      "mpR\014firstFailure\022=\n\014last_failure\030\007 \001(\0132\032" +
-      ".google.protobuf.TimestampR\013lastFailure\022" +
-      "\'\n\017origin_instance\030\010 \001(\tR\016originInstance" +
-      "\022,\n\005write\030\t \001(\0132\026.mlcache.v1.WriteEventR" +
-      "\005write\"\352\001\n\013PolicyEvent\022\034\n\tnamespace\030\001 \001(" +
-      "\tR\tnamespace\0223\n\006policy\030\002 \001(\0132\033.mlcache.v" +
-      "1.NamespacePolicyR\006policy\022\024\n\005reset\030\003 \001(\010" +
-      "R\005reset\022\'\n\017origin_instance\030\004 \001(\tR\016origin" +
-      "Instance\022.\n\004time\030\005 \001(\0132\032.google.protobuf" +
-      ".TimestampR\004time\022\031\n\010event_id\030\006 \001(\tR\007even" +
-      "tId*\227\001\n\021InvalidationCause\022\"\n\036INVALIDATIO" +
-      "N_CAUSE_UNSPECIFIED\020\000\022!\n\035INVALIDATION_CA" +
-      "USE_INVALIDATE\020\001\022\032\n\026INVALIDATION_CAUSE_S" +
-      "ET\020\002\022\037\n\033INVALIDATION_CAUSE_EXTERNAL\020\003*i\n" +
-      "\016DeadLetterKind\022 \n\034DEAD_LETTER_KIND_UNSP" +
-      "ECIFIED\020\000\022\031\n\025DEAD_LETTER_KIND_LOAD\020\001\022\032\n\026" +
-      "DEAD_LETTER_KIND_WRITE\020\002BR\n\016dev.mlcache." +
-      "v1P\001Z>github.com/mlcache/mlcache/clients" +
-      "/go/gen/mlcache/v1;mlcachev1b\006proto3"
+      "otobuf/timestamp.proto\032\027mlcache/v1/commo" +
+      "n.proto\032\027mlcache/v1/policy.proto\"\206\003\n\021Inv" +
+      "alidationEvent\022\034\n\tnamespace\030\001 \001(\tR\tnames" +
+      "pace\022\022\n\004keys\030\002 \003(\tR\004keys\022\022\n\004tags\030\003 \003(\tR\004" +
+      "tags\022\033\n\006prefix\030\004 \001(\tH\000R\006prefix\210\001\001\022\030\n\007ver" +
+      "sion\030\005 \001(\004R\007version\022\'\n\017origin_instance\030\006" +
+      " \001(\tR\016originInstance\022.\n\004time\030\007 \001(\0132\032.goo" +
+      "gle.protobuf.TimestampR\004time\0223\n\005cause\030\010 " +
+      "\001(\0162\035.mlcache.v1.InvalidationCauseR\005caus" +
+      "e\022\031\n\010event_id\030\t \001(\tR\007eventId\022@\n\016ttl_adju" +
+      "stment\030\n \001(\0132\031.mlcache.v1.TtlAdjustmentR" +
+      "\rttlAdjustmentB\t\n\007_prefix\"j\n\rTtlAdjustme" +
+      "nt\022+\n\003ttl\030\001 \001(\0132\031.google.protobuf.Durati" +
+      "onR\003ttl\022,\n\005layer\030\002 \001(\0162\026.mlcache.v1.Cach" +
+      "eLayerR\005layer\"\347\002\n\nWriteEvent\022\034\n\tnamespac" +
+      "e\030\001 \001(\tR\tnamespace\022\020\n\003key\030\002 \001(\tR\003key\022\024\n\005" +
+      "value\030\003 \001(\014R\005value\022\030\n\007version\030\004 \001(\004R\007ver" +
+      "sion\022\022\n\004tags\030\005 \003(\tR\004tags\022\030\n\007deleted\030\006 \001(" +
+      "\010R\007deleted\022+\n\003ttl\030\007 \001(\0132\031.google.protobu" +
+      "f.DurationR\003ttl\022\'\n\017origin_instance\030\010 \001(\t" +
+      "R\016originInstance\022.\n\004time\030\t \001(\0132\032.google." +
+      "protobuf.TimestampR\004time\022\031\n\010event_id\030\n \001" +
+      "(\tR\007eventId\022*\n\021encryption_key_id\030\013 \001(\tR\017" +
+      "encryptionKeyId\"\203\003\n\017DeadLetterEvent\022.\n\004k" +
+      "ind\030\001 \001(\0162\032.mlcache.v1.DeadLetterKindR\004k" +
+      "ind\022\034\n\tnamespace\030\002 \001(\tR\tnamespace\022\020\n\003key" +
+      "\030\003 \001(\tR\003key\022\035\n\nlast_error\030\004 \001(\tR\tlastErr" +
+      "or\022\032\n\010failures\030\005 \001(\rR\010failures\022?\n\rfirst_" +
+      "failure\030\006 \001(\0132\032.google.protobuf.Timestam" +
+      "pR\014firstFailure\022=\n\014last_failure\030\007 \001(\0132\032." +
+      "google.protobuf.TimestampR\013lastFailure\022\'" +
+      "\n\017origin_instance\030\010 \001(\tR\016originInstance\022" +
+      ",\n\005write\030\t \001(\0132\026.mlcache.v1.WriteEventR\005" +
+      "write\"\352\001\n\013PolicyEvent\022\034\n\tnamespace\030\001 \001(\t" +
+      "R\tnamespace\0223\n\006policy\030\002 \001(\0132\033.mlcache.v1" +
+      ".NamespacePolicyR\006policy\022\024\n\005reset\030\003 \001(\010R" +
+      "\005reset\022\'\n\017origin_instance\030\004 \001(\tR\016originI" +
+      "nstance\022.\n\004time\030\005 \001(\0132\032.google.protobuf." +
+      "TimestampR\004time\022\031\n\010event_id\030\006 \001(\tR\007event" +
+      "Id*\272\001\n\021InvalidationCause\022\"\n\036INVALIDATION" +
+      "_CAUSE_UNSPECIFIED\020\000\022!\n\035INVALIDATION_CAU" +
+      "SE_INVALIDATE\020\001\022\032\n\026INVALIDATION_CAUSE_SE" +
+      "T\020\002\022\037\n\033INVALIDATION_CAUSE_EXTERNAL\020\003\022!\n\035" +
+      "INVALIDATION_CAUSE_ADJUST_TTL\020\004*i\n\016DeadL" +
+      "etterKind\022 \n\034DEAD_LETTER_KIND_UNSPECIFIE" +
+      "D\020\000\022\031\n\025DEAD_LETTER_KIND_LOAD\020\001\022\032\n\026DEAD_L" +
+      "ETTER_KIND_WRITE\020\002BR\n\016dev.mlcache.v1P\001Z>" +
+      "github.com/mlcache/mlcache/clients/go/ge" +
+      "n/mlcache/v1;mlcachev1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
           com.google.protobuf.DurationProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
+          dev.mlcache.v1.Common.getDescriptor(),
           dev.mlcache.v1.Policy.getDescriptor(),
         });
     internal_static_mlcache_v1_InvalidationEvent_descriptor =
@@ -113,21 +125,27 @@ public final class Events extends com.google.protobuf.GeneratedFile {
     internal_static_mlcache_v1_InvalidationEvent_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_InvalidationEvent_descriptor,
-        new java.lang.String[] { "Namespace", "Keys", "Tags", "Prefix", "Version", "OriginInstance", "Time", "Cause", "EventId", });
-    internal_static_mlcache_v1_WriteEvent_descriptor =
+        new java.lang.String[] { "Namespace", "Keys", "Tags", "Prefix", "Version", "OriginInstance", "Time", "Cause", "EventId", "TtlAdjustment", });
+    internal_static_mlcache_v1_TtlAdjustment_descriptor =
       getDescriptor().getMessageType(1);
+    internal_static_mlcache_v1_TtlAdjustment_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_mlcache_v1_TtlAdjustment_descriptor,
+        new java.lang.String[] { "Ttl", "Layer", });
+    internal_static_mlcache_v1_WriteEvent_descriptor =
+      getDescriptor().getMessageType(2);
     internal_static_mlcache_v1_WriteEvent_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_WriteEvent_descriptor,
         new java.lang.String[] { "Namespace", "Key", "Value", "Version", "Tags", "Deleted", "Ttl", "OriginInstance", "Time", "EventId", "EncryptionKeyId", });
     internal_static_mlcache_v1_DeadLetterEvent_descriptor =
-      getDescriptor().getMessageType(2);
+      getDescriptor().getMessageType(3);
     internal_static_mlcache_v1_DeadLetterEvent_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_DeadLetterEvent_descriptor,
         new java.lang.String[] { "Kind", "Namespace", "Key", "LastError", "Failures", "FirstFailure", "LastFailure", "OriginInstance", "Write", });
     internal_static_mlcache_v1_PolicyEvent_descriptor =
-      getDescriptor().getMessageType(3);
+      getDescriptor().getMessageType(4);
     internal_static_mlcache_v1_PolicyEvent_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_PolicyEvent_descriptor,
@@ -135,6 +153,7 @@ public final class Events extends com.google.protobuf.GeneratedFile {
     descriptor.resolveAllFeaturesImmutable();
     com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
+    dev.mlcache.v1.Common.getDescriptor();
     dev.mlcache.v1.Policy.getDescriptor();
   }
 

@@ -203,6 +203,21 @@ private static final long serialVersionUID = 0L;
     return includeDeadLetters_;
   }
 
+  public static final int PER_LAYER_FIELD_NUMBER = 7;
+  private boolean perLayer_ = false;
+  /**
+   * <pre>
+   * With hot_keys: also the hot keys of each layer (layer_hot_keys).
+   * </pre>
+   *
+   * <code>bool per_layer = 7 [json_name = "perLayer"];</code>
+   * @return The perLayer.
+   */
+  @java.lang.Override
+  public boolean getPerLayer() {
+    return perLayer_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -235,6 +250,9 @@ private static final long serialVersionUID = 0L;
     if (includeDeadLetters_ != false) {
       output.writeBool(6, includeDeadLetters_);
     }
+    if (perLayer_ != false) {
+      output.writeBool(7, perLayer_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -265,6 +283,10 @@ private static final long serialVersionUID = 0L;
     if (includeDeadLetters_ != false) {
       size += com.google.protobuf.CodedOutputStream
         .computeBoolSize(6, includeDeadLetters_);
+    }
+    if (perLayer_ != false) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(7, perLayer_);
     }
     return size;
   }
@@ -302,6 +324,8 @@ private static final long serialVersionUID = 0L;
         != other.getIncludeInFlight()) return false;
     if (getIncludeDeadLetters()
         != other.getIncludeDeadLetters()) return false;
+    if (getPerLayer()
+        != other.getPerLayer()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -330,6 +354,9 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + INCLUDE_DEAD_LETTERS_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
         getIncludeDeadLetters());
+    hash = (37 * hash) + PER_LAYER_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+        getPerLayer());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -468,6 +495,7 @@ private static final long serialVersionUID = 0L;
       fleetWide_ = false;
       includeInFlight_ = false;
       includeDeadLetters_ = false;
+      perLayer_ = false;
       return this;
     }
 
@@ -520,6 +548,9 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000020) != 0)) {
         result.includeDeadLetters_ = includeDeadLetters_;
       }
+      if (((from_bitField0_ & 0x00000040) != 0)) {
+        result.perLayer_ = perLayer_;
+      }
     }
 
     @java.lang.Override
@@ -560,6 +591,9 @@ private static final long serialVersionUID = 0L;
       }
       if (other.getIncludeDeadLetters() != false) {
         setIncludeDeadLetters(other.getIncludeDeadLetters());
+      }
+      if (other.getPerLayer() != false) {
+        setPerLayer(other.getPerLayer());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -615,6 +649,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000020;
               break;
             } // case 48
+            case 56: {
+              perLayer_ = input.readBool();
+              bitField0_ |= 0x00000040;
+              break;
+            } // case 56
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1019,6 +1058,50 @@ private static final long serialVersionUID = 0L;
     public Builder clearIncludeDeadLetters() {
       bitField0_ = (bitField0_ & ~0x00000020);
       includeDeadLetters_ = false;
+      onChanged();
+      return this;
+    }
+
+    private boolean perLayer_ ;
+    /**
+     * <pre>
+     * With hot_keys: also the hot keys of each layer (layer_hot_keys).
+     * </pre>
+     *
+     * <code>bool per_layer = 7 [json_name = "perLayer"];</code>
+     * @return The perLayer.
+     */
+    @java.lang.Override
+    public boolean getPerLayer() {
+      return perLayer_;
+    }
+    /**
+     * <pre>
+     * With hot_keys: also the hot keys of each layer (layer_hot_keys).
+     * </pre>
+     *
+     * <code>bool per_layer = 7 [json_name = "perLayer"];</code>
+     * @param value The perLayer to set.
+     * @return This builder for chaining.
+     */
+    public Builder setPerLayer(boolean value) {
+
+      perLayer_ = value;
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With hot_keys: also the hot keys of each layer (layer_hot_keys).
+     * </pre>
+     *
+     * <code>bool per_layer = 7 [json_name = "perLayer"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearPerLayer() {
+      bitField0_ = (bitField0_ & ~0x00000040);
+      perLayer_ = false;
       onChanged();
       return this;
     }

@@ -102,4 +102,14 @@ public interface InspectRequestOrBuilder extends
    * @return The includeDeadLetters.
    */
   boolean getIncludeDeadLetters();
+
+  /**
+   * <pre>
+   * With hot_keys: also the hot keys of each layer (layer_hot_keys).
+   * </pre>
+   *
+   * <code>bool per_layer = 7 [json_name = "perLayer"];</code>
+   * @return The perLayer.
+   */
+  boolean getPerLayer();
 }

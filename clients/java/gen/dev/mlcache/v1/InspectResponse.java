@@ -32,6 +32,7 @@ private static final long serialVersionUID = 0L;
     keyStats_ = java.util.Collections.emptyList();
     inFlight_ = java.util.Collections.emptyList();
     deadLetters_ = java.util.Collections.emptyList();
+    layerHotKeys_ = java.util.Collections.emptyList();
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -216,6 +217,47 @@ private static final long serialVersionUID = 0L;
     return deadLetters_.get(index);
   }
 
+  public static final int LAYER_HOT_KEYS_FIELD_NUMBER = 5;
+  @SuppressWarnings("serial")
+  private java.util.List<dev.mlcache.v1.LayerHotKeys> layerHotKeys_;
+  /**
+   * <code>repeated .mlcache.v1.LayerHotKeys layer_hot_keys = 5 [json_name = "layerHotKeys"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<dev.mlcache.v1.LayerHotKeys> getLayerHotKeysList() {
+    return layerHotKeys_;
+  }
+  /**
+   * <code>repeated .mlcache.v1.LayerHotKeys layer_hot_keys = 5 [json_name = "layerHotKeys"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<? extends dev.mlcache.v1.LayerHotKeysOrBuilder> 
+      getLayerHotKeysOrBuilderList() {
+    return layerHotKeys_;
+  }
+  /**
+   * <code>repeated .mlcache.v1.LayerHotKeys layer_hot_keys = 5 [json_name = "layerHotKeys"];</code>
+   */
+  @java.lang.Override
+  public int getLayerHotKeysCount() {
+    return layerHotKeys_.size();
+  }
+  /**
+   * <code>repeated .mlcache.v1.LayerHotKeys layer_hot_keys = 5 [json_name = "layerHotKeys"];</code>
+   */
+  @java.lang.Override
+  public dev.mlcache.v1.LayerHotKeys getLayerHotKeys(int index) {
+    return layerHotKeys_.get(index);
+  }
+  /**
+   * <code>repeated .mlcache.v1.LayerHotKeys layer_hot_keys = 5 [json_name = "layerHotKeys"];</code>
+   */
+  @java.lang.Override
+  public dev.mlcache.v1.LayerHotKeysOrBuilder getLayerHotKeysOrBuilder(
+      int index) {
+    return layerHotKeys_.get(index);
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -241,6 +283,9 @@ private static final long serialVersionUID = 0L;
     }
     for (int i = 0; i < deadLetters_.size(); i++) {
       output.writeMessage(4, deadLetters_.get(i));
+    }
+    for (int i = 0; i < layerHotKeys_.size(); i++) {
+      output.writeMessage(5, layerHotKeys_.get(i));
     }
     getUnknownFields().writeTo(output);
   }
@@ -282,6 +327,15 @@ private static final long serialVersionUID = 0L;
           }
           size += 1 * count;
         }
+
+        {
+          final int count = layerHotKeys_.size();
+          for (int i = 0; i < count; i++) {
+            size += com.google.protobuf.CodedOutputStream
+              .computeMessageSizeNoTag(layerHotKeys_.get(i));
+          }
+          size += 1 * count;
+        }
     return size;
   }
   @java.lang.Override
@@ -314,6 +368,8 @@ private static final long serialVersionUID = 0L;
         .equals(other.getInFlightList())) return false;
     if (!getDeadLettersList()
         .equals(other.getDeadLettersList())) return false;
+    if (!getLayerHotKeysList()
+        .equals(other.getLayerHotKeysList())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -340,6 +396,10 @@ private static final long serialVersionUID = 0L;
     if (getDeadLettersCount() > 0) {
       hash = (37 * hash) + DEAD_LETTERS_FIELD_NUMBER;
       hash = (53 * hash) + getDeadLettersList().hashCode();
+    }
+    if (getLayerHotKeysCount() > 0) {
+      hash = (37 * hash) + LAYER_HOT_KEYS_FIELD_NUMBER;
+      hash = (53 * hash) + getLayerHotKeysList().hashCode();
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -500,6 +560,13 @@ private static final long serialVersionUID = 0L;
         deadLettersBuilder_.clear();
       }
       bitField0_ = (bitField0_ & ~0x00000008);
+      if (layerHotKeysBuilder_ == null) {
+        layerHotKeys_ = java.util.Collections.emptyList();
+      } else {
+        layerHotKeys_ = null;
+        layerHotKeysBuilder_.clear();
+      }
+      bitField0_ = (bitField0_ & ~0x00000010);
       return this;
     }
 
@@ -568,6 +635,15 @@ private static final long serialVersionUID = 0L;
         result.deadLetters_ = deadLetters_;
       } else {
         result.deadLetters_ = deadLettersBuilder_.build();
+      }
+      if (layerHotKeysBuilder_ == null) {
+        if (((bitField0_ & 0x00000010) != 0)) {
+          layerHotKeys_ = java.util.Collections.unmodifiableList(layerHotKeys_);
+          bitField0_ = (bitField0_ & ~0x00000010);
+        }
+        result.layerHotKeys_ = layerHotKeys_;
+      } else {
+        result.layerHotKeys_ = layerHotKeysBuilder_.build();
       }
     }
 
@@ -691,6 +767,32 @@ private static final long serialVersionUID = 0L;
           }
         }
       }
+      if (layerHotKeysBuilder_ == null) {
+        if (!other.layerHotKeys_.isEmpty()) {
+          if (layerHotKeys_.isEmpty()) {
+            layerHotKeys_ = other.layerHotKeys_;
+            bitField0_ = (bitField0_ & ~0x00000010);
+          } else {
+            ensureLayerHotKeysIsMutable();
+            layerHotKeys_.addAll(other.layerHotKeys_);
+          }
+          onChanged();
+        }
+      } else {
+        if (!other.layerHotKeys_.isEmpty()) {
+          if (layerHotKeysBuilder_.isEmpty()) {
+            layerHotKeysBuilder_.dispose();
+            layerHotKeysBuilder_ = null;
+            layerHotKeys_ = other.layerHotKeys_;
+            bitField0_ = (bitField0_ & ~0x00000010);
+            layerHotKeysBuilder_ = 
+              com.google.protobuf.GeneratedMessage.alwaysUseFieldBuilders ?
+                 internalGetLayerHotKeysFieldBuilder() : null;
+          } else {
+            layerHotKeysBuilder_.addAllMessages(other.layerHotKeys_);
+          }
+        }
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -767,6 +869,19 @@ private static final long serialVersionUID = 0L;
               }
               break;
             } // case 34
+            case 42: {
+              dev.mlcache.v1.LayerHotKeys m =
+                  input.readMessage(
+                      dev.mlcache.v1.LayerHotKeys.parser(),
+                      extensionRegistry);
+              if (layerHotKeysBuilder_ == null) {
+                ensureLayerHotKeysIsMutable();
+                layerHotKeys_.add(m);
+              } else {
+                layerHotKeysBuilder_.addMessage(m);
+              }
+              break;
+            } // case 42
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1718,6 +1833,240 @@ private static final long serialVersionUID = 0L;
         deadLetters_ = null;
       }
       return deadLettersBuilder_;
+    }
+
+    private java.util.List<dev.mlcache.v1.LayerHotKeys> layerHotKeys_ =
+      java.util.Collections.emptyList();
+    private void ensureLayerHotKeysIsMutable() {
+      if (!((bitField0_ & 0x00000010) != 0)) {
+        layerHotKeys_ = new java.util.ArrayList<dev.mlcache.v1.LayerHotKeys>(layerHotKeys_);
+        bitField0_ |= 0x00000010;
+       }
+    }
+
+    private com.google.protobuf.RepeatedFieldBuilder<
+        dev.mlcache.v1.LayerHotKeys, dev.mlcache.v1.LayerHotKeys.Builder, dev.mlcache.v1.LayerHotKeysOrBuilder> layerHotKeysBuilder_;
+
+    /**
+     * <code>repeated .mlcache.v1.LayerHotKeys layer_hot_keys = 5 [json_name = "layerHotKeys"];</code>
+     */
+    public java.util.List<dev.mlcache.v1.LayerHotKeys> getLayerHotKeysList() {
+      if (layerHotKeysBuilder_ == null) {
+        return java.util.Collections.unmodifiableList(layerHotKeys_);
+      } else {
+        return layerHotKeysBuilder_.getMessageList();
+      }
+    }
+    /**
+     * <code>repeated .mlcache.v1.LayerHotKeys layer_hot_keys = 5 [json_name = "layerHotKeys"];</code>
+     */
+    public int getLayerHotKeysCount() {
+      if (layerHotKeysBuilder_ == null) {
+        return layerHotKeys_.size();
+      } else {
+        return layerHotKeysBuilder_.getCount();
+      }
+    }
+    /**
+     * <code>repeated .mlcache.v1.LayerHotKeys layer_hot_keys = 5 [json_name = "layerHotKeys"];</code>
+     */
+    public dev.mlcache.v1.LayerHotKeys getLayerHotKeys(int index) {
+      if (layerHotKeysBuilder_ == null) {
+        return layerHotKeys_.get(index);
+      } else {
+        return layerHotKeysBuilder_.getMessage(index);
+      }
+    }
+    /**
+     * <code>repeated .mlcache.v1.LayerHotKeys layer_hot_keys = 5 [json_name = "layerHotKeys"];</code>
+     */
+    public Builder setLayerHotKeys(
+        int index, dev.mlcache.v1.LayerHotKeys value) {
+      if (layerHotKeysBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        ensureLayerHotKeysIsMutable();
+        layerHotKeys_.set(index, value);
+        onChanged();
+      } else {
+        layerHotKeysBuilder_.setMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <code>repeated .mlcache.v1.LayerHotKeys layer_hot_keys = 5 [json_name = "layerHotKeys"];</code>
+     */
+    public Builder setLayerHotKeys(
+        int index, dev.mlcache.v1.LayerHotKeys.Builder builderForValue) {
+      if (layerHotKeysBuilder_ == null) {
+        ensureLayerHotKeysIsMutable();
+        layerHotKeys_.set(index, builderForValue.build());
+        onChanged();
+      } else {
+        layerHotKeysBuilder_.setMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <code>repeated .mlcache.v1.LayerHotKeys layer_hot_keys = 5 [json_name = "layerHotKeys"];</code>
+     */
+    public Builder addLayerHotKeys(dev.mlcache.v1.LayerHotKeys value) {
+      if (layerHotKeysBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        ensureLayerHotKeysIsMutable();
+        layerHotKeys_.add(value);
+        onChanged();
+      } else {
+        layerHotKeysBuilder_.addMessage(value);
+      }
+      return this;
+    }
+    /**
+     * <code>repeated .mlcache.v1.LayerHotKeys layer_hot_keys = 5 [json_name = "layerHotKeys"];</code>
+     */
+    public Builder addLayerHotKeys(
+        int index, dev.mlcache.v1.LayerHotKeys value) {
+      if (layerHotKeysBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        ensureLayerHotKeysIsMutable();
+        layerHotKeys_.add(index, value);
+        onChanged();
+      } else {
+        layerHotKeysBuilder_.addMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <code>repeated .mlcache.v1.LayerHotKeys layer_hot_keys = 5 [json_name = "layerHotKeys"];</code>
+     */
+    public Builder addLayerHotKeys(
+        dev.mlcache.v1.LayerHotKeys.Builder builderForValue) {
+      if (layerHotKeysBuilder_ == null) {
+        ensureLayerHotKeysIsMutable();
+        layerHotKeys_.add(builderForValue.build());
+        onChanged();
+      } else {
+        layerHotKeysBuilder_.addMessage(builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <code>repeated .mlcache.v1.LayerHotKeys layer_hot_keys = 5 [json_name = "layerHotKeys"];</code>
+     */
+    public Builder addLayerHotKeys(
+        int index, dev.mlcache.v1.LayerHotKeys.Builder builderForValue) {
+      if (layerHotKeysBuilder_ == null) {
+        ensureLayerHotKeysIsMutable();
+        layerHotKeys_.add(index, builderForValue.build());
+        onChanged();
+      } else {
+        layerHotKeysBuilder_.addMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <code>repeated .mlcache.v1.LayerHotKeys layer_hot_keys = 5 [json_name = "layerHotKeys"];</code>
+     */
+    public Builder addAllLayerHotKeys(
+        java.lang.Iterable<? extends dev.mlcache.v1.LayerHotKeys> values) {
+      if (layerHotKeysBuilder_ == null) {
+        ensureLayerHotKeysIsMutable();
+        com.google.protobuf.AbstractMessageLite.Builder.addAll(
+            values, layerHotKeys_);
+        onChanged();
+      } else {
+        layerHotKeysBuilder_.addAllMessages(values);
+      }
+      return this;
+    }
+    /**
+     * <code>repeated .mlcache.v1.LayerHotKeys layer_hot_keys = 5 [json_name = "layerHotKeys"];</code>
+     */
+    public Builder clearLayerHotKeys() {
+      if (layerHotKeysBuilder_ == null) {
+        layerHotKeys_ = java.util.Collections.emptyList();
+        bitField0_ = (bitField0_ & ~0x00000010);
+        onChanged();
+      } else {
+        layerHotKeysBuilder_.clear();
+      }
+      return this;
+    }
+    /**
+     * <code>repeated .mlcache.v1.LayerHotKeys layer_hot_keys = 5 [json_name = "layerHotKeys"];</code>
+     */
+    public Builder removeLayerHotKeys(int index) {
+      if (layerHotKeysBuilder_ == null) {
+        ensureLayerHotKeysIsMutable();
+        layerHotKeys_.remove(index);
+        onChanged();
+      } else {
+        layerHotKeysBuilder_.remove(index);
+      }
+      return this;
+    }
+    /**
+     * <code>repeated .mlcache.v1.LayerHotKeys layer_hot_keys = 5 [json_name = "layerHotKeys"];</code>
+     */
+    public dev.mlcache.v1.LayerHotKeys.Builder getLayerHotKeysBuilder(
+        int index) {
+      return internalGetLayerHotKeysFieldBuilder().getBuilder(index);
+    }
+    /**
+     * <code>repeated .mlcache.v1.LayerHotKeys layer_hot_keys = 5 [json_name = "layerHotKeys"];</code>
+     */
+    public dev.mlcache.v1.LayerHotKeysOrBuilder getLayerHotKeysOrBuilder(
+        int index) {
+      if (layerHotKeysBuilder_ == null) {
+        return layerHotKeys_.get(index);  } else {
+        return layerHotKeysBuilder_.getMessageOrBuilder(index);
+      }
+    }
+    /**
+     * <code>repeated .mlcache.v1.LayerHotKeys layer_hot_keys = 5 [json_name = "layerHotKeys"];</code>
+     */
+    public java.util.List<? extends dev.mlcache.v1.LayerHotKeysOrBuilder> 
+         getLayerHotKeysOrBuilderList() {
+      if (layerHotKeysBuilder_ != null) {
+        return layerHotKeysBuilder_.getMessageOrBuilderList();
+      } else {
+        return java.util.Collections.unmodifiableList(layerHotKeys_);
+      }
+    }
+    /**
+     * <code>repeated .mlcache.v1.LayerHotKeys layer_hot_keys = 5 [json_name = "layerHotKeys"];</code>
+     */
+    public dev.mlcache.v1.LayerHotKeys.Builder addLayerHotKeysBuilder() {
+      return internalGetLayerHotKeysFieldBuilder().addBuilder(
+          dev.mlcache.v1.LayerHotKeys.getDefaultInstance());
+    }
+    /**
+     * <code>repeated .mlcache.v1.LayerHotKeys layer_hot_keys = 5 [json_name = "layerHotKeys"];</code>
+     */
+    public dev.mlcache.v1.LayerHotKeys.Builder addLayerHotKeysBuilder(
+        int index) {
+      return internalGetLayerHotKeysFieldBuilder().addBuilder(
+          index, dev.mlcache.v1.LayerHotKeys.getDefaultInstance());
+    }
+    /**
+     * <code>repeated .mlcache.v1.LayerHotKeys layer_hot_keys = 5 [json_name = "layerHotKeys"];</code>
+     */
+    public java.util.List<dev.mlcache.v1.LayerHotKeys.Builder> 
+         getLayerHotKeysBuilderList() {
+      return internalGetLayerHotKeysFieldBuilder().getBuilderList();
+    }
+    private com.google.protobuf.RepeatedFieldBuilder<
+        dev.mlcache.v1.LayerHotKeys, dev.mlcache.v1.LayerHotKeys.Builder, dev.mlcache.v1.LayerHotKeysOrBuilder> 
+        internalGetLayerHotKeysFieldBuilder() {
+      if (layerHotKeysBuilder_ == null) {
+        layerHotKeysBuilder_ = new com.google.protobuf.RepeatedFieldBuilder<
+            dev.mlcache.v1.LayerHotKeys, dev.mlcache.v1.LayerHotKeys.Builder, dev.mlcache.v1.LayerHotKeysOrBuilder>(
+                layerHotKeys_,
+                ((bitField0_ & 0x00000010) != 0),
+                getParentForChildren(),
+                isClean());
+        layerHotKeys_ = null;
+      }
+      return layerHotKeysBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:mlcache.v1.InspectResponse)

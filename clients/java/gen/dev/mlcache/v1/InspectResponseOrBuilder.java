@@ -105,4 +105,28 @@ public interface InspectResponseOrBuilder extends
    */
   dev.mlcache.v1.DeadLetterOrBuilder getDeadLettersOrBuilder(
       int index);
+
+  /**
+   * <code>repeated .mlcache.v1.LayerHotKeys layer_hot_keys = 5 [json_name = "layerHotKeys"];</code>
+   */
+  java.util.List<dev.mlcache.v1.LayerHotKeys> 
+      getLayerHotKeysList();
+  /**
+   * <code>repeated .mlcache.v1.LayerHotKeys layer_hot_keys = 5 [json_name = "layerHotKeys"];</code>
+   */
+  dev.mlcache.v1.LayerHotKeys getLayerHotKeys(int index);
+  /**
+   * <code>repeated .mlcache.v1.LayerHotKeys layer_hot_keys = 5 [json_name = "layerHotKeys"];</code>
+   */
+  int getLayerHotKeysCount();
+  /**
+   * <code>repeated .mlcache.v1.LayerHotKeys layer_hot_keys = 5 [json_name = "layerHotKeys"];</code>
+   */
+  java.util.List<? extends dev.mlcache.v1.LayerHotKeysOrBuilder> 
+      getLayerHotKeysOrBuilderList();
+  /**
+   * <code>repeated .mlcache.v1.LayerHotKeys layer_hot_keys = 5 [json_name = "layerHotKeys"];</code>
+   */
+  dev.mlcache.v1.LayerHotKeysOrBuilder getLayerHotKeysOrBuilder(
+      int index);
 }

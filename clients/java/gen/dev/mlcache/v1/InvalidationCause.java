@@ -39,6 +39,14 @@ public enum InvalidationCause
    * <code>INVALIDATION_CAUSE_EXTERNAL = 3;</code>
    */
   INVALIDATION_CAUSE_EXTERNAL(3),
+  /**
+   * <pre>
+   * AdminService.AdjustTtl: `ttl_adjustment` says how long the keys live now.
+   * </pre>
+   *
+   * <code>INVALIDATION_CAUSE_ADJUST_TTL = 4;</code>
+   */
+  INVALIDATION_CAUSE_ADJUST_TTL(4),
   UNRECOGNIZED(-1),
   ;
 
@@ -79,6 +87,14 @@ public enum InvalidationCause
    * <code>INVALIDATION_CAUSE_EXTERNAL = 3;</code>
    */
   public static final int INVALIDATION_CAUSE_EXTERNAL_VALUE = 3;
+  /**
+   * <pre>
+   * AdminService.AdjustTtl: `ttl_adjustment` says how long the keys live now.
+   * </pre>
+   *
+   * <code>INVALIDATION_CAUSE_ADJUST_TTL = 4;</code>
+   */
+  public static final int INVALIDATION_CAUSE_ADJUST_TTL_VALUE = 4;
 
 
   public final int getNumber() {
@@ -109,6 +125,7 @@ public enum InvalidationCause
       case 1: return INVALIDATION_CAUSE_INVALIDATE;
       case 2: return INVALIDATION_CAUSE_SET;
       case 3: return INVALIDATION_CAUSE_EXTERNAL;
+      case 4: return INVALIDATION_CAUSE_ADJUST_TTL;
       default: return null;
     }
   }

@@ -387,6 +387,47 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int TTL_ADJUSTMENT_FIELD_NUMBER = 10;
+  private dev.mlcache.v1.TtlAdjustment ttlAdjustment_;
+  /**
+   * <pre>
+   * Set (with cause ADJUST_TTL): instead of dropping `keys`, give them this lifetime from
+   * `time`. A consumer that does not know this field drops the keys, which is always safe.
+   * </pre>
+   *
+   * <code>.mlcache.v1.TtlAdjustment ttl_adjustment = 10 [json_name = "ttlAdjustment"];</code>
+   * @return Whether the ttlAdjustment field is set.
+   */
+  @java.lang.Override
+  public boolean hasTtlAdjustment() {
+    return ((bitField0_ & 0x00000004) != 0);
+  }
+  /**
+   * <pre>
+   * Set (with cause ADJUST_TTL): instead of dropping `keys`, give them this lifetime from
+   * `time`. A consumer that does not know this field drops the keys, which is always safe.
+   * </pre>
+   *
+   * <code>.mlcache.v1.TtlAdjustment ttl_adjustment = 10 [json_name = "ttlAdjustment"];</code>
+   * @return The ttlAdjustment.
+   */
+  @java.lang.Override
+  public dev.mlcache.v1.TtlAdjustment getTtlAdjustment() {
+    return ttlAdjustment_ == null ? dev.mlcache.v1.TtlAdjustment.getDefaultInstance() : ttlAdjustment_;
+  }
+  /**
+   * <pre>
+   * Set (with cause ADJUST_TTL): instead of dropping `keys`, give them this lifetime from
+   * `time`. A consumer that does not know this field drops the keys, which is always safe.
+   * </pre>
+   *
+   * <code>.mlcache.v1.TtlAdjustment ttl_adjustment = 10 [json_name = "ttlAdjustment"];</code>
+   */
+  @java.lang.Override
+  public dev.mlcache.v1.TtlAdjustmentOrBuilder getTtlAdjustmentOrBuilder() {
+    return ttlAdjustment_ == null ? dev.mlcache.v1.TtlAdjustment.getDefaultInstance() : ttlAdjustment_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -427,6 +468,9 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(eventId_)) {
       com.google.protobuf.GeneratedMessage.writeString(output, 9, eventId_);
+    }
+    if (((bitField0_ & 0x00000004) != 0)) {
+      output.writeMessage(10, getTtlAdjustment());
     }
     getUnknownFields().writeTo(output);
   }
@@ -471,6 +515,10 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(eventId_)) {
       size += com.google.protobuf.GeneratedMessage.computeStringSize(9, eventId_);
+    }
+    if (((bitField0_ & 0x00000004) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(10, getTtlAdjustment());
     }
     return size;
   }
@@ -519,6 +567,11 @@ private static final long serialVersionUID = 0L;
     if (cause_ != other.cause_) return false;
     if (!getEventId()
         .equals(other.getEventId())) return false;
+    if (hasTtlAdjustment() != other.hasTtlAdjustment()) return false;
+    if (hasTtlAdjustment()) {
+      if (!getTtlAdjustment()
+          .equals(other.getTtlAdjustment())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -557,6 +610,10 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + cause_;
     hash = (37 * hash) + EVENT_ID_FIELD_NUMBER;
     hash = (53 * hash) + getEventId().hashCode();
+    if (hasTtlAdjustment()) {
+      hash = (37 * hash) + TTL_ADJUSTMENT_FIELD_NUMBER;
+      hash = (53 * hash) + getTtlAdjustment().hashCode();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -692,6 +749,7 @@ private static final long serialVersionUID = 0L;
       if (com.google.protobuf.GeneratedMessage
               .alwaysUseFieldBuilders) {
         internalGetTimeFieldBuilder();
+        internalGetTtlAdjustmentFieldBuilder();
       }
     }
     @java.lang.Override
@@ -713,6 +771,11 @@ private static final long serialVersionUID = 0L;
       }
       cause_ = 0;
       eventId_ = "";
+      ttlAdjustment_ = null;
+      if (ttlAdjustmentBuilder_ != null) {
+        ttlAdjustmentBuilder_.dispose();
+        ttlAdjustmentBuilder_ = null;
+      }
       return this;
     }
 
@@ -780,6 +843,12 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000100) != 0)) {
         result.eventId_ = eventId_;
       }
+      if (((from_bitField0_ & 0x00000200) != 0)) {
+        result.ttlAdjustment_ = ttlAdjustmentBuilder_ == null
+            ? ttlAdjustment_
+            : ttlAdjustmentBuilder_.build();
+        to_bitField0_ |= 0x00000004;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -843,6 +912,9 @@ private static final long serialVersionUID = 0L;
         eventId_ = other.eventId_;
         bitField0_ |= 0x00000100;
         onChanged();
+      }
+      if (other.hasTtlAdjustment()) {
+        mergeTtlAdjustment(other.getTtlAdjustment());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -915,6 +987,13 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000100;
               break;
             } // case 74
+            case 82: {
+              input.readMessage(
+                  internalGetTtlAdjustmentFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000200;
+              break;
+            } // case 82
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1726,6 +1805,170 @@ private static final long serialVersionUID = 0L;
       bitField0_ |= 0x00000100;
       onChanged();
       return this;
+    }
+
+    private dev.mlcache.v1.TtlAdjustment ttlAdjustment_;
+    private com.google.protobuf.SingleFieldBuilder<
+        dev.mlcache.v1.TtlAdjustment, dev.mlcache.v1.TtlAdjustment.Builder, dev.mlcache.v1.TtlAdjustmentOrBuilder> ttlAdjustmentBuilder_;
+    /**
+     * <pre>
+     * Set (with cause ADJUST_TTL): instead of dropping `keys`, give them this lifetime from
+     * `time`. A consumer that does not know this field drops the keys, which is always safe.
+     * </pre>
+     *
+     * <code>.mlcache.v1.TtlAdjustment ttl_adjustment = 10 [json_name = "ttlAdjustment"];</code>
+     * @return Whether the ttlAdjustment field is set.
+     */
+    public boolean hasTtlAdjustment() {
+      return ((bitField0_ & 0x00000200) != 0);
+    }
+    /**
+     * <pre>
+     * Set (with cause ADJUST_TTL): instead of dropping `keys`, give them this lifetime from
+     * `time`. A consumer that does not know this field drops the keys, which is always safe.
+     * </pre>
+     *
+     * <code>.mlcache.v1.TtlAdjustment ttl_adjustment = 10 [json_name = "ttlAdjustment"];</code>
+     * @return The ttlAdjustment.
+     */
+    public dev.mlcache.v1.TtlAdjustment getTtlAdjustment() {
+      if (ttlAdjustmentBuilder_ == null) {
+        return ttlAdjustment_ == null ? dev.mlcache.v1.TtlAdjustment.getDefaultInstance() : ttlAdjustment_;
+      } else {
+        return ttlAdjustmentBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * Set (with cause ADJUST_TTL): instead of dropping `keys`, give them this lifetime from
+     * `time`. A consumer that does not know this field drops the keys, which is always safe.
+     * </pre>
+     *
+     * <code>.mlcache.v1.TtlAdjustment ttl_adjustment = 10 [json_name = "ttlAdjustment"];</code>
+     */
+    public Builder setTtlAdjustment(dev.mlcache.v1.TtlAdjustment value) {
+      if (ttlAdjustmentBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        ttlAdjustment_ = value;
+      } else {
+        ttlAdjustmentBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Set (with cause ADJUST_TTL): instead of dropping `keys`, give them this lifetime from
+     * `time`. A consumer that does not know this field drops the keys, which is always safe.
+     * </pre>
+     *
+     * <code>.mlcache.v1.TtlAdjustment ttl_adjustment = 10 [json_name = "ttlAdjustment"];</code>
+     */
+    public Builder setTtlAdjustment(
+        dev.mlcache.v1.TtlAdjustment.Builder builderForValue) {
+      if (ttlAdjustmentBuilder_ == null) {
+        ttlAdjustment_ = builderForValue.build();
+      } else {
+        ttlAdjustmentBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Set (with cause ADJUST_TTL): instead of dropping `keys`, give them this lifetime from
+     * `time`. A consumer that does not know this field drops the keys, which is always safe.
+     * </pre>
+     *
+     * <code>.mlcache.v1.TtlAdjustment ttl_adjustment = 10 [json_name = "ttlAdjustment"];</code>
+     */
+    public Builder mergeTtlAdjustment(dev.mlcache.v1.TtlAdjustment value) {
+      if (ttlAdjustmentBuilder_ == null) {
+        if (((bitField0_ & 0x00000200) != 0) &&
+          ttlAdjustment_ != null &&
+          ttlAdjustment_ != dev.mlcache.v1.TtlAdjustment.getDefaultInstance()) {
+          getTtlAdjustmentBuilder().mergeFrom(value);
+        } else {
+          ttlAdjustment_ = value;
+        }
+      } else {
+        ttlAdjustmentBuilder_.mergeFrom(value);
+      }
+      if (ttlAdjustment_ != null) {
+        bitField0_ |= 0x00000200;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Set (with cause ADJUST_TTL): instead of dropping `keys`, give them this lifetime from
+     * `time`. A consumer that does not know this field drops the keys, which is always safe.
+     * </pre>
+     *
+     * <code>.mlcache.v1.TtlAdjustment ttl_adjustment = 10 [json_name = "ttlAdjustment"];</code>
+     */
+    public Builder clearTtlAdjustment() {
+      bitField0_ = (bitField0_ & ~0x00000200);
+      ttlAdjustment_ = null;
+      if (ttlAdjustmentBuilder_ != null) {
+        ttlAdjustmentBuilder_.dispose();
+        ttlAdjustmentBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Set (with cause ADJUST_TTL): instead of dropping `keys`, give them this lifetime from
+     * `time`. A consumer that does not know this field drops the keys, which is always safe.
+     * </pre>
+     *
+     * <code>.mlcache.v1.TtlAdjustment ttl_adjustment = 10 [json_name = "ttlAdjustment"];</code>
+     */
+    public dev.mlcache.v1.TtlAdjustment.Builder getTtlAdjustmentBuilder() {
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return internalGetTtlAdjustmentFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * Set (with cause ADJUST_TTL): instead of dropping `keys`, give them this lifetime from
+     * `time`. A consumer that does not know this field drops the keys, which is always safe.
+     * </pre>
+     *
+     * <code>.mlcache.v1.TtlAdjustment ttl_adjustment = 10 [json_name = "ttlAdjustment"];</code>
+     */
+    public dev.mlcache.v1.TtlAdjustmentOrBuilder getTtlAdjustmentOrBuilder() {
+      if (ttlAdjustmentBuilder_ != null) {
+        return ttlAdjustmentBuilder_.getMessageOrBuilder();
+      } else {
+        return ttlAdjustment_ == null ?
+            dev.mlcache.v1.TtlAdjustment.getDefaultInstance() : ttlAdjustment_;
+      }
+    }
+    /**
+     * <pre>
+     * Set (with cause ADJUST_TTL): instead of dropping `keys`, give them this lifetime from
+     * `time`. A consumer that does not know this field drops the keys, which is always safe.
+     * </pre>
+     *
+     * <code>.mlcache.v1.TtlAdjustment ttl_adjustment = 10 [json_name = "ttlAdjustment"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        dev.mlcache.v1.TtlAdjustment, dev.mlcache.v1.TtlAdjustment.Builder, dev.mlcache.v1.TtlAdjustmentOrBuilder> 
+        internalGetTtlAdjustmentFieldBuilder() {
+      if (ttlAdjustmentBuilder_ == null) {
+        ttlAdjustmentBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            dev.mlcache.v1.TtlAdjustment, dev.mlcache.v1.TtlAdjustment.Builder, dev.mlcache.v1.TtlAdjustmentOrBuilder>(
+                getTtlAdjustment(),
+                getParentForChildren(),
+                isClean());
+        ttlAdjustment_ = null;
+      }
+      return ttlAdjustmentBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:mlcache.v1.InvalidationEvent)

@@ -176,4 +176,34 @@ public interface InvalidationEventOrBuilder extends
    */
   com.google.protobuf.ByteString
       getEventIdBytes();
+
+  /**
+   * <pre>
+   * Set (with cause ADJUST_TTL): instead of dropping `keys`, give them this lifetime from
+   * `time`. A consumer that does not know this field drops the keys, which is always safe.
+   * </pre>
+   *
+   * <code>.mlcache.v1.TtlAdjustment ttl_adjustment = 10 [json_name = "ttlAdjustment"];</code>
+   * @return Whether the ttlAdjustment field is set.
+   */
+  boolean hasTtlAdjustment();
+  /**
+   * <pre>
+   * Set (with cause ADJUST_TTL): instead of dropping `keys`, give them this lifetime from
+   * `time`. A consumer that does not know this field drops the keys, which is always safe.
+   * </pre>
+   *
+   * <code>.mlcache.v1.TtlAdjustment ttl_adjustment = 10 [json_name = "ttlAdjustment"];</code>
+   * @return The ttlAdjustment.
+   */
+  dev.mlcache.v1.TtlAdjustment getTtlAdjustment();
+  /**
+   * <pre>
+   * Set (with cause ADJUST_TTL): instead of dropping `keys`, give them this lifetime from
+   * `time`. A consumer that does not know this field drops the keys, which is always safe.
+   * </pre>
+   *
+   * <code>.mlcache.v1.TtlAdjustment ttl_adjustment = 10 [json_name = "ttlAdjustment"];</code>
+   */
+  dev.mlcache.v1.TtlAdjustmentOrBuilder getTtlAdjustmentOrBuilder();
 }

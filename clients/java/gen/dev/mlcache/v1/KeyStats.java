@@ -31,6 +31,9 @@ private static final long serialVersionUID = 0L;
     namespace_ = "";
     key_ = "";
     layers_ = java.util.Collections.emptyList();
+    l1Reason_ = 0;
+    layerFrequencies_ = java.util.Collections.emptyList();
+    rule_ = "";
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -256,6 +259,140 @@ private static final long serialVersionUID = 0L;
     return lastRefresh_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : lastRefresh_;
   }
 
+  public static final int L1_REASON_FIELD_NUMBER = 9;
+  private int l1Reason_ = 0;
+  /**
+   * <pre>
+   * Why the key is or is not in this instance's L1.
+   * </pre>
+   *
+   * <code>.mlcache.v1.L1Reason l1_reason = 9 [json_name = "l1Reason"];</code>
+   * @return The enum numeric value on the wire for l1Reason.
+   */
+  @java.lang.Override public int getL1ReasonValue() {
+    return l1Reason_;
+  }
+  /**
+   * <pre>
+   * Why the key is or is not in this instance's L1.
+   * </pre>
+   *
+   * <code>.mlcache.v1.L1Reason l1_reason = 9 [json_name = "l1Reason"];</code>
+   * @return The l1Reason.
+   */
+  @java.lang.Override public dev.mlcache.v1.L1Reason getL1Reason() {
+    dev.mlcache.v1.L1Reason result = dev.mlcache.v1.L1Reason.forNumber(l1Reason_);
+    return result == null ? dev.mlcache.v1.L1Reason.UNRECOGNIZED : result;
+  }
+
+  public static final int LAYER_FREQUENCIES_FIELD_NUMBER = 10;
+  @SuppressWarnings("serial")
+  private java.util.List<dev.mlcache.v1.LayerFrequency> layerFrequencies_;
+  /**
+   * <pre>
+   * Frequency estimates of the key per layer (see LayerFrequency for what each one counts).
+   * </pre>
+   *
+   * <code>repeated .mlcache.v1.LayerFrequency layer_frequencies = 10 [json_name = "layerFrequencies"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<dev.mlcache.v1.LayerFrequency> getLayerFrequenciesList() {
+    return layerFrequencies_;
+  }
+  /**
+   * <pre>
+   * Frequency estimates of the key per layer (see LayerFrequency for what each one counts).
+   * </pre>
+   *
+   * <code>repeated .mlcache.v1.LayerFrequency layer_frequencies = 10 [json_name = "layerFrequencies"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<? extends dev.mlcache.v1.LayerFrequencyOrBuilder> 
+      getLayerFrequenciesOrBuilderList() {
+    return layerFrequencies_;
+  }
+  /**
+   * <pre>
+   * Frequency estimates of the key per layer (see LayerFrequency for what each one counts).
+   * </pre>
+   *
+   * <code>repeated .mlcache.v1.LayerFrequency layer_frequencies = 10 [json_name = "layerFrequencies"];</code>
+   */
+  @java.lang.Override
+  public int getLayerFrequenciesCount() {
+    return layerFrequencies_.size();
+  }
+  /**
+   * <pre>
+   * Frequency estimates of the key per layer (see LayerFrequency for what each one counts).
+   * </pre>
+   *
+   * <code>repeated .mlcache.v1.LayerFrequency layer_frequencies = 10 [json_name = "layerFrequencies"];</code>
+   */
+  @java.lang.Override
+  public dev.mlcache.v1.LayerFrequency getLayerFrequencies(int index) {
+    return layerFrequencies_.get(index);
+  }
+  /**
+   * <pre>
+   * Frequency estimates of the key per layer (see LayerFrequency for what each one counts).
+   * </pre>
+   *
+   * <code>repeated .mlcache.v1.LayerFrequency layer_frequencies = 10 [json_name = "layerFrequencies"];</code>
+   */
+  @java.lang.Override
+  public dev.mlcache.v1.LayerFrequencyOrBuilder getLayerFrequenciesOrBuilder(
+      int index) {
+    return layerFrequencies_.get(index);
+  }
+
+  public static final int RULE_FIELD_NUMBER = 11;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object rule_ = "";
+  /**
+   * <pre>
+   * The key rule of the namespace that matches the key; empty: the namespace's own policy.
+   * </pre>
+   *
+   * <code>string rule = 11 [json_name = "rule"];</code>
+   * @return The rule.
+   */
+  @java.lang.Override
+  public java.lang.String getRule() {
+    java.lang.Object ref = rule_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      rule_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * The key rule of the namespace that matches the key; empty: the namespace's own policy.
+   * </pre>
+   *
+   * <code>string rule = 11 [json_name = "rule"];</code>
+   * @return The bytes for rule.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getRuleBytes() {
+    java.lang.Object ref = rule_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      rule_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -293,6 +430,15 @@ private static final long serialVersionUID = 0L;
     }
     if (((bitField0_ & 0x00000002) != 0)) {
       output.writeMessage(8, getLastRefresh());
+    }
+    if (l1Reason_ != dev.mlcache.v1.L1Reason.L1_REASON_UNSPECIFIED.getNumber()) {
+      output.writeEnum(9, l1Reason_);
+    }
+    for (int i = 0; i < layerFrequencies_.size(); i++) {
+      output.writeMessage(10, layerFrequencies_.get(i));
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(rule_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 11, rule_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -332,6 +478,22 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000002) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(8, getLastRefresh());
+    }
+    if (l1Reason_ != dev.mlcache.v1.L1Reason.L1_REASON_UNSPECIFIED.getNumber()) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeEnumSize(9, l1Reason_);
+    }
+
+        {
+          final int count = layerFrequencies_.size();
+          for (int i = 0; i < count; i++) {
+            size += com.google.protobuf.CodedOutputStream
+              .computeMessageSizeNoTag(layerFrequencies_.get(i));
+          }
+          size += 1 * count;
+        }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(rule_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(11, rule_);
     }
     return size;
   }
@@ -379,6 +541,11 @@ private static final long serialVersionUID = 0L;
       if (!getLastRefresh()
           .equals(other.getLastRefresh())) return false;
     }
+    if (l1Reason_ != other.l1Reason_) return false;
+    if (!getLayerFrequenciesList()
+        .equals(other.getLayerFrequenciesList())) return false;
+    if (!getRule()
+        .equals(other.getRule())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -415,6 +582,14 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + LAST_REFRESH_FIELD_NUMBER;
       hash = (53 * hash) + getLastRefresh().hashCode();
     }
+    hash = (37 * hash) + L1_REASON_FIELD_NUMBER;
+    hash = (53 * hash) + l1Reason_;
+    if (getLayerFrequenciesCount() > 0) {
+      hash = (37 * hash) + LAYER_FREQUENCIES_FIELD_NUMBER;
+      hash = (53 * hash) + getLayerFrequenciesList().hashCode();
+    }
+    hash = (37 * hash) + RULE_FIELD_NUMBER;
+    hash = (53 * hash) + getRule().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -548,6 +723,7 @@ private static final long serialVersionUID = 0L;
         internalGetLayersFieldBuilder();
         internalGetLastLoadLatencyFieldBuilder();
         internalGetLastRefreshFieldBuilder();
+        internalGetLayerFrequenciesFieldBuilder();
       }
     }
     @java.lang.Override
@@ -576,6 +752,15 @@ private static final long serialVersionUID = 0L;
         lastRefreshBuilder_.dispose();
         lastRefreshBuilder_ = null;
       }
+      l1Reason_ = 0;
+      if (layerFrequenciesBuilder_ == null) {
+        layerFrequencies_ = java.util.Collections.emptyList();
+      } else {
+        layerFrequencies_ = null;
+        layerFrequenciesBuilder_.clear();
+      }
+      bitField0_ = (bitField0_ & ~0x00000200);
+      rule_ = "";
       return this;
     }
 
@@ -618,6 +803,15 @@ private static final long serialVersionUID = 0L;
       } else {
         result.layers_ = layersBuilder_.build();
       }
+      if (layerFrequenciesBuilder_ == null) {
+        if (((bitField0_ & 0x00000200) != 0)) {
+          layerFrequencies_ = java.util.Collections.unmodifiableList(layerFrequencies_);
+          bitField0_ = (bitField0_ & ~0x00000200);
+        }
+        result.layerFrequencies_ = layerFrequencies_;
+      } else {
+        result.layerFrequencies_ = layerFrequenciesBuilder_.build();
+      }
     }
 
     private void buildPartial0(dev.mlcache.v1.KeyStats result) {
@@ -649,6 +843,12 @@ private static final long serialVersionUID = 0L;
             ? lastRefresh_
             : lastRefreshBuilder_.build();
         to_bitField0_ |= 0x00000002;
+      }
+      if (((from_bitField0_ & 0x00000100) != 0)) {
+        result.l1Reason_ = l1Reason_;
+      }
+      if (((from_bitField0_ & 0x00000400) != 0)) {
+        result.rule_ = rule_;
       }
       result.bitField0_ |= to_bitField0_;
     }
@@ -715,6 +915,40 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasLastRefresh()) {
         mergeLastRefresh(other.getLastRefresh());
+      }
+      if (other.l1Reason_ != 0) {
+        setL1ReasonValue(other.getL1ReasonValue());
+      }
+      if (layerFrequenciesBuilder_ == null) {
+        if (!other.layerFrequencies_.isEmpty()) {
+          if (layerFrequencies_.isEmpty()) {
+            layerFrequencies_ = other.layerFrequencies_;
+            bitField0_ = (bitField0_ & ~0x00000200);
+          } else {
+            ensureLayerFrequenciesIsMutable();
+            layerFrequencies_.addAll(other.layerFrequencies_);
+          }
+          onChanged();
+        }
+      } else {
+        if (!other.layerFrequencies_.isEmpty()) {
+          if (layerFrequenciesBuilder_.isEmpty()) {
+            layerFrequenciesBuilder_.dispose();
+            layerFrequenciesBuilder_ = null;
+            layerFrequencies_ = other.layerFrequencies_;
+            bitField0_ = (bitField0_ & ~0x00000200);
+            layerFrequenciesBuilder_ = 
+              com.google.protobuf.GeneratedMessage.alwaysUseFieldBuilders ?
+                 internalGetLayerFrequenciesFieldBuilder() : null;
+          } else {
+            layerFrequenciesBuilder_.addAllMessages(other.layerFrequencies_);
+          }
+        }
+      }
+      if (!other.getRule().isEmpty()) {
+        rule_ = other.rule_;
+        bitField0_ |= 0x00000400;
+        onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -792,6 +1026,29 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000080;
               break;
             } // case 66
+            case 72: {
+              l1Reason_ = input.readEnum();
+              bitField0_ |= 0x00000100;
+              break;
+            } // case 72
+            case 82: {
+              dev.mlcache.v1.LayerFrequency m =
+                  input.readMessage(
+                      dev.mlcache.v1.LayerFrequency.parser(),
+                      extensionRegistry);
+              if (layerFrequenciesBuilder_ == null) {
+                ensureLayerFrequenciesIsMutable();
+                layerFrequencies_.add(m);
+              } else {
+                layerFrequenciesBuilder_.addMessage(m);
+              }
+              break;
+            } // case 82
+            case 90: {
+              rule_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000400;
+              break;
+            } // case 90
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1519,6 +1776,476 @@ private static final long serialVersionUID = 0L;
         lastRefresh_ = null;
       }
       return lastRefreshBuilder_;
+    }
+
+    private int l1Reason_ = 0;
+    /**
+     * <pre>
+     * Why the key is or is not in this instance's L1.
+     * </pre>
+     *
+     * <code>.mlcache.v1.L1Reason l1_reason = 9 [json_name = "l1Reason"];</code>
+     * @return The enum numeric value on the wire for l1Reason.
+     */
+    @java.lang.Override public int getL1ReasonValue() {
+      return l1Reason_;
+    }
+    /**
+     * <pre>
+     * Why the key is or is not in this instance's L1.
+     * </pre>
+     *
+     * <code>.mlcache.v1.L1Reason l1_reason = 9 [json_name = "l1Reason"];</code>
+     * @param value The enum numeric value on the wire for l1Reason to set.
+     * @return This builder for chaining.
+     */
+    public Builder setL1ReasonValue(int value) {
+      l1Reason_ = value;
+      bitField0_ |= 0x00000100;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Why the key is or is not in this instance's L1.
+     * </pre>
+     *
+     * <code>.mlcache.v1.L1Reason l1_reason = 9 [json_name = "l1Reason"];</code>
+     * @return The l1Reason.
+     */
+    @java.lang.Override
+    public dev.mlcache.v1.L1Reason getL1Reason() {
+      dev.mlcache.v1.L1Reason result = dev.mlcache.v1.L1Reason.forNumber(l1Reason_);
+      return result == null ? dev.mlcache.v1.L1Reason.UNRECOGNIZED : result;
+    }
+    /**
+     * <pre>
+     * Why the key is or is not in this instance's L1.
+     * </pre>
+     *
+     * <code>.mlcache.v1.L1Reason l1_reason = 9 [json_name = "l1Reason"];</code>
+     * @param value The l1Reason to set.
+     * @throws IllegalArgumentException if UNRECOGNIZED is provided.
+     * @return This builder for chaining.
+     */
+    public Builder setL1Reason(dev.mlcache.v1.L1Reason value) {
+      java.util.Objects.requireNonNull(value);
+      bitField0_ |= 0x00000100;
+      l1Reason_ = value.getNumber();
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Why the key is or is not in this instance's L1.
+     * </pre>
+     *
+     * <code>.mlcache.v1.L1Reason l1_reason = 9 [json_name = "l1Reason"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearL1Reason() {
+      bitField0_ = (bitField0_ & ~0x00000100);
+      l1Reason_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private java.util.List<dev.mlcache.v1.LayerFrequency> layerFrequencies_ =
+      java.util.Collections.emptyList();
+    private void ensureLayerFrequenciesIsMutable() {
+      if (!((bitField0_ & 0x00000200) != 0)) {
+        layerFrequencies_ = new java.util.ArrayList<dev.mlcache.v1.LayerFrequency>(layerFrequencies_);
+        bitField0_ |= 0x00000200;
+       }
+    }
+
+    private com.google.protobuf.RepeatedFieldBuilder<
+        dev.mlcache.v1.LayerFrequency, dev.mlcache.v1.LayerFrequency.Builder, dev.mlcache.v1.LayerFrequencyOrBuilder> layerFrequenciesBuilder_;
+
+    /**
+     * <pre>
+     * Frequency estimates of the key per layer (see LayerFrequency for what each one counts).
+     * </pre>
+     *
+     * <code>repeated .mlcache.v1.LayerFrequency layer_frequencies = 10 [json_name = "layerFrequencies"];</code>
+     */
+    public java.util.List<dev.mlcache.v1.LayerFrequency> getLayerFrequenciesList() {
+      if (layerFrequenciesBuilder_ == null) {
+        return java.util.Collections.unmodifiableList(layerFrequencies_);
+      } else {
+        return layerFrequenciesBuilder_.getMessageList();
+      }
+    }
+    /**
+     * <pre>
+     * Frequency estimates of the key per layer (see LayerFrequency for what each one counts).
+     * </pre>
+     *
+     * <code>repeated .mlcache.v1.LayerFrequency layer_frequencies = 10 [json_name = "layerFrequencies"];</code>
+     */
+    public int getLayerFrequenciesCount() {
+      if (layerFrequenciesBuilder_ == null) {
+        return layerFrequencies_.size();
+      } else {
+        return layerFrequenciesBuilder_.getCount();
+      }
+    }
+    /**
+     * <pre>
+     * Frequency estimates of the key per layer (see LayerFrequency for what each one counts).
+     * </pre>
+     *
+     * <code>repeated .mlcache.v1.LayerFrequency layer_frequencies = 10 [json_name = "layerFrequencies"];</code>
+     */
+    public dev.mlcache.v1.LayerFrequency getLayerFrequencies(int index) {
+      if (layerFrequenciesBuilder_ == null) {
+        return layerFrequencies_.get(index);
+      } else {
+        return layerFrequenciesBuilder_.getMessage(index);
+      }
+    }
+    /**
+     * <pre>
+     * Frequency estimates of the key per layer (see LayerFrequency for what each one counts).
+     * </pre>
+     *
+     * <code>repeated .mlcache.v1.LayerFrequency layer_frequencies = 10 [json_name = "layerFrequencies"];</code>
+     */
+    public Builder setLayerFrequencies(
+        int index, dev.mlcache.v1.LayerFrequency value) {
+      if (layerFrequenciesBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        ensureLayerFrequenciesIsMutable();
+        layerFrequencies_.set(index, value);
+        onChanged();
+      } else {
+        layerFrequenciesBuilder_.setMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Frequency estimates of the key per layer (see LayerFrequency for what each one counts).
+     * </pre>
+     *
+     * <code>repeated .mlcache.v1.LayerFrequency layer_frequencies = 10 [json_name = "layerFrequencies"];</code>
+     */
+    public Builder setLayerFrequencies(
+        int index, dev.mlcache.v1.LayerFrequency.Builder builderForValue) {
+      if (layerFrequenciesBuilder_ == null) {
+        ensureLayerFrequenciesIsMutable();
+        layerFrequencies_.set(index, builderForValue.build());
+        onChanged();
+      } else {
+        layerFrequenciesBuilder_.setMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Frequency estimates of the key per layer (see LayerFrequency for what each one counts).
+     * </pre>
+     *
+     * <code>repeated .mlcache.v1.LayerFrequency layer_frequencies = 10 [json_name = "layerFrequencies"];</code>
+     */
+    public Builder addLayerFrequencies(dev.mlcache.v1.LayerFrequency value) {
+      if (layerFrequenciesBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        ensureLayerFrequenciesIsMutable();
+        layerFrequencies_.add(value);
+        onChanged();
+      } else {
+        layerFrequenciesBuilder_.addMessage(value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Frequency estimates of the key per layer (see LayerFrequency for what each one counts).
+     * </pre>
+     *
+     * <code>repeated .mlcache.v1.LayerFrequency layer_frequencies = 10 [json_name = "layerFrequencies"];</code>
+     */
+    public Builder addLayerFrequencies(
+        int index, dev.mlcache.v1.LayerFrequency value) {
+      if (layerFrequenciesBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        ensureLayerFrequenciesIsMutable();
+        layerFrequencies_.add(index, value);
+        onChanged();
+      } else {
+        layerFrequenciesBuilder_.addMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Frequency estimates of the key per layer (see LayerFrequency for what each one counts).
+     * </pre>
+     *
+     * <code>repeated .mlcache.v1.LayerFrequency layer_frequencies = 10 [json_name = "layerFrequencies"];</code>
+     */
+    public Builder addLayerFrequencies(
+        dev.mlcache.v1.LayerFrequency.Builder builderForValue) {
+      if (layerFrequenciesBuilder_ == null) {
+        ensureLayerFrequenciesIsMutable();
+        layerFrequencies_.add(builderForValue.build());
+        onChanged();
+      } else {
+        layerFrequenciesBuilder_.addMessage(builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Frequency estimates of the key per layer (see LayerFrequency for what each one counts).
+     * </pre>
+     *
+     * <code>repeated .mlcache.v1.LayerFrequency layer_frequencies = 10 [json_name = "layerFrequencies"];</code>
+     */
+    public Builder addLayerFrequencies(
+        int index, dev.mlcache.v1.LayerFrequency.Builder builderForValue) {
+      if (layerFrequenciesBuilder_ == null) {
+        ensureLayerFrequenciesIsMutable();
+        layerFrequencies_.add(index, builderForValue.build());
+        onChanged();
+      } else {
+        layerFrequenciesBuilder_.addMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Frequency estimates of the key per layer (see LayerFrequency for what each one counts).
+     * </pre>
+     *
+     * <code>repeated .mlcache.v1.LayerFrequency layer_frequencies = 10 [json_name = "layerFrequencies"];</code>
+     */
+    public Builder addAllLayerFrequencies(
+        java.lang.Iterable<? extends dev.mlcache.v1.LayerFrequency> values) {
+      if (layerFrequenciesBuilder_ == null) {
+        ensureLayerFrequenciesIsMutable();
+        com.google.protobuf.AbstractMessageLite.Builder.addAll(
+            values, layerFrequencies_);
+        onChanged();
+      } else {
+        layerFrequenciesBuilder_.addAllMessages(values);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Frequency estimates of the key per layer (see LayerFrequency for what each one counts).
+     * </pre>
+     *
+     * <code>repeated .mlcache.v1.LayerFrequency layer_frequencies = 10 [json_name = "layerFrequencies"];</code>
+     */
+    public Builder clearLayerFrequencies() {
+      if (layerFrequenciesBuilder_ == null) {
+        layerFrequencies_ = java.util.Collections.emptyList();
+        bitField0_ = (bitField0_ & ~0x00000200);
+        onChanged();
+      } else {
+        layerFrequenciesBuilder_.clear();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Frequency estimates of the key per layer (see LayerFrequency for what each one counts).
+     * </pre>
+     *
+     * <code>repeated .mlcache.v1.LayerFrequency layer_frequencies = 10 [json_name = "layerFrequencies"];</code>
+     */
+    public Builder removeLayerFrequencies(int index) {
+      if (layerFrequenciesBuilder_ == null) {
+        ensureLayerFrequenciesIsMutable();
+        layerFrequencies_.remove(index);
+        onChanged();
+      } else {
+        layerFrequenciesBuilder_.remove(index);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Frequency estimates of the key per layer (see LayerFrequency for what each one counts).
+     * </pre>
+     *
+     * <code>repeated .mlcache.v1.LayerFrequency layer_frequencies = 10 [json_name = "layerFrequencies"];</code>
+     */
+    public dev.mlcache.v1.LayerFrequency.Builder getLayerFrequenciesBuilder(
+        int index) {
+      return internalGetLayerFrequenciesFieldBuilder().getBuilder(index);
+    }
+    /**
+     * <pre>
+     * Frequency estimates of the key per layer (see LayerFrequency for what each one counts).
+     * </pre>
+     *
+     * <code>repeated .mlcache.v1.LayerFrequency layer_frequencies = 10 [json_name = "layerFrequencies"];</code>
+     */
+    public dev.mlcache.v1.LayerFrequencyOrBuilder getLayerFrequenciesOrBuilder(
+        int index) {
+      if (layerFrequenciesBuilder_ == null) {
+        return layerFrequencies_.get(index);  } else {
+        return layerFrequenciesBuilder_.getMessageOrBuilder(index);
+      }
+    }
+    /**
+     * <pre>
+     * Frequency estimates of the key per layer (see LayerFrequency for what each one counts).
+     * </pre>
+     *
+     * <code>repeated .mlcache.v1.LayerFrequency layer_frequencies = 10 [json_name = "layerFrequencies"];</code>
+     */
+    public java.util.List<? extends dev.mlcache.v1.LayerFrequencyOrBuilder> 
+         getLayerFrequenciesOrBuilderList() {
+      if (layerFrequenciesBuilder_ != null) {
+        return layerFrequenciesBuilder_.getMessageOrBuilderList();
+      } else {
+        return java.util.Collections.unmodifiableList(layerFrequencies_);
+      }
+    }
+    /**
+     * <pre>
+     * Frequency estimates of the key per layer (see LayerFrequency for what each one counts).
+     * </pre>
+     *
+     * <code>repeated .mlcache.v1.LayerFrequency layer_frequencies = 10 [json_name = "layerFrequencies"];</code>
+     */
+    public dev.mlcache.v1.LayerFrequency.Builder addLayerFrequenciesBuilder() {
+      return internalGetLayerFrequenciesFieldBuilder().addBuilder(
+          dev.mlcache.v1.LayerFrequency.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * Frequency estimates of the key per layer (see LayerFrequency for what each one counts).
+     * </pre>
+     *
+     * <code>repeated .mlcache.v1.LayerFrequency layer_frequencies = 10 [json_name = "layerFrequencies"];</code>
+     */
+    public dev.mlcache.v1.LayerFrequency.Builder addLayerFrequenciesBuilder(
+        int index) {
+      return internalGetLayerFrequenciesFieldBuilder().addBuilder(
+          index, dev.mlcache.v1.LayerFrequency.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * Frequency estimates of the key per layer (see LayerFrequency for what each one counts).
+     * </pre>
+     *
+     * <code>repeated .mlcache.v1.LayerFrequency layer_frequencies = 10 [json_name = "layerFrequencies"];</code>
+     */
+    public java.util.List<dev.mlcache.v1.LayerFrequency.Builder> 
+         getLayerFrequenciesBuilderList() {
+      return internalGetLayerFrequenciesFieldBuilder().getBuilderList();
+    }
+    private com.google.protobuf.RepeatedFieldBuilder<
+        dev.mlcache.v1.LayerFrequency, dev.mlcache.v1.LayerFrequency.Builder, dev.mlcache.v1.LayerFrequencyOrBuilder> 
+        internalGetLayerFrequenciesFieldBuilder() {
+      if (layerFrequenciesBuilder_ == null) {
+        layerFrequenciesBuilder_ = new com.google.protobuf.RepeatedFieldBuilder<
+            dev.mlcache.v1.LayerFrequency, dev.mlcache.v1.LayerFrequency.Builder, dev.mlcache.v1.LayerFrequencyOrBuilder>(
+                layerFrequencies_,
+                ((bitField0_ & 0x00000200) != 0),
+                getParentForChildren(),
+                isClean());
+        layerFrequencies_ = null;
+      }
+      return layerFrequenciesBuilder_;
+    }
+
+    private java.lang.Object rule_ = "";
+    /**
+     * <pre>
+     * The key rule of the namespace that matches the key; empty: the namespace's own policy.
+     * </pre>
+     *
+     * <code>string rule = 11 [json_name = "rule"];</code>
+     * @return The rule.
+     */
+    public java.lang.String getRule() {
+      java.lang.Object ref = rule_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        rule_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The key rule of the namespace that matches the key; empty: the namespace's own policy.
+     * </pre>
+     *
+     * <code>string rule = 11 [json_name = "rule"];</code>
+     * @return The bytes for rule.
+     */
+    public com.google.protobuf.ByteString
+        getRuleBytes() {
+      java.lang.Object ref = rule_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        rule_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The key rule of the namespace that matches the key; empty: the namespace's own policy.
+     * </pre>
+     *
+     * <code>string rule = 11 [json_name = "rule"];</code>
+     * @param value The rule to set.
+     * @return This builder for chaining.
+     */
+    public Builder setRule(
+        java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      rule_ = value;
+      bitField0_ |= 0x00000400;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The key rule of the namespace that matches the key; empty: the namespace's own policy.
+     * </pre>
+     *
+     * <code>string rule = 11 [json_name = "rule"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearRule() {
+      rule_ = getDefaultInstance().getRule();
+      bitField0_ = (bitField0_ & ~0x00000400);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The key rule of the namespace that matches the key; empty: the namespace's own policy.
+     * </pre>
+     *
+     * <code>string rule = 11 [json_name = "rule"];</code>
+     * @param value The bytes for rule to set.
+     * @return This builder for chaining.
+     */
+    public Builder setRuleBytes(
+        com.google.protobuf.ByteString value) {
+      java.util.Objects.requireNonNull(value);
+      checkByteStringIsUtf8(value);
+      rule_ = value;
+      bitField0_ |= 0x00000400;
+      onChanged();
+      return this;
     }
 
     // @@protoc_insertion_point(builder_scope:mlcache.v1.KeyStats)

@@ -105,4 +105,87 @@ public interface KeyStatsOrBuilder extends
    * <code>.google.protobuf.Timestamp last_refresh = 8 [json_name = "lastRefresh"];</code>
    */
   com.google.protobuf.TimestampOrBuilder getLastRefreshOrBuilder();
+
+  /**
+   * <pre>
+   * Why the key is or is not in this instance's L1.
+   * </pre>
+   *
+   * <code>.mlcache.v1.L1Reason l1_reason = 9 [json_name = "l1Reason"];</code>
+   * @return The enum numeric value on the wire for l1Reason.
+   */
+  int getL1ReasonValue();
+  /**
+   * <pre>
+   * Why the key is or is not in this instance's L1.
+   * </pre>
+   *
+   * <code>.mlcache.v1.L1Reason l1_reason = 9 [json_name = "l1Reason"];</code>
+   * @return The l1Reason.
+   */
+  dev.mlcache.v1.L1Reason getL1Reason();
+
+  /**
+   * <pre>
+   * Frequency estimates of the key per layer (see LayerFrequency for what each one counts).
+   * </pre>
+   *
+   * <code>repeated .mlcache.v1.LayerFrequency layer_frequencies = 10 [json_name = "layerFrequencies"];</code>
+   */
+  java.util.List<dev.mlcache.v1.LayerFrequency> 
+      getLayerFrequenciesList();
+  /**
+   * <pre>
+   * Frequency estimates of the key per layer (see LayerFrequency for what each one counts).
+   * </pre>
+   *
+   * <code>repeated .mlcache.v1.LayerFrequency layer_frequencies = 10 [json_name = "layerFrequencies"];</code>
+   */
+  dev.mlcache.v1.LayerFrequency getLayerFrequencies(int index);
+  /**
+   * <pre>
+   * Frequency estimates of the key per layer (see LayerFrequency for what each one counts).
+   * </pre>
+   *
+   * <code>repeated .mlcache.v1.LayerFrequency layer_frequencies = 10 [json_name = "layerFrequencies"];</code>
+   */
+  int getLayerFrequenciesCount();
+  /**
+   * <pre>
+   * Frequency estimates of the key per layer (see LayerFrequency for what each one counts).
+   * </pre>
+   *
+   * <code>repeated .mlcache.v1.LayerFrequency layer_frequencies = 10 [json_name = "layerFrequencies"];</code>
+   */
+  java.util.List<? extends dev.mlcache.v1.LayerFrequencyOrBuilder> 
+      getLayerFrequenciesOrBuilderList();
+  /**
+   * <pre>
+   * Frequency estimates of the key per layer (see LayerFrequency for what each one counts).
+   * </pre>
+   *
+   * <code>repeated .mlcache.v1.LayerFrequency layer_frequencies = 10 [json_name = "layerFrequencies"];</code>
+   */
+  dev.mlcache.v1.LayerFrequencyOrBuilder getLayerFrequenciesOrBuilder(
+      int index);
+
+  /**
+   * <pre>
+   * The key rule of the namespace that matches the key; empty: the namespace's own policy.
+   * </pre>
+   *
+   * <code>string rule = 11 [json_name = "rule"];</code>
+   * @return The rule.
+   */
+  java.lang.String getRule();
+  /**
+   * <pre>
+   * The key rule of the namespace that matches the key; empty: the namespace's own policy.
+   * </pre>
+   *
+   * <code>string rule = 11 [json_name = "rule"];</code>
+   * @return The bytes for rule.
+   */
+  com.google.protobuf.ByteString
+      getRuleBytes();
 }

@@ -36,6 +36,7 @@ private static final long serialVersionUID = 0L;
     namespace_ = "";
     writeMode_ = 0;
     encryptionKeyId_ = "";
+    rules_ = java.util.Collections.emptyList();
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -521,6 +522,72 @@ private static final long serialVersionUID = 0L;
     return maxTtl_ == null ? com.google.protobuf.Duration.getDefaultInstance() : maxTtl_;
   }
 
+  public static final int RULES_FIELD_NUMBER = 17;
+  @SuppressWarnings("serial")
+  private java.util.List<dev.mlcache.v1.KeyRule> rules_;
+  /**
+   * <pre>
+   * Rules for some of the namespace's keys, tried in order: the first that matches a key gives
+   * it the namespace's policy with the rule's overrides on top. At most 1,000 per namespace.
+   * </pre>
+   *
+   * <code>repeated .mlcache.v1.KeyRule rules = 17 [json_name = "rules"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<dev.mlcache.v1.KeyRule> getRulesList() {
+    return rules_;
+  }
+  /**
+   * <pre>
+   * Rules for some of the namespace's keys, tried in order: the first that matches a key gives
+   * it the namespace's policy with the rule's overrides on top. At most 1,000 per namespace.
+   * </pre>
+   *
+   * <code>repeated .mlcache.v1.KeyRule rules = 17 [json_name = "rules"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<? extends dev.mlcache.v1.KeyRuleOrBuilder> 
+      getRulesOrBuilderList() {
+    return rules_;
+  }
+  /**
+   * <pre>
+   * Rules for some of the namespace's keys, tried in order: the first that matches a key gives
+   * it the namespace's policy with the rule's overrides on top. At most 1,000 per namespace.
+   * </pre>
+   *
+   * <code>repeated .mlcache.v1.KeyRule rules = 17 [json_name = "rules"];</code>
+   */
+  @java.lang.Override
+  public int getRulesCount() {
+    return rules_.size();
+  }
+  /**
+   * <pre>
+   * Rules for some of the namespace's keys, tried in order: the first that matches a key gives
+   * it the namespace's policy with the rule's overrides on top. At most 1,000 per namespace.
+   * </pre>
+   *
+   * <code>repeated .mlcache.v1.KeyRule rules = 17 [json_name = "rules"];</code>
+   */
+  @java.lang.Override
+  public dev.mlcache.v1.KeyRule getRules(int index) {
+    return rules_.get(index);
+  }
+  /**
+   * <pre>
+   * Rules for some of the namespace's keys, tried in order: the first that matches a key gives
+   * it the namespace's policy with the rule's overrides on top. At most 1,000 per namespace.
+   * </pre>
+   *
+   * <code>repeated .mlcache.v1.KeyRule rules = 17 [json_name = "rules"];</code>
+   */
+  @java.lang.Override
+  public dev.mlcache.v1.KeyRuleOrBuilder getRulesOrBuilder(
+      int index) {
+    return rules_.get(index);
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -582,6 +649,9 @@ private static final long serialVersionUID = 0L;
     }
     if (((bitField0_ & 0x00000800) != 0)) {
       output.writeMessage(16, getMaxTtl());
+    }
+    for (int i = 0; i < rules_.size(); i++) {
+      output.writeMessage(17, rules_.get(i));
     }
     getUnknownFields().writeTo(output);
   }
@@ -649,6 +719,15 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(16, getMaxTtl());
     }
+
+        {
+          final int count = rules_.size();
+          for (int i = 0; i < count; i++) {
+            size += com.google.protobuf.CodedOutputStream
+              .computeMessageSizeNoTag(rules_.get(i));
+          }
+          size += 2 * count;
+        }
     return size;
   }
   @java.lang.Override
@@ -740,6 +819,8 @@ private static final long serialVersionUID = 0L;
       if (!getMaxTtl()
           .equals(other.getMaxTtl())) return false;
     }
+    if (!getRulesList()
+        .equals(other.getRulesList())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -807,6 +888,10 @@ private static final long serialVersionUID = 0L;
     if (hasMaxTtl()) {
       hash = (37 * hash) + MAX_TTL_FIELD_NUMBER;
       hash = (53 * hash) + getMaxTtl().hashCode();
+    }
+    if (getRulesCount() > 0) {
+      hash = (37 * hash) + RULES_FIELD_NUMBER;
+      hash = (53 * hash) + getRulesList().hashCode();
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -955,6 +1040,7 @@ private static final long serialVersionUID = 0L;
         internalGetFallbackFieldBuilder();
         internalGetNegativeTtlFieldBuilder();
         internalGetMaxTtlFieldBuilder();
+        internalGetRulesFieldBuilder();
       }
     }
     @java.lang.Override
@@ -1025,6 +1111,13 @@ private static final long serialVersionUID = 0L;
         maxTtlBuilder_.dispose();
         maxTtlBuilder_ = null;
       }
+      if (rulesBuilder_ == null) {
+        rules_ = java.util.Collections.emptyList();
+      } else {
+        rules_ = null;
+        rulesBuilder_.clear();
+      }
+      bitField0_ = (bitField0_ & ~0x00010000);
       return this;
     }
 
@@ -1051,9 +1144,22 @@ private static final long serialVersionUID = 0L;
     @java.lang.Override
     public dev.mlcache.v1.NamespacePolicy buildPartial() {
       dev.mlcache.v1.NamespacePolicy result = new dev.mlcache.v1.NamespacePolicy(this);
+      buildPartialRepeatedFields(result);
       if (bitField0_ != 0) { buildPartial0(result); }
       onBuilt();
       return result;
+    }
+
+    private void buildPartialRepeatedFields(dev.mlcache.v1.NamespacePolicy result) {
+      if (rulesBuilder_ == null) {
+        if (((bitField0_ & 0x00010000) != 0)) {
+          rules_ = java.util.Collections.unmodifiableList(rules_);
+          bitField0_ = (bitField0_ & ~0x00010000);
+        }
+        result.rules_ = rules_;
+      } else {
+        result.rules_ = rulesBuilder_.build();
+      }
     }
 
     private void buildPartial0(dev.mlcache.v1.NamespacePolicy result) {
@@ -1210,6 +1316,32 @@ private static final long serialVersionUID = 0L;
       if (other.hasMaxTtl()) {
         mergeMaxTtl(other.getMaxTtl());
       }
+      if (rulesBuilder_ == null) {
+        if (!other.rules_.isEmpty()) {
+          if (rules_.isEmpty()) {
+            rules_ = other.rules_;
+            bitField0_ = (bitField0_ & ~0x00010000);
+          } else {
+            ensureRulesIsMutable();
+            rules_.addAll(other.rules_);
+          }
+          onChanged();
+        }
+      } else {
+        if (!other.rules_.isEmpty()) {
+          if (rulesBuilder_.isEmpty()) {
+            rulesBuilder_.dispose();
+            rulesBuilder_ = null;
+            rules_ = other.rules_;
+            bitField0_ = (bitField0_ & ~0x00010000);
+            rulesBuilder_ = 
+              com.google.protobuf.GeneratedMessage.alwaysUseFieldBuilders ?
+                 internalGetRulesFieldBuilder() : null;
+          } else {
+            rulesBuilder_.addAllMessages(other.rules_);
+          }
+        }
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -1338,6 +1470,19 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00008000;
               break;
             } // case 130
+            case 138: {
+              dev.mlcache.v1.KeyRule m =
+                  input.readMessage(
+                      dev.mlcache.v1.KeyRule.parser(),
+                      extensionRegistry);
+              if (rulesBuilder_ == null) {
+                ensureRulesIsMutable();
+                rules_.add(m);
+              } else {
+                rulesBuilder_.addMessage(m);
+              }
+              break;
+            } // case 138
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -3140,6 +3285,330 @@ private static final long serialVersionUID = 0L;
         maxTtl_ = null;
       }
       return maxTtlBuilder_;
+    }
+
+    private java.util.List<dev.mlcache.v1.KeyRule> rules_ =
+      java.util.Collections.emptyList();
+    private void ensureRulesIsMutable() {
+      if (!((bitField0_ & 0x00010000) != 0)) {
+        rules_ = new java.util.ArrayList<dev.mlcache.v1.KeyRule>(rules_);
+        bitField0_ |= 0x00010000;
+       }
+    }
+
+    private com.google.protobuf.RepeatedFieldBuilder<
+        dev.mlcache.v1.KeyRule, dev.mlcache.v1.KeyRule.Builder, dev.mlcache.v1.KeyRuleOrBuilder> rulesBuilder_;
+
+    /**
+     * <pre>
+     * Rules for some of the namespace's keys, tried in order: the first that matches a key gives
+     * it the namespace's policy with the rule's overrides on top. At most 1,000 per namespace.
+     * </pre>
+     *
+     * <code>repeated .mlcache.v1.KeyRule rules = 17 [json_name = "rules"];</code>
+     */
+    public java.util.List<dev.mlcache.v1.KeyRule> getRulesList() {
+      if (rulesBuilder_ == null) {
+        return java.util.Collections.unmodifiableList(rules_);
+      } else {
+        return rulesBuilder_.getMessageList();
+      }
+    }
+    /**
+     * <pre>
+     * Rules for some of the namespace's keys, tried in order: the first that matches a key gives
+     * it the namespace's policy with the rule's overrides on top. At most 1,000 per namespace.
+     * </pre>
+     *
+     * <code>repeated .mlcache.v1.KeyRule rules = 17 [json_name = "rules"];</code>
+     */
+    public int getRulesCount() {
+      if (rulesBuilder_ == null) {
+        return rules_.size();
+      } else {
+        return rulesBuilder_.getCount();
+      }
+    }
+    /**
+     * <pre>
+     * Rules for some of the namespace's keys, tried in order: the first that matches a key gives
+     * it the namespace's policy with the rule's overrides on top. At most 1,000 per namespace.
+     * </pre>
+     *
+     * <code>repeated .mlcache.v1.KeyRule rules = 17 [json_name = "rules"];</code>
+     */
+    public dev.mlcache.v1.KeyRule getRules(int index) {
+      if (rulesBuilder_ == null) {
+        return rules_.get(index);
+      } else {
+        return rulesBuilder_.getMessage(index);
+      }
+    }
+    /**
+     * <pre>
+     * Rules for some of the namespace's keys, tried in order: the first that matches a key gives
+     * it the namespace's policy with the rule's overrides on top. At most 1,000 per namespace.
+     * </pre>
+     *
+     * <code>repeated .mlcache.v1.KeyRule rules = 17 [json_name = "rules"];</code>
+     */
+    public Builder setRules(
+        int index, dev.mlcache.v1.KeyRule value) {
+      if (rulesBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        ensureRulesIsMutable();
+        rules_.set(index, value);
+        onChanged();
+      } else {
+        rulesBuilder_.setMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Rules for some of the namespace's keys, tried in order: the first that matches a key gives
+     * it the namespace's policy with the rule's overrides on top. At most 1,000 per namespace.
+     * </pre>
+     *
+     * <code>repeated .mlcache.v1.KeyRule rules = 17 [json_name = "rules"];</code>
+     */
+    public Builder setRules(
+        int index, dev.mlcache.v1.KeyRule.Builder builderForValue) {
+      if (rulesBuilder_ == null) {
+        ensureRulesIsMutable();
+        rules_.set(index, builderForValue.build());
+        onChanged();
+      } else {
+        rulesBuilder_.setMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Rules for some of the namespace's keys, tried in order: the first that matches a key gives
+     * it the namespace's policy with the rule's overrides on top. At most 1,000 per namespace.
+     * </pre>
+     *
+     * <code>repeated .mlcache.v1.KeyRule rules = 17 [json_name = "rules"];</code>
+     */
+    public Builder addRules(dev.mlcache.v1.KeyRule value) {
+      if (rulesBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        ensureRulesIsMutable();
+        rules_.add(value);
+        onChanged();
+      } else {
+        rulesBuilder_.addMessage(value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Rules for some of the namespace's keys, tried in order: the first that matches a key gives
+     * it the namespace's policy with the rule's overrides on top. At most 1,000 per namespace.
+     * </pre>
+     *
+     * <code>repeated .mlcache.v1.KeyRule rules = 17 [json_name = "rules"];</code>
+     */
+    public Builder addRules(
+        int index, dev.mlcache.v1.KeyRule value) {
+      if (rulesBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        ensureRulesIsMutable();
+        rules_.add(index, value);
+        onChanged();
+      } else {
+        rulesBuilder_.addMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Rules for some of the namespace's keys, tried in order: the first that matches a key gives
+     * it the namespace's policy with the rule's overrides on top. At most 1,000 per namespace.
+     * </pre>
+     *
+     * <code>repeated .mlcache.v1.KeyRule rules = 17 [json_name = "rules"];</code>
+     */
+    public Builder addRules(
+        dev.mlcache.v1.KeyRule.Builder builderForValue) {
+      if (rulesBuilder_ == null) {
+        ensureRulesIsMutable();
+        rules_.add(builderForValue.build());
+        onChanged();
+      } else {
+        rulesBuilder_.addMessage(builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Rules for some of the namespace's keys, tried in order: the first that matches a key gives
+     * it the namespace's policy with the rule's overrides on top. At most 1,000 per namespace.
+     * </pre>
+     *
+     * <code>repeated .mlcache.v1.KeyRule rules = 17 [json_name = "rules"];</code>
+     */
+    public Builder addRules(
+        int index, dev.mlcache.v1.KeyRule.Builder builderForValue) {
+      if (rulesBuilder_ == null) {
+        ensureRulesIsMutable();
+        rules_.add(index, builderForValue.build());
+        onChanged();
+      } else {
+        rulesBuilder_.addMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Rules for some of the namespace's keys, tried in order: the first that matches a key gives
+     * it the namespace's policy with the rule's overrides on top. At most 1,000 per namespace.
+     * </pre>
+     *
+     * <code>repeated .mlcache.v1.KeyRule rules = 17 [json_name = "rules"];</code>
+     */
+    public Builder addAllRules(
+        java.lang.Iterable<? extends dev.mlcache.v1.KeyRule> values) {
+      if (rulesBuilder_ == null) {
+        ensureRulesIsMutable();
+        com.google.protobuf.AbstractMessageLite.Builder.addAll(
+            values, rules_);
+        onChanged();
+      } else {
+        rulesBuilder_.addAllMessages(values);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Rules for some of the namespace's keys, tried in order: the first that matches a key gives
+     * it the namespace's policy with the rule's overrides on top. At most 1,000 per namespace.
+     * </pre>
+     *
+     * <code>repeated .mlcache.v1.KeyRule rules = 17 [json_name = "rules"];</code>
+     */
+    public Builder clearRules() {
+      if (rulesBuilder_ == null) {
+        rules_ = java.util.Collections.emptyList();
+        bitField0_ = (bitField0_ & ~0x00010000);
+        onChanged();
+      } else {
+        rulesBuilder_.clear();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Rules for some of the namespace's keys, tried in order: the first that matches a key gives
+     * it the namespace's policy with the rule's overrides on top. At most 1,000 per namespace.
+     * </pre>
+     *
+     * <code>repeated .mlcache.v1.KeyRule rules = 17 [json_name = "rules"];</code>
+     */
+    public Builder removeRules(int index) {
+      if (rulesBuilder_ == null) {
+        ensureRulesIsMutable();
+        rules_.remove(index);
+        onChanged();
+      } else {
+        rulesBuilder_.remove(index);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Rules for some of the namespace's keys, tried in order: the first that matches a key gives
+     * it the namespace's policy with the rule's overrides on top. At most 1,000 per namespace.
+     * </pre>
+     *
+     * <code>repeated .mlcache.v1.KeyRule rules = 17 [json_name = "rules"];</code>
+     */
+    public dev.mlcache.v1.KeyRule.Builder getRulesBuilder(
+        int index) {
+      return internalGetRulesFieldBuilder().getBuilder(index);
+    }
+    /**
+     * <pre>
+     * Rules for some of the namespace's keys, tried in order: the first that matches a key gives
+     * it the namespace's policy with the rule's overrides on top. At most 1,000 per namespace.
+     * </pre>
+     *
+     * <code>repeated .mlcache.v1.KeyRule rules = 17 [json_name = "rules"];</code>
+     */
+    public dev.mlcache.v1.KeyRuleOrBuilder getRulesOrBuilder(
+        int index) {
+      if (rulesBuilder_ == null) {
+        return rules_.get(index);  } else {
+        return rulesBuilder_.getMessageOrBuilder(index);
+      }
+    }
+    /**
+     * <pre>
+     * Rules for some of the namespace's keys, tried in order: the first that matches a key gives
+     * it the namespace's policy with the rule's overrides on top. At most 1,000 per namespace.
+     * </pre>
+     *
+     * <code>repeated .mlcache.v1.KeyRule rules = 17 [json_name = "rules"];</code>
+     */
+    public java.util.List<? extends dev.mlcache.v1.KeyRuleOrBuilder> 
+         getRulesOrBuilderList() {
+      if (rulesBuilder_ != null) {
+        return rulesBuilder_.getMessageOrBuilderList();
+      } else {
+        return java.util.Collections.unmodifiableList(rules_);
+      }
+    }
+    /**
+     * <pre>
+     * Rules for some of the namespace's keys, tried in order: the first that matches a key gives
+     * it the namespace's policy with the rule's overrides on top. At most 1,000 per namespace.
+     * </pre>
+     *
+     * <code>repeated .mlcache.v1.KeyRule rules = 17 [json_name = "rules"];</code>
+     */
+    public dev.mlcache.v1.KeyRule.Builder addRulesBuilder() {
+      return internalGetRulesFieldBuilder().addBuilder(
+          dev.mlcache.v1.KeyRule.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * Rules for some of the namespace's keys, tried in order: the first that matches a key gives
+     * it the namespace's policy with the rule's overrides on top. At most 1,000 per namespace.
+     * </pre>
+     *
+     * <code>repeated .mlcache.v1.KeyRule rules = 17 [json_name = "rules"];</code>
+     */
+    public dev.mlcache.v1.KeyRule.Builder addRulesBuilder(
+        int index) {
+      return internalGetRulesFieldBuilder().addBuilder(
+          index, dev.mlcache.v1.KeyRule.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * Rules for some of the namespace's keys, tried in order: the first that matches a key gives
+     * it the namespace's policy with the rule's overrides on top. At most 1,000 per namespace.
+     * </pre>
+     *
+     * <code>repeated .mlcache.v1.KeyRule rules = 17 [json_name = "rules"];</code>
+     */
+    public java.util.List<dev.mlcache.v1.KeyRule.Builder> 
+         getRulesBuilderList() {
+      return internalGetRulesFieldBuilder().getBuilderList();
+    }
+    private com.google.protobuf.RepeatedFieldBuilder<
+        dev.mlcache.v1.KeyRule, dev.mlcache.v1.KeyRule.Builder, dev.mlcache.v1.KeyRuleOrBuilder> 
+        internalGetRulesFieldBuilder() {
+      if (rulesBuilder_ == null) {
+        rulesBuilder_ = new com.google.protobuf.RepeatedFieldBuilder<
+            dev.mlcache.v1.KeyRule, dev.mlcache.v1.KeyRule.Builder, dev.mlcache.v1.KeyRuleOrBuilder>(
+                rules_,
+                ((bitField0_ & 0x00010000) != 0),
+                getParentForChildren(),
+                isClean());
+        rules_ = null;
+      }
+      return rulesBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:mlcache.v1.NamespacePolicy)

@@ -275,4 +275,53 @@ public interface NamespacePolicyOrBuilder extends
    * <code>.google.protobuf.Duration max_ttl = 16 [json_name = "maxTtl"];</code>
    */
   com.google.protobuf.DurationOrBuilder getMaxTtlOrBuilder();
+
+  /**
+   * <pre>
+   * Rules for some of the namespace's keys, tried in order: the first that matches a key gives
+   * it the namespace's policy with the rule's overrides on top. At most 1,000 per namespace.
+   * </pre>
+   *
+   * <code>repeated .mlcache.v1.KeyRule rules = 17 [json_name = "rules"];</code>
+   */
+  java.util.List<dev.mlcache.v1.KeyRule> 
+      getRulesList();
+  /**
+   * <pre>
+   * Rules for some of the namespace's keys, tried in order: the first that matches a key gives
+   * it the namespace's policy with the rule's overrides on top. At most 1,000 per namespace.
+   * </pre>
+   *
+   * <code>repeated .mlcache.v1.KeyRule rules = 17 [json_name = "rules"];</code>
+   */
+  dev.mlcache.v1.KeyRule getRules(int index);
+  /**
+   * <pre>
+   * Rules for some of the namespace's keys, tried in order: the first that matches a key gives
+   * it the namespace's policy with the rule's overrides on top. At most 1,000 per namespace.
+   * </pre>
+   *
+   * <code>repeated .mlcache.v1.KeyRule rules = 17 [json_name = "rules"];</code>
+   */
+  int getRulesCount();
+  /**
+   * <pre>
+   * Rules for some of the namespace's keys, tried in order: the first that matches a key gives
+   * it the namespace's policy with the rule's overrides on top. At most 1,000 per namespace.
+   * </pre>
+   *
+   * <code>repeated .mlcache.v1.KeyRule rules = 17 [json_name = "rules"];</code>
+   */
+  java.util.List<? extends dev.mlcache.v1.KeyRuleOrBuilder> 
+      getRulesOrBuilderList();
+  /**
+   * <pre>
+   * Rules for some of the namespace's keys, tried in order: the first that matches a key gives
+   * it the namespace's policy with the rule's overrides on top. At most 1,000 per namespace.
+   * </pre>
+   *
+   * <code>repeated .mlcache.v1.KeyRule rules = 17 [json_name = "rules"];</code>
+   */
+  dev.mlcache.v1.KeyRuleOrBuilder getRulesOrBuilder(
+      int index);
 }

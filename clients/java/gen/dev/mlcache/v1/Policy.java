@@ -32,6 +32,11 @@ public final class Policy extends com.google.protobuf.GeneratedFile {
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_mlcache_v1_NamespacePolicy_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_mlcache_v1_KeyRule_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_mlcache_v1_KeyRule_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_mlcache_v1_LayerPolicy_descriptor;
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
@@ -127,7 +132,7 @@ public final class Policy extends com.google.protobuf.GeneratedFile {
     java.lang.String[] descriptorData = {
       "\n\027mlcache/v1/policy.proto\022\nmlcache.v1\032\036g" +
       "oogle/protobuf/duration.proto\032\027mlcache/v" +
-      "1/common.proto\"\342\006\n\017NamespacePolicy\022\034\n\tna" +
+      "1/common.proto\"\215\007\n\017NamespacePolicy\022\034\n\tna" +
       "mespace\030\001 \001(\tR\tnamespace\022\'\n\002l1\030\002 \001(\0132\027.m" +
       "lcache.v1.LayerPolicyR\002l1\022\'\n\002l2\030\003 \001(\0132\027." +
       "mlcache.v1.LayerPolicyR\002l2\0227\n\tfail_safe\030" +
@@ -149,85 +154,97 @@ public final class Policy extends com.google.protobuf.GeneratedFile {
       "\010fallback\022<\n\014negative_ttl\030\017 \001(\0132\031.google" +
       ".protobuf.DurationR\013negativeTtl\0222\n\007max_t" +
       "tl\030\020 \001(\0132\031.google.protobuf.DurationR\006max" +
-      "Ttl\"\353\002\n\013LayerPolicy\022\035\n\007enabled\030\001 \001(\010H\000R\007" +
-      "enabled\210\001\001\022+\n\003ttl\030\002 \001(\0132\031.google.protobu" +
-      "f.DurationR\003ttl\0226\n\tfresh_for\030\003 \001(\0132\031.goo" +
-      "gle.protobuf.DurationR\010freshFor\022\033\n\006jitte" +
-      "r\030\004 \001(\001H\001R\006jitter\210\001\001\022O\n\026stale_while_reva" +
-      "lidate\030\005 \001(\0132\031.google.protobuf.DurationR" +
-      "\024staleWhileRevalidate\022!\n\tadmission\030\006 \001(\010" +
-      "H\002R\tadmission\210\001\001B\n\n\010_enabledB\t\n\007_jitterB" +
-      "\014\n\n_admissionJ\004\010\007\020\010J\004\010\010\020\tR\tmax_bytesR\013ma" +
-      "x_entries\"\252\001\n\016FailSafePolicy\022\035\n\007enabled\030" +
-      "\001 \001(\010H\000R\007enabled\210\001\001\0226\n\tmax_stale\030\002 \001(\0132\031" +
-      ".google.protobuf.DurationR\010maxStale\0225\n\010t" +
-      "hrottle\030\003 \001(\0132\031.google.protobuf.Duration" +
-      "R\010throttleB\n\n\010_enabled\"a\n\022EarlyRefreshPo" +
-      "licy\022\035\n\007enabled\030\001 \001(\010H\000R\007enabled\210\001\001\022\027\n\004b" +
-      "eta\030\002 \001(\001H\001R\004beta\210\001\001B\n\n\010_enabledB\007\n\005_bet" +
-      "a\"\246\001\n\021AdaptiveTtlPolicy\022\035\n\007enabled\030\001 \001(\010" +
-      "H\000R\007enabled\210\001\001\0222\n\007min_ttl\030\002 \001(\0132\031.google" +
-      ".protobuf.DurationR\006minTtl\0222\n\007max_ttl\030\003 " +
-      "\001(\0132\031.google.protobuf.DurationR\006maxTtlB\n" +
-      "\n\010_enabled\"\252\001\n\025PriorityRefreshPolicy\022\035\n\007" +
-      "enabled\030\001 \001(\010H\000R\007enabled\210\001\001\022\031\n\010top_keys\030" +
-      "\002 \001(\rR\007topKeys\022%\n\016max_concurrent\030\003 \001(\rR\r" +
-      "maxConcurrent\022$\n\016max_per_second\030\004 \001(\001R\014m" +
-      "axPerSecondB\n\n\010_enabled\"K\n\017PromotionPoli" +
-      "cy\022#\n\rmin_frequency\030\001 \001(\rR\014minFrequencyJ" +
-      "\004\010\002\020\003R\ruse_admission\"\353\004\n\014OriginPolicy\022,\n" +
-      "\004grpc\030\001 \001(\0132\026.mlcache.v1.GrpcOriginH\000R\004g" +
-      "rpc\022,\n\004http\030\002 \001(\0132\026.mlcache.v1.HttpOrigi" +
-      "nH\000R\004http\0223\n\007breaker\030\003 \001(\0132\031.mlcache.v1." +
-      "BreakerPolicyR\007breaker\022-\n\005retry\030\004 \001(\0132\027." +
-      "mlcache.v1.RetryPolicyR\005retry\022<\n\014soft_ti" +
-      "meout\030\005 \001(\0132\031.google.protobuf.DurationR\013" +
-      "softTimeout\022<\n\014hard_timeout\030\006 \001(\0132\031.goog" +
-      "le.protobuf.DurationR\013hardTimeout\022\'\n\017max" +
-      "_concurrency\030\007 \001(\rR\016maxConcurrency\022:\n\nra" +
-      "te_limit\030\010 \001(\0132\033.mlcache.v1.RateLimitPol" +
-      "icyR\trateLimit\022D\n\020refresh_throttle\030\t \001(\013" +
-      "2\031.google.protobuf.DurationR\017refreshThro" +
-      "ttle\022-\n\005batch\030\n \001(\0132\027.mlcache.v1.BatchPo" +
-      "licyR\005batch\022=\n\013dead_letter\030\013 \001(\0132\034.mlcac" +
-      "he.v1.DeadLetterPolicyR\ndeadLetterB\006\n\004ki" +
-      "nd\"\265\001\n\nGrpcOrigin\022\026\n\006target\030\001 \001(\tR\006targe" +
-      "t\022\020\n\003tls\030\002 \001(\010R\003tls\022@\n\010metadata\030\003 \003(\0132$." +
-      "mlcache.v1.GrpcOrigin.MetadataEntryR\010met" +
-      "adata\032;\n\rMetadataEntry\022\020\n\003key\030\001 \001(\tR\003key" +
-      "\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"\226\002\n\nHttpOrigi" +
-      "n\022!\n\014url_template\030\001 \001(\tR\013urlTemplate\022=\n\007" +
-      "headers\030\002 \003(\0132#.mlcache.v1.HttpOrigin.He" +
-      "adersEntryR\007headers\022\031\n\010bulk_url\030\003 \001(\tR\007b" +
-      "ulkUrl\022!\n\014write_method\030\004 \001(\tR\013writeMetho" +
-      "d\022,\n\022not_found_statuses\030\005 \003(\rR\020notFoundS" +
-      "tatuses\032:\n\014HeadersEntry\022\020\n\003key\030\001 \001(\tR\003ke" +
-      "y\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"\237\002\n\rBreakerP" +
-      "olicy\022\035\n\007enabled\030\001 \001(\010H\000R\007enabled\210\001\001\0226\n\027" +
-      "error_threshold_percent\030\002 \001(\rR\025errorThre" +
-      "sholdPercent\022)\n\020volume_threshold\030\003 \001(\rR\017" +
-      "volumeThreshold\022>\n\rreset_timeout\030\004 \001(\0132\031" +
-      ".google.protobuf.DurationR\014resetTimeout\022" +
-      "@\n\016rolling_window\030\005 \001(\0132\031.google.protobu" +
-      "f.DurationR\rrollingWindowB\n\n\010_enabled\"\260\001" +
-      "\n\013RetryPolicy\022!\n\014max_attempts\030\001 \001(\rR\013max" +
-      "Attempts\022B\n\017initial_backoff\030\002 \001(\0132\031.goog" +
-      "le.protobuf.DurationR\016initialBackoff\022:\n\013" +
-      "max_backoff\030\003 \001(\0132\031.google.protobuf.Dura" +
-      "tionR\nmaxBackoff\"F\n\017RateLimitPolicy\022\035\n\np" +
-      "er_second\030\001 \001(\001R\tperSecond\022\024\n\005burst\030\002 \001(" +
-      "\rR\005burst\"\221\001\n\013BatchPolicy\022\035\n\007enabled\030\001 \001(" +
-      "\010H\000R\007enabled\210\001\001\0221\n\006window\030\002 \001(\0132\031.google" +
-      ".protobuf.DurationR\006window\022$\n\016max_batch_" +
-      "size\030\003 \001(\rR\014maxBatchSizeB\n\n\010_enabled\"h\n\020" +
-      "DeadLetterPolicy\022!\n\014max_failures\030\001 \001(\rR\013" +
-      "maxFailures\0221\n\006window\030\002 \001(\0132\031.google.pro" +
-      "tobuf.DurationR\006window\"^\n\016FallbackPolicy" +
-      "\022\026\n\005value\030\001 \001(\014H\000R\005value\022,\n\004grpc\030\002 \001(\0132\026" +
-      ".mlcache.v1.GrpcOriginH\000R\004grpcB\006\n\004kindBR" +
-      "\n\016dev.mlcache.v1P\001Z>github.com/mlcache/m" +
-      "lcache/clients/go/gen/mlcache/v1;mlcache" +
-      "v1b\006proto3"
+      "Ttl\022)\n\005rules\030\021 \003(\0132\023.mlcache.v1.KeyRuleR" +
+      "\005rules\"\251\001\n\007KeyRule\022\022\n\004name\030\001 \001(\tR\004name\022\026" +
+      "\n\005exact\030\002 \001(\tH\000R\005exact\022\030\n\006prefix\030\003 \001(\tH\000" +
+      "R\006prefix\022\024\n\004glob\030\004 \001(\tH\000R\004glob\0229\n\toverri" +
+      "des\030\005 \001(\0132\033.mlcache.v1.NamespacePolicyR\t" +
+      "overridesB\007\n\005match\"\353\002\n\013LayerPolicy\022\035\n\007en" +
+      "abled\030\001 \001(\010H\000R\007enabled\210\001\001\022+\n\003ttl\030\002 \001(\0132\031" +
+      ".google.protobuf.DurationR\003ttl\0226\n\tfresh_" +
+      "for\030\003 \001(\0132\031.google.protobuf.DurationR\010fr" +
+      "eshFor\022\033\n\006jitter\030\004 \001(\001H\001R\006jitter\210\001\001\022O\n\026s" +
+      "tale_while_revalidate\030\005 \001(\0132\031.google.pro" +
+      "tobuf.DurationR\024staleWhileRevalidate\022!\n\t" +
+      "admission\030\006 \001(\010H\002R\tadmission\210\001\001B\n\n\010_enab" +
+      "ledB\t\n\007_jitterB\014\n\n_admissionJ\004\010\007\020\010J\004\010\010\020\t" +
+      "R\tmax_bytesR\013max_entries\"\252\001\n\016FailSafePol" +
+      "icy\022\035\n\007enabled\030\001 \001(\010H\000R\007enabled\210\001\001\0226\n\tma" +
+      "x_stale\030\002 \001(\0132\031.google.protobuf.Duration" +
+      "R\010maxStale\0225\n\010throttle\030\003 \001(\0132\031.google.pr" +
+      "otobuf.DurationR\010throttleB\n\n\010_enabled\"a\n" +
+      "\022EarlyRefreshPolicy\022\035\n\007enabled\030\001 \001(\010H\000R\007" +
+      "enabled\210\001\001\022\027\n\004beta\030\002 \001(\001H\001R\004beta\210\001\001B\n\n\010_" +
+      "enabledB\007\n\005_beta\"\246\001\n\021AdaptiveTtlPolicy\022\035" +
+      "\n\007enabled\030\001 \001(\010H\000R\007enabled\210\001\001\0222\n\007min_ttl" +
+      "\030\002 \001(\0132\031.google.protobuf.DurationR\006minTt" +
+      "l\0222\n\007max_ttl\030\003 \001(\0132\031.google.protobuf.Dur" +
+      "ationR\006maxTtlB\n\n\010_enabled\"\252\001\n\025PriorityRe" +
+      "freshPolicy\022\035\n\007enabled\030\001 \001(\010H\000R\007enabled\210" +
+      "\001\001\022\031\n\010top_keys\030\002 \001(\rR\007topKeys\022%\n\016max_con" +
+      "current\030\003 \001(\rR\rmaxConcurrent\022$\n\016max_per_" +
+      "second\030\004 \001(\001R\014maxPerSecondB\n\n\010_enabled\"\255" +
+      "\001\n\017PromotionPolicy\022#\n\rmin_frequency\030\001 \001(" +
+      "\rR\014minFrequency\022-\n\004mode\030\003 \001(\0162\031.mlcache." +
+      "v1.PromotionModeR\004mode\0221\n\006window\030\004 \001(\0132\031" +
+      ".google.protobuf.DurationR\006windowJ\004\010\002\020\003R" +
+      "\ruse_admission\"\353\004\n\014OriginPolicy\022,\n\004grpc\030" +
+      "\001 \001(\0132\026.mlcache.v1.GrpcOriginH\000R\004grpc\022,\n" +
+      "\004http\030\002 \001(\0132\026.mlcache.v1.HttpOriginH\000R\004h" +
+      "ttp\0223\n\007breaker\030\003 \001(\0132\031.mlcache.v1.Breake" +
+      "rPolicyR\007breaker\022-\n\005retry\030\004 \001(\0132\027.mlcach" +
+      "e.v1.RetryPolicyR\005retry\022<\n\014soft_timeout\030" +
+      "\005 \001(\0132\031.google.protobuf.DurationR\013softTi" +
+      "meout\022<\n\014hard_timeout\030\006 \001(\0132\031.google.pro" +
+      "tobuf.DurationR\013hardTimeout\022\'\n\017max_concu" +
+      "rrency\030\007 \001(\rR\016maxConcurrency\022:\n\nrate_lim" +
+      "it\030\010 \001(\0132\033.mlcache.v1.RateLimitPolicyR\tr" +
+      "ateLimit\022D\n\020refresh_throttle\030\t \001(\0132\031.goo" +
+      "gle.protobuf.DurationR\017refreshThrottle\022-" +
+      "\n\005batch\030\n \001(\0132\027.mlcache.v1.BatchPolicyR\005" +
+      "batch\022=\n\013dead_letter\030\013 \001(\0132\034.mlcache.v1." +
+      "DeadLetterPolicyR\ndeadLetterB\006\n\004kind\"\265\001\n" +
+      "\nGrpcOrigin\022\026\n\006target\030\001 \001(\tR\006target\022\020\n\003t" +
+      "ls\030\002 \001(\010R\003tls\022@\n\010metadata\030\003 \003(\0132$.mlcach" +
+      "e.v1.GrpcOrigin.MetadataEntryR\010metadata\032" +
+      ";\n\rMetadataEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005va" +
+      "lue\030\002 \001(\tR\005value:\0028\001\"\226\002\n\nHttpOrigin\022!\n\014u" +
+      "rl_template\030\001 \001(\tR\013urlTemplate\022=\n\007header" +
+      "s\030\002 \003(\0132#.mlcache.v1.HttpOrigin.HeadersE" +
+      "ntryR\007headers\022\031\n\010bulk_url\030\003 \001(\tR\007bulkUrl" +
+      "\022!\n\014write_method\030\004 \001(\tR\013writeMethod\022,\n\022n" +
+      "ot_found_statuses\030\005 \003(\rR\020notFoundStatuse" +
+      "s\032:\n\014HeadersEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005v" +
+      "alue\030\002 \001(\tR\005value:\0028\001\"\237\002\n\rBreakerPolicy\022" +
+      "\035\n\007enabled\030\001 \001(\010H\000R\007enabled\210\001\001\0226\n\027error_" +
+      "threshold_percent\030\002 \001(\rR\025errorThresholdP" +
+      "ercent\022)\n\020volume_threshold\030\003 \001(\rR\017volume" +
+      "Threshold\022>\n\rreset_timeout\030\004 \001(\0132\031.googl" +
+      "e.protobuf.DurationR\014resetTimeout\022@\n\016rol" +
+      "ling_window\030\005 \001(\0132\031.google.protobuf.Dura" +
+      "tionR\rrollingWindowB\n\n\010_enabled\"\260\001\n\013Retr" +
+      "yPolicy\022!\n\014max_attempts\030\001 \001(\rR\013maxAttemp" +
+      "ts\022B\n\017initial_backoff\030\002 \001(\0132\031.google.pro" +
+      "tobuf.DurationR\016initialBackoff\022:\n\013max_ba" +
+      "ckoff\030\003 \001(\0132\031.google.protobuf.DurationR\n" +
+      "maxBackoff\"F\n\017RateLimitPolicy\022\035\n\nper_sec" +
+      "ond\030\001 \001(\001R\tperSecond\022\024\n\005burst\030\002 \001(\rR\005bur" +
+      "st\"\221\001\n\013BatchPolicy\022\035\n\007enabled\030\001 \001(\010H\000R\007e" +
+      "nabled\210\001\001\0221\n\006window\030\002 \001(\0132\031.google.proto" +
+      "buf.DurationR\006window\022$\n\016max_batch_size\030\003" +
+      " \001(\rR\014maxBatchSizeB\n\n\010_enabled\"h\n\020DeadLe" +
+      "tterPolicy\022!\n\014max_failures\030\001 \001(\rR\013maxFai" +
+      "lures\0221\n\006window\030\002 \001(\0132\031.google.protobuf." +
+      "DurationR\006window\"^\n\016FallbackPolicy\022\026\n\005va" +
+      "lue\030\001 \001(\014H\000R\005value\022,\n\004grpc\030\002 \001(\0132\026.mlcac" +
+      "he.v1.GrpcOriginH\000R\004grpcB\006\n\004kind*\241\001\n\rPro" +
+      "motionMode\022\036\n\032PROMOTION_MODE_UNSPECIFIED" +
+      "\020\000\022\031\n\025PROMOTION_MODE_ALWAYS\020\001\022\030\n\024PROMOTI" +
+      "ON_MODE_NEVER\020\002\022\035\n\031PROMOTION_MODE_AFTER_" +
+      "HITS\020\003\022\034\n\030PROMOTION_MODE_ADMISSION\020\004BR\n\016" +
+      "dev.mlcache.v1P\001Z>github.com/mlcache/mlc" +
+      "ache/clients/go/gen/mlcache/v1;mlcachev1" +
+      "b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -240,51 +257,57 @@ public final class Policy extends com.google.protobuf.GeneratedFile {
     internal_static_mlcache_v1_NamespacePolicy_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_NamespacePolicy_descriptor,
-        new java.lang.String[] { "Namespace", "L1", "L2", "FailSafe", "EarlyRefresh", "AdaptiveTtl", "PriorityRefresh", "Loader", "Writer", "WriteMode", "Promotion", "MaxValueBytes", "EncryptionKeyId", "Fallback", "NegativeTtl", "MaxTtl", });
-    internal_static_mlcache_v1_LayerPolicy_descriptor =
+        new java.lang.String[] { "Namespace", "L1", "L2", "FailSafe", "EarlyRefresh", "AdaptiveTtl", "PriorityRefresh", "Loader", "Writer", "WriteMode", "Promotion", "MaxValueBytes", "EncryptionKeyId", "Fallback", "NegativeTtl", "MaxTtl", "Rules", });
+    internal_static_mlcache_v1_KeyRule_descriptor =
       getDescriptor().getMessageType(1);
+    internal_static_mlcache_v1_KeyRule_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_mlcache_v1_KeyRule_descriptor,
+        new java.lang.String[] { "Name", "Exact", "Prefix", "Glob", "Overrides", "Match", });
+    internal_static_mlcache_v1_LayerPolicy_descriptor =
+      getDescriptor().getMessageType(2);
     internal_static_mlcache_v1_LayerPolicy_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_LayerPolicy_descriptor,
         new java.lang.String[] { "Enabled", "Ttl", "FreshFor", "Jitter", "StaleWhileRevalidate", "Admission", });
     internal_static_mlcache_v1_FailSafePolicy_descriptor =
-      getDescriptor().getMessageType(2);
+      getDescriptor().getMessageType(3);
     internal_static_mlcache_v1_FailSafePolicy_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_FailSafePolicy_descriptor,
         new java.lang.String[] { "Enabled", "MaxStale", "Throttle", });
     internal_static_mlcache_v1_EarlyRefreshPolicy_descriptor =
-      getDescriptor().getMessageType(3);
+      getDescriptor().getMessageType(4);
     internal_static_mlcache_v1_EarlyRefreshPolicy_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_EarlyRefreshPolicy_descriptor,
         new java.lang.String[] { "Enabled", "Beta", });
     internal_static_mlcache_v1_AdaptiveTtlPolicy_descriptor =
-      getDescriptor().getMessageType(4);
+      getDescriptor().getMessageType(5);
     internal_static_mlcache_v1_AdaptiveTtlPolicy_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_AdaptiveTtlPolicy_descriptor,
         new java.lang.String[] { "Enabled", "MinTtl", "MaxTtl", });
     internal_static_mlcache_v1_PriorityRefreshPolicy_descriptor =
-      getDescriptor().getMessageType(5);
+      getDescriptor().getMessageType(6);
     internal_static_mlcache_v1_PriorityRefreshPolicy_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_PriorityRefreshPolicy_descriptor,
         new java.lang.String[] { "Enabled", "TopKeys", "MaxConcurrent", "MaxPerSecond", });
     internal_static_mlcache_v1_PromotionPolicy_descriptor =
-      getDescriptor().getMessageType(6);
+      getDescriptor().getMessageType(7);
     internal_static_mlcache_v1_PromotionPolicy_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_PromotionPolicy_descriptor,
-        new java.lang.String[] { "MinFrequency", });
+        new java.lang.String[] { "MinFrequency", "Mode", "Window", });
     internal_static_mlcache_v1_OriginPolicy_descriptor =
-      getDescriptor().getMessageType(7);
+      getDescriptor().getMessageType(8);
     internal_static_mlcache_v1_OriginPolicy_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_OriginPolicy_descriptor,
         new java.lang.String[] { "Grpc", "Http", "Breaker", "Retry", "SoftTimeout", "HardTimeout", "MaxConcurrency", "RateLimit", "RefreshThrottle", "Batch", "DeadLetter", "Kind", });
     internal_static_mlcache_v1_GrpcOrigin_descriptor =
-      getDescriptor().getMessageType(8);
+      getDescriptor().getMessageType(9);
     internal_static_mlcache_v1_GrpcOrigin_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_GrpcOrigin_descriptor,
@@ -296,7 +319,7 @@ public final class Policy extends com.google.protobuf.GeneratedFile {
         internal_static_mlcache_v1_GrpcOrigin_MetadataEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
     internal_static_mlcache_v1_HttpOrigin_descriptor =
-      getDescriptor().getMessageType(9);
+      getDescriptor().getMessageType(10);
     internal_static_mlcache_v1_HttpOrigin_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_HttpOrigin_descriptor,
@@ -308,37 +331,37 @@ public final class Policy extends com.google.protobuf.GeneratedFile {
         internal_static_mlcache_v1_HttpOrigin_HeadersEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
     internal_static_mlcache_v1_BreakerPolicy_descriptor =
-      getDescriptor().getMessageType(10);
+      getDescriptor().getMessageType(11);
     internal_static_mlcache_v1_BreakerPolicy_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_BreakerPolicy_descriptor,
         new java.lang.String[] { "Enabled", "ErrorThresholdPercent", "VolumeThreshold", "ResetTimeout", "RollingWindow", });
     internal_static_mlcache_v1_RetryPolicy_descriptor =
-      getDescriptor().getMessageType(11);
+      getDescriptor().getMessageType(12);
     internal_static_mlcache_v1_RetryPolicy_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_RetryPolicy_descriptor,
         new java.lang.String[] { "MaxAttempts", "InitialBackoff", "MaxBackoff", });
     internal_static_mlcache_v1_RateLimitPolicy_descriptor =
-      getDescriptor().getMessageType(12);
+      getDescriptor().getMessageType(13);
     internal_static_mlcache_v1_RateLimitPolicy_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_RateLimitPolicy_descriptor,
         new java.lang.String[] { "PerSecond", "Burst", });
     internal_static_mlcache_v1_BatchPolicy_descriptor =
-      getDescriptor().getMessageType(13);
+      getDescriptor().getMessageType(14);
     internal_static_mlcache_v1_BatchPolicy_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_BatchPolicy_descriptor,
         new java.lang.String[] { "Enabled", "Window", "MaxBatchSize", });
     internal_static_mlcache_v1_DeadLetterPolicy_descriptor =
-      getDescriptor().getMessageType(14);
+      getDescriptor().getMessageType(15);
     internal_static_mlcache_v1_DeadLetterPolicy_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_DeadLetterPolicy_descriptor,
         new java.lang.String[] { "MaxFailures", "Window", });
     internal_static_mlcache_v1_FallbackPolicy_descriptor =
-      getDescriptor().getMessageType(15);
+      getDescriptor().getMessageType(16);
     internal_static_mlcache_v1_FallbackPolicy_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_FallbackPolicy_descriptor,

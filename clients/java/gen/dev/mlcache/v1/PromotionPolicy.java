@@ -32,6 +32,7 @@ private static final long serialVersionUID = 0L;
     super(builder);
   }
   private PromotionPolicy() {
+    mode_ = 0;
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -52,11 +53,13 @@ private static final long serialVersionUID = 0L;
             dev.mlcache.v1.PromotionPolicy.class, dev.mlcache.v1.PromotionPolicy.Builder.class);
   }
 
+  private int bitField0_;
   public static final int MIN_FREQUENCY_FIELD_NUMBER = 1;
   private int minFrequency_ = 0;
   /**
    * <pre>
-   * Copy only keys read at least this many times recently (sketch estimate); 0: always.
+   * UNSPECIFIED: copy only keys read at least this many times recently (sketch estimate); 0:
+   * always. AFTER_HITS: the number of L2 hits within `window` that promotes (1–1000).
    * </pre>
    *
    * <code>uint32 min_frequency = 1 [json_name = "minFrequency"];</code>
@@ -65,6 +68,62 @@ private static final long serialVersionUID = 0L;
   @java.lang.Override
   public int getMinFrequency() {
     return minFrequency_;
+  }
+
+  public static final int MODE_FIELD_NUMBER = 3;
+  private int mode_ = 0;
+  /**
+   * <code>.mlcache.v1.PromotionMode mode = 3 [json_name = "mode"];</code>
+   * @return The enum numeric value on the wire for mode.
+   */
+  @java.lang.Override public int getModeValue() {
+    return mode_;
+  }
+  /**
+   * <code>.mlcache.v1.PromotionMode mode = 3 [json_name = "mode"];</code>
+   * @return The mode.
+   */
+  @java.lang.Override public dev.mlcache.v1.PromotionMode getMode() {
+    dev.mlcache.v1.PromotionMode result = dev.mlcache.v1.PromotionMode.forNumber(mode_);
+    return result == null ? dev.mlcache.v1.PromotionMode.UNRECOGNIZED : result;
+  }
+
+  public static final int WINDOW_FIELD_NUMBER = 4;
+  private com.google.protobuf.Duration window_;
+  /**
+   * <pre>
+   * AFTER_HITS: the window the hits are counted in (unset: 1 minute).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration window = 4 [json_name = "window"];</code>
+   * @return Whether the window field is set.
+   */
+  @java.lang.Override
+  public boolean hasWindow() {
+    return ((bitField0_ & 0x00000001) != 0);
+  }
+  /**
+   * <pre>
+   * AFTER_HITS: the window the hits are counted in (unset: 1 minute).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration window = 4 [json_name = "window"];</code>
+   * @return The window.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Duration getWindow() {
+    return window_ == null ? com.google.protobuf.Duration.getDefaultInstance() : window_;
+  }
+  /**
+   * <pre>
+   * AFTER_HITS: the window the hits are counted in (unset: 1 minute).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration window = 4 [json_name = "window"];</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.DurationOrBuilder getWindowOrBuilder() {
+    return window_ == null ? com.google.protobuf.Duration.getDefaultInstance() : window_;
   }
 
   private byte memoizedIsInitialized = -1;
@@ -84,6 +143,12 @@ private static final long serialVersionUID = 0L;
     if (minFrequency_ != 0) {
       output.writeUInt32(1, minFrequency_);
     }
+    if (mode_ != dev.mlcache.v1.PromotionMode.PROMOTION_MODE_UNSPECIFIED.getNumber()) {
+      output.writeEnum(3, mode_);
+    }
+    if (((bitField0_ & 0x00000001) != 0)) {
+      output.writeMessage(4, getWindow());
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -91,6 +156,14 @@ private static final long serialVersionUID = 0L;
     if (minFrequency_ != 0) {
       size += com.google.protobuf.CodedOutputStream
         .computeUInt32Size(1, minFrequency_);
+    }
+    if (mode_ != dev.mlcache.v1.PromotionMode.PROMOTION_MODE_UNSPECIFIED.getNumber()) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeEnumSize(3, mode_);
+    }
+    if (((bitField0_ & 0x00000001) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(4, getWindow());
     }
     return size;
   }
@@ -118,6 +191,12 @@ private static final long serialVersionUID = 0L;
 
     if (getMinFrequency()
         != other.getMinFrequency()) return false;
+    if (mode_ != other.mode_) return false;
+    if (hasWindow() != other.hasWindow()) return false;
+    if (hasWindow()) {
+      if (!getWindow()
+          .equals(other.getWindow())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -131,6 +210,12 @@ private static final long serialVersionUID = 0L;
     hash = (19 * hash) + getDescriptor().hashCode();
     hash = (37 * hash) + MIN_FREQUENCY_FIELD_NUMBER;
     hash = (53 * hash) + getMinFrequency();
+    hash = (37 * hash) + MODE_FIELD_NUMBER;
+    hash = (53 * hash) + mode_;
+    if (hasWindow()) {
+      hash = (37 * hash) + WINDOW_FIELD_NUMBER;
+      hash = (53 * hash) + getWindow().hashCode();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -254,19 +339,31 @@ private static final long serialVersionUID = 0L;
 
     // Construct using dev.mlcache.v1.PromotionPolicy.newBuilder()
     private Builder() {
-
+      maybeForceBuilderInitialization();
     }
 
     private Builder(
         com.google.protobuf.GeneratedMessage.BuilderParent parent) {
       super(parent);
-
+      maybeForceBuilderInitialization();
+    }
+    private void maybeForceBuilderInitialization() {
+      if (com.google.protobuf.GeneratedMessage
+              .alwaysUseFieldBuilders) {
+        internalGetWindowFieldBuilder();
+      }
     }
     @java.lang.Override
     public Builder clear() {
       super.clear();
       bitField0_ = 0;
       minFrequency_ = 0;
+      mode_ = 0;
+      window_ = null;
+      if (windowBuilder_ != null) {
+        windowBuilder_.dispose();
+        windowBuilder_ = null;
+      }
       return this;
     }
 
@@ -303,6 +400,17 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000001) != 0)) {
         result.minFrequency_ = minFrequency_;
       }
+      if (((from_bitField0_ & 0x00000002) != 0)) {
+        result.mode_ = mode_;
+      }
+      int to_bitField0_ = 0;
+      if (((from_bitField0_ & 0x00000004) != 0)) {
+        result.window_ = windowBuilder_ == null
+            ? window_
+            : windowBuilder_.build();
+        to_bitField0_ |= 0x00000001;
+      }
+      result.bitField0_ |= to_bitField0_;
     }
 
     @java.lang.Override
@@ -319,6 +427,12 @@ private static final long serialVersionUID = 0L;
       if (other == dev.mlcache.v1.PromotionPolicy.getDefaultInstance()) return this;
       if (other.getMinFrequency() != 0) {
         setMinFrequency(other.getMinFrequency());
+      }
+      if (other.mode_ != 0) {
+        setModeValue(other.getModeValue());
+      }
+      if (other.hasWindow()) {
+        mergeWindow(other.getWindow());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -349,6 +463,18 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000001;
               break;
             } // case 8
+            case 24: {
+              mode_ = input.readEnum();
+              bitField0_ |= 0x00000002;
+              break;
+            } // case 24
+            case 34: {
+              input.readMessage(
+                  internalGetWindowFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000004;
+              break;
+            } // case 34
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -369,7 +495,8 @@ private static final long serialVersionUID = 0L;
     private int minFrequency_ ;
     /**
      * <pre>
-     * Copy only keys read at least this many times recently (sketch estimate); 0: always.
+     * UNSPECIFIED: copy only keys read at least this many times recently (sketch estimate); 0:
+     * always. AFTER_HITS: the number of L2 hits within `window` that promotes (1–1000).
      * </pre>
      *
      * <code>uint32 min_frequency = 1 [json_name = "minFrequency"];</code>
@@ -381,7 +508,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Copy only keys read at least this many times recently (sketch estimate); 0: always.
+     * UNSPECIFIED: copy only keys read at least this many times recently (sketch estimate); 0:
+     * always. AFTER_HITS: the number of L2 hits within `window` that promotes (1–1000).
      * </pre>
      *
      * <code>uint32 min_frequency = 1 [json_name = "minFrequency"];</code>
@@ -397,7 +525,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Copy only keys read at least this many times recently (sketch estimate); 0: always.
+     * UNSPECIFIED: copy only keys read at least this many times recently (sketch estimate); 0:
+     * always. AFTER_HITS: the number of L2 hits within `window` that promotes (1–1000).
      * </pre>
      *
      * <code>uint32 min_frequency = 1 [json_name = "minFrequency"];</code>
@@ -408,6 +537,213 @@ private static final long serialVersionUID = 0L;
       minFrequency_ = 0;
       onChanged();
       return this;
+    }
+
+    private int mode_ = 0;
+    /**
+     * <code>.mlcache.v1.PromotionMode mode = 3 [json_name = "mode"];</code>
+     * @return The enum numeric value on the wire for mode.
+     */
+    @java.lang.Override public int getModeValue() {
+      return mode_;
+    }
+    /**
+     * <code>.mlcache.v1.PromotionMode mode = 3 [json_name = "mode"];</code>
+     * @param value The enum numeric value on the wire for mode to set.
+     * @return This builder for chaining.
+     */
+    public Builder setModeValue(int value) {
+      mode_ = value;
+      bitField0_ |= 0x00000002;
+      onChanged();
+      return this;
+    }
+    /**
+     * <code>.mlcache.v1.PromotionMode mode = 3 [json_name = "mode"];</code>
+     * @return The mode.
+     */
+    @java.lang.Override
+    public dev.mlcache.v1.PromotionMode getMode() {
+      dev.mlcache.v1.PromotionMode result = dev.mlcache.v1.PromotionMode.forNumber(mode_);
+      return result == null ? dev.mlcache.v1.PromotionMode.UNRECOGNIZED : result;
+    }
+    /**
+     * <code>.mlcache.v1.PromotionMode mode = 3 [json_name = "mode"];</code>
+     * @param value The mode to set.
+     * @throws IllegalArgumentException if UNRECOGNIZED is provided.
+     * @return This builder for chaining.
+     */
+    public Builder setMode(dev.mlcache.v1.PromotionMode value) {
+      java.util.Objects.requireNonNull(value);
+      bitField0_ |= 0x00000002;
+      mode_ = value.getNumber();
+      onChanged();
+      return this;
+    }
+    /**
+     * <code>.mlcache.v1.PromotionMode mode = 3 [json_name = "mode"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearMode() {
+      bitField0_ = (bitField0_ & ~0x00000002);
+      mode_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private com.google.protobuf.Duration window_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> windowBuilder_;
+    /**
+     * <pre>
+     * AFTER_HITS: the window the hits are counted in (unset: 1 minute).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration window = 4 [json_name = "window"];</code>
+     * @return Whether the window field is set.
+     */
+    public boolean hasWindow() {
+      return ((bitField0_ & 0x00000004) != 0);
+    }
+    /**
+     * <pre>
+     * AFTER_HITS: the window the hits are counted in (unset: 1 minute).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration window = 4 [json_name = "window"];</code>
+     * @return The window.
+     */
+    public com.google.protobuf.Duration getWindow() {
+      if (windowBuilder_ == null) {
+        return window_ == null ? com.google.protobuf.Duration.getDefaultInstance() : window_;
+      } else {
+        return windowBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * AFTER_HITS: the window the hits are counted in (unset: 1 minute).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration window = 4 [json_name = "window"];</code>
+     */
+    public Builder setWindow(com.google.protobuf.Duration value) {
+      if (windowBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        window_ = value;
+      } else {
+        windowBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000004;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * AFTER_HITS: the window the hits are counted in (unset: 1 minute).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration window = 4 [json_name = "window"];</code>
+     */
+    public Builder setWindow(
+        com.google.protobuf.Duration.Builder builderForValue) {
+      if (windowBuilder_ == null) {
+        window_ = builderForValue.build();
+      } else {
+        windowBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000004;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * AFTER_HITS: the window the hits are counted in (unset: 1 minute).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration window = 4 [json_name = "window"];</code>
+     */
+    public Builder mergeWindow(com.google.protobuf.Duration value) {
+      if (windowBuilder_ == null) {
+        if (((bitField0_ & 0x00000004) != 0) &&
+          window_ != null &&
+          window_ != com.google.protobuf.Duration.getDefaultInstance()) {
+          getWindowBuilder().mergeFrom(value);
+        } else {
+          window_ = value;
+        }
+      } else {
+        windowBuilder_.mergeFrom(value);
+      }
+      if (window_ != null) {
+        bitField0_ |= 0x00000004;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * AFTER_HITS: the window the hits are counted in (unset: 1 minute).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration window = 4 [json_name = "window"];</code>
+     */
+    public Builder clearWindow() {
+      bitField0_ = (bitField0_ & ~0x00000004);
+      window_ = null;
+      if (windowBuilder_ != null) {
+        windowBuilder_.dispose();
+        windowBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * AFTER_HITS: the window the hits are counted in (unset: 1 minute).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration window = 4 [json_name = "window"];</code>
+     */
+    public com.google.protobuf.Duration.Builder getWindowBuilder() {
+      bitField0_ |= 0x00000004;
+      onChanged();
+      return internalGetWindowFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * AFTER_HITS: the window the hits are counted in (unset: 1 minute).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration window = 4 [json_name = "window"];</code>
+     */
+    public com.google.protobuf.DurationOrBuilder getWindowOrBuilder() {
+      if (windowBuilder_ != null) {
+        return windowBuilder_.getMessageOrBuilder();
+      } else {
+        return window_ == null ?
+            com.google.protobuf.Duration.getDefaultInstance() : window_;
+      }
+    }
+    /**
+     * <pre>
+     * AFTER_HITS: the window the hits are counted in (unset: 1 minute).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration window = 4 [json_name = "window"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 
+        internalGetWindowFieldBuilder() {
+      if (windowBuilder_ == null) {
+        windowBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder>(
+                getWindow(),
+                getParentForChildren(),
+                isClean());
+        window_ = null;
+      }
+      return windowBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:mlcache.v1.PromotionPolicy)

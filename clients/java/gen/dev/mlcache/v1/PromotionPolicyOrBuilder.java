@@ -12,11 +12,50 @@ public interface PromotionPolicyOrBuilder extends
 
   /**
    * <pre>
-   * Copy only keys read at least this many times recently (sketch estimate); 0: always.
+   * UNSPECIFIED: copy only keys read at least this many times recently (sketch estimate); 0:
+   * always. AFTER_HITS: the number of L2 hits within `window` that promotes (1–1000).
    * </pre>
    *
    * <code>uint32 min_frequency = 1 [json_name = "minFrequency"];</code>
    * @return The minFrequency.
    */
   int getMinFrequency();
+
+  /**
+   * <code>.mlcache.v1.PromotionMode mode = 3 [json_name = "mode"];</code>
+   * @return The enum numeric value on the wire for mode.
+   */
+  int getModeValue();
+  /**
+   * <code>.mlcache.v1.PromotionMode mode = 3 [json_name = "mode"];</code>
+   * @return The mode.
+   */
+  dev.mlcache.v1.PromotionMode getMode();
+
+  /**
+   * <pre>
+   * AFTER_HITS: the window the hits are counted in (unset: 1 minute).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration window = 4 [json_name = "window"];</code>
+   * @return Whether the window field is set.
+   */
+  boolean hasWindow();
+  /**
+   * <pre>
+   * AFTER_HITS: the window the hits are counted in (unset: 1 minute).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration window = 4 [json_name = "window"];</code>
+   * @return The window.
+   */
+  com.google.protobuf.Duration getWindow();
+  /**
+   * <pre>
+   * AFTER_HITS: the window the hits are counted in (unset: 1 minute).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration window = 4 [json_name = "window"];</code>
+   */
+  com.google.protobuf.DurationOrBuilder getWindowOrBuilder();
 }

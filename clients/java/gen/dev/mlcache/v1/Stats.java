@@ -67,6 +67,16 @@ public final class Stats extends com.google.protobuf.GeneratedFile {
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_mlcache_v1_KeyStats_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_mlcache_v1_LayerFrequency_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_mlcache_v1_LayerFrequency_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_mlcache_v1_LayerHotKeys_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_mlcache_v1_LayerHotKeys_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_mlcache_v1_InFlightLoad_descriptor;
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
@@ -144,7 +154,7 @@ public final class Stats extends com.google.protobuf.GeneratedFile {
       "ogle.protobuf.DurationR\003age\022>\n\rttl_remai" +
       "ning\030\005 \001(\0132\031.google.protobuf.DurationR\014t" +
       "tlRemaining\022\030\n\007version\030\006 \001(\004R\007version\022\035\n" +
-      "\nsize_bytes\030\007 \001(\004R\tsizeBytes\"\275\002\n\010KeyStat" +
+      "\nsize_bytes\030\007 \001(\004R\tsizeBytes\"\315\003\n\010KeyStat" +
       "s\022\034\n\tnamespace\030\001 \001(\tR\tnamespace\022\020\n\003key\030\002" +
       " \001(\tR\003key\0221\n\006layers\030\003 \003(\0132\031.mlcache.v1.K" +
       "eyLayerStateR\006layers\022\022\n\004hits\030\004 \001(\004R\004hits" +
@@ -152,33 +162,49 @@ public final class Stats extends com.google.protobuf.GeneratedFile {
       "\001(\004R\tfrequency\022E\n\021last_load_latency\030\007 \001(" +
       "\0132\031.google.protobuf.DurationR\017lastLoadLa" +
       "tency\022=\n\014last_refresh\030\010 \001(\0132\032.google.pro" +
-      "tobuf.TimestampR\013lastRefresh\"\223\001\n\014InFligh" +
-      "tLoad\022\034\n\tnamespace\030\001 \001(\tR\tnamespace\022\020\n\003k" +
-      "ey\030\002 \001(\tR\003key\0229\n\nstarted_at\030\003 \001(\0132\032.goog" +
-      "le.protobuf.TimestampR\tstartedAt\022\030\n\007wait" +
-      "ers\030\004 \001(\rR\007waiters\"\367\001\n\nDeadLetter\022\034\n\tnam" +
-      "espace\030\001 \001(\tR\tnamespace\022\020\n\003key\030\002 \001(\tR\003ke" +
-      "y\022\035\n\nlast_error\030\003 \001(\tR\tlastError\022\032\n\010fail" +
-      "ures\030\004 \001(\rR\010failures\022?\n\rfirst_failure\030\005 " +
-      "\001(\0132\032.google.protobuf.TimestampR\014firstFa" +
-      "ilure\022=\n\014last_failure\030\006 \001(\0132\032.google.pro" +
-      "tobuf.TimestampR\013lastFailure\"\310\001\n\020Depende" +
-      "ncyStatus\022\022\n\004name\030\001 \001(\tR\004name\022\016\n\002up\030\002 \001(" +
-      "\010R\002up\022\026\n\006detail\030\003 \001(\tR\006detail\022\026\n\006queued\030" +
-      "\004 \001(\004R\006queued\022=\n\rbreaker_state\030\005 \001(\0162\030.m" +
-      "lcache.v1.BreakerStateR\014breakerState\022!\n\014" +
-      "consumer_lag\030\006 \001(\004R\013consumerLag\"\321\001\n\007Anom" +
-      "aly\022+\n\004kind\030\001 \001(\0162\027.mlcache.v1.AnomalyKi" +
-      "ndR\004kind\022\034\n\tnamespace\030\002 \001(\tR\tnamespace\022\020" +
-      "\n\003key\030\003 \001(\tR\003key\022;\n\013detected_at\030\004 \001(\0132\032." +
-      "google.protobuf.TimestampR\ndetectedAt\022\024\n" +
-      "\005score\030\005 \001(\001R\005score\022\026\n\006detail\030\006 \001(\tR\006det" +
-      "ail*\212\001\n\013AnomalyKind\022\034\n\030ANOMALY_KIND_UNSP" +
-      "ECIFIED\020\000\022\030\n\024ANOMALY_KIND_HOT_KEY\020\001\022\036\n\032A" +
-      "NOMALY_KIND_REFRESH_SPIKE\020\002\022#\n\037ANOMALY_K" +
-      "IND_LOAD_FAILURE_SPIKE\020\003BR\n\016dev.mlcache." +
-      "v1P\001Z>github.com/mlcache/mlcache/clients" +
-      "/go/gen/mlcache/v1;mlcachev1b\006proto3"
+      "tobuf.TimestampR\013lastRefresh\0221\n\tl1_reaso" +
+      "n\030\t \001(\0162\024.mlcache.v1.L1ReasonR\010l1Reason\022" +
+      "G\n\021layer_frequencies\030\n \003(\0132\032.mlcache.v1." +
+      "LayerFrequencyR\020layerFrequencies\022\022\n\004rule" +
+      "\030\013 \001(\tR\004rule\"r\n\016LayerFrequency\022,\n\005layer\030" +
+      "\001 \001(\0162\026.mlcache.v1.CacheLayerR\005layer\022\032\n\010" +
+      "estimate\030\002 \001(\004R\010estimate\022\026\n\006source\030\003 \001(\t" +
+      "R\006source\"k\n\014LayerHotKeys\022,\n\005layer\030\001 \001(\0162" +
+      "\026.mlcache.v1.CacheLayerR\005layer\022-\n\010hot_ke" +
+      "ys\030\002 \003(\0132\022.mlcache.v1.HotKeyR\007hotKeys\"\223\001" +
+      "\n\014InFlightLoad\022\034\n\tnamespace\030\001 \001(\tR\tnames" +
+      "pace\022\020\n\003key\030\002 \001(\tR\003key\0229\n\nstarted_at\030\003 \001" +
+      "(\0132\032.google.protobuf.TimestampR\tstartedA" +
+      "t\022\030\n\007waiters\030\004 \001(\rR\007waiters\"\367\001\n\nDeadLett" +
+      "er\022\034\n\tnamespace\030\001 \001(\tR\tnamespace\022\020\n\003key\030" +
+      "\002 \001(\tR\003key\022\035\n\nlast_error\030\003 \001(\tR\tlastErro" +
+      "r\022\032\n\010failures\030\004 \001(\rR\010failures\022?\n\rfirst_f" +
+      "ailure\030\005 \001(\0132\032.google.protobuf.Timestamp" +
+      "R\014firstFailure\022=\n\014last_failure\030\006 \001(\0132\032.g" +
+      "oogle.protobuf.TimestampR\013lastFailure\"\310\001" +
+      "\n\020DependencyStatus\022\022\n\004name\030\001 \001(\tR\004name\022\016" +
+      "\n\002up\030\002 \001(\010R\002up\022\026\n\006detail\030\003 \001(\tR\006detail\022\026" +
+      "\n\006queued\030\004 \001(\004R\006queued\022=\n\rbreaker_state\030" +
+      "\005 \001(\0162\030.mlcache.v1.BreakerStateR\014breaker" +
+      "State\022!\n\014consumer_lag\030\006 \001(\004R\013consumerLag" +
+      "\"\321\001\n\007Anomaly\022+\n\004kind\030\001 \001(\0162\027.mlcache.v1." +
+      "AnomalyKindR\004kind\022\034\n\tnamespace\030\002 \001(\tR\tna" +
+      "mespace\022\020\n\003key\030\003 \001(\tR\003key\022;\n\013detected_at" +
+      "\030\004 \001(\0132\032.google.protobuf.TimestampR\ndete" +
+      "ctedAt\022\024\n\005score\030\005 \001(\001R\005score\022\026\n\006detail\030\006" +
+      " \001(\tR\006detail*\211\002\n\010L1Reason\022\031\n\025L1_REASON_U" +
+      "NSPECIFIED\020\000\022\025\n\021L1_REASON_PRESENT\020\001\022\025\n\021L" +
+      "1_REASON_UNKNOWN\020\002\022\026\n\022L1_REASON_DISABLED" +
+      "\020\003\022\030\n\024L1_REASON_RULE_NEVER\020\004\022\030\n\024L1_REASO" +
+      "N_BELOW_HITS\020\005\022#\n\037L1_REASON_REJECTED_BY_" +
+      "ADMISSION\020\006\022\025\n\021L1_REASON_EVICTED\020\007\022\025\n\021L1" +
+      "_REASON_EXPIRED\020\010\022\025\n\021L1_REASON_REMOVED\020\t" +
+      "*\212\001\n\013AnomalyKind\022\034\n\030ANOMALY_KIND_UNSPECI" +
+      "FIED\020\000\022\030\n\024ANOMALY_KIND_HOT_KEY\020\001\022\036\n\032ANOM" +
+      "ALY_KIND_REFRESH_SPIKE\020\002\022#\n\037ANOMALY_KIND" +
+      "_LOAD_FAILURE_SPIKE\020\003BR\n\016dev.mlcache.v1P" +
+      "\001Z>github.com/mlcache/mlcache/clients/go" +
+      "/gen/mlcache/v1;mlcachev1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -234,27 +260,39 @@ public final class Stats extends com.google.protobuf.GeneratedFile {
     internal_static_mlcache_v1_KeyStats_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_KeyStats_descriptor,
-        new java.lang.String[] { "Namespace", "Key", "Layers", "Hits", "Misses", "Frequency", "LastLoadLatency", "LastRefresh", });
-    internal_static_mlcache_v1_InFlightLoad_descriptor =
+        new java.lang.String[] { "Namespace", "Key", "Layers", "Hits", "Misses", "Frequency", "LastLoadLatency", "LastRefresh", "L1Reason", "LayerFrequencies", "Rule", });
+    internal_static_mlcache_v1_LayerFrequency_descriptor =
       getDescriptor().getMessageType(8);
+    internal_static_mlcache_v1_LayerFrequency_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_mlcache_v1_LayerFrequency_descriptor,
+        new java.lang.String[] { "Layer", "Estimate", "Source", });
+    internal_static_mlcache_v1_LayerHotKeys_descriptor =
+      getDescriptor().getMessageType(9);
+    internal_static_mlcache_v1_LayerHotKeys_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_mlcache_v1_LayerHotKeys_descriptor,
+        new java.lang.String[] { "Layer", "HotKeys", });
+    internal_static_mlcache_v1_InFlightLoad_descriptor =
+      getDescriptor().getMessageType(10);
     internal_static_mlcache_v1_InFlightLoad_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_InFlightLoad_descriptor,
         new java.lang.String[] { "Namespace", "Key", "StartedAt", "Waiters", });
     internal_static_mlcache_v1_DeadLetter_descriptor =
-      getDescriptor().getMessageType(9);
+      getDescriptor().getMessageType(11);
     internal_static_mlcache_v1_DeadLetter_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_DeadLetter_descriptor,
         new java.lang.String[] { "Namespace", "Key", "LastError", "Failures", "FirstFailure", "LastFailure", });
     internal_static_mlcache_v1_DependencyStatus_descriptor =
-      getDescriptor().getMessageType(10);
+      getDescriptor().getMessageType(12);
     internal_static_mlcache_v1_DependencyStatus_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_DependencyStatus_descriptor,
         new java.lang.String[] { "Name", "Up", "Detail", "Queued", "BreakerState", "ConsumerLag", });
     internal_static_mlcache_v1_Anomaly_descriptor =
-      getDescriptor().getMessageType(11);
+      getDescriptor().getMessageType(13);
     internal_static_mlcache_v1_Anomaly_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_Anomaly_descriptor,
