@@ -36,6 +36,8 @@ export interface OtelSettings {
   includeKeys: KeyAttribute;
   /** 0: no metrics export. */
   metricsIntervalMs: number;
+  /** Longest a finished span waits before it is sent in a batch (OTEL_BSP_SCHEDULE_DELAY, default 5 s). */
+  spanExportDelayMs: number;
 }
 
 const DEFAULT_METRICS_INTERVAL_MS = 60_000;
@@ -44,7 +46,8 @@ const DEFAULT_METRICS_INTERVAL_MS = 60_000;
  * The settings OpenTelemetry runs with, or undefined when it is off. On when `telemetry.otel` is
  * configured, or when the environment names an OTLP endpoint (OTEL_EXPORTER_OTLP_ENDPOINT or
  * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT); OTEL_SDK_DISABLED=true turns it off either way. Config
- * fields win over OTEL_SERVICE_NAME and OTEL_TRACES_SAMPLER_ARG.
+ * fields win over OTEL_SERVICE_NAME and OTEL_TRACES_SAMPLER_ARG; OTEL_BSP_SCHEDULE_DELAY sets the
+ * span batch delay.
  */
 export function resolveOtelSettings(
   config: OtelConfig | undefined,
@@ -54,6 +57,7 @@ export function resolveOtelSettings(
   const fromEnv = env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
   if (!config && !fromEnv) return undefined;
   const envRatio = env.OTEL_TRACES_SAMPLER_ARG === undefined ? Number.NaN : Number(env.OTEL_TRACES_SAMPLER_ARG);
+  const envDelay = env.OTEL_BSP_SCHEDULE_DELAY === undefined ? Number.NaN : Number(env.OTEL_BSP_SCHEDULE_DELAY);
   return {
     endpoint: config?.endpoint?.replace(/\/+$/, ""),
     serviceName: config?.serviceName ?? (env.OTEL_SERVICE_NAME || "mlcache"),
@@ -61,6 +65,7 @@ export function resolveOtelSettings(
     headers: config?.headers ?? {},
     includeKeys: config?.includeKeys ?? false,
     metricsIntervalMs: config?.metricsInterval ?? DEFAULT_METRICS_INTERVAL_MS,
+    spanExportDelayMs: envDelay >= 0 && envDelay <= 3_600_000 ? envDelay : 5_000,
   };
 }
 
@@ -91,7 +96,10 @@ export function startOtel(settings: OtelSettings, options: { registry?: Registry
   const provider = new TracerProvider({
     resource,
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(settings.sampleRatio) }),
-    spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ ...url("traces"), headers }) })],
+    spanProcessors: [new BatchSpanProcessor({
+        exporter: new OTLPTraceExporter({ ...url("traces"), headers }),
+        scheduledDelayMillis: settings.spanExportDelayMs,
+      }),],
   });
   const contextManager = new AsyncLocalStorageContextManager();
   if (!context.setGlobalContextManager(contextManager.enable())) {
