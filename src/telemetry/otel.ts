@@ -96,10 +96,12 @@ export function startOtel(settings: OtelSettings, options: { registry?: Registry
   const provider = new TracerProvider({
     resource,
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(settings.sampleRatio) }),
-    spanProcessors: [new BatchSpanProcessor({
+    spanProcessors: [
+      new BatchSpanProcessor({
         exporter: new OTLPTraceExporter({ ...url("traces"), headers }),
         scheduledDelayMillis: settings.spanExportDelayMs,
-      }),],
+      }),
+    ],
   });
   const contextManager = new AsyncLocalStorageContextManager();
   if (!context.setGlobalContextManager(contextManager.enable())) {

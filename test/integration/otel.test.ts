@@ -10,8 +10,14 @@ import { Source } from "../../src/gen/mlcache/v1/common_pb.js";
 import { type RunningService, startService } from "../../src/server.js";
 import { hashKey } from "../../src/telemetry/tracing.js";
 import { requireEnv } from "../support/env.js";
+import {
+  eventually,
+  startGrpcOrigin,
+  startHttpOrigin,
+  type TestGrpcOrigin,
+  type TestHttpOrigin,
+} from "../support/origins.js";
 import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from "../support/otlp-receiver.js";
-import { eventually, startGrpcOrigin, startHttpOrigin, type TestGrpcOrigin, type TestHttpOrigin } from "../support/origins.js";
 import { createConnectClient, createGrpcJsClient, testConfig } from "../support/service.js";
 
 const REDIS_URL = requireEnv("MLCACHE_REDIS_URL");
@@ -90,7 +96,10 @@ describe("tracing on (telemetry.otel)", () => {
     const cache = createGrpcJsClient(CacheService, `127.0.0.1:${service.grpcPort}`);
     try {
       const caller = callerTrace();
-      const answer = await cache.get({ namespace: "products", key: "secret-p1" }, { headers: { traceparent: caller.traceparent } });
+      const answer = await cache.get(
+        { namespace: "products", key: "secret-p1" },
+        { headers: { traceparent: caller.traceparent } },
+      );
       expect(answer.item?.source).toBe(Source.LOADER);
       const { server, load, spans } = await treeOf(caller.traceId);
       expect(server).toBeDefined();
@@ -138,7 +147,10 @@ describe("tracing on (telemetry.otel)", () => {
     expect(httpOrigin.state.lastHeaders.traceparent).toBe(`00-${caller.traceId}-${load.spanId}-01`);
 
     const again = callerTrace();
-    const hit = await cache.get({ namespace: "pages", key: "secret-home" }, { headers: { traceparent: again.traceparent } });
+    const hit = await cache.get(
+      { namespace: "pages", key: "secret-home" },
+      { headers: { traceparent: again.traceparent } },
+    );
     expect(hit.item?.source).toBe(Source.L1);
     await eventually(() => receiver.spans.some((s) => s.traceId === again.traceId), 15_000, "the hit's span");
     const hitSpan = receiver.spans.find((s) => s.traceId === again.traceId);
@@ -191,7 +203,13 @@ describe("tracing on (telemetry.otel)", () => {
     const gets = exported.find((m) => m.name === "cache_gets_total");
     expect(gets?.kind).toBe("sum");
     expect(
-      gets?.points.some((p) => p.attributes.cache === "pages" && p.attributes.layer === "l1" && p.attributes.result === "hit" && p.value >= 1),
+      gets?.points.some(
+        (p) =>
+          p.attributes.cache === "pages" &&
+          p.attributes.layer === "l1" &&
+          p.attributes.result === "hit" &&
+          p.value >= 1,
+      ),
     ).toBe(true);
     const histogram = exported.find((m) => m.name === "grpc_server_handling_seconds");
     expect(histogram?.kind).toBe("histogram");
@@ -234,7 +252,10 @@ describe("tracing off (no telemetry.otel, no OTEL_EXPORTER_OTLP_ENDPOINT)", () =
     const before = receiver.requests;
     try {
       const caller = callerTrace();
-      const answer = await cache.get({ namespace: "products", key: "off-1" }, { headers: { traceparent: caller.traceparent } });
+      const answer = await cache.get(
+        { namespace: "products", key: "off-1" },
+        { headers: { traceparent: caller.traceparent } },
+      );
       expect(answer.item?.source).toBe(Source.LOADER);
       expect(grpcOrigin.lastMetadata().traceparent).toBeUndefined();
       await cache.get({ namespace: "products", key: "off-1" });
