@@ -244,6 +244,32 @@ describe("includeKeys", () => {
   });
 });
 
+describe("sampleRatio, serviceName, headers, metricsInterval", () => {
+  it("at 0 records no new trace but follows a sampled caller; sends the name and headers; 0 s: no metrics", async () => {
+    const service = await start(
+      { sampleRatio: 0, serviceName: "cache-eu", headers: { "x-collector-key": "k1" }, metricsInterval: 0 },
+      `otel-ratio-${run}`,
+    );
+    const cache = createGrpcJsClient(CacheService, `127.0.0.1:${service.grpcPort}`);
+    const pathsBefore = receiver.paths.length;
+    const spansBefore = receiver.spans.length;
+    try {
+      const caller = callerTrace();
+      await cache.get({ namespace: "products", key: "ratio-1" }); // a new trace: not sampled
+      await cache.get({ namespace: "products", key: "ratio-2" }, { headers: { traceparent: caller.traceparent } });
+      await eventually(() => receiver.spans.some((s) => s.traceId === caller.traceId), 15_000, "the followed trace");
+      expect(receiver.lastHeaders()["x-collector-key"]).toBe("k1");
+    } finally {
+      cache.close();
+      await service.close();
+    }
+    const spans = receiver.spans.slice(spansBefore);
+    expect(new Set(spans.map((s) => s.traceId)).size).toBe(1);
+    expect(spans.every((s) => s.service === "cache-eu")).toBe(true);
+    expect(receiver.paths.slice(pathsBefore).every((p) => p === "/v1/traces")).toBe(true);
+  });
+});
+
 describe("tracing off (no telemetry.otel, no OTEL_EXPORTER_OTLP_ENDPOINT)", () => {
   it("sends nothing to the receiver and no traceparent to the origin", async () => {
     expect(process.env.OTEL_EXPORTER_OTLP_ENDPOINT).toBeUndefined();

@@ -99,6 +99,10 @@ export interface OtlpReceiver {
   readonly metricExports: ReceivedMetric[][];
   /** Requests received, whatever their path. */
   requests: number;
+  /** Paths of the requests received, in order. */
+  readonly paths: string[];
+  /** Headers of the last request. */
+  readonly lastHeaders: () => Record<string, unknown>;
   close(): Promise<void>;
 }
 
@@ -106,9 +110,12 @@ export interface OtlpReceiver {
 export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
   const metricExports: ReceivedMetric[][] = [];
-  const state = { requests: 0 };
+  const state = { requests: 0, lastHeaders: {} as Record<string, unknown> };
+  const paths: string[] = [];
   const server: Server = createServer((request, response) => {
     state.requests++;
+    paths.push(request.url ?? "");
+    state.lastHeaders = { ...request.headers };
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
@@ -133,6 +140,8 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     endpoint: `http://127.0.0.1:${port}`,
     spans,
     metricExports,
+    paths,
+    lastHeaders: () => state.lastHeaders,
     get requests() {
       return state.requests;
     },
