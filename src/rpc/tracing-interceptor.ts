@@ -1,8 +1,10 @@
 import type { DescMethod } from "@bufbuild/protobuf";
+import type { HandlerContext } from "@connectrpc/connect";
 import { type Attributes, context, type Span, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { CacheError, statusName } from "../errors.js";
 import { Source } from "../gen/mlcache/v1/common_pb.js";
-import { ATTR, contextFromHeaders, keyAttributes, type TracingOptions } from "../telemetry/tracing.js";
+import { ATTR, contextFromRequest, keyAttributes, type TracingOptions } from "../telemetry/tracing.js";
+import { requestHeader } from "./call-headers.js";
 import { asConnectError, type Interceptor } from "./interceptors.js";
 
 /** What the RPC spans need beyond the SDK. */
@@ -21,7 +23,7 @@ export interface RpcTracingOptions extends TracingOptions {
  */
 export function tracingInterceptor(options: RpcTracingOptions): Interceptor {
   const { tracer, includeKeys } = options;
-  const start = (method: DescMethod, request: unknown, headers: Headers): Span => {
+  const start = (method: DescMethod, request: unknown, callContext: HandlerContext): Span => {
     const attributes: Attributes = {
       "rpc.system": "grpc",
       "rpc.service": method.parent.typeName,
@@ -30,7 +32,7 @@ export function tracingInterceptor(options: RpcTracingOptions): Interceptor {
     const span = tracer.startSpan(
       `${method.parent.typeName}/${method.name}`,
       { kind: SpanKind.SERVER, attributes },
-      contextFromHeaders(headers),
+      contextFromRequest((name) => requestHeader(callContext, name)),
     );
     if (span.isRecording()) {
       const { namespace, key } = request as { namespace?: unknown; key?: unknown };
@@ -72,7 +74,7 @@ export function tracingInterceptor(options: RpcTracingOptions): Interceptor {
   };
   return {
     unary: (method, next) => (request, callContext) => {
-      const span = start(method, request, callContext.requestHeader);
+      const span = start(method, request, callContext);
       let pending: Promise<unknown>;
       try {
         pending = context.with(trace.setSpan(context.active(), span), () => next(request, callContext));
@@ -92,7 +94,7 @@ export function tracingInterceptor(options: RpcTracingOptions): Interceptor {
     },
     stream: (method, next) =>
       async function* (request, callContext) {
-        const span = start(method, request, callContext.requestHeader);
+        const span = start(method, request, callContext);
         const active = trace.setSpan(context.active(), span);
         // Each step of the stream runs in the span's context (a generator does not carry it).
         const iterator = context.with(active, () => next(request, callContext)[Symbol.asyncIterator]());

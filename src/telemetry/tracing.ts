@@ -66,9 +66,12 @@ export function withTraceContext<H extends Record<string, string>>(headers: H): 
   return copy;
 }
 
-const headersGetter: TextMapGetter<Headers> = {
-  keys: (carrier) => [...carrier.keys()],
-  get: (carrier, key) => carrier.get(key) ?? undefined,
+/** Reads one header of a request; null or undefined when absent. */
+export type HeaderLookup = (name: string) => string | null | undefined;
+
+const lookupGetter: TextMapGetter<HeaderLookup> = {
+  keys: () => ["traceparent", "tracestate"],
+  get: (lookup, key) => lookup(key) ?? undefined,
 };
 
 const kafkaHeadersGetter: TextMapGetter<KafkaHeaders> = {
@@ -83,9 +86,12 @@ const kafkaHeadersGetter: TextMapGetter<KafkaHeaders> = {
 /** Kafka record headers as kafkajs hands them over. */
 export type KafkaHeaders = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
 
-/** The trace context an incoming request (HTTP headers or gRPC metadata as Headers) carries. */
-export function contextFromHeaders(headers: Headers): Context {
-  return propagation.extract(ROOT_CONTEXT, headers, headersGetter);
+/**
+ * The trace context an incoming request carries (HTTP header or gRPC metadata, read one by one
+ * so the gRPC port builds no Headers object); the root context when it has no `traceparent`.
+ */
+export function contextFromRequest(header: HeaderLookup): Context {
+  return header("traceparent") ? propagation.extract(ROOT_CONTEXT, header, lookupGetter) : ROOT_CONTEXT;
 }
 
 /** The trace context a Kafka record carries, or undefined when it carries none. */

@@ -184,6 +184,29 @@ describe("tracing on (telemetry.otel)", () => {
     }
   });
 
+  it("a server stream (WatchStats) is one span, ended when the caller stops reading, its messages in its context", async () => {
+    const cache = createConnectClient(CacheService, service.httpPort);
+    const caller = callerTrace();
+    const stop = new AbortController();
+    const stream = cache.watchStats(
+      { interval: { seconds: 0n, nanos: 100_000_000 } },
+      { headers: { traceparent: caller.traceparent }, signal: stop.signal },
+    );
+    let messages = 0;
+    try {
+      for await (const _ of stream) {
+        if (++messages === 2) stop.abort();
+      }
+    } catch {
+      // ended by the abort
+    }
+    expect(messages).toBe(2);
+    await eventually(() => receiver.spans.some((s) => s.traceId === caller.traceId), 15_000, "the stream's span");
+    const spans = receiver.spans.filter((s) => s.traceId === caller.traceId);
+    expect(spans.map((s) => s.name)).toEqual(["mlcache.v1.CacheService/WatchStats"]);
+    expect(spans[0]?.parentSpanId).toBe(caller.spanId);
+  });
+
   it("exports the Prometheus series over OTLP under the names /metrics shows", async () => {
     const cache = createConnectClient(CacheService, service.httpPort);
     await cache.get({ namespace: "pages", key: "counted" });
