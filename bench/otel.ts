@@ -7,7 +7,9 @@
  *   on0    tracing on, sampleRatio 0: the RPC interceptor and the tracing sink run, every span
  *          is a non-recording one;
  *   on100  tracing on, sampleRatio 1: every Get is a recorded span with its L1 event, batched
- *          and exported over OTLP/HTTP protobuf to a receiver in this process.
+ *          and exported over OTLP/HTTP protobuf to a receiver in this process;
+ *   off2   a second `off`, built the same way: how far two identical setups drift apart in one
+ *          run (the noise floor the ratios are read against).
  *
  * Over the API (grpc-js client → gRPC port) and in process (`manager.get`, no RPC span: the
  * sink's check alone). Prints one JSON line per setup and path per round, then a summary per
@@ -131,6 +133,7 @@ async function main() {
     off: await instance(undefined),
     on0: await instance({ tracer: unsampled.getTracer("mlcache"), includeKeys: false }),
     on100: await instance(otel.tracing),
+    off2: await instance(undefined),
   };
   const names = Object.keys(setups) as (keyof typeof setups)[];
   // Warm-up: JIT and connections.
@@ -172,6 +175,7 @@ async function main() {
     const off = median(bySetup.get("off") ?? []);
     const on0 = median(bySetup.get("on0") ?? []);
     const on100 = median(bySetup.get("on100") ?? []);
+    const off2 = median(bySetup.get("off2") ?? []);
     console.log(
       JSON.stringify({
         bench: "otel",
@@ -181,8 +185,10 @@ async function main() {
         offMedianOpsPerSec: off,
         on0MedianOpsPerSec: on0,
         on100MedianOpsPerSec: on100,
+        off2MedianOpsPerSec: off2,
         on0Ratio: Number((on0 / off).toFixed(3)),
         on100Ratio: Number((on100 / off).toFixed(3)),
+        off2Ratio: Number((off2 / off).toFixed(3)),
         ...(path === "api" ? { exportRequests: receiver.received.requests, exportBytes: receiver.received.bytes } : {}),
       }),
     );

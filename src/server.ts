@@ -174,7 +174,12 @@ export async function startService(
   const refresher = new PriorityRefresher(manager);
   refresher.start();
   const metrics = new Metrics(manager);
-  otel = otelSettings && startOtel(otelSettings, { registry: metrics.registry, logger });
+  try {
+    otel = otelSettings && startOtel(otelSettings, { registry: metrics.registry, logger });
+  } catch (error) {
+    // Another instance in this process (library embedding, tests) runs the one SDK already.
+    logger.warn({ err: error }, "OpenTelemetry not started for this instance: it runs without tracing");
+  }
   if (events) metrics.trackL1Trust(events.trust);
   if (tls) metrics.trackTlsReloads(tls);
   telemetry.start(manager, {

@@ -3,6 +3,7 @@
 // real HTTP origin, no key in any attribute unless asked, the Prometheus series arriving over
 // OTLP under their /metrics names, and no export traffic at all when tracing is off.
 import { randomUUID } from "node:crypto";
+import { type ContextManager, context, propagation, ROOT_CONTEXT } from "@opentelemetry/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/config.js";
 import { CacheService } from "../../src/gen/mlcache/v1/cache_pb.js";
@@ -296,6 +297,37 @@ describe("sampleRatio, serviceName, headers, metricsInterval", () => {
 describe("tracing off (no telemetry.otel, no OTEL_EXPORTER_OTLP_ENDPOINT)", () => {
   it("sends nothing to the receiver and no traceparent to the origin", async () => {
     expect(process.env.OTEL_EXPORTER_OTLP_ENDPOINT).toBeUndefined();
+    // Any OpenTelemetry API call on the Get path (a span, a context lookup, a propagation) would
+    // reach these counting globals: none may.
+    const calls = { context: 0, propagation: 0 };
+    const counting: ContextManager = {
+      active: () => {
+        calls.context++;
+        return ROOT_CONTEXT;
+      },
+      with: (_ctx, fn, thisArg, ...args) => {
+        calls.context++;
+        return fn.call(thisArg, ...args);
+      },
+      bind: (_ctx, target) => target,
+      enable() {
+        return this;
+      },
+      disable() {
+        return this;
+      },
+    };
+    expect(context.setGlobalContextManager(counting)).toBe(true);
+    propagation.setGlobalPropagator({
+      inject: () => {
+        calls.propagation++;
+      },
+      extract: (ctx) => {
+        calls.propagation++;
+        return ctx;
+      },
+      fields: () => ["traceparent"],
+    });
     const service = await start(undefined, `otel-off-${run}`);
     const cache = createGrpcJsClient(CacheService, `127.0.0.1:${service.grpcPort}`);
     const before = receiver.requests;
@@ -308,9 +340,12 @@ describe("tracing off (no telemetry.otel, no OTEL_EXPORTER_OTLP_ENDPOINT)", () =
       expect(answer.item?.source).toBe(Source.LOADER);
       expect(grpcOrigin.lastMetadata().traceparent).toBeUndefined();
       await cache.get({ namespace: "products", key: "off-1" });
+      expect(calls).toEqual({ context: 0, propagation: 0 });
     } finally {
       cache.close();
       await service.close();
+      context.disable();
+      propagation.disable();
     }
     // Closing flushes whatever an SDK would have had pending: nothing arrived.
     expect(receiver.requests).toBe(before);
