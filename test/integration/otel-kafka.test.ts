@@ -1,7 +1,11 @@
 // Traces across processes' seams with real Redis and Kafka: a write-behind Set's trace travels in
 // the Kafka record's headers and the sink's writer call continues it; a Get that waits for a
 // peer's fleet lease shows the wait as an event on its span.
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { trace } from "@opentelemetry/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/config.js";
@@ -14,7 +18,14 @@ import { createLogger } from "../../src/logger.js";
 import { type RunningService, startService } from "../../src/server.js";
 import { type TracingOptions, tracedWriter } from "../../src/telemetry/tracing.js";
 import { requireEnv } from "../support/env.js";
-import { eventually, eventuallyAsync, startGrpcOrigin, type TestGrpcOrigin } from "../support/origins.js";
+import {
+  eventually,
+  eventuallyAsync,
+  startGrpcOrigin,
+  startHttpOrigin,
+  type TestGrpcOrigin,
+  type TestHttpOrigin,
+} from "../support/origins.js";
 import { type OtlpReceiver, startOtlpReceiver } from "../support/otlp-receiver.js";
 import { createGrpcJsClient, testConfig } from "../support/service.js";
 
@@ -38,6 +49,8 @@ function callerTrace() {
 describe("traces through Kafka and the fleet lease", () => {
   let receiver: OtlpReceiver;
   let origin: TestGrpcOrigin;
+  let httpOrigin: TestHttpOrigin;
+  let sinkProcess: ChildProcess | undefined;
   let traced: RunningService;
   let peer: RunningService;
   let sink: WriteBehindSink;
@@ -57,6 +70,8 @@ describe("traces through Kafka and the fleet lease", () => {
         kafka: { brokers: BROKERS, topics, clientId: `otel-${run}-${name}` },
         namespaces: {
           orders: { writeMode: "WRITE_MODE_WRITE_BEHIND" },
+          // Written by a separate `mlcache sink` process into a real HTTP origin.
+          invoices: { writeMode: "WRITE_MODE_WRITE_BEHIND", writer: { http: { urlTemplate: httpOrigin.urlTemplate } } },
           products: { loader: { grpc: { target: origin.target }, retry: { maxAttempts: 1 } } },
         },
         ...(otel ? { telemetry: { otel: { endpoint: receiver.endpoint, metricsInterval: 0 } } } : {}),
@@ -66,6 +81,7 @@ describe("traces through Kafka and the fleet lease", () => {
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
     origin = await startGrpcOrigin();
+    httpOrigin = await startHttpOrigin();
     traced = await startService(config("traced", true), { writerFor: () => writer });
     // The peer runs without tracing (one SDK per process): it only holds leases here.
     peer = await startService(config("peer", false));
@@ -92,6 +108,10 @@ describe("traces through Kafka and the fleet lease", () => {
     }
   }, 120_000);
   afterAll(async () => {
+    sinkProcess?.kill("SIGTERM");
+    if (sinkProcess && sinkProcess.exitCode === null)
+      await new Promise((resolve) => sinkProcess?.once("exit", resolve));
+    await httpOrigin?.close();
     await sink?.stop();
     await connection?.close();
     await peer?.close();
@@ -125,6 +145,63 @@ describe("traces through Kafka and the fleet lease", () => {
       expect(apply?.attributes).toMatchObject({ "mlcache.namespace": "orders", "mlcache.keys": 1 });
       expect(store?.parentSpanId).toBe(apply?.spanId);
       expect(spans.flatMap((s) => Object.values(s.attributes).map(String)).some((v) => v.includes("o-1"))).toBe(false);
+    } finally {
+      cache.close();
+    }
+  });
+
+  it("through a separate `mlcache sink` process: its apply and store spans continue the Set's trace, and the HTTP origin gets it", async () => {
+    const root = join(import.meta.dirname, "..", "..");
+    execFileSync("npm", ["run", "build", "--silent"], { cwd: root, stdio: "pipe", timeout: 180_000 });
+    const dir = mkdtempSync(join(tmpdir(), "mlcache-otel-sink-"));
+    const configFile = join(dir, "sink.yaml");
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        instanceId: `otel-${run}-cli-sink`,
+        log: { level: "warn" },
+        kafka: { brokers: BROKERS, topics },
+        namespaces: {
+          invoices: { writeMode: "WRITE_MODE_WRITE_BEHIND", writer: { http: { urlTemplate: httpOrigin.urlTemplate } } },
+        },
+        telemetry: { otel: { endpoint: receiver.endpoint, serviceName: "mlcache-sink" } },
+      }),
+    );
+    sinkProcess = spawn(
+      process.execPath,
+      [join(root, "bin", "mlcache.js"), "sink", "--config", configFile, "--group", `otel-${run}-cli-sink`],
+      { cwd: root, stdio: "ignore", env: { ...process.env, MLCACHE_REDIS_URL: "", MLCACHE_KAFKA_BROKERS: "" } },
+    );
+    const cache = createGrpcJsClient(CacheService, `127.0.0.1:${traced.grpcPort}`);
+    try {
+      const caller = callerTrace();
+      await cache.set(
+        { namespace: "invoices", key: "i-1", value: new TextEncoder().encode("paid") },
+        { headers: { traceparent: caller.traceparent } },
+      );
+      await eventually(
+        () => httpOrigin.state.data.get("invoices/i-1") === "paid",
+        90_000,
+        "the sink process to write i-1",
+      );
+      await eventually(
+        () =>
+          receiver.spans.some(
+            (s) => s.traceId === caller.traceId && s.service === "mlcache-sink" && s.name === "mlcache.store",
+          ),
+        30_000,
+        "the sink process's spans",
+      );
+      const spans = receiver.spans.filter((s) => s.traceId === caller.traceId);
+      const set = spans.find((s) => s.name === "mlcache.v1.CacheService/Set");
+      // (The in-process sink of the test above, another consumer group, applies it too: its spans
+      // are the traced service's.)
+      const apply = spans.find((s) => s.name === "mlcache.write_behind.apply" && s.service === "mlcache-sink");
+      const store = spans.find((s) => s.name === "mlcache.store" && s.service === "mlcache-sink");
+      expect(apply?.parentSpanId).toBe(set?.spanId);
+      expect(store?.parentSpanId).toBe(apply?.spanId);
+      // The writer's HTTP call carried the store span out.
+      expect(httpOrigin.state.lastHeaders.traceparent).toBe(`00-${caller.traceId}-${store?.spanId}-01`);
     } finally {
       cache.close();
     }
