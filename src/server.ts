@@ -30,9 +30,12 @@ import { errorInterceptor, type Interceptor, intercept, startGate } from "./rpc/
 import { metricsInterceptor } from "./rpc/metrics-interceptor.js";
 import { rateLimitInterceptor } from "./rpc/rate-limits.js";
 import { TlsReloader } from "./rpc/tls-reloader.js";
+import { tracingInterceptor } from "./rpc/tracing-interceptor.js";
 import { decodeLeniently } from "./rpc/validate.js";
 import { Metrics } from "./telemetry/metrics.js";
+import { type Otel, resolveOtelSettings, startOtel } from "./telemetry/otel.js";
 import { createTelemetry } from "./telemetry/telemetry.js";
+import { onceEach, tracedLoader, tracedWriter, tracingSink } from "./telemetry/tracing.js";
 
 /** A running MultilayerCache instance. */
 export interface RunningService {
@@ -134,13 +137,27 @@ export async function startService(
     // The Redis board has the shape telemetry's HotKeyBoard asks for (see its file).
     hotKeyBoard: redis ? (settings) => new RedisHotKeyBoard({ ...redis, ...settings }) : undefined,
   });
+  // OpenTelemetry (off unless telemetry.otel or OTEL_EXPORTER_OTLP_*ENDPOINT): when off, nothing
+  // below is wrapped and no SDK code runs on any call.
+  const otelSettings = resolveOtelSettings(config.telemetry?.otel);
+  let otel: Otel | undefined;
+  const traceLoader = onceEach<Loader>((loader) =>
+    otel ? tracedLoader(loader, otel.tracing, { breakerState: (ns) => origins.breakerState(ns) }) : loader,
+  );
+  const traceWriter = onceEach<Writer>((writer) =>
+    otel ? tracedWriter(writer, otel.tracing, { breakerState: (ns) => origins.breakerState(ns) }) : writer,
+  );
   const memory = new MemoryLayer({ maxBytes: config.l1.maxBytes, maxEntries: config.l1.maxEntries });
   const manager = new CacheManager({
-    statsSink: telemetry.statsSink,
+    statsSink: otelSettings ? tracingSink(telemetry.statsSink) : telemetry.statsSink,
     l1: encryption && config.encryption?.l1 ? new SealedLayer(memory, encryption) : memory,
     ...(l2 ? { l2 } : {}),
-    loaderFor: (namespace) => options.loaderFor?.(namespace) ?? origins.loaderFor(namespace),
-    writerFor: (namespace) => options.writerFor?.(namespace) ?? origins.writerFor(namespace),
+    loaderFor: otelSettings
+      ? (namespace) => traceLoader(options.loaderFor?.(namespace) ?? origins.loaderFor(namespace))
+      : (namespace) => options.loaderFor?.(namespace) ?? origins.loaderFor(namespace),
+    writerFor: otelSettings
+      ? (namespace) => traceWriter(options.writerFor?.(namespace) ?? origins.writerFor(namespace))
+      : (namespace) => options.writerFor?.(namespace) ?? origins.writerFor(namespace),
     fallbackFor: (namespace) => origins.fallbackFor(namespace),
     // With Kafka, L1 is used only while this instance can confirm it heard every invalidation.
     ...(events ? { events, l1Trust: events.trust } : {}),
@@ -158,6 +175,12 @@ export async function startService(
   const refresher = new PriorityRefresher(manager);
   refresher.start();
   const metrics = new Metrics(manager);
+  try {
+    otel = otelSettings && startOtel(otelSettings, { registry: metrics.registry, logger });
+  } catch (error) {
+    // Another instance in this process (library embedding, tests) runs the one SDK already.
+    logger.warn({ err: error }, "OpenTelemetry not started for this instance: it runs without tracing");
+  }
   if (events) metrics.trackL1Trust(events.trust);
   if (tls) metrics.trackTlsReloads(tls);
   telemetry.start(manager, {
@@ -181,6 +204,7 @@ export async function startService(
         ]
       : [];
   const interceptors: Interceptor[] = [
+    ...(otel ? [tracingInterceptor({ ...otel.tracing, breakerState: (ns) => origins.breakerState(ns) })] : []),
     metricsInterceptor(metrics.registry),
     errorInterceptor,
     gate,
@@ -265,6 +289,7 @@ export async function startService(
     tls?.stop();
     refresher.stop();
     await telemetry.close();
+    await otel?.close();
     await l2?.close();
     await events?.close();
     await grpc.close(0);
@@ -312,6 +337,7 @@ export async function startService(
         clearTimeout(cut);
         manager.close();
         await telemetry.close();
+        await otel?.close();
         await l2?.close();
         await events?.close();
         origins.closeAll();

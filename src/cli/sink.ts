@@ -4,6 +4,8 @@ import { KafkaConnection } from "../events/kafka.js";
 import { WriteBehindSink } from "../events/write-behind.js";
 import { OriginRegistry } from "../loaders/registry.js";
 import { createLogger } from "../logger.js";
+import { resolveOtelSettings, startOtel } from "../telemetry/otel.js";
+import { tracedWriter } from "../telemetry/tracing.js";
 
 /**
  * `mlcache sink`: runs the write-behind consumer group, applying WriteEvents to each
@@ -21,9 +23,16 @@ export async function sinkCommand(args: string[]): Promise<number> {
   const logger = createLogger(config.log.level, "mlcache-sink");
   const connection = new KafkaConnection(config.kafka, logger);
   const origins = new OriginRegistry({ configured: config.origins });
+  // Traces only (the sink has no Prometheus registry): each writer call continues the Sets' traces.
+  const otelSettings = resolveOtelSettings(config.telemetry?.otel);
+  const otel = otelSettings && startOtel(otelSettings, { logger });
   const sink = new WriteBehindSink({
     connection,
-    writerFor: (namespace) => origins.writerFor(namespace),
+    writerFor: (namespace) => {
+      const writer = origins.writerFor(namespace);
+      return writer && otel ? tracedWriter(writer, otel.tracing) : writer;
+    },
+    tracing: otel?.tracing,
     groupId: values.group,
     logger,
     instanceId: config.instanceId,
@@ -39,6 +48,7 @@ export async function sinkCommand(args: string[]): Promise<number> {
   await sink.stop();
   await connection.close();
   origins.closeAll();
+  await otel?.close();
   logger.info(sink.counters, "write-behind sink stopped");
   return 0;
 }

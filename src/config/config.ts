@@ -314,7 +314,10 @@ export function redactConfig(config: Config): unknown {
     if (value instanceof Uint8Array) return `<${value.byteLength} bytes>`;
     if (Array.isArray(value)) return value.map((v) => walk(v, name));
     if (value && typeof value === "object") {
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, k)]));
+      // Every value of a headers map (telemetry.otel.headers: collector API keys) is a secret.
+      return Object.fromEntries(
+        Object.entries(value).map(([k, v]) => [k, name === "headers" && typeof v === "string" ? REDACTED : walk(v, k)]),
+      );
     }
     return value;
   };

@@ -18,6 +18,10 @@ export interface StatsSink {
   load(namespace: string, key: string, ms: number, ok: boolean): void;
   /** A refresh started: early (XFetch) or background (stale, freshness over, refresher). */
   refresh(namespace: string, key: string, kind: "early" | "background"): void;
+  /** A read joined a load already running for its key (single-flight). */
+  collapsed?(namespace: string, key: string): void;
+  /** A wait for a peer's load (fleet lease held elsewhere) ended: keys waited for, how long, how many a peer answered. */
+  leaseWait?(namespace: string, keys: number, ms: number, answeredByPeers: number): void;
 }
 
 /** The sink that hears nothing. */

@@ -19,6 +19,8 @@ export interface FleetFlightHost<M extends FleetMiss> {
   fromPeer(miss: M, entry: Entry | undefined): Lookup | undefined;
   /** Keys about to be loaded without the lease: coordination unreachable, or the wait gave up. */
   uncoordinated(count: number): void;
+  /** A wait for peers ended: keys waited for, its length (ms), keys a peer answered. */
+  waited?(keys: number, ms: number, answeredByPeers: number): void;
 }
 
 /** How one fleet load goes. */
@@ -157,6 +159,8 @@ class FleetFlight<M extends FleetMiss> {
    */
   private async waitForPeers(waiting: readonly M[]): Promise<M[]> {
     const released: M[] = [];
+    const started = this.options.clock.now();
+    let answered = 0;
     let left = waiting;
     for (let delay = FIRST_POLL_MS; left.length > 0; delay = Math.min(delay * 2, MAX_POLL_MS)) {
       const remaining = this.giveUpAt - this.options.clock.now();
@@ -166,12 +170,16 @@ class FleetFlight<M extends FleetMiss> {
       if (!polled) break;
       const next: M[] = [];
       left.forEach((miss, i) => {
-        if (this.answerFromPeer(miss, polled.entries[i])) return;
+        if (this.answerFromPeer(miss, polled.entries[i])) {
+          answered++;
+          return;
+        }
         if (polled.held[i]) next.push(miss);
         else released.push(miss);
       });
       left = next;
     }
+    this.host.waited?.(waiting.length, this.options.clock.now() - started, answered);
     this.loadUncoordinated(left);
     return released;
   }

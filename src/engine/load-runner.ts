@@ -98,6 +98,7 @@ export class LoadRunner {
       uncoordinated: (count) => {
         ns.stats.loadsUncoordinated += count;
       },
+      waited: (keys, ms, answered) => this.core.sink.leaseWait?.(ns.name, keys, ms, answered),
     };
     const holdMs = settings.loadTimeouts.hardMs > 0 ? settings.loadTimeouts.hardMs : 10_000;
     const { clock, scheduler } = this.core;

@@ -169,7 +169,10 @@ export class ReadPath {
     work: (flight: Flight<Lookup>) => Promise<Lookup>,
   ): Promise<Lookup> {
     const { promise, waiters } = ns.flights.run(key, now, work);
-    if (waiters > 1) ns.stats.loadsCollapsed++;
+    if (waiters > 1) {
+      ns.stats.loadsCollapsed++;
+      this.core.sink.collapsed?.(ns.name, key);
+    }
     let answer = promise;
     const softMs = settings.loadTimeouts.softMs;
     if (stale && softMs > 0 && options.allowStale !== false && now < stale.entry.staleUntil) {

@@ -7,6 +7,8 @@ export interface TopicRecord {
   topic: string;
   key: string;
   value: Uint8Array;
+  /** Record headers (the write's `traceparent` when tracing is on). */
+  headers?: Record<string, string> | undefined;
 }
 
 /** Options of a {@link TransactionalPublisher}. */
@@ -189,7 +191,7 @@ export class TransactionalPublisher {
     const live = batch.filter((w) => w.phase === "gathering");
     if (live.length === 0) return;
     for (const w of live) w.phase = "sending";
-    const byTopic = new Map<string, { key: string; value: Buffer }[]>();
+    const byTopic = new Map<string, { key: string; value: Buffer; headers?: Record<string, string> }[]>();
     for (const w of live) {
       for (const r of w.records) {
         let list = byTopic.get(r.topic);
@@ -197,7 +199,8 @@ export class TransactionalPublisher {
           list = [];
           byTopic.set(r.topic, list);
         }
-        list.push({ key: r.key, value: Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength) });
+        const value = Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
+        list.push(r.headers ? { key: r.key, value, headers: r.headers } : { key: r.key, value });
       }
     }
     let transaction: Awaited<ReturnType<Producer["transaction"]>> | undefined;

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromMs, timestampNow } from "@bufbuild/protobuf/wkt";
+import type { Context } from "@opentelemetry/api";
 import type { Consumer, EachBatchPayload } from "kafkajs";
 import { type Encryption, type KeyRing, valuePlace } from "../crypto/key-ring.js";
 import type { WriteBehindEvent } from "../engine/events.js";
@@ -12,6 +13,14 @@ import {
   WriteEventSchema,
 } from "../gen/mlcache/v1/events_pb.js";
 import type { Logger } from "../logger.js";
+import {
+  ATTR,
+  consumerSpan,
+  contextFromKafkaHeaders,
+  type KafkaHeaders,
+  type TracingOptions,
+  withTraceContext,
+} from "../telemetry/tracing.js";
 import type { KafkaConnection } from "./kafka.js";
 import type { TransactionalPublisher } from "./transactions.js";
 
@@ -44,9 +53,16 @@ export async function publishWrite(
     time: timestampNow(),
     eventId: randomUUID(),
   });
-  // Keyed by namespace/key: the writes of one key stay in order in one partition.
+  // Keyed by namespace/key: the writes of one key stay in order in one partition. The Set's
+  // trace goes along in the record's headers (none while tracing is off), for the sink to continue.
+  const headers = withTraceContext<Record<string, string>>({});
   await publisher.publish([
-    { topic, key: `${event.namespace}/${event.key}`, value: toBinary(WriteEventSchema, message) },
+    {
+      topic,
+      key: `${event.namespace}/${event.key}`,
+      value: toBinary(WriteEventSchema, message),
+      ...(headers.traceparent ? { headers } : {}),
+    },
   ]);
 }
 
@@ -66,6 +82,8 @@ export interface SinkOptions {
   instanceId?: string;
   /** Opens the values of encrypted namespaces' events (their `encryption_key_id`). */
   keyRing?: KeyRing | undefined;
+  /** Tracing on: each writer call runs under a span continuing the Sets' traces (record headers). */
+  tracing?: TracingOptions | undefined;
 }
 
 /** What the sink has done so far. */
@@ -116,6 +134,8 @@ export class WriteBehindSink {
   private consumer: Consumer | undefined;
   /** Opened values of sealed events (the events keep their sealed bytes, dead letters too). */
   private readonly opened = new WeakMap<WriteEvent, Uint8Array>();
+  /** The trace each event's Set ran in (its record's `traceparent`), while tracing is on. */
+  private readonly traces = new WeakMap<WriteEvent, Context>();
   private readonly lastApplied = new Map<string, string>();
 
   constructor(private readonly options: SinkOptions) {}
@@ -171,6 +191,10 @@ export class WriteBehindSink {
         }
         this.opened.set(event, value);
       }
+      if (this.options.tracing) {
+        const trace = contextFromKafkaHeaders(message.headers as KafkaHeaders | undefined);
+        if (trace) this.traces.set(event, trace);
+      }
       const id = `${event.namespace}\u0000${event.key}`;
       if (latest.has(id)) this.counters.supersededInBatch++;
       latest.delete(id); // re-insert: the map keeps the order of each key's last write
@@ -222,7 +246,7 @@ export class WriteBehindSink {
         deleted: e.deleted,
       }));
       try {
-        const failed = await writer.store(namespace, items);
+        const failed = await this.store(writer, namespace, items, pending, attempt);
         const succeeded = pending.filter((e) => !failed?.has(e.key));
         this.counters.applied += succeeded.length;
         for (const e of succeeded) this.remember(`${namespace}\u0000${e.key}`, fingerprint(e, this.valueOf(e)));
@@ -240,6 +264,24 @@ export class WriteBehindSink {
       }
     }
     await this.deadLetter(pending, lastError);
+  }
+
+  /** One writer call; with tracing, under a span continuing the traces of the events' Sets. */
+  private store(writer: Writer, namespace: string, items: StoreItemInput[], events: WriteEvent[], attempt: number) {
+    const { tracing } = this.options;
+    if (!tracing) return writer.store(namespace, items);
+    const parents: Context[] = [];
+    for (const event of events) {
+      const trace = this.traces.get(event);
+      if (trace) parents.push(trace);
+    }
+    return consumerSpan(
+      tracing,
+      "mlcache.write_behind.apply",
+      parents,
+      { [ATTR.namespace]: namespace, [ATTR.keys]: items.length, "mlcache.attempt": attempt },
+      () => writer.store(namespace, items),
+    );
   }
 
   /** The event's value in clear: opened when it was sealed. */

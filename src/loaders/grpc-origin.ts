@@ -11,6 +11,7 @@ import {
   type LoadResponse,
   type StoreRequestSchema,
 } from "../gen/mlcache/v1/loader_pb.js";
+import { withTraceContext } from "../telemetry/tracing.js";
 import { abortError } from "./failures.js";
 import type { StoreErrors, StoreItemInput, Writer } from "./writer.js";
 
@@ -118,7 +119,7 @@ export class GrpcOrigin implements Loader, Writer {
   ): Promise<T> {
     if (signal.aborted) throw abortError(signal);
     try {
-      return await send({ signal, headers: this.headers });
+      return await send({ signal, headers: withTraceContext(this.headers) });
     } catch (error) {
       if (signal.aborted) throw abortError(signal);
       throw fromConnectError(this.target, method, error);

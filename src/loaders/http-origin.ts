@@ -1,6 +1,7 @@
 import type { LoadContext, Loader, LoadResult } from "../engine/loader.js";
 import { CacheError, Status, type StatusCode } from "../errors.js";
 import { redactUrl } from "../redact.js";
+import { withTraceContext } from "../telemetry/tracing.js";
 import { abortError, isRetryable } from "./failures.js";
 import type { StoreErrors, StoreItemInput, Writer } from "./writer.js";
 
@@ -175,7 +176,11 @@ export class HttpOrigin implements Loader, Writer {
   private async fetch(url: string, init: RequestInit, signal: AbortSignal): Promise<Response> {
     if (signal.aborted) throw abortError(signal);
     try {
-      return await fetch(url, { ...init, headers: { ...this.options.headers, ...init.headers }, signal });
+      const headers = withTraceContext({
+        ...this.options.headers,
+        ...(init.headers as Record<string, string> | undefined),
+      });
+      return await fetch(url, { ...init, headers, signal });
     } catch (error) {
       if (signal.aborted) throw abortError(signal);
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;

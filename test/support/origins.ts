@@ -80,6 +80,8 @@ export class OriginState {
   absentPrefix = "absent";
   /** Keys starting with this fail on their own (per-key error in bulk, error in single loads). */
   brokenPrefix = "broken";
+  /** Headers of the last HTTP request (to check what the cache sent, e.g. `traceparent`). */
+  lastHeaders: Record<string, unknown> = {};
   private readonly hanging = new Set<() => void>();
 
   /** The value of a key, or undefined when the origin has none. */
@@ -188,6 +190,7 @@ async function handleHttp(state: OriginState, request: IncomingMessage, response
   const item = /^\/ns\/([^/]+)\/items\/([^/]+)$/.exec(url.pathname);
   const bulk = /^\/bulk\/([^/]+)$/.exec(url.pathname);
   const body = await readBody(request);
+  state.lastHeaders = { ...request.headers };
   const aborted = new AbortController();
   response.once("close", () => aborted.abort());
   if (item && request.method === "GET") state.calls.loads++;
