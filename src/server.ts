@@ -17,6 +17,7 @@ import { MemoryLayer } from "./layers/memory-layer.js";
 import { RedisHotKeyBoard } from "./layers/redis/hot-key-board.js";
 import { RedisLayer } from "./layers/redis/redis-layer.js";
 import { SealedLayer } from "./layers/sealed-layer.js";
+import { originUserAgent } from "./loaders/origin.js";
 import { OriginRegistry } from "./loaders/registry.js";
 import { createLogger, type Logger } from "./logger.js";
 import { accessControl } from "./rpc/access.js";
@@ -113,6 +114,7 @@ export async function startService(
     configured: config.origins,
     allowedTargets: config.origins.allowedTargets,
     ...(events ? { publishDeadLetter: events.deadLetter } : {}),
+    userAgent: originUserAgent(config.instanceId),
   });
   const l2 =
     config.redis && redis

@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, loadKeyRing } from "../config/config.js";
 import { KafkaConnection } from "../events/kafka.js";
 import { WriteBehindSink } from "../events/write-behind.js";
+import { originUserAgent } from "../loaders/origin.js";
 import { OriginRegistry } from "../loaders/registry.js";
 import { createLogger } from "../logger.js";
 import { resolveOtelSettings, startOtel } from "../telemetry/otel.js";
@@ -22,7 +23,7 @@ export async function sinkCommand(args: string[]): Promise<number> {
   if (!config.kafka) throw new ConfigError("mlcache sink needs Kafka: set kafka.brokers or MLCACHE_KAFKA_BROKERS");
   const logger = createLogger(config.log.level, "mlcache-sink");
   const connection = new KafkaConnection(config.kafka, logger);
-  const origins = new OriginRegistry({ configured: config.origins });
+  const origins = new OriginRegistry({ configured: config.origins, userAgent: originUserAgent(config.instanceId) });
   // Traces only (the sink has no Prometheus registry): each writer call continues the Sets' traces.
   const otelSettings = resolveOtelSettings(config.telemetry?.otel);
   const otel = otelSettings && startOtel(otelSettings, { logger });

@@ -11,6 +11,11 @@ export interface HttpOriginOptions {
   urlTemplate: string;
   /** Headers sent with every request (for example `authorization`). */
   headers?: Readonly<Record<string, string>>;
+  /**
+   * The `user-agent` of every request (the service sends `mlcache (instance <id>)`, so an origin
+   * can tell which instance called; policies are fleet-wide and cannot). `headers` may override it.
+   */
+  userAgent?: string;
   /** Bulk endpoint (may hold `{namespace}`); see {@link HttpOrigin} for its format. Unset: none. */
   bulkUrl?: string;
   /** Method of writes: PUT (default) or POST; deletes use DELETE. */
@@ -177,6 +182,7 @@ export class HttpOrigin implements Loader, Writer {
     if (signal.aborted) throw abortError(signal);
     try {
       const headers = withTraceContext({
+        ...(this.options.userAgent ? { "user-agent": this.options.userAgent } : {}),
         ...this.options.headers,
         ...(init.headers as Record<string, string> | undefined),
       });

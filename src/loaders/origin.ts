@@ -48,6 +48,14 @@ export interface CreateOriginOptions {
   functions?: FunctionOriginFunctions;
   /** Uniform random numbers in [0, 1) for retry jitter, injectable for tests. */
   random?: () => number;
+  /** The `user-agent` HTTP origins send (see {@link HttpOriginOptions.userAgent}). */
+  userAgent?: string;
+}
+
+/** The `user-agent` an instance's HTTP origin calls carry: `mlcache (instance <id>)`. */
+export function originUserAgent(instanceId: string): string {
+  // Printable ASCII only: a header cannot carry anything else.
+  return `mlcache (instance ${instanceId.replace(/[^\x20-\x7e]/g, "?")})`;
 }
 
 /** Counters of an origin: the loader's guards, batching, throttling, and the writer's guards. */
@@ -224,6 +232,7 @@ function originKind(
       writeMethod: method,
       notFoundStatuses: http.notFoundStatuses,
       ...(http.bulkUrl ? { bulkUrl: http.bulkUrl } : {}),
+      ...(options.userAgent ? { userAgent: options.userAgent } : {}),
     });
     return { loader: origin, writer: origin, close: () => {} };
   }

@@ -13,6 +13,8 @@ export interface OriginRegistryOptions {
   configured: { defaults: OriginPair; namespaces: Record<string, OriginPair> };
   /** Where dead-lettered keys are published besides the local log (Kafka). */
   publishDeadLetter?: (record: DeadLetterRecord) => void | Promise<void>;
+  /** The `user-agent` HTTP origins send, naming this instance. */
+  userAgent?: string;
   /** Targets origins set at run time may name besides the configured ones (none by default). */
   allowedTargets?: readonly string[];
 }
@@ -124,7 +126,12 @@ export class OriginRegistry {
   private build(namespace: string, pair: OriginPair): Built {
     const publish = this.options.publishDeadLetter;
     const make = (policy: OriginPolicy | undefined) =>
-      policy?.kind.case ? createOrigin(namespace, policy, publish ? { publishDeadLetter: publish } : {}) : undefined;
+      policy?.kind.case
+        ? createOrigin(namespace, policy, {
+            ...(publish ? { publishDeadLetter: publish } : {}),
+            ...(this.options.userAgent ? { userAgent: this.options.userAgent } : {}),
+          })
+        : undefined;
     const loader = make(pair.loader);
     const writer = pair.writer ? make(pair.writer) : loader;
     return { policy: pair, loader, writer: writer?.writer ? writer : undefined, fallback: make(pair.fallback) };

@@ -11,11 +11,11 @@ import * as grpc from "@grpc/grpc-js";
 import { AdminService } from "../../src/gen/mlcache/v1/admin_pb.js";
 import { CacheService } from "../../src/gen/mlcache/v1/cache_pb.js";
 import { type Item, ItemSchema, Source, WriteMode } from "../../src/gen/mlcache/v1/common_pb.js";
+import { originUserAgent } from "../../src/loaders/origin.js";
 import { grpcService } from "../../src/rpc/grpc-adapter.js";
 import { now } from "./clock.js";
 import type { Fleet, FleetMember } from "./fleet.js";
 import { BASE_L1_TTL_SECONDS } from "./fleet.js";
-import { INSTANCE_HEADER } from "./origin.js";
 
 interface Entry {
   value: Uint8Array;
@@ -130,7 +130,7 @@ class FakeInstance {
     const url = this.origin.urlTemplate
       .replace("{namespace}", encodeURIComponent(namespace))
       .replace("{key}", encodeURIComponent(key));
-    const response = await fetch(url, { headers: { [INSTANCE_HEADER]: this.instanceId } });
+    const response = await fetch(url, { headers: { "user-agent": originUserAgent(this.instanceId) } });
     if (response.status === 404) return undefined;
     if (!response.ok) throw new ConnectError(`origin answered ${response.status}`, Code.Unavailable);
     const entry: Entry = {

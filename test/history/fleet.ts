@@ -9,7 +9,6 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { parseConfig } from "../../src/config/config.js";
 import { sleep, waitFor } from "./clock.js";
-import { INSTANCE_HEADER } from "./origin.js";
 import { PROJECT_ROOT } from "./project.js";
 import { ServicePauser } from "./services.js";
 
@@ -77,7 +76,6 @@ function seconds(ms: number): string {
 
 /** The configuration of one process of the fleet (JSON is YAML). */
 export function fleetConfig(options: ProcessFleetOptions, instanceId: string, ports?: { grpc: number; http: number }) {
-  const headers = { [INSTANCE_HEADER]: instanceId };
   return {
     instanceId,
     ...(ports
@@ -98,10 +96,10 @@ export function fleetConfig(options: ProcessFleetOptions, instanceId: string, po
       // Stale after 3 s, so refreshes run during the workload; gone after 300 s (never, here).
       l1: { ttl: `${BASE_L1_TTL_SECONDS}s`, freshFor: "3s" },
       loader: {
-        http: { urlTemplate: options.origin.urlTemplate, bulkUrl: options.origin.bulkUrl, headers },
+        http: { urlTemplate: options.origin.urlTemplate, bulkUrl: options.origin.bulkUrl },
         hardTimeout: "5s",
       },
-      writer: { http: { urlTemplate: options.origin.urlTemplate, headers } },
+      writer: { http: { urlTemplate: options.origin.urlTemplate } },
     },
   };
 }

@@ -11,8 +11,14 @@ import type { OriginLoad, OriginVersion, WriterWrite } from "./history.js";
 import { categoryTag } from "./keys.js";
 import { decodeValueId, encodeValue, ORIGIN_VERSION_STEP, originValueId } from "./values.js";
 
-/** The header an instance's loader sends its instanceId in (set in its config). */
-export const INSTANCE_HEADER = "x-instance";
+/**
+ * Which instance called: the service's HTTP origins send `user-agent: mlcache (instance <id>)`.
+ * (Not a header in the loader's policy: policies are fleet-wide, so an UpdatePolicy on one
+ * instance hands its headers to all, and every load looked like that instance's.)
+ */
+export function callingInstance(userAgent: string | undefined): string {
+  return /\(instance ([^)]*)\)/.exec(userAgent ?? "")?.[1] ?? "unknown";
+}
 
 /** A running origin for the fleet under test. */
 export class HistoryOrigin {
@@ -105,7 +111,7 @@ export class HistoryOrigin {
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const startedAt = now();
     const url = new URL(request.url ?? "/", "http://origin");
-    const instance = String(request.headers[INSTANCE_HEADER] ?? "unknown");
+    const instance = callingInstance(request.headers["user-agent"]);
     const item = /^\/ns\/([^/]+)\/items\/([^/]+)$/.exec(url.pathname);
     const bulk = /^\/bulk\/([^/]+)$/.exec(url.pathname);
     const body = await readBody(request);
