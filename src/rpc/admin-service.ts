@@ -16,6 +16,7 @@ import { redactOrigin, restoreRedacted } from "../loaders/allowlist.js";
 import type { OriginRegistry } from "../loaders/registry.js";
 import type { Telemetry } from "../telemetry/telemetry.js";
 import { buildSnapshot } from "./convert.js";
+import { adviseResponse } from "./usage-convert.js";
 import { checkNamespace } from "./validate.js";
 
 /** What the AdminService implementation needs. */
@@ -24,8 +25,8 @@ export interface AdminServiceDeps {
   instanceId: string;
   /** Loaders and writers by namespace, changeable at run time. */
   origins?: OriginRegistry;
-  /** Raw per-key counters for ExportStats (NDJSON). */
-  telemetry?: Pick<Telemetry, "exportChunks">;
+  /** Raw per-key counters for ExportStats (NDJSON), usage patterns for Advise. */
+  telemetry?: Pick<Telemetry, "exportChunks" | "advise">;
   /**
    * The fleet's policy log (Kafka). With it, a change is answered OK only once the log has
    * it, and every instance applies it from there; without it, a change is this instance's only.
@@ -188,6 +189,17 @@ export function adminService(deps: AdminServiceDeps): ServiceImpl<typeof AdminSe
           };
         }),
       };
+    },
+
+    advise(request) {
+      const namespace = checkNamespace(request.namespace);
+      if (!deps.telemetry) {
+        throw new CacheError(
+          Status.FAILED_PRECONDITION,
+          "usage advice needs the telemetry, which this instance runs without",
+        );
+      }
+      return adviseResponse(deps.telemetry.advise(namespace));
     },
 
     async *exportStats(request) {

@@ -10,6 +10,7 @@ import type { DependencyStatus, StatsSnapshot } from "../gen/mlcache/v1/stats_pb
 import type { DeadLetterRecord } from "../loaders/dead-letters.js";
 import type { TelemetryView } from "../telemetry/telemetry.js";
 import { apiWriteMode, buildSnapshot, engineWriteMode, itemFrom } from "./convert.js";
+import { keyUsageMessage } from "./usage-convert.js";
 import {
   checkDuration,
   checkEnum,
@@ -303,6 +304,7 @@ export function cacheService(deps: CacheServiceDeps): ServiceImpl<typeof CacheSe
               misses: BigInt(tracked?.misses ?? 0),
               lastLoadLatency: durationFromMs(Math.round(tracked?.lastLoadMs ?? 0)),
               ...(tracked?.lastRefreshAt ? { lastRefresh: timestampFromMs(tracked.lastRefreshAt) } : {}),
+              ...(tracked?.usage ? { usage: keyUsageMessage(tracked.usage) } : {}),
               layers: k.layers.map((l) => ({
                 layer: l.layer === "l1" ? CacheLayer.L1 : CacheLayer.L2,
                 present: l.present,

@@ -238,6 +238,7 @@ class FakeInstance {
       resetPolicy: unimplemented,
       listNamespaces: unimplemented,
       exportStats: unimplemented,
+      advise: unimplemented,
     } as ServiceImpl<typeof AdminService>;
   }
 }

@@ -24,6 +24,7 @@ const (
 	AdminService_ResetPolicy_FullMethodName    = "/mlcache.v1.AdminService/ResetPolicy"
 	AdminService_ListNamespaces_FullMethodName = "/mlcache.v1.AdminService/ListNamespaces"
 	AdminService_ExportStats_FullMethodName    = "/mlcache.v1.AdminService/ExportStats"
+	AdminService_Advise_FullMethodName         = "/mlcache.v1.AdminService/Advise"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -40,6 +41,9 @@ type AdminServiceClient interface {
 	ListNamespaces(ctx context.Context, in *ListNamespacesRequest, opts ...grpc.CallOption) (*ListNamespacesResponse, error)
 	// Streams the raw counters (access counts, refresh counts, per-key latency) as NDJSON.
 	ExportStats(ctx context.Context, in *ExportStatsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportStatsResponse], error)
+	// The usage patterns of a namespace's sampled keys, the TTL advice per key family and the key
+	// rules that advice would add. Changes nothing.
+	Advise(ctx context.Context, in *AdviseRequest, opts ...grpc.CallOption) (*AdviseResponse, error)
 }
 
 type adminServiceClient struct {
@@ -109,6 +113,16 @@ func (c *adminServiceClient) ExportStats(ctx context.Context, in *ExportStatsReq
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type AdminService_ExportStatsClient = grpc.ServerStreamingClient[ExportStatsResponse]
 
+func (c *adminServiceClient) Advise(ctx context.Context, in *AdviseRequest, opts ...grpc.CallOption) (*AdviseResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AdviseResponse)
+	err := c.cc.Invoke(ctx, AdminService_Advise_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -123,6 +137,9 @@ type AdminServiceServer interface {
 	ListNamespaces(context.Context, *ListNamespacesRequest) (*ListNamespacesResponse, error)
 	// Streams the raw counters (access counts, refresh counts, per-key latency) as NDJSON.
 	ExportStats(*ExportStatsRequest, grpc.ServerStreamingServer[ExportStatsResponse]) error
+	// The usage patterns of a namespace's sampled keys, the TTL advice per key family and the key
+	// rules that advice would add. Changes nothing.
+	Advise(context.Context, *AdviseRequest) (*AdviseResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -147,6 +164,9 @@ func (UnimplementedAdminServiceServer) ListNamespaces(context.Context, *ListName
 }
 func (UnimplementedAdminServiceServer) ExportStats(*ExportStatsRequest, grpc.ServerStreamingServer[ExportStatsResponse]) error {
 	return status.Error(codes.Unimplemented, "method ExportStats not implemented")
+}
+func (UnimplementedAdminServiceServer) Advise(context.Context, *AdviseRequest) (*AdviseResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Advise not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -252,6 +272,24 @@ func _AdminService_ExportStats_Handler(srv interface{}, stream grpc.ServerStream
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type AdminService_ExportStatsServer = grpc.ServerStreamingServer[ExportStatsResponse]
 
+func _AdminService_Advise_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AdviseRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).Advise(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_Advise_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).Advise(ctx, req.(*AdviseRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -274,6 +312,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListNamespaces",
 			Handler:    _AdminService_ListNamespaces_Handler,
+		},
+		{
+			MethodName: "Advise",
+			Handler:    _AdminService_Advise_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

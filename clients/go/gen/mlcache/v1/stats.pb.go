@@ -23,6 +23,131 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// How a key's reads arrive over time (from the inter-arrival times of its recent reads).
+type UsagePattern int32
+
+const (
+	// Not sampled, or too few reads to tell.
+	UsagePattern_USAGE_PATTERN_UNSPECIFIED UsagePattern = 0
+	// Periodic: gaps vary little (coefficient of variation at most 0.35).
+	UsagePattern_USAGE_PATTERN_REGULAR UsagePattern = 1
+	// Clustered: reads come in bursts separated by quiet gaps (burstiness at least 0.25).
+	UsagePattern_USAGE_PATTERN_BURSTY UsagePattern = 2
+	// Many reads per second (telemetry.usage.hotRatePerSecond), neither bursty nor declining.
+	UsagePattern_USAGE_PATTERN_STEADY_HOT UsagePattern = 3
+	// Read once.
+	UsagePattern_USAGE_PATTERN_ONE_HIT UsagePattern = 4
+	// The read rate fell over the window, or the key went silent.
+	UsagePattern_USAGE_PATTERN_DECLINING UsagePattern = 5
+	// Random arrivals below the hot rate: nothing to exploit.
+	UsagePattern_USAGE_PATTERN_IRREGULAR UsagePattern = 6
+)
+
+// Enum value maps for UsagePattern.
+var (
+	UsagePattern_name = map[int32]string{
+		0: "USAGE_PATTERN_UNSPECIFIED",
+		1: "USAGE_PATTERN_REGULAR",
+		2: "USAGE_PATTERN_BURSTY",
+		3: "USAGE_PATTERN_STEADY_HOT",
+		4: "USAGE_PATTERN_ONE_HIT",
+		5: "USAGE_PATTERN_DECLINING",
+		6: "USAGE_PATTERN_IRREGULAR",
+	}
+	UsagePattern_value = map[string]int32{
+		"USAGE_PATTERN_UNSPECIFIED": 0,
+		"USAGE_PATTERN_REGULAR":     1,
+		"USAGE_PATTERN_BURSTY":      2,
+		"USAGE_PATTERN_STEADY_HOT":  3,
+		"USAGE_PATTERN_ONE_HIT":     4,
+		"USAGE_PATTERN_DECLINING":   5,
+		"USAGE_PATTERN_IRREGULAR":   6,
+	}
+)
+
+func (x UsagePattern) Enum() *UsagePattern {
+	p := new(UsagePattern)
+	*p = x
+	return p
+}
+
+func (x UsagePattern) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (UsagePattern) Descriptor() protoreflect.EnumDescriptor {
+	return file_mlcache_v1_stats_proto_enumTypes[0].Descriptor()
+}
+
+func (UsagePattern) Type() protoreflect.EnumType {
+	return &file_mlcache_v1_stats_proto_enumTypes[0]
+}
+
+func (x UsagePattern) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use UsagePattern.Descriptor instead.
+func (UsagePattern) EnumDescriptor() ([]byte, []int) {
+	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{0}
+}
+
+// How an entry is kept fresh.
+type RefreshMode int32
+
+const (
+	RefreshMode_REFRESH_MODE_UNSPECIFIED RefreshMode = 0
+	// Entries expire; the next read loads.
+	RefreshMode_REFRESH_MODE_NONE RefreshMode = 1
+	// fresh_for ends before the next expected read: that read is answered and reloads in the background.
+	RefreshMode_REFRESH_MODE_AHEAD RefreshMode = 2
+	// Probabilistic early refresh (XFetch) before fresh_for ends.
+	RefreshMode_REFRESH_MODE_EARLY RefreshMode = 3
+)
+
+// Enum value maps for RefreshMode.
+var (
+	RefreshMode_name = map[int32]string{
+		0: "REFRESH_MODE_UNSPECIFIED",
+		1: "REFRESH_MODE_NONE",
+		2: "REFRESH_MODE_AHEAD",
+		3: "REFRESH_MODE_EARLY",
+	}
+	RefreshMode_value = map[string]int32{
+		"REFRESH_MODE_UNSPECIFIED": 0,
+		"REFRESH_MODE_NONE":        1,
+		"REFRESH_MODE_AHEAD":       2,
+		"REFRESH_MODE_EARLY":       3,
+	}
+)
+
+func (x RefreshMode) Enum() *RefreshMode {
+	p := new(RefreshMode)
+	*p = x
+	return p
+}
+
+func (x RefreshMode) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RefreshMode) Descriptor() protoreflect.EnumDescriptor {
+	return file_mlcache_v1_stats_proto_enumTypes[1].Descriptor()
+}
+
+func (RefreshMode) Type() protoreflect.EnumType {
+	return &file_mlcache_v1_stats_proto_enumTypes[1]
+}
+
+func (x RefreshMode) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RefreshMode.Descriptor instead.
+func (RefreshMode) EnumDescriptor() ([]byte, []int) {
+	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{1}
+}
+
 type AnomalyKind int32
 
 const (
@@ -62,11 +187,11 @@ func (x AnomalyKind) String() string {
 }
 
 func (AnomalyKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_mlcache_v1_stats_proto_enumTypes[0].Descriptor()
+	return file_mlcache_v1_stats_proto_enumTypes[2].Descriptor()
 }
 
 func (AnomalyKind) Type() protoreflect.EnumType {
-	return &file_mlcache_v1_stats_proto_enumTypes[0]
+	return &file_mlcache_v1_stats_proto_enumTypes[2]
 }
 
 func (x AnomalyKind) Number() protoreflect.EnumNumber {
@@ -75,7 +200,7 @@ func (x AnomalyKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use AnomalyKind.Descriptor instead.
 func (AnomalyKind) EnumDescriptor() ([]byte, []int) {
-	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{0}
+	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{2}
 }
 
 // Everything an instance knows about its traffic at one moment.
@@ -732,8 +857,11 @@ type KeyStats struct {
 	Frequency       uint64                 `protobuf:"varint,6,opt,name=frequency,proto3" json:"frequency,omitempty"`
 	LastLoadLatency *durationpb.Duration   `protobuf:"bytes,7,opt,name=last_load_latency,json=lastLoadLatency,proto3" json:"last_load_latency,omitempty"`
 	LastRefresh     *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=last_refresh,json=lastRefresh,proto3" json:"last_refresh,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The key's usage pattern and TTL advice; unset when its arrivals are not sampled
+	// (telemetry.usage: hot keys and a hash sample of the others).
+	Usage         *KeyUsage `protobuf:"bytes,9,opt,name=usage,proto3" json:"usage,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *KeyStats) Reset() {
@@ -822,6 +950,302 @@ func (x *KeyStats) GetLastRefresh() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *KeyStats) GetUsage() *KeyUsage {
+	if x != nil {
+		return x.Usage
+	}
+	return nil
+}
+
+// The statistics a usage pattern was decided from (over the key's recent reads).
+type UsageEvidence struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Read times held for the key (the window analysed).
+	Samples uint32 `protobuf:"varint,1,opt,name=samples,proto3" json:"samples,omitempty"`
+	// Reads since the key was first sampled.
+	Arrivals      uint64               `protobuf:"varint,2,opt,name=arrivals,proto3" json:"arrivals,omitempty"`
+	RatePerSecond float64              `protobuf:"fixed64,3,opt,name=rate_per_second,json=ratePerSecond,proto3" json:"rate_per_second,omitempty"`
+	MeanGap       *durationpb.Duration `protobuf:"bytes,4,opt,name=mean_gap,json=meanGap,proto3" json:"mean_gap,omitempty"`
+	// Coefficient of variation of the gaps (σ/μ): ~0 periodic, 1 random, above 1 clustered.
+	Cv float64 `protobuf:"fixed64,5,opt,name=cv,proto3" json:"cv,omitempty"`
+	// Burstiness (σ−μ)/(σ+μ) of the gaps: −1 periodic, 0 random, towards 1 bursty.
+	Burstiness float64 `protobuf:"fixed64,6,opt,name=burstiness,proto3" json:"burstiness,omitempty"`
+	// Median gap: the period of a regular key.
+	Period *durationpb.Duration `protobuf:"bytes,7,opt,name=period,proto3" json:"period,omitempty"`
+	// Longest run of closely spaced reads, and the median quiet gap between runs.
+	BurstLength *durationpb.Duration `protobuf:"bytes,8,opt,name=burst_length,json=burstLength,proto3" json:"burst_length,omitempty"`
+	BurstGap    *durationpb.Duration `protobuf:"bytes,9,opt,name=burst_gap,json=burstGap,proto3" json:"burst_gap,omitempty"`
+	// Kendall's tau of the gaps against their order (towards 1: gaps keep growing).
+	Trend float64 `protobuf:"fixed64,10,opt,name=trend,proto3" json:"trend,omitempty"`
+	// Median gap of the newest third over that of the oldest third.
+	Slowdown      float64              `protobuf:"fixed64,11,opt,name=slowdown,proto3" json:"slowdown,omitempty"`
+	SinceLast     *durationpb.Duration `protobuf:"bytes,12,opt,name=since_last,json=sinceLast,proto3" json:"since_last,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UsageEvidence) Reset() {
+	*x = UsageEvidence{}
+	mi := &file_mlcache_v1_stats_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UsageEvidence) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UsageEvidence) ProtoMessage() {}
+
+func (x *UsageEvidence) ProtoReflect() protoreflect.Message {
+	mi := &file_mlcache_v1_stats_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UsageEvidence.ProtoReflect.Descriptor instead.
+func (*UsageEvidence) Descriptor() ([]byte, []int) {
+	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *UsageEvidence) GetSamples() uint32 {
+	if x != nil {
+		return x.Samples
+	}
+	return 0
+}
+
+func (x *UsageEvidence) GetArrivals() uint64 {
+	if x != nil {
+		return x.Arrivals
+	}
+	return 0
+}
+
+func (x *UsageEvidence) GetRatePerSecond() float64 {
+	if x != nil {
+		return x.RatePerSecond
+	}
+	return 0
+}
+
+func (x *UsageEvidence) GetMeanGap() *durationpb.Duration {
+	if x != nil {
+		return x.MeanGap
+	}
+	return nil
+}
+
+func (x *UsageEvidence) GetCv() float64 {
+	if x != nil {
+		return x.Cv
+	}
+	return 0
+}
+
+func (x *UsageEvidence) GetBurstiness() float64 {
+	if x != nil {
+		return x.Burstiness
+	}
+	return 0
+}
+
+func (x *UsageEvidence) GetPeriod() *durationpb.Duration {
+	if x != nil {
+		return x.Period
+	}
+	return nil
+}
+
+func (x *UsageEvidence) GetBurstLength() *durationpb.Duration {
+	if x != nil {
+		return x.BurstLength
+	}
+	return nil
+}
+
+func (x *UsageEvidence) GetBurstGap() *durationpb.Duration {
+	if x != nil {
+		return x.BurstGap
+	}
+	return nil
+}
+
+func (x *UsageEvidence) GetTrend() float64 {
+	if x != nil {
+		return x.Trend
+	}
+	return 0
+}
+
+func (x *UsageEvidence) GetSlowdown() float64 {
+	if x != nil {
+		return x.Slowdown
+	}
+	return 0
+}
+
+func (x *UsageEvidence) GetSinceLast() *durationpb.Duration {
+	if x != nil {
+		return x.SinceLast
+	}
+	return nil
+}
+
+// What the usage analysis recommends.
+type TtlAdvice struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Ttl      *durationpb.Duration   `protobuf:"bytes,1,opt,name=ttl,proto3" json:"ttl,omitempty"`
+	FreshFor *durationpb.Duration   `protobuf:"bytes,2,opt,name=fresh_for,json=freshFor,proto3" json:"fresh_for,omitempty"`
+	Refresh  RefreshMode            `protobuf:"varint,3,opt,name=refresh,proto3,enum=mlcache.v1.RefreshMode" json:"refresh,omitempty"`
+	// False: keep the key out of the cache.
+	Admit bool `protobuf:"varint,4,opt,name=admit,proto3" json:"admit,omitempty"`
+	// Why, with the figures it came from.
+	Reason string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	// True when telemetry.usage.minTtlMs / maxTtlMs changed the TTL computed.
+	Clamped       bool `protobuf:"varint,6,opt,name=clamped,proto3" json:"clamped,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TtlAdvice) Reset() {
+	*x = TtlAdvice{}
+	mi := &file_mlcache_v1_stats_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TtlAdvice) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TtlAdvice) ProtoMessage() {}
+
+func (x *TtlAdvice) ProtoReflect() protoreflect.Message {
+	mi := &file_mlcache_v1_stats_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TtlAdvice.ProtoReflect.Descriptor instead.
+func (*TtlAdvice) Descriptor() ([]byte, []int) {
+	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *TtlAdvice) GetTtl() *durationpb.Duration {
+	if x != nil {
+		return x.Ttl
+	}
+	return nil
+}
+
+func (x *TtlAdvice) GetFreshFor() *durationpb.Duration {
+	if x != nil {
+		return x.FreshFor
+	}
+	return nil
+}
+
+func (x *TtlAdvice) GetRefresh() RefreshMode {
+	if x != nil {
+		return x.Refresh
+	}
+	return RefreshMode_REFRESH_MODE_UNSPECIFIED
+}
+
+func (x *TtlAdvice) GetAdmit() bool {
+	if x != nil {
+		return x.Admit
+	}
+	return false
+}
+
+func (x *TtlAdvice) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *TtlAdvice) GetClamped() bool {
+	if x != nil {
+		return x.Clamped
+	}
+	return false
+}
+
+type KeyUsage struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Pattern       UsagePattern           `protobuf:"varint,1,opt,name=pattern,proto3,enum=mlcache.v1.UsagePattern" json:"pattern,omitempty"`
+	Evidence      *UsageEvidence         `protobuf:"bytes,2,opt,name=evidence,proto3" json:"evidence,omitempty"`
+	Advice        *TtlAdvice             `protobuf:"bytes,3,opt,name=advice,proto3" json:"advice,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeyUsage) Reset() {
+	*x = KeyUsage{}
+	mi := &file_mlcache_v1_stats_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeyUsage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeyUsage) ProtoMessage() {}
+
+func (x *KeyUsage) ProtoReflect() protoreflect.Message {
+	mi := &file_mlcache_v1_stats_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeyUsage.ProtoReflect.Descriptor instead.
+func (*KeyUsage) Descriptor() ([]byte, []int) {
+	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *KeyUsage) GetPattern() UsagePattern {
+	if x != nil {
+		return x.Pattern
+	}
+	return UsagePattern_USAGE_PATTERN_UNSPECIFIED
+}
+
+func (x *KeyUsage) GetEvidence() *UsageEvidence {
+	if x != nil {
+		return x.Evidence
+	}
+	return nil
+}
+
+func (x *KeyUsage) GetAdvice() *TtlAdvice {
+	if x != nil {
+		return x.Advice
+	}
+	return nil
+}
+
 type InFlightLoad struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Namespace string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
@@ -835,7 +1259,7 @@ type InFlightLoad struct {
 
 func (x *InFlightLoad) Reset() {
 	*x = InFlightLoad{}
-	mi := &file_mlcache_v1_stats_proto_msgTypes[8]
+	mi := &file_mlcache_v1_stats_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -847,7 +1271,7 @@ func (x *InFlightLoad) String() string {
 func (*InFlightLoad) ProtoMessage() {}
 
 func (x *InFlightLoad) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_stats_proto_msgTypes[8]
+	mi := &file_mlcache_v1_stats_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -860,7 +1284,7 @@ func (x *InFlightLoad) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InFlightLoad.ProtoReflect.Descriptor instead.
 func (*InFlightLoad) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{8}
+	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *InFlightLoad) GetNamespace() string {
@@ -906,7 +1330,7 @@ type DeadLetter struct {
 
 func (x *DeadLetter) Reset() {
 	*x = DeadLetter{}
-	mi := &file_mlcache_v1_stats_proto_msgTypes[9]
+	mi := &file_mlcache_v1_stats_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -918,7 +1342,7 @@ func (x *DeadLetter) String() string {
 func (*DeadLetter) ProtoMessage() {}
 
 func (x *DeadLetter) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_stats_proto_msgTypes[9]
+	mi := &file_mlcache_v1_stats_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -931,7 +1355,7 @@ func (x *DeadLetter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeadLetter.ProtoReflect.Descriptor instead.
 func (*DeadLetter) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{9}
+	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DeadLetter) GetNamespace() string {
@@ -991,7 +1415,7 @@ type DependencyStatus struct {
 
 func (x *DependencyStatus) Reset() {
 	*x = DependencyStatus{}
-	mi := &file_mlcache_v1_stats_proto_msgTypes[10]
+	mi := &file_mlcache_v1_stats_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1003,7 +1427,7 @@ func (x *DependencyStatus) String() string {
 func (*DependencyStatus) ProtoMessage() {}
 
 func (x *DependencyStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_stats_proto_msgTypes[10]
+	mi := &file_mlcache_v1_stats_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1016,7 +1440,7 @@ func (x *DependencyStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DependencyStatus.ProtoReflect.Descriptor instead.
 func (*DependencyStatus) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{10}
+	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *DependencyStatus) GetName() string {
@@ -1070,7 +1494,7 @@ type Anomaly struct {
 
 func (x *Anomaly) Reset() {
 	*x = Anomaly{}
-	mi := &file_mlcache_v1_stats_proto_msgTypes[11]
+	mi := &file_mlcache_v1_stats_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1082,7 +1506,7 @@ func (x *Anomaly) String() string {
 func (*Anomaly) ProtoMessage() {}
 
 func (x *Anomaly) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_stats_proto_msgTypes[11]
+	mi := &file_mlcache_v1_stats_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1095,7 +1519,7 @@ func (x *Anomaly) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Anomaly.ProtoReflect.Descriptor instead.
 func (*Anomaly) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{11}
+	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Anomaly) GetKind() AnomalyKind {
@@ -1207,7 +1631,7 @@ const file_mlcache_v1_stats_proto_rawDesc = "" +
 	"\rttl_remaining\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\fttlRemaining\x12\x18\n" +
 	"\aversion\x18\x06 \x01(\x04R\aversion\x12\x1d\n" +
 	"\n" +
-	"size_bytes\x18\a \x01(\x04R\tsizeBytes\"\xbd\x02\n" +
+	"size_bytes\x18\a \x01(\x04R\tsizeBytes\"\xe9\x02\n" +
 	"\bKeyStats\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x121\n" +
@@ -1216,7 +1640,36 @@ const file_mlcache_v1_stats_proto_rawDesc = "" +
 	"\x06misses\x18\x05 \x01(\x04R\x06misses\x12\x1c\n" +
 	"\tfrequency\x18\x06 \x01(\x04R\tfrequency\x12E\n" +
 	"\x11last_load_latency\x18\a \x01(\v2\x19.google.protobuf.DurationR\x0flastLoadLatency\x12=\n" +
-	"\flast_refresh\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\vlastRefresh\"\x93\x01\n" +
+	"\flast_refresh\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\vlastRefresh\x12*\n" +
+	"\x05usage\x18\t \x01(\v2\x14.mlcache.v1.KeyUsageR\x05usage\"\xe8\x03\n" +
+	"\rUsageEvidence\x12\x18\n" +
+	"\asamples\x18\x01 \x01(\rR\asamples\x12\x1a\n" +
+	"\barrivals\x18\x02 \x01(\x04R\barrivals\x12&\n" +
+	"\x0frate_per_second\x18\x03 \x01(\x01R\rratePerSecond\x124\n" +
+	"\bmean_gap\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\ameanGap\x12\x0e\n" +
+	"\x02cv\x18\x05 \x01(\x01R\x02cv\x12\x1e\n" +
+	"\n" +
+	"burstiness\x18\x06 \x01(\x01R\n" +
+	"burstiness\x121\n" +
+	"\x06period\x18\a \x01(\v2\x19.google.protobuf.DurationR\x06period\x12<\n" +
+	"\fburst_length\x18\b \x01(\v2\x19.google.protobuf.DurationR\vburstLength\x126\n" +
+	"\tburst_gap\x18\t \x01(\v2\x19.google.protobuf.DurationR\bburstGap\x12\x14\n" +
+	"\x05trend\x18\n" +
+	" \x01(\x01R\x05trend\x12\x1a\n" +
+	"\bslowdown\x18\v \x01(\x01R\bslowdown\x128\n" +
+	"\n" +
+	"since_last\x18\f \x01(\v2\x19.google.protobuf.DurationR\tsinceLast\"\xeb\x01\n" +
+	"\tTtlAdvice\x12+\n" +
+	"\x03ttl\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\x126\n" +
+	"\tfresh_for\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\bfreshFor\x121\n" +
+	"\arefresh\x18\x03 \x01(\x0e2\x17.mlcache.v1.RefreshModeR\arefresh\x12\x14\n" +
+	"\x05admit\x18\x04 \x01(\bR\x05admit\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x12\x18\n" +
+	"\aclamped\x18\x06 \x01(\bR\aclamped\"\xa4\x01\n" +
+	"\bKeyUsage\x122\n" +
+	"\apattern\x18\x01 \x01(\x0e2\x18.mlcache.v1.UsagePatternR\apattern\x125\n" +
+	"\bevidence\x18\x02 \x01(\v2\x19.mlcache.v1.UsageEvidenceR\bevidence\x12-\n" +
+	"\x06advice\x18\x03 \x01(\v2\x15.mlcache.v1.TtlAdviceR\x06advice\"\x93\x01\n" +
 	"\fInFlightLoad\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x129\n" +
@@ -1245,7 +1698,20 @@ const file_mlcache_v1_stats_proto_rawDesc = "" +
 	"\vdetected_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"detectedAt\x12\x14\n" +
 	"\x05score\x18\x05 \x01(\x01R\x05score\x12\x16\n" +
-	"\x06detail\x18\x06 \x01(\tR\x06detail*\x8a\x01\n" +
+	"\x06detail\x18\x06 \x01(\tR\x06detail*\xd5\x01\n" +
+	"\fUsagePattern\x12\x1d\n" +
+	"\x19USAGE_PATTERN_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15USAGE_PATTERN_REGULAR\x10\x01\x12\x18\n" +
+	"\x14USAGE_PATTERN_BURSTY\x10\x02\x12\x1c\n" +
+	"\x18USAGE_PATTERN_STEADY_HOT\x10\x03\x12\x19\n" +
+	"\x15USAGE_PATTERN_ONE_HIT\x10\x04\x12\x1b\n" +
+	"\x17USAGE_PATTERN_DECLINING\x10\x05\x12\x1b\n" +
+	"\x17USAGE_PATTERN_IRREGULAR\x10\x06*r\n" +
+	"\vRefreshMode\x12\x1c\n" +
+	"\x18REFRESH_MODE_UNSPECIFIED\x10\x00\x12\x15\n" +
+	"\x11REFRESH_MODE_NONE\x10\x01\x12\x16\n" +
+	"\x12REFRESH_MODE_AHEAD\x10\x02\x12\x16\n" +
+	"\x12REFRESH_MODE_EARLY\x10\x03*\x8a\x01\n" +
 	"\vAnomalyKind\x12\x1c\n" +
 	"\x18ANOMALY_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14ANOMALY_KIND_HOT_KEY\x10\x01\x12\x1e\n" +
@@ -1265,58 +1731,75 @@ func file_mlcache_v1_stats_proto_rawDescGZIP() []byte {
 	return file_mlcache_v1_stats_proto_rawDescData
 }
 
-var file_mlcache_v1_stats_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_mlcache_v1_stats_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_mlcache_v1_stats_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_mlcache_v1_stats_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_mlcache_v1_stats_proto_goTypes = []any{
-	(AnomalyKind)(0),              // 0: mlcache.v1.AnomalyKind
-	(*StatsSnapshot)(nil),         // 1: mlcache.v1.StatsSnapshot
-	(*NamespaceStats)(nil),        // 2: mlcache.v1.NamespaceStats
-	(*LayerStats)(nil),            // 3: mlcache.v1.LayerStats
-	(*EvictionCounts)(nil),        // 4: mlcache.v1.EvictionCounts
-	(*LoadStats)(nil),             // 5: mlcache.v1.LoadStats
-	(*HotKey)(nil),                // 6: mlcache.v1.HotKey
-	(*KeyLayerState)(nil),         // 7: mlcache.v1.KeyLayerState
-	(*KeyStats)(nil),              // 8: mlcache.v1.KeyStats
-	(*InFlightLoad)(nil),          // 9: mlcache.v1.InFlightLoad
-	(*DeadLetter)(nil),            // 10: mlcache.v1.DeadLetter
-	(*DependencyStatus)(nil),      // 11: mlcache.v1.DependencyStatus
-	(*Anomaly)(nil),               // 12: mlcache.v1.Anomaly
-	(*timestamppb.Timestamp)(nil), // 13: google.protobuf.Timestamp
-	(CacheLayer)(0),               // 14: mlcache.v1.CacheLayer
-	(*durationpb.Duration)(nil),   // 15: google.protobuf.Duration
-	(BreakerState)(0),             // 16: mlcache.v1.BreakerState
+	(UsagePattern)(0),             // 0: mlcache.v1.UsagePattern
+	(RefreshMode)(0),              // 1: mlcache.v1.RefreshMode
+	(AnomalyKind)(0),              // 2: mlcache.v1.AnomalyKind
+	(*StatsSnapshot)(nil),         // 3: mlcache.v1.StatsSnapshot
+	(*NamespaceStats)(nil),        // 4: mlcache.v1.NamespaceStats
+	(*LayerStats)(nil),            // 5: mlcache.v1.LayerStats
+	(*EvictionCounts)(nil),        // 6: mlcache.v1.EvictionCounts
+	(*LoadStats)(nil),             // 7: mlcache.v1.LoadStats
+	(*HotKey)(nil),                // 8: mlcache.v1.HotKey
+	(*KeyLayerState)(nil),         // 9: mlcache.v1.KeyLayerState
+	(*KeyStats)(nil),              // 10: mlcache.v1.KeyStats
+	(*UsageEvidence)(nil),         // 11: mlcache.v1.UsageEvidence
+	(*TtlAdvice)(nil),             // 12: mlcache.v1.TtlAdvice
+	(*KeyUsage)(nil),              // 13: mlcache.v1.KeyUsage
+	(*InFlightLoad)(nil),          // 14: mlcache.v1.InFlightLoad
+	(*DeadLetter)(nil),            // 15: mlcache.v1.DeadLetter
+	(*DependencyStatus)(nil),      // 16: mlcache.v1.DependencyStatus
+	(*Anomaly)(nil),               // 17: mlcache.v1.Anomaly
+	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
+	(CacheLayer)(0),               // 19: mlcache.v1.CacheLayer
+	(*durationpb.Duration)(nil),   // 20: google.protobuf.Duration
+	(BreakerState)(0),             // 21: mlcache.v1.BreakerState
 }
 var file_mlcache_v1_stats_proto_depIdxs = []int32{
-	13, // 0: mlcache.v1.StatsSnapshot.time:type_name -> google.protobuf.Timestamp
-	2,  // 1: mlcache.v1.StatsSnapshot.namespaces:type_name -> mlcache.v1.NamespaceStats
-	11, // 2: mlcache.v1.StatsSnapshot.dependencies:type_name -> mlcache.v1.DependencyStatus
-	12, // 3: mlcache.v1.StatsSnapshot.anomalies:type_name -> mlcache.v1.Anomaly
-	3,  // 4: mlcache.v1.NamespaceStats.layers:type_name -> mlcache.v1.LayerStats
-	5,  // 5: mlcache.v1.NamespaceStats.loads:type_name -> mlcache.v1.LoadStats
-	6,  // 6: mlcache.v1.NamespaceStats.hot_keys:type_name -> mlcache.v1.HotKey
-	14, // 7: mlcache.v1.LayerStats.layer:type_name -> mlcache.v1.CacheLayer
-	4,  // 8: mlcache.v1.LayerStats.evictions:type_name -> mlcache.v1.EvictionCounts
-	15, // 9: mlcache.v1.LoadStats.latency_p50:type_name -> google.protobuf.Duration
-	15, // 10: mlcache.v1.LoadStats.latency_p95:type_name -> google.protobuf.Duration
-	15, // 11: mlcache.v1.LoadStats.latency_p99:type_name -> google.protobuf.Duration
-	16, // 12: mlcache.v1.LoadStats.breaker_state:type_name -> mlcache.v1.BreakerState
-	14, // 13: mlcache.v1.KeyLayerState.layer:type_name -> mlcache.v1.CacheLayer
-	15, // 14: mlcache.v1.KeyLayerState.age:type_name -> google.protobuf.Duration
-	15, // 15: mlcache.v1.KeyLayerState.ttl_remaining:type_name -> google.protobuf.Duration
-	7,  // 16: mlcache.v1.KeyStats.layers:type_name -> mlcache.v1.KeyLayerState
-	15, // 17: mlcache.v1.KeyStats.last_load_latency:type_name -> google.protobuf.Duration
-	13, // 18: mlcache.v1.KeyStats.last_refresh:type_name -> google.protobuf.Timestamp
-	13, // 19: mlcache.v1.InFlightLoad.started_at:type_name -> google.protobuf.Timestamp
-	13, // 20: mlcache.v1.DeadLetter.first_failure:type_name -> google.protobuf.Timestamp
-	13, // 21: mlcache.v1.DeadLetter.last_failure:type_name -> google.protobuf.Timestamp
-	16, // 22: mlcache.v1.DependencyStatus.breaker_state:type_name -> mlcache.v1.BreakerState
-	0,  // 23: mlcache.v1.Anomaly.kind:type_name -> mlcache.v1.AnomalyKind
-	13, // 24: mlcache.v1.Anomaly.detected_at:type_name -> google.protobuf.Timestamp
-	25, // [25:25] is the sub-list for method output_type
-	25, // [25:25] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	18, // 0: mlcache.v1.StatsSnapshot.time:type_name -> google.protobuf.Timestamp
+	4,  // 1: mlcache.v1.StatsSnapshot.namespaces:type_name -> mlcache.v1.NamespaceStats
+	16, // 2: mlcache.v1.StatsSnapshot.dependencies:type_name -> mlcache.v1.DependencyStatus
+	17, // 3: mlcache.v1.StatsSnapshot.anomalies:type_name -> mlcache.v1.Anomaly
+	5,  // 4: mlcache.v1.NamespaceStats.layers:type_name -> mlcache.v1.LayerStats
+	7,  // 5: mlcache.v1.NamespaceStats.loads:type_name -> mlcache.v1.LoadStats
+	8,  // 6: mlcache.v1.NamespaceStats.hot_keys:type_name -> mlcache.v1.HotKey
+	19, // 7: mlcache.v1.LayerStats.layer:type_name -> mlcache.v1.CacheLayer
+	6,  // 8: mlcache.v1.LayerStats.evictions:type_name -> mlcache.v1.EvictionCounts
+	20, // 9: mlcache.v1.LoadStats.latency_p50:type_name -> google.protobuf.Duration
+	20, // 10: mlcache.v1.LoadStats.latency_p95:type_name -> google.protobuf.Duration
+	20, // 11: mlcache.v1.LoadStats.latency_p99:type_name -> google.protobuf.Duration
+	21, // 12: mlcache.v1.LoadStats.breaker_state:type_name -> mlcache.v1.BreakerState
+	19, // 13: mlcache.v1.KeyLayerState.layer:type_name -> mlcache.v1.CacheLayer
+	20, // 14: mlcache.v1.KeyLayerState.age:type_name -> google.protobuf.Duration
+	20, // 15: mlcache.v1.KeyLayerState.ttl_remaining:type_name -> google.protobuf.Duration
+	9,  // 16: mlcache.v1.KeyStats.layers:type_name -> mlcache.v1.KeyLayerState
+	20, // 17: mlcache.v1.KeyStats.last_load_latency:type_name -> google.protobuf.Duration
+	18, // 18: mlcache.v1.KeyStats.last_refresh:type_name -> google.protobuf.Timestamp
+	13, // 19: mlcache.v1.KeyStats.usage:type_name -> mlcache.v1.KeyUsage
+	20, // 20: mlcache.v1.UsageEvidence.mean_gap:type_name -> google.protobuf.Duration
+	20, // 21: mlcache.v1.UsageEvidence.period:type_name -> google.protobuf.Duration
+	20, // 22: mlcache.v1.UsageEvidence.burst_length:type_name -> google.protobuf.Duration
+	20, // 23: mlcache.v1.UsageEvidence.burst_gap:type_name -> google.protobuf.Duration
+	20, // 24: mlcache.v1.UsageEvidence.since_last:type_name -> google.protobuf.Duration
+	20, // 25: mlcache.v1.TtlAdvice.ttl:type_name -> google.protobuf.Duration
+	20, // 26: mlcache.v1.TtlAdvice.fresh_for:type_name -> google.protobuf.Duration
+	1,  // 27: mlcache.v1.TtlAdvice.refresh:type_name -> mlcache.v1.RefreshMode
+	0,  // 28: mlcache.v1.KeyUsage.pattern:type_name -> mlcache.v1.UsagePattern
+	11, // 29: mlcache.v1.KeyUsage.evidence:type_name -> mlcache.v1.UsageEvidence
+	12, // 30: mlcache.v1.KeyUsage.advice:type_name -> mlcache.v1.TtlAdvice
+	18, // 31: mlcache.v1.InFlightLoad.started_at:type_name -> google.protobuf.Timestamp
+	18, // 32: mlcache.v1.DeadLetter.first_failure:type_name -> google.protobuf.Timestamp
+	18, // 33: mlcache.v1.DeadLetter.last_failure:type_name -> google.protobuf.Timestamp
+	21, // 34: mlcache.v1.DependencyStatus.breaker_state:type_name -> mlcache.v1.BreakerState
+	2,  // 35: mlcache.v1.Anomaly.kind:type_name -> mlcache.v1.AnomalyKind
+	18, // 36: mlcache.v1.Anomaly.detected_at:type_name -> google.protobuf.Timestamp
+	37, // [37:37] is the sub-list for method output_type
+	37, // [37:37] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_mlcache_v1_stats_proto_init() }
@@ -1330,8 +1813,8 @@ func file_mlcache_v1_stats_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mlcache_v1_stats_proto_rawDesc), len(file_mlcache_v1_stats_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   12,
+			NumEnums:      3,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -12,12 +12,40 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class UsagePattern(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    USAGE_PATTERN_UNSPECIFIED: _ClassVar[UsagePattern]
+    USAGE_PATTERN_REGULAR: _ClassVar[UsagePattern]
+    USAGE_PATTERN_BURSTY: _ClassVar[UsagePattern]
+    USAGE_PATTERN_STEADY_HOT: _ClassVar[UsagePattern]
+    USAGE_PATTERN_ONE_HIT: _ClassVar[UsagePattern]
+    USAGE_PATTERN_DECLINING: _ClassVar[UsagePattern]
+    USAGE_PATTERN_IRREGULAR: _ClassVar[UsagePattern]
+
+class RefreshMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    REFRESH_MODE_UNSPECIFIED: _ClassVar[RefreshMode]
+    REFRESH_MODE_NONE: _ClassVar[RefreshMode]
+    REFRESH_MODE_AHEAD: _ClassVar[RefreshMode]
+    REFRESH_MODE_EARLY: _ClassVar[RefreshMode]
+
 class AnomalyKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     ANOMALY_KIND_UNSPECIFIED: _ClassVar[AnomalyKind]
     ANOMALY_KIND_HOT_KEY: _ClassVar[AnomalyKind]
     ANOMALY_KIND_REFRESH_SPIKE: _ClassVar[AnomalyKind]
     ANOMALY_KIND_LOAD_FAILURE_SPIKE: _ClassVar[AnomalyKind]
+USAGE_PATTERN_UNSPECIFIED: UsagePattern
+USAGE_PATTERN_REGULAR: UsagePattern
+USAGE_PATTERN_BURSTY: UsagePattern
+USAGE_PATTERN_STEADY_HOT: UsagePattern
+USAGE_PATTERN_ONE_HIT: UsagePattern
+USAGE_PATTERN_DECLINING: UsagePattern
+USAGE_PATTERN_IRREGULAR: UsagePattern
+REFRESH_MODE_UNSPECIFIED: RefreshMode
+REFRESH_MODE_NONE: RefreshMode
+REFRESH_MODE_AHEAD: RefreshMode
+REFRESH_MODE_EARLY: RefreshMode
 ANOMALY_KIND_UNSPECIFIED: AnomalyKind
 ANOMALY_KIND_HOT_KEY: AnomalyKind
 ANOMALY_KIND_REFRESH_SPIKE: AnomalyKind
@@ -144,7 +172,7 @@ class KeyLayerState(_message.Message):
     def __init__(self, layer: _Optional[_Union[_common_pb2.CacheLayer, str]] = ..., present: _Optional[bool] = ..., stale: _Optional[bool] = ..., age: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., ttl_remaining: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., version: _Optional[int] = ..., size_bytes: _Optional[int] = ...) -> None: ...
 
 class KeyStats(_message.Message):
-    __slots__ = ("namespace", "key", "layers", "hits", "misses", "frequency", "last_load_latency", "last_refresh")
+    __slots__ = ("namespace", "key", "layers", "hits", "misses", "frequency", "last_load_latency", "last_refresh", "usage")
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     KEY_FIELD_NUMBER: _ClassVar[int]
     LAYERS_FIELD_NUMBER: _ClassVar[int]
@@ -153,6 +181,7 @@ class KeyStats(_message.Message):
     FREQUENCY_FIELD_NUMBER: _ClassVar[int]
     LAST_LOAD_LATENCY_FIELD_NUMBER: _ClassVar[int]
     LAST_REFRESH_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
     namespace: str
     key: str
     layers: _containers.RepeatedCompositeFieldContainer[KeyLayerState]
@@ -161,7 +190,62 @@ class KeyStats(_message.Message):
     frequency: int
     last_load_latency: _duration_pb2.Duration
     last_refresh: _timestamp_pb2.Timestamp
-    def __init__(self, namespace: _Optional[str] = ..., key: _Optional[str] = ..., layers: _Optional[_Iterable[_Union[KeyLayerState, _Mapping]]] = ..., hits: _Optional[int] = ..., misses: _Optional[int] = ..., frequency: _Optional[int] = ..., last_load_latency: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., last_refresh: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    usage: KeyUsage
+    def __init__(self, namespace: _Optional[str] = ..., key: _Optional[str] = ..., layers: _Optional[_Iterable[_Union[KeyLayerState, _Mapping]]] = ..., hits: _Optional[int] = ..., misses: _Optional[int] = ..., frequency: _Optional[int] = ..., last_load_latency: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., last_refresh: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., usage: _Optional[_Union[KeyUsage, _Mapping]] = ...) -> None: ...
+
+class UsageEvidence(_message.Message):
+    __slots__ = ("samples", "arrivals", "rate_per_second", "mean_gap", "cv", "burstiness", "period", "burst_length", "burst_gap", "trend", "slowdown", "since_last")
+    SAMPLES_FIELD_NUMBER: _ClassVar[int]
+    ARRIVALS_FIELD_NUMBER: _ClassVar[int]
+    RATE_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
+    MEAN_GAP_FIELD_NUMBER: _ClassVar[int]
+    CV_FIELD_NUMBER: _ClassVar[int]
+    BURSTINESS_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    BURST_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    BURST_GAP_FIELD_NUMBER: _ClassVar[int]
+    TREND_FIELD_NUMBER: _ClassVar[int]
+    SLOWDOWN_FIELD_NUMBER: _ClassVar[int]
+    SINCE_LAST_FIELD_NUMBER: _ClassVar[int]
+    samples: int
+    arrivals: int
+    rate_per_second: float
+    mean_gap: _duration_pb2.Duration
+    cv: float
+    burstiness: float
+    period: _duration_pb2.Duration
+    burst_length: _duration_pb2.Duration
+    burst_gap: _duration_pb2.Duration
+    trend: float
+    slowdown: float
+    since_last: _duration_pb2.Duration
+    def __init__(self, samples: _Optional[int] = ..., arrivals: _Optional[int] = ..., rate_per_second: _Optional[float] = ..., mean_gap: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., cv: _Optional[float] = ..., burstiness: _Optional[float] = ..., period: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., burst_length: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., burst_gap: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., trend: _Optional[float] = ..., slowdown: _Optional[float] = ..., since_last: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class TtlAdvice(_message.Message):
+    __slots__ = ("ttl", "fresh_for", "refresh", "admit", "reason", "clamped")
+    TTL_FIELD_NUMBER: _ClassVar[int]
+    FRESH_FOR_FIELD_NUMBER: _ClassVar[int]
+    REFRESH_FIELD_NUMBER: _ClassVar[int]
+    ADMIT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    CLAMPED_FIELD_NUMBER: _ClassVar[int]
+    ttl: _duration_pb2.Duration
+    fresh_for: _duration_pb2.Duration
+    refresh: RefreshMode
+    admit: bool
+    reason: str
+    clamped: bool
+    def __init__(self, ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., fresh_for: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., refresh: _Optional[_Union[RefreshMode, str]] = ..., admit: _Optional[bool] = ..., reason: _Optional[str] = ..., clamped: _Optional[bool] = ...) -> None: ...
+
+class KeyUsage(_message.Message):
+    __slots__ = ("pattern", "evidence", "advice")
+    PATTERN_FIELD_NUMBER: _ClassVar[int]
+    EVIDENCE_FIELD_NUMBER: _ClassVar[int]
+    ADVICE_FIELD_NUMBER: _ClassVar[int]
+    pattern: UsagePattern
+    evidence: UsageEvidence
+    advice: TtlAdvice
+    def __init__(self, pattern: _Optional[_Union[UsagePattern, str]] = ..., evidence: _Optional[_Union[UsageEvidence, _Mapping]] = ..., advice: _Optional[_Union[TtlAdvice, _Mapping]] = ...) -> None: ...
 
 class InFlightLoad(_message.Message):
     __slots__ = ("namespace", "key", "started_at", "waiters")

@@ -4,17 +4,19 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { FieldMask } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_field_mask } from "@bufbuild/protobuf/wkt";
+import type { Duration, FieldMask } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_duration, file_google_protobuf_field_mask } from "@bufbuild/protobuf/wkt";
 import type { NamespacePolicy } from "./policy_pb.js";
 import { file_mlcache_v1_policy } from "./policy_pb.js";
+import type { TtlAdvice, UsageEvidence, UsagePattern } from "./stats_pb.js";
+import { file_mlcache_v1_stats } from "./stats_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file mlcache/v1/admin.proto.
  */
 export const file_mlcache_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChZtbGNhY2hlL3YxL2FkbWluLnByb3RvEgptbGNhY2hlLnYxIiUKEEdldFBvbGljeVJlcXVlc3QSEQoJbmFtZXNwYWNlGAEgASgJIlQKEUdldFBvbGljeVJlc3BvbnNlEisKBnBvbGljeRgBIAEoCzIbLm1sY2FjaGUudjEuTmFtZXNwYWNlUG9saWN5EhIKCmN1c3RvbWl6ZWQYAiABKAgicwoTVXBkYXRlUG9saWN5UmVxdWVzdBIrCgZwb2xpY3kYASABKAsyGy5tbGNhY2hlLnYxLk5hbWVzcGFjZVBvbGljeRIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siQwoUVXBkYXRlUG9saWN5UmVzcG9uc2USKwoGcG9saWN5GAEgASgLMhsubWxjYWNoZS52MS5OYW1lc3BhY2VQb2xpY3kiJwoSUmVzZXRQb2xpY3lSZXF1ZXN0EhEKCW5hbWVzcGFjZRgBIAEoCSJCChNSZXNldFBvbGljeVJlc3BvbnNlEisKBnBvbGljeRgBIAEoCzIbLm1sY2FjaGUudjEuTmFtZXNwYWNlUG9saWN5IhcKFUxpc3ROYW1lc3BhY2VzUmVxdWVzdCJaChBOYW1lc3BhY2VTdW1tYXJ5EgwKBG5hbWUYASABKAkSEgoKY3VzdG9taXplZBgCIAEoCBISCgpsMV9lbnRyaWVzGAMgASgEEhAKCGwxX2J5dGVzGAQgASgEIkoKFkxpc3ROYW1lc3BhY2VzUmVzcG9uc2USMAoKbmFtZXNwYWNlcxgBIAMoCzIcLm1sY2FjaGUudjEuTmFtZXNwYWNlU3VtbWFyeSI6ChJFeHBvcnRTdGF0c1JlcXVlc3QSEgoKbmFtZXNwYWNlcxgBIAMoCRIQCghtYXhfa2V5cxgCIAEoDSIlChNFeHBvcnRTdGF0c1Jlc3BvbnNlEg4KBm5kanNvbhgBIAEoDDKmAwoMQWRtaW5TZXJ2aWNlEkgKCUdldFBvbGljeRIcLm1sY2FjaGUudjEuR2V0UG9saWN5UmVxdWVzdBodLm1sY2FjaGUudjEuR2V0UG9saWN5UmVzcG9uc2USUQoMVXBkYXRlUG9saWN5Eh8ubWxjYWNoZS52MS5VcGRhdGVQb2xpY3lSZXF1ZXN0GiAubWxjYWNoZS52MS5VcGRhdGVQb2xpY3lSZXNwb25zZRJOCgtSZXNldFBvbGljeRIeLm1sY2FjaGUudjEuUmVzZXRQb2xpY3lSZXF1ZXN0Gh8ubWxjYWNoZS52MS5SZXNldFBvbGljeVJlc3BvbnNlElcKDkxpc3ROYW1lc3BhY2VzEiEubWxjYWNoZS52MS5MaXN0TmFtZXNwYWNlc1JlcXVlc3QaIi5tbGNhY2hlLnYxLkxpc3ROYW1lc3BhY2VzUmVzcG9uc2USUAoLRXhwb3J0U3RhdHMSHi5tbGNhY2hlLnYxLkV4cG9ydFN0YXRzUmVxdWVzdBofLm1sY2FjaGUudjEuRXhwb3J0U3RhdHNSZXNwb25zZTABQlIKDmRldi5tbGNhY2hlLnYxUAFaPmdpdGh1Yi5jb20vbWxjYWNoZS9tbGNhY2hlL2NsaWVudHMvZ28vZ2VuL21sY2FjaGUvdjE7bWxjYWNoZXYxYgZwcm90bzM", [file_google_protobuf_field_mask, file_mlcache_v1_policy]);
+  fileDesc("ChZtbGNhY2hlL3YxL2FkbWluLnByb3RvEgptbGNhY2hlLnYxIiUKEEdldFBvbGljeVJlcXVlc3QSEQoJbmFtZXNwYWNlGAEgASgJIlQKEUdldFBvbGljeVJlc3BvbnNlEisKBnBvbGljeRgBIAEoCzIbLm1sY2FjaGUudjEuTmFtZXNwYWNlUG9saWN5EhIKCmN1c3RvbWl6ZWQYAiABKAgicwoTVXBkYXRlUG9saWN5UmVxdWVzdBIrCgZwb2xpY3kYASABKAsyGy5tbGNhY2hlLnYxLk5hbWVzcGFjZVBvbGljeRIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siQwoUVXBkYXRlUG9saWN5UmVzcG9uc2USKwoGcG9saWN5GAEgASgLMhsubWxjYWNoZS52MS5OYW1lc3BhY2VQb2xpY3kiJwoSUmVzZXRQb2xpY3lSZXF1ZXN0EhEKCW5hbWVzcGFjZRgBIAEoCSJCChNSZXNldFBvbGljeVJlc3BvbnNlEisKBnBvbGljeRgBIAEoCzIbLm1sY2FjaGUudjEuTmFtZXNwYWNlUG9saWN5IhcKFUxpc3ROYW1lc3BhY2VzUmVxdWVzdCJaChBOYW1lc3BhY2VTdW1tYXJ5EgwKBG5hbWUYASABKAkSEgoKY3VzdG9taXplZBgCIAEoCBISCgpsMV9lbnRyaWVzGAMgASgEEhAKCGwxX2J5dGVzGAQgASgEIkoKFkxpc3ROYW1lc3BhY2VzUmVzcG9uc2USMAoKbmFtZXNwYWNlcxgBIAMoCzIcLm1sY2FjaGUudjEuTmFtZXNwYWNlU3VtbWFyeSI6ChJFeHBvcnRTdGF0c1JlcXVlc3QSEgoKbmFtZXNwYWNlcxgBIAMoCRIQCghtYXhfa2V5cxgCIAEoDSIlChNFeHBvcnRTdGF0c1Jlc3BvbnNlEg4KBm5kanNvbhgBIAEoDCIiCg1BZHZpc2VSZXF1ZXN0EhEKCW5hbWVzcGFjZRgBIAEoCSLVAQoMRmFtaWx5QWR2aWNlEg4KBmZhbWlseRgBIAEoCRIpCgdwYXR0ZXJuGAIgASgOMhgubWxjYWNoZS52MS5Vc2FnZVBhdHRlcm4SDAoEa2V5cxgDIAEoDRIoCgZjb3VudHMYBCADKAsyGC5tbGNhY2hlLnYxLlBhdHRlcm5Db3VudBIrCghldmlkZW5jZRgFIAEoCzIZLm1sY2FjaGUudjEuVXNhZ2VFdmlkZW5jZRIlCgZhZHZpY2UYBiABKAsyFS5tbGNhY2hlLnYxLlR0bEFkdmljZSJHCgxQYXR0ZXJuQ291bnQSKQoHcGF0dGVybhgBIAEoDjIYLm1sY2FjaGUudjEuVXNhZ2VQYXR0ZXJuEgwKBGtleXMYAiABKA0ijwIKDFByb3Bvc2VkUnVsZRIMCgRuYW1lGAEgASgJEg8KBWV4YWN0GAIgASgJSAASEAoGcHJlZml4GAMgASgJSAASDgoEZ2xvYhgEIAEoCUgAEikKB3BhdHRlcm4YBSABKA4yGC5tbGNhY2hlLnYxLlVzYWdlUGF0dGVybhImCgN0dGwYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLAoJZnJlc2hfZm9yGAcgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhUKDWVhcmx5X3JlZnJlc2gYCCABKAgSDQoFYWRtaXQYCSABKAgSDgoGcmVhc29uGAogASgJQgcKBW1hdGNoIpwDCg5BZHZpc2VSZXNwb25zZRIRCgluYW1lc3BhY2UYASABKAkSFAoMc2FtcGxlZF9rZXlzGAIgASgNEioKCGZhbWlsaWVzGAMgAygLMhgubWxjYWNoZS52MS5GYW1pbHlBZHZpY2USJwoFcnVsZXMYBCADKAsyGC5tbGNhY2hlLnYxLlByb3Bvc2VkUnVsZRIuCgtjdXJyZW50X3R0bBgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhI0ChFjdXJyZW50X2ZyZXNoX2ZvchgGIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIdChVjdXJyZW50X2Vhcmx5X3JlZnJlc2gYByABKAgSLwoMbG9hZF9sYXRlbmN5GAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEioKB21pbl90dGwYCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKgoHbWF4X3R0bBgKIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbjLnAwoMQWRtaW5TZXJ2aWNlEkgKCUdldFBvbGljeRIcLm1sY2FjaGUudjEuR2V0UG9saWN5UmVxdWVzdBodLm1sY2FjaGUudjEuR2V0UG9saWN5UmVzcG9uc2USUQoMVXBkYXRlUG9saWN5Eh8ubWxjYWNoZS52MS5VcGRhdGVQb2xpY3lSZXF1ZXN0GiAubWxjYWNoZS52MS5VcGRhdGVQb2xpY3lSZXNwb25zZRJOCgtSZXNldFBvbGljeRIeLm1sY2FjaGUudjEuUmVzZXRQb2xpY3lSZXF1ZXN0Gh8ubWxjYWNoZS52MS5SZXNldFBvbGljeVJlc3BvbnNlElcKDkxpc3ROYW1lc3BhY2VzEiEubWxjYWNoZS52MS5MaXN0TmFtZXNwYWNlc1JlcXVlc3QaIi5tbGNhY2hlLnYxLkxpc3ROYW1lc3BhY2VzUmVzcG9uc2USUAoLRXhwb3J0U3RhdHMSHi5tbGNhY2hlLnYxLkV4cG9ydFN0YXRzUmVxdWVzdBofLm1sY2FjaGUudjEuRXhwb3J0U3RhdHNSZXNwb25zZTABEj8KBkFkdmlzZRIZLm1sY2FjaGUudjEuQWR2aXNlUmVxdWVzdBoaLm1sY2FjaGUudjEuQWR2aXNlUmVzcG9uc2VCUgoOZGV2Lm1sY2FjaGUudjFQAVo+Z2l0aHViLmNvbS9tbGNhY2hlL21sY2FjaGUvY2xpZW50cy9nby9nZW4vbWxjYWNoZS92MTttbGNhY2hldjFiBnByb3RvMw", [file_google_protobuf_field_mask, file_google_protobuf_duration, file_mlcache_v1_policy, file_mlcache_v1_stats]);
 
 /**
  * @generated from message mlcache.v1.GetPolicyRequest
@@ -242,6 +244,246 @@ export const ExportStatsResponseSchema: GenMessage<ExportStatsResponse> = /*@__P
   messageDesc(file_mlcache_v1_admin, 10);
 
 /**
+ * @generated from message mlcache.v1.AdviseRequest
+ */
+export type AdviseRequest = Message<"mlcache.v1.AdviseRequest"> & {
+  /**
+   * @generated from field: string namespace = 1;
+   */
+  namespace: string;
+};
+
+/**
+ * Describes the message mlcache.v1.AdviseRequest.
+ * Use `create(AdviseRequestSchema)` to create a new message.
+ */
+export const AdviseRequestSchema: GenMessage<AdviseRequest> = /*@__PURE__*/
+  messageDesc(file_mlcache_v1_admin, 11);
+
+/**
+ * The advice for a family of keys: keys equal but for their numeric or id segments.
+ *
+ * @generated from message mlcache.v1.FamilyAdvice
+ */
+export type FamilyAdvice = Message<"mlcache.v1.FamilyAdvice"> & {
+  /**
+   * The family as a glob (`user:*:profile`), or one key.
+   *
+   * @generated from field: string family = 1;
+   */
+  family: string;
+
+  /**
+   * The pattern of at least 60% of its classified keys (unspecified when none has).
+   *
+   * @generated from field: mlcache.v1.UsagePattern pattern = 2;
+   */
+  pattern: UsagePattern;
+
+  /**
+   * Keys of the family analysed.
+   *
+   * @generated from field: uint32 keys = 3;
+   */
+  keys: number;
+
+  /**
+   * Keys per pattern.
+   *
+   * @generated from field: repeated mlcache.v1.PatternCount counts = 4;
+   */
+  counts: PatternCount[];
+
+  /**
+   * Median figures over the keys of the family's pattern.
+   *
+   * @generated from field: mlcache.v1.UsageEvidence evidence = 5;
+   */
+  evidence?: UsageEvidence | undefined;
+
+  /**
+   * @generated from field: mlcache.v1.TtlAdvice advice = 6;
+   */
+  advice?: TtlAdvice | undefined;
+};
+
+/**
+ * Describes the message mlcache.v1.FamilyAdvice.
+ * Use `create(FamilyAdviceSchema)` to create a new message.
+ */
+export const FamilyAdviceSchema: GenMessage<FamilyAdvice> = /*@__PURE__*/
+  messageDesc(file_mlcache_v1_admin, 12);
+
+/**
+ * @generated from message mlcache.v1.PatternCount
+ */
+export type PatternCount = Message<"mlcache.v1.PatternCount"> & {
+  /**
+   * @generated from field: mlcache.v1.UsagePattern pattern = 1;
+   */
+  pattern: UsagePattern;
+
+  /**
+   * @generated from field: uint32 keys = 2;
+   */
+  keys: number;
+};
+
+/**
+ * Describes the message mlcache.v1.PatternCount.
+ * Use `create(PatternCountSchema)` to create a new message.
+ */
+export const PatternCountSchema: GenMessage<PatternCount> = /*@__PURE__*/
+  messageDesc(file_mlcache_v1_admin, 13);
+
+/**
+ * A key rule the advice would add to the namespace policy (first match wins: exact exceptions
+ * come before family rules).
+ *
+ * @generated from message mlcache.v1.ProposedRule
+ */
+export type ProposedRule = Message<"mlcache.v1.ProposedRule"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from oneof mlcache.v1.ProposedRule.match
+   */
+  match: {
+    /**
+     * @generated from field: string exact = 2;
+     */
+    value: string;
+    case: "exact";
+  } | {
+    /**
+     * @generated from field: string prefix = 3;
+     */
+    value: string;
+    case: "prefix";
+  } | {
+    /**
+     * `*` matches any run of characters.
+     *
+     * @generated from field: string glob = 4;
+     */
+    value: string;
+    case: "glob";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * @generated from field: mlcache.v1.UsagePattern pattern = 5;
+   */
+  pattern: UsagePattern;
+
+  /**
+   * Overrides for the keys matched (the L1 layer's; L2 alike when the namespace uses it).
+   *
+   * @generated from field: google.protobuf.Duration ttl = 6;
+   */
+  ttl?: Duration | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Duration fresh_for = 7;
+   */
+  freshFor?: Duration | undefined;
+
+  /**
+   * @generated from field: bool early_refresh = 8;
+   */
+  earlyRefresh: boolean;
+
+  /**
+   * False: keep matched keys out of the cache.
+   *
+   * @generated from field: bool admit = 9;
+   */
+  admit: boolean;
+
+  /**
+   * @generated from field: string reason = 10;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message mlcache.v1.ProposedRule.
+ * Use `create(ProposedRuleSchema)` to create a new message.
+ */
+export const ProposedRuleSchema: GenMessage<ProposedRule> = /*@__PURE__*/
+  messageDesc(file_mlcache_v1_admin, 14);
+
+/**
+ * @generated from message mlcache.v1.AdviseResponse
+ */
+export type AdviseResponse = Message<"mlcache.v1.AdviseResponse"> & {
+  /**
+   * @generated from field: string namespace = 1;
+   */
+  namespace: string;
+
+  /**
+   * Keys of the namespace whose reads are sampled now.
+   *
+   * @generated from field: uint32 sampled_keys = 2;
+   */
+  sampledKeys: number;
+
+  /**
+   * @generated from field: repeated mlcache.v1.FamilyAdvice families = 3;
+   */
+  families: FamilyAdvice[];
+
+  /**
+   * @generated from field: repeated mlcache.v1.ProposedRule rules = 4;
+   */
+  rules: ProposedRule[];
+
+  /**
+   * What the advice started from: the namespace's TTL and fresh-for, early refresh, a typical load.
+   *
+   * @generated from field: google.protobuf.Duration current_ttl = 5;
+   */
+  currentTtl?: Duration | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Duration current_fresh_for = 6;
+   */
+  currentFreshFor?: Duration | undefined;
+
+  /**
+   * @generated from field: bool current_early_refresh = 7;
+   */
+  currentEarlyRefresh: boolean;
+
+  /**
+   * @generated from field: google.protobuf.Duration load_latency = 8;
+   */
+  loadLatency?: Duration | undefined;
+
+  /**
+   * The bounds every advised TTL was clamped into (unset: none).
+   *
+   * @generated from field: google.protobuf.Duration min_ttl = 9;
+   */
+  minTtl?: Duration | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Duration max_ttl = 10;
+   */
+  maxTtl?: Duration | undefined;
+};
+
+/**
+ * Describes the message mlcache.v1.AdviseResponse.
+ * Use `create(AdviseResponseSchema)` to create a new message.
+ */
+export const AdviseResponseSchema: GenMessage<AdviseResponse> = /*@__PURE__*/
+  messageDesc(file_mlcache_v1_admin, 15);
+
+/**
  * Operates the cache: policies changed at run time reach every instance without a restart.
  *
  * @generated from service mlcache.v1.AdminService
@@ -292,6 +534,17 @@ export const AdminService: GenService<{
     methodKind: "server_streaming";
     input: typeof ExportStatsRequestSchema;
     output: typeof ExportStatsResponseSchema;
+  },
+  /**
+   * The usage patterns of a namespace's sampled keys, the TTL advice per key family and the key
+   * rules that advice would add. Changes nothing.
+   *
+   * @generated from rpc mlcache.v1.AdminService.Advise
+   */
+  advise: {
+    methodKind: "unary";
+    input: typeof AdviseRequestSchema;
+    output: typeof AdviseResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_mlcache_v1_admin, 0);

@@ -81,6 +81,31 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_mlcache_v1_ExportStatsResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_mlcache_v1_AdviseRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_mlcache_v1_AdviseRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_mlcache_v1_FamilyAdvice_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_mlcache_v1_FamilyAdvice_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_mlcache_v1_PatternCount_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_mlcache_v1_PatternCount_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_mlcache_v1_ProposedRule_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_mlcache_v1_ProposedRule_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_mlcache_v1_AdviseResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_mlcache_v1_AdviseResponse_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -91,49 +116,86 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
   static {
     java.lang.String[] descriptorData = {
       "\n\026mlcache/v1/admin.proto\022\nmlcache.v1\032 go" +
-      "ogle/protobuf/field_mask.proto\032\027mlcache/" +
-      "v1/policy.proto\"0\n\020GetPolicyRequest\022\034\n\tn" +
-      "amespace\030\001 \001(\tR\tnamespace\"h\n\021GetPolicyRe" +
-      "sponse\0223\n\006policy\030\001 \001(\0132\033.mlcache.v1.Name" +
-      "spacePolicyR\006policy\022\036\n\ncustomized\030\002 \001(\010R" +
-      "\ncustomized\"\207\001\n\023UpdatePolicyRequest\0223\n\006p" +
-      "olicy\030\001 \001(\0132\033.mlcache.v1.NamespacePolicy" +
-      "R\006policy\022;\n\013update_mask\030\002 \001(\0132\032.google.p" +
-      "rotobuf.FieldMaskR\nupdateMask\"K\n\024UpdateP" +
-      "olicyResponse\0223\n\006policy\030\001 \001(\0132\033.mlcache." +
-      "v1.NamespacePolicyR\006policy\"2\n\022ResetPolic" +
-      "yRequest\022\034\n\tnamespace\030\001 \001(\tR\tnamespace\"J" +
-      "\n\023ResetPolicyResponse\0223\n\006policy\030\001 \001(\0132\033." +
-      "mlcache.v1.NamespacePolicyR\006policy\"\027\n\025Li" +
-      "stNamespacesRequest\"\200\001\n\020NamespaceSummary" +
-      "\022\022\n\004name\030\001 \001(\tR\004name\022\036\n\ncustomized\030\002 \001(\010" +
-      "R\ncustomized\022\035\n\nl1_entries\030\003 \001(\004R\tl1Entr" +
-      "ies\022\031\n\010l1_bytes\030\004 \001(\004R\007l1Bytes\"V\n\026ListNa" +
-      "mespacesResponse\022<\n\nnamespaces\030\001 \003(\0132\034.m" +
-      "lcache.v1.NamespaceSummaryR\nnamespaces\"O" +
-      "\n\022ExportStatsRequest\022\036\n\nnamespaces\030\001 \003(\t" +
-      "R\nnamespaces\022\031\n\010max_keys\030\002 \001(\rR\007maxKeys\"" +
-      "-\n\023ExportStatsResponse\022\026\n\006ndjson\030\001 \001(\014R\006" +
-      "ndjson2\246\003\n\014AdminService\022H\n\tGetPolicy\022\034.m" +
-      "lcache.v1.GetPolicyRequest\032\035.mlcache.v1." +
-      "GetPolicyResponse\022Q\n\014UpdatePolicy\022\037.mlca" +
-      "che.v1.UpdatePolicyRequest\032 .mlcache.v1." +
-      "UpdatePolicyResponse\022N\n\013ResetPolicy\022\036.ml" +
-      "cache.v1.ResetPolicyRequest\032\037.mlcache.v1" +
-      ".ResetPolicyResponse\022W\n\016ListNamespaces\022!" +
-      ".mlcache.v1.ListNamespacesRequest\032\".mlca" +
-      "che.v1.ListNamespacesResponse\022P\n\013ExportS" +
-      "tats\022\036.mlcache.v1.ExportStatsRequest\032\037.m" +
-      "lcache.v1.ExportStatsResponse0\001BR\n\016dev.m" +
-      "lcache.v1P\001Z>github.com/mlcache/mlcache/" +
-      "clients/go/gen/mlcache/v1;mlcachev1b\006pro" +
-      "to3"
+      "ogle/protobuf/field_mask.proto\032\036google/p" +
+      "rotobuf/duration.proto\032\027mlcache/v1/polic" +
+      "y.proto\032\026mlcache/v1/stats.proto\"0\n\020GetPo" +
+      "licyRequest\022\034\n\tnamespace\030\001 \001(\tR\tnamespac" +
+      "e\"h\n\021GetPolicyResponse\0223\n\006policy\030\001 \001(\0132\033" +
+      ".mlcache.v1.NamespacePolicyR\006policy\022\036\n\nc" +
+      "ustomized\030\002 \001(\010R\ncustomized\"\207\001\n\023UpdatePo" +
+      "licyRequest\0223\n\006policy\030\001 \001(\0132\033.mlcache.v1" +
+      ".NamespacePolicyR\006policy\022;\n\013update_mask\030" +
+      "\002 \001(\0132\032.google.protobuf.FieldMaskR\nupdat" +
+      "eMask\"K\n\024UpdatePolicyResponse\0223\n\006policy\030" +
+      "\001 \001(\0132\033.mlcache.v1.NamespacePolicyR\006poli" +
+      "cy\"2\n\022ResetPolicyRequest\022\034\n\tnamespace\030\001 " +
+      "\001(\tR\tnamespace\"J\n\023ResetPolicyResponse\0223\n" +
+      "\006policy\030\001 \001(\0132\033.mlcache.v1.NamespacePoli" +
+      "cyR\006policy\"\027\n\025ListNamespacesRequest\"\200\001\n\020" +
+      "NamespaceSummary\022\022\n\004name\030\001 \001(\tR\004name\022\036\n\n" +
+      "customized\030\002 \001(\010R\ncustomized\022\035\n\nl1_entri" +
+      "es\030\003 \001(\004R\tl1Entries\022\031\n\010l1_bytes\030\004 \001(\004R\007l" +
+      "1Bytes\"V\n\026ListNamespacesResponse\022<\n\nname" +
+      "spaces\030\001 \003(\0132\034.mlcache.v1.NamespaceSumma" +
+      "ryR\nnamespaces\"O\n\022ExportStatsRequest\022\036\n\n" +
+      "namespaces\030\001 \003(\tR\nnamespaces\022\031\n\010max_keys" +
+      "\030\002 \001(\rR\007maxKeys\"-\n\023ExportStatsResponse\022\026" +
+      "\n\006ndjson\030\001 \001(\014R\006ndjson\"-\n\rAdviseRequest\022" +
+      "\034\n\tnamespace\030\001 \001(\tR\tnamespace\"\206\002\n\014Family" +
+      "Advice\022\026\n\006family\030\001 \001(\tR\006family\0222\n\007patter" +
+      "n\030\002 \001(\0162\030.mlcache.v1.UsagePatternR\007patte" +
+      "rn\022\022\n\004keys\030\003 \001(\rR\004keys\0220\n\006counts\030\004 \003(\0132\030" +
+      ".mlcache.v1.PatternCountR\006counts\0225\n\010evid" +
+      "ence\030\005 \001(\0132\031.mlcache.v1.UsageEvidenceR\010e" +
+      "vidence\022-\n\006advice\030\006 \001(\0132\025.mlcache.v1.Ttl" +
+      "AdviceR\006advice\"V\n\014PatternCount\0222\n\007patter" +
+      "n\030\001 \001(\0162\030.mlcache.v1.UsagePatternR\007patte" +
+      "rn\022\022\n\004keys\030\002 \001(\rR\004keys\"\337\002\n\014ProposedRule\022" +
+      "\022\n\004name\030\001 \001(\tR\004name\022\026\n\005exact\030\002 \001(\tH\000R\005ex" +
+      "act\022\030\n\006prefix\030\003 \001(\tH\000R\006prefix\022\024\n\004glob\030\004 " +
+      "\001(\tH\000R\004glob\0222\n\007pattern\030\005 \001(\0162\030.mlcache.v" +
+      "1.UsagePatternR\007pattern\022+\n\003ttl\030\006 \001(\0132\031.g" +
+      "oogle.protobuf.DurationR\003ttl\0226\n\tfresh_fo" +
+      "r\030\007 \001(\0132\031.google.protobuf.DurationR\010fres" +
+      "hFor\022#\n\rearly_refresh\030\010 \001(\010R\014earlyRefres" +
+      "h\022\024\n\005admit\030\t \001(\010R\005admit\022\026\n\006reason\030\n \001(\tR" +
+      "\006reasonB\007\n\005match\"\224\004\n\016AdviseResponse\022\034\n\tn" +
+      "amespace\030\001 \001(\tR\tnamespace\022!\n\014sampled_key" +
+      "s\030\002 \001(\rR\013sampledKeys\0224\n\010families\030\003 \003(\0132\030" +
+      ".mlcache.v1.FamilyAdviceR\010families\022.\n\005ru" +
+      "les\030\004 \003(\0132\030.mlcache.v1.ProposedRuleR\005rul" +
+      "es\022:\n\013current_ttl\030\005 \001(\0132\031.google.protobu" +
+      "f.DurationR\ncurrentTtl\022E\n\021current_fresh_" +
+      "for\030\006 \001(\0132\031.google.protobuf.DurationR\017cu" +
+      "rrentFreshFor\0222\n\025current_early_refresh\030\007" +
+      " \001(\010R\023currentEarlyRefresh\022<\n\014load_latenc" +
+      "y\030\010 \001(\0132\031.google.protobuf.DurationR\013load" +
+      "Latency\0222\n\007min_ttl\030\t \001(\0132\031.google.protob" +
+      "uf.DurationR\006minTtl\0222\n\007max_ttl\030\n \001(\0132\031.g" +
+      "oogle.protobuf.DurationR\006maxTtl2\347\003\n\014Admi" +
+      "nService\022H\n\tGetPolicy\022\034.mlcache.v1.GetPo" +
+      "licyRequest\032\035.mlcache.v1.GetPolicyRespon" +
+      "se\022Q\n\014UpdatePolicy\022\037.mlcache.v1.UpdatePo" +
+      "licyRequest\032 .mlcache.v1.UpdatePolicyRes" +
+      "ponse\022N\n\013ResetPolicy\022\036.mlcache.v1.ResetP" +
+      "olicyRequest\032\037.mlcache.v1.ResetPolicyRes" +
+      "ponse\022W\n\016ListNamespaces\022!.mlcache.v1.Lis" +
+      "tNamespacesRequest\032\".mlcache.v1.ListName" +
+      "spacesResponse\022P\n\013ExportStats\022\036.mlcache." +
+      "v1.ExportStatsRequest\032\037.mlcache.v1.Expor" +
+      "tStatsResponse0\001\022?\n\006Advise\022\031.mlcache.v1." +
+      "AdviseRequest\032\032.mlcache.v1.AdviseRespons" +
+      "eBR\n\016dev.mlcache.v1P\001Z>github.com/mlcach" +
+      "e/mlcache/clients/go/gen/mlcache/v1;mlca" +
+      "chev1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
           com.google.protobuf.FieldMaskProto.getDescriptor(),
+          com.google.protobuf.DurationProto.getDescriptor(),
           dev.mlcache.v1.Policy.getDescriptor(),
+          dev.mlcache.v1.Stats.getDescriptor(),
         });
     internal_static_mlcache_v1_GetPolicyRequest_descriptor =
       getDescriptor().getMessageType(0);
@@ -201,9 +263,41 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_ExportStatsResponse_descriptor,
         new java.lang.String[] { "Ndjson", });
+    internal_static_mlcache_v1_AdviseRequest_descriptor =
+      getDescriptor().getMessageType(11);
+    internal_static_mlcache_v1_AdviseRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_mlcache_v1_AdviseRequest_descriptor,
+        new java.lang.String[] { "Namespace", });
+    internal_static_mlcache_v1_FamilyAdvice_descriptor =
+      getDescriptor().getMessageType(12);
+    internal_static_mlcache_v1_FamilyAdvice_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_mlcache_v1_FamilyAdvice_descriptor,
+        new java.lang.String[] { "Family", "Pattern", "Keys", "Counts", "Evidence", "Advice", });
+    internal_static_mlcache_v1_PatternCount_descriptor =
+      getDescriptor().getMessageType(13);
+    internal_static_mlcache_v1_PatternCount_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_mlcache_v1_PatternCount_descriptor,
+        new java.lang.String[] { "Pattern", "Keys", });
+    internal_static_mlcache_v1_ProposedRule_descriptor =
+      getDescriptor().getMessageType(14);
+    internal_static_mlcache_v1_ProposedRule_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_mlcache_v1_ProposedRule_descriptor,
+        new java.lang.String[] { "Name", "Exact", "Prefix", "Glob", "Pattern", "Ttl", "FreshFor", "EarlyRefresh", "Admit", "Reason", "Match", });
+    internal_static_mlcache_v1_AdviseResponse_descriptor =
+      getDescriptor().getMessageType(15);
+    internal_static_mlcache_v1_AdviseResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_mlcache_v1_AdviseResponse_descriptor,
+        new java.lang.String[] { "Namespace", "SampledKeys", "Families", "Rules", "CurrentTtl", "CurrentFreshFor", "CurrentEarlyRefresh", "LoadLatency", "MinTtl", "MaxTtl", });
     descriptor.resolveAllFeaturesImmutable();
     com.google.protobuf.FieldMaskProto.getDescriptor();
+    com.google.protobuf.DurationProto.getDescriptor();
     dev.mlcache.v1.Policy.getDescriptor();
+    dev.mlcache.v1.Stats.getDescriptor();
   }
 
   // @@protoc_insertion_point(outer_class_scope)

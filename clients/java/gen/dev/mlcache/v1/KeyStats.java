@@ -256,6 +256,47 @@ private static final long serialVersionUID = 0L;
     return lastRefresh_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : lastRefresh_;
   }
 
+  public static final int USAGE_FIELD_NUMBER = 9;
+  private dev.mlcache.v1.KeyUsage usage_;
+  /**
+   * <pre>
+   * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
+   * (telemetry.usage: hot keys and a hash sample of the others).
+   * </pre>
+   *
+   * <code>.mlcache.v1.KeyUsage usage = 9 [json_name = "usage"];</code>
+   * @return Whether the usage field is set.
+   */
+  @java.lang.Override
+  public boolean hasUsage() {
+    return ((bitField0_ & 0x00000004) != 0);
+  }
+  /**
+   * <pre>
+   * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
+   * (telemetry.usage: hot keys and a hash sample of the others).
+   * </pre>
+   *
+   * <code>.mlcache.v1.KeyUsage usage = 9 [json_name = "usage"];</code>
+   * @return The usage.
+   */
+  @java.lang.Override
+  public dev.mlcache.v1.KeyUsage getUsage() {
+    return usage_ == null ? dev.mlcache.v1.KeyUsage.getDefaultInstance() : usage_;
+  }
+  /**
+   * <pre>
+   * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
+   * (telemetry.usage: hot keys and a hash sample of the others).
+   * </pre>
+   *
+   * <code>.mlcache.v1.KeyUsage usage = 9 [json_name = "usage"];</code>
+   */
+  @java.lang.Override
+  public dev.mlcache.v1.KeyUsageOrBuilder getUsageOrBuilder() {
+    return usage_ == null ? dev.mlcache.v1.KeyUsage.getDefaultInstance() : usage_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -293,6 +334,9 @@ private static final long serialVersionUID = 0L;
     }
     if (((bitField0_ & 0x00000002) != 0)) {
       output.writeMessage(8, getLastRefresh());
+    }
+    if (((bitField0_ & 0x00000004) != 0)) {
+      output.writeMessage(9, getUsage());
     }
     getUnknownFields().writeTo(output);
   }
@@ -332,6 +376,10 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000002) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(8, getLastRefresh());
+    }
+    if (((bitField0_ & 0x00000004) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(9, getUsage());
     }
     return size;
   }
@@ -379,6 +427,11 @@ private static final long serialVersionUID = 0L;
       if (!getLastRefresh()
           .equals(other.getLastRefresh())) return false;
     }
+    if (hasUsage() != other.hasUsage()) return false;
+    if (hasUsage()) {
+      if (!getUsage()
+          .equals(other.getUsage())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -414,6 +467,10 @@ private static final long serialVersionUID = 0L;
     if (hasLastRefresh()) {
       hash = (37 * hash) + LAST_REFRESH_FIELD_NUMBER;
       hash = (53 * hash) + getLastRefresh().hashCode();
+    }
+    if (hasUsage()) {
+      hash = (37 * hash) + USAGE_FIELD_NUMBER;
+      hash = (53 * hash) + getUsage().hashCode();
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -548,6 +605,7 @@ private static final long serialVersionUID = 0L;
         internalGetLayersFieldBuilder();
         internalGetLastLoadLatencyFieldBuilder();
         internalGetLastRefreshFieldBuilder();
+        internalGetUsageFieldBuilder();
       }
     }
     @java.lang.Override
@@ -575,6 +633,11 @@ private static final long serialVersionUID = 0L;
       if (lastRefreshBuilder_ != null) {
         lastRefreshBuilder_.dispose();
         lastRefreshBuilder_ = null;
+      }
+      usage_ = null;
+      if (usageBuilder_ != null) {
+        usageBuilder_.dispose();
+        usageBuilder_ = null;
       }
       return this;
     }
@@ -650,6 +713,12 @@ private static final long serialVersionUID = 0L;
             : lastRefreshBuilder_.build();
         to_bitField0_ |= 0x00000002;
       }
+      if (((from_bitField0_ & 0x00000100) != 0)) {
+        result.usage_ = usageBuilder_ == null
+            ? usage_
+            : usageBuilder_.build();
+        to_bitField0_ |= 0x00000004;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -715,6 +784,9 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasLastRefresh()) {
         mergeLastRefresh(other.getLastRefresh());
+      }
+      if (other.hasUsage()) {
+        mergeUsage(other.getUsage());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -792,6 +864,13 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000080;
               break;
             } // case 66
+            case 74: {
+              input.readMessage(
+                  internalGetUsageFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000100;
+              break;
+            } // case 74
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1519,6 +1598,170 @@ private static final long serialVersionUID = 0L;
         lastRefresh_ = null;
       }
       return lastRefreshBuilder_;
+    }
+
+    private dev.mlcache.v1.KeyUsage usage_;
+    private com.google.protobuf.SingleFieldBuilder<
+        dev.mlcache.v1.KeyUsage, dev.mlcache.v1.KeyUsage.Builder, dev.mlcache.v1.KeyUsageOrBuilder> usageBuilder_;
+    /**
+     * <pre>
+     * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
+     * (telemetry.usage: hot keys and a hash sample of the others).
+     * </pre>
+     *
+     * <code>.mlcache.v1.KeyUsage usage = 9 [json_name = "usage"];</code>
+     * @return Whether the usage field is set.
+     */
+    public boolean hasUsage() {
+      return ((bitField0_ & 0x00000100) != 0);
+    }
+    /**
+     * <pre>
+     * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
+     * (telemetry.usage: hot keys and a hash sample of the others).
+     * </pre>
+     *
+     * <code>.mlcache.v1.KeyUsage usage = 9 [json_name = "usage"];</code>
+     * @return The usage.
+     */
+    public dev.mlcache.v1.KeyUsage getUsage() {
+      if (usageBuilder_ == null) {
+        return usage_ == null ? dev.mlcache.v1.KeyUsage.getDefaultInstance() : usage_;
+      } else {
+        return usageBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
+     * (telemetry.usage: hot keys and a hash sample of the others).
+     * </pre>
+     *
+     * <code>.mlcache.v1.KeyUsage usage = 9 [json_name = "usage"];</code>
+     */
+    public Builder setUsage(dev.mlcache.v1.KeyUsage value) {
+      if (usageBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        usage_ = value;
+      } else {
+        usageBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000100;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
+     * (telemetry.usage: hot keys and a hash sample of the others).
+     * </pre>
+     *
+     * <code>.mlcache.v1.KeyUsage usage = 9 [json_name = "usage"];</code>
+     */
+    public Builder setUsage(
+        dev.mlcache.v1.KeyUsage.Builder builderForValue) {
+      if (usageBuilder_ == null) {
+        usage_ = builderForValue.build();
+      } else {
+        usageBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000100;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
+     * (telemetry.usage: hot keys and a hash sample of the others).
+     * </pre>
+     *
+     * <code>.mlcache.v1.KeyUsage usage = 9 [json_name = "usage"];</code>
+     */
+    public Builder mergeUsage(dev.mlcache.v1.KeyUsage value) {
+      if (usageBuilder_ == null) {
+        if (((bitField0_ & 0x00000100) != 0) &&
+          usage_ != null &&
+          usage_ != dev.mlcache.v1.KeyUsage.getDefaultInstance()) {
+          getUsageBuilder().mergeFrom(value);
+        } else {
+          usage_ = value;
+        }
+      } else {
+        usageBuilder_.mergeFrom(value);
+      }
+      if (usage_ != null) {
+        bitField0_ |= 0x00000100;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
+     * (telemetry.usage: hot keys and a hash sample of the others).
+     * </pre>
+     *
+     * <code>.mlcache.v1.KeyUsage usage = 9 [json_name = "usage"];</code>
+     */
+    public Builder clearUsage() {
+      bitField0_ = (bitField0_ & ~0x00000100);
+      usage_ = null;
+      if (usageBuilder_ != null) {
+        usageBuilder_.dispose();
+        usageBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
+     * (telemetry.usage: hot keys and a hash sample of the others).
+     * </pre>
+     *
+     * <code>.mlcache.v1.KeyUsage usage = 9 [json_name = "usage"];</code>
+     */
+    public dev.mlcache.v1.KeyUsage.Builder getUsageBuilder() {
+      bitField0_ |= 0x00000100;
+      onChanged();
+      return internalGetUsageFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
+     * (telemetry.usage: hot keys and a hash sample of the others).
+     * </pre>
+     *
+     * <code>.mlcache.v1.KeyUsage usage = 9 [json_name = "usage"];</code>
+     */
+    public dev.mlcache.v1.KeyUsageOrBuilder getUsageOrBuilder() {
+      if (usageBuilder_ != null) {
+        return usageBuilder_.getMessageOrBuilder();
+      } else {
+        return usage_ == null ?
+            dev.mlcache.v1.KeyUsage.getDefaultInstance() : usage_;
+      }
+    }
+    /**
+     * <pre>
+     * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
+     * (telemetry.usage: hot keys and a hash sample of the others).
+     * </pre>
+     *
+     * <code>.mlcache.v1.KeyUsage usage = 9 [json_name = "usage"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        dev.mlcache.v1.KeyUsage, dev.mlcache.v1.KeyUsage.Builder, dev.mlcache.v1.KeyUsageOrBuilder> 
+        internalGetUsageFieldBuilder() {
+      if (usageBuilder_ == null) {
+        usageBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            dev.mlcache.v1.KeyUsage, dev.mlcache.v1.KeyUsage.Builder, dev.mlcache.v1.KeyUsageOrBuilder>(
+                getUsage(),
+                getParentForChildren(),
+                isClean());
+        usage_ = null;
+      }
+      return usageBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:mlcache.v1.KeyStats)

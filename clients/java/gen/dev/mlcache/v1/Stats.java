@@ -67,6 +67,21 @@ public final class Stats extends com.google.protobuf.GeneratedFile {
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_mlcache_v1_KeyStats_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_mlcache_v1_UsageEvidence_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_mlcache_v1_UsageEvidence_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_mlcache_v1_TtlAdvice_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_mlcache_v1_TtlAdvice_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_mlcache_v1_KeyUsage_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_mlcache_v1_KeyUsage_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_mlcache_v1_InFlightLoad_descriptor;
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
@@ -144,7 +159,7 @@ public final class Stats extends com.google.protobuf.GeneratedFile {
       "ogle.protobuf.DurationR\003age\022>\n\rttl_remai" +
       "ning\030\005 \001(\0132\031.google.protobuf.DurationR\014t" +
       "tlRemaining\022\030\n\007version\030\006 \001(\004R\007version\022\035\n" +
-      "\nsize_bytes\030\007 \001(\004R\tsizeBytes\"\275\002\n\010KeyStat" +
+      "\nsize_bytes\030\007 \001(\004R\tsizeBytes\"\351\002\n\010KeyStat" +
       "s\022\034\n\tnamespace\030\001 \001(\tR\tnamespace\022\020\n\003key\030\002" +
       " \001(\tR\003key\0221\n\006layers\030\003 \003(\0132\031.mlcache.v1.K" +
       "eyLayerStateR\006layers\022\022\n\004hits\030\004 \001(\004R\004hits" +
@@ -152,33 +167,64 @@ public final class Stats extends com.google.protobuf.GeneratedFile {
       "\001(\004R\tfrequency\022E\n\021last_load_latency\030\007 \001(" +
       "\0132\031.google.protobuf.DurationR\017lastLoadLa" +
       "tency\022=\n\014last_refresh\030\010 \001(\0132\032.google.pro" +
-      "tobuf.TimestampR\013lastRefresh\"\223\001\n\014InFligh" +
-      "tLoad\022\034\n\tnamespace\030\001 \001(\tR\tnamespace\022\020\n\003k" +
-      "ey\030\002 \001(\tR\003key\0229\n\nstarted_at\030\003 \001(\0132\032.goog" +
-      "le.protobuf.TimestampR\tstartedAt\022\030\n\007wait" +
-      "ers\030\004 \001(\rR\007waiters\"\367\001\n\nDeadLetter\022\034\n\tnam" +
-      "espace\030\001 \001(\tR\tnamespace\022\020\n\003key\030\002 \001(\tR\003ke" +
-      "y\022\035\n\nlast_error\030\003 \001(\tR\tlastError\022\032\n\010fail" +
-      "ures\030\004 \001(\rR\010failures\022?\n\rfirst_failure\030\005 " +
-      "\001(\0132\032.google.protobuf.TimestampR\014firstFa" +
-      "ilure\022=\n\014last_failure\030\006 \001(\0132\032.google.pro" +
-      "tobuf.TimestampR\013lastFailure\"\245\001\n\020Depende" +
-      "ncyStatus\022\022\n\004name\030\001 \001(\tR\004name\022\016\n\002up\030\002 \001(" +
-      "\010R\002up\022\026\n\006detail\030\003 \001(\tR\006detail\022\026\n\006queued\030" +
-      "\004 \001(\004R\006queued\022=\n\rbreaker_state\030\005 \001(\0162\030.m" +
-      "lcache.v1.BreakerStateR\014breakerState\"\321\001\n" +
-      "\007Anomaly\022+\n\004kind\030\001 \001(\0162\027.mlcache.v1.Anom" +
-      "alyKindR\004kind\022\034\n\tnamespace\030\002 \001(\tR\tnamesp" +
-      "ace\022\020\n\003key\030\003 \001(\tR\003key\022;\n\013detected_at\030\004 \001" +
-      "(\0132\032.google.protobuf.TimestampR\ndetected" +
-      "At\022\024\n\005score\030\005 \001(\001R\005score\022\026\n\006detail\030\006 \001(\t" +
-      "R\006detail*\212\001\n\013AnomalyKind\022\034\n\030ANOMALY_KIND" +
-      "_UNSPECIFIED\020\000\022\030\n\024ANOMALY_KIND_HOT_KEY\020\001" +
-      "\022\036\n\032ANOMALY_KIND_REFRESH_SPIKE\020\002\022#\n\037ANOM" +
-      "ALY_KIND_LOAD_FAILURE_SPIKE\020\003BR\n\016dev.mlc" +
-      "ache.v1P\001Z>github.com/mlcache/mlcache/cl" +
-      "ients/go/gen/mlcache/v1;mlcachev1b\006proto" +
-      "3"
+      "tobuf.TimestampR\013lastRefresh\022*\n\005usage\030\t " +
+      "\001(\0132\024.mlcache.v1.KeyUsageR\005usage\"\350\003\n\rUsa" +
+      "geEvidence\022\030\n\007samples\030\001 \001(\rR\007samples\022\032\n\010" +
+      "arrivals\030\002 \001(\004R\010arrivals\022&\n\017rate_per_sec" +
+      "ond\030\003 \001(\001R\rratePerSecond\0224\n\010mean_gap\030\004 \001" +
+      "(\0132\031.google.protobuf.DurationR\007meanGap\022\016" +
+      "\n\002cv\030\005 \001(\001R\002cv\022\036\n\nburstiness\030\006 \001(\001R\nburs" +
+      "tiness\0221\n\006period\030\007 \001(\0132\031.google.protobuf" +
+      ".DurationR\006period\022<\n\014burst_length\030\010 \001(\0132" +
+      "\031.google.protobuf.DurationR\013burstLength\022" +
+      "6\n\tburst_gap\030\t \001(\0132\031.google.protobuf.Dur" +
+      "ationR\010burstGap\022\024\n\005trend\030\n \001(\001R\005trend\022\032\n" +
+      "\010slowdown\030\013 \001(\001R\010slowdown\0228\n\nsince_last\030" +
+      "\014 \001(\0132\031.google.protobuf.DurationR\tsinceL" +
+      "ast\"\353\001\n\tTtlAdvice\022+\n\003ttl\030\001 \001(\0132\031.google." +
+      "protobuf.DurationR\003ttl\0226\n\tfresh_for\030\002 \001(" +
+      "\0132\031.google.protobuf.DurationR\010freshFor\0221" +
+      "\n\007refresh\030\003 \001(\0162\027.mlcache.v1.RefreshMode" +
+      "R\007refresh\022\024\n\005admit\030\004 \001(\010R\005admit\022\026\n\006reaso" +
+      "n\030\005 \001(\tR\006reason\022\030\n\007clamped\030\006 \001(\010R\007clampe" +
+      "d\"\244\001\n\010KeyUsage\0222\n\007pattern\030\001 \001(\0162\030.mlcach" +
+      "e.v1.UsagePatternR\007pattern\0225\n\010evidence\030\002" +
+      " \001(\0132\031.mlcache.v1.UsageEvidenceR\010evidenc" +
+      "e\022-\n\006advice\030\003 \001(\0132\025.mlcache.v1.TtlAdvice" +
+      "R\006advice\"\223\001\n\014InFlightLoad\022\034\n\tnamespace\030\001" +
+      " \001(\tR\tnamespace\022\020\n\003key\030\002 \001(\tR\003key\0229\n\nsta" +
+      "rted_at\030\003 \001(\0132\032.google.protobuf.Timestam" +
+      "pR\tstartedAt\022\030\n\007waiters\030\004 \001(\rR\007waiters\"\367" +
+      "\001\n\nDeadLetter\022\034\n\tnamespace\030\001 \001(\tR\tnamesp" +
+      "ace\022\020\n\003key\030\002 \001(\tR\003key\022\035\n\nlast_error\030\003 \001(" +
+      "\tR\tlastError\022\032\n\010failures\030\004 \001(\rR\010failures" +
+      "\022?\n\rfirst_failure\030\005 \001(\0132\032.google.protobu" +
+      "f.TimestampR\014firstFailure\022=\n\014last_failur" +
+      "e\030\006 \001(\0132\032.google.protobuf.TimestampR\013las" +
+      "tFailure\"\245\001\n\020DependencyStatus\022\022\n\004name\030\001 " +
+      "\001(\tR\004name\022\016\n\002up\030\002 \001(\010R\002up\022\026\n\006detail\030\003 \001(" +
+      "\tR\006detail\022\026\n\006queued\030\004 \001(\004R\006queued\022=\n\rbre" +
+      "aker_state\030\005 \001(\0162\030.mlcache.v1.BreakerSta" +
+      "teR\014breakerState\"\321\001\n\007Anomaly\022+\n\004kind\030\001 \001" +
+      "(\0162\027.mlcache.v1.AnomalyKindR\004kind\022\034\n\tnam" +
+      "espace\030\002 \001(\tR\tnamespace\022\020\n\003key\030\003 \001(\tR\003ke" +
+      "y\022;\n\013detected_at\030\004 \001(\0132\032.google.protobuf" +
+      ".TimestampR\ndetectedAt\022\024\n\005score\030\005 \001(\001R\005s" +
+      "core\022\026\n\006detail\030\006 \001(\tR\006detail*\325\001\n\014UsagePa" +
+      "ttern\022\035\n\031USAGE_PATTERN_UNSPECIFIED\020\000\022\031\n\025" +
+      "USAGE_PATTERN_REGULAR\020\001\022\030\n\024USAGE_PATTERN" +
+      "_BURSTY\020\002\022\034\n\030USAGE_PATTERN_STEADY_HOT\020\003\022" +
+      "\031\n\025USAGE_PATTERN_ONE_HIT\020\004\022\033\n\027USAGE_PATT" +
+      "ERN_DECLINING\020\005\022\033\n\027USAGE_PATTERN_IRREGUL" +
+      "AR\020\006*r\n\013RefreshMode\022\034\n\030REFRESH_MODE_UNSP" +
+      "ECIFIED\020\000\022\025\n\021REFRESH_MODE_NONE\020\001\022\026\n\022REFR" +
+      "ESH_MODE_AHEAD\020\002\022\026\n\022REFRESH_MODE_EARLY\020\003" +
+      "*\212\001\n\013AnomalyKind\022\034\n\030ANOMALY_KIND_UNSPECI" +
+      "FIED\020\000\022\030\n\024ANOMALY_KIND_HOT_KEY\020\001\022\036\n\032ANOM" +
+      "ALY_KIND_REFRESH_SPIKE\020\002\022#\n\037ANOMALY_KIND" +
+      "_LOAD_FAILURE_SPIKE\020\003BR\n\016dev.mlcache.v1P" +
+      "\001Z>github.com/mlcache/mlcache/clients/go" +
+      "/gen/mlcache/v1;mlcachev1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -234,27 +280,45 @@ public final class Stats extends com.google.protobuf.GeneratedFile {
     internal_static_mlcache_v1_KeyStats_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_KeyStats_descriptor,
-        new java.lang.String[] { "Namespace", "Key", "Layers", "Hits", "Misses", "Frequency", "LastLoadLatency", "LastRefresh", });
-    internal_static_mlcache_v1_InFlightLoad_descriptor =
+        new java.lang.String[] { "Namespace", "Key", "Layers", "Hits", "Misses", "Frequency", "LastLoadLatency", "LastRefresh", "Usage", });
+    internal_static_mlcache_v1_UsageEvidence_descriptor =
       getDescriptor().getMessageType(8);
+    internal_static_mlcache_v1_UsageEvidence_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_mlcache_v1_UsageEvidence_descriptor,
+        new java.lang.String[] { "Samples", "Arrivals", "RatePerSecond", "MeanGap", "Cv", "Burstiness", "Period", "BurstLength", "BurstGap", "Trend", "Slowdown", "SinceLast", });
+    internal_static_mlcache_v1_TtlAdvice_descriptor =
+      getDescriptor().getMessageType(9);
+    internal_static_mlcache_v1_TtlAdvice_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_mlcache_v1_TtlAdvice_descriptor,
+        new java.lang.String[] { "Ttl", "FreshFor", "Refresh", "Admit", "Reason", "Clamped", });
+    internal_static_mlcache_v1_KeyUsage_descriptor =
+      getDescriptor().getMessageType(10);
+    internal_static_mlcache_v1_KeyUsage_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_mlcache_v1_KeyUsage_descriptor,
+        new java.lang.String[] { "Pattern", "Evidence", "Advice", });
+    internal_static_mlcache_v1_InFlightLoad_descriptor =
+      getDescriptor().getMessageType(11);
     internal_static_mlcache_v1_InFlightLoad_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_InFlightLoad_descriptor,
         new java.lang.String[] { "Namespace", "Key", "StartedAt", "Waiters", });
     internal_static_mlcache_v1_DeadLetter_descriptor =
-      getDescriptor().getMessageType(9);
+      getDescriptor().getMessageType(12);
     internal_static_mlcache_v1_DeadLetter_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_DeadLetter_descriptor,
         new java.lang.String[] { "Namespace", "Key", "LastError", "Failures", "FirstFailure", "LastFailure", });
     internal_static_mlcache_v1_DependencyStatus_descriptor =
-      getDescriptor().getMessageType(10);
+      getDescriptor().getMessageType(13);
     internal_static_mlcache_v1_DependencyStatus_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_DependencyStatus_descriptor,
         new java.lang.String[] { "Name", "Up", "Detail", "Queued", "BreakerState", });
     internal_static_mlcache_v1_Anomaly_descriptor =
-      getDescriptor().getMessageType(11);
+      getDescriptor().getMessageType(14);
     internal_static_mlcache_v1_Anomaly_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_Anomaly_descriptor,
