@@ -19,7 +19,10 @@ export interface LabelledTrace {
 
 /** What to generate. */
 export interface UsageTraceOptions {
+  /** Seeds the keys' parameters (periods, rates, burst spacing), and the arrivals unless `noiseSeed` is given. */
   seed: number;
+  /** Seeds the arrivals alone: the same keys behaving alike, read at other moments (train on one, test on another). */
+  noiseSeed?: number;
   durationMs: number;
   /** Keys of each pattern. */
   keysPerPattern: number;
@@ -45,7 +48,11 @@ export const FAMILIES: Record<Exclude<UsagePattern, "unknown" | "irregular">, st
  * constant of 1.5–4 min). Seeded: one seed, one trace.
  */
 export function usageTrace(options: UsageTraceOptions): LabelledTrace {
-  const random = mulberry32(options.seed);
+  const param = mulberry32(options.seed);
+  const random = options.noiseSeed === undefined ? param : mulberry32(options.noiseSeed);
+  /** A key's parameter (from `seed`). */
+  const pick = (low: number, high: number) => low + (high - low) * param();
+  /** A draw of the arrivals (from `noiseSeed`). */
   const between = (low: number, high: number) => low + (high - low) * random();
   const exponential = (mean: number) => -mean * Math.log(1 - random());
   const arrivals: Arrival[] = [];
@@ -55,7 +62,7 @@ export function usageTrace(options: UsageTraceOptions): LabelledTrace {
   for (let i = 0; i < options.keysPerPattern; i++) {
     const regular = `${FAMILIES.regular}:${i}`;
     truth.set(regular, "regular");
-    const period = between(20_000, 120_000);
+    const period = pick(20_000, 120_000);
     for (let t = between(0, period); t < end; t += period) {
       const at = t + (random() * 2 - 1) * options.jitter * period;
       if (at >= 0 && at < end) arrivals.push({ at, key: regular });
@@ -63,8 +70,8 @@ export function usageTrace(options: UsageTraceOptions): LabelledTrace {
 
     const bursty = `${FAMILIES.bursty}:${i}`;
     truth.set(bursty, "bursty");
-    const every = between(240_000, 600_000);
-    const readGap = between(1_000, 3_000);
+    const every = pick(240_000, 600_000);
+    const readGap = pick(1_000, 3_000);
     for (let start = between(0, every); start < end; start += every * between(0.75, 1.25)) {
       const length = between(20_000, 50_000);
       for (let t = start; t < Math.min(end, start + length); t += exponential(readGap))
@@ -73,7 +80,7 @@ export function usageTrace(options: UsageTraceOptions): LabelledTrace {
 
     const hot = `${FAMILIES["steady-hot"]}:${i}`;
     truth.set(hot, "steady-hot");
-    const rate = between(hotLow, hotHigh);
+    const rate = pick(hotLow, hotHigh);
     for (let t = exponential(1000 / rate); t < end; t += exponential(1000 / rate)) arrivals.push({ at: t, key: hot });
 
     const once = `${FAMILIES["one-hit"]}:${i}`;
@@ -82,9 +89,9 @@ export function usageTrace(options: UsageTraceOptions): LabelledTrace {
 
     const declining = `${FAMILIES.declining}:${i}`;
     truth.set(declining, "declining");
-    const initial = between(0.3, 1);
-    const tau = between(90_000, 240_000);
-    const born = between(0, end / 2);
+    const initial = pick(0.3, 1);
+    const tau = pick(90_000, 240_000);
+    const born = pick(0, end / 2);
     for (let t = born; t < end; ) {
       const ratePerMs = (initial / 1000) * Math.exp(-(t - born) / tau);
       if (ratePerMs < 1 / 3_600_000) break;

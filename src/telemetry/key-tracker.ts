@@ -14,6 +14,10 @@ export interface KeyRecord {
   lastLoadMs: number;
   /** When the last loader call ended (epoch ms, 0: never). */
   lastLoadAt: number;
+  /** Loader calls with a duration of their own (single-key loads), their total and longest duration (ms). */
+  timedLoads: number;
+  loadMsTotal: number;
+  loadMsMax: number;
   /** Refreshes started early (XFetch) and in the background. */
   earlyRefreshes: number;
   backgroundRefreshes: number;
@@ -103,6 +107,9 @@ function newRecord(namespace: string, key: string): KeyRecord {
     loadFailures: 0,
     lastLoadMs: 0,
     lastLoadAt: 0,
+    timedLoads: 0,
+    loadMsTotal: 0,
+    loadMsMax: 0,
     earlyRefreshes: 0,
     backgroundRefreshes: 0,
     lastRefreshAt: 0,

@@ -154,6 +154,11 @@ export class Telemetry implements TelemetryView {
         if (!ok) record.loadFailures++;
         record.lastLoadMs = ms;
         record.lastLoadAt = this.clock.now();
+        if (ms > 0) {
+          record.timedLoads++;
+          record.loadMsTotal += ms;
+          if (ms > record.loadMsMax) record.loadMsMax = ms;
+        }
         this.observeLoad?.(namespace, ms, ok);
       },
       refresh: (namespace, key, kind) => {
@@ -316,6 +321,9 @@ export class Telemetry implements TelemetryView {
       now: this.clock.now(),
       keys: this.keys,
       frequency: (namespace: string, key: string) => this.ranks.frequency(namespace, key),
+      l1Frequency: (namespace: string, key: string) => manager.l1Frequency(namespace, key),
+      hasL1: manager.layerCounters("l1") !== undefined,
+      hasL2: this.hasL2,
       anomalies: this.anomalies(),
       breakerState: this.breakerState,
     };
