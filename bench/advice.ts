@@ -44,6 +44,7 @@ const { values: args } = parseArgs({
 const seed = Number(args.seed);
 const ttlMs = parseDuration(args.ttl);
 const loadMs = Number(args["load-ms"]);
+const maxTtlMs = args["max-ttl"] === "0" ? 0 : parseDuration(args["max-ttl"]);
 const START = 1_800_000_000_000;
 const NS = "bench";
 const out = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`);
@@ -60,7 +61,7 @@ function trace(noiseSeed: number): LabelledTrace {
 
 /** Learns on one trace: the sampler sees every read (as the stats sink feeds it), then Advise. */
 function learn(train: LabelledTrace): ProposedRule[] {
-  const usage = new UsageAnalyzer({ ...usageDefaults, sampleOneIn: 1, maxTtlMs: parseDuration(args["max-ttl"]) });
+  const usage = new UsageAnalyzer({ ...usageDefaults, sampleOneIn: 1, maxTtlMs: maxTtlMs });
   for (const a of train.arrivals) usage.observe(NS, a.key, START + a.at, () => false);
   const now = START + train.durationMs;
   const right = new Map<UsagePattern, [number, number]>();
@@ -216,13 +217,19 @@ async function samplerCost(): Promise<void> {
       runs.push(run);
     }
     const median = medianOf(runs);
+    // The sampler alone, without the Get around it: ns per observe() of the same Zipf keys.
+    const usage = new UsageAnalyzer(usageDefaults);
+    const hot = () => false;
+    const began = process.hrtime.bigint();
+    for (let i = 0; i < sequence.length; i++) usage.observe(NS, sequence[i] as string, i, hot);
+    const observeNs = Number(process.hrtime.bigint() - began) / sequence.length;
     out({
       bench: "advice",
       phase: "sampler-cost",
+      nsPerObserve: Number(observeNs.toFixed(1)),
       nsPerGet: Object.fromEntries(Object.entries(median).map(([k, v]) => [k, Math.round(v)])),
       defaultOverOff: Number(((median.default ?? 0) / (median.off ?? 1)).toFixed(3)),
       allOverOff: Number(((median.all ?? 0) / (median.off ?? 1)).toFixed(3)),
-      memory: samplerMemory(),
     });
   }
 }
@@ -247,6 +254,8 @@ function samplerMemory(): { bytesPerKey: number; maxKeys: number; ringSize: numb
 }
 
 async function main(): Promise<void> {
+  // First, while the heap holds nothing else of ours.
+  out({ bench: "advice", phase: "sampler-memory", ...samplerMemory() });
   const rules = learn(trace(seed * 1000 + 1));
   const test = trace(seed * 1000 + 2);
   const unadvised = await replay(test, []);
