@@ -202,6 +202,8 @@ export const ACCESS_RULES: Record<string, AccessRule> = {
   // The list is cut down to the namespaces the caller administers (see the interceptor).
   "mlcache.v1.AdminService.ListNamespaces": () => ({ right: "admin", scope: "some" }),
   "mlcache.v1.AdminService.ExportStats": (r) => ({ right: "admin", scope: listed(r.namespaces) ?? "every" }),
+  // Key names and read patterns of a namespace: for its administrators.
+  "mlcache.v1.AdminService.Advise": (r) => ({ right: "admin", scope: [nsOf(r.namespace)] }),
 };
 
 /** The rule of a method, or a refusal for methods nobody decided about. */

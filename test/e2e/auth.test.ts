@@ -129,6 +129,7 @@ const CASES: Case[] = [
     call: (c, h) => first(c.admin.exportStats({ namespaces: ["products"] }, { headers: h })),
   },
   { name: "ExportStats of everything", allowed: [], call: (c, h) => first(c.admin.exportStats({}, { headers: h })) },
+  { name: "Advise", allowed: ["admin"], call: (c, h) => c.admin.advise({ namespace: "products" }, { headers: h }) },
 ];
 
 const headersFor = (credential: Credential): Record<string, string> => {
