@@ -130,16 +130,13 @@ export class Telemetry implements TelemetryView {
   private sink(): StatsSink {
     const keys = this.keys;
     const ranks = this.ranks;
+    // Made once: the read path allocates nothing for the sampler.
+    const hot = (namespace: string, key: string) => (ranks.of(namespace)?.guaranteed(key) ?? 0) >= HOT_FOR_SAMPLING;
     return {
       access: (namespace, key, layer, hit) => {
         if (layer === this.countLayer) {
           ranks.add(namespace, key);
-          this.usage.observe(
-            namespace,
-            key,
-            this.clock.now(),
-            () => (ranks.of(namespace)?.guaranteed(key) ?? 0) >= HOT_FOR_SAMPLING,
-          );
+          this.usage.observe(namespace, key, this.clock.now(), hot);
         }
         const record = keys.touch(namespace, key);
         if (layer === "l1") {

@@ -67,7 +67,7 @@ export class UsageAnalyzer {
   }
 
   /** Counts one read of a key at `now` (the Get path: O(1) for a tracked key). */
-  observe(namespace: string, key: string, now: number, hot: () => boolean): void {
+  observe(namespace: string, key: string, now: number, hot: (namespace: string, key: string) => boolean): void {
     this.sampler.observe(namespace, key, now, hot);
   }
 

@@ -58,7 +58,7 @@ export class ArrivalSampler {
   }
 
   /** Records an arrival of a key at `now` when the key is sampled or `hot()` says it is hot. */
-  observe(namespace: string, key: string, now: number, hot: () => boolean): void {
+  observe(namespace: string, key: string, now: number, hot: (namespace: string, key: string) => boolean): void {
     let ring = this.current.get(namespace)?.get(key);
     if (!ring) {
       const older = this.previous.get(namespace);
@@ -66,7 +66,7 @@ export class ArrivalSampler {
       if (ring) {
         older?.delete(key);
         this.previousSize--;
-      } else if (sampled(key, this.settings.sampleOneIn) || hot()) {
+      } else if (sampled(key, this.settings.sampleOneIn) || hot(namespace, key)) {
         ring = { times: new Float64Array(this.settings.ringSize), next: 0, arrivals: 0 };
       } else {
         return;
