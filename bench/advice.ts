@@ -62,7 +62,7 @@ function trace(noiseSeed: number): LabelledTrace {
 /** Learns on one trace: the sampler sees every read (as the stats sink feeds it), then Advise. */
 function learn(train: LabelledTrace): ProposedRule[] {
   const usage = new UsageAnalyzer({ ...usageDefaults, sampleOneIn: 1, maxTtlMs: maxTtlMs });
-  for (const a of train.arrivals) usage.observe(NS, a.key, START + a.at, () => false);
+  for (const a of train.arrivals) usage.observe(NS, a.key, START + a.at);
   const now = START + train.durationMs;
   const right = new Map<UsagePattern, [number, number]>();
   for (const { key, times, arrivals } of usage.sampler.keysOf(NS)) {
@@ -219,9 +219,8 @@ async function samplerCost(): Promise<void> {
     const median = medianOf(runs);
     // The sampler alone, without the Get around it: ns per observe() of the same Zipf keys.
     const usage = new UsageAnalyzer(usageDefaults);
-    const hot = () => false;
     const began = process.hrtime.bigint();
-    for (let i = 0; i < sequence.length; i++) usage.observe(NS, sequence[i] as string, i, hot);
+    for (let i = 0; i < sequence.length; i++) usage.observe(NS, sequence[i] as string, i);
     const observeNs = Number(process.hrtime.bigint() - began) / sequence.length;
     out({
       bench: "advice",
@@ -247,7 +246,7 @@ function samplerMemory(): { bytesPerKey: number; maxKeys: number; ringSize: numb
   gc();
   const before = used();
   const usage = new UsageAnalyzer({ ...usageDefaults, sampleOneIn: 1 });
-  for (let i = 0; i < maxKeys; i++) for (let t = 0; t < ringSize; t++) usage.observe(NS, `key:${i}`, t, () => false);
+  for (let i = 0; i < maxKeys; i++) for (let t = 0; t < ringSize; t++) usage.observe(NS, `key:${i}`, t);
   gc();
   const bytes = used() - before;
   return { bytesPerKey: Math.round(bytes / usage.sampler.size), maxKeys, ringSize };

@@ -111,7 +111,11 @@ export class Telemetry implements TelemetryView {
     this.instanceId = options.instanceId;
     this.keys = new KeyTracker(this.config.maxTrackedKeys);
     this.ranks = new HotKeyRanks(this.config.topK);
-    this.usage = new UsageAnalyzer(this.config.usage);
+    const ranks = this.ranks;
+    this.usage = new UsageAnalyzer(
+      this.config.usage,
+      (namespace, key) => (ranks.of(namespace)?.guaranteed(key) ?? 0) >= HOT_FOR_SAMPLING,
+    );
     this.watch = new AnomalyWatch(this.config.anomalies, this.clock, this.logger);
     this.fleet = options.hotKeyBoard
       ? new FleetPublisher({
@@ -130,13 +134,11 @@ export class Telemetry implements TelemetryView {
   private sink(): StatsSink {
     const keys = this.keys;
     const ranks = this.ranks;
-    // Made once: the read path allocates nothing for the sampler.
-    const hot = (namespace: string, key: string) => (ranks.of(namespace)?.guaranteed(key) ?? 0) >= HOT_FOR_SAMPLING;
     return {
       access: (namespace, key, layer, hit) => {
         if (layer === this.countLayer) {
           ranks.add(namespace, key);
-          this.usage.observe(namespace, key, this.clock.now(), hot);
+          this.usage.observe(namespace, key, this.clock.now());
         }
         const record = keys.touch(namespace, key);
         if (layer === "l1") {

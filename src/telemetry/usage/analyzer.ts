@@ -51,15 +51,19 @@ export interface NamespaceAdvice {
  * classification of a key's arrivals and the TTL advice it leads to.
  *
  *   const usage = new UsageAnalyzer(usageDefaults);
- *   usage.observe("products", "42", now, () => false);
+ *   usage.observe("products", "42", now);
  *   usage.keyUsage("products", "42", now, context);
  */
 export class UsageAnalyzer {
   readonly sampler: ArrivalSampler;
   readonly bounds: AdviceBounds;
 
-  constructor(readonly config: UsageConfig) {
-    this.sampler = new ArrivalSampler(config);
+  /** @param hot whether a key outside the hash sample is hot enough to be sampled (the top-K's say) */
+  constructor(
+    readonly config: UsageConfig,
+    hot: (namespace: string, key: string) => boolean = () => false,
+  ) {
+    this.sampler = new ArrivalSampler(config, hot);
     if (config.minTtlMs > 0 && config.maxTtlMs > 0 && config.minTtlMs > config.maxTtlMs) {
       throw new RangeError("usage.minTtlMs must not exceed usage.maxTtlMs");
     }
@@ -67,8 +71,8 @@ export class UsageAnalyzer {
   }
 
   /** Counts one read of a key at `now` (the Get path: O(1) for a tracked key). */
-  observe(namespace: string, key: string, now: number, hot: (namespace: string, key: string) => boolean): void {
-    this.sampler.observe(namespace, key, now, hot);
+  observe(namespace: string, key: string, now: number): void {
+    this.sampler.observe(namespace, key, now);
   }
 
   /** A sampled key's pattern, evidence and advice; undefined when the key is not sampled. */

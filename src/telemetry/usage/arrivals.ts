@@ -1,3 +1,5 @@
+import { RecentKeys } from "../recent-keys.js";
+
 /** The recent arrival times of one sampled key. */
 export interface ArrivalRing {
   /** Arrival times (epoch ms), a ring: `next` is where the next one goes. */
@@ -17,30 +19,25 @@ export interface ArrivalSamplerSettings {
   sampleOneIn: number;
 }
 
-type Generation = Map<string, Map<string, ArrivalRing>>;
-
 /**
  * Arrival times of a bounded set of keys: every key whose hash falls in the sample (so a
- * sampled key's arrivals are all seen, from its first, one-hit keys included) and every key the
- * caller says is hot (the top-K's). Memory is at most `maxKeys` rings of `ringSize` doubles.
- *
- * Recency uses two generations, as the key tracker does: a key with an arrival in the current
- * generation is found with one lookup; when the current generation holds maxKeys / 2 keys it
- * becomes the previous one and the older one is dropped, so the keys dropped are those without
- * an arrival during maxKeys / 2 admissions of others. An arrival of a tracked key costs two Map
- * lookups and a store; of an untracked one, a hash of the key (and the hot test).
+ * sampled key's arrivals are all seen, from its first, one-hit keys included) and every key
+ * `hot` says is hot (the top-K's). Memory is at most `maxKeys` rings of `ringSize` doubles; the
+ * keys dropped first are those without an arrival for longest ({@link RecentKeys}). An arrival
+ * of a tracked key costs two Map lookups and a store; of an untracked one, a hash of the key
+ * (and the hot test).
  *
  *   const sampler = new ArrivalSampler({ maxKeys: 4096, ringSize: 32, sampleOneIn: 8 });
- *   sampler.observe("products", "42", clock.now(), () => false);
+ *   sampler.observe("products", "42", clock.now());
  */
 export class ArrivalSampler {
-  private current: Generation = new Map();
-  private previous: Generation = new Map();
-  private currentSize = 0;
-  private previousSize = 0;
-  private readonly generationSize: number;
+  private readonly rings: RecentKeys<ArrivalRing>;
 
-  constructor(readonly settings: ArrivalSamplerSettings) {
+  /** @param hot whether a key outside the hash sample is to be sampled all the same */
+  constructor(
+    readonly settings: ArrivalSamplerSettings,
+    hot: (namespace: string, key: string) => boolean = () => false,
+  ) {
     const { maxKeys, ringSize, sampleOneIn } = settings;
     if (!Number.isInteger(maxKeys) || maxKeys < 2)
       throw new RangeError("usage.maxKeys must be an integer of at least 2");
@@ -49,30 +46,22 @@ export class ArrivalSampler {
     if (!Number.isInteger(sampleOneIn) || sampleOneIn < 1) {
       throw new RangeError("usage.sampleOneIn must be a positive integer");
     }
-    this.generationSize = Math.floor(maxKeys / 2);
+    this.rings = new RecentKeys(maxKeys, (namespace, key) =>
+      sampled(key, sampleOneIn) || hot(namespace, key)
+        ? { times: new Float64Array(ringSize), next: 0, arrivals: 0 }
+        : undefined,
+    );
   }
 
   /** Keys tracked now (at most `maxKeys`). */
   get size(): number {
-    return this.currentSize + this.previousSize;
+    return this.rings.size;
   }
 
-  /** Records an arrival of a key at `now` when the key is sampled or `hot()` says it is hot. */
-  observe(namespace: string, key: string, now: number, hot: (namespace: string, key: string) => boolean): void {
-    let ring = this.current.get(namespace)?.get(key);
-    if (!ring) {
-      const older = this.previous.get(namespace);
-      ring = older?.get(key);
-      if (ring) {
-        older?.delete(key);
-        this.previousSize--;
-      } else if (sampled(key, this.settings.sampleOneIn) || hot(namespace, key)) {
-        ring = { times: new Float64Array(this.settings.ringSize), next: 0, arrivals: 0 };
-      } else {
-        return;
-      }
-      this.admit(namespace, key, ring);
-    }
+  /** Records an arrival of a key at `now` when the key is sampled or hot. */
+  observe(namespace: string, key: string, now: number): void {
+    const ring = this.rings.touch(namespace, key);
+    if (!ring) return;
     ring.times[ring.next] = now;
     ring.next = (ring.next + 1) % ring.times.length;
     ring.arrivals++;
@@ -80,33 +69,13 @@ export class ArrivalSampler {
 
   /** A key's arrival times, oldest first, and its arrival count; undefined when not tracked. */
   arrivalsOf(namespace: string, key: string): { times: number[]; arrivals: number } | undefined {
-    const ring = this.current.get(namespace)?.get(key) ?? this.previous.get(namespace)?.get(key);
+    const ring = this.rings.get(namespace, key);
     return ring ? ordered(ring) : undefined;
   }
 
   /** Every tracked key of a namespace with its arrivals, oldest first. */
   *keysOf(namespace: string): Generator<{ key: string; times: number[]; arrivals: number }> {
-    for (const generation of [this.current, this.previous]) {
-      const keys = generation.get(namespace);
-      if (!keys) continue;
-      for (const [key, ring] of keys) yield { key, ...ordered(ring) };
-    }
-  }
-
-  private admit(namespace: string, key: string, ring: ArrivalRing): void {
-    if (this.currentSize >= this.generationSize) {
-      this.previous = this.current;
-      this.previousSize = this.currentSize;
-      this.current = new Map();
-      this.currentSize = 0;
-    }
-    let keys = this.current.get(namespace);
-    if (!keys) {
-      keys = new Map();
-      this.current.set(namespace, keys);
-    }
-    keys.set(key, ring);
-    this.currentSize++;
+    for (const [, key, ring] of this.rings.entries(namespace)) yield { key, ...ordered(ring) };
   }
 }
 

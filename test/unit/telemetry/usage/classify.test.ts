@@ -9,7 +9,7 @@ const settings = { hotRatePerSecond: 1 };
 function confusion(seed: number, jitter: number): Map<UsagePattern, Map<UsagePattern, number>> {
   const trace = usageTrace({ seed, durationMs: 3_600_000, keysPerPattern: 30, jitter });
   const sampler = new ArrivalSampler({ maxKeys: 4096, ringSize: 64, sampleOneIn: 1 });
-  for (const a of trace.arrivals) sampler.observe("ns", a.key, a.at, () => false);
+  for (const a of trace.arrivals) sampler.observe("ns", a.key, a.at);
   const table = new Map<UsagePattern, Map<UsagePattern, number>>();
   for (const { key, times, arrivals } of sampler.keysOf("ns")) {
     const truth = trace.truth.get(key) as UsagePattern;
@@ -77,23 +77,25 @@ describe("usage classifier on synthetic traces (known truth)", () => {
 describe("ArrivalSampler", () => {
   it("keeps at most maxKeys keys and ringSize times per key, newest last", () => {
     const sampler = new ArrivalSampler({ maxKeys: 10, ringSize: 4, sampleOneIn: 1 });
-    for (let i = 0; i < 1_000; i++) sampler.observe("ns", `k${i}`, i, () => false);
+    for (let i = 0; i < 1_000; i++) sampler.observe("ns", `k${i}`, i);
     expect(sampler.size).toBeLessThanOrEqual(10);
-    for (let t = 0; t < 9; t++) sampler.observe("ns", "hot", 2_000 + t, () => false);
+    for (let t = 0; t < 9; t++) sampler.observe("ns", "hot", 2_000 + t);
     expect(sampler.arrivalsOf("ns", "hot")).toEqual({ times: [2_005, 2_006, 2_007, 2_008], arrivals: 9 });
     expect(sampler.arrivalsOf("ns", "k0")).toBeUndefined();
   });
 
   it("samples keys by hash, and keys the caller calls hot", () => {
-    const sampler = new ArrivalSampler({ maxKeys: 10_000, ringSize: 4, sampleOneIn: 8 });
-    for (let i = 0; i < 8_000; i++) sampler.observe("ns", `k${i}`, i, () => false);
+    let hotNow = false;
+    const sampler = new ArrivalSampler({ maxKeys: 10_000, ringSize: 4, sampleOneIn: 8 }, () => hotNow);
+    for (let i = 0; i < 8_000; i++) sampler.observe("ns", `k${i}`, i);
     // About one in eight, the same ones every time (a hash, not a coin).
     expect(sampler.size).toBeGreaterThan(800);
     expect(sampler.size).toBeLessThan(1_200);
     const key = Array.from({ length: 100 }, (_, i) => `u${i}`).find((k) => !sampled(k, 8)) ?? "";
-    sampler.observe("ns", key, 1, () => false);
+    sampler.observe("ns", key, 1);
     expect(sampler.arrivalsOf("ns", key)).toBeUndefined();
-    sampler.observe("ns", key, 2, () => true);
+    hotNow = true;
+    sampler.observe("ns", key, 2);
     expect(sampler.arrivalsOf("ns", key)).toEqual({ times: [2], arrivals: 1 });
   });
 
