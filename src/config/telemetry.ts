@@ -27,6 +27,7 @@ export const telemetrySection = z
       .optional(),
     usage: z
       .object({
+        enabled: z.boolean(),
         maxKeys: z.number().int().min(2).max(1_000_000),
         ringSize: z.number().int().min(4).max(1024),
         sampleOneIn: z.number().int().min(1),

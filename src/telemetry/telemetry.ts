@@ -134,11 +134,12 @@ export class Telemetry implements TelemetryView {
   private sink(): StatsSink {
     const keys = this.keys;
     const ranks = this.ranks;
+    const sampling = this.config.usage.enabled;
     return {
       access: (namespace, key, layer, hit) => {
         if (layer === this.countLayer) {
           ranks.add(namespace, key);
-          this.usage.observe(namespace, key, this.clock.now());
+          if (sampling) this.usage.observe(namespace, key, this.clock.now());
         }
         const record = keys.touch(namespace, key);
         if (layer === "l1") {

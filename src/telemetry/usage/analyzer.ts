@@ -9,6 +9,8 @@ export type { FamilyAdvice, KeyUsage, ProposedRule, RuleMatch } from "./rules.js
 
 /** Settings of the usage analysis (`telemetry.usage`). Times in milliseconds. */
 export interface UsageConfig {
+  /** False: no read is sampled (Inspect has no usage, Advise no keys); the Get path pays nothing. */
+  enabled: boolean;
   /** Keys whose arrivals are kept, all namespaces together. */
   maxKeys: number;
   /** Arrival times kept per key: the window the patterns are read from. */
@@ -26,6 +28,7 @@ export interface UsageConfig {
 
 /** The defaults of `telemetry.usage`. */
 export const usageDefaults: UsageConfig = {
+  enabled: true,
   maxKeys: 4096,
   ringSize: 64,
   sampleOneIn: 8,

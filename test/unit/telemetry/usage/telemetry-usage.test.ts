@@ -62,6 +62,13 @@ describe("usage analysis in the telemetry", () => {
     expect(advice.context).toMatchObject({ ttlMs: 5 * 60_000, earlyRefresh: false });
   });
 
+  it("samples nothing when switched off", async () => {
+    const { telemetry, reads } = setup({ usage: { enabled: false, sampleOneIn: 1 } });
+    await reads("feed:1", 12, 20_000);
+    expect(telemetry.keyStats("ns", "feed:1")?.usage).toBeUndefined();
+    expect(telemetry.advise("ns").sampledKeys).toBe(0);
+  });
+
   it("bounds the keys tracked by maxKeys", async () => {
     const { telemetry, reads } = setup({ usage: { sampleOneIn: 1, maxKeys: 4 } });
     for (let i = 0; i < 20; i++) await reads(`k${i}`, 1, 10);
@@ -74,7 +81,11 @@ describe("telemetry.usage configuration", () => {
     parseConfig({ log: { level: "silent" }, telemetry: { usage } }, "test");
 
   it("reads durations and refuses bounds the wrong way round or unknown fields", () => {
-    expect(parse({ maxTtlMs: "5m", ringSize: 32 }).telemetry?.usage).toMatchObject({ maxTtlMs: 300_000, ringSize: 32 });
+    expect(parse({ maxTtlMs: "5m", ringSize: 32, enabled: false }).telemetry?.usage).toMatchObject({
+      maxTtlMs: 300_000,
+      ringSize: 32,
+      enabled: false,
+    });
     expect(() => parse({ minTtlMs: "1m", maxTtlMs: "30s" })).toThrow(/minTtlMs must not exceed/);
     expect(() => parse({ ringSize: 2 })).toThrow(/ringSize/);
     expect(() => parse({ sampleRate: 2 })).toThrow(/sampleRate/);
