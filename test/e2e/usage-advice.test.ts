@@ -76,17 +76,18 @@ describe("usage patterns through Inspect and Advise", () => {
     for (const [pattern, family] of Object.entries(FAMILIES) as [keyof typeof WIRE, string][]) {
       expect(byFamily.get(`${family}:*`)?.pattern, family).toBe(WIRE[pattern]);
     }
-    const hot = response.rules.find((r) => r.match.case === "prefix" && r.match.value === `${FAMILIES["steady-hot"]}:`);
+    const hot = response.rules.find((r) => r.match.case === "glob" && r.match.value === `${FAMILIES["steady-hot"]}:*`);
     // 4 × the 30 s TTL, clamped to telemetry.usage.maxTtlMs.
     expect(msOf(hot?.ttl)).toBe(90_000);
     expect(hot?.earlyRefresh).toBe(true);
     expect(byFamily.get(`${FAMILIES["steady-hot"]}:*`)?.advice?.clamped).toBe(true);
-    const once = response.rules.find((r) => r.match.value === `${FAMILIES["one-hit"]}:`);
+    const once = response.rules.find((r) => r.match.value === `${FAMILIES["one-hit"]}:*`);
     expect(once?.admit).toBe(false);
     expect(msOf(response.maxTtl)).toBe(90_000);
     const table = formatAdvice(response);
     expect(table).toContain("feed:*");
-    expect(table).toMatch(/prefix:config:\s+1\.5m|prefix:config:\s+90s/);
+    expect(table).toMatch(/glob:config:\*\s+90s/);
+    for (const rule of response.rules) expect(rule.name).toMatch(/^[A-Za-z0-9_.-]{1,64}$/);
   });
 
   it("refuses a bad namespace with INVALID_ARGUMENT", async () => {

@@ -49,25 +49,40 @@ const ACTIONABLE: ReadonlySet<UsagePattern> = new Set(["regular", "bursty", "ste
 
 const VARIABLE = /\d|^[0-9a-f]{8,}$/i;
 
+/** Longest match a key rule takes. */
+const MAX_MATCH = 512;
+
 /**
  * The family of a key: segments (split at `:`, `/`, `.`, `-`, `_`, `|`, `#`, `=`) holding a digit
  * or a long hex id become `*`, so `user:42:profile` and `user:7:profile` are both
- * `user:*:profile`. A key with glob characters of its own is a family of one.
+ * `user:*:profile` (a `*` never spans a `:`, as in key-rule globs). A key with characters that
+ * globs reserve (`* ? [ ] { } \`) is a family of one.
  */
 export function keyFamily(key: string): string {
-  if (/[*?[\]\\]/.test(key)) return key;
+  if (/[*?[\]{}\\]/.test(key)) return key;
   return key
     .split(/([:/.\-_|#=])/)
     .map((segment, i) => (i % 2 === 0 && VARIABLE.test(segment) ? "*" : segment))
     .join("");
 }
 
-/** The narrowest match for a family: exact (no `*`), prefix (one trailing `*`), else a glob. */
+/**
+ * The match for a family: exact for a key, else a glob (a prefix would also take keys of other
+ * families that merely start alike, `session:*:log` under `session:`).
+ */
 export function matchFor(family: string): RuleMatch {
-  const stars = family.split("*").length - 1;
-  if (stars === 0) return { kind: "exact", value: family };
-  if (stars === 1 && family.endsWith("*")) return { kind: "prefix", value: family.slice(0, -1) };
-  return { kind: "glob", value: family };
+  return family.includes("*") && !/[?[\]{}\\]/.test(family)
+    ? { kind: "glob", value: family }
+    : { kind: "exact", value: family };
+}
+
+/** A key rule's name for a pattern and a family or key: [A-Za-z0-9_.-], at most 64, unique among `taken`. */
+function ruleName(pattern: UsagePattern, subject: string, taken: Set<string>): string {
+  const base = `${pattern}.${subject.replace(/\*/g, "x").replace(/[^A-Za-z0-9_.-]+/g, "-")}`.slice(0, 60);
+  let name = base;
+  for (let n = 2; taken.has(name); n++) name = `${base}.${n}`;
+  taken.add(name);
+  return name;
 }
 
 /**
@@ -92,6 +107,7 @@ export function adviseFamilies(
   const families: FamilyAdvice[] = [];
   const rules: ProposedRule[] = [];
   const exceptions: ProposedRule[] = [];
+  const names = new Set<string>();
   const ordered = [...byFamily].sort((a, b) => b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1));
   for (const [family, members] of ordered) {
     const counts: Partial<Record<UsagePattern, number>> = {};
@@ -105,8 +121,10 @@ export function adviseFamilies(
     const evidence = medianEvidence(like.length > 0 ? like : members);
     const advice = adviseFor(majority, evidence, context, bounds);
     families.push({ family, pattern: majority, keys: members.length, counts, evidence, advice });
-    if (ACTIONABLE.has(majority) && changes(advice, context)) {
-      rules.push(ruleOf(`${majority}:${family}`, matchFor(family), majority, advice));
+    if (ACTIONABLE.has(majority) && changes(advice, context) && family.length <= MAX_MATCH) {
+      // A family that is a key of its own (nothing varied) is matched exactly, `*` in it or not.
+      const match: RuleMatch = members[0]?.key === family ? { kind: "exact", value: family } : matchFor(family);
+      rules.push(ruleOf(ruleName(majority, family, names), match, majority, advice));
     }
     if (members.length > 1) {
       for (const m of members) {
@@ -114,9 +132,12 @@ export function adviseFamilies(
           m.pattern !== majority &&
           ACTIONABLE.has(m.pattern) &&
           m.pattern !== "one-hit" &&
-          changes(m.advice, context)
+          changes(m.advice, context) &&
+          m.key.length <= MAX_MATCH
         ) {
-          exceptions.push(ruleOf(`${m.pattern}:${m.key}`, { kind: "exact", value: m.key }, m.pattern, m.advice));
+          exceptions.push(
+            ruleOf(ruleName(m.pattern, m.key, names), { kind: "exact", value: m.key }, m.pattern, m.advice),
+          );
         }
       }
     }

@@ -338,12 +338,14 @@ export const PatternCountSchema: GenMessage<PatternCount> = /*@__PURE__*/
 
 /**
  * A key rule the advice would add to the namespace policy (first match wins: exact exceptions
- * come before family rules).
+ * come before family rules). Name and match follow the namespace policy's key rules.
  *
  * @generated from message mlcache.v1.ProposedRule
  */
 export type ProposedRule = Message<"mlcache.v1.ProposedRule"> & {
   /**
+   * 1–64 characters of [A-Za-z0-9_.-], unique within the answer.
+   *
    * @generated from field: string name = 1;
    */
   name: string;
@@ -365,7 +367,7 @@ export type ProposedRule = Message<"mlcache.v1.ProposedRule"> & {
     case: "prefix";
   } | {
     /**
-     * `*` matches any run of characters.
+     * `*` matches any characters within one ':'-separated segment (a family's varying segment).
      *
      * @generated from field: string glob = 4;
      */

@@ -68,8 +68,10 @@ describe("key families and proposed rules", () => {
     expect(keyFamily("session:9f86d081884c7d65")).toBe("session:*");
     expect(keyFamily("config")).toBe("config");
     expect(keyFamily("odd*key1")).toBe("odd*key1");
+    expect(keyFamily("tmpl{1}")).toBe("tmpl{1}");
     expect(matchFor("config")).toEqual({ kind: "exact", value: "config" });
-    expect(matchFor("session:*")).toEqual({ kind: "prefix", value: "session:" });
+    // A glob, not the prefix "session:", which would take session:7:log too.
+    expect(matchFor("session:*")).toEqual({ kind: "glob", value: "session:*" });
     expect(matchFor("user:*:profile")).toEqual({ kind: "glob", value: "user:*:profile" });
   });
 
@@ -96,10 +98,24 @@ describe("key families and proposed rules", () => {
       ["feed:*", "regular", 5],
       ["misc:*", "irregular", 1],
     ]);
+    // Names as key rules take them: [A-Za-z0-9_.-], unique.
     expect(rules.map((r) => [r.name, r.match, r.ttlMs])).toEqual([
-      ["steady-hot:feed:5", { kind: "exact", value: "feed:5" }, 120_000],
-      ["regular:feed:*", { kind: "prefix", value: "feed:" }, 44_050],
+      ["steady-hot.feed-5", { kind: "exact", value: "feed:5" }, 120_000],
+      ["regular.feed-x", { kind: "glob", value: "feed:*" }, 44_050],
     ]);
+    const long = "k".repeat(600);
+    const clash = adviseFamilies(
+      [
+        { ...keys[4], key: "a:b" } as (typeof keys)[number],
+        { ...keys[4], key: "a/b" } as (typeof keys)[number],
+        { ...keys[4], key: long } as (typeof keys)[number],
+      ],
+      context,
+      open,
+      10,
+    );
+    expect(clash.rules.map((r) => r.name)).toEqual(["steady-hot.a-b", "steady-hot.a-b.2"]);
+    for (const rule of clash.rules) expect(rule.name).toMatch(/^[A-Za-z0-9_.-]{1,64}$/);
     expect(adviseFamilies(keys, context, open, 1).rules).toHaveLength(1);
   });
 });

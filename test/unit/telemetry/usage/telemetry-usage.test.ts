@@ -58,7 +58,7 @@ describe("usage analysis in the telemetry", () => {
     const advice = telemetry.advise("ns");
     expect(advice.sampledKeys).toBe(2);
     expect(advice.families).toMatchObject([{ family: "feed:*", pattern: "regular", keys: 2 }]);
-    expect(advice.rules).toMatchObject([{ match: { kind: "prefix", value: "feed:" }, ttlMs: 10_000 }]);
+    expect(advice.rules).toMatchObject([{ match: { kind: "glob", value: "feed:*" }, ttlMs: 10_000 }]);
     expect(advice.context).toMatchObject({ ttlMs: 5 * 60_000, earlyRefresh: false });
   });
 

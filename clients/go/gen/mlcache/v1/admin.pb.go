@@ -740,10 +740,11 @@ func (x *PatternCount) GetKeys() uint32 {
 }
 
 // A key rule the advice would add to the namespace policy (first match wins: exact exceptions
-// come before family rules).
+// come before family rules). Name and match follow the namespace policy's key rules.
 type ProposedRule struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// 1–64 characters of [A-Za-z0-9_.-], unique within the answer.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Types that are valid to be assigned to Match:
 	//
 	//	*ProposedRule_Exact
@@ -888,7 +889,7 @@ type ProposedRule_Prefix struct {
 }
 
 type ProposedRule_Glob struct {
-	// `*` matches any run of characters.
+	// `*` matches any characters within one ':'-separated segment (a family's varying segment).
 	Glob string `protobuf:"bytes,4,opt,name=glob,proto3,oneof"`
 }
 

@@ -858,8 +858,9 @@ type KeyStats struct {
 	LastLoadLatency *durationpb.Duration   `protobuf:"bytes,7,opt,name=last_load_latency,json=lastLoadLatency,proto3" json:"last_load_latency,omitempty"`
 	LastRefresh     *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=last_refresh,json=lastRefresh,proto3" json:"last_refresh,omitempty"`
 	// The key's usage pattern and TTL advice; unset when its arrivals are not sampled
-	// (telemetry.usage: hot keys and a hash sample of the others).
-	Usage         *KeyUsage `protobuf:"bytes,9,opt,name=usage,proto3" json:"usage,omitempty"`
+	// (telemetry.usage: hot keys and a hash sample of the others). Numbered 12: main's key-rules
+	// branch holds 9–11 of this message.
+	Usage         *KeyUsage `protobuf:"bytes,12,opt,name=usage,proto3" json:"usage,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1641,7 +1642,7 @@ const file_mlcache_v1_stats_proto_rawDesc = "" +
 	"\tfrequency\x18\x06 \x01(\x04R\tfrequency\x12E\n" +
 	"\x11last_load_latency\x18\a \x01(\v2\x19.google.protobuf.DurationR\x0flastLoadLatency\x12=\n" +
 	"\flast_refresh\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\vlastRefresh\x12*\n" +
-	"\x05usage\x18\t \x01(\v2\x14.mlcache.v1.KeyUsageR\x05usage\"\xe8\x03\n" +
+	"\x05usage\x18\f \x01(\v2\x14.mlcache.v1.KeyUsageR\x05usage\"\xe8\x03\n" +
 	"\rUsageEvidence\x12\x18\n" +
 	"\asamples\x18\x01 \x01(\rR\asamples\x12\x1a\n" +
 	"\barrivals\x18\x02 \x01(\x04R\barrivals\x12&\n" +

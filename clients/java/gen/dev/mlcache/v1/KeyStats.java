@@ -256,15 +256,16 @@ private static final long serialVersionUID = 0L;
     return lastRefresh_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : lastRefresh_;
   }
 
-  public static final int USAGE_FIELD_NUMBER = 9;
+  public static final int USAGE_FIELD_NUMBER = 12;
   private dev.mlcache.v1.KeyUsage usage_;
   /**
    * <pre>
    * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
-   * (telemetry.usage: hot keys and a hash sample of the others).
+   * (telemetry.usage: hot keys and a hash sample of the others). Numbered 12: main's key-rules
+   * branch holds 9–11 of this message.
    * </pre>
    *
-   * <code>.mlcache.v1.KeyUsage usage = 9 [json_name = "usage"];</code>
+   * <code>.mlcache.v1.KeyUsage usage = 12 [json_name = "usage"];</code>
    * @return Whether the usage field is set.
    */
   @java.lang.Override
@@ -274,10 +275,11 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
-   * (telemetry.usage: hot keys and a hash sample of the others).
+   * (telemetry.usage: hot keys and a hash sample of the others). Numbered 12: main's key-rules
+   * branch holds 9–11 of this message.
    * </pre>
    *
-   * <code>.mlcache.v1.KeyUsage usage = 9 [json_name = "usage"];</code>
+   * <code>.mlcache.v1.KeyUsage usage = 12 [json_name = "usage"];</code>
    * @return The usage.
    */
   @java.lang.Override
@@ -287,10 +289,11 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
-   * (telemetry.usage: hot keys and a hash sample of the others).
+   * (telemetry.usage: hot keys and a hash sample of the others). Numbered 12: main's key-rules
+   * branch holds 9–11 of this message.
    * </pre>
    *
-   * <code>.mlcache.v1.KeyUsage usage = 9 [json_name = "usage"];</code>
+   * <code>.mlcache.v1.KeyUsage usage = 12 [json_name = "usage"];</code>
    */
   @java.lang.Override
   public dev.mlcache.v1.KeyUsageOrBuilder getUsageOrBuilder() {
@@ -336,7 +339,7 @@ private static final long serialVersionUID = 0L;
       output.writeMessage(8, getLastRefresh());
     }
     if (((bitField0_ & 0x00000004) != 0)) {
-      output.writeMessage(9, getUsage());
+      output.writeMessage(12, getUsage());
     }
     getUnknownFields().writeTo(output);
   }
@@ -379,7 +382,7 @@ private static final long serialVersionUID = 0L;
     }
     if (((bitField0_ & 0x00000004) != 0)) {
       size += com.google.protobuf.CodedOutputStream
-        .computeMessageSize(9, getUsage());
+        .computeMessageSize(12, getUsage());
     }
     return size;
   }
@@ -864,13 +867,13 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000080;
               break;
             } // case 66
-            case 74: {
+            case 98: {
               input.readMessage(
                   internalGetUsageFieldBuilder().getBuilder(),
                   extensionRegistry);
               bitField0_ |= 0x00000100;
               break;
-            } // case 74
+            } // case 98
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1606,10 +1609,11 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
-     * (telemetry.usage: hot keys and a hash sample of the others).
+     * (telemetry.usage: hot keys and a hash sample of the others). Numbered 12: main's key-rules
+     * branch holds 9–11 of this message.
      * </pre>
      *
-     * <code>.mlcache.v1.KeyUsage usage = 9 [json_name = "usage"];</code>
+     * <code>.mlcache.v1.KeyUsage usage = 12 [json_name = "usage"];</code>
      * @return Whether the usage field is set.
      */
     public boolean hasUsage() {
@@ -1618,10 +1622,11 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
-     * (telemetry.usage: hot keys and a hash sample of the others).
+     * (telemetry.usage: hot keys and a hash sample of the others). Numbered 12: main's key-rules
+     * branch holds 9–11 of this message.
      * </pre>
      *
-     * <code>.mlcache.v1.KeyUsage usage = 9 [json_name = "usage"];</code>
+     * <code>.mlcache.v1.KeyUsage usage = 12 [json_name = "usage"];</code>
      * @return The usage.
      */
     public dev.mlcache.v1.KeyUsage getUsage() {
@@ -1634,10 +1639,11 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
-     * (telemetry.usage: hot keys and a hash sample of the others).
+     * (telemetry.usage: hot keys and a hash sample of the others). Numbered 12: main's key-rules
+     * branch holds 9–11 of this message.
      * </pre>
      *
-     * <code>.mlcache.v1.KeyUsage usage = 9 [json_name = "usage"];</code>
+     * <code>.mlcache.v1.KeyUsage usage = 12 [json_name = "usage"];</code>
      */
     public Builder setUsage(dev.mlcache.v1.KeyUsage value) {
       if (usageBuilder_ == null) {
@@ -1653,10 +1659,11 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
-     * (telemetry.usage: hot keys and a hash sample of the others).
+     * (telemetry.usage: hot keys and a hash sample of the others). Numbered 12: main's key-rules
+     * branch holds 9–11 of this message.
      * </pre>
      *
-     * <code>.mlcache.v1.KeyUsage usage = 9 [json_name = "usage"];</code>
+     * <code>.mlcache.v1.KeyUsage usage = 12 [json_name = "usage"];</code>
      */
     public Builder setUsage(
         dev.mlcache.v1.KeyUsage.Builder builderForValue) {
@@ -1672,10 +1679,11 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
-     * (telemetry.usage: hot keys and a hash sample of the others).
+     * (telemetry.usage: hot keys and a hash sample of the others). Numbered 12: main's key-rules
+     * branch holds 9–11 of this message.
      * </pre>
      *
-     * <code>.mlcache.v1.KeyUsage usage = 9 [json_name = "usage"];</code>
+     * <code>.mlcache.v1.KeyUsage usage = 12 [json_name = "usage"];</code>
      */
     public Builder mergeUsage(dev.mlcache.v1.KeyUsage value) {
       if (usageBuilder_ == null) {
@@ -1698,10 +1706,11 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
-     * (telemetry.usage: hot keys and a hash sample of the others).
+     * (telemetry.usage: hot keys and a hash sample of the others). Numbered 12: main's key-rules
+     * branch holds 9–11 of this message.
      * </pre>
      *
-     * <code>.mlcache.v1.KeyUsage usage = 9 [json_name = "usage"];</code>
+     * <code>.mlcache.v1.KeyUsage usage = 12 [json_name = "usage"];</code>
      */
     public Builder clearUsage() {
       bitField0_ = (bitField0_ & ~0x00000100);
@@ -1716,10 +1725,11 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
-     * (telemetry.usage: hot keys and a hash sample of the others).
+     * (telemetry.usage: hot keys and a hash sample of the others). Numbered 12: main's key-rules
+     * branch holds 9–11 of this message.
      * </pre>
      *
-     * <code>.mlcache.v1.KeyUsage usage = 9 [json_name = "usage"];</code>
+     * <code>.mlcache.v1.KeyUsage usage = 12 [json_name = "usage"];</code>
      */
     public dev.mlcache.v1.KeyUsage.Builder getUsageBuilder() {
       bitField0_ |= 0x00000100;
@@ -1729,10 +1739,11 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
-     * (telemetry.usage: hot keys and a hash sample of the others).
+     * (telemetry.usage: hot keys and a hash sample of the others). Numbered 12: main's key-rules
+     * branch holds 9–11 of this message.
      * </pre>
      *
-     * <code>.mlcache.v1.KeyUsage usage = 9 [json_name = "usage"];</code>
+     * <code>.mlcache.v1.KeyUsage usage = 12 [json_name = "usage"];</code>
      */
     public dev.mlcache.v1.KeyUsageOrBuilder getUsageOrBuilder() {
       if (usageBuilder_ != null) {
@@ -1745,10 +1756,11 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
-     * (telemetry.usage: hot keys and a hash sample of the others).
+     * (telemetry.usage: hot keys and a hash sample of the others). Numbered 12: main's key-rules
+     * branch holds 9–11 of this message.
      * </pre>
      *
-     * <code>.mlcache.v1.KeyUsage usage = 9 [json_name = "usage"];</code>
+     * <code>.mlcache.v1.KeyUsage usage = 12 [json_name = "usage"];</code>
      */
     private com.google.protobuf.SingleFieldBuilder<
         dev.mlcache.v1.KeyUsage, dev.mlcache.v1.KeyUsage.Builder, dev.mlcache.v1.KeyUsageOrBuilder> 

@@ -8,7 +8,7 @@ package dev.mlcache.v1;
 /**
  * <pre>
  * A key rule the advice would add to the namespace policy (first match wins: exact exceptions
- * come before family rules).
+ * come before family rules). Name and match follow the namespace policy's key rules.
  * </pre>
  *
  * Protobuf type {@code mlcache.v1.ProposedRule}
@@ -105,6 +105,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object name_ = "";
   /**
+   * <pre>
+   * 1–64 characters of [A-Za-z0-9_.-], unique within the answer.
+   * </pre>
+   *
    * <code>string name = 1 [json_name = "name"];</code>
    * @return The name.
    */
@@ -122,6 +126,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * 1–64 characters of [A-Za-z0-9_.-], unique within the answer.
+   * </pre>
+   *
    * <code>string name = 1 [json_name = "name"];</code>
    * @return The bytes for name.
    */
@@ -239,7 +247,7 @@ private static final long serialVersionUID = 0L;
   public static final int GLOB_FIELD_NUMBER = 4;
   /**
    * <pre>
-   * `*` matches any run of characters.
+   * `*` matches any characters within one ':'-separated segment (a family's varying segment).
    * </pre>
    *
    * <code>string glob = 4 [json_name = "glob"];</code>
@@ -250,7 +258,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * `*` matches any run of characters.
+   * `*` matches any characters within one ':'-separated segment (a family's varying segment).
    * </pre>
    *
    * <code>string glob = 4 [json_name = "glob"];</code>
@@ -273,7 +281,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * `*` matches any run of characters.
+   * `*` matches any characters within one ':'-separated segment (a family's varying segment).
    * </pre>
    *
    * <code>string glob = 4 [json_name = "glob"];</code>
@@ -733,7 +741,7 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * A key rule the advice would add to the namespace policy (first match wins: exact exceptions
-   * come before family rules).
+   * come before family rules). Name and match follow the namespace policy's key rules.
    * </pre>
    *
    * Protobuf type {@code mlcache.v1.ProposedRule}
@@ -1035,6 +1043,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object name_ = "";
     /**
+     * <pre>
+     * 1–64 characters of [A-Za-z0-9_.-], unique within the answer.
+     * </pre>
+     *
      * <code>string name = 1 [json_name = "name"];</code>
      * @return The name.
      */
@@ -1051,6 +1063,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * 1–64 characters of [A-Za-z0-9_.-], unique within the answer.
+     * </pre>
+     *
      * <code>string name = 1 [json_name = "name"];</code>
      * @return The bytes for name.
      */
@@ -1068,6 +1084,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * 1–64 characters of [A-Za-z0-9_.-], unique within the answer.
+     * </pre>
+     *
      * <code>string name = 1 [json_name = "name"];</code>
      * @param value The name to set.
      * @return This builder for chaining.
@@ -1081,6 +1101,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * 1–64 characters of [A-Za-z0-9_.-], unique within the answer.
+     * </pre>
+     *
      * <code>string name = 1 [json_name = "name"];</code>
      * @return This builder for chaining.
      */
@@ -1091,6 +1115,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * 1–64 characters of [A-Za-z0-9_.-], unique within the answer.
+     * </pre>
+     *
      * <code>string name = 1 [json_name = "name"];</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
@@ -1285,7 +1313,7 @@ private static final long serialVersionUID = 0L;
 
     /**
      * <pre>
-     * `*` matches any run of characters.
+     * `*` matches any characters within one ':'-separated segment (a family's varying segment).
      * </pre>
      *
      * <code>string glob = 4 [json_name = "glob"];</code>
@@ -1297,7 +1325,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * `*` matches any run of characters.
+     * `*` matches any characters within one ':'-separated segment (a family's varying segment).
      * </pre>
      *
      * <code>string glob = 4 [json_name = "glob"];</code>
@@ -1321,7 +1349,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * `*` matches any run of characters.
+     * `*` matches any characters within one ':'-separated segment (a family's varying segment).
      * </pre>
      *
      * <code>string glob = 4 [json_name = "glob"];</code>
@@ -1346,7 +1374,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * `*` matches any run of characters.
+     * `*` matches any characters within one ':'-separated segment (a family's varying segment).
      * </pre>
      *
      * <code>string glob = 4 [json_name = "glob"];</code>
@@ -1363,7 +1391,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * `*` matches any run of characters.
+     * `*` matches any characters within one ':'-separated segment (a family's varying segment).
      * </pre>
      *
      * <code>string glob = 4 [json_name = "glob"];</code>
@@ -1379,7 +1407,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * `*` matches any run of characters.
+     * `*` matches any characters within one ':'-separated segment (a family's varying segment).
      * </pre>
      *
      * <code>string glob = 4 [json_name = "glob"];</code>

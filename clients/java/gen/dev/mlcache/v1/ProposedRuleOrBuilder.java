@@ -11,11 +11,19 @@ public interface ProposedRuleOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * 1–64 characters of [A-Za-z0-9_.-], unique within the answer.
+   * </pre>
+   *
    * <code>string name = 1 [json_name = "name"];</code>
    * @return The name.
    */
   java.lang.String getName();
   /**
+   * <pre>
+   * 1–64 characters of [A-Za-z0-9_.-], unique within the answer.
+   * </pre>
+   *
    * <code>string name = 1 [json_name = "name"];</code>
    * @return The bytes for name.
    */
@@ -58,7 +66,7 @@ public interface ProposedRuleOrBuilder extends
 
   /**
    * <pre>
-   * `*` matches any run of characters.
+   * `*` matches any characters within one ':'-separated segment (a family's varying segment).
    * </pre>
    *
    * <code>string glob = 4 [json_name = "glob"];</code>
@@ -67,7 +75,7 @@ public interface ProposedRuleOrBuilder extends
   boolean hasGlob();
   /**
    * <pre>
-   * `*` matches any run of characters.
+   * `*` matches any characters within one ':'-separated segment (a family's varying segment).
    * </pre>
    *
    * <code>string glob = 4 [json_name = "glob"];</code>
@@ -76,7 +84,7 @@ public interface ProposedRuleOrBuilder extends
   java.lang.String getGlob();
   /**
    * <pre>
-   * `*` matches any run of characters.
+   * `*` matches any characters within one ':'-separated segment (a family's varying segment).
    * </pre>
    *
    * <code>string glob = 4 [json_name = "glob"];</code>

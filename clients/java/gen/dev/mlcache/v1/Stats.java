@@ -167,7 +167,7 @@ public final class Stats extends com.google.protobuf.GeneratedFile {
       "\001(\004R\tfrequency\022E\n\021last_load_latency\030\007 \001(" +
       "\0132\031.google.protobuf.DurationR\017lastLoadLa" +
       "tency\022=\n\014last_refresh\030\010 \001(\0132\032.google.pro" +
-      "tobuf.TimestampR\013lastRefresh\022*\n\005usage\030\t " +
+      "tobuf.TimestampR\013lastRefresh\022*\n\005usage\030\014 " +
       "\001(\0132\024.mlcache.v1.KeyUsageR\005usage\"\350\003\n\rUsa" +
       "geEvidence\022\030\n\007samples\030\001 \001(\rR\007samples\022\032\n\010" +
       "arrivals\030\002 \001(\004R\010arrivals\022&\n\017rate_per_sec" +
