@@ -97,11 +97,12 @@ function matcher(rule: ProposedRule): (key: string) => boolean {
   const { kind, value } = rule.match;
   if (kind === "exact") return (key) => key === value;
   if (kind === "prefix") return (key) => key.startsWith(value);
+  // `*` within one `:` segment, as key-rule globs.
   const pattern = new RegExp(
     `^${value
       .split("*")
       .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-      .join(".*")}$`,
+      .join("[^:]*")}$`,
   );
   return (key) => pattern.test(key);
 }
