@@ -3,6 +3,7 @@ import { type Config, loadKeyRing, loadRedisConnection } from "./config/config.j
 import { applyPolicyChange } from "./config/policy-changes.js";
 import { namespaceEncryption } from "./crypto/key-ring.js";
 import { CacheManager } from "./engine/cache-manager.js";
+import type { Clock } from "./engine/clock.js";
 import type { InvalidationNotice } from "./engine/events.js";
 import type { Loader } from "./engine/loader.js";
 import { NAMESPACE_PATTERN, PolicyStore } from "./engine/policy-store.js";
@@ -61,6 +62,8 @@ export async function startService(
     loaderFor?: (namespace: string) => Loader | undefined;
     /** Writers by namespace supplied in code; they win over config. */
     writerFor?: (namespace: string) => Writer | undefined;
+    /** The telemetry's clock (read times of the usage analysis, anomalies); tests replay traces in synthetic time. */
+    telemetryClock?: Clock;
   } = {},
 ): Promise<RunningService> {
   const logger = options.logger ?? createLogger(config.log.level);
@@ -138,6 +141,7 @@ export async function startService(
     config: config.telemetry,
     // The Redis board has the shape telemetry's HotKeyBoard asks for (see its file).
     hotKeyBoard: redis ? (settings) => new RedisHotKeyBoard({ ...redis, ...settings }) : undefined,
+    ...(options.telemetryClock ? { clock: options.telemetryClock } : {}),
   });
   // OpenTelemetry (off unless telemetry.otel or OTEL_EXPORTER_OTLP_*ENDPOINT): when off, nothing
   // below is wrapped and no SDK code runs on any call.

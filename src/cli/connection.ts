@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
+import type { DescService } from "@bufbuild/protobuf";
 import { type Client, createClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
+import { AdminService } from "../gen/mlcache/v1/admin_pb.js";
 import { CacheService } from "../gen/mlcache/v1/cache_pb.js";
 
 /**
@@ -30,6 +32,15 @@ export interface ConnectionValues {
 
 /** A CacheService client over gRPC for the command line's connection options. */
 export function cacheClient(values: ConnectionValues): Client<typeof CacheService> {
+  return serviceClient(CacheService, values);
+}
+
+/** An AdminService client over gRPC for the command line's connection options. */
+export function adminClient(values: ConnectionValues): Client<typeof AdminService> {
+  return serviceClient(AdminService, values);
+}
+
+function serviceClient<S extends DescService>(service: S, values: ConnectionValues): Client<S> {
   const tls = values.ca !== "" || values.cert !== "" || values.server.startsWith("https://");
   const address = values.server.replace(/^https?:\/\//, "");
   const interceptors: Interceptor[] = [];
@@ -53,5 +64,5 @@ export function cacheClient(values: ConnectionValues): Client<typeof CacheServic
         }
       : {}),
   });
-  return createClient(CacheService, transport);
+  return createClient(service, transport);
 }

@@ -4,6 +4,7 @@ import { ConfigError, loadConfig, loadKeyRing, redactConfig } from "../config/co
 import { kafkaClientSecurity } from "../events/kafka-security.js";
 import { createLogger } from "../logger.js";
 import { startService } from "../server.js";
+import { adviseCommand } from "./advise.js";
 import { CLIENT_COMMANDS, clientCommand } from "./client-commands.js";
 import { rotateKeysCommand } from "./rotate-keys.js";
 import { sinkCommand } from "./sink.js";
@@ -22,6 +23,7 @@ Usage:
   mlcache invalidate [-n NS] [--key K]... [--tag T]... [--prefix P]
   mlcache stats [-n NS]... [--watch] [--interval 1s] [--hot-keys N]
   mlcache top [-n NS]... [--interval 1s] [--hot-keys 5]   live view of the stats (q quits)
+  mlcache advise [-n NS] [--json]       usage patterns of sampled keys, TTL advice, the rules it would add
 
 Client commands talk to --server HOST:PORT (default $MLCACHE_SERVER or 127.0.0.1:50051; https://
 for TLS), with --token T ($MLCACHE_TOKEN) when the service wants a credential, --ca FILE
@@ -41,6 +43,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === "serve") return await serve(rest);
     if (command === "check-config") return checkConfig(rest);
     if (command === "top") return await top(rest);
+    if (command === "advise") return await adviseCommand(rest);
     if (command === "sink") return await sinkCommand(rest);
     if (command === "rotate-keys") return await rotateKeysCommand(rest);
     if (CLIENT_COMMANDS.has(command)) return await clientCommand(command, rest);

@@ -50,6 +50,24 @@ export const telemetrySection = z
       .partial()
       .strict()
       .optional(),
+    usage: z
+      .object({
+        enabled: z.boolean(),
+        maxKeys: z.number().int().min(2).max(1_000_000),
+        ringSize: z.number().int().min(4).max(1024),
+        sampleOneIn: z.number().int().min(1),
+        hotRatePerSecond: z.number().positive(),
+        minTtlMs: duration,
+        maxTtlMs: duration,
+        maxRules: z.number().int().min(0).max(10_000),
+      })
+      .partial()
+      .strict()
+      .refine(
+        (u) => !(u.minTtlMs && u.maxTtlMs && u.minTtlMs > u.maxTtlMs),
+        "usage.minTtlMs must not exceed usage.maxTtlMs",
+      )
+      .optional(),
     snapshotFile: z
       .object({
         path: z.string().min(1),

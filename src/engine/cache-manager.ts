@@ -412,6 +412,11 @@ export class CacheManager {
     return this.core.l1?.topKeys(n, namespace) ?? [];
   }
 
+  /** The L1 sketch's estimate of a key's recent accesses (0..15; 0 without L1). */
+  l1Frequency(namespace: string, key: string): number {
+    return this.core.l1?.frequency(namespace, key) ?? 0;
+  }
+
   /** The L1 entry of a key without counting a hit (undefined when absent or invalidated). */
   peekL1(namespace: string, key: string): Entry | undefined {
     return this.reads.candidateFromL1(namespace, key)?.entry;

@@ -17,6 +17,7 @@ import { redactOrigin, restoreRedacted } from "../loaders/allowlist.js";
 import type { OriginRegistry } from "../loaders/registry.js";
 import type { Telemetry } from "../telemetry/telemetry.js";
 import { buildSnapshot } from "./convert.js";
+import { adviseResponse } from "./usage-convert.js";
 import { checkDuration, checkEnum, checkKeys, checkNamespace, type RequestLimits } from "./validate.js";
 
 /** What the AdminService implementation needs. */
@@ -25,8 +26,8 @@ export interface AdminServiceDeps {
   instanceId: string;
   /** Loaders and writers by namespace, changeable at run time. */
   origins?: OriginRegistry;
-  /** Raw per-key counters for ExportStats (NDJSON). */
-  telemetry?: Pick<Telemetry, "exportChunks">;
+  /** Raw per-key counters for ExportStats (NDJSON), usage patterns for Advise. */
+  telemetry?: Pick<Telemetry, "exportChunks" | "advise">;
   /**
    * The fleet's policy log (Kafka). With it, a change is answered OK only once the log has
    * it, and every instance applies it from there; without it, a change is this instance's only.
@@ -215,6 +216,17 @@ export function adminService(deps: AdminServiceDeps): ServiceImpl<typeof AdminSe
         layer: layer === CacheLayer.L1 ? "l1" : layer === CacheLayer.L2 ? "l2" : "all",
       });
       return { l1Adjusted: result.l1Adjusted, l2Adjusted: result.l2Adjusted, published: result.published };
+    },
+
+    advise(request) {
+      const namespace = checkNamespace(request.namespace);
+      if (!deps.telemetry) {
+        throw new CacheError(
+          Status.FAILED_PRECONDITION,
+          "usage advice needs the telemetry, which this instance runs without",
+        );
+      }
+      return adviseResponse(deps.telemetry.advise(namespace));
     },
 
     async *exportStats(request) {

@@ -203,6 +203,8 @@ export const ACCESS_RULES: Record<string, AccessRule> = {
   "mlcache.v1.AdminService.ListNamespaces": () => ({ right: "admin", scope: "some" }),
   "mlcache.v1.AdminService.ExportStats": (r) => ({ right: "admin", scope: listed(r.namespaces) ?? "every" }),
   "mlcache.v1.AdminService.AdjustTtl": (r) => ({ right: "admin", scope: [nsOf(r.namespace)] }),
+  // Key names and read patterns of a namespace: for its administrators.
+  "mlcache.v1.AdminService.Advise": (r) => ({ right: "admin", scope: [nsOf(r.namespace)] }),
 };
 
 /** The rule of a method, or a refusal for methods nobody decided about. */

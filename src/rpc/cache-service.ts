@@ -11,6 +11,7 @@ import { type DependencyStatus, L1Reason, type StatsSnapshot } from "../gen/mlca
 import type { DeadLetterRecord } from "../loaders/dead-letters.js";
 import type { TelemetryView } from "../telemetry/telemetry.js";
 import { apiWriteMode, buildSnapshot, engineWriteMode, itemFrom } from "./convert.js";
+import { keyUsageMessage } from "./usage-convert.js";
 import {
   checkDuration,
   checkEnum,
@@ -367,6 +368,7 @@ export function cacheService(deps: CacheServiceDeps): ServiceImpl<typeof CacheSe
               rule: k.rule,
               layerFrequencies: await layerFrequencies(k),
               ...(tracked?.lastRefreshAt ? { lastRefresh: timestampFromMs(tracked.lastRefreshAt) } : {}),
+              ...(tracked?.usage ? { usage: keyUsageMessage(tracked.usage) } : {}),
               layers: k.layers.map((l) => ({
                 layer: l.layer === "l1" ? CacheLayer.L1 : CacheLayer.L2,
                 present: l.present,

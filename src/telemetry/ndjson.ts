@@ -18,6 +18,11 @@ export interface NdjsonSource {
   keys: KeyTracker;
   /** The top-K estimate of a key's decayed accesses. */
   frequency(namespace: string, key: string): number;
+  /** The L1 sketch's estimate of a key's recent accesses. */
+  l1Frequency(namespace: string, key: string): number;
+  /** Which layers the instance has (a key line carries a block per layer). */
+  hasL1: boolean;
+  hasL2: boolean;
   anomalies: readonly {
     kind: string;
     namespace: string;
@@ -111,6 +116,28 @@ export function ndjsonLines(source: NdjsonSource, request: NdjsonRequest = {}): 
           earlyRefreshes: r.earlyRefreshes,
           backgroundRefreshes: r.backgroundRefreshes,
           lastRefreshAt: r.lastRefreshAt ? new Date(r.lastRefreshAt).toISOString() : null,
+          // The same counters per layer (what a cache's per-key tables call accessCounts,
+          // hitsPerKey, missesPerKey, frequencyTracker), and the key's load latency.
+          accesses: source.hasL1 ? r.l1Hits + r.l1Misses : r.l2Hits + r.l2Misses,
+          layers: {
+            ...(source.hasL1
+              ? {
+                  l1: {
+                    accesses: r.l1Hits + r.l1Misses,
+                    hits: r.l1Hits,
+                    misses: r.l1Misses,
+                    sketchFrequency: source.l1Frequency(namespace, r.key),
+                  },
+                }
+              : {}),
+            ...(source.hasL2 ? { l2: { accesses: r.l2Hits + r.l2Misses, hits: r.l2Hits, misses: r.l2Misses } } : {}),
+          },
+          loadLatencyMs: {
+            last: r.lastLoadMs,
+            mean: r.timedLoads > 0 ? r.loadMsTotal / r.timedLoads : 0,
+            max: r.loadMsMax,
+            timedLoads: r.timedLoads,
+          },
         }),
       );
     }

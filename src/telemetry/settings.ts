@@ -1,4 +1,5 @@
 import type { SnapshotFileConfig } from "./snapshot-file.js";
+import { type UsageConfig, usageDefaults } from "./usage/analyzer.js";
 
 /** Settings of the telemetry (every field has a default; see `telemetryDefaults`). */
 export interface TelemetryConfig {
@@ -32,6 +33,8 @@ export interface TelemetryConfig {
   };
   /** Raw counters written periodically as NDJSON; off when absent. */
   snapshotFile?: SnapshotFileConfig | undefined;
+  /** Usage-pattern analysis: arrival sampling bounds, classification, TTL advice bounds. */
+  usage: UsageConfig;
 }
 
 /** The defaults of every telemetry setting. */
@@ -42,12 +45,14 @@ export const telemetryDefaults: TelemetryConfig = {
   hotKeyDecay: 0.5,
   anomalies: { threshold: 4, alpha: 0.3, warmupWindows: 5, minCount: 20, hotKeyRanks: 10, retentionMs: 300_000 },
   fleet: { publishIntervalMs: 10_000, publishTop: 100 },
+  usage: usageDefaults,
 };
 
 /** Settings as given: any field may be left out. */
-export interface TelemetrySettings extends Partial<Omit<TelemetryConfig, "anomalies" | "fleet">> {
+export interface TelemetrySettings extends Partial<Omit<TelemetryConfig, "anomalies" | "fleet" | "usage">> {
   anomalies?: Partial<TelemetryConfig["anomalies"]> | undefined;
   fleet?: Partial<TelemetryConfig["fleet"]> | undefined;
+  usage?: Partial<UsageConfig> | undefined;
 }
 
 /** The settings given, over the defaults (a field given as undefined keeps its default). */
@@ -57,6 +62,7 @@ export function resolveTelemetryConfig(given: TelemetrySettings = {}): Telemetry
     ...stripUndefined(given),
     anomalies: { ...telemetryDefaults.anomalies, ...stripUndefined(given.anomalies ?? {}) },
     fleet: { ...telemetryDefaults.fleet, ...stripUndefined(given.fleet ?? {}) },
+    usage: { ...telemetryDefaults.usage, ...stripUndefined(given.usage ?? {}) },
   };
 }
 

@@ -13,11 +13,16 @@ import { type BreakerName, type LoadObserver, registerTelemetryMetrics } from ".
 import { type NdjsonRequest, ndjsonChunks, ndjsonLines } from "./ndjson.js";
 import { resolveTelemetryConfig, type TelemetryConfig, type TelemetrySettings } from "./settings.js";
 import { SnapshotFile } from "./snapshot-file.js";
+import { type AdviceContext, type KeyUsage, type NamespaceAdvice, UsageAnalyzer } from "./usage/analyzer.js";
 
 export type { AnomalyKind, AnomalyRecord } from "./anomaly-watch.js";
 export type { FleetHotKey, HotKeyBoard, HotKeyBoardFactory } from "./fleet-hot-keys.js";
 export { type TelemetryConfig, type TelemetrySettings, telemetryDefaults } from "./settings.js";
 export type { SnapshotFileConfig } from "./snapshot-file.js";
+export type { KeyUsage, NamespaceAdvice, UsageConfig } from "./usage/analyzer.js";
+
+/** Accesses a key must certainly have in the top-K to have its arrivals sampled though its hash is not. */
+const HOT_FOR_SAMPLING = 8;
 
 /** What `createTelemetry` needs. */
 export interface TelemetryOptions {
@@ -49,6 +54,8 @@ export interface KeyStatsView {
   /** The top-K estimate (decayed accesses), 0 when the key is not among the hot ones. */
   frequency: number;
   record: KeyRecord;
+  /** The key's usage pattern and TTL advice, when its arrivals are sampled. */
+  usage?: KeyUsage | undefined;
 }
 
 /** What the RPC handlers read from the telemetry (WatchStats, Inspect). */
@@ -59,6 +66,8 @@ export interface TelemetryView {
   fleetHotKeys(n: number, namespace?: string): Promise<FleetHotKey[]>;
   keyStats(namespace: string, key: string): KeyStatsView | undefined;
   anomalies(namespaces?: readonly string[]): AnomalyRecord[];
+  /** The usage patterns of a namespace's sampled keys, and the TTL advice and rules they lead to. */
+  advise(namespace: string): NamespaceAdvice;
 }
 
 /**
@@ -82,6 +91,7 @@ export class Telemetry implements TelemetryView {
   private readonly keys: KeyTracker;
   private readonly ranks: HotKeyRanks;
   private readonly watch: AnomalyWatch;
+  private readonly usage: UsageAnalyzer;
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly instanceId: string;
@@ -101,6 +111,11 @@ export class Telemetry implements TelemetryView {
     this.instanceId = options.instanceId;
     this.keys = new KeyTracker(this.config.maxTrackedKeys);
     this.ranks = new HotKeyRanks(this.config.topK);
+    const ranks = this.ranks;
+    this.usage = new UsageAnalyzer(
+      this.config.usage,
+      (namespace, key) => (ranks.of(namespace)?.guaranteed(key) ?? 0) >= HOT_FOR_SAMPLING,
+    );
     this.watch = new AnomalyWatch(this.config.anomalies, this.clock, this.logger);
     this.fleet = options.hotKeyBoard
       ? new FleetPublisher({
@@ -118,9 +133,14 @@ export class Telemetry implements TelemetryView {
   /** The per-key hook of the read path: O(1) work and bounded memory per call. */
   private sink(): StatsSink {
     const keys = this.keys;
+    const ranks = this.ranks;
+    const sampling = this.config.usage.enabled;
     return {
       access: (namespace, key, layer, hit) => {
-        if (layer === this.countLayer) this.ranks.add(namespace, key);
+        if (layer === this.countLayer) {
+          ranks.add(namespace, key);
+          if (sampling) this.usage.observe(namespace, key, this.clock.now());
+        }
         const record = keys.touch(namespace, key);
         if (layer === "l1") {
           if (hit) record.l1Hits++;
@@ -134,6 +154,11 @@ export class Telemetry implements TelemetryView {
         if (!ok) record.loadFailures++;
         record.lastLoadMs = ms;
         record.lastLoadAt = this.clock.now();
+        if (ms > 0) {
+          record.timedLoads++;
+          record.loadMsTotal += ms;
+          if (ms > record.loadMsMax) record.loadMsMax = ms;
+        }
         this.observeLoad?.(namespace, ms, ok);
       },
       refresh: (namespace, key, kind) => {
@@ -220,6 +245,29 @@ export class Telemetry implements TelemetryView {
       lastRefreshAt: record.lastRefreshAt,
       frequency: this.ranks.frequency(namespace, key),
       record,
+      usage: this.manager
+        ? this.usage.keyUsage(namespace, key, this.clock.now(), this.adviceContext(namespace, record.lastLoadMs))
+        : undefined,
+    };
+  }
+
+  /** See {@link TelemetryView.advise}. */
+  advise(namespace: string): NamespaceAdvice {
+    return this.usage.advise(namespace, this.clock.now(), this.adviceContext(namespace, 0));
+  }
+
+  /** The namespace's policy in the layer that counts reads, and a typical load (the key's last, else the p50). */
+  private adviceContext(namespace: string, lastLoadMs: number): AdviceContext {
+    const manager = this.manager;
+    if (!manager) throw new Error("telemetry not started");
+    const settings = manager.policies.get(namespace);
+    const layer = settings[this.countLayer];
+    const [p50] = manager.stats(namespace)?.loadLatency.quantiles(0.5) ?? [0];
+    return {
+      ttlMs: layer.ttlMs,
+      freshForMs: layer.freshForMs,
+      earlyRefresh: settings.earlyRefresh.enabled,
+      loadMs: lastLoadMs > 0 ? lastLoadMs : (p50 ?? 0),
     };
   }
 
@@ -273,6 +321,9 @@ export class Telemetry implements TelemetryView {
       now: this.clock.now(),
       keys: this.keys,
       frequency: (namespace: string, key: string) => this.ranks.frequency(namespace, key),
+      l1Frequency: (namespace: string, key: string) => manager.l1Frequency(namespace, key),
+      hasL1: manager.layerCounters("l1") !== undefined,
+      hasL2: this.hasL2,
       anomalies: this.anomalies(),
       breakerState: this.breakerState,
     };

@@ -88,6 +88,12 @@ export class TopK {
     return this.slots.get(key)?.count ?? 0;
   }
 
+  /** Accesses certainly `key`'s (decayed count − inherited error), 0 when it is not held. */
+  guaranteed(key: string): number {
+    const slot = this.slots.get(key);
+    return slot ? slot.count - slot.error : 0;
+  }
+
   /** The `n` keys with the largest counts, largest first. */
   top(n: number): CountedKey[] {
     const all = this.heap.map(view);

@@ -135,6 +135,7 @@ const CASES: Case[] = [
     call: (c, h) =>
       c.admin.adjustTtl({ namespace: "products", keys: ["k"], ttl: { seconds: 10n, nanos: 0 } }, { headers: h }),
   },
+  { name: "Advise", allowed: ["admin"], call: (c, h) => c.admin.advise({ namespace: "products" }, { headers: h }) },
 ];
 
 const headersFor = (credential: Credential): Record<string, string> => {

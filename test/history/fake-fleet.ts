@@ -239,6 +239,7 @@ class FakeInstance {
       listNamespaces: unimplemented,
       exportStats: unimplemented,
       adjustTtl: unimplemented,
+      advise: unimplemented,
     } as ServiceImpl<typeof AdminService>;
   }
 }

@@ -474,7 +474,14 @@ describe("the service started by startService", () => {
         .split("\n")
         .map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(records[0]).toMatchObject({ type: "namespace", namespace: "exported", l1: { hits: 3 } });
-      expect(records.find((r) => r.type === "key")).toMatchObject({ key: "k", l1Hits: 3, l1Misses: 0 });
+      expect(records.find((r) => r.type === "key")).toMatchObject({
+        key: "k",
+        l1Hits: 3,
+        l1Misses: 0,
+        accesses: 3,
+        layers: { l1: { accesses: 3, hits: 3, misses: 0 } },
+        loadLatencyMs: { timedLoads: 0 },
+      });
     } finally {
       admin.close();
     }

@@ -10,13 +10,15 @@ import type { CacheLayer } from "./common_pb.js";
 import { file_mlcache_v1_common } from "./common_pb.js";
 import type { NamespacePolicy } from "./policy_pb.js";
 import { file_mlcache_v1_policy } from "./policy_pb.js";
+import type { TtlAdvice, UsageEvidence, UsagePattern } from "./stats_pb.js";
+import { file_mlcache_v1_stats } from "./stats_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file mlcache/v1/admin.proto.
  */
 export const file_mlcache_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChZtbGNhY2hlL3YxL2FkbWluLnByb3RvEgptbGNhY2hlLnYxIoIBChBBZGp1c3RUdGxSZXF1ZXN0EhEKCW5hbWVzcGFjZRgBIAEoCRIMCgRrZXlzGAIgAygJEiYKA3R0bBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIlCgVsYXllchgEIAEoDjIWLm1sY2FjaGUudjEuQ2FjaGVMYXllciJQChFBZGp1c3RUdGxSZXNwb25zZRITCgtsMV9hZGp1c3RlZBgBIAEoDRITCgtsMl9hZGp1c3RlZBgCIAEoDRIRCglwdWJsaXNoZWQYAyABKAgiJQoQR2V0UG9saWN5UmVxdWVzdBIRCgluYW1lc3BhY2UYASABKAkiVAoRR2V0UG9saWN5UmVzcG9uc2USKwoGcG9saWN5GAEgASgLMhsubWxjYWNoZS52MS5OYW1lc3BhY2VQb2xpY3kSEgoKY3VzdG9taXplZBgCIAEoCCJzChNVcGRhdGVQb2xpY3lSZXF1ZXN0EisKBnBvbGljeRgBIAEoCzIbLm1sY2FjaGUudjEuTmFtZXNwYWNlUG9saWN5Ei8KC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzayJDChRVcGRhdGVQb2xpY3lSZXNwb25zZRIrCgZwb2xpY3kYASABKAsyGy5tbGNhY2hlLnYxLk5hbWVzcGFjZVBvbGljeSInChJSZXNldFBvbGljeVJlcXVlc3QSEQoJbmFtZXNwYWNlGAEgASgJIkIKE1Jlc2V0UG9saWN5UmVzcG9uc2USKwoGcG9saWN5GAEgASgLMhsubWxjYWNoZS52MS5OYW1lc3BhY2VQb2xpY3kiFwoVTGlzdE5hbWVzcGFjZXNSZXF1ZXN0IloKEE5hbWVzcGFjZVN1bW1hcnkSDAoEbmFtZRgBIAEoCRISCgpjdXN0b21pemVkGAIgASgIEhIKCmwxX2VudHJpZXMYAyABKAQSEAoIbDFfYnl0ZXMYBCABKAQiSgoWTGlzdE5hbWVzcGFjZXNSZXNwb25zZRIwCgpuYW1lc3BhY2VzGAEgAygLMhwubWxjYWNoZS52MS5OYW1lc3BhY2VTdW1tYXJ5IjoKEkV4cG9ydFN0YXRzUmVxdWVzdBISCgpuYW1lc3BhY2VzGAEgAygJEhAKCG1heF9rZXlzGAIgASgNIiUKE0V4cG9ydFN0YXRzUmVzcG9uc2USDgoGbmRqc29uGAEgASgMMvADCgxBZG1pblNlcnZpY2USSAoJR2V0UG9saWN5EhwubWxjYWNoZS52MS5HZXRQb2xpY3lSZXF1ZXN0Gh0ubWxjYWNoZS52MS5HZXRQb2xpY3lSZXNwb25zZRJRCgxVcGRhdGVQb2xpY3kSHy5tbGNhY2hlLnYxLlVwZGF0ZVBvbGljeVJlcXVlc3QaIC5tbGNhY2hlLnYxLlVwZGF0ZVBvbGljeVJlc3BvbnNlEk4KC1Jlc2V0UG9saWN5Eh4ubWxjYWNoZS52MS5SZXNldFBvbGljeVJlcXVlc3QaHy5tbGNhY2hlLnYxLlJlc2V0UG9saWN5UmVzcG9uc2USVwoOTGlzdE5hbWVzcGFjZXMSIS5tbGNhY2hlLnYxLkxpc3ROYW1lc3BhY2VzUmVxdWVzdBoiLm1sY2FjaGUudjEuTGlzdE5hbWVzcGFjZXNSZXNwb25zZRJQCgtFeHBvcnRTdGF0cxIeLm1sY2FjaGUudjEuRXhwb3J0U3RhdHNSZXF1ZXN0Gh8ubWxjYWNoZS52MS5FeHBvcnRTdGF0c1Jlc3BvbnNlMAESSAoJQWRqdXN0VHRsEhwubWxjYWNoZS52MS5BZGp1c3RUdGxSZXF1ZXN0Gh0ubWxjYWNoZS52MS5BZGp1c3RUdGxSZXNwb25zZUJSCg5kZXYubWxjYWNoZS52MVABWj5naXRodWIuY29tL21sY2FjaGUvbWxjYWNoZS9jbGllbnRzL2dvL2dlbi9tbGNhY2hlL3YxO21sY2FjaGV2MWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_field_mask, file_mlcache_v1_common, file_mlcache_v1_policy]);
+  fileDesc("ChZtbGNhY2hlL3YxL2FkbWluLnByb3RvEgptbGNhY2hlLnYxIoIBChBBZGp1c3RUdGxSZXF1ZXN0EhEKCW5hbWVzcGFjZRgBIAEoCRIMCgRrZXlzGAIgAygJEiYKA3R0bBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIlCgVsYXllchgEIAEoDjIWLm1sY2FjaGUudjEuQ2FjaGVMYXllciJQChFBZGp1c3RUdGxSZXNwb25zZRITCgtsMV9hZGp1c3RlZBgBIAEoDRITCgtsMl9hZGp1c3RlZBgCIAEoDRIRCglwdWJsaXNoZWQYAyABKAgiJQoQR2V0UG9saWN5UmVxdWVzdBIRCgluYW1lc3BhY2UYASABKAkiVAoRR2V0UG9saWN5UmVzcG9uc2USKwoGcG9saWN5GAEgASgLMhsubWxjYWNoZS52MS5OYW1lc3BhY2VQb2xpY3kSEgoKY3VzdG9taXplZBgCIAEoCCJzChNVcGRhdGVQb2xpY3lSZXF1ZXN0EisKBnBvbGljeRgBIAEoCzIbLm1sY2FjaGUudjEuTmFtZXNwYWNlUG9saWN5Ei8KC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzayJDChRVcGRhdGVQb2xpY3lSZXNwb25zZRIrCgZwb2xpY3kYASABKAsyGy5tbGNhY2hlLnYxLk5hbWVzcGFjZVBvbGljeSInChJSZXNldFBvbGljeVJlcXVlc3QSEQoJbmFtZXNwYWNlGAEgASgJIkIKE1Jlc2V0UG9saWN5UmVzcG9uc2USKwoGcG9saWN5GAEgASgLMhsubWxjYWNoZS52MS5OYW1lc3BhY2VQb2xpY3kiFwoVTGlzdE5hbWVzcGFjZXNSZXF1ZXN0IloKEE5hbWVzcGFjZVN1bW1hcnkSDAoEbmFtZRgBIAEoCRISCgpjdXN0b21pemVkGAIgASgIEhIKCmwxX2VudHJpZXMYAyABKAQSEAoIbDFfYnl0ZXMYBCABKAQiSgoWTGlzdE5hbWVzcGFjZXNSZXNwb25zZRIwCgpuYW1lc3BhY2VzGAEgAygLMhwubWxjYWNoZS52MS5OYW1lc3BhY2VTdW1tYXJ5IjoKEkV4cG9ydFN0YXRzUmVxdWVzdBISCgpuYW1lc3BhY2VzGAEgAygJEhAKCG1heF9rZXlzGAIgASgNIiUKE0V4cG9ydFN0YXRzUmVzcG9uc2USDgoGbmRqc29uGAEgASgMIiIKDUFkdmlzZVJlcXVlc3QSEQoJbmFtZXNwYWNlGAEgASgJItUBCgxGYW1pbHlBZHZpY2USDgoGZmFtaWx5GAEgASgJEikKB3BhdHRlcm4YAiABKA4yGC5tbGNhY2hlLnYxLlVzYWdlUGF0dGVybhIMCgRrZXlzGAMgASgNEigKBmNvdW50cxgEIAMoCzIYLm1sY2FjaGUudjEuUGF0dGVybkNvdW50EisKCGV2aWRlbmNlGAUgASgLMhkubWxjYWNoZS52MS5Vc2FnZUV2aWRlbmNlEiUKBmFkdmljZRgGIAEoCzIVLm1sY2FjaGUudjEuVHRsQWR2aWNlIkcKDFBhdHRlcm5Db3VudBIpCgdwYXR0ZXJuGAEgASgOMhgubWxjYWNoZS52MS5Vc2FnZVBhdHRlcm4SDAoEa2V5cxgCIAEoDSKPAgoMUHJvcG9zZWRSdWxlEgwKBG5hbWUYASABKAkSDwoFZXhhY3QYAiABKAlIABIQCgZwcmVmaXgYAyABKAlIABIOCgRnbG9iGAQgASgJSAASKQoHcGF0dGVybhgFIAEoDjIYLm1sY2FjaGUudjEuVXNhZ2VQYXR0ZXJuEiYKA3R0bBgGIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIsCglmcmVzaF9mb3IYByABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SFQoNZWFybHlfcmVmcmVzaBgIIAEoCBINCgVhZG1pdBgJIAEoCBIOCgZyZWFzb24YCiABKAlCBwoFbWF0Y2ginAMKDkFkdmlzZVJlc3BvbnNlEhEKCW5hbWVzcGFjZRgBIAEoCRIUCgxzYW1wbGVkX2tleXMYAiABKA0SKgoIZmFtaWxpZXMYAyADKAsyGC5tbGNhY2hlLnYxLkZhbWlseUFkdmljZRInCgVydWxlcxgEIAMoCzIYLm1sY2FjaGUudjEuUHJvcG9zZWRSdWxlEi4KC2N1cnJlbnRfdHRsGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjQKEWN1cnJlbnRfZnJlc2hfZm9yGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEh0KFWN1cnJlbnRfZWFybHlfcmVmcmVzaBgHIAEoCBIvCgxsb2FkX2xhdGVuY3kYCCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKgoHbWluX3R0bBgJIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIqCgdtYXhfdHRsGAogASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uMrEECgxBZG1pblNlcnZpY2USSAoJR2V0UG9saWN5EhwubWxjYWNoZS52MS5HZXRQb2xpY3lSZXF1ZXN0Gh0ubWxjYWNoZS52MS5HZXRQb2xpY3lSZXNwb25zZRJRCgxVcGRhdGVQb2xpY3kSHy5tbGNhY2hlLnYxLlVwZGF0ZVBvbGljeVJlcXVlc3QaIC5tbGNhY2hlLnYxLlVwZGF0ZVBvbGljeVJlc3BvbnNlEk4KC1Jlc2V0UG9saWN5Eh4ubWxjYWNoZS52MS5SZXNldFBvbGljeVJlcXVlc3QaHy5tbGNhY2hlLnYxLlJlc2V0UG9saWN5UmVzcG9uc2USVwoOTGlzdE5hbWVzcGFjZXMSIS5tbGNhY2hlLnYxLkxpc3ROYW1lc3BhY2VzUmVxdWVzdBoiLm1sY2FjaGUudjEuTGlzdE5hbWVzcGFjZXNSZXNwb25zZRJQCgtFeHBvcnRTdGF0cxIeLm1sY2FjaGUudjEuRXhwb3J0U3RhdHNSZXF1ZXN0Gh8ubWxjYWNoZS52MS5FeHBvcnRTdGF0c1Jlc3BvbnNlMAESSAoJQWRqdXN0VHRsEhwubWxjYWNoZS52MS5BZGp1c3RUdGxSZXF1ZXN0Gh0ubWxjYWNoZS52MS5BZGp1c3RUdGxSZXNwb25zZRI/CgZBZHZpc2USGS5tbGNhY2hlLnYxLkFkdmlzZVJlcXVlc3QaGi5tbGNhY2hlLnYxLkFkdmlzZVJlc3BvbnNlQlIKDmRldi5tbGNhY2hlLnYxUAFaPmdpdGh1Yi5jb20vbWxjYWNoZS9tbGNhY2hlL2NsaWVudHMvZ28vZ2VuL21sY2FjaGUvdjE7bWxjYWNoZXYxYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_field_mask, file_mlcache_v1_common, file_mlcache_v1_policy, file_mlcache_v1_stats]);
 
 /**
  * @generated from message mlcache.v1.AdjustTtlRequest
@@ -317,6 +319,248 @@ export const ExportStatsResponseSchema: GenMessage<ExportStatsResponse> = /*@__P
   messageDesc(file_mlcache_v1_admin, 12);
 
 /**
+ * @generated from message mlcache.v1.AdviseRequest
+ */
+export type AdviseRequest = Message<"mlcache.v1.AdviseRequest"> & {
+  /**
+   * @generated from field: string namespace = 1;
+   */
+  namespace: string;
+};
+
+/**
+ * Describes the message mlcache.v1.AdviseRequest.
+ * Use `create(AdviseRequestSchema)` to create a new message.
+ */
+export const AdviseRequestSchema: GenMessage<AdviseRequest> = /*@__PURE__*/
+  messageDesc(file_mlcache_v1_admin, 13);
+
+/**
+ * The advice for a family of keys: keys equal but for their numeric or id segments.
+ *
+ * @generated from message mlcache.v1.FamilyAdvice
+ */
+export type FamilyAdvice = Message<"mlcache.v1.FamilyAdvice"> & {
+  /**
+   * The family as a glob (`user:*:profile`), or one key.
+   *
+   * @generated from field: string family = 1;
+   */
+  family: string;
+
+  /**
+   * The pattern of at least 60% of its classified keys (unspecified when none has).
+   *
+   * @generated from field: mlcache.v1.UsagePattern pattern = 2;
+   */
+  pattern: UsagePattern;
+
+  /**
+   * Keys of the family analysed.
+   *
+   * @generated from field: uint32 keys = 3;
+   */
+  keys: number;
+
+  /**
+   * Keys per pattern.
+   *
+   * @generated from field: repeated mlcache.v1.PatternCount counts = 4;
+   */
+  counts: PatternCount[];
+
+  /**
+   * Median figures over the keys of the family's pattern.
+   *
+   * @generated from field: mlcache.v1.UsageEvidence evidence = 5;
+   */
+  evidence?: UsageEvidence | undefined;
+
+  /**
+   * @generated from field: mlcache.v1.TtlAdvice advice = 6;
+   */
+  advice?: TtlAdvice | undefined;
+};
+
+/**
+ * Describes the message mlcache.v1.FamilyAdvice.
+ * Use `create(FamilyAdviceSchema)` to create a new message.
+ */
+export const FamilyAdviceSchema: GenMessage<FamilyAdvice> = /*@__PURE__*/
+  messageDesc(file_mlcache_v1_admin, 14);
+
+/**
+ * @generated from message mlcache.v1.PatternCount
+ */
+export type PatternCount = Message<"mlcache.v1.PatternCount"> & {
+  /**
+   * @generated from field: mlcache.v1.UsagePattern pattern = 1;
+   */
+  pattern: UsagePattern;
+
+  /**
+   * @generated from field: uint32 keys = 2;
+   */
+  keys: number;
+};
+
+/**
+ * Describes the message mlcache.v1.PatternCount.
+ * Use `create(PatternCountSchema)` to create a new message.
+ */
+export const PatternCountSchema: GenMessage<PatternCount> = /*@__PURE__*/
+  messageDesc(file_mlcache_v1_admin, 15);
+
+/**
+ * A key rule the advice would add to the namespace policy (first match wins: exact exceptions
+ * come before family rules). Name and match follow the namespace policy's key rules.
+ *
+ * @generated from message mlcache.v1.ProposedRule
+ */
+export type ProposedRule = Message<"mlcache.v1.ProposedRule"> & {
+  /**
+   * 1–64 characters of [A-Za-z0-9_.-], unique within the answer.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from oneof mlcache.v1.ProposedRule.match
+   */
+  match: {
+    /**
+     * @generated from field: string exact = 2;
+     */
+    value: string;
+    case: "exact";
+  } | {
+    /**
+     * @generated from field: string prefix = 3;
+     */
+    value: string;
+    case: "prefix";
+  } | {
+    /**
+     * `*` matches any characters within one ':'-separated segment (a family's varying segment).
+     *
+     * @generated from field: string glob = 4;
+     */
+    value: string;
+    case: "glob";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * @generated from field: mlcache.v1.UsagePattern pattern = 5;
+   */
+  pattern: UsagePattern;
+
+  /**
+   * Overrides for the keys matched (the L1 layer's; L2 alike when the namespace uses it).
+   *
+   * @generated from field: google.protobuf.Duration ttl = 6;
+   */
+  ttl?: Duration | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Duration fresh_for = 7;
+   */
+  freshFor?: Duration | undefined;
+
+  /**
+   * @generated from field: bool early_refresh = 8;
+   */
+  earlyRefresh: boolean;
+
+  /**
+   * False: keep matched keys out of the cache.
+   *
+   * @generated from field: bool admit = 9;
+   */
+  admit: boolean;
+
+  /**
+   * @generated from field: string reason = 10;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message mlcache.v1.ProposedRule.
+ * Use `create(ProposedRuleSchema)` to create a new message.
+ */
+export const ProposedRuleSchema: GenMessage<ProposedRule> = /*@__PURE__*/
+  messageDesc(file_mlcache_v1_admin, 16);
+
+/**
+ * @generated from message mlcache.v1.AdviseResponse
+ */
+export type AdviseResponse = Message<"mlcache.v1.AdviseResponse"> & {
+  /**
+   * @generated from field: string namespace = 1;
+   */
+  namespace: string;
+
+  /**
+   * Keys of the namespace whose reads are sampled now.
+   *
+   * @generated from field: uint32 sampled_keys = 2;
+   */
+  sampledKeys: number;
+
+  /**
+   * @generated from field: repeated mlcache.v1.FamilyAdvice families = 3;
+   */
+  families: FamilyAdvice[];
+
+  /**
+   * @generated from field: repeated mlcache.v1.ProposedRule rules = 4;
+   */
+  rules: ProposedRule[];
+
+  /**
+   * What the advice started from: the namespace's TTL and fresh-for, early refresh, a typical load.
+   *
+   * @generated from field: google.protobuf.Duration current_ttl = 5;
+   */
+  currentTtl?: Duration | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Duration current_fresh_for = 6;
+   */
+  currentFreshFor?: Duration | undefined;
+
+  /**
+   * @generated from field: bool current_early_refresh = 7;
+   */
+  currentEarlyRefresh: boolean;
+
+  /**
+   * @generated from field: google.protobuf.Duration load_latency = 8;
+   */
+  loadLatency?: Duration | undefined;
+
+  /**
+   * The bounds every advised TTL was clamped into (unset: none).
+   *
+   * @generated from field: google.protobuf.Duration min_ttl = 9;
+   */
+  minTtl?: Duration | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Duration max_ttl = 10;
+   */
+  maxTtl?: Duration | undefined;
+};
+
+/**
+ * Describes the message mlcache.v1.AdviseResponse.
+ * Use `create(AdviseResponseSchema)` to create a new message.
+ */
+export const AdviseResponseSchema: GenMessage<AdviseResponse> = /*@__PURE__*/
+  messageDesc(file_mlcache_v1_admin, 17);
+
+/**
  * Operates the cache: policies changed at run time reach every instance without a restart.
  *
  * @generated from service mlcache.v1.AdminService
@@ -378,6 +622,17 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof AdjustTtlRequestSchema;
     output: typeof AdjustTtlResponseSchema;
+  },
+  /**
+   * The usage patterns of a namespace's sampled keys, the TTL advice per key family and the key
+   * rules that advice would add. Changes nothing.
+   *
+   * @generated from rpc mlcache.v1.AdminService.Advise
+   */
+  advise: {
+    methodKind: "unary";
+    input: typeof AdviseRequestSchema;
+    output: typeof AdviseResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_mlcache_v1_admin, 0);

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mlcache/v1/stats.proto.
  */
 export const file_mlcache_v1_stats: GenFile = /*@__PURE__*/
-  fileDesc("ChZtbGNhY2hlL3YxL3N0YXRzLnByb3RvEgptbGNhY2hlLnYxItoBCg1TdGF0c1NuYXBzaG90EigKBHRpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2luc3RhbmNlX2lkGAIgASgJEi4KCm5hbWVzcGFjZXMYAyADKAsyGi5tbGNhY2hlLnYxLk5hbWVzcGFjZVN0YXRzEjIKDGRlcGVuZGVuY2llcxgEIAMoCzIcLm1sY2FjaGUudjEuRGVwZW5kZW5jeVN0YXR1cxImCglhbm9tYWxpZXMYBSADKAsyEy5tbGNhY2hlLnYxLkFub21hbHki2AEKDk5hbWVzcGFjZVN0YXRzEhEKCW5hbWVzcGFjZRgBIAEoCRImCgZsYXllcnMYAiADKAsyFi5tbGNhY2hlLnYxLkxheWVyU3RhdHMSJAoFbG9hZHMYAyABKAsyFS5tbGNhY2hlLnYxLkxvYWRTdGF0cxIkCghob3Rfa2V5cxgEIAMoCzISLm1sY2FjaGUudjEuSG90S2V5EhAKCHJlcXVlc3RzGAUgASgEEhQKDHN0YWxlX3NlcnZlZBgGIAEoBBIXCg9mYWxsYmFja19zZXJ2ZWQYByABKAQi3wEKCkxheWVyU3RhdHMSJQoFbGF5ZXIYASABKA4yFi5tbGNhY2hlLnYxLkNhY2hlTGF5ZXISDAoEaGl0cxgCIAEoBBIOCgZtaXNzZXMYAyABKAQSDAoEcHV0cxgEIAEoBBIRCgloaXRfcmF0aW8YBSABKAESLQoJZXZpY3Rpb25zGAYgASgLMhoubWxjYWNoZS52MS5FdmljdGlvbkNvdW50cxIPCgdlbnRyaWVzGAcgASgEEg0KBWJ5dGVzGAggASgEEhwKFGFkbWlzc2lvbl9yZWplY3Rpb25zGAkgASgEIlMKDkV2aWN0aW9uQ291bnRzEgwKBHNpemUYASABKAQSDwoHZXhwaXJlZBgCIAEoBBIQCghleHBsaWNpdBgDIAEoBBIQCghyZXBsYWNlZBgEIAEoBCLOAgoJTG9hZFN0YXRzEhEKCXN1Y2Nlc3NlcxgBIAEoBBIQCghmYWlsdXJlcxgCIAEoBBIRCgljb2xsYXBzZWQYAyABKAQSFwoPZWFybHlfcmVmcmVzaGVzGAQgASgEEhwKFGJhY2tncm91bmRfcmVmcmVzaGVzGAUgASgEEhEKCWluX2ZsaWdodBgGIAEoBBIuCgtsYXRlbmN5X3A1MBgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIuCgtsYXRlbmN5X3A5NRgIIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIuCgtsYXRlbmN5X3A5ORgJIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIvCg1icmVha2VyX3N0YXRlGAogASgOMhgubWxjYWNoZS52MS5CcmVha2VyU3RhdGUiTgoGSG90S2V5EhEKCW5hbWVzcGFjZRgBIAEoCRILCgNrZXkYAiABKAkSEQoJZnJlcXVlbmN5GAMgASgEEhEKCWluc3RhbmNlcxgEIAEoDSLVAQoNS2V5TGF5ZXJTdGF0ZRIlCgVsYXllchgBIAEoDjIWLm1sY2FjaGUudjEuQ2FjaGVMYXllchIPCgdwcmVzZW50GAIgASgIEg0KBXN0YWxlGAMgASgIEiYKA2FnZRgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIwCg10dGxfcmVtYWluaW5nGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg8KB3ZlcnNpb24YBiABKAQSEgoKc2l6ZV9ieXRlcxgHIAEoBCLcAgoIS2V5U3RhdHMSEQoJbmFtZXNwYWNlGAEgASgJEgsKA2tleRgCIAEoCRIpCgZsYXllcnMYAyADKAsyGS5tbGNhY2hlLnYxLktleUxheWVyU3RhdGUSDAoEaGl0cxgEIAEoBBIOCgZtaXNzZXMYBSABKAQSEQoJZnJlcXVlbmN5GAYgASgEEjQKEWxhc3RfbG9hZF9sYXRlbmN5GAcgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjAKDGxhc3RfcmVmcmVzaBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJwoJbDFfcmVhc29uGAkgASgOMhQubWxjYWNoZS52MS5MMVJlYXNvbhI1ChFsYXllcl9mcmVxdWVuY2llcxgKIAMoCzIaLm1sY2FjaGUudjEuTGF5ZXJGcmVxdWVuY3kSDAoEcnVsZRgLIAEoCSJZCg5MYXllckZyZXF1ZW5jeRIlCgVsYXllchgBIAEoDjIWLm1sY2FjaGUudjEuQ2FjaGVMYXllchIQCghlc3RpbWF0ZRgCIAEoBBIOCgZzb3VyY2UYAyABKAkiWwoMTGF5ZXJIb3RLZXlzEiUKBWxheWVyGAEgASgOMhYubWxjYWNoZS52MS5DYWNoZUxheWVyEiQKCGhvdF9rZXlzGAIgAygLMhIubWxjYWNoZS52MS5Ib3RLZXkibwoMSW5GbGlnaHRMb2FkEhEKCW5hbWVzcGFjZRgBIAEoCRILCgNrZXkYAiABKAkSLgoKc3RhcnRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHd2FpdGVycxgEIAEoDSK3AQoKRGVhZExldHRlchIRCgluYW1lc3BhY2UYASABKAkSCwoDa2V5GAIgASgJEhIKCmxhc3RfZXJyb3IYAyABKAkSEAoIZmFpbHVyZXMYBCABKA0SMQoNZmlyc3RfZmFpbHVyZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMbGFzdF9mYWlsdXJlGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKTAQoQRGVwZW5kZW5jeVN0YXR1cxIMCgRuYW1lGAEgASgJEgoKAnVwGAIgASgIEg4KBmRldGFpbBgDIAEoCRIOCgZxdWV1ZWQYBCABKAQSLwoNYnJlYWtlcl9zdGF0ZRgFIAEoDjIYLm1sY2FjaGUudjEuQnJlYWtlclN0YXRlEhQKDGNvbnN1bWVyX2xhZxgGIAEoBCKgAQoHQW5vbWFseRIlCgRraW5kGAEgASgOMhcubWxjYWNoZS52MS5Bbm9tYWx5S2luZBIRCgluYW1lc3BhY2UYAiABKAkSCwoDa2V5GAMgASgJEi8KC2RldGVjdGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVzY29yZRgFIAEoARIOCgZkZXRhaWwYBiABKAkqiQIKCEwxUmVhc29uEhkKFUwxX1JFQVNPTl9VTlNQRUNJRklFRBAAEhUKEUwxX1JFQVNPTl9QUkVTRU5UEAESFQoRTDFfUkVBU09OX1VOS05PV04QAhIWChJMMV9SRUFTT05fRElTQUJMRUQQAxIYChRMMV9SRUFTT05fUlVMRV9ORVZFUhAEEhgKFEwxX1JFQVNPTl9CRUxPV19ISVRTEAUSIwofTDFfUkVBU09OX1JFSkVDVEVEX0JZX0FETUlTU0lPThAGEhUKEUwxX1JFQVNPTl9FVklDVEVEEAcSFQoRTDFfUkVBU09OX0VYUElSRUQQCBIVChFMMV9SRUFTT05fUkVNT1ZFRBAJKooBCgtBbm9tYWx5S2luZBIcChhBTk9NQUxZX0tJTkRfVU5TUEVDSUZJRUQQABIYChRBTk9NQUxZX0tJTkRfSE9UX0tFWRABEh4KGkFOT01BTFlfS0lORF9SRUZSRVNIX1NQSUtFEAISIwofQU5PTUFMWV9LSU5EX0xPQURfRkFJTFVSRV9TUElLRRADQlIKDmRldi5tbGNhY2hlLnYxUAFaPmdpdGh1Yi5jb20vbWxjYWNoZS9tbGNhY2hlL2NsaWVudHMvZ28vZ2VuL21sY2FjaGUvdjE7bWxjYWNoZXYxYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_mlcache_v1_common]);
+  fileDesc("ChZtbGNhY2hlL3YxL3N0YXRzLnByb3RvEgptbGNhY2hlLnYxItoBCg1TdGF0c1NuYXBzaG90EigKBHRpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2luc3RhbmNlX2lkGAIgASgJEi4KCm5hbWVzcGFjZXMYAyADKAsyGi5tbGNhY2hlLnYxLk5hbWVzcGFjZVN0YXRzEjIKDGRlcGVuZGVuY2llcxgEIAMoCzIcLm1sY2FjaGUudjEuRGVwZW5kZW5jeVN0YXR1cxImCglhbm9tYWxpZXMYBSADKAsyEy5tbGNhY2hlLnYxLkFub21hbHki2AEKDk5hbWVzcGFjZVN0YXRzEhEKCW5hbWVzcGFjZRgBIAEoCRImCgZsYXllcnMYAiADKAsyFi5tbGNhY2hlLnYxLkxheWVyU3RhdHMSJAoFbG9hZHMYAyABKAsyFS5tbGNhY2hlLnYxLkxvYWRTdGF0cxIkCghob3Rfa2V5cxgEIAMoCzISLm1sY2FjaGUudjEuSG90S2V5EhAKCHJlcXVlc3RzGAUgASgEEhQKDHN0YWxlX3NlcnZlZBgGIAEoBBIXCg9mYWxsYmFja19zZXJ2ZWQYByABKAQi3wEKCkxheWVyU3RhdHMSJQoFbGF5ZXIYASABKA4yFi5tbGNhY2hlLnYxLkNhY2hlTGF5ZXISDAoEaGl0cxgCIAEoBBIOCgZtaXNzZXMYAyABKAQSDAoEcHV0cxgEIAEoBBIRCgloaXRfcmF0aW8YBSABKAESLQoJZXZpY3Rpb25zGAYgASgLMhoubWxjYWNoZS52MS5FdmljdGlvbkNvdW50cxIPCgdlbnRyaWVzGAcgASgEEg0KBWJ5dGVzGAggASgEEhwKFGFkbWlzc2lvbl9yZWplY3Rpb25zGAkgASgEIlMKDkV2aWN0aW9uQ291bnRzEgwKBHNpemUYASABKAQSDwoHZXhwaXJlZBgCIAEoBBIQCghleHBsaWNpdBgDIAEoBBIQCghyZXBsYWNlZBgEIAEoBCLOAgoJTG9hZFN0YXRzEhEKCXN1Y2Nlc3NlcxgBIAEoBBIQCghmYWlsdXJlcxgCIAEoBBIRCgljb2xsYXBzZWQYAyABKAQSFwoPZWFybHlfcmVmcmVzaGVzGAQgASgEEhwKFGJhY2tncm91bmRfcmVmcmVzaGVzGAUgASgEEhEKCWluX2ZsaWdodBgGIAEoBBIuCgtsYXRlbmN5X3A1MBgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIuCgtsYXRlbmN5X3A5NRgIIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIuCgtsYXRlbmN5X3A5ORgJIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIvCg1icmVha2VyX3N0YXRlGAogASgOMhgubWxjYWNoZS52MS5CcmVha2VyU3RhdGUiTgoGSG90S2V5EhEKCW5hbWVzcGFjZRgBIAEoCRILCgNrZXkYAiABKAkSEQoJZnJlcXVlbmN5GAMgASgEEhEKCWluc3RhbmNlcxgEIAEoDSLVAQoNS2V5TGF5ZXJTdGF0ZRIlCgVsYXllchgBIAEoDjIWLm1sY2FjaGUudjEuQ2FjaGVMYXllchIPCgdwcmVzZW50GAIgASgIEg0KBXN0YWxlGAMgASgIEiYKA2FnZRgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIwCg10dGxfcmVtYWluaW5nGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg8KB3ZlcnNpb24YBiABKAQSEgoKc2l6ZV9ieXRlcxgHIAEoBCKBAwoIS2V5U3RhdHMSEQoJbmFtZXNwYWNlGAEgASgJEgsKA2tleRgCIAEoCRIpCgZsYXllcnMYAyADKAsyGS5tbGNhY2hlLnYxLktleUxheWVyU3RhdGUSDAoEaGl0cxgEIAEoBBIOCgZtaXNzZXMYBSABKAQSEQoJZnJlcXVlbmN5GAYgASgEEjQKEWxhc3RfbG9hZF9sYXRlbmN5GAcgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjAKDGxhc3RfcmVmcmVzaBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJwoJbDFfcmVhc29uGAkgASgOMhQubWxjYWNoZS52MS5MMVJlYXNvbhI1ChFsYXllcl9mcmVxdWVuY2llcxgKIAMoCzIaLm1sY2FjaGUudjEuTGF5ZXJGcmVxdWVuY3kSDAoEcnVsZRgLIAEoCRIjCgV1c2FnZRgMIAEoCzIULm1sY2FjaGUudjEuS2V5VXNhZ2UiWQoOTGF5ZXJGcmVxdWVuY3kSJQoFbGF5ZXIYASABKA4yFi5tbGNhY2hlLnYxLkNhY2hlTGF5ZXISEAoIZXN0aW1hdGUYAiABKAQSDgoGc291cmNlGAMgASgJIlsKDExheWVySG90S2V5cxIlCgVsYXllchgBIAEoDjIWLm1sY2FjaGUudjEuQ2FjaGVMYXllchIkCghob3Rfa2V5cxgCIAMoCzISLm1sY2FjaGUudjEuSG90S2V5IvICCg1Vc2FnZUV2aWRlbmNlEg8KB3NhbXBsZXMYASABKA0SEAoIYXJyaXZhbHMYAiABKAQSFwoPcmF0ZV9wZXJfc2Vjb25kGAMgASgBEisKCG1lYW5fZ2FwGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEgoKAmN2GAUgASgBEhIKCmJ1cnN0aW5lc3MYBiABKAESKQoGcGVyaW9kGAcgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi8KDGJ1cnN0X2xlbmd0aBgIIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIsCglidXJzdF9nYXAYCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDQoFdHJlbmQYCiABKAESEAoIc2xvd2Rvd24YCyABKAESLQoKc2luY2VfbGFzdBgMIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiK7AQoJVHRsQWR2aWNlEiYKA3R0bBgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIsCglmcmVzaF9mb3IYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKAoHcmVmcmVzaBgDIAEoDjIXLm1sY2FjaGUudjEuUmVmcmVzaE1vZGUSDQoFYWRtaXQYBCABKAgSDgoGcmVhc29uGAUgASgJEg8KB2NsYW1wZWQYBiABKAgiiQEKCEtleVVzYWdlEikKB3BhdHRlcm4YASABKA4yGC5tbGNhY2hlLnYxLlVzYWdlUGF0dGVybhIrCghldmlkZW5jZRgCIAEoCzIZLm1sY2FjaGUudjEuVXNhZ2VFdmlkZW5jZRIlCgZhZHZpY2UYAyABKAsyFS5tbGNhY2hlLnYxLlR0bEFkdmljZSJvCgxJbkZsaWdodExvYWQSEQoJbmFtZXNwYWNlGAEgASgJEgsKA2tleRgCIAEoCRIuCgpzdGFydGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd3YWl0ZXJzGAQgASgNIrcBCgpEZWFkTGV0dGVyEhEKCW5hbWVzcGFjZRgBIAEoCRILCgNrZXkYAiABKAkSEgoKbGFzdF9lcnJvchgDIAEoCRIQCghmYWlsdXJlcxgEIAEoDRIxCg1maXJzdF9mYWlsdXJlGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxsYXN0X2ZhaWx1cmUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpMBChBEZXBlbmRlbmN5U3RhdHVzEgwKBG5hbWUYASABKAkSCgoCdXAYAiABKAgSDgoGZGV0YWlsGAMgASgJEg4KBnF1ZXVlZBgEIAEoBBIvCg1icmVha2VyX3N0YXRlGAUgASgOMhgubWxjYWNoZS52MS5CcmVha2VyU3RhdGUSFAoMY29uc3VtZXJfbGFnGAYgASgEIqABCgdBbm9tYWx5EiUKBGtpbmQYASABKA4yFy5tbGNhY2hlLnYxLkFub21hbHlLaW5kEhEKCW5hbWVzcGFjZRgCIAEoCRILCgNrZXkYAyABKAkSLwoLZGV0ZWN0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBXNjb3JlGAUgASgBEg4KBmRldGFpbBgGIAEoCSqJAgoITDFSZWFzb24SGQoVTDFfUkVBU09OX1VOU1BFQ0lGSUVEEAASFQoRTDFfUkVBU09OX1BSRVNFTlQQARIVChFMMV9SRUFTT05fVU5LTk9XThACEhYKEkwxX1JFQVNPTl9ESVNBQkxFRBADEhgKFEwxX1JFQVNPTl9SVUxFX05FVkVSEAQSGAoUTDFfUkVBU09OX0JFTE9XX0hJVFMQBRIjCh9MMV9SRUFTT05fUkVKRUNURURfQllfQURNSVNTSU9OEAYSFQoRTDFfUkVBU09OX0VWSUNURUQQBxIVChFMMV9SRUFTT05fRVhQSVJFRBAIEhUKEUwxX1JFQVNPTl9SRU1PVkVEEAkq1QEKDFVzYWdlUGF0dGVybhIdChlVU0FHRV9QQVRURVJOX1VOU1BFQ0lGSUVEEAASGQoVVVNBR0VfUEFUVEVSTl9SRUdVTEFSEAESGAoUVVNBR0VfUEFUVEVSTl9CVVJTVFkQAhIcChhVU0FHRV9QQVRURVJOX1NURUFEWV9IT1QQAxIZChVVU0FHRV9QQVRURVJOX09ORV9ISVQQBBIbChdVU0FHRV9QQVRURVJOX0RFQ0xJTklORxAFEhsKF1VTQUdFX1BBVFRFUk5fSVJSRUdVTEFSEAYqcgoLUmVmcmVzaE1vZGUSHAoYUkVGUkVTSF9NT0RFX1VOU1BFQ0lGSUVEEAASFQoRUkVGUkVTSF9NT0RFX05PTkUQARIWChJSRUZSRVNIX01PREVfQUhFQUQQAhIWChJSRUZSRVNIX01PREVfRUFSTFkQAyqKAQoLQW5vbWFseUtpbmQSHAoYQU5PTUFMWV9LSU5EX1VOU1BFQ0lGSUVEEAASGAoUQU5PTUFMWV9LSU5EX0hPVF9LRVkQARIeChpBTk9NQUxZX0tJTkRfUkVGUkVTSF9TUElLRRACEiMKH0FOT01BTFlfS0lORF9MT0FEX0ZBSUxVUkVfU1BJS0UQA0JSCg5kZXYubWxjYWNoZS52MVABWj5naXRodWIuY29tL21sY2FjaGUvbWxjYWNoZS9jbGllbnRzL2dvL2dlbi9tbGNhY2hlL3YxO21sY2FjaGV2MWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_mlcache_v1_common]);
 
 /**
  * Everything an instance knows about its traffic at one moment.
@@ -442,6 +442,14 @@ export type KeyStats = Message<"mlcache.v1.KeyStats"> & {
    * @generated from field: string rule = 11;
    */
   rule: string;
+
+  /**
+   * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
+   * (telemetry.usage: hot keys and a hash sample of the others).
+   *
+   * @generated from field: mlcache.v1.KeyUsage usage = 12;
+   */
+  usage?: KeyUsage | undefined;
 };
 
 /**
@@ -515,6 +523,173 @@ export const LayerHotKeysSchema: GenMessage<LayerHotKeys> = /*@__PURE__*/
   messageDesc(file_mlcache_v1_stats, 9);
 
 /**
+ * The statistics a usage pattern was decided from (over the key's recent reads).
+ *
+ * @generated from message mlcache.v1.UsageEvidence
+ */
+export type UsageEvidence = Message<"mlcache.v1.UsageEvidence"> & {
+  /**
+   * Read times held for the key (the window analysed).
+   *
+   * @generated from field: uint32 samples = 1;
+   */
+  samples: number;
+
+  /**
+   * Reads since the key was first sampled.
+   *
+   * @generated from field: uint64 arrivals = 2;
+   */
+  arrivals: bigint;
+
+  /**
+   * @generated from field: double rate_per_second = 3;
+   */
+  ratePerSecond: number;
+
+  /**
+   * @generated from field: google.protobuf.Duration mean_gap = 4;
+   */
+  meanGap?: Duration | undefined;
+
+  /**
+   * Coefficient of variation of the gaps (σ/μ): ~0 periodic, 1 random, above 1 clustered.
+   *
+   * @generated from field: double cv = 5;
+   */
+  cv: number;
+
+  /**
+   * Burstiness (σ−μ)/(σ+μ) of the gaps: −1 periodic, 0 random, towards 1 bursty.
+   *
+   * @generated from field: double burstiness = 6;
+   */
+  burstiness: number;
+
+  /**
+   * Median gap: the period of a regular key.
+   *
+   * @generated from field: google.protobuf.Duration period = 7;
+   */
+  period?: Duration | undefined;
+
+  /**
+   * Longest run of closely spaced reads, and the median quiet gap between runs.
+   *
+   * @generated from field: google.protobuf.Duration burst_length = 8;
+   */
+  burstLength?: Duration | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Duration burst_gap = 9;
+   */
+  burstGap?: Duration | undefined;
+
+  /**
+   * Kendall's tau of the gaps against their order (towards 1: gaps keep growing).
+   *
+   * @generated from field: double trend = 10;
+   */
+  trend: number;
+
+  /**
+   * Median gap of the newest third over that of the oldest third.
+   *
+   * @generated from field: double slowdown = 11;
+   */
+  slowdown: number;
+
+  /**
+   * @generated from field: google.protobuf.Duration since_last = 12;
+   */
+  sinceLast?: Duration | undefined;
+};
+
+/**
+ * Describes the message mlcache.v1.UsageEvidence.
+ * Use `create(UsageEvidenceSchema)` to create a new message.
+ */
+export const UsageEvidenceSchema: GenMessage<UsageEvidence> = /*@__PURE__*/
+  messageDesc(file_mlcache_v1_stats, 10);
+
+/**
+ * What the usage analysis recommends.
+ *
+ * @generated from message mlcache.v1.TtlAdvice
+ */
+export type TtlAdvice = Message<"mlcache.v1.TtlAdvice"> & {
+  /**
+   * @generated from field: google.protobuf.Duration ttl = 1;
+   */
+  ttl?: Duration | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Duration fresh_for = 2;
+   */
+  freshFor?: Duration | undefined;
+
+  /**
+   * @generated from field: mlcache.v1.RefreshMode refresh = 3;
+   */
+  refresh: RefreshMode;
+
+  /**
+   * False: keep the key out of the cache.
+   *
+   * @generated from field: bool admit = 4;
+   */
+  admit: boolean;
+
+  /**
+   * Why, with the figures it came from.
+   *
+   * @generated from field: string reason = 5;
+   */
+  reason: string;
+
+  /**
+   * True when telemetry.usage.minTtlMs / maxTtlMs changed the TTL computed.
+   *
+   * @generated from field: bool clamped = 6;
+   */
+  clamped: boolean;
+};
+
+/**
+ * Describes the message mlcache.v1.TtlAdvice.
+ * Use `create(TtlAdviceSchema)` to create a new message.
+ */
+export const TtlAdviceSchema: GenMessage<TtlAdvice> = /*@__PURE__*/
+  messageDesc(file_mlcache_v1_stats, 11);
+
+/**
+ * @generated from message mlcache.v1.KeyUsage
+ */
+export type KeyUsage = Message<"mlcache.v1.KeyUsage"> & {
+  /**
+   * @generated from field: mlcache.v1.UsagePattern pattern = 1;
+   */
+  pattern: UsagePattern;
+
+  /**
+   * @generated from field: mlcache.v1.UsageEvidence evidence = 2;
+   */
+  evidence?: UsageEvidence | undefined;
+
+  /**
+   * @generated from field: mlcache.v1.TtlAdvice advice = 3;
+   */
+  advice?: TtlAdvice | undefined;
+};
+
+/**
+ * Describes the message mlcache.v1.KeyUsage.
+ * Use `create(KeyUsageSchema)` to create a new message.
+ */
+export const KeyUsageSchema: GenMessage<KeyUsage> = /*@__PURE__*/
+  messageDesc(file_mlcache_v1_stats, 12);
+
+/**
  * @generated from message mlcache.v1.InFlightLoad
  */
 export type InFlightLoad = Message<"mlcache.v1.InFlightLoad"> & {
@@ -546,7 +721,7 @@ export type InFlightLoad = Message<"mlcache.v1.InFlightLoad"> & {
  * Use `create(InFlightLoadSchema)` to create a new message.
  */
 export const InFlightLoadSchema: GenMessage<InFlightLoad> = /*@__PURE__*/
-  messageDesc(file_mlcache_v1_stats, 10);
+  messageDesc(file_mlcache_v1_stats, 13);
 
 /**
  * A key whose load or write kept failing.
@@ -590,7 +765,7 @@ export type DeadLetter = Message<"mlcache.v1.DeadLetter"> & {
  * Use `create(DeadLetterSchema)` to create a new message.
  */
 export const DeadLetterSchema: GenMessage<DeadLetter> = /*@__PURE__*/
-  messageDesc(file_mlcache_v1_stats, 11);
+  messageDesc(file_mlcache_v1_stats, 14);
 
 /**
  * A dependency of the instance (redis, kafka, a loader) and whether it is usable.
@@ -639,7 +814,7 @@ export type DependencyStatus = Message<"mlcache.v1.DependencyStatus"> & {
  * Use `create(DependencyStatusSchema)` to create a new message.
  */
 export const DependencyStatusSchema: GenMessage<DependencyStatus> = /*@__PURE__*/
-  messageDesc(file_mlcache_v1_stats, 12);
+  messageDesc(file_mlcache_v1_stats, 15);
 
 /**
  * @generated from message mlcache.v1.Anomaly
@@ -685,7 +860,7 @@ export type Anomaly = Message<"mlcache.v1.Anomaly"> & {
  * Use `create(AnomalySchema)` to create a new message.
  */
 export const AnomalySchema: GenMessage<Anomaly> = /*@__PURE__*/
-  messageDesc(file_mlcache_v1_stats, 13);
+  messageDesc(file_mlcache_v1_stats, 16);
 
 /**
  * Why a key is or is not in L1, as this instance last saw it.
@@ -771,6 +946,107 @@ export const L1ReasonSchema: GenEnum<L1Reason> = /*@__PURE__*/
   enumDesc(file_mlcache_v1_stats, 0);
 
 /**
+ * How a key's reads arrive over time (from the inter-arrival times of its recent reads).
+ *
+ * @generated from enum mlcache.v1.UsagePattern
+ */
+export enum UsagePattern {
+  /**
+   * Not sampled, or too few reads to tell.
+   *
+   * @generated from enum value: USAGE_PATTERN_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Periodic: gaps vary little (coefficient of variation at most 0.35).
+   *
+   * @generated from enum value: USAGE_PATTERN_REGULAR = 1;
+   */
+  REGULAR = 1,
+
+  /**
+   * Clustered: reads come in bursts separated by quiet gaps (burstiness at least 0.25).
+   *
+   * @generated from enum value: USAGE_PATTERN_BURSTY = 2;
+   */
+  BURSTY = 2,
+
+  /**
+   * Many reads per second (telemetry.usage.hotRatePerSecond), neither bursty nor declining.
+   *
+   * @generated from enum value: USAGE_PATTERN_STEADY_HOT = 3;
+   */
+  STEADY_HOT = 3,
+
+  /**
+   * Read once.
+   *
+   * @generated from enum value: USAGE_PATTERN_ONE_HIT = 4;
+   */
+  ONE_HIT = 4,
+
+  /**
+   * The read rate fell over the window, or the key went silent.
+   *
+   * @generated from enum value: USAGE_PATTERN_DECLINING = 5;
+   */
+  DECLINING = 5,
+
+  /**
+   * Random arrivals below the hot rate: nothing to exploit.
+   *
+   * @generated from enum value: USAGE_PATTERN_IRREGULAR = 6;
+   */
+  IRREGULAR = 6,
+}
+
+/**
+ * Describes the enum mlcache.v1.UsagePattern.
+ */
+export const UsagePatternSchema: GenEnum<UsagePattern> = /*@__PURE__*/
+  enumDesc(file_mlcache_v1_stats, 1);
+
+/**
+ * How an entry is kept fresh.
+ *
+ * @generated from enum mlcache.v1.RefreshMode
+ */
+export enum RefreshMode {
+  /**
+   * @generated from enum value: REFRESH_MODE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Entries expire; the next read loads.
+   *
+   * @generated from enum value: REFRESH_MODE_NONE = 1;
+   */
+  NONE = 1,
+
+  /**
+   * fresh_for ends before the next expected read: that read is answered and reloads in the background.
+   *
+   * @generated from enum value: REFRESH_MODE_AHEAD = 2;
+   */
+  AHEAD = 2,
+
+  /**
+   * Probabilistic early refresh (XFetch) before fresh_for ends.
+   *
+   * @generated from enum value: REFRESH_MODE_EARLY = 3;
+   */
+  EARLY = 3,
+}
+
+/**
+ * Describes the enum mlcache.v1.RefreshMode.
+ */
+export const RefreshModeSchema: GenEnum<RefreshMode> = /*@__PURE__*/
+  enumDesc(file_mlcache_v1_stats, 2);
+
+/**
  * @generated from enum mlcache.v1.AnomalyKind
  */
 export enum AnomalyKind {
@@ -805,5 +1081,5 @@ export enum AnomalyKind {
  * Describes the enum mlcache.v1.AnomalyKind.
  */
 export const AnomalyKindSchema: GenEnum<AnomalyKind> = /*@__PURE__*/
-  enumDesc(file_mlcache_v1_stats, 1);
+  enumDesc(file_mlcache_v1_stats, 3);
 

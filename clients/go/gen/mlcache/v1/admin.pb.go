@@ -689,12 +689,477 @@ func (x *ExportStatsResponse) GetNdjson() []byte {
 	return nil
 }
 
+type AdviseRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Namespace     string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AdviseRequest) Reset() {
+	*x = AdviseRequest{}
+	mi := &file_mlcache_v1_admin_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AdviseRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AdviseRequest) ProtoMessage() {}
+
+func (x *AdviseRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mlcache_v1_admin_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AdviseRequest.ProtoReflect.Descriptor instead.
+func (*AdviseRequest) Descriptor() ([]byte, []int) {
+	return file_mlcache_v1_admin_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *AdviseRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+// The advice for a family of keys: keys equal but for their numeric or id segments.
+type FamilyAdvice struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The family as a glob (`user:*:profile`), or one key.
+	Family string `protobuf:"bytes,1,opt,name=family,proto3" json:"family,omitempty"`
+	// The pattern of at least 60% of its classified keys (unspecified when none has).
+	Pattern UsagePattern `protobuf:"varint,2,opt,name=pattern,proto3,enum=mlcache.v1.UsagePattern" json:"pattern,omitempty"`
+	// Keys of the family analysed.
+	Keys uint32 `protobuf:"varint,3,opt,name=keys,proto3" json:"keys,omitempty"`
+	// Keys per pattern.
+	Counts []*PatternCount `protobuf:"bytes,4,rep,name=counts,proto3" json:"counts,omitempty"`
+	// Median figures over the keys of the family's pattern.
+	Evidence      *UsageEvidence `protobuf:"bytes,5,opt,name=evidence,proto3" json:"evidence,omitempty"`
+	Advice        *TtlAdvice     `protobuf:"bytes,6,opt,name=advice,proto3" json:"advice,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FamilyAdvice) Reset() {
+	*x = FamilyAdvice{}
+	mi := &file_mlcache_v1_admin_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FamilyAdvice) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FamilyAdvice) ProtoMessage() {}
+
+func (x *FamilyAdvice) ProtoReflect() protoreflect.Message {
+	mi := &file_mlcache_v1_admin_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FamilyAdvice.ProtoReflect.Descriptor instead.
+func (*FamilyAdvice) Descriptor() ([]byte, []int) {
+	return file_mlcache_v1_admin_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *FamilyAdvice) GetFamily() string {
+	if x != nil {
+		return x.Family
+	}
+	return ""
+}
+
+func (x *FamilyAdvice) GetPattern() UsagePattern {
+	if x != nil {
+		return x.Pattern
+	}
+	return UsagePattern_USAGE_PATTERN_UNSPECIFIED
+}
+
+func (x *FamilyAdvice) GetKeys() uint32 {
+	if x != nil {
+		return x.Keys
+	}
+	return 0
+}
+
+func (x *FamilyAdvice) GetCounts() []*PatternCount {
+	if x != nil {
+		return x.Counts
+	}
+	return nil
+}
+
+func (x *FamilyAdvice) GetEvidence() *UsageEvidence {
+	if x != nil {
+		return x.Evidence
+	}
+	return nil
+}
+
+func (x *FamilyAdvice) GetAdvice() *TtlAdvice {
+	if x != nil {
+		return x.Advice
+	}
+	return nil
+}
+
+type PatternCount struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Pattern       UsagePattern           `protobuf:"varint,1,opt,name=pattern,proto3,enum=mlcache.v1.UsagePattern" json:"pattern,omitempty"`
+	Keys          uint32                 `protobuf:"varint,2,opt,name=keys,proto3" json:"keys,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PatternCount) Reset() {
+	*x = PatternCount{}
+	mi := &file_mlcache_v1_admin_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PatternCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PatternCount) ProtoMessage() {}
+
+func (x *PatternCount) ProtoReflect() protoreflect.Message {
+	mi := &file_mlcache_v1_admin_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PatternCount.ProtoReflect.Descriptor instead.
+func (*PatternCount) Descriptor() ([]byte, []int) {
+	return file_mlcache_v1_admin_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *PatternCount) GetPattern() UsagePattern {
+	if x != nil {
+		return x.Pattern
+	}
+	return UsagePattern_USAGE_PATTERN_UNSPECIFIED
+}
+
+func (x *PatternCount) GetKeys() uint32 {
+	if x != nil {
+		return x.Keys
+	}
+	return 0
+}
+
+// A key rule the advice would add to the namespace policy (first match wins: exact exceptions
+// come before family rules). Name and match follow the namespace policy's key rules.
+type ProposedRule struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 1–64 characters of [A-Za-z0-9_.-], unique within the answer.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Types that are valid to be assigned to Match:
+	//
+	//	*ProposedRule_Exact
+	//	*ProposedRule_Prefix
+	//	*ProposedRule_Glob
+	Match   isProposedRule_Match `protobuf_oneof:"match"`
+	Pattern UsagePattern         `protobuf:"varint,5,opt,name=pattern,proto3,enum=mlcache.v1.UsagePattern" json:"pattern,omitempty"`
+	// Overrides for the keys matched (the L1 layer's; L2 alike when the namespace uses it).
+	Ttl          *durationpb.Duration `protobuf:"bytes,6,opt,name=ttl,proto3" json:"ttl,omitempty"`
+	FreshFor     *durationpb.Duration `protobuf:"bytes,7,opt,name=fresh_for,json=freshFor,proto3" json:"fresh_for,omitempty"`
+	EarlyRefresh bool                 `protobuf:"varint,8,opt,name=early_refresh,json=earlyRefresh,proto3" json:"early_refresh,omitempty"`
+	// False: keep matched keys out of the cache.
+	Admit         bool   `protobuf:"varint,9,opt,name=admit,proto3" json:"admit,omitempty"`
+	Reason        string `protobuf:"bytes,10,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProposedRule) Reset() {
+	*x = ProposedRule{}
+	mi := &file_mlcache_v1_admin_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProposedRule) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProposedRule) ProtoMessage() {}
+
+func (x *ProposedRule) ProtoReflect() protoreflect.Message {
+	mi := &file_mlcache_v1_admin_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProposedRule.ProtoReflect.Descriptor instead.
+func (*ProposedRule) Descriptor() ([]byte, []int) {
+	return file_mlcache_v1_admin_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ProposedRule) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ProposedRule) GetMatch() isProposedRule_Match {
+	if x != nil {
+		return x.Match
+	}
+	return nil
+}
+
+func (x *ProposedRule) GetExact() string {
+	if x != nil {
+		if x, ok := x.Match.(*ProposedRule_Exact); ok {
+			return x.Exact
+		}
+	}
+	return ""
+}
+
+func (x *ProposedRule) GetPrefix() string {
+	if x != nil {
+		if x, ok := x.Match.(*ProposedRule_Prefix); ok {
+			return x.Prefix
+		}
+	}
+	return ""
+}
+
+func (x *ProposedRule) GetGlob() string {
+	if x != nil {
+		if x, ok := x.Match.(*ProposedRule_Glob); ok {
+			return x.Glob
+		}
+	}
+	return ""
+}
+
+func (x *ProposedRule) GetPattern() UsagePattern {
+	if x != nil {
+		return x.Pattern
+	}
+	return UsagePattern_USAGE_PATTERN_UNSPECIFIED
+}
+
+func (x *ProposedRule) GetTtl() *durationpb.Duration {
+	if x != nil {
+		return x.Ttl
+	}
+	return nil
+}
+
+func (x *ProposedRule) GetFreshFor() *durationpb.Duration {
+	if x != nil {
+		return x.FreshFor
+	}
+	return nil
+}
+
+func (x *ProposedRule) GetEarlyRefresh() bool {
+	if x != nil {
+		return x.EarlyRefresh
+	}
+	return false
+}
+
+func (x *ProposedRule) GetAdmit() bool {
+	if x != nil {
+		return x.Admit
+	}
+	return false
+}
+
+func (x *ProposedRule) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type isProposedRule_Match interface {
+	isProposedRule_Match()
+}
+
+type ProposedRule_Exact struct {
+	Exact string `protobuf:"bytes,2,opt,name=exact,proto3,oneof"`
+}
+
+type ProposedRule_Prefix struct {
+	Prefix string `protobuf:"bytes,3,opt,name=prefix,proto3,oneof"`
+}
+
+type ProposedRule_Glob struct {
+	// `*` matches any characters within one ':'-separated segment (a family's varying segment).
+	Glob string `protobuf:"bytes,4,opt,name=glob,proto3,oneof"`
+}
+
+func (*ProposedRule_Exact) isProposedRule_Match() {}
+
+func (*ProposedRule_Prefix) isProposedRule_Match() {}
+
+func (*ProposedRule_Glob) isProposedRule_Match() {}
+
+type AdviseResponse struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Namespace string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	// Keys of the namespace whose reads are sampled now.
+	SampledKeys uint32          `protobuf:"varint,2,opt,name=sampled_keys,json=sampledKeys,proto3" json:"sampled_keys,omitempty"`
+	Families    []*FamilyAdvice `protobuf:"bytes,3,rep,name=families,proto3" json:"families,omitempty"`
+	Rules       []*ProposedRule `protobuf:"bytes,4,rep,name=rules,proto3" json:"rules,omitempty"`
+	// What the advice started from: the namespace's TTL and fresh-for, early refresh, a typical load.
+	CurrentTtl          *durationpb.Duration `protobuf:"bytes,5,opt,name=current_ttl,json=currentTtl,proto3" json:"current_ttl,omitempty"`
+	CurrentFreshFor     *durationpb.Duration `protobuf:"bytes,6,opt,name=current_fresh_for,json=currentFreshFor,proto3" json:"current_fresh_for,omitempty"`
+	CurrentEarlyRefresh bool                 `protobuf:"varint,7,opt,name=current_early_refresh,json=currentEarlyRefresh,proto3" json:"current_early_refresh,omitempty"`
+	LoadLatency         *durationpb.Duration `protobuf:"bytes,8,opt,name=load_latency,json=loadLatency,proto3" json:"load_latency,omitempty"`
+	// The bounds every advised TTL was clamped into (unset: none).
+	MinTtl        *durationpb.Duration `protobuf:"bytes,9,opt,name=min_ttl,json=minTtl,proto3" json:"min_ttl,omitempty"`
+	MaxTtl        *durationpb.Duration `protobuf:"bytes,10,opt,name=max_ttl,json=maxTtl,proto3" json:"max_ttl,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AdviseResponse) Reset() {
+	*x = AdviseResponse{}
+	mi := &file_mlcache_v1_admin_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AdviseResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AdviseResponse) ProtoMessage() {}
+
+func (x *AdviseResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mlcache_v1_admin_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AdviseResponse.ProtoReflect.Descriptor instead.
+func (*AdviseResponse) Descriptor() ([]byte, []int) {
+	return file_mlcache_v1_admin_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *AdviseResponse) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *AdviseResponse) GetSampledKeys() uint32 {
+	if x != nil {
+		return x.SampledKeys
+	}
+	return 0
+}
+
+func (x *AdviseResponse) GetFamilies() []*FamilyAdvice {
+	if x != nil {
+		return x.Families
+	}
+	return nil
+}
+
+func (x *AdviseResponse) GetRules() []*ProposedRule {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+func (x *AdviseResponse) GetCurrentTtl() *durationpb.Duration {
+	if x != nil {
+		return x.CurrentTtl
+	}
+	return nil
+}
+
+func (x *AdviseResponse) GetCurrentFreshFor() *durationpb.Duration {
+	if x != nil {
+		return x.CurrentFreshFor
+	}
+	return nil
+}
+
+func (x *AdviseResponse) GetCurrentEarlyRefresh() bool {
+	if x != nil {
+		return x.CurrentEarlyRefresh
+	}
+	return false
+}
+
+func (x *AdviseResponse) GetLoadLatency() *durationpb.Duration {
+	if x != nil {
+		return x.LoadLatency
+	}
+	return nil
+}
+
+func (x *AdviseResponse) GetMinTtl() *durationpb.Duration {
+	if x != nil {
+		return x.MinTtl
+	}
+	return nil
+}
+
+func (x *AdviseResponse) GetMaxTtl() *durationpb.Duration {
+	if x != nil {
+		return x.MaxTtl
+	}
+	return nil
+}
+
 var File_mlcache_v1_admin_proto protoreflect.FileDescriptor
 
 const file_mlcache_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"\x16mlcache/v1/admin.proto\x12\n" +
-	"mlcache.v1\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x17mlcache/v1/common.proto\x1a\x17mlcache/v1/policy.proto\"\x9f\x01\n" +
+	"mlcache.v1\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x17mlcache/v1/common.proto\x1a\x17mlcache/v1/policy.proto\x1a\x16mlcache/v1/stats.proto\"\x9f\x01\n" +
 	"\x10AdjustTtlRequest\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x12\n" +
 	"\x04keys\x18\x02 \x03(\tR\x04keys\x12+\n" +
@@ -742,14 +1207,53 @@ const file_mlcache_v1_admin_proto_rawDesc = "" +
 	"namespaces\x12\x19\n" +
 	"\bmax_keys\x18\x02 \x01(\rR\amaxKeys\"-\n" +
 	"\x13ExportStatsResponse\x12\x16\n" +
-	"\x06ndjson\x18\x01 \x01(\fR\x06ndjson2\xf0\x03\n" +
+	"\x06ndjson\x18\x01 \x01(\fR\x06ndjson\"-\n" +
+	"\rAdviseRequest\x12\x1c\n" +
+	"\tnamespace\x18\x01 \x01(\tR\tnamespace\"\x86\x02\n" +
+	"\fFamilyAdvice\x12\x16\n" +
+	"\x06family\x18\x01 \x01(\tR\x06family\x122\n" +
+	"\apattern\x18\x02 \x01(\x0e2\x18.mlcache.v1.UsagePatternR\apattern\x12\x12\n" +
+	"\x04keys\x18\x03 \x01(\rR\x04keys\x120\n" +
+	"\x06counts\x18\x04 \x03(\v2\x18.mlcache.v1.PatternCountR\x06counts\x125\n" +
+	"\bevidence\x18\x05 \x01(\v2\x19.mlcache.v1.UsageEvidenceR\bevidence\x12-\n" +
+	"\x06advice\x18\x06 \x01(\v2\x15.mlcache.v1.TtlAdviceR\x06advice\"V\n" +
+	"\fPatternCount\x122\n" +
+	"\apattern\x18\x01 \x01(\x0e2\x18.mlcache.v1.UsagePatternR\apattern\x12\x12\n" +
+	"\x04keys\x18\x02 \x01(\rR\x04keys\"\xdf\x02\n" +
+	"\fProposedRule\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x05exact\x18\x02 \x01(\tH\x00R\x05exact\x12\x18\n" +
+	"\x06prefix\x18\x03 \x01(\tH\x00R\x06prefix\x12\x14\n" +
+	"\x04glob\x18\x04 \x01(\tH\x00R\x04glob\x122\n" +
+	"\apattern\x18\x05 \x01(\x0e2\x18.mlcache.v1.UsagePatternR\apattern\x12+\n" +
+	"\x03ttl\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\x126\n" +
+	"\tfresh_for\x18\a \x01(\v2\x19.google.protobuf.DurationR\bfreshFor\x12#\n" +
+	"\rearly_refresh\x18\b \x01(\bR\fearlyRefresh\x12\x14\n" +
+	"\x05admit\x18\t \x01(\bR\x05admit\x12\x16\n" +
+	"\x06reason\x18\n" +
+	" \x01(\tR\x06reasonB\a\n" +
+	"\x05match\"\x94\x04\n" +
+	"\x0eAdviseResponse\x12\x1c\n" +
+	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12!\n" +
+	"\fsampled_keys\x18\x02 \x01(\rR\vsampledKeys\x124\n" +
+	"\bfamilies\x18\x03 \x03(\v2\x18.mlcache.v1.FamilyAdviceR\bfamilies\x12.\n" +
+	"\x05rules\x18\x04 \x03(\v2\x18.mlcache.v1.ProposedRuleR\x05rules\x12:\n" +
+	"\vcurrent_ttl\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\n" +
+	"currentTtl\x12E\n" +
+	"\x11current_fresh_for\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x0fcurrentFreshFor\x122\n" +
+	"\x15current_early_refresh\x18\a \x01(\bR\x13currentEarlyRefresh\x12<\n" +
+	"\fload_latency\x18\b \x01(\v2\x19.google.protobuf.DurationR\vloadLatency\x122\n" +
+	"\amin_ttl\x18\t \x01(\v2\x19.google.protobuf.DurationR\x06minTtl\x122\n" +
+	"\amax_ttl\x18\n" +
+	" \x01(\v2\x19.google.protobuf.DurationR\x06maxTtl2\xb1\x04\n" +
 	"\fAdminService\x12H\n" +
 	"\tGetPolicy\x12\x1c.mlcache.v1.GetPolicyRequest\x1a\x1d.mlcache.v1.GetPolicyResponse\x12Q\n" +
 	"\fUpdatePolicy\x12\x1f.mlcache.v1.UpdatePolicyRequest\x1a .mlcache.v1.UpdatePolicyResponse\x12N\n" +
 	"\vResetPolicy\x12\x1e.mlcache.v1.ResetPolicyRequest\x1a\x1f.mlcache.v1.ResetPolicyResponse\x12W\n" +
 	"\x0eListNamespaces\x12!.mlcache.v1.ListNamespacesRequest\x1a\".mlcache.v1.ListNamespacesResponse\x12P\n" +
 	"\vExportStats\x12\x1e.mlcache.v1.ExportStatsRequest\x1a\x1f.mlcache.v1.ExportStatsResponse0\x01\x12H\n" +
-	"\tAdjustTtl\x12\x1c.mlcache.v1.AdjustTtlRequest\x1a\x1d.mlcache.v1.AdjustTtlResponseBR\n" +
+	"\tAdjustTtl\x12\x1c.mlcache.v1.AdjustTtlRequest\x1a\x1d.mlcache.v1.AdjustTtlResponse\x12?\n" +
+	"\x06Advise\x12\x19.mlcache.v1.AdviseRequest\x1a\x1a.mlcache.v1.AdviseResponseBR\n" +
 	"\x0edev.mlcache.v1P\x01Z>github.com/mlcache/mlcache/clients/go/gen/mlcache/v1;mlcachev1b\x06proto3"
 
 var (
@@ -764,7 +1268,7 @@ func file_mlcache_v1_admin_proto_rawDescGZIP() []byte {
 	return file_mlcache_v1_admin_proto_rawDescData
 }
 
-var file_mlcache_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_mlcache_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_mlcache_v1_admin_proto_goTypes = []any{
 	(*AdjustTtlRequest)(nil),       // 0: mlcache.v1.AdjustTtlRequest
 	(*AdjustTtlResponse)(nil),      // 1: mlcache.v1.AdjustTtlResponse
@@ -779,37 +1283,62 @@ var file_mlcache_v1_admin_proto_goTypes = []any{
 	(*ListNamespacesResponse)(nil), // 10: mlcache.v1.ListNamespacesResponse
 	(*ExportStatsRequest)(nil),     // 11: mlcache.v1.ExportStatsRequest
 	(*ExportStatsResponse)(nil),    // 12: mlcache.v1.ExportStatsResponse
-	(*durationpb.Duration)(nil),    // 13: google.protobuf.Duration
-	(CacheLayer)(0),                // 14: mlcache.v1.CacheLayer
-	(*NamespacePolicy)(nil),        // 15: mlcache.v1.NamespacePolicy
-	(*fieldmaskpb.FieldMask)(nil),  // 16: google.protobuf.FieldMask
+	(*AdviseRequest)(nil),          // 13: mlcache.v1.AdviseRequest
+	(*FamilyAdvice)(nil),           // 14: mlcache.v1.FamilyAdvice
+	(*PatternCount)(nil),           // 15: mlcache.v1.PatternCount
+	(*ProposedRule)(nil),           // 16: mlcache.v1.ProposedRule
+	(*AdviseResponse)(nil),         // 17: mlcache.v1.AdviseResponse
+	(*durationpb.Duration)(nil),    // 18: google.protobuf.Duration
+	(CacheLayer)(0),                // 19: mlcache.v1.CacheLayer
+	(*NamespacePolicy)(nil),        // 20: mlcache.v1.NamespacePolicy
+	(*fieldmaskpb.FieldMask)(nil),  // 21: google.protobuf.FieldMask
+	(UsagePattern)(0),              // 22: mlcache.v1.UsagePattern
+	(*UsageEvidence)(nil),          // 23: mlcache.v1.UsageEvidence
+	(*TtlAdvice)(nil),              // 24: mlcache.v1.TtlAdvice
 }
 var file_mlcache_v1_admin_proto_depIdxs = []int32{
-	13, // 0: mlcache.v1.AdjustTtlRequest.ttl:type_name -> google.protobuf.Duration
-	14, // 1: mlcache.v1.AdjustTtlRequest.layer:type_name -> mlcache.v1.CacheLayer
-	15, // 2: mlcache.v1.GetPolicyResponse.policy:type_name -> mlcache.v1.NamespacePolicy
-	15, // 3: mlcache.v1.UpdatePolicyRequest.policy:type_name -> mlcache.v1.NamespacePolicy
-	16, // 4: mlcache.v1.UpdatePolicyRequest.update_mask:type_name -> google.protobuf.FieldMask
-	15, // 5: mlcache.v1.UpdatePolicyResponse.policy:type_name -> mlcache.v1.NamespacePolicy
-	15, // 6: mlcache.v1.ResetPolicyResponse.policy:type_name -> mlcache.v1.NamespacePolicy
+	18, // 0: mlcache.v1.AdjustTtlRequest.ttl:type_name -> google.protobuf.Duration
+	19, // 1: mlcache.v1.AdjustTtlRequest.layer:type_name -> mlcache.v1.CacheLayer
+	20, // 2: mlcache.v1.GetPolicyResponse.policy:type_name -> mlcache.v1.NamespacePolicy
+	20, // 3: mlcache.v1.UpdatePolicyRequest.policy:type_name -> mlcache.v1.NamespacePolicy
+	21, // 4: mlcache.v1.UpdatePolicyRequest.update_mask:type_name -> google.protobuf.FieldMask
+	20, // 5: mlcache.v1.UpdatePolicyResponse.policy:type_name -> mlcache.v1.NamespacePolicy
+	20, // 6: mlcache.v1.ResetPolicyResponse.policy:type_name -> mlcache.v1.NamespacePolicy
 	9,  // 7: mlcache.v1.ListNamespacesResponse.namespaces:type_name -> mlcache.v1.NamespaceSummary
-	2,  // 8: mlcache.v1.AdminService.GetPolicy:input_type -> mlcache.v1.GetPolicyRequest
-	4,  // 9: mlcache.v1.AdminService.UpdatePolicy:input_type -> mlcache.v1.UpdatePolicyRequest
-	6,  // 10: mlcache.v1.AdminService.ResetPolicy:input_type -> mlcache.v1.ResetPolicyRequest
-	8,  // 11: mlcache.v1.AdminService.ListNamespaces:input_type -> mlcache.v1.ListNamespacesRequest
-	11, // 12: mlcache.v1.AdminService.ExportStats:input_type -> mlcache.v1.ExportStatsRequest
-	0,  // 13: mlcache.v1.AdminService.AdjustTtl:input_type -> mlcache.v1.AdjustTtlRequest
-	3,  // 14: mlcache.v1.AdminService.GetPolicy:output_type -> mlcache.v1.GetPolicyResponse
-	5,  // 15: mlcache.v1.AdminService.UpdatePolicy:output_type -> mlcache.v1.UpdatePolicyResponse
-	7,  // 16: mlcache.v1.AdminService.ResetPolicy:output_type -> mlcache.v1.ResetPolicyResponse
-	10, // 17: mlcache.v1.AdminService.ListNamespaces:output_type -> mlcache.v1.ListNamespacesResponse
-	12, // 18: mlcache.v1.AdminService.ExportStats:output_type -> mlcache.v1.ExportStatsResponse
-	1,  // 19: mlcache.v1.AdminService.AdjustTtl:output_type -> mlcache.v1.AdjustTtlResponse
-	14, // [14:20] is the sub-list for method output_type
-	8,  // [8:14] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	22, // 8: mlcache.v1.FamilyAdvice.pattern:type_name -> mlcache.v1.UsagePattern
+	15, // 9: mlcache.v1.FamilyAdvice.counts:type_name -> mlcache.v1.PatternCount
+	23, // 10: mlcache.v1.FamilyAdvice.evidence:type_name -> mlcache.v1.UsageEvidence
+	24, // 11: mlcache.v1.FamilyAdvice.advice:type_name -> mlcache.v1.TtlAdvice
+	22, // 12: mlcache.v1.PatternCount.pattern:type_name -> mlcache.v1.UsagePattern
+	22, // 13: mlcache.v1.ProposedRule.pattern:type_name -> mlcache.v1.UsagePattern
+	18, // 14: mlcache.v1.ProposedRule.ttl:type_name -> google.protobuf.Duration
+	18, // 15: mlcache.v1.ProposedRule.fresh_for:type_name -> google.protobuf.Duration
+	14, // 16: mlcache.v1.AdviseResponse.families:type_name -> mlcache.v1.FamilyAdvice
+	16, // 17: mlcache.v1.AdviseResponse.rules:type_name -> mlcache.v1.ProposedRule
+	18, // 18: mlcache.v1.AdviseResponse.current_ttl:type_name -> google.protobuf.Duration
+	18, // 19: mlcache.v1.AdviseResponse.current_fresh_for:type_name -> google.protobuf.Duration
+	18, // 20: mlcache.v1.AdviseResponse.load_latency:type_name -> google.protobuf.Duration
+	18, // 21: mlcache.v1.AdviseResponse.min_ttl:type_name -> google.protobuf.Duration
+	18, // 22: mlcache.v1.AdviseResponse.max_ttl:type_name -> google.protobuf.Duration
+	2,  // 23: mlcache.v1.AdminService.GetPolicy:input_type -> mlcache.v1.GetPolicyRequest
+	4,  // 24: mlcache.v1.AdminService.UpdatePolicy:input_type -> mlcache.v1.UpdatePolicyRequest
+	6,  // 25: mlcache.v1.AdminService.ResetPolicy:input_type -> mlcache.v1.ResetPolicyRequest
+	8,  // 26: mlcache.v1.AdminService.ListNamespaces:input_type -> mlcache.v1.ListNamespacesRequest
+	11, // 27: mlcache.v1.AdminService.ExportStats:input_type -> mlcache.v1.ExportStatsRequest
+	0,  // 28: mlcache.v1.AdminService.AdjustTtl:input_type -> mlcache.v1.AdjustTtlRequest
+	13, // 29: mlcache.v1.AdminService.Advise:input_type -> mlcache.v1.AdviseRequest
+	3,  // 30: mlcache.v1.AdminService.GetPolicy:output_type -> mlcache.v1.GetPolicyResponse
+	5,  // 31: mlcache.v1.AdminService.UpdatePolicy:output_type -> mlcache.v1.UpdatePolicyResponse
+	7,  // 32: mlcache.v1.AdminService.ResetPolicy:output_type -> mlcache.v1.ResetPolicyResponse
+	10, // 33: mlcache.v1.AdminService.ListNamespaces:output_type -> mlcache.v1.ListNamespacesResponse
+	12, // 34: mlcache.v1.AdminService.ExportStats:output_type -> mlcache.v1.ExportStatsResponse
+	1,  // 35: mlcache.v1.AdminService.AdjustTtl:output_type -> mlcache.v1.AdjustTtlResponse
+	17, // 36: mlcache.v1.AdminService.Advise:output_type -> mlcache.v1.AdviseResponse
+	30, // [30:37] is the sub-list for method output_type
+	23, // [23:30] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_mlcache_v1_admin_proto_init() }
@@ -819,13 +1348,19 @@ func file_mlcache_v1_admin_proto_init() {
 	}
 	file_mlcache_v1_common_proto_init()
 	file_mlcache_v1_policy_proto_init()
+	file_mlcache_v1_stats_proto_init()
+	file_mlcache_v1_admin_proto_msgTypes[16].OneofWrappers = []any{
+		(*ProposedRule_Exact)(nil),
+		(*ProposedRule_Prefix)(nil),
+		(*ProposedRule_Glob)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mlcache_v1_admin_proto_rawDesc), len(file_mlcache_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   13,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -25,6 +25,7 @@ const (
 	AdminService_ListNamespaces_FullMethodName = "/mlcache.v1.AdminService/ListNamespaces"
 	AdminService_ExportStats_FullMethodName    = "/mlcache.v1.AdminService/ExportStats"
 	AdminService_AdjustTtl_FullMethodName      = "/mlcache.v1.AdminService/AdjustTtl"
+	AdminService_Advise_FullMethodName         = "/mlcache.v1.AdminService/Advise"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -44,6 +45,9 @@ type AdminServiceClient interface {
 	// Sets how long keys live from now on, in one layer or every layer, on every instance (the
 	// change travels on the invalidations topic like an invalidation does).
 	AdjustTtl(ctx context.Context, in *AdjustTtlRequest, opts ...grpc.CallOption) (*AdjustTtlResponse, error)
+	// The usage patterns of a namespace's sampled keys, the TTL advice per key family and the key
+	// rules that advice would add. Changes nothing.
+	Advise(ctx context.Context, in *AdviseRequest, opts ...grpc.CallOption) (*AdviseResponse, error)
 }
 
 type adminServiceClient struct {
@@ -123,6 +127,16 @@ func (c *adminServiceClient) AdjustTtl(ctx context.Context, in *AdjustTtlRequest
 	return out, nil
 }
 
+func (c *adminServiceClient) Advise(ctx context.Context, in *AdviseRequest, opts ...grpc.CallOption) (*AdviseResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AdviseResponse)
+	err := c.cc.Invoke(ctx, AdminService_Advise_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -140,6 +154,9 @@ type AdminServiceServer interface {
 	// Sets how long keys live from now on, in one layer or every layer, on every instance (the
 	// change travels on the invalidations topic like an invalidation does).
 	AdjustTtl(context.Context, *AdjustTtlRequest) (*AdjustTtlResponse, error)
+	// The usage patterns of a namespace's sampled keys, the TTL advice per key family and the key
+	// rules that advice would add. Changes nothing.
+	Advise(context.Context, *AdviseRequest) (*AdviseResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -167,6 +184,9 @@ func (UnimplementedAdminServiceServer) ExportStats(*ExportStatsRequest, grpc.Ser
 }
 func (UnimplementedAdminServiceServer) AdjustTtl(context.Context, *AdjustTtlRequest) (*AdjustTtlResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method AdjustTtl not implemented")
+}
+func (UnimplementedAdminServiceServer) Advise(context.Context, *AdviseRequest) (*AdviseResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Advise not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -290,6 +310,24 @@ func _AdminService_AdjustTtl_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_Advise_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AdviseRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).Advise(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_Advise_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).Advise(ctx, req.(*AdviseRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -316,6 +354,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "AdjustTtl",
 			Handler:    _AdminService_AdjustTtl_Handler,
+		},
+		{
+			MethodName: "Advise",
+			Handler:    _AdminService_Advise_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

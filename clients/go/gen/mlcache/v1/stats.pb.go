@@ -104,6 +104,131 @@ func (L1Reason) EnumDescriptor() ([]byte, []int) {
 	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{0}
 }
 
+// How a key's reads arrive over time (from the inter-arrival times of its recent reads).
+type UsagePattern int32
+
+const (
+	// Not sampled, or too few reads to tell.
+	UsagePattern_USAGE_PATTERN_UNSPECIFIED UsagePattern = 0
+	// Periodic: gaps vary little (coefficient of variation at most 0.35).
+	UsagePattern_USAGE_PATTERN_REGULAR UsagePattern = 1
+	// Clustered: reads come in bursts separated by quiet gaps (burstiness at least 0.25).
+	UsagePattern_USAGE_PATTERN_BURSTY UsagePattern = 2
+	// Many reads per second (telemetry.usage.hotRatePerSecond), neither bursty nor declining.
+	UsagePattern_USAGE_PATTERN_STEADY_HOT UsagePattern = 3
+	// Read once.
+	UsagePattern_USAGE_PATTERN_ONE_HIT UsagePattern = 4
+	// The read rate fell over the window, or the key went silent.
+	UsagePattern_USAGE_PATTERN_DECLINING UsagePattern = 5
+	// Random arrivals below the hot rate: nothing to exploit.
+	UsagePattern_USAGE_PATTERN_IRREGULAR UsagePattern = 6
+)
+
+// Enum value maps for UsagePattern.
+var (
+	UsagePattern_name = map[int32]string{
+		0: "USAGE_PATTERN_UNSPECIFIED",
+		1: "USAGE_PATTERN_REGULAR",
+		2: "USAGE_PATTERN_BURSTY",
+		3: "USAGE_PATTERN_STEADY_HOT",
+		4: "USAGE_PATTERN_ONE_HIT",
+		5: "USAGE_PATTERN_DECLINING",
+		6: "USAGE_PATTERN_IRREGULAR",
+	}
+	UsagePattern_value = map[string]int32{
+		"USAGE_PATTERN_UNSPECIFIED": 0,
+		"USAGE_PATTERN_REGULAR":     1,
+		"USAGE_PATTERN_BURSTY":      2,
+		"USAGE_PATTERN_STEADY_HOT":  3,
+		"USAGE_PATTERN_ONE_HIT":     4,
+		"USAGE_PATTERN_DECLINING":   5,
+		"USAGE_PATTERN_IRREGULAR":   6,
+	}
+)
+
+func (x UsagePattern) Enum() *UsagePattern {
+	p := new(UsagePattern)
+	*p = x
+	return p
+}
+
+func (x UsagePattern) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (UsagePattern) Descriptor() protoreflect.EnumDescriptor {
+	return file_mlcache_v1_stats_proto_enumTypes[1].Descriptor()
+}
+
+func (UsagePattern) Type() protoreflect.EnumType {
+	return &file_mlcache_v1_stats_proto_enumTypes[1]
+}
+
+func (x UsagePattern) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use UsagePattern.Descriptor instead.
+func (UsagePattern) EnumDescriptor() ([]byte, []int) {
+	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{1}
+}
+
+// How an entry is kept fresh.
+type RefreshMode int32
+
+const (
+	RefreshMode_REFRESH_MODE_UNSPECIFIED RefreshMode = 0
+	// Entries expire; the next read loads.
+	RefreshMode_REFRESH_MODE_NONE RefreshMode = 1
+	// fresh_for ends before the next expected read: that read is answered and reloads in the background.
+	RefreshMode_REFRESH_MODE_AHEAD RefreshMode = 2
+	// Probabilistic early refresh (XFetch) before fresh_for ends.
+	RefreshMode_REFRESH_MODE_EARLY RefreshMode = 3
+)
+
+// Enum value maps for RefreshMode.
+var (
+	RefreshMode_name = map[int32]string{
+		0: "REFRESH_MODE_UNSPECIFIED",
+		1: "REFRESH_MODE_NONE",
+		2: "REFRESH_MODE_AHEAD",
+		3: "REFRESH_MODE_EARLY",
+	}
+	RefreshMode_value = map[string]int32{
+		"REFRESH_MODE_UNSPECIFIED": 0,
+		"REFRESH_MODE_NONE":        1,
+		"REFRESH_MODE_AHEAD":       2,
+		"REFRESH_MODE_EARLY":       3,
+	}
+)
+
+func (x RefreshMode) Enum() *RefreshMode {
+	p := new(RefreshMode)
+	*p = x
+	return p
+}
+
+func (x RefreshMode) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RefreshMode) Descriptor() protoreflect.EnumDescriptor {
+	return file_mlcache_v1_stats_proto_enumTypes[2].Descriptor()
+}
+
+func (RefreshMode) Type() protoreflect.EnumType {
+	return &file_mlcache_v1_stats_proto_enumTypes[2]
+}
+
+func (x RefreshMode) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RefreshMode.Descriptor instead.
+func (RefreshMode) EnumDescriptor() ([]byte, []int) {
+	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{2}
+}
+
 type AnomalyKind int32
 
 const (
@@ -143,11 +268,11 @@ func (x AnomalyKind) String() string {
 }
 
 func (AnomalyKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_mlcache_v1_stats_proto_enumTypes[1].Descriptor()
+	return file_mlcache_v1_stats_proto_enumTypes[3].Descriptor()
 }
 
 func (AnomalyKind) Type() protoreflect.EnumType {
-	return &file_mlcache_v1_stats_proto_enumTypes[1]
+	return &file_mlcache_v1_stats_proto_enumTypes[3]
 }
 
 func (x AnomalyKind) Number() protoreflect.EnumNumber {
@@ -156,7 +281,7 @@ func (x AnomalyKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use AnomalyKind.Descriptor instead.
 func (AnomalyKind) EnumDescriptor() ([]byte, []int) {
-	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{1}
+	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{3}
 }
 
 // Everything an instance knows about its traffic at one moment.
@@ -818,7 +943,10 @@ type KeyStats struct {
 	// Frequency estimates of the key per layer (see LayerFrequency for what each one counts).
 	LayerFrequencies []*LayerFrequency `protobuf:"bytes,10,rep,name=layer_frequencies,json=layerFrequencies,proto3" json:"layer_frequencies,omitempty"`
 	// The key rule of the namespace that matches the key; empty: the namespace's own policy.
-	Rule          string `protobuf:"bytes,11,opt,name=rule,proto3" json:"rule,omitempty"`
+	Rule string `protobuf:"bytes,11,opt,name=rule,proto3" json:"rule,omitempty"`
+	// The key's usage pattern and TTL advice; unset when its arrivals are not sampled
+	// (telemetry.usage: hot keys and a hash sample of the others).
+	Usage         *KeyUsage `protobuf:"bytes,12,opt,name=usage,proto3" json:"usage,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -928,6 +1056,13 @@ func (x *KeyStats) GetRule() string {
 		return x.Rule
 	}
 	return ""
+}
+
+func (x *KeyStats) GetUsage() *KeyUsage {
+	if x != nil {
+		return x.Usage
+	}
+	return nil
 }
 
 // An estimate of how often a key is read, as one layer sees it.
@@ -1051,6 +1186,295 @@ func (x *LayerHotKeys) GetHotKeys() []*HotKey {
 	return nil
 }
 
+// The statistics a usage pattern was decided from (over the key's recent reads).
+type UsageEvidence struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Read times held for the key (the window analysed).
+	Samples uint32 `protobuf:"varint,1,opt,name=samples,proto3" json:"samples,omitempty"`
+	// Reads since the key was first sampled.
+	Arrivals      uint64               `protobuf:"varint,2,opt,name=arrivals,proto3" json:"arrivals,omitempty"`
+	RatePerSecond float64              `protobuf:"fixed64,3,opt,name=rate_per_second,json=ratePerSecond,proto3" json:"rate_per_second,omitempty"`
+	MeanGap       *durationpb.Duration `protobuf:"bytes,4,opt,name=mean_gap,json=meanGap,proto3" json:"mean_gap,omitempty"`
+	// Coefficient of variation of the gaps (σ/μ): ~0 periodic, 1 random, above 1 clustered.
+	Cv float64 `protobuf:"fixed64,5,opt,name=cv,proto3" json:"cv,omitempty"`
+	// Burstiness (σ−μ)/(σ+μ) of the gaps: −1 periodic, 0 random, towards 1 bursty.
+	Burstiness float64 `protobuf:"fixed64,6,opt,name=burstiness,proto3" json:"burstiness,omitempty"`
+	// Median gap: the period of a regular key.
+	Period *durationpb.Duration `protobuf:"bytes,7,opt,name=period,proto3" json:"period,omitempty"`
+	// Longest run of closely spaced reads, and the median quiet gap between runs.
+	BurstLength *durationpb.Duration `protobuf:"bytes,8,opt,name=burst_length,json=burstLength,proto3" json:"burst_length,omitempty"`
+	BurstGap    *durationpb.Duration `protobuf:"bytes,9,opt,name=burst_gap,json=burstGap,proto3" json:"burst_gap,omitempty"`
+	// Kendall's tau of the gaps against their order (towards 1: gaps keep growing).
+	Trend float64 `protobuf:"fixed64,10,opt,name=trend,proto3" json:"trend,omitempty"`
+	// Median gap of the newest third over that of the oldest third.
+	Slowdown      float64              `protobuf:"fixed64,11,opt,name=slowdown,proto3" json:"slowdown,omitempty"`
+	SinceLast     *durationpb.Duration `protobuf:"bytes,12,opt,name=since_last,json=sinceLast,proto3" json:"since_last,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UsageEvidence) Reset() {
+	*x = UsageEvidence{}
+	mi := &file_mlcache_v1_stats_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UsageEvidence) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UsageEvidence) ProtoMessage() {}
+
+func (x *UsageEvidence) ProtoReflect() protoreflect.Message {
+	mi := &file_mlcache_v1_stats_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UsageEvidence.ProtoReflect.Descriptor instead.
+func (*UsageEvidence) Descriptor() ([]byte, []int) {
+	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *UsageEvidence) GetSamples() uint32 {
+	if x != nil {
+		return x.Samples
+	}
+	return 0
+}
+
+func (x *UsageEvidence) GetArrivals() uint64 {
+	if x != nil {
+		return x.Arrivals
+	}
+	return 0
+}
+
+func (x *UsageEvidence) GetRatePerSecond() float64 {
+	if x != nil {
+		return x.RatePerSecond
+	}
+	return 0
+}
+
+func (x *UsageEvidence) GetMeanGap() *durationpb.Duration {
+	if x != nil {
+		return x.MeanGap
+	}
+	return nil
+}
+
+func (x *UsageEvidence) GetCv() float64 {
+	if x != nil {
+		return x.Cv
+	}
+	return 0
+}
+
+func (x *UsageEvidence) GetBurstiness() float64 {
+	if x != nil {
+		return x.Burstiness
+	}
+	return 0
+}
+
+func (x *UsageEvidence) GetPeriod() *durationpb.Duration {
+	if x != nil {
+		return x.Period
+	}
+	return nil
+}
+
+func (x *UsageEvidence) GetBurstLength() *durationpb.Duration {
+	if x != nil {
+		return x.BurstLength
+	}
+	return nil
+}
+
+func (x *UsageEvidence) GetBurstGap() *durationpb.Duration {
+	if x != nil {
+		return x.BurstGap
+	}
+	return nil
+}
+
+func (x *UsageEvidence) GetTrend() float64 {
+	if x != nil {
+		return x.Trend
+	}
+	return 0
+}
+
+func (x *UsageEvidence) GetSlowdown() float64 {
+	if x != nil {
+		return x.Slowdown
+	}
+	return 0
+}
+
+func (x *UsageEvidence) GetSinceLast() *durationpb.Duration {
+	if x != nil {
+		return x.SinceLast
+	}
+	return nil
+}
+
+// What the usage analysis recommends.
+type TtlAdvice struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Ttl      *durationpb.Duration   `protobuf:"bytes,1,opt,name=ttl,proto3" json:"ttl,omitempty"`
+	FreshFor *durationpb.Duration   `protobuf:"bytes,2,opt,name=fresh_for,json=freshFor,proto3" json:"fresh_for,omitempty"`
+	Refresh  RefreshMode            `protobuf:"varint,3,opt,name=refresh,proto3,enum=mlcache.v1.RefreshMode" json:"refresh,omitempty"`
+	// False: keep the key out of the cache.
+	Admit bool `protobuf:"varint,4,opt,name=admit,proto3" json:"admit,omitempty"`
+	// Why, with the figures it came from.
+	Reason string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	// True when telemetry.usage.minTtlMs / maxTtlMs changed the TTL computed.
+	Clamped       bool `protobuf:"varint,6,opt,name=clamped,proto3" json:"clamped,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TtlAdvice) Reset() {
+	*x = TtlAdvice{}
+	mi := &file_mlcache_v1_stats_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TtlAdvice) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TtlAdvice) ProtoMessage() {}
+
+func (x *TtlAdvice) ProtoReflect() protoreflect.Message {
+	mi := &file_mlcache_v1_stats_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TtlAdvice.ProtoReflect.Descriptor instead.
+func (*TtlAdvice) Descriptor() ([]byte, []int) {
+	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *TtlAdvice) GetTtl() *durationpb.Duration {
+	if x != nil {
+		return x.Ttl
+	}
+	return nil
+}
+
+func (x *TtlAdvice) GetFreshFor() *durationpb.Duration {
+	if x != nil {
+		return x.FreshFor
+	}
+	return nil
+}
+
+func (x *TtlAdvice) GetRefresh() RefreshMode {
+	if x != nil {
+		return x.Refresh
+	}
+	return RefreshMode_REFRESH_MODE_UNSPECIFIED
+}
+
+func (x *TtlAdvice) GetAdmit() bool {
+	if x != nil {
+		return x.Admit
+	}
+	return false
+}
+
+func (x *TtlAdvice) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *TtlAdvice) GetClamped() bool {
+	if x != nil {
+		return x.Clamped
+	}
+	return false
+}
+
+type KeyUsage struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Pattern       UsagePattern           `protobuf:"varint,1,opt,name=pattern,proto3,enum=mlcache.v1.UsagePattern" json:"pattern,omitempty"`
+	Evidence      *UsageEvidence         `protobuf:"bytes,2,opt,name=evidence,proto3" json:"evidence,omitempty"`
+	Advice        *TtlAdvice             `protobuf:"bytes,3,opt,name=advice,proto3" json:"advice,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeyUsage) Reset() {
+	*x = KeyUsage{}
+	mi := &file_mlcache_v1_stats_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeyUsage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeyUsage) ProtoMessage() {}
+
+func (x *KeyUsage) ProtoReflect() protoreflect.Message {
+	mi := &file_mlcache_v1_stats_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeyUsage.ProtoReflect.Descriptor instead.
+func (*KeyUsage) Descriptor() ([]byte, []int) {
+	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *KeyUsage) GetPattern() UsagePattern {
+	if x != nil {
+		return x.Pattern
+	}
+	return UsagePattern_USAGE_PATTERN_UNSPECIFIED
+}
+
+func (x *KeyUsage) GetEvidence() *UsageEvidence {
+	if x != nil {
+		return x.Evidence
+	}
+	return nil
+}
+
+func (x *KeyUsage) GetAdvice() *TtlAdvice {
+	if x != nil {
+		return x.Advice
+	}
+	return nil
+}
+
 type InFlightLoad struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Namespace string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
@@ -1064,7 +1488,7 @@ type InFlightLoad struct {
 
 func (x *InFlightLoad) Reset() {
 	*x = InFlightLoad{}
-	mi := &file_mlcache_v1_stats_proto_msgTypes[10]
+	mi := &file_mlcache_v1_stats_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1076,7 +1500,7 @@ func (x *InFlightLoad) String() string {
 func (*InFlightLoad) ProtoMessage() {}
 
 func (x *InFlightLoad) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_stats_proto_msgTypes[10]
+	mi := &file_mlcache_v1_stats_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1089,7 +1513,7 @@ func (x *InFlightLoad) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InFlightLoad.ProtoReflect.Descriptor instead.
 func (*InFlightLoad) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{10}
+	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *InFlightLoad) GetNamespace() string {
@@ -1135,7 +1559,7 @@ type DeadLetter struct {
 
 func (x *DeadLetter) Reset() {
 	*x = DeadLetter{}
-	mi := &file_mlcache_v1_stats_proto_msgTypes[11]
+	mi := &file_mlcache_v1_stats_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1147,7 +1571,7 @@ func (x *DeadLetter) String() string {
 func (*DeadLetter) ProtoMessage() {}
 
 func (x *DeadLetter) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_stats_proto_msgTypes[11]
+	mi := &file_mlcache_v1_stats_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1160,7 +1584,7 @@ func (x *DeadLetter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeadLetter.ProtoReflect.Descriptor instead.
 func (*DeadLetter) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{11}
+	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *DeadLetter) GetNamespace() string {
@@ -1223,7 +1647,7 @@ type DependencyStatus struct {
 
 func (x *DependencyStatus) Reset() {
 	*x = DependencyStatus{}
-	mi := &file_mlcache_v1_stats_proto_msgTypes[12]
+	mi := &file_mlcache_v1_stats_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1235,7 +1659,7 @@ func (x *DependencyStatus) String() string {
 func (*DependencyStatus) ProtoMessage() {}
 
 func (x *DependencyStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_stats_proto_msgTypes[12]
+	mi := &file_mlcache_v1_stats_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1248,7 +1672,7 @@ func (x *DependencyStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DependencyStatus.ProtoReflect.Descriptor instead.
 func (*DependencyStatus) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{12}
+	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *DependencyStatus) GetName() string {
@@ -1309,7 +1733,7 @@ type Anomaly struct {
 
 func (x *Anomaly) Reset() {
 	*x = Anomaly{}
-	mi := &file_mlcache_v1_stats_proto_msgTypes[13]
+	mi := &file_mlcache_v1_stats_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1321,7 +1745,7 @@ func (x *Anomaly) String() string {
 func (*Anomaly) ProtoMessage() {}
 
 func (x *Anomaly) ProtoReflect() protoreflect.Message {
-	mi := &file_mlcache_v1_stats_proto_msgTypes[13]
+	mi := &file_mlcache_v1_stats_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1334,7 +1758,7 @@ func (x *Anomaly) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Anomaly.ProtoReflect.Descriptor instead.
 func (*Anomaly) Descriptor() ([]byte, []int) {
-	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{13}
+	return file_mlcache_v1_stats_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Anomaly) GetKind() AnomalyKind {
@@ -1446,7 +1870,7 @@ const file_mlcache_v1_stats_proto_rawDesc = "" +
 	"\rttl_remaining\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\fttlRemaining\x12\x18\n" +
 	"\aversion\x18\x06 \x01(\x04R\aversion\x12\x1d\n" +
 	"\n" +
-	"size_bytes\x18\a \x01(\x04R\tsizeBytes\"\xcd\x03\n" +
+	"size_bytes\x18\a \x01(\x04R\tsizeBytes\"\xf9\x03\n" +
 	"\bKeyStats\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x121\n" +
@@ -1459,14 +1883,43 @@ const file_mlcache_v1_stats_proto_rawDesc = "" +
 	"\tl1_reason\x18\t \x01(\x0e2\x14.mlcache.v1.L1ReasonR\bl1Reason\x12G\n" +
 	"\x11layer_frequencies\x18\n" +
 	" \x03(\v2\x1a.mlcache.v1.LayerFrequencyR\x10layerFrequencies\x12\x12\n" +
-	"\x04rule\x18\v \x01(\tR\x04rule\"r\n" +
+	"\x04rule\x18\v \x01(\tR\x04rule\x12*\n" +
+	"\x05usage\x18\f \x01(\v2\x14.mlcache.v1.KeyUsageR\x05usage\"r\n" +
 	"\x0eLayerFrequency\x12,\n" +
 	"\x05layer\x18\x01 \x01(\x0e2\x16.mlcache.v1.CacheLayerR\x05layer\x12\x1a\n" +
 	"\bestimate\x18\x02 \x01(\x04R\bestimate\x12\x16\n" +
 	"\x06source\x18\x03 \x01(\tR\x06source\"k\n" +
 	"\fLayerHotKeys\x12,\n" +
 	"\x05layer\x18\x01 \x01(\x0e2\x16.mlcache.v1.CacheLayerR\x05layer\x12-\n" +
-	"\bhot_keys\x18\x02 \x03(\v2\x12.mlcache.v1.HotKeyR\ahotKeys\"\x93\x01\n" +
+	"\bhot_keys\x18\x02 \x03(\v2\x12.mlcache.v1.HotKeyR\ahotKeys\"\xe8\x03\n" +
+	"\rUsageEvidence\x12\x18\n" +
+	"\asamples\x18\x01 \x01(\rR\asamples\x12\x1a\n" +
+	"\barrivals\x18\x02 \x01(\x04R\barrivals\x12&\n" +
+	"\x0frate_per_second\x18\x03 \x01(\x01R\rratePerSecond\x124\n" +
+	"\bmean_gap\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\ameanGap\x12\x0e\n" +
+	"\x02cv\x18\x05 \x01(\x01R\x02cv\x12\x1e\n" +
+	"\n" +
+	"burstiness\x18\x06 \x01(\x01R\n" +
+	"burstiness\x121\n" +
+	"\x06period\x18\a \x01(\v2\x19.google.protobuf.DurationR\x06period\x12<\n" +
+	"\fburst_length\x18\b \x01(\v2\x19.google.protobuf.DurationR\vburstLength\x126\n" +
+	"\tburst_gap\x18\t \x01(\v2\x19.google.protobuf.DurationR\bburstGap\x12\x14\n" +
+	"\x05trend\x18\n" +
+	" \x01(\x01R\x05trend\x12\x1a\n" +
+	"\bslowdown\x18\v \x01(\x01R\bslowdown\x128\n" +
+	"\n" +
+	"since_last\x18\f \x01(\v2\x19.google.protobuf.DurationR\tsinceLast\"\xeb\x01\n" +
+	"\tTtlAdvice\x12+\n" +
+	"\x03ttl\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\x126\n" +
+	"\tfresh_for\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\bfreshFor\x121\n" +
+	"\arefresh\x18\x03 \x01(\x0e2\x17.mlcache.v1.RefreshModeR\arefresh\x12\x14\n" +
+	"\x05admit\x18\x04 \x01(\bR\x05admit\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x12\x18\n" +
+	"\aclamped\x18\x06 \x01(\bR\aclamped\"\xa4\x01\n" +
+	"\bKeyUsage\x122\n" +
+	"\apattern\x18\x01 \x01(\x0e2\x18.mlcache.v1.UsagePatternR\apattern\x125\n" +
+	"\bevidence\x18\x02 \x01(\v2\x19.mlcache.v1.UsageEvidenceR\bevidence\x12-\n" +
+	"\x06advice\x18\x03 \x01(\v2\x15.mlcache.v1.TtlAdviceR\x06advice\"\x93\x01\n" +
 	"\fInFlightLoad\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x129\n" +
@@ -1507,7 +1960,20 @@ const file_mlcache_v1_stats_proto_rawDesc = "" +
 	"\x1fL1_REASON_REJECTED_BY_ADMISSION\x10\x06\x12\x15\n" +
 	"\x11L1_REASON_EVICTED\x10\a\x12\x15\n" +
 	"\x11L1_REASON_EXPIRED\x10\b\x12\x15\n" +
-	"\x11L1_REASON_REMOVED\x10\t*\x8a\x01\n" +
+	"\x11L1_REASON_REMOVED\x10\t*\xd5\x01\n" +
+	"\fUsagePattern\x12\x1d\n" +
+	"\x19USAGE_PATTERN_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15USAGE_PATTERN_REGULAR\x10\x01\x12\x18\n" +
+	"\x14USAGE_PATTERN_BURSTY\x10\x02\x12\x1c\n" +
+	"\x18USAGE_PATTERN_STEADY_HOT\x10\x03\x12\x19\n" +
+	"\x15USAGE_PATTERN_ONE_HIT\x10\x04\x12\x1b\n" +
+	"\x17USAGE_PATTERN_DECLINING\x10\x05\x12\x1b\n" +
+	"\x17USAGE_PATTERN_IRREGULAR\x10\x06*r\n" +
+	"\vRefreshMode\x12\x1c\n" +
+	"\x18REFRESH_MODE_UNSPECIFIED\x10\x00\x12\x15\n" +
+	"\x11REFRESH_MODE_NONE\x10\x01\x12\x16\n" +
+	"\x12REFRESH_MODE_AHEAD\x10\x02\x12\x16\n" +
+	"\x12REFRESH_MODE_EARLY\x10\x03*\x8a\x01\n" +
 	"\vAnomalyKind\x12\x1c\n" +
 	"\x18ANOMALY_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14ANOMALY_KIND_HOT_KEY\x10\x01\x12\x1e\n" +
@@ -1527,66 +1993,83 @@ func file_mlcache_v1_stats_proto_rawDescGZIP() []byte {
 	return file_mlcache_v1_stats_proto_rawDescData
 }
 
-var file_mlcache_v1_stats_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_mlcache_v1_stats_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_mlcache_v1_stats_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_mlcache_v1_stats_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_mlcache_v1_stats_proto_goTypes = []any{
 	(L1Reason)(0),                 // 0: mlcache.v1.L1Reason
-	(AnomalyKind)(0),              // 1: mlcache.v1.AnomalyKind
-	(*StatsSnapshot)(nil),         // 2: mlcache.v1.StatsSnapshot
-	(*NamespaceStats)(nil),        // 3: mlcache.v1.NamespaceStats
-	(*LayerStats)(nil),            // 4: mlcache.v1.LayerStats
-	(*EvictionCounts)(nil),        // 5: mlcache.v1.EvictionCounts
-	(*LoadStats)(nil),             // 6: mlcache.v1.LoadStats
-	(*HotKey)(nil),                // 7: mlcache.v1.HotKey
-	(*KeyLayerState)(nil),         // 8: mlcache.v1.KeyLayerState
-	(*KeyStats)(nil),              // 9: mlcache.v1.KeyStats
-	(*LayerFrequency)(nil),        // 10: mlcache.v1.LayerFrequency
-	(*LayerHotKeys)(nil),          // 11: mlcache.v1.LayerHotKeys
-	(*InFlightLoad)(nil),          // 12: mlcache.v1.InFlightLoad
-	(*DeadLetter)(nil),            // 13: mlcache.v1.DeadLetter
-	(*DependencyStatus)(nil),      // 14: mlcache.v1.DependencyStatus
-	(*Anomaly)(nil),               // 15: mlcache.v1.Anomaly
-	(*timestamppb.Timestamp)(nil), // 16: google.protobuf.Timestamp
-	(CacheLayer)(0),               // 17: mlcache.v1.CacheLayer
-	(*durationpb.Duration)(nil),   // 18: google.protobuf.Duration
-	(BreakerState)(0),             // 19: mlcache.v1.BreakerState
+	(UsagePattern)(0),             // 1: mlcache.v1.UsagePattern
+	(RefreshMode)(0),              // 2: mlcache.v1.RefreshMode
+	(AnomalyKind)(0),              // 3: mlcache.v1.AnomalyKind
+	(*StatsSnapshot)(nil),         // 4: mlcache.v1.StatsSnapshot
+	(*NamespaceStats)(nil),        // 5: mlcache.v1.NamespaceStats
+	(*LayerStats)(nil),            // 6: mlcache.v1.LayerStats
+	(*EvictionCounts)(nil),        // 7: mlcache.v1.EvictionCounts
+	(*LoadStats)(nil),             // 8: mlcache.v1.LoadStats
+	(*HotKey)(nil),                // 9: mlcache.v1.HotKey
+	(*KeyLayerState)(nil),         // 10: mlcache.v1.KeyLayerState
+	(*KeyStats)(nil),              // 11: mlcache.v1.KeyStats
+	(*LayerFrequency)(nil),        // 12: mlcache.v1.LayerFrequency
+	(*LayerHotKeys)(nil),          // 13: mlcache.v1.LayerHotKeys
+	(*UsageEvidence)(nil),         // 14: mlcache.v1.UsageEvidence
+	(*TtlAdvice)(nil),             // 15: mlcache.v1.TtlAdvice
+	(*KeyUsage)(nil),              // 16: mlcache.v1.KeyUsage
+	(*InFlightLoad)(nil),          // 17: mlcache.v1.InFlightLoad
+	(*DeadLetter)(nil),            // 18: mlcache.v1.DeadLetter
+	(*DependencyStatus)(nil),      // 19: mlcache.v1.DependencyStatus
+	(*Anomaly)(nil),               // 20: mlcache.v1.Anomaly
+	(*timestamppb.Timestamp)(nil), // 21: google.protobuf.Timestamp
+	(CacheLayer)(0),               // 22: mlcache.v1.CacheLayer
+	(*durationpb.Duration)(nil),   // 23: google.protobuf.Duration
+	(BreakerState)(0),             // 24: mlcache.v1.BreakerState
 }
 var file_mlcache_v1_stats_proto_depIdxs = []int32{
-	16, // 0: mlcache.v1.StatsSnapshot.time:type_name -> google.protobuf.Timestamp
-	3,  // 1: mlcache.v1.StatsSnapshot.namespaces:type_name -> mlcache.v1.NamespaceStats
-	14, // 2: mlcache.v1.StatsSnapshot.dependencies:type_name -> mlcache.v1.DependencyStatus
-	15, // 3: mlcache.v1.StatsSnapshot.anomalies:type_name -> mlcache.v1.Anomaly
-	4,  // 4: mlcache.v1.NamespaceStats.layers:type_name -> mlcache.v1.LayerStats
-	6,  // 5: mlcache.v1.NamespaceStats.loads:type_name -> mlcache.v1.LoadStats
-	7,  // 6: mlcache.v1.NamespaceStats.hot_keys:type_name -> mlcache.v1.HotKey
-	17, // 7: mlcache.v1.LayerStats.layer:type_name -> mlcache.v1.CacheLayer
-	5,  // 8: mlcache.v1.LayerStats.evictions:type_name -> mlcache.v1.EvictionCounts
-	18, // 9: mlcache.v1.LoadStats.latency_p50:type_name -> google.protobuf.Duration
-	18, // 10: mlcache.v1.LoadStats.latency_p95:type_name -> google.protobuf.Duration
-	18, // 11: mlcache.v1.LoadStats.latency_p99:type_name -> google.protobuf.Duration
-	19, // 12: mlcache.v1.LoadStats.breaker_state:type_name -> mlcache.v1.BreakerState
-	17, // 13: mlcache.v1.KeyLayerState.layer:type_name -> mlcache.v1.CacheLayer
-	18, // 14: mlcache.v1.KeyLayerState.age:type_name -> google.protobuf.Duration
-	18, // 15: mlcache.v1.KeyLayerState.ttl_remaining:type_name -> google.protobuf.Duration
-	8,  // 16: mlcache.v1.KeyStats.layers:type_name -> mlcache.v1.KeyLayerState
-	18, // 17: mlcache.v1.KeyStats.last_load_latency:type_name -> google.protobuf.Duration
-	16, // 18: mlcache.v1.KeyStats.last_refresh:type_name -> google.protobuf.Timestamp
+	21, // 0: mlcache.v1.StatsSnapshot.time:type_name -> google.protobuf.Timestamp
+	5,  // 1: mlcache.v1.StatsSnapshot.namespaces:type_name -> mlcache.v1.NamespaceStats
+	19, // 2: mlcache.v1.StatsSnapshot.dependencies:type_name -> mlcache.v1.DependencyStatus
+	20, // 3: mlcache.v1.StatsSnapshot.anomalies:type_name -> mlcache.v1.Anomaly
+	6,  // 4: mlcache.v1.NamespaceStats.layers:type_name -> mlcache.v1.LayerStats
+	8,  // 5: mlcache.v1.NamespaceStats.loads:type_name -> mlcache.v1.LoadStats
+	9,  // 6: mlcache.v1.NamespaceStats.hot_keys:type_name -> mlcache.v1.HotKey
+	22, // 7: mlcache.v1.LayerStats.layer:type_name -> mlcache.v1.CacheLayer
+	7,  // 8: mlcache.v1.LayerStats.evictions:type_name -> mlcache.v1.EvictionCounts
+	23, // 9: mlcache.v1.LoadStats.latency_p50:type_name -> google.protobuf.Duration
+	23, // 10: mlcache.v1.LoadStats.latency_p95:type_name -> google.protobuf.Duration
+	23, // 11: mlcache.v1.LoadStats.latency_p99:type_name -> google.protobuf.Duration
+	24, // 12: mlcache.v1.LoadStats.breaker_state:type_name -> mlcache.v1.BreakerState
+	22, // 13: mlcache.v1.KeyLayerState.layer:type_name -> mlcache.v1.CacheLayer
+	23, // 14: mlcache.v1.KeyLayerState.age:type_name -> google.protobuf.Duration
+	23, // 15: mlcache.v1.KeyLayerState.ttl_remaining:type_name -> google.protobuf.Duration
+	10, // 16: mlcache.v1.KeyStats.layers:type_name -> mlcache.v1.KeyLayerState
+	23, // 17: mlcache.v1.KeyStats.last_load_latency:type_name -> google.protobuf.Duration
+	21, // 18: mlcache.v1.KeyStats.last_refresh:type_name -> google.protobuf.Timestamp
 	0,  // 19: mlcache.v1.KeyStats.l1_reason:type_name -> mlcache.v1.L1Reason
-	10, // 20: mlcache.v1.KeyStats.layer_frequencies:type_name -> mlcache.v1.LayerFrequency
-	17, // 21: mlcache.v1.LayerFrequency.layer:type_name -> mlcache.v1.CacheLayer
-	17, // 22: mlcache.v1.LayerHotKeys.layer:type_name -> mlcache.v1.CacheLayer
-	7,  // 23: mlcache.v1.LayerHotKeys.hot_keys:type_name -> mlcache.v1.HotKey
-	16, // 24: mlcache.v1.InFlightLoad.started_at:type_name -> google.protobuf.Timestamp
-	16, // 25: mlcache.v1.DeadLetter.first_failure:type_name -> google.protobuf.Timestamp
-	16, // 26: mlcache.v1.DeadLetter.last_failure:type_name -> google.protobuf.Timestamp
-	19, // 27: mlcache.v1.DependencyStatus.breaker_state:type_name -> mlcache.v1.BreakerState
-	1,  // 28: mlcache.v1.Anomaly.kind:type_name -> mlcache.v1.AnomalyKind
-	16, // 29: mlcache.v1.Anomaly.detected_at:type_name -> google.protobuf.Timestamp
-	30, // [30:30] is the sub-list for method output_type
-	30, // [30:30] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	12, // 20: mlcache.v1.KeyStats.layer_frequencies:type_name -> mlcache.v1.LayerFrequency
+	16, // 21: mlcache.v1.KeyStats.usage:type_name -> mlcache.v1.KeyUsage
+	22, // 22: mlcache.v1.LayerFrequency.layer:type_name -> mlcache.v1.CacheLayer
+	22, // 23: mlcache.v1.LayerHotKeys.layer:type_name -> mlcache.v1.CacheLayer
+	9,  // 24: mlcache.v1.LayerHotKeys.hot_keys:type_name -> mlcache.v1.HotKey
+	23, // 25: mlcache.v1.UsageEvidence.mean_gap:type_name -> google.protobuf.Duration
+	23, // 26: mlcache.v1.UsageEvidence.period:type_name -> google.protobuf.Duration
+	23, // 27: mlcache.v1.UsageEvidence.burst_length:type_name -> google.protobuf.Duration
+	23, // 28: mlcache.v1.UsageEvidence.burst_gap:type_name -> google.protobuf.Duration
+	23, // 29: mlcache.v1.UsageEvidence.since_last:type_name -> google.protobuf.Duration
+	23, // 30: mlcache.v1.TtlAdvice.ttl:type_name -> google.protobuf.Duration
+	23, // 31: mlcache.v1.TtlAdvice.fresh_for:type_name -> google.protobuf.Duration
+	2,  // 32: mlcache.v1.TtlAdvice.refresh:type_name -> mlcache.v1.RefreshMode
+	1,  // 33: mlcache.v1.KeyUsage.pattern:type_name -> mlcache.v1.UsagePattern
+	14, // 34: mlcache.v1.KeyUsage.evidence:type_name -> mlcache.v1.UsageEvidence
+	15, // 35: mlcache.v1.KeyUsage.advice:type_name -> mlcache.v1.TtlAdvice
+	21, // 36: mlcache.v1.InFlightLoad.started_at:type_name -> google.protobuf.Timestamp
+	21, // 37: mlcache.v1.DeadLetter.first_failure:type_name -> google.protobuf.Timestamp
+	21, // 38: mlcache.v1.DeadLetter.last_failure:type_name -> google.protobuf.Timestamp
+	24, // 39: mlcache.v1.DependencyStatus.breaker_state:type_name -> mlcache.v1.BreakerState
+	3,  // 40: mlcache.v1.Anomaly.kind:type_name -> mlcache.v1.AnomalyKind
+	21, // 41: mlcache.v1.Anomaly.detected_at:type_name -> google.protobuf.Timestamp
+	42, // [42:42] is the sub-list for method output_type
+	42, // [42:42] is the sub-list for method input_type
+	42, // [42:42] is the sub-list for extension type_name
+	42, // [42:42] is the sub-list for extension extendee
+	0,  // [0:42] is the sub-list for field type_name
 }
 
 func init() { file_mlcache_v1_stats_proto_init() }
@@ -1600,8 +2083,8 @@ func file_mlcache_v1_stats_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mlcache_v1_stats_proto_rawDesc), len(file_mlcache_v1_stats_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   14,
+			NumEnums:      4,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -26,9 +26,10 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from mlcache.v1 import common_pb2 as mlcache_dot_v1_dot_common__pb2
 from mlcache.v1 import policy_pb2 as mlcache_dot_v1_dot_policy__pb2
+from mlcache.v1 import stats_pb2 as mlcache_dot_v1_dot_stats__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16mlcache/v1/admin.proto\x12\nmlcache.v1\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x17mlcache/v1/common.proto\x1a\x17mlcache/v1/policy.proto\"\x9f\x01\n\x10\x41\x64justTtlRequest\x12\x1c\n\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x12\n\x04keys\x18\x02 \x03(\tR\x04keys\x12+\n\x03ttl\x18\x03 \x01(\x0b\x32\x19.google.protobuf.DurationR\x03ttl\x12,\n\x05layer\x18\x04 \x01(\x0e\x32\x16.mlcache.v1.CacheLayerR\x05layer\"s\n\x11\x41\x64justTtlResponse\x12\x1f\n\x0bl1_adjusted\x18\x01 \x01(\rR\nl1Adjusted\x12\x1f\n\x0bl2_adjusted\x18\x02 \x01(\rR\nl2Adjusted\x12\x1c\n\tpublished\x18\x03 \x01(\x08R\tpublished\"0\n\x10GetPolicyRequest\x12\x1c\n\tnamespace\x18\x01 \x01(\tR\tnamespace\"h\n\x11GetPolicyResponse\x12\x33\n\x06policy\x18\x01 \x01(\x0b\x32\x1b.mlcache.v1.NamespacePolicyR\x06policy\x12\x1e\n\ncustomized\x18\x02 \x01(\x08R\ncustomized\"\x87\x01\n\x13UpdatePolicyRequest\x12\x33\n\x06policy\x18\x01 \x01(\x0b\x32\x1b.mlcache.v1.NamespacePolicyR\x06policy\x12;\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskR\nupdateMask\"K\n\x14UpdatePolicyResponse\x12\x33\n\x06policy\x18\x01 \x01(\x0b\x32\x1b.mlcache.v1.NamespacePolicyR\x06policy\"2\n\x12ResetPolicyRequest\x12\x1c\n\tnamespace\x18\x01 \x01(\tR\tnamespace\"J\n\x13ResetPolicyResponse\x12\x33\n\x06policy\x18\x01 \x01(\x0b\x32\x1b.mlcache.v1.NamespacePolicyR\x06policy\"\x17\n\x15ListNamespacesRequest\"\x80\x01\n\x10NamespaceSummary\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1e\n\ncustomized\x18\x02 \x01(\x08R\ncustomized\x12\x1d\n\nl1_entries\x18\x03 \x01(\x04R\tl1Entries\x12\x19\n\x08l1_bytes\x18\x04 \x01(\x04R\x07l1Bytes\"V\n\x16ListNamespacesResponse\x12<\n\nnamespaces\x18\x01 \x03(\x0b\x32\x1c.mlcache.v1.NamespaceSummaryR\nnamespaces\"O\n\x12\x45xportStatsRequest\x12\x1e\n\nnamespaces\x18\x01 \x03(\tR\nnamespaces\x12\x19\n\x08max_keys\x18\x02 \x01(\rR\x07maxKeys\"-\n\x13\x45xportStatsResponse\x12\x16\n\x06ndjson\x18\x01 \x01(\x0cR\x06ndjson2\xf0\x03\n\x0c\x41\x64minService\x12H\n\tGetPolicy\x12\x1c.mlcache.v1.GetPolicyRequest\x1a\x1d.mlcache.v1.GetPolicyResponse\x12Q\n\x0cUpdatePolicy\x12\x1f.mlcache.v1.UpdatePolicyRequest\x1a .mlcache.v1.UpdatePolicyResponse\x12N\n\x0bResetPolicy\x12\x1e.mlcache.v1.ResetPolicyRequest\x1a\x1f.mlcache.v1.ResetPolicyResponse\x12W\n\x0eListNamespaces\x12!.mlcache.v1.ListNamespacesRequest\x1a\".mlcache.v1.ListNamespacesResponse\x12P\n\x0b\x45xportStats\x12\x1e.mlcache.v1.ExportStatsRequest\x1a\x1f.mlcache.v1.ExportStatsResponse0\x01\x12H\n\tAdjustTtl\x12\x1c.mlcache.v1.AdjustTtlRequest\x1a\x1d.mlcache.v1.AdjustTtlResponseBR\n\x0e\x64\x65v.mlcache.v1P\x01Z>github.com/mlcache/mlcache/clients/go/gen/mlcache/v1;mlcachev1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16mlcache/v1/admin.proto\x12\nmlcache.v1\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x17mlcache/v1/common.proto\x1a\x17mlcache/v1/policy.proto\x1a\x16mlcache/v1/stats.proto\"\x9f\x01\n\x10\x41\x64justTtlRequest\x12\x1c\n\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x12\n\x04keys\x18\x02 \x03(\tR\x04keys\x12+\n\x03ttl\x18\x03 \x01(\x0b\x32\x19.google.protobuf.DurationR\x03ttl\x12,\n\x05layer\x18\x04 \x01(\x0e\x32\x16.mlcache.v1.CacheLayerR\x05layer\"s\n\x11\x41\x64justTtlResponse\x12\x1f\n\x0bl1_adjusted\x18\x01 \x01(\rR\nl1Adjusted\x12\x1f\n\x0bl2_adjusted\x18\x02 \x01(\rR\nl2Adjusted\x12\x1c\n\tpublished\x18\x03 \x01(\x08R\tpublished\"0\n\x10GetPolicyRequest\x12\x1c\n\tnamespace\x18\x01 \x01(\tR\tnamespace\"h\n\x11GetPolicyResponse\x12\x33\n\x06policy\x18\x01 \x01(\x0b\x32\x1b.mlcache.v1.NamespacePolicyR\x06policy\x12\x1e\n\ncustomized\x18\x02 \x01(\x08R\ncustomized\"\x87\x01\n\x13UpdatePolicyRequest\x12\x33\n\x06policy\x18\x01 \x01(\x0b\x32\x1b.mlcache.v1.NamespacePolicyR\x06policy\x12;\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskR\nupdateMask\"K\n\x14UpdatePolicyResponse\x12\x33\n\x06policy\x18\x01 \x01(\x0b\x32\x1b.mlcache.v1.NamespacePolicyR\x06policy\"2\n\x12ResetPolicyRequest\x12\x1c\n\tnamespace\x18\x01 \x01(\tR\tnamespace\"J\n\x13ResetPolicyResponse\x12\x33\n\x06policy\x18\x01 \x01(\x0b\x32\x1b.mlcache.v1.NamespacePolicyR\x06policy\"\x17\n\x15ListNamespacesRequest\"\x80\x01\n\x10NamespaceSummary\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1e\n\ncustomized\x18\x02 \x01(\x08R\ncustomized\x12\x1d\n\nl1_entries\x18\x03 \x01(\x04R\tl1Entries\x12\x19\n\x08l1_bytes\x18\x04 \x01(\x04R\x07l1Bytes\"V\n\x16ListNamespacesResponse\x12<\n\nnamespaces\x18\x01 \x03(\x0b\x32\x1c.mlcache.v1.NamespaceSummaryR\nnamespaces\"O\n\x12\x45xportStatsRequest\x12\x1e\n\nnamespaces\x18\x01 \x03(\tR\nnamespaces\x12\x19\n\x08max_keys\x18\x02 \x01(\rR\x07maxKeys\"-\n\x13\x45xportStatsResponse\x12\x16\n\x06ndjson\x18\x01 \x01(\x0cR\x06ndjson\"-\n\rAdviseRequest\x12\x1c\n\tnamespace\x18\x01 \x01(\tR\tnamespace\"\x86\x02\n\x0c\x46\x61milyAdvice\x12\x16\n\x06\x66\x61mily\x18\x01 \x01(\tR\x06\x66\x61mily\x12\x32\n\x07pattern\x18\x02 \x01(\x0e\x32\x18.mlcache.v1.UsagePatternR\x07pattern\x12\x12\n\x04keys\x18\x03 \x01(\rR\x04keys\x12\x30\n\x06\x63ounts\x18\x04 \x03(\x0b\x32\x18.mlcache.v1.PatternCountR\x06\x63ounts\x12\x35\n\x08\x65vidence\x18\x05 \x01(\x0b\x32\x19.mlcache.v1.UsageEvidenceR\x08\x65vidence\x12-\n\x06\x61\x64vice\x18\x06 \x01(\x0b\x32\x15.mlcache.v1.TtlAdviceR\x06\x61\x64vice\"V\n\x0cPatternCount\x12\x32\n\x07pattern\x18\x01 \x01(\x0e\x32\x18.mlcache.v1.UsagePatternR\x07pattern\x12\x12\n\x04keys\x18\x02 \x01(\rR\x04keys\"\xdf\x02\n\x0cProposedRule\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n\x05\x65xact\x18\x02 \x01(\tH\x00R\x05\x65xact\x12\x18\n\x06prefix\x18\x03 \x01(\tH\x00R\x06prefix\x12\x14\n\x04glob\x18\x04 \x01(\tH\x00R\x04glob\x12\x32\n\x07pattern\x18\x05 \x01(\x0e\x32\x18.mlcache.v1.UsagePatternR\x07pattern\x12+\n\x03ttl\x18\x06 \x01(\x0b\x32\x19.google.protobuf.DurationR\x03ttl\x12\x36\n\tfresh_for\x18\x07 \x01(\x0b\x32\x19.google.protobuf.DurationR\x08\x66reshFor\x12#\n\rearly_refresh\x18\x08 \x01(\x08R\x0c\x65\x61rlyRefresh\x12\x14\n\x05\x61\x64mit\x18\t \x01(\x08R\x05\x61\x64mit\x12\x16\n\x06reason\x18\n \x01(\tR\x06reasonB\x07\n\x05match\"\x94\x04\n\x0e\x41\x64viseResponse\x12\x1c\n\tnamespace\x18\x01 \x01(\tR\tnamespace\x12!\n\x0csampled_keys\x18\x02 \x01(\rR\x0bsampledKeys\x12\x34\n\x08\x66\x61milies\x18\x03 \x03(\x0b\x32\x18.mlcache.v1.FamilyAdviceR\x08\x66\x61milies\x12.\n\x05rules\x18\x04 \x03(\x0b\x32\x18.mlcache.v1.ProposedRuleR\x05rules\x12:\n\x0b\x63urrent_ttl\x18\x05 \x01(\x0b\x32\x19.google.protobuf.DurationR\ncurrentTtl\x12\x45\n\x11\x63urrent_fresh_for\x18\x06 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0f\x63urrentFreshFor\x12\x32\n\x15\x63urrent_early_refresh\x18\x07 \x01(\x08R\x13\x63urrentEarlyRefresh\x12<\n\x0cload_latency\x18\x08 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0bloadLatency\x12\x32\n\x07min_ttl\x18\t \x01(\x0b\x32\x19.google.protobuf.DurationR\x06minTtl\x12\x32\n\x07max_ttl\x18\n \x01(\x0b\x32\x19.google.protobuf.DurationR\x06maxTtl2\xb1\x04\n\x0c\x41\x64minService\x12H\n\tGetPolicy\x12\x1c.mlcache.v1.GetPolicyRequest\x1a\x1d.mlcache.v1.GetPolicyResponse\x12Q\n\x0cUpdatePolicy\x12\x1f.mlcache.v1.UpdatePolicyRequest\x1a .mlcache.v1.UpdatePolicyResponse\x12N\n\x0bResetPolicy\x12\x1e.mlcache.v1.ResetPolicyRequest\x1a\x1f.mlcache.v1.ResetPolicyResponse\x12W\n\x0eListNamespaces\x12!.mlcache.v1.ListNamespacesRequest\x1a\".mlcache.v1.ListNamespacesResponse\x12P\n\x0b\x45xportStats\x12\x1e.mlcache.v1.ExportStatsRequest\x1a\x1f.mlcache.v1.ExportStatsResponse0\x01\x12H\n\tAdjustTtl\x12\x1c.mlcache.v1.AdjustTtlRequest\x1a\x1d.mlcache.v1.AdjustTtlResponse\x12?\n\x06\x41\x64vise\x12\x19.mlcache.v1.AdviseRequest\x1a\x1a.mlcache.v1.AdviseResponseBR\n\x0e\x64\x65v.mlcache.v1P\x01Z>github.com/mlcache/mlcache/clients/go/gen/mlcache/v1;mlcachev1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,32 +37,42 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'mlcache.v1.admin_pb2', _glo
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\016dev.mlcache.v1P\001Z>github.com/mlcache/mlcache/clients/go/gen/mlcache/v1;mlcachev1'
-  _globals['_ADJUSTTTLREQUEST']._serialized_start=155
-  _globals['_ADJUSTTTLREQUEST']._serialized_end=314
-  _globals['_ADJUSTTTLRESPONSE']._serialized_start=316
-  _globals['_ADJUSTTTLRESPONSE']._serialized_end=431
-  _globals['_GETPOLICYREQUEST']._serialized_start=433
-  _globals['_GETPOLICYREQUEST']._serialized_end=481
-  _globals['_GETPOLICYRESPONSE']._serialized_start=483
-  _globals['_GETPOLICYRESPONSE']._serialized_end=587
-  _globals['_UPDATEPOLICYREQUEST']._serialized_start=590
-  _globals['_UPDATEPOLICYREQUEST']._serialized_end=725
-  _globals['_UPDATEPOLICYRESPONSE']._serialized_start=727
-  _globals['_UPDATEPOLICYRESPONSE']._serialized_end=802
-  _globals['_RESETPOLICYREQUEST']._serialized_start=804
-  _globals['_RESETPOLICYREQUEST']._serialized_end=854
-  _globals['_RESETPOLICYRESPONSE']._serialized_start=856
-  _globals['_RESETPOLICYRESPONSE']._serialized_end=930
-  _globals['_LISTNAMESPACESREQUEST']._serialized_start=932
-  _globals['_LISTNAMESPACESREQUEST']._serialized_end=955
-  _globals['_NAMESPACESUMMARY']._serialized_start=958
-  _globals['_NAMESPACESUMMARY']._serialized_end=1086
-  _globals['_LISTNAMESPACESRESPONSE']._serialized_start=1088
-  _globals['_LISTNAMESPACESRESPONSE']._serialized_end=1174
-  _globals['_EXPORTSTATSREQUEST']._serialized_start=1176
-  _globals['_EXPORTSTATSREQUEST']._serialized_end=1255
-  _globals['_EXPORTSTATSRESPONSE']._serialized_start=1257
-  _globals['_EXPORTSTATSRESPONSE']._serialized_end=1302
-  _globals['_ADMINSERVICE']._serialized_start=1305
-  _globals['_ADMINSERVICE']._serialized_end=1801
+  _globals['_ADJUSTTTLREQUEST']._serialized_start=179
+  _globals['_ADJUSTTTLREQUEST']._serialized_end=338
+  _globals['_ADJUSTTTLRESPONSE']._serialized_start=340
+  _globals['_ADJUSTTTLRESPONSE']._serialized_end=455
+  _globals['_GETPOLICYREQUEST']._serialized_start=457
+  _globals['_GETPOLICYREQUEST']._serialized_end=505
+  _globals['_GETPOLICYRESPONSE']._serialized_start=507
+  _globals['_GETPOLICYRESPONSE']._serialized_end=611
+  _globals['_UPDATEPOLICYREQUEST']._serialized_start=614
+  _globals['_UPDATEPOLICYREQUEST']._serialized_end=749
+  _globals['_UPDATEPOLICYRESPONSE']._serialized_start=751
+  _globals['_UPDATEPOLICYRESPONSE']._serialized_end=826
+  _globals['_RESETPOLICYREQUEST']._serialized_start=828
+  _globals['_RESETPOLICYREQUEST']._serialized_end=878
+  _globals['_RESETPOLICYRESPONSE']._serialized_start=880
+  _globals['_RESETPOLICYRESPONSE']._serialized_end=954
+  _globals['_LISTNAMESPACESREQUEST']._serialized_start=956
+  _globals['_LISTNAMESPACESREQUEST']._serialized_end=979
+  _globals['_NAMESPACESUMMARY']._serialized_start=982
+  _globals['_NAMESPACESUMMARY']._serialized_end=1110
+  _globals['_LISTNAMESPACESRESPONSE']._serialized_start=1112
+  _globals['_LISTNAMESPACESRESPONSE']._serialized_end=1198
+  _globals['_EXPORTSTATSREQUEST']._serialized_start=1200
+  _globals['_EXPORTSTATSREQUEST']._serialized_end=1279
+  _globals['_EXPORTSTATSRESPONSE']._serialized_start=1281
+  _globals['_EXPORTSTATSRESPONSE']._serialized_end=1326
+  _globals['_ADVISEREQUEST']._serialized_start=1328
+  _globals['_ADVISEREQUEST']._serialized_end=1373
+  _globals['_FAMILYADVICE']._serialized_start=1376
+  _globals['_FAMILYADVICE']._serialized_end=1638
+  _globals['_PATTERNCOUNT']._serialized_start=1640
+  _globals['_PATTERNCOUNT']._serialized_end=1726
+  _globals['_PROPOSEDRULE']._serialized_start=1729
+  _globals['_PROPOSEDRULE']._serialized_end=2080
+  _globals['_ADVISERESPONSE']._serialized_start=2083
+  _globals['_ADVISERESPONSE']._serialized_end=2615
+  _globals['_ADMINSERVICE']._serialized_start=2618
+  _globals['_ADMINSERVICE']._serialized_end=3179
 # @@protoc_insertion_point(module_scope)

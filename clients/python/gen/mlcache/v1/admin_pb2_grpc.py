@@ -65,6 +65,11 @@ class AdminServiceStub:
                 request_serializer=mlcache_dot_v1_dot_admin__pb2.AdjustTtlRequest.SerializeToString,
                 response_deserializer=mlcache_dot_v1_dot_admin__pb2.AdjustTtlResponse.FromString,
                 _registered_method=True)
+        self.Advise = channel.unary_unary(
+                '/mlcache.v1.AdminService/Advise',
+                request_serializer=mlcache_dot_v1_dot_admin__pb2.AdviseRequest.SerializeToString,
+                response_deserializer=mlcache_dot_v1_dot_admin__pb2.AdviseResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -112,6 +117,14 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Advise(self, request, context):
+        """The usage patterns of a namespace's sampled keys, the TTL advice per key family and the key
+        rules that advice would add. Changes nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -144,6 +157,11 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.AdjustTtl,
                     request_deserializer=mlcache_dot_v1_dot_admin__pb2.AdjustTtlRequest.FromString,
                     response_serializer=mlcache_dot_v1_dot_admin__pb2.AdjustTtlResponse.SerializeToString,
+            ),
+            'Advise': grpc.unary_unary_rpc_method_handler(
+                    servicer.Advise,
+                    request_deserializer=mlcache_dot_v1_dot_admin__pb2.AdviseRequest.FromString,
+                    response_serializer=mlcache_dot_v1_dot_admin__pb2.AdviseResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -309,6 +327,33 @@ class AdminService:
             '/mlcache.v1.AdminService/AdjustTtl',
             mlcache_dot_v1_dot_admin__pb2.AdjustTtlRequest.SerializeToString,
             mlcache_dot_v1_dot_admin__pb2.AdjustTtlResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Advise(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mlcache.v1.AdminService/Advise',
+            mlcache_dot_v1_dot_admin__pb2.AdviseRequest.SerializeToString,
+            mlcache_dot_v1_dot_admin__pb2.AdviseResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -25,6 +25,23 @@ class L1Reason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     L1_REASON_EXPIRED: _ClassVar[L1Reason]
     L1_REASON_REMOVED: _ClassVar[L1Reason]
 
+class UsagePattern(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    USAGE_PATTERN_UNSPECIFIED: _ClassVar[UsagePattern]
+    USAGE_PATTERN_REGULAR: _ClassVar[UsagePattern]
+    USAGE_PATTERN_BURSTY: _ClassVar[UsagePattern]
+    USAGE_PATTERN_STEADY_HOT: _ClassVar[UsagePattern]
+    USAGE_PATTERN_ONE_HIT: _ClassVar[UsagePattern]
+    USAGE_PATTERN_DECLINING: _ClassVar[UsagePattern]
+    USAGE_PATTERN_IRREGULAR: _ClassVar[UsagePattern]
+
+class RefreshMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    REFRESH_MODE_UNSPECIFIED: _ClassVar[RefreshMode]
+    REFRESH_MODE_NONE: _ClassVar[RefreshMode]
+    REFRESH_MODE_AHEAD: _ClassVar[RefreshMode]
+    REFRESH_MODE_EARLY: _ClassVar[RefreshMode]
+
 class AnomalyKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     ANOMALY_KIND_UNSPECIFIED: _ClassVar[AnomalyKind]
@@ -41,6 +58,17 @@ L1_REASON_REJECTED_BY_ADMISSION: L1Reason
 L1_REASON_EVICTED: L1Reason
 L1_REASON_EXPIRED: L1Reason
 L1_REASON_REMOVED: L1Reason
+USAGE_PATTERN_UNSPECIFIED: UsagePattern
+USAGE_PATTERN_REGULAR: UsagePattern
+USAGE_PATTERN_BURSTY: UsagePattern
+USAGE_PATTERN_STEADY_HOT: UsagePattern
+USAGE_PATTERN_ONE_HIT: UsagePattern
+USAGE_PATTERN_DECLINING: UsagePattern
+USAGE_PATTERN_IRREGULAR: UsagePattern
+REFRESH_MODE_UNSPECIFIED: RefreshMode
+REFRESH_MODE_NONE: RefreshMode
+REFRESH_MODE_AHEAD: RefreshMode
+REFRESH_MODE_EARLY: RefreshMode
 ANOMALY_KIND_UNSPECIFIED: AnomalyKind
 ANOMALY_KIND_HOT_KEY: AnomalyKind
 ANOMALY_KIND_REFRESH_SPIKE: AnomalyKind
@@ -167,7 +195,7 @@ class KeyLayerState(_message.Message):
     def __init__(self, layer: _Optional[_Union[_common_pb2.CacheLayer, str]] = ..., present: _Optional[bool] = ..., stale: _Optional[bool] = ..., age: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., ttl_remaining: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., version: _Optional[int] = ..., size_bytes: _Optional[int] = ...) -> None: ...
 
 class KeyStats(_message.Message):
-    __slots__ = ("namespace", "key", "layers", "hits", "misses", "frequency", "last_load_latency", "last_refresh", "l1_reason", "layer_frequencies", "rule")
+    __slots__ = ("namespace", "key", "layers", "hits", "misses", "frequency", "last_load_latency", "last_refresh", "l1_reason", "layer_frequencies", "rule", "usage")
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     KEY_FIELD_NUMBER: _ClassVar[int]
     LAYERS_FIELD_NUMBER: _ClassVar[int]
@@ -179,6 +207,7 @@ class KeyStats(_message.Message):
     L1_REASON_FIELD_NUMBER: _ClassVar[int]
     LAYER_FREQUENCIES_FIELD_NUMBER: _ClassVar[int]
     RULE_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
     namespace: str
     key: str
     layers: _containers.RepeatedCompositeFieldContainer[KeyLayerState]
@@ -190,7 +219,8 @@ class KeyStats(_message.Message):
     l1_reason: L1Reason
     layer_frequencies: _containers.RepeatedCompositeFieldContainer[LayerFrequency]
     rule: str
-    def __init__(self, namespace: _Optional[str] = ..., key: _Optional[str] = ..., layers: _Optional[_Iterable[_Union[KeyLayerState, _Mapping]]] = ..., hits: _Optional[int] = ..., misses: _Optional[int] = ..., frequency: _Optional[int] = ..., last_load_latency: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., last_refresh: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., l1_reason: _Optional[_Union[L1Reason, str]] = ..., layer_frequencies: _Optional[_Iterable[_Union[LayerFrequency, _Mapping]]] = ..., rule: _Optional[str] = ...) -> None: ...
+    usage: KeyUsage
+    def __init__(self, namespace: _Optional[str] = ..., key: _Optional[str] = ..., layers: _Optional[_Iterable[_Union[KeyLayerState, _Mapping]]] = ..., hits: _Optional[int] = ..., misses: _Optional[int] = ..., frequency: _Optional[int] = ..., last_load_latency: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., last_refresh: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., l1_reason: _Optional[_Union[L1Reason, str]] = ..., layer_frequencies: _Optional[_Iterable[_Union[LayerFrequency, _Mapping]]] = ..., rule: _Optional[str] = ..., usage: _Optional[_Union[KeyUsage, _Mapping]] = ...) -> None: ...
 
 class LayerFrequency(_message.Message):
     __slots__ = ("layer", "estimate", "source")
@@ -209,6 +239,60 @@ class LayerHotKeys(_message.Message):
     layer: _common_pb2.CacheLayer
     hot_keys: _containers.RepeatedCompositeFieldContainer[HotKey]
     def __init__(self, layer: _Optional[_Union[_common_pb2.CacheLayer, str]] = ..., hot_keys: _Optional[_Iterable[_Union[HotKey, _Mapping]]] = ...) -> None: ...
+
+class UsageEvidence(_message.Message):
+    __slots__ = ("samples", "arrivals", "rate_per_second", "mean_gap", "cv", "burstiness", "period", "burst_length", "burst_gap", "trend", "slowdown", "since_last")
+    SAMPLES_FIELD_NUMBER: _ClassVar[int]
+    ARRIVALS_FIELD_NUMBER: _ClassVar[int]
+    RATE_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
+    MEAN_GAP_FIELD_NUMBER: _ClassVar[int]
+    CV_FIELD_NUMBER: _ClassVar[int]
+    BURSTINESS_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    BURST_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    BURST_GAP_FIELD_NUMBER: _ClassVar[int]
+    TREND_FIELD_NUMBER: _ClassVar[int]
+    SLOWDOWN_FIELD_NUMBER: _ClassVar[int]
+    SINCE_LAST_FIELD_NUMBER: _ClassVar[int]
+    samples: int
+    arrivals: int
+    rate_per_second: float
+    mean_gap: _duration_pb2.Duration
+    cv: float
+    burstiness: float
+    period: _duration_pb2.Duration
+    burst_length: _duration_pb2.Duration
+    burst_gap: _duration_pb2.Duration
+    trend: float
+    slowdown: float
+    since_last: _duration_pb2.Duration
+    def __init__(self, samples: _Optional[int] = ..., arrivals: _Optional[int] = ..., rate_per_second: _Optional[float] = ..., mean_gap: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., cv: _Optional[float] = ..., burstiness: _Optional[float] = ..., period: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., burst_length: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., burst_gap: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., trend: _Optional[float] = ..., slowdown: _Optional[float] = ..., since_last: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class TtlAdvice(_message.Message):
+    __slots__ = ("ttl", "fresh_for", "refresh", "admit", "reason", "clamped")
+    TTL_FIELD_NUMBER: _ClassVar[int]
+    FRESH_FOR_FIELD_NUMBER: _ClassVar[int]
+    REFRESH_FIELD_NUMBER: _ClassVar[int]
+    ADMIT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    CLAMPED_FIELD_NUMBER: _ClassVar[int]
+    ttl: _duration_pb2.Duration
+    fresh_for: _duration_pb2.Duration
+    refresh: RefreshMode
+    admit: bool
+    reason: str
+    clamped: bool
+    def __init__(self, ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., fresh_for: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., refresh: _Optional[_Union[RefreshMode, str]] = ..., admit: _Optional[bool] = ..., reason: _Optional[str] = ..., clamped: _Optional[bool] = ...) -> None: ...
+
+class KeyUsage(_message.Message):
+    __slots__ = ("pattern", "evidence", "advice")
+    PATTERN_FIELD_NUMBER: _ClassVar[int]
+    EVIDENCE_FIELD_NUMBER: _ClassVar[int]
+    ADVICE_FIELD_NUMBER: _ClassVar[int]
+    pattern: UsagePattern
+    evidence: UsageEvidence
+    advice: TtlAdvice
+    def __init__(self, pattern: _Optional[_Union[UsagePattern, str]] = ..., evidence: _Optional[_Union[UsageEvidence, _Mapping]] = ..., advice: _Optional[_Union[TtlAdvice, _Mapping]] = ...) -> None: ...
 
 class InFlightLoad(_message.Message):
     __slots__ = ("namespace", "key", "started_at", "waiters")

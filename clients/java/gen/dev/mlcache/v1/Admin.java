@@ -91,6 +91,31 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_mlcache_v1_ExportStatsResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_mlcache_v1_AdviseRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_mlcache_v1_AdviseRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_mlcache_v1_FamilyAdvice_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_mlcache_v1_FamilyAdvice_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_mlcache_v1_PatternCount_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_mlcache_v1_PatternCount_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_mlcache_v1_ProposedRule_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_mlcache_v1_ProposedRule_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_mlcache_v1_AdviseResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_mlcache_v1_AdviseResponse_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -103,51 +128,85 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
       "\n\026mlcache/v1/admin.proto\022\nmlcache.v1\032\036go" +
       "ogle/protobuf/duration.proto\032 google/pro" +
       "tobuf/field_mask.proto\032\027mlcache/v1/commo" +
-      "n.proto\032\027mlcache/v1/policy.proto\"\237\001\n\020Adj" +
-      "ustTtlRequest\022\034\n\tnamespace\030\001 \001(\tR\tnamesp" +
-      "ace\022\022\n\004keys\030\002 \003(\tR\004keys\022+\n\003ttl\030\003 \001(\0132\031.g" +
-      "oogle.protobuf.DurationR\003ttl\022,\n\005layer\030\004 " +
-      "\001(\0162\026.mlcache.v1.CacheLayerR\005layer\"s\n\021Ad" +
-      "justTtlResponse\022\037\n\013l1_adjusted\030\001 \001(\rR\nl1" +
-      "Adjusted\022\037\n\013l2_adjusted\030\002 \001(\rR\nl2Adjuste" +
-      "d\022\034\n\tpublished\030\003 \001(\010R\tpublished\"0\n\020GetPo" +
-      "licyRequest\022\034\n\tnamespace\030\001 \001(\tR\tnamespac" +
-      "e\"h\n\021GetPolicyResponse\0223\n\006policy\030\001 \001(\0132\033" +
-      ".mlcache.v1.NamespacePolicyR\006policy\022\036\n\nc" +
-      "ustomized\030\002 \001(\010R\ncustomized\"\207\001\n\023UpdatePo" +
-      "licyRequest\0223\n\006policy\030\001 \001(\0132\033.mlcache.v1" +
-      ".NamespacePolicyR\006policy\022;\n\013update_mask\030" +
-      "\002 \001(\0132\032.google.protobuf.FieldMaskR\nupdat" +
-      "eMask\"K\n\024UpdatePolicyResponse\0223\n\006policy\030" +
-      "\001 \001(\0132\033.mlcache.v1.NamespacePolicyR\006poli" +
-      "cy\"2\n\022ResetPolicyRequest\022\034\n\tnamespace\030\001 " +
-      "\001(\tR\tnamespace\"J\n\023ResetPolicyResponse\0223\n" +
-      "\006policy\030\001 \001(\0132\033.mlcache.v1.NamespacePoli" +
-      "cyR\006policy\"\027\n\025ListNamespacesRequest\"\200\001\n\020" +
-      "NamespaceSummary\022\022\n\004name\030\001 \001(\tR\004name\022\036\n\n" +
-      "customized\030\002 \001(\010R\ncustomized\022\035\n\nl1_entri" +
-      "es\030\003 \001(\004R\tl1Entries\022\031\n\010l1_bytes\030\004 \001(\004R\007l" +
-      "1Bytes\"V\n\026ListNamespacesResponse\022<\n\nname" +
-      "spaces\030\001 \003(\0132\034.mlcache.v1.NamespaceSumma" +
-      "ryR\nnamespaces\"O\n\022ExportStatsRequest\022\036\n\n" +
-      "namespaces\030\001 \003(\tR\nnamespaces\022\031\n\010max_keys" +
-      "\030\002 \001(\rR\007maxKeys\"-\n\023ExportStatsResponse\022\026" +
-      "\n\006ndjson\030\001 \001(\014R\006ndjson2\360\003\n\014AdminService\022" +
-      "H\n\tGetPolicy\022\034.mlcache.v1.GetPolicyReque" +
-      "st\032\035.mlcache.v1.GetPolicyResponse\022Q\n\014Upd" +
-      "atePolicy\022\037.mlcache.v1.UpdatePolicyReque" +
-      "st\032 .mlcache.v1.UpdatePolicyResponse\022N\n\013" +
-      "ResetPolicy\022\036.mlcache.v1.ResetPolicyRequ" +
-      "est\032\037.mlcache.v1.ResetPolicyResponse\022W\n\016" +
-      "ListNamespaces\022!.mlcache.v1.ListNamespac" +
-      "esRequest\032\".mlcache.v1.ListNamespacesRes" +
-      "ponse\022P\n\013ExportStats\022\036.mlcache.v1.Export" +
-      "StatsRequest\032\037.mlcache.v1.ExportStatsRes" +
-      "ponse0\001\022H\n\tAdjustTtl\022\034.mlcache.v1.Adjust" +
-      "TtlRequest\032\035.mlcache.v1.AdjustTtlRespons" +
-      "eBR\n\016dev.mlcache.v1P\001Z>github.com/mlcach" +
-      "e/mlcache/clients/go/gen/mlcache/v1;mlca" +
-      "chev1b\006proto3"
+      "n.proto\032\027mlcache/v1/policy.proto\032\026mlcach" +
+      "e/v1/stats.proto\"\237\001\n\020AdjustTtlRequest\022\034\n" +
+      "\tnamespace\030\001 \001(\tR\tnamespace\022\022\n\004keys\030\002 \003(" +
+      "\tR\004keys\022+\n\003ttl\030\003 \001(\0132\031.google.protobuf.D" +
+      "urationR\003ttl\022,\n\005layer\030\004 \001(\0162\026.mlcache.v1" +
+      ".CacheLayerR\005layer\"s\n\021AdjustTtlResponse\022" +
+      "\037\n\013l1_adjusted\030\001 \001(\rR\nl1Adjusted\022\037\n\013l2_a" +
+      "djusted\030\002 \001(\rR\nl2Adjusted\022\034\n\tpublished\030\003" +
+      " \001(\010R\tpublished\"0\n\020GetPolicyRequest\022\034\n\tn" +
+      "amespace\030\001 \001(\tR\tnamespace\"h\n\021GetPolicyRe" +
+      "sponse\0223\n\006policy\030\001 \001(\0132\033.mlcache.v1.Name" +
+      "spacePolicyR\006policy\022\036\n\ncustomized\030\002 \001(\010R" +
+      "\ncustomized\"\207\001\n\023UpdatePolicyRequest\0223\n\006p" +
+      "olicy\030\001 \001(\0132\033.mlcache.v1.NamespacePolicy" +
+      "R\006policy\022;\n\013update_mask\030\002 \001(\0132\032.google.p" +
+      "rotobuf.FieldMaskR\nupdateMask\"K\n\024UpdateP" +
+      "olicyResponse\0223\n\006policy\030\001 \001(\0132\033.mlcache." +
+      "v1.NamespacePolicyR\006policy\"2\n\022ResetPolic" +
+      "yRequest\022\034\n\tnamespace\030\001 \001(\tR\tnamespace\"J" +
+      "\n\023ResetPolicyResponse\0223\n\006policy\030\001 \001(\0132\033." +
+      "mlcache.v1.NamespacePolicyR\006policy\"\027\n\025Li" +
+      "stNamespacesRequest\"\200\001\n\020NamespaceSummary" +
+      "\022\022\n\004name\030\001 \001(\tR\004name\022\036\n\ncustomized\030\002 \001(\010" +
+      "R\ncustomized\022\035\n\nl1_entries\030\003 \001(\004R\tl1Entr" +
+      "ies\022\031\n\010l1_bytes\030\004 \001(\004R\007l1Bytes\"V\n\026ListNa" +
+      "mespacesResponse\022<\n\nnamespaces\030\001 \003(\0132\034.m" +
+      "lcache.v1.NamespaceSummaryR\nnamespaces\"O" +
+      "\n\022ExportStatsRequest\022\036\n\nnamespaces\030\001 \003(\t" +
+      "R\nnamespaces\022\031\n\010max_keys\030\002 \001(\rR\007maxKeys\"" +
+      "-\n\023ExportStatsResponse\022\026\n\006ndjson\030\001 \001(\014R\006" +
+      "ndjson\"-\n\rAdviseRequest\022\034\n\tnamespace\030\001 \001" +
+      "(\tR\tnamespace\"\206\002\n\014FamilyAdvice\022\026\n\006family" +
+      "\030\001 \001(\tR\006family\0222\n\007pattern\030\002 \001(\0162\030.mlcach" +
+      "e.v1.UsagePatternR\007pattern\022\022\n\004keys\030\003 \001(\r" +
+      "R\004keys\0220\n\006counts\030\004 \003(\0132\030.mlcache.v1.Patt" +
+      "ernCountR\006counts\0225\n\010evidence\030\005 \001(\0132\031.mlc" +
+      "ache.v1.UsageEvidenceR\010evidence\022-\n\006advic" +
+      "e\030\006 \001(\0132\025.mlcache.v1.TtlAdviceR\006advice\"V" +
+      "\n\014PatternCount\0222\n\007pattern\030\001 \001(\0162\030.mlcach" +
+      "e.v1.UsagePatternR\007pattern\022\022\n\004keys\030\002 \001(\r" +
+      "R\004keys\"\337\002\n\014ProposedRule\022\022\n\004name\030\001 \001(\tR\004n" +
+      "ame\022\026\n\005exact\030\002 \001(\tH\000R\005exact\022\030\n\006prefix\030\003 " +
+      "\001(\tH\000R\006prefix\022\024\n\004glob\030\004 \001(\tH\000R\004glob\0222\n\007p" +
+      "attern\030\005 \001(\0162\030.mlcache.v1.UsagePatternR\007" +
+      "pattern\022+\n\003ttl\030\006 \001(\0132\031.google.protobuf.D" +
+      "urationR\003ttl\0226\n\tfresh_for\030\007 \001(\0132\031.google" +
+      ".protobuf.DurationR\010freshFor\022#\n\rearly_re" +
+      "fresh\030\010 \001(\010R\014earlyRefresh\022\024\n\005admit\030\t \001(\010" +
+      "R\005admit\022\026\n\006reason\030\n \001(\tR\006reasonB\007\n\005match" +
+      "\"\224\004\n\016AdviseResponse\022\034\n\tnamespace\030\001 \001(\tR\t" +
+      "namespace\022!\n\014sampled_keys\030\002 \001(\rR\013sampled" +
+      "Keys\0224\n\010families\030\003 \003(\0132\030.mlcache.v1.Fami" +
+      "lyAdviceR\010families\022.\n\005rules\030\004 \003(\0132\030.mlca" +
+      "che.v1.ProposedRuleR\005rules\022:\n\013current_tt" +
+      "l\030\005 \001(\0132\031.google.protobuf.DurationR\ncurr" +
+      "entTtl\022E\n\021current_fresh_for\030\006 \001(\0132\031.goog" +
+      "le.protobuf.DurationR\017currentFreshFor\0222\n" +
+      "\025current_early_refresh\030\007 \001(\010R\023currentEar" +
+      "lyRefresh\022<\n\014load_latency\030\010 \001(\0132\031.google" +
+      ".protobuf.DurationR\013loadLatency\0222\n\007min_t" +
+      "tl\030\t \001(\0132\031.google.protobuf.DurationR\006min" +
+      "Ttl\0222\n\007max_ttl\030\n \001(\0132\031.google.protobuf.D" +
+      "urationR\006maxTtl2\261\004\n\014AdminService\022H\n\tGetP" +
+      "olicy\022\034.mlcache.v1.GetPolicyRequest\032\035.ml" +
+      "cache.v1.GetPolicyResponse\022Q\n\014UpdatePoli" +
+      "cy\022\037.mlcache.v1.UpdatePolicyRequest\032 .ml" +
+      "cache.v1.UpdatePolicyResponse\022N\n\013ResetPo" +
+      "licy\022\036.mlcache.v1.ResetPolicyRequest\032\037.m" +
+      "lcache.v1.ResetPolicyResponse\022W\n\016ListNam" +
+      "espaces\022!.mlcache.v1.ListNamespacesReque" +
+      "st\032\".mlcache.v1.ListNamespacesResponse\022P" +
+      "\n\013ExportStats\022\036.mlcache.v1.ExportStatsRe" +
+      "quest\032\037.mlcache.v1.ExportStatsResponse0\001" +
+      "\022H\n\tAdjustTtl\022\034.mlcache.v1.AdjustTtlRequ" +
+      "est\032\035.mlcache.v1.AdjustTtlResponse\022?\n\006Ad" +
+      "vise\022\031.mlcache.v1.AdviseRequest\032\032.mlcach" +
+      "e.v1.AdviseResponseBR\n\016dev.mlcache.v1P\001Z" +
+      ">github.com/mlcache/mlcache/clients/go/g" +
+      "en/mlcache/v1;mlcachev1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -156,6 +215,7 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
           com.google.protobuf.FieldMaskProto.getDescriptor(),
           dev.mlcache.v1.Common.getDescriptor(),
           dev.mlcache.v1.Policy.getDescriptor(),
+          dev.mlcache.v1.Stats.getDescriptor(),
         });
     internal_static_mlcache_v1_AdjustTtlRequest_descriptor =
       getDescriptor().getMessageType(0);
@@ -235,11 +295,42 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_ExportStatsResponse_descriptor,
         new java.lang.String[] { "Ndjson", });
+    internal_static_mlcache_v1_AdviseRequest_descriptor =
+      getDescriptor().getMessageType(13);
+    internal_static_mlcache_v1_AdviseRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_mlcache_v1_AdviseRequest_descriptor,
+        new java.lang.String[] { "Namespace", });
+    internal_static_mlcache_v1_FamilyAdvice_descriptor =
+      getDescriptor().getMessageType(14);
+    internal_static_mlcache_v1_FamilyAdvice_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_mlcache_v1_FamilyAdvice_descriptor,
+        new java.lang.String[] { "Family", "Pattern", "Keys", "Counts", "Evidence", "Advice", });
+    internal_static_mlcache_v1_PatternCount_descriptor =
+      getDescriptor().getMessageType(15);
+    internal_static_mlcache_v1_PatternCount_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_mlcache_v1_PatternCount_descriptor,
+        new java.lang.String[] { "Pattern", "Keys", });
+    internal_static_mlcache_v1_ProposedRule_descriptor =
+      getDescriptor().getMessageType(16);
+    internal_static_mlcache_v1_ProposedRule_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_mlcache_v1_ProposedRule_descriptor,
+        new java.lang.String[] { "Name", "Exact", "Prefix", "Glob", "Pattern", "Ttl", "FreshFor", "EarlyRefresh", "Admit", "Reason", "Match", });
+    internal_static_mlcache_v1_AdviseResponse_descriptor =
+      getDescriptor().getMessageType(17);
+    internal_static_mlcache_v1_AdviseResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_mlcache_v1_AdviseResponse_descriptor,
+        new java.lang.String[] { "Namespace", "SampledKeys", "Families", "Rules", "CurrentTtl", "CurrentFreshFor", "CurrentEarlyRefresh", "LoadLatency", "MinTtl", "MaxTtl", });
     descriptor.resolveAllFeaturesImmutable();
     com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.FieldMaskProto.getDescriptor();
     dev.mlcache.v1.Common.getDescriptor();
     dev.mlcache.v1.Policy.getDescriptor();
+    dev.mlcache.v1.Stats.getDescriptor();
   }
 
   // @@protoc_insertion_point(outer_class_scope)

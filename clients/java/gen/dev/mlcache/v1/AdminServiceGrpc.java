@@ -201,6 +201,37 @@ public final class AdminServiceGrpc {
     return getAdjustTtlMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<dev.mlcache.v1.AdviseRequest,
+      dev.mlcache.v1.AdviseResponse> getAdviseMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "Advise",
+      requestType = dev.mlcache.v1.AdviseRequest.class,
+      responseType = dev.mlcache.v1.AdviseResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.mlcache.v1.AdviseRequest,
+      dev.mlcache.v1.AdviseResponse> getAdviseMethod() {
+    io.grpc.MethodDescriptor<dev.mlcache.v1.AdviseRequest, dev.mlcache.v1.AdviseResponse> getAdviseMethod;
+    if ((getAdviseMethod = AdminServiceGrpc.getAdviseMethod) == null) {
+      synchronized (AdminServiceGrpc.class) {
+        if ((getAdviseMethod = AdminServiceGrpc.getAdviseMethod) == null) {
+          AdminServiceGrpc.getAdviseMethod = getAdviseMethod =
+              io.grpc.MethodDescriptor.<dev.mlcache.v1.AdviseRequest, dev.mlcache.v1.AdviseResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "Advise"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.mlcache.v1.AdviseRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.mlcache.v1.AdviseResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminServiceMethodDescriptorSupplier("Advise"))
+              .build();
+        }
+      }
+    }
+    return getAdviseMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -321,6 +352,17 @@ public final class AdminServiceGrpc {
         io.grpc.stub.StreamObserver<dev.mlcache.v1.AdjustTtlResponse> responseObserver) {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getAdjustTtlMethod(), responseObserver);
     }
+
+    /**
+     * <pre>
+     * The usage patterns of a namespace's sampled keys, the TTL advice per key family and the key
+     * rules that advice would add. Changes nothing.
+     * </pre>
+     */
+    default void advise(dev.mlcache.v1.AdviseRequest request,
+        io.grpc.stub.StreamObserver<dev.mlcache.v1.AdviseResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getAdviseMethod(), responseObserver);
+    }
   }
 
   /**
@@ -416,6 +458,18 @@ public final class AdminServiceGrpc {
       io.grpc.stub.ClientCalls.asyncUnaryCall(
           getChannel().newCall(getAdjustTtlMethod(), getCallOptions()), request, responseObserver);
     }
+
+    /**
+     * <pre>
+     * The usage patterns of a namespace's sampled keys, the TTL advice per key family and the key
+     * rules that advice would add. Changes nothing.
+     * </pre>
+     */
+    public void advise(dev.mlcache.v1.AdviseRequest request,
+        io.grpc.stub.StreamObserver<dev.mlcache.v1.AdviseResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getAdviseMethod(), getCallOptions()), request, responseObserver);
+    }
   }
 
   /**
@@ -493,6 +547,17 @@ public final class AdminServiceGrpc {
       return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
           getChannel(), getAdjustTtlMethod(), getCallOptions(), request);
     }
+
+    /**
+     * <pre>
+     * The usage patterns of a namespace's sampled keys, the TTL advice per key family and the key
+     * rules that advice would add. Changes nothing.
+     * </pre>
+     */
+    public dev.mlcache.v1.AdviseResponse advise(dev.mlcache.v1.AdviseRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getAdviseMethod(), getCallOptions(), request);
+    }
   }
 
   /**
@@ -569,6 +634,17 @@ public final class AdminServiceGrpc {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
           getChannel(), getAdjustTtlMethod(), getCallOptions(), request);
     }
+
+    /**
+     * <pre>
+     * The usage patterns of a namespace's sampled keys, the TTL advice per key family and the key
+     * rules that advice would add. Changes nothing.
+     * </pre>
+     */
+    public dev.mlcache.v1.AdviseResponse advise(dev.mlcache.v1.AdviseRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getAdviseMethod(), getCallOptions(), request);
+    }
   }
 
   /**
@@ -639,6 +715,18 @@ public final class AdminServiceGrpc {
       return io.grpc.stub.ClientCalls.futureUnaryCall(
           getChannel().newCall(getAdjustTtlMethod(), getCallOptions()), request);
     }
+
+    /**
+     * <pre>
+     * The usage patterns of a namespace's sampled keys, the TTL advice per key family and the key
+     * rules that advice would add. Changes nothing.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.mlcache.v1.AdviseResponse> advise(
+        dev.mlcache.v1.AdviseRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getAdviseMethod(), getCallOptions()), request);
+    }
   }
 
   private static final int METHODID_GET_POLICY = 0;
@@ -647,6 +735,7 @@ public final class AdminServiceGrpc {
   private static final int METHODID_LIST_NAMESPACES = 3;
   private static final int METHODID_EXPORT_STATS = 4;
   private static final int METHODID_ADJUST_TTL = 5;
+  private static final int METHODID_ADVISE = 6;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -688,6 +777,10 @@ public final class AdminServiceGrpc {
         case METHODID_ADJUST_TTL:
           serviceImpl.adjustTtl((dev.mlcache.v1.AdjustTtlRequest) request,
               (io.grpc.stub.StreamObserver<dev.mlcache.v1.AdjustTtlResponse>) responseObserver);
+          break;
+        case METHODID_ADVISE:
+          serviceImpl.advise((dev.mlcache.v1.AdviseRequest) request,
+              (io.grpc.stub.StreamObserver<dev.mlcache.v1.AdviseResponse>) responseObserver);
           break;
         default:
           throw new AssertionError();
@@ -749,6 +842,13 @@ public final class AdminServiceGrpc {
               dev.mlcache.v1.AdjustTtlRequest,
               dev.mlcache.v1.AdjustTtlResponse>(
                 service, METHODID_ADJUST_TTL)))
+        .addMethod(
+          getAdviseMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.mlcache.v1.AdviseRequest,
+              dev.mlcache.v1.AdviseResponse>(
+                service, METHODID_ADVISE)))
         .build();
   }
 
@@ -803,6 +903,7 @@ public final class AdminServiceGrpc {
               .addMethod(getListNamespacesMethod())
               .addMethod(getExportStatsMethod())
               .addMethod(getAdjustTtlMethod())
+              .addMethod(getAdviseMethod())
               .build();
         }
       }

@@ -139,7 +139,7 @@ public enum AnomalyKind
   }
   public static com.google.protobuf.Descriptors.EnumDescriptor
       getDescriptor() {
-    return dev.mlcache.v1.Stats.getDescriptor().getEnumType(1);
+    return dev.mlcache.v1.Stats.getDescriptor().getEnumType(3);
   }
 
   private static final AnomalyKind[] VALUES = values();

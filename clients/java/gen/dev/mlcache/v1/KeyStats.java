@@ -393,6 +393,47 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int USAGE_FIELD_NUMBER = 12;
+  private dev.mlcache.v1.KeyUsage usage_;
+  /**
+   * <pre>
+   * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
+   * (telemetry.usage: hot keys and a hash sample of the others).
+   * </pre>
+   *
+   * <code>.mlcache.v1.KeyUsage usage = 12 [json_name = "usage"];</code>
+   * @return Whether the usage field is set.
+   */
+  @java.lang.Override
+  public boolean hasUsage() {
+    return ((bitField0_ & 0x00000004) != 0);
+  }
+  /**
+   * <pre>
+   * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
+   * (telemetry.usage: hot keys and a hash sample of the others).
+   * </pre>
+   *
+   * <code>.mlcache.v1.KeyUsage usage = 12 [json_name = "usage"];</code>
+   * @return The usage.
+   */
+  @java.lang.Override
+  public dev.mlcache.v1.KeyUsage getUsage() {
+    return usage_ == null ? dev.mlcache.v1.KeyUsage.getDefaultInstance() : usage_;
+  }
+  /**
+   * <pre>
+   * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
+   * (telemetry.usage: hot keys and a hash sample of the others).
+   * </pre>
+   *
+   * <code>.mlcache.v1.KeyUsage usage = 12 [json_name = "usage"];</code>
+   */
+  @java.lang.Override
+  public dev.mlcache.v1.KeyUsageOrBuilder getUsageOrBuilder() {
+    return usage_ == null ? dev.mlcache.v1.KeyUsage.getDefaultInstance() : usage_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -439,6 +480,9 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(rule_)) {
       com.google.protobuf.GeneratedMessage.writeString(output, 11, rule_);
+    }
+    if (((bitField0_ & 0x00000004) != 0)) {
+      output.writeMessage(12, getUsage());
     }
     getUnknownFields().writeTo(output);
   }
@@ -495,6 +539,10 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(rule_)) {
       size += com.google.protobuf.GeneratedMessage.computeStringSize(11, rule_);
     }
+    if (((bitField0_ & 0x00000004) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(12, getUsage());
+    }
     return size;
   }
   @java.lang.Override
@@ -546,6 +594,11 @@ private static final long serialVersionUID = 0L;
         .equals(other.getLayerFrequenciesList())) return false;
     if (!getRule()
         .equals(other.getRule())) return false;
+    if (hasUsage() != other.hasUsage()) return false;
+    if (hasUsage()) {
+      if (!getUsage()
+          .equals(other.getUsage())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -590,6 +643,10 @@ private static final long serialVersionUID = 0L;
     }
     hash = (37 * hash) + RULE_FIELD_NUMBER;
     hash = (53 * hash) + getRule().hashCode();
+    if (hasUsage()) {
+      hash = (37 * hash) + USAGE_FIELD_NUMBER;
+      hash = (53 * hash) + getUsage().hashCode();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -724,6 +781,7 @@ private static final long serialVersionUID = 0L;
         internalGetLastLoadLatencyFieldBuilder();
         internalGetLastRefreshFieldBuilder();
         internalGetLayerFrequenciesFieldBuilder();
+        internalGetUsageFieldBuilder();
       }
     }
     @java.lang.Override
@@ -761,6 +819,11 @@ private static final long serialVersionUID = 0L;
       }
       bitField0_ = (bitField0_ & ~0x00000200);
       rule_ = "";
+      usage_ = null;
+      if (usageBuilder_ != null) {
+        usageBuilder_.dispose();
+        usageBuilder_ = null;
+      }
       return this;
     }
 
@@ -849,6 +912,12 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000400) != 0)) {
         result.rule_ = rule_;
+      }
+      if (((from_bitField0_ & 0x00000800) != 0)) {
+        result.usage_ = usageBuilder_ == null
+            ? usage_
+            : usageBuilder_.build();
+        to_bitField0_ |= 0x00000004;
       }
       result.bitField0_ |= to_bitField0_;
     }
@@ -950,6 +1019,9 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00000400;
         onChanged();
       }
+      if (other.hasUsage()) {
+        mergeUsage(other.getUsage());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -1049,6 +1121,13 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000400;
               break;
             } // case 90
+            case 98: {
+              input.readMessage(
+                  internalGetUsageFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000800;
+              break;
+            } // case 98
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2246,6 +2325,170 @@ private static final long serialVersionUID = 0L;
       bitField0_ |= 0x00000400;
       onChanged();
       return this;
+    }
+
+    private dev.mlcache.v1.KeyUsage usage_;
+    private com.google.protobuf.SingleFieldBuilder<
+        dev.mlcache.v1.KeyUsage, dev.mlcache.v1.KeyUsage.Builder, dev.mlcache.v1.KeyUsageOrBuilder> usageBuilder_;
+    /**
+     * <pre>
+     * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
+     * (telemetry.usage: hot keys and a hash sample of the others).
+     * </pre>
+     *
+     * <code>.mlcache.v1.KeyUsage usage = 12 [json_name = "usage"];</code>
+     * @return Whether the usage field is set.
+     */
+    public boolean hasUsage() {
+      return ((bitField0_ & 0x00000800) != 0);
+    }
+    /**
+     * <pre>
+     * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
+     * (telemetry.usage: hot keys and a hash sample of the others).
+     * </pre>
+     *
+     * <code>.mlcache.v1.KeyUsage usage = 12 [json_name = "usage"];</code>
+     * @return The usage.
+     */
+    public dev.mlcache.v1.KeyUsage getUsage() {
+      if (usageBuilder_ == null) {
+        return usage_ == null ? dev.mlcache.v1.KeyUsage.getDefaultInstance() : usage_;
+      } else {
+        return usageBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
+     * (telemetry.usage: hot keys and a hash sample of the others).
+     * </pre>
+     *
+     * <code>.mlcache.v1.KeyUsage usage = 12 [json_name = "usage"];</code>
+     */
+    public Builder setUsage(dev.mlcache.v1.KeyUsage value) {
+      if (usageBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        usage_ = value;
+      } else {
+        usageBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
+     * (telemetry.usage: hot keys and a hash sample of the others).
+     * </pre>
+     *
+     * <code>.mlcache.v1.KeyUsage usage = 12 [json_name = "usage"];</code>
+     */
+    public Builder setUsage(
+        dev.mlcache.v1.KeyUsage.Builder builderForValue) {
+      if (usageBuilder_ == null) {
+        usage_ = builderForValue.build();
+      } else {
+        usageBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
+     * (telemetry.usage: hot keys and a hash sample of the others).
+     * </pre>
+     *
+     * <code>.mlcache.v1.KeyUsage usage = 12 [json_name = "usage"];</code>
+     */
+    public Builder mergeUsage(dev.mlcache.v1.KeyUsage value) {
+      if (usageBuilder_ == null) {
+        if (((bitField0_ & 0x00000800) != 0) &&
+          usage_ != null &&
+          usage_ != dev.mlcache.v1.KeyUsage.getDefaultInstance()) {
+          getUsageBuilder().mergeFrom(value);
+        } else {
+          usage_ = value;
+        }
+      } else {
+        usageBuilder_.mergeFrom(value);
+      }
+      if (usage_ != null) {
+        bitField0_ |= 0x00000800;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
+     * (telemetry.usage: hot keys and a hash sample of the others).
+     * </pre>
+     *
+     * <code>.mlcache.v1.KeyUsage usage = 12 [json_name = "usage"];</code>
+     */
+    public Builder clearUsage() {
+      bitField0_ = (bitField0_ & ~0x00000800);
+      usage_ = null;
+      if (usageBuilder_ != null) {
+        usageBuilder_.dispose();
+        usageBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
+     * (telemetry.usage: hot keys and a hash sample of the others).
+     * </pre>
+     *
+     * <code>.mlcache.v1.KeyUsage usage = 12 [json_name = "usage"];</code>
+     */
+    public dev.mlcache.v1.KeyUsage.Builder getUsageBuilder() {
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return internalGetUsageFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
+     * (telemetry.usage: hot keys and a hash sample of the others).
+     * </pre>
+     *
+     * <code>.mlcache.v1.KeyUsage usage = 12 [json_name = "usage"];</code>
+     */
+    public dev.mlcache.v1.KeyUsageOrBuilder getUsageOrBuilder() {
+      if (usageBuilder_ != null) {
+        return usageBuilder_.getMessageOrBuilder();
+      } else {
+        return usage_ == null ?
+            dev.mlcache.v1.KeyUsage.getDefaultInstance() : usage_;
+      }
+    }
+    /**
+     * <pre>
+     * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
+     * (telemetry.usage: hot keys and a hash sample of the others).
+     * </pre>
+     *
+     * <code>.mlcache.v1.KeyUsage usage = 12 [json_name = "usage"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        dev.mlcache.v1.KeyUsage, dev.mlcache.v1.KeyUsage.Builder, dev.mlcache.v1.KeyUsageOrBuilder> 
+        internalGetUsageFieldBuilder() {
+      if (usageBuilder_ == null) {
+        usageBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            dev.mlcache.v1.KeyUsage, dev.mlcache.v1.KeyUsage.Builder, dev.mlcache.v1.KeyUsageOrBuilder>(
+                getUsage(),
+                getParentForChildren(),
+                isClean());
+        usage_ = null;
+      }
+      return usageBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:mlcache.v1.KeyStats)

@@ -188,4 +188,34 @@ public interface KeyStatsOrBuilder extends
    */
   com.google.protobuf.ByteString
       getRuleBytes();
+
+  /**
+   * <pre>
+   * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
+   * (telemetry.usage: hot keys and a hash sample of the others).
+   * </pre>
+   *
+   * <code>.mlcache.v1.KeyUsage usage = 12 [json_name = "usage"];</code>
+   * @return Whether the usage field is set.
+   */
+  boolean hasUsage();
+  /**
+   * <pre>
+   * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
+   * (telemetry.usage: hot keys and a hash sample of the others).
+   * </pre>
+   *
+   * <code>.mlcache.v1.KeyUsage usage = 12 [json_name = "usage"];</code>
+   * @return The usage.
+   */
+  dev.mlcache.v1.KeyUsage getUsage();
+  /**
+   * <pre>
+   * The key's usage pattern and TTL advice; unset when its arrivals are not sampled
+   * (telemetry.usage: hot keys and a hash sample of the others).
+   * </pre>
+   *
+   * <code>.mlcache.v1.KeyUsage usage = 12 [json_name = "usage"];</code>
+   */
+  dev.mlcache.v1.KeyUsageOrBuilder getUsageOrBuilder();
 }

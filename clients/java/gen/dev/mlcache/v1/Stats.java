@@ -77,6 +77,21 @@ public final class Stats extends com.google.protobuf.GeneratedFile {
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_mlcache_v1_LayerHotKeys_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_mlcache_v1_UsageEvidence_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_mlcache_v1_UsageEvidence_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_mlcache_v1_TtlAdvice_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_mlcache_v1_TtlAdvice_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_mlcache_v1_KeyUsage_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_mlcache_v1_KeyUsage_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_mlcache_v1_InFlightLoad_descriptor;
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
@@ -154,7 +169,7 @@ public final class Stats extends com.google.protobuf.GeneratedFile {
       "ogle.protobuf.DurationR\003age\022>\n\rttl_remai" +
       "ning\030\005 \001(\0132\031.google.protobuf.DurationR\014t" +
       "tlRemaining\022\030\n\007version\030\006 \001(\004R\007version\022\035\n" +
-      "\nsize_bytes\030\007 \001(\004R\tsizeBytes\"\315\003\n\010KeyStat" +
+      "\nsize_bytes\030\007 \001(\004R\tsizeBytes\"\371\003\n\010KeyStat" +
       "s\022\034\n\tnamespace\030\001 \001(\tR\tnamespace\022\020\n\003key\030\002" +
       " \001(\tR\003key\0221\n\006layers\030\003 \003(\0132\031.mlcache.v1.K" +
       "eyLayerStateR\006layers\022\022\n\004hits\030\004 \001(\004R\004hits" +
@@ -166,45 +181,77 @@ public final class Stats extends com.google.protobuf.GeneratedFile {
       "n\030\t \001(\0162\024.mlcache.v1.L1ReasonR\010l1Reason\022" +
       "G\n\021layer_frequencies\030\n \003(\0132\032.mlcache.v1." +
       "LayerFrequencyR\020layerFrequencies\022\022\n\004rule" +
-      "\030\013 \001(\tR\004rule\"r\n\016LayerFrequency\022,\n\005layer\030" +
-      "\001 \001(\0162\026.mlcache.v1.CacheLayerR\005layer\022\032\n\010" +
-      "estimate\030\002 \001(\004R\010estimate\022\026\n\006source\030\003 \001(\t" +
-      "R\006source\"k\n\014LayerHotKeys\022,\n\005layer\030\001 \001(\0162" +
-      "\026.mlcache.v1.CacheLayerR\005layer\022-\n\010hot_ke" +
-      "ys\030\002 \003(\0132\022.mlcache.v1.HotKeyR\007hotKeys\"\223\001" +
-      "\n\014InFlightLoad\022\034\n\tnamespace\030\001 \001(\tR\tnames" +
-      "pace\022\020\n\003key\030\002 \001(\tR\003key\0229\n\nstarted_at\030\003 \001" +
-      "(\0132\032.google.protobuf.TimestampR\tstartedA" +
-      "t\022\030\n\007waiters\030\004 \001(\rR\007waiters\"\367\001\n\nDeadLett" +
-      "er\022\034\n\tnamespace\030\001 \001(\tR\tnamespace\022\020\n\003key\030" +
-      "\002 \001(\tR\003key\022\035\n\nlast_error\030\003 \001(\tR\tlastErro" +
-      "r\022\032\n\010failures\030\004 \001(\rR\010failures\022?\n\rfirst_f" +
-      "ailure\030\005 \001(\0132\032.google.protobuf.Timestamp" +
-      "R\014firstFailure\022=\n\014last_failure\030\006 \001(\0132\032.g" +
-      "oogle.protobuf.TimestampR\013lastFailure\"\310\001" +
-      "\n\020DependencyStatus\022\022\n\004name\030\001 \001(\tR\004name\022\016" +
-      "\n\002up\030\002 \001(\010R\002up\022\026\n\006detail\030\003 \001(\tR\006detail\022\026" +
-      "\n\006queued\030\004 \001(\004R\006queued\022=\n\rbreaker_state\030" +
-      "\005 \001(\0162\030.mlcache.v1.BreakerStateR\014breaker" +
-      "State\022!\n\014consumer_lag\030\006 \001(\004R\013consumerLag" +
-      "\"\321\001\n\007Anomaly\022+\n\004kind\030\001 \001(\0162\027.mlcache.v1." +
-      "AnomalyKindR\004kind\022\034\n\tnamespace\030\002 \001(\tR\tna" +
-      "mespace\022\020\n\003key\030\003 \001(\tR\003key\022;\n\013detected_at" +
-      "\030\004 \001(\0132\032.google.protobuf.TimestampR\ndete" +
-      "ctedAt\022\024\n\005score\030\005 \001(\001R\005score\022\026\n\006detail\030\006" +
-      " \001(\tR\006detail*\211\002\n\010L1Reason\022\031\n\025L1_REASON_U" +
-      "NSPECIFIED\020\000\022\025\n\021L1_REASON_PRESENT\020\001\022\025\n\021L" +
-      "1_REASON_UNKNOWN\020\002\022\026\n\022L1_REASON_DISABLED" +
-      "\020\003\022\030\n\024L1_REASON_RULE_NEVER\020\004\022\030\n\024L1_REASO" +
-      "N_BELOW_HITS\020\005\022#\n\037L1_REASON_REJECTED_BY_" +
-      "ADMISSION\020\006\022\025\n\021L1_REASON_EVICTED\020\007\022\025\n\021L1" +
-      "_REASON_EXPIRED\020\010\022\025\n\021L1_REASON_REMOVED\020\t" +
-      "*\212\001\n\013AnomalyKind\022\034\n\030ANOMALY_KIND_UNSPECI" +
-      "FIED\020\000\022\030\n\024ANOMALY_KIND_HOT_KEY\020\001\022\036\n\032ANOM" +
-      "ALY_KIND_REFRESH_SPIKE\020\002\022#\n\037ANOMALY_KIND" +
-      "_LOAD_FAILURE_SPIKE\020\003BR\n\016dev.mlcache.v1P" +
-      "\001Z>github.com/mlcache/mlcache/clients/go" +
-      "/gen/mlcache/v1;mlcachev1b\006proto3"
+      "\030\013 \001(\tR\004rule\022*\n\005usage\030\014 \001(\0132\024.mlcache.v1" +
+      ".KeyUsageR\005usage\"r\n\016LayerFrequency\022,\n\005la" +
+      "yer\030\001 \001(\0162\026.mlcache.v1.CacheLayerR\005layer" +
+      "\022\032\n\010estimate\030\002 \001(\004R\010estimate\022\026\n\006source\030\003" +
+      " \001(\tR\006source\"k\n\014LayerHotKeys\022,\n\005layer\030\001 " +
+      "\001(\0162\026.mlcache.v1.CacheLayerR\005layer\022-\n\010ho" +
+      "t_keys\030\002 \003(\0132\022.mlcache.v1.HotKeyR\007hotKey" +
+      "s\"\350\003\n\rUsageEvidence\022\030\n\007samples\030\001 \001(\rR\007sa" +
+      "mples\022\032\n\010arrivals\030\002 \001(\004R\010arrivals\022&\n\017rat" +
+      "e_per_second\030\003 \001(\001R\rratePerSecond\0224\n\010mea" +
+      "n_gap\030\004 \001(\0132\031.google.protobuf.DurationR\007" +
+      "meanGap\022\016\n\002cv\030\005 \001(\001R\002cv\022\036\n\nburstiness\030\006 " +
+      "\001(\001R\nburstiness\0221\n\006period\030\007 \001(\0132\031.google" +
+      ".protobuf.DurationR\006period\022<\n\014burst_leng" +
+      "th\030\010 \001(\0132\031.google.protobuf.DurationR\013bur" +
+      "stLength\0226\n\tburst_gap\030\t \001(\0132\031.google.pro" +
+      "tobuf.DurationR\010burstGap\022\024\n\005trend\030\n \001(\001R" +
+      "\005trend\022\032\n\010slowdown\030\013 \001(\001R\010slowdown\0228\n\nsi" +
+      "nce_last\030\014 \001(\0132\031.google.protobuf.Duratio" +
+      "nR\tsinceLast\"\353\001\n\tTtlAdvice\022+\n\003ttl\030\001 \001(\0132" +
+      "\031.google.protobuf.DurationR\003ttl\0226\n\tfresh" +
+      "_for\030\002 \001(\0132\031.google.protobuf.DurationR\010f" +
+      "reshFor\0221\n\007refresh\030\003 \001(\0162\027.mlcache.v1.Re" +
+      "freshModeR\007refresh\022\024\n\005admit\030\004 \001(\010R\005admit" +
+      "\022\026\n\006reason\030\005 \001(\tR\006reason\022\030\n\007clamped\030\006 \001(" +
+      "\010R\007clamped\"\244\001\n\010KeyUsage\0222\n\007pattern\030\001 \001(\016" +
+      "2\030.mlcache.v1.UsagePatternR\007pattern\0225\n\010e" +
+      "vidence\030\002 \001(\0132\031.mlcache.v1.UsageEvidence" +
+      "R\010evidence\022-\n\006advice\030\003 \001(\0132\025.mlcache.v1." +
+      "TtlAdviceR\006advice\"\223\001\n\014InFlightLoad\022\034\n\tna" +
+      "mespace\030\001 \001(\tR\tnamespace\022\020\n\003key\030\002 \001(\tR\003k" +
+      "ey\0229\n\nstarted_at\030\003 \001(\0132\032.google.protobuf" +
+      ".TimestampR\tstartedAt\022\030\n\007waiters\030\004 \001(\rR\007" +
+      "waiters\"\367\001\n\nDeadLetter\022\034\n\tnamespace\030\001 \001(" +
+      "\tR\tnamespace\022\020\n\003key\030\002 \001(\tR\003key\022\035\n\nlast_e" +
+      "rror\030\003 \001(\tR\tlastError\022\032\n\010failures\030\004 \001(\rR" +
+      "\010failures\022?\n\rfirst_failure\030\005 \001(\0132\032.googl" +
+      "e.protobuf.TimestampR\014firstFailure\022=\n\014la" +
+      "st_failure\030\006 \001(\0132\032.google.protobuf.Times" +
+      "tampR\013lastFailure\"\310\001\n\020DependencyStatus\022\022" +
+      "\n\004name\030\001 \001(\tR\004name\022\016\n\002up\030\002 \001(\010R\002up\022\026\n\006de" +
+      "tail\030\003 \001(\tR\006detail\022\026\n\006queued\030\004 \001(\004R\006queu" +
+      "ed\022=\n\rbreaker_state\030\005 \001(\0162\030.mlcache.v1.B" +
+      "reakerStateR\014breakerState\022!\n\014consumer_la" +
+      "g\030\006 \001(\004R\013consumerLag\"\321\001\n\007Anomaly\022+\n\004kind" +
+      "\030\001 \001(\0162\027.mlcache.v1.AnomalyKindR\004kind\022\034\n" +
+      "\tnamespace\030\002 \001(\tR\tnamespace\022\020\n\003key\030\003 \001(\t" +
+      "R\003key\022;\n\013detected_at\030\004 \001(\0132\032.google.prot" +
+      "obuf.TimestampR\ndetectedAt\022\024\n\005score\030\005 \001(" +
+      "\001R\005score\022\026\n\006detail\030\006 \001(\tR\006detail*\211\002\n\010L1R" +
+      "eason\022\031\n\025L1_REASON_UNSPECIFIED\020\000\022\025\n\021L1_R" +
+      "EASON_PRESENT\020\001\022\025\n\021L1_REASON_UNKNOWN\020\002\022\026" +
+      "\n\022L1_REASON_DISABLED\020\003\022\030\n\024L1_REASON_RULE" +
+      "_NEVER\020\004\022\030\n\024L1_REASON_BELOW_HITS\020\005\022#\n\037L1" +
+      "_REASON_REJECTED_BY_ADMISSION\020\006\022\025\n\021L1_RE" +
+      "ASON_EVICTED\020\007\022\025\n\021L1_REASON_EXPIRED\020\010\022\025\n" +
+      "\021L1_REASON_REMOVED\020\t*\325\001\n\014UsagePattern\022\035\n" +
+      "\031USAGE_PATTERN_UNSPECIFIED\020\000\022\031\n\025USAGE_PA" +
+      "TTERN_REGULAR\020\001\022\030\n\024USAGE_PATTERN_BURSTY\020" +
+      "\002\022\034\n\030USAGE_PATTERN_STEADY_HOT\020\003\022\031\n\025USAGE" +
+      "_PATTERN_ONE_HIT\020\004\022\033\n\027USAGE_PATTERN_DECL" +
+      "INING\020\005\022\033\n\027USAGE_PATTERN_IRREGULAR\020\006*r\n\013" +
+      "RefreshMode\022\034\n\030REFRESH_MODE_UNSPECIFIED\020" +
+      "\000\022\025\n\021REFRESH_MODE_NONE\020\001\022\026\n\022REFRESH_MODE" +
+      "_AHEAD\020\002\022\026\n\022REFRESH_MODE_EARLY\020\003*\212\001\n\013Ano" +
+      "malyKind\022\034\n\030ANOMALY_KIND_UNSPECIFIED\020\000\022\030" +
+      "\n\024ANOMALY_KIND_HOT_KEY\020\001\022\036\n\032ANOMALY_KIND" +
+      "_REFRESH_SPIKE\020\002\022#\n\037ANOMALY_KIND_LOAD_FA" +
+      "ILURE_SPIKE\020\003BR\n\016dev.mlcache.v1P\001Z>githu" +
+      "b.com/mlcache/mlcache/clients/go/gen/mlc" +
+      "ache/v1;mlcachev1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -260,7 +307,7 @@ public final class Stats extends com.google.protobuf.GeneratedFile {
     internal_static_mlcache_v1_KeyStats_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_KeyStats_descriptor,
-        new java.lang.String[] { "Namespace", "Key", "Layers", "Hits", "Misses", "Frequency", "LastLoadLatency", "LastRefresh", "L1Reason", "LayerFrequencies", "Rule", });
+        new java.lang.String[] { "Namespace", "Key", "Layers", "Hits", "Misses", "Frequency", "LastLoadLatency", "LastRefresh", "L1Reason", "LayerFrequencies", "Rule", "Usage", });
     internal_static_mlcache_v1_LayerFrequency_descriptor =
       getDescriptor().getMessageType(8);
     internal_static_mlcache_v1_LayerFrequency_fieldAccessorTable = new
@@ -273,26 +320,44 @@ public final class Stats extends com.google.protobuf.GeneratedFile {
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_LayerHotKeys_descriptor,
         new java.lang.String[] { "Layer", "HotKeys", });
-    internal_static_mlcache_v1_InFlightLoad_descriptor =
+    internal_static_mlcache_v1_UsageEvidence_descriptor =
       getDescriptor().getMessageType(10);
+    internal_static_mlcache_v1_UsageEvidence_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_mlcache_v1_UsageEvidence_descriptor,
+        new java.lang.String[] { "Samples", "Arrivals", "RatePerSecond", "MeanGap", "Cv", "Burstiness", "Period", "BurstLength", "BurstGap", "Trend", "Slowdown", "SinceLast", });
+    internal_static_mlcache_v1_TtlAdvice_descriptor =
+      getDescriptor().getMessageType(11);
+    internal_static_mlcache_v1_TtlAdvice_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_mlcache_v1_TtlAdvice_descriptor,
+        new java.lang.String[] { "Ttl", "FreshFor", "Refresh", "Admit", "Reason", "Clamped", });
+    internal_static_mlcache_v1_KeyUsage_descriptor =
+      getDescriptor().getMessageType(12);
+    internal_static_mlcache_v1_KeyUsage_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_mlcache_v1_KeyUsage_descriptor,
+        new java.lang.String[] { "Pattern", "Evidence", "Advice", });
+    internal_static_mlcache_v1_InFlightLoad_descriptor =
+      getDescriptor().getMessageType(13);
     internal_static_mlcache_v1_InFlightLoad_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_InFlightLoad_descriptor,
         new java.lang.String[] { "Namespace", "Key", "StartedAt", "Waiters", });
     internal_static_mlcache_v1_DeadLetter_descriptor =
-      getDescriptor().getMessageType(11);
+      getDescriptor().getMessageType(14);
     internal_static_mlcache_v1_DeadLetter_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_DeadLetter_descriptor,
         new java.lang.String[] { "Namespace", "Key", "LastError", "Failures", "FirstFailure", "LastFailure", });
     internal_static_mlcache_v1_DependencyStatus_descriptor =
-      getDescriptor().getMessageType(12);
+      getDescriptor().getMessageType(15);
     internal_static_mlcache_v1_DependencyStatus_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_DependencyStatus_descriptor,
         new java.lang.String[] { "Name", "Up", "Detail", "Queued", "BreakerState", "ConsumerLag", });
     internal_static_mlcache_v1_Anomaly_descriptor =
-      getDescriptor().getMessageType(13);
+      getDescriptor().getMessageType(16);
     internal_static_mlcache_v1_Anomaly_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_Anomaly_descriptor,
