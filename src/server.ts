@@ -246,6 +246,8 @@ export async function startService(
           origins,
           telemetry,
           limits: config.limits,
+          adviceApply: config.telemetry?.usage?.apply === true,
+          logger,
           ...(events ? { policyLog: events.policies, caughtUp: () => events.trust.trusted } : {}),
         }),
         interceptors,

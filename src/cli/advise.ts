@@ -95,12 +95,22 @@ export async function adviseCommand(args: string[]): Promise<number> {
       ...CONNECTION_OPTIONS,
       namespace: { type: "string", short: "n", default: "" },
       json: { type: "boolean", default: false },
+      apply: { type: "boolean", default: false },
+      revert: { type: "boolean", default: false },
     },
   });
   try {
-    const response = await adminClient(values).advise({ namespace: values.namespace });
+    const response = await adminClient(values).advise({
+      namespace: values.namespace,
+      apply: values.apply,
+      revert: values.revert,
+    });
+    const done =
+      values.apply || values.revert
+        ? `\n${response.rulesApplied} advice rules put in force, ${response.rulesRemoved} taken out\n`
+        : "";
     process.stdout.write(
-      values.json ? `${JSON.stringify(toJson(AdviseResponseSchema, response))}\n` : formatAdvice(response),
+      values.json ? `${JSON.stringify(toJson(AdviseResponseSchema, response))}\n` : `${formatAdvice(response)}${done}`,
     );
     return 0;
   } catch (error) {

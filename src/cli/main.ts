@@ -23,7 +23,9 @@ Usage:
   mlcache invalidate [-n NS] [--key K]... [--tag T]... [--prefix P]
   mlcache stats [-n NS]... [--watch] [--interval 1s] [--hot-keys N]
   mlcache top [-n NS]... [--interval 1s] [--hot-keys 5]   live view of the stats (q quits)
-  mlcache advise [-n NS] [--json]       usage patterns of sampled keys, TTL advice, the rules it would add
+  mlcache advise [-n NS] [--json] [--apply | --revert]
+                                        usage patterns of sampled keys, TTL advice, the rules it would add;
+                                        --apply puts them in force (telemetry.usage.apply), --revert takes them out
 
 Client commands talk to --server HOST:PORT (default $MLCACHE_SERVER or 127.0.0.1:50051; https://
 for TLS), with --token T ($MLCACHE_TOKEN) when the service wants a credential, --ca FILE

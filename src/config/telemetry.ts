@@ -60,6 +60,7 @@ export const telemetrySection = z
         minTtlMs: duration,
         maxTtlMs: duration,
         maxRules: z.number().int().min(0).max(10_000),
+        apply: z.boolean(),
       })
       .partial()
       .strict()

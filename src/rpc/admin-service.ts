@@ -8,14 +8,21 @@ import { applyMask, overlayPolicy } from "../config/policy-proto.js";
 import type { CacheManager } from "../engine/cache-manager.js";
 import type { NamespaceSettings } from "../engine/policy.js";
 import { CacheError, Status } from "../errors.js";
-import type { AdminService } from "../gen/mlcache/v1/admin_pb.js";
+import { type AdminService, UpdatePolicyRequestSchema } from "../gen/mlcache/v1/admin_pb.js";
 import { CacheLayer } from "../gen/mlcache/v1/common_pb.js";
 import { type PolicyEvent, PolicyEventSchema } from "../gen/mlcache/v1/events_pb.js";
-import type { NamespacePolicy, OriginPolicy } from "../gen/mlcache/v1/policy_pb.js";
+import {
+  KeyRuleSchema,
+  type NamespacePolicy,
+  NamespacePolicySchema,
+  type OriginPolicy,
+} from "../gen/mlcache/v1/policy_pb.js";
 import { NamespaceStatsSchema } from "../gen/mlcache/v1/stats_pb.js";
 import { redactOrigin, restoreRedacted } from "../loaders/allowlist.js";
 import type { OriginRegistry } from "../loaders/registry.js";
+import type { Logger } from "../logger.js";
 import type { Telemetry } from "../telemetry/telemetry.js";
+import { ADVICE_RULE_PREFIX, type ProposedRule } from "../telemetry/usage/rules.js";
 import { buildSnapshot } from "./convert.js";
 import { adviseResponse } from "./usage-convert.js";
 import { checkDuration, checkEnum, checkKeys, checkNamespace, type RequestLimits } from "./validate.js";
@@ -42,6 +49,25 @@ export interface AdminServiceDeps {
   caughtUp?: () => boolean;
   /** Bounds of keys in requests (AdjustTtl); default 1024-byte keys. */
   limits?: RequestLimits;
+  /** Whether Advise may put its rules in force (`telemetry.usage.apply`, the operator's consent). */
+  adviceApply?: boolean;
+  /** Where applied and reverted advice is logged. */
+  logger?: Logger;
+}
+
+/** A proposed rule as a namespace policy's key rule: its TTL and fresh-for in each layer the namespace uses. */
+function keyRuleOf(rule: ProposedRule, withL2: boolean) {
+  const layer = { ttl: durationFromMs(Math.round(rule.ttlMs)), freshFor: durationFromMs(Math.round(rule.freshForMs)) };
+  return create(KeyRuleSchema, {
+    name: rule.name,
+    match: { case: rule.match.kind, value: rule.match.value },
+    overrides: create(NamespacePolicySchema, {
+      l1: layer,
+      // A key not worth caching (read once) stays out of Redis: L2 admission keeps one-hit wonders out.
+      ...(withL2 ? { l2: rule.admission ? layer : { ...layer, admission: true } } : {}),
+      earlyRefresh: { enabled: rule.earlyRefresh },
+    }),
+  });
 }
 
 /** Most keys one AdjustTtl call may name. */
@@ -101,7 +127,7 @@ export function adminService(deps: AdminServiceDeps): ServiceImpl<typeof AdminSe
     // Here at once, so the next request sees it; the log brings it (again, in log order) too.
     applyPolicyChange(policies, origins, policyChange);
   };
-  return {
+  const service: ServiceImpl<typeof AdminService> = {
     getPolicy(request) {
       const namespace = checkNamespace(request.namespace);
       if (deps.caughtUp && !deps.caughtUp()) {
@@ -218,7 +244,7 @@ export function adminService(deps: AdminServiceDeps): ServiceImpl<typeof AdminSe
       return { l1Adjusted: result.l1Adjusted, l2Adjusted: result.l2Adjusted, published: result.published };
     },
 
-    advise(request) {
+    async advise(request, context) {
       const namespace = checkNamespace(request.namespace);
       if (!deps.telemetry) {
         throw new CacheError(
@@ -226,7 +252,39 @@ export function adminService(deps: AdminServiceDeps): ServiceImpl<typeof AdminSe
           "usage advice needs the telemetry, which this instance runs without",
         );
       }
-      return adviseResponse(deps.telemetry.advise(namespace));
+      if (request.apply && request.revert) {
+        throw new CacheError(Status.INVALID_ARGUMENT, "apply and revert exclude each other: ask for one");
+      }
+      const advice = deps.telemetry.advise(namespace);
+      const response = adviseResponse(advice);
+      if (!request.apply && !request.revert) return response;
+      if (!deps.adviceApply) {
+        throw new CacheError(
+          Status.FAILED_PRECONDITION,
+          "applying usage advice is switched off: set telemetry.usage.apply: true on the instances to allow it (Advise without apply shows the rules)",
+        );
+      }
+      // The operator's rules stay, first (first match wins); earlier advice is replaced.
+      const before = view(namespace).rules;
+      const kept = before.filter((rule) => !rule.name.startsWith(ADVICE_RULE_PREFIX));
+      const added = request.apply ? advice.rules.map((rule) => keyRuleOf(rule, manager.hasL2)) : [];
+      await (service.updatePolicy as (r: unknown, c: unknown) => Promise<unknown>)(
+        create(UpdatePolicyRequestSchema, {
+          policy: create(NamespacePolicySchema, { namespace, rules: [...kept, ...added] }),
+          updateMask: { paths: ["rules"] },
+        }),
+        context,
+      );
+      const removed = before.length - kept.length;
+      deps.logger?.info(
+        {
+          namespace,
+          applied: added.map((rule) => rule.name),
+          removed: before.filter((rule) => rule.name.startsWith(ADVICE_RULE_PREFIX)).map((rule) => rule.name),
+        },
+        request.apply ? "usage advice put in force as key rules" : "usage advice rules taken out",
+      );
+      return { ...response, rulesApplied: added.length, rulesRemoved: removed };
     },
 
     async *exportStats(request) {
@@ -255,4 +313,5 @@ export function adminService(deps: AdminServiceDeps): ServiceImpl<typeof AdminSe
       }
     },
   };
+  return service;
 }

@@ -35,7 +35,7 @@ describe("usage patterns through Inspect and Advise", () => {
 
   beforeAll(async () => {
     const config = testConfig({
-      telemetry: { usage: { sampleOneIn: 1, maxTtlMs: "90s" } },
+      telemetry: { usage: { sampleOneIn: 1, maxTtlMs: "90s", apply: true } },
       namespaces: { [NAMESPACE]: { l1: { ttl: "30s", jitter: 0 } } },
     });
     service = await startService(parseConfig(config, "test config"), { telemetryClock: clock });
@@ -93,5 +93,55 @@ describe("usage patterns through Inspect and Advise", () => {
   it("refuses a bad namespace with INVALID_ARGUMENT", async () => {
     const error = await rejection(admin.advise({ namespace: "Not A Namespace" }));
     expect(error.code).toBe(3);
+  });
+  it("Advise with apply puts the rules in force after the operator's own, again replaces them, revert takes only them out", async () => {
+    const operatorRule = { name: "ops.pinned", match: { case: "exact" as const, value: "pinned" } };
+    await admin.updatePolicy({
+      policy: { namespace: NAMESPACE, rules: [{ ...operatorRule, overrides: { l1: { ttl: { seconds: 5n } } } }] },
+      updateMask: { paths: ["rules"] },
+    });
+    const proposed = await admin.advise({ namespace: NAMESPACE });
+    expect(proposed.rules.length).toBeGreaterThan(0);
+    const applied = await admin.advise({ namespace: NAMESPACE, apply: true });
+    expect(applied.rulesApplied).toBe(proposed.rules.length);
+    expect(applied.rulesRemoved).toBe(0);
+    const inForce = (await admin.getPolicy({ namespace: NAMESPACE })).policy?.rules ?? [];
+    expect(inForce.map((r) => r.name)).toEqual(["ops.pinned", ...proposed.rules.map((r) => r.name)]);
+    // The regular family's rule now governs its keys, with the advised TTL.
+    const regularRule = proposed.rules.find((r) => r.match.value === `${FAMILIES.regular}:*`);
+    const stats = await cache.inspect({ namespace: NAMESPACE, keys: [`${FAMILIES.regular}:0`] });
+    expect(stats.keyStats[0]?.rule).toBe(regularRule?.name);
+    const governing = inForce.find((r) => r.name === regularRule?.name);
+    expect(msOf(governing?.overrides?.l1?.ttl)).toBe(msOf(regularRule?.ttl));
+    // Applying again replaces the advice rules instead of adding more.
+    const again = await admin.advise({ namespace: NAMESPACE, apply: true });
+    expect(again.rulesRemoved).toBe(proposed.rules.length);
+    expect((await admin.getPolicy({ namespace: NAMESPACE })).policy?.rules.length).toBe(1 + proposed.rules.length);
+    const reverted = await admin.advise({ namespace: NAMESPACE, revert: true });
+    expect(reverted.rulesRemoved).toBe(proposed.rules.length);
+    expect((await admin.getPolicy({ namespace: NAMESPACE })).policy?.rules.map((r) => r.name)).toEqual(["ops.pinned"]);
+  });
+
+  it("refuses apply with revert (INVALID_ARGUMENT)", async () => {
+    const error = await rejection(admin.advise({ namespace: NAMESPACE, apply: true, revert: true }));
+    expect(error.code).toBe(3);
+  });
+});
+
+describe("applying advice without the operator's consent", () => {
+  let service: RunningService;
+  beforeAll(async () => {
+    service = await startService(parseConfig(testConfig({}), "test config"));
+  });
+  afterAll(async () => {
+    await service?.close();
+  });
+
+  it("is refused with FAILED_PRECONDITION naming telemetry.usage.apply; the policy is left alone", async () => {
+    const admin = createConnectClient(AdminService, service.httpPort);
+    const error = await rejection(admin.advise({ namespace: NAMESPACE, apply: true }));
+    expect(error.code).toBe(9);
+    expect(error.rawMessage).toContain("telemetry.usage.apply");
+    expect((await admin.getPolicy({ namespace: NAMESPACE })).policy?.rules).toEqual([]);
   });
 });

@@ -76,9 +76,15 @@ export function matchFor(family: string): RuleMatch {
     : { kind: "exact", value: family };
 }
 
+/** Every proposed rule's name starts with it: applying advice again, or reverting it, replaces only these. */
+export const ADVICE_RULE_PREFIX = "advice.";
+
 /** A key rule's name for a pattern and a family or key: [A-Za-z0-9_.-], at most 64, unique among `taken`. */
 function ruleName(pattern: UsagePattern, subject: string, taken: Set<string>): string {
-  const base = `${pattern}.${subject.replace(/\*/g, "x").replace(/[^A-Za-z0-9_.-]+/g, "-")}`.slice(0, 60);
+  const base = `${ADVICE_RULE_PREFIX}${pattern}.${subject.replace(/\*/g, "x").replace(/[^A-Za-z0-9_.-]+/g, "-")}`.slice(
+    0,
+    58,
+  );
   let name = base;
   for (let n = 2; taken.has(name); n++) name = `${base}.${n}`;
   taken.add(name);

@@ -690,8 +690,15 @@ func (x *ExportStatsResponse) GetNdjson() []byte {
 }
 
 type AdviseRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Namespace     string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Namespace string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	// Also put the proposed rules in force: they replace the namespace's earlier advice rules
+	// (names starting "advice."), after the operator's own rules (first match wins), through
+	// UpdatePolicy (every instance). Needs telemetry.usage.apply: true on the instance asked,
+	// else FAILED_PRECONDITION.
+	Apply bool `protobuf:"varint,2,opt,name=apply,proto3" json:"apply,omitempty"`
+	// Remove the advice rules applied earlier (the operator's own rules stay). Not with apply.
+	Revert        bool `protobuf:"varint,3,opt,name=revert,proto3" json:"revert,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -731,6 +738,20 @@ func (x *AdviseRequest) GetNamespace() string {
 		return x.Namespace
 	}
 	return ""
+}
+
+func (x *AdviseRequest) GetApply() bool {
+	if x != nil {
+		return x.Apply
+	}
+	return false
+}
+
+func (x *AdviseRequest) GetRevert() bool {
+	if x != nil {
+		return x.Revert
+	}
+	return false
 }
 
 // The advice for a family of keys: keys equal but for their numeric or id segments.
@@ -1048,8 +1069,11 @@ type AdviseResponse struct {
 	CurrentEarlyRefresh bool                 `protobuf:"varint,7,opt,name=current_early_refresh,json=currentEarlyRefresh,proto3" json:"current_early_refresh,omitempty"`
 	LoadLatency         *durationpb.Duration `protobuf:"bytes,8,opt,name=load_latency,json=loadLatency,proto3" json:"load_latency,omitempty"`
 	// The bounds every advised TTL was clamped into (unset: none).
-	MinTtl        *durationpb.Duration `protobuf:"bytes,9,opt,name=min_ttl,json=minTtl,proto3" json:"min_ttl,omitempty"`
-	MaxTtl        *durationpb.Duration `protobuf:"bytes,10,opt,name=max_ttl,json=maxTtl,proto3" json:"max_ttl,omitempty"`
+	MinTtl *durationpb.Duration `protobuf:"bytes,9,opt,name=min_ttl,json=minTtl,proto3" json:"min_ttl,omitempty"`
+	MaxTtl *durationpb.Duration `protobuf:"bytes,10,opt,name=max_ttl,json=maxTtl,proto3" json:"max_ttl,omitempty"`
+	// With apply or revert: the advice rules put in force, and those taken out.
+	RulesApplied  uint32 `protobuf:"varint,11,opt,name=rules_applied,json=rulesApplied,proto3" json:"rules_applied,omitempty"`
+	RulesRemoved  uint32 `protobuf:"varint,12,opt,name=rules_removed,json=rulesRemoved,proto3" json:"rules_removed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1154,6 +1178,20 @@ func (x *AdviseResponse) GetMaxTtl() *durationpb.Duration {
 	return nil
 }
 
+func (x *AdviseResponse) GetRulesApplied() uint32 {
+	if x != nil {
+		return x.RulesApplied
+	}
+	return 0
+}
+
+func (x *AdviseResponse) GetRulesRemoved() uint32 {
+	if x != nil {
+		return x.RulesRemoved
+	}
+	return 0
+}
+
 var File_mlcache_v1_admin_proto protoreflect.FileDescriptor
 
 const file_mlcache_v1_admin_proto_rawDesc = "" +
@@ -1207,9 +1245,11 @@ const file_mlcache_v1_admin_proto_rawDesc = "" +
 	"namespaces\x12\x19\n" +
 	"\bmax_keys\x18\x02 \x01(\rR\amaxKeys\"-\n" +
 	"\x13ExportStatsResponse\x12\x16\n" +
-	"\x06ndjson\x18\x01 \x01(\fR\x06ndjson\"-\n" +
+	"\x06ndjson\x18\x01 \x01(\fR\x06ndjson\"[\n" +
 	"\rAdviseRequest\x12\x1c\n" +
-	"\tnamespace\x18\x01 \x01(\tR\tnamespace\"\x86\x02\n" +
+	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x14\n" +
+	"\x05apply\x18\x02 \x01(\bR\x05apply\x12\x16\n" +
+	"\x06revert\x18\x03 \x01(\bR\x06revert\"\x86\x02\n" +
 	"\fFamilyAdvice\x12\x16\n" +
 	"\x06family\x18\x01 \x01(\tR\x06family\x122\n" +
 	"\apattern\x18\x02 \x01(\x0e2\x18.mlcache.v1.UsagePatternR\apattern\x12\x12\n" +
@@ -1232,7 +1272,7 @@ const file_mlcache_v1_admin_proto_rawDesc = "" +
 	"\x05admit\x18\t \x01(\bR\x05admit\x12\x16\n" +
 	"\x06reason\x18\n" +
 	" \x01(\tR\x06reasonB\a\n" +
-	"\x05match\"\x94\x04\n" +
+	"\x05match\"\xde\x04\n" +
 	"\x0eAdviseResponse\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12!\n" +
 	"\fsampled_keys\x18\x02 \x01(\rR\vsampledKeys\x124\n" +
@@ -1245,7 +1285,9 @@ const file_mlcache_v1_admin_proto_rawDesc = "" +
 	"\fload_latency\x18\b \x01(\v2\x19.google.protobuf.DurationR\vloadLatency\x122\n" +
 	"\amin_ttl\x18\t \x01(\v2\x19.google.protobuf.DurationR\x06minTtl\x122\n" +
 	"\amax_ttl\x18\n" +
-	" \x01(\v2\x19.google.protobuf.DurationR\x06maxTtl2\xb1\x04\n" +
+	" \x01(\v2\x19.google.protobuf.DurationR\x06maxTtl\x12#\n" +
+	"\rrules_applied\x18\v \x01(\rR\frulesApplied\x12#\n" +
+	"\rrules_removed\x18\f \x01(\rR\frulesRemoved2\xb1\x04\n" +
 	"\fAdminService\x12H\n" +
 	"\tGetPolicy\x12\x1c.mlcache.v1.GetPolicyRequest\x1a\x1d.mlcache.v1.GetPolicyResponse\x12Q\n" +
 	"\fUpdatePolicy\x12\x1f.mlcache.v1.UpdatePolicyRequest\x1a .mlcache.v1.UpdatePolicyResponse\x12N\n" +

@@ -46,7 +46,7 @@ type AdminServiceClient interface {
 	// change travels on the invalidations topic like an invalidation does).
 	AdjustTtl(ctx context.Context, in *AdjustTtlRequest, opts ...grpc.CallOption) (*AdjustTtlResponse, error)
 	// The usage patterns of a namespace's sampled keys, the TTL advice per key family and the key
-	// rules that advice would add. Changes nothing.
+	// rules that advice would add; with apply, puts those rules in force (revert takes them out).
 	Advise(ctx context.Context, in *AdviseRequest, opts ...grpc.CallOption) (*AdviseResponse, error)
 }
 
@@ -155,7 +155,7 @@ type AdminServiceServer interface {
 	// change travels on the invalidations topic like an invalidation does).
 	AdjustTtl(context.Context, *AdjustTtlRequest) (*AdjustTtlResponse, error)
 	// The usage patterns of a namespace's sampled keys, the TTL advice per key family and the key
-	// rules that advice would add. Changes nothing.
+	// rules that advice would add; with apply, puts those rules in force (revert takes them out).
 	Advise(context.Context, *AdviseRequest) (*AdviseResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }

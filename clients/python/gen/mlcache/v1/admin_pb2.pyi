@@ -112,10 +112,14 @@ class ExportStatsResponse(_message.Message):
     def __init__(self, ndjson: _Optional[bytes] = ...) -> None: ...
 
 class AdviseRequest(_message.Message):
-    __slots__ = ("namespace",)
+    __slots__ = ("namespace", "apply", "revert")
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    APPLY_FIELD_NUMBER: _ClassVar[int]
+    REVERT_FIELD_NUMBER: _ClassVar[int]
     namespace: str
-    def __init__(self, namespace: _Optional[str] = ...) -> None: ...
+    apply: bool
+    revert: bool
+    def __init__(self, namespace: _Optional[str] = ..., apply: _Optional[bool] = ..., revert: _Optional[bool] = ...) -> None: ...
 
 class FamilyAdvice(_message.Message):
     __slots__ = ("family", "pattern", "keys", "counts", "evidence", "advice")
@@ -166,7 +170,7 @@ class ProposedRule(_message.Message):
     def __init__(self, name: _Optional[str] = ..., exact: _Optional[str] = ..., prefix: _Optional[str] = ..., glob: _Optional[str] = ..., pattern: _Optional[_Union[_stats_pb2.UsagePattern, str]] = ..., ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., fresh_for: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., early_refresh: _Optional[bool] = ..., admit: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class AdviseResponse(_message.Message):
-    __slots__ = ("namespace", "sampled_keys", "families", "rules", "current_ttl", "current_fresh_for", "current_early_refresh", "load_latency", "min_ttl", "max_ttl")
+    __slots__ = ("namespace", "sampled_keys", "families", "rules", "current_ttl", "current_fresh_for", "current_early_refresh", "load_latency", "min_ttl", "max_ttl", "rules_applied", "rules_removed")
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     SAMPLED_KEYS_FIELD_NUMBER: _ClassVar[int]
     FAMILIES_FIELD_NUMBER: _ClassVar[int]
@@ -177,6 +181,8 @@ class AdviseResponse(_message.Message):
     LOAD_LATENCY_FIELD_NUMBER: _ClassVar[int]
     MIN_TTL_FIELD_NUMBER: _ClassVar[int]
     MAX_TTL_FIELD_NUMBER: _ClassVar[int]
+    RULES_APPLIED_FIELD_NUMBER: _ClassVar[int]
+    RULES_REMOVED_FIELD_NUMBER: _ClassVar[int]
     namespace: str
     sampled_keys: int
     families: _containers.RepeatedCompositeFieldContainer[FamilyAdvice]
@@ -187,4 +193,6 @@ class AdviseResponse(_message.Message):
     load_latency: _duration_pb2.Duration
     min_ttl: _duration_pb2.Duration
     max_ttl: _duration_pb2.Duration
-    def __init__(self, namespace: _Optional[str] = ..., sampled_keys: _Optional[int] = ..., families: _Optional[_Iterable[_Union[FamilyAdvice, _Mapping]]] = ..., rules: _Optional[_Iterable[_Union[ProposedRule, _Mapping]]] = ..., current_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., current_fresh_for: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., current_early_refresh: _Optional[bool] = ..., load_latency: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., min_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    rules_applied: int
+    rules_removed: int
+    def __init__(self, namespace: _Optional[str] = ..., sampled_keys: _Optional[int] = ..., families: _Optional[_Iterable[_Union[FamilyAdvice, _Mapping]]] = ..., rules: _Optional[_Iterable[_Union[ProposedRule, _Mapping]]] = ..., current_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., current_fresh_for: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., current_early_refresh: _Optional[bool] = ..., load_latency: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., min_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., rules_applied: _Optional[int] = ..., rules_removed: _Optional[int] = ...) -> None: ...

@@ -119,7 +119,7 @@ class AdminServiceServicer:
 
     def Advise(self, request, context):
         """The usage patterns of a namespace's sampled keys, the TTL advice per key family and the key
-        rules that advice would add. Changes nothing.
+        rules that advice would add; with apply, puts those rules in force (revert takes them out).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -158,39 +158,42 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
       "\n\022ExportStatsRequest\022\036\n\nnamespaces\030\001 \003(\t" +
       "R\nnamespaces\022\031\n\010max_keys\030\002 \001(\rR\007maxKeys\"" +
       "-\n\023ExportStatsResponse\022\026\n\006ndjson\030\001 \001(\014R\006" +
-      "ndjson\"-\n\rAdviseRequest\022\034\n\tnamespace\030\001 \001" +
-      "(\tR\tnamespace\"\206\002\n\014FamilyAdvice\022\026\n\006family" +
-      "\030\001 \001(\tR\006family\0222\n\007pattern\030\002 \001(\0162\030.mlcach" +
-      "e.v1.UsagePatternR\007pattern\022\022\n\004keys\030\003 \001(\r" +
-      "R\004keys\0220\n\006counts\030\004 \003(\0132\030.mlcache.v1.Patt" +
-      "ernCountR\006counts\0225\n\010evidence\030\005 \001(\0132\031.mlc" +
-      "ache.v1.UsageEvidenceR\010evidence\022-\n\006advic" +
-      "e\030\006 \001(\0132\025.mlcache.v1.TtlAdviceR\006advice\"V" +
-      "\n\014PatternCount\0222\n\007pattern\030\001 \001(\0162\030.mlcach" +
-      "e.v1.UsagePatternR\007pattern\022\022\n\004keys\030\002 \001(\r" +
-      "R\004keys\"\337\002\n\014ProposedRule\022\022\n\004name\030\001 \001(\tR\004n" +
-      "ame\022\026\n\005exact\030\002 \001(\tH\000R\005exact\022\030\n\006prefix\030\003 " +
-      "\001(\tH\000R\006prefix\022\024\n\004glob\030\004 \001(\tH\000R\004glob\0222\n\007p" +
-      "attern\030\005 \001(\0162\030.mlcache.v1.UsagePatternR\007" +
-      "pattern\022+\n\003ttl\030\006 \001(\0132\031.google.protobuf.D" +
-      "urationR\003ttl\0226\n\tfresh_for\030\007 \001(\0132\031.google" +
-      ".protobuf.DurationR\010freshFor\022#\n\rearly_re" +
-      "fresh\030\010 \001(\010R\014earlyRefresh\022\024\n\005admit\030\t \001(\010" +
-      "R\005admit\022\026\n\006reason\030\n \001(\tR\006reasonB\007\n\005match" +
-      "\"\224\004\n\016AdviseResponse\022\034\n\tnamespace\030\001 \001(\tR\t" +
-      "namespace\022!\n\014sampled_keys\030\002 \001(\rR\013sampled" +
-      "Keys\0224\n\010families\030\003 \003(\0132\030.mlcache.v1.Fami" +
-      "lyAdviceR\010families\022.\n\005rules\030\004 \003(\0132\030.mlca" +
-      "che.v1.ProposedRuleR\005rules\022:\n\013current_tt" +
-      "l\030\005 \001(\0132\031.google.protobuf.DurationR\ncurr" +
-      "entTtl\022E\n\021current_fresh_for\030\006 \001(\0132\031.goog" +
-      "le.protobuf.DurationR\017currentFreshFor\0222\n" +
-      "\025current_early_refresh\030\007 \001(\010R\023currentEar" +
-      "lyRefresh\022<\n\014load_latency\030\010 \001(\0132\031.google" +
-      ".protobuf.DurationR\013loadLatency\0222\n\007min_t" +
-      "tl\030\t \001(\0132\031.google.protobuf.DurationR\006min" +
-      "Ttl\0222\n\007max_ttl\030\n \001(\0132\031.google.protobuf.D" +
-      "urationR\006maxTtl2\261\004\n\014AdminService\022H\n\tGetP" +
+      "ndjson\"[\n\rAdviseRequest\022\034\n\tnamespace\030\001 \001" +
+      "(\tR\tnamespace\022\024\n\005apply\030\002 \001(\010R\005apply\022\026\n\006r" +
+      "evert\030\003 \001(\010R\006revert\"\206\002\n\014FamilyAdvice\022\026\n\006" +
+      "family\030\001 \001(\tR\006family\0222\n\007pattern\030\002 \001(\0162\030." +
+      "mlcache.v1.UsagePatternR\007pattern\022\022\n\004keys" +
+      "\030\003 \001(\rR\004keys\0220\n\006counts\030\004 \003(\0132\030.mlcache.v" +
+      "1.PatternCountR\006counts\0225\n\010evidence\030\005 \001(\013" +
+      "2\031.mlcache.v1.UsageEvidenceR\010evidence\022-\n" +
+      "\006advice\030\006 \001(\0132\025.mlcache.v1.TtlAdviceR\006ad" +
+      "vice\"V\n\014PatternCount\0222\n\007pattern\030\001 \001(\0162\030." +
+      "mlcache.v1.UsagePatternR\007pattern\022\022\n\004keys" +
+      "\030\002 \001(\rR\004keys\"\337\002\n\014ProposedRule\022\022\n\004name\030\001 " +
+      "\001(\tR\004name\022\026\n\005exact\030\002 \001(\tH\000R\005exact\022\030\n\006pre" +
+      "fix\030\003 \001(\tH\000R\006prefix\022\024\n\004glob\030\004 \001(\tH\000R\004glo" +
+      "b\0222\n\007pattern\030\005 \001(\0162\030.mlcache.v1.UsagePat" +
+      "ternR\007pattern\022+\n\003ttl\030\006 \001(\0132\031.google.prot" +
+      "obuf.DurationR\003ttl\0226\n\tfresh_for\030\007 \001(\0132\031." +
+      "google.protobuf.DurationR\010freshFor\022#\n\rea" +
+      "rly_refresh\030\010 \001(\010R\014earlyRefresh\022\024\n\005admit" +
+      "\030\t \001(\010R\005admit\022\026\n\006reason\030\n \001(\tR\006reasonB\007\n" +
+      "\005match\"\336\004\n\016AdviseResponse\022\034\n\tnamespace\030\001" +
+      " \001(\tR\tnamespace\022!\n\014sampled_keys\030\002 \001(\rR\013s" +
+      "ampledKeys\0224\n\010families\030\003 \003(\0132\030.mlcache.v" +
+      "1.FamilyAdviceR\010families\022.\n\005rules\030\004 \003(\0132" +
+      "\030.mlcache.v1.ProposedRuleR\005rules\022:\n\013curr" +
+      "ent_ttl\030\005 \001(\0132\031.google.protobuf.Duration" +
+      "R\ncurrentTtl\022E\n\021current_fresh_for\030\006 \001(\0132" +
+      "\031.google.protobuf.DurationR\017currentFresh" +
+      "For\0222\n\025current_early_refresh\030\007 \001(\010R\023curr" +
+      "entEarlyRefresh\022<\n\014load_latency\030\010 \001(\0132\031." +
+      "google.protobuf.DurationR\013loadLatency\0222\n" +
+      "\007min_ttl\030\t \001(\0132\031.google.protobuf.Duratio" +
+      "nR\006minTtl\0222\n\007max_ttl\030\n \001(\0132\031.google.prot" +
+      "obuf.DurationR\006maxTtl\022#\n\rrules_applied\030\013" +
+      " \001(\rR\014rulesApplied\022#\n\rrules_removed\030\014 \001(" +
+      "\rR\014rulesRemoved2\261\004\n\014AdminService\022H\n\tGetP" +
       "olicy\022\034.mlcache.v1.GetPolicyRequest\032\035.ml" +
       "cache.v1.GetPolicyResponse\022Q\n\014UpdatePoli" +
       "cy\022\037.mlcache.v1.UpdatePolicyRequest\032 .ml" +
@@ -300,7 +303,7 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
     internal_static_mlcache_v1_AdviseRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_AdviseRequest_descriptor,
-        new java.lang.String[] { "Namespace", });
+        new java.lang.String[] { "Namespace", "Apply", "Revert", });
     internal_static_mlcache_v1_FamilyAdvice_descriptor =
       getDescriptor().getMessageType(14);
     internal_static_mlcache_v1_FamilyAdvice_fieldAccessorTable = new
@@ -324,7 +327,7 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
     internal_static_mlcache_v1_AdviseResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_mlcache_v1_AdviseResponse_descriptor,
-        new java.lang.String[] { "Namespace", "SampledKeys", "Families", "Rules", "CurrentTtl", "CurrentFreshFor", "CurrentEarlyRefresh", "LoadLatency", "MinTtl", "MaxTtl", });
+        new java.lang.String[] { "Namespace", "SampledKeys", "Families", "Rules", "CurrentTtl", "CurrentFreshFor", "CurrentEarlyRefresh", "LoadLatency", "MinTtl", "MaxTtl", "RulesApplied", "RulesRemoved", });
     descriptor.resolveAllFeaturesImmutable();
     com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.FieldMaskProto.getDescriptor();

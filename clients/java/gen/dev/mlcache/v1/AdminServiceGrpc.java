@@ -356,7 +356,7 @@ public final class AdminServiceGrpc {
     /**
      * <pre>
      * The usage patterns of a namespace's sampled keys, the TTL advice per key family and the key
-     * rules that advice would add. Changes nothing.
+     * rules that advice would add; with apply, puts those rules in force (revert takes them out).
      * </pre>
      */
     default void advise(dev.mlcache.v1.AdviseRequest request,
@@ -462,7 +462,7 @@ public final class AdminServiceGrpc {
     /**
      * <pre>
      * The usage patterns of a namespace's sampled keys, the TTL advice per key family and the key
-     * rules that advice would add. Changes nothing.
+     * rules that advice would add; with apply, puts those rules in force (revert takes them out).
      * </pre>
      */
     public void advise(dev.mlcache.v1.AdviseRequest request,
@@ -551,7 +551,7 @@ public final class AdminServiceGrpc {
     /**
      * <pre>
      * The usage patterns of a namespace's sampled keys, the TTL advice per key family and the key
-     * rules that advice would add. Changes nothing.
+     * rules that advice would add; with apply, puts those rules in force (revert takes them out).
      * </pre>
      */
     public dev.mlcache.v1.AdviseResponse advise(dev.mlcache.v1.AdviseRequest request) throws io.grpc.StatusException {
@@ -638,7 +638,7 @@ public final class AdminServiceGrpc {
     /**
      * <pre>
      * The usage patterns of a namespace's sampled keys, the TTL advice per key family and the key
-     * rules that advice would add. Changes nothing.
+     * rules that advice would add; with apply, puts those rules in force (revert takes them out).
      * </pre>
      */
     public dev.mlcache.v1.AdviseResponse advise(dev.mlcache.v1.AdviseRequest request) {
@@ -719,7 +719,7 @@ public final class AdminServiceGrpc {
     /**
      * <pre>
      * The usage patterns of a namespace's sampled keys, the TTL advice per key family and the key
-     * rules that advice would add. Changes nothing.
+     * rules that advice would add; with apply, puts those rules in force (revert takes them out).
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.mlcache.v1.AdviseResponse> advise(

@@ -88,6 +88,39 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int APPLY_FIELD_NUMBER = 2;
+  private boolean apply_ = false;
+  /**
+   * <pre>
+   * Also put the proposed rules in force: they replace the namespace's earlier advice rules
+   * (names starting "advice."), after the operator's own rules (first match wins), through
+   * UpdatePolicy (every instance). Needs telemetry.usage.apply: true on the instance asked,
+   * else FAILED_PRECONDITION.
+   * </pre>
+   *
+   * <code>bool apply = 2 [json_name = "apply"];</code>
+   * @return The apply.
+   */
+  @java.lang.Override
+  public boolean getApply() {
+    return apply_;
+  }
+
+  public static final int REVERT_FIELD_NUMBER = 3;
+  private boolean revert_ = false;
+  /**
+   * <pre>
+   * Remove the advice rules applied earlier (the operator's own rules stay). Not with apply.
+   * </pre>
+   *
+   * <code>bool revert = 3 [json_name = "revert"];</code>
+   * @return The revert.
+   */
+  @java.lang.Override
+  public boolean getRevert() {
+    return revert_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -105,12 +138,26 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(namespace_)) {
       com.google.protobuf.GeneratedMessage.writeString(output, 1, namespace_);
     }
+    if (apply_ != false) {
+      output.writeBool(2, apply_);
+    }
+    if (revert_ != false) {
+      output.writeBool(3, revert_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
     int size = 0;
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(namespace_)) {
       size += com.google.protobuf.GeneratedMessage.computeStringSize(1, namespace_);
+    }
+    if (apply_ != false) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(2, apply_);
+    }
+    if (revert_ != false) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(3, revert_);
     }
     return size;
   }
@@ -138,6 +185,10 @@ private static final long serialVersionUID = 0L;
 
     if (!getNamespace()
         .equals(other.getNamespace())) return false;
+    if (getApply()
+        != other.getApply()) return false;
+    if (getRevert()
+        != other.getRevert()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -151,6 +202,12 @@ private static final long serialVersionUID = 0L;
     hash = (19 * hash) + getDescriptor().hashCode();
     hash = (37 * hash) + NAMESPACE_FIELD_NUMBER;
     hash = (53 * hash) + getNamespace().hashCode();
+    hash = (37 * hash) + APPLY_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+        getApply());
+    hash = (37 * hash) + REVERT_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+        getRevert());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -283,6 +340,8 @@ private static final long serialVersionUID = 0L;
       super.clear();
       bitField0_ = 0;
       namespace_ = "";
+      apply_ = false;
+      revert_ = false;
       return this;
     }
 
@@ -319,6 +378,12 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000001) != 0)) {
         result.namespace_ = namespace_;
       }
+      if (((from_bitField0_ & 0x00000002) != 0)) {
+        result.apply_ = apply_;
+      }
+      if (((from_bitField0_ & 0x00000004) != 0)) {
+        result.revert_ = revert_;
+      }
     }
 
     @java.lang.Override
@@ -337,6 +402,12 @@ private static final long serialVersionUID = 0L;
         namespace_ = other.namespace_;
         bitField0_ |= 0x00000001;
         onChanged();
+      }
+      if (other.getApply() != false) {
+        setApply(other.getApply());
+      }
+      if (other.getRevert() != false) {
+        setRevert(other.getRevert());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -367,6 +438,16 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000001;
               break;
             } // case 10
+            case 16: {
+              apply_ = input.readBool();
+              bitField0_ |= 0x00000002;
+              break;
+            } // case 16
+            case 24: {
+              revert_ = input.readBool();
+              bitField0_ |= 0x00000004;
+              break;
+            } // case 24
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -452,6 +533,103 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       namespace_ = value;
       bitField0_ |= 0x00000001;
+      onChanged();
+      return this;
+    }
+
+    private boolean apply_ ;
+    /**
+     * <pre>
+     * Also put the proposed rules in force: they replace the namespace's earlier advice rules
+     * (names starting "advice."), after the operator's own rules (first match wins), through
+     * UpdatePolicy (every instance). Needs telemetry.usage.apply: true on the instance asked,
+     * else FAILED_PRECONDITION.
+     * </pre>
+     *
+     * <code>bool apply = 2 [json_name = "apply"];</code>
+     * @return The apply.
+     */
+    @java.lang.Override
+    public boolean getApply() {
+      return apply_;
+    }
+    /**
+     * <pre>
+     * Also put the proposed rules in force: they replace the namespace's earlier advice rules
+     * (names starting "advice."), after the operator's own rules (first match wins), through
+     * UpdatePolicy (every instance). Needs telemetry.usage.apply: true on the instance asked,
+     * else FAILED_PRECONDITION.
+     * </pre>
+     *
+     * <code>bool apply = 2 [json_name = "apply"];</code>
+     * @param value The apply to set.
+     * @return This builder for chaining.
+     */
+    public Builder setApply(boolean value) {
+
+      apply_ = value;
+      bitField0_ |= 0x00000002;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Also put the proposed rules in force: they replace the namespace's earlier advice rules
+     * (names starting "advice."), after the operator's own rules (first match wins), through
+     * UpdatePolicy (every instance). Needs telemetry.usage.apply: true on the instance asked,
+     * else FAILED_PRECONDITION.
+     * </pre>
+     *
+     * <code>bool apply = 2 [json_name = "apply"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearApply() {
+      bitField0_ = (bitField0_ & ~0x00000002);
+      apply_ = false;
+      onChanged();
+      return this;
+    }
+
+    private boolean revert_ ;
+    /**
+     * <pre>
+     * Remove the advice rules applied earlier (the operator's own rules stay). Not with apply.
+     * </pre>
+     *
+     * <code>bool revert = 3 [json_name = "revert"];</code>
+     * @return The revert.
+     */
+    @java.lang.Override
+    public boolean getRevert() {
+      return revert_;
+    }
+    /**
+     * <pre>
+     * Remove the advice rules applied earlier (the operator's own rules stay). Not with apply.
+     * </pre>
+     *
+     * <code>bool revert = 3 [json_name = "revert"];</code>
+     * @param value The revert to set.
+     * @return This builder for chaining.
+     */
+    public Builder setRevert(boolean value) {
+
+      revert_ = value;
+      bitField0_ |= 0x00000004;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Remove the advice rules applied earlier (the operator's own rules stay). Not with apply.
+     * </pre>
+     *
+     * <code>bool revert = 3 [json_name = "revert"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearRevert() {
+      bitField0_ = (bitField0_ & ~0x00000004);
+      revert_ = false;
       onChanged();
       return this;
     }

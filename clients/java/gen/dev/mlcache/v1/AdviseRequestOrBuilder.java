@@ -21,4 +21,27 @@ public interface AdviseRequestOrBuilder extends
    */
   com.google.protobuf.ByteString
       getNamespaceBytes();
+
+  /**
+   * <pre>
+   * Also put the proposed rules in force: they replace the namespace's earlier advice rules
+   * (names starting "advice."), after the operator's own rules (first match wins), through
+   * UpdatePolicy (every instance). Needs telemetry.usage.apply: true on the instance asked,
+   * else FAILED_PRECONDITION.
+   * </pre>
+   *
+   * <code>bool apply = 2 [json_name = "apply"];</code>
+   * @return The apply.
+   */
+  boolean getApply();
+
+  /**
+   * <pre>
+   * Remove the advice rules applied earlier (the operator's own rules stay). Not with apply.
+   * </pre>
+   *
+   * <code>bool revert = 3 [json_name = "revert"];</code>
+   * @return The revert.
+   */
+  boolean getRevert();
 }

@@ -353,6 +353,32 @@ private static final long serialVersionUID = 0L;
     return maxTtl_ == null ? com.google.protobuf.Duration.getDefaultInstance() : maxTtl_;
   }
 
+  public static final int RULES_APPLIED_FIELD_NUMBER = 11;
+  private int rulesApplied_ = 0;
+  /**
+   * <pre>
+   * With apply or revert: the advice rules put in force, and those taken out.
+   * </pre>
+   *
+   * <code>uint32 rules_applied = 11 [json_name = "rulesApplied"];</code>
+   * @return The rulesApplied.
+   */
+  @java.lang.Override
+  public int getRulesApplied() {
+    return rulesApplied_;
+  }
+
+  public static final int RULES_REMOVED_FIELD_NUMBER = 12;
+  private int rulesRemoved_ = 0;
+  /**
+   * <code>uint32 rules_removed = 12 [json_name = "rulesRemoved"];</code>
+   * @return The rulesRemoved.
+   */
+  @java.lang.Override
+  public int getRulesRemoved() {
+    return rulesRemoved_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -396,6 +422,12 @@ private static final long serialVersionUID = 0L;
     }
     if (((bitField0_ & 0x00000010) != 0)) {
       output.writeMessage(10, getMaxTtl());
+    }
+    if (rulesApplied_ != 0) {
+      output.writeUInt32(11, rulesApplied_);
+    }
+    if (rulesRemoved_ != 0) {
+      output.writeUInt32(12, rulesRemoved_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -449,6 +481,14 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000010) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(10, getMaxTtl());
+    }
+    if (rulesApplied_ != 0) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeUInt32Size(11, rulesApplied_);
+    }
+    if (rulesRemoved_ != 0) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeUInt32Size(12, rulesRemoved_);
     }
     return size;
   }
@@ -509,6 +549,10 @@ private static final long serialVersionUID = 0L;
       if (!getMaxTtl()
           .equals(other.getMaxTtl())) return false;
     }
+    if (getRulesApplied()
+        != other.getRulesApplied()) return false;
+    if (getRulesRemoved()
+        != other.getRulesRemoved()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -555,6 +599,10 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + MAX_TTL_FIELD_NUMBER;
       hash = (53 * hash) + getMaxTtl().hashCode();
     }
+    hash = (37 * hash) + RULES_APPLIED_FIELD_NUMBER;
+    hash = (53 * hash) + getRulesApplied();
+    hash = (37 * hash) + RULES_REMOVED_FIELD_NUMBER;
+    hash = (53 * hash) + getRulesRemoved();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -740,6 +788,8 @@ private static final long serialVersionUID = 0L;
         maxTtlBuilder_.dispose();
         maxTtlBuilder_ = null;
       }
+      rulesApplied_ = 0;
+      rulesRemoved_ = 0;
       return this;
     }
 
@@ -835,6 +885,12 @@ private static final long serialVersionUID = 0L;
             : maxTtlBuilder_.build();
         to_bitField0_ |= 0x00000010;
       }
+      if (((from_bitField0_ & 0x00000400) != 0)) {
+        result.rulesApplied_ = rulesApplied_;
+      }
+      if (((from_bitField0_ & 0x00000800) != 0)) {
+        result.rulesRemoved_ = rulesRemoved_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -927,6 +983,12 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasMaxTtl()) {
         mergeMaxTtl(other.getMaxTtl());
+      }
+      if (other.getRulesApplied() != 0) {
+        setRulesApplied(other.getRulesApplied());
+      }
+      if (other.getRulesRemoved() != 0) {
+        setRulesRemoved(other.getRulesRemoved());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -1028,6 +1090,16 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000200;
               break;
             } // case 82
+            case 88: {
+              rulesApplied_ = input.readUInt32();
+              bitField0_ |= 0x00000400;
+              break;
+            } // case 88
+            case 96: {
+              rulesRemoved_ = input.readUInt32();
+              bitField0_ |= 0x00000800;
+              break;
+            } // case 96
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2326,6 +2398,82 @@ private static final long serialVersionUID = 0L;
         maxTtl_ = null;
       }
       return maxTtlBuilder_;
+    }
+
+    private int rulesApplied_ ;
+    /**
+     * <pre>
+     * With apply or revert: the advice rules put in force, and those taken out.
+     * </pre>
+     *
+     * <code>uint32 rules_applied = 11 [json_name = "rulesApplied"];</code>
+     * @return The rulesApplied.
+     */
+    @java.lang.Override
+    public int getRulesApplied() {
+      return rulesApplied_;
+    }
+    /**
+     * <pre>
+     * With apply or revert: the advice rules put in force, and those taken out.
+     * </pre>
+     *
+     * <code>uint32 rules_applied = 11 [json_name = "rulesApplied"];</code>
+     * @param value The rulesApplied to set.
+     * @return This builder for chaining.
+     */
+    public Builder setRulesApplied(int value) {
+
+      rulesApplied_ = value;
+      bitField0_ |= 0x00000400;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With apply or revert: the advice rules put in force, and those taken out.
+     * </pre>
+     *
+     * <code>uint32 rules_applied = 11 [json_name = "rulesApplied"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearRulesApplied() {
+      bitField0_ = (bitField0_ & ~0x00000400);
+      rulesApplied_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private int rulesRemoved_ ;
+    /**
+     * <code>uint32 rules_removed = 12 [json_name = "rulesRemoved"];</code>
+     * @return The rulesRemoved.
+     */
+    @java.lang.Override
+    public int getRulesRemoved() {
+      return rulesRemoved_;
+    }
+    /**
+     * <code>uint32 rules_removed = 12 [json_name = "rulesRemoved"];</code>
+     * @param value The rulesRemoved to set.
+     * @return This builder for chaining.
+     */
+    public Builder setRulesRemoved(int value) {
+
+      rulesRemoved_ = value;
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+    /**
+     * <code>uint32 rules_removed = 12 [json_name = "rulesRemoved"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearRulesRemoved() {
+      bitField0_ = (bitField0_ & ~0x00000800);
+      rulesRemoved_ = 0;
+      onChanged();
+      return this;
     }
 
     // @@protoc_insertion_point(builder_scope:mlcache.v1.AdviseResponse)

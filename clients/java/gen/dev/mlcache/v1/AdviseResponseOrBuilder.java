@@ -184,4 +184,20 @@ public interface AdviseResponseOrBuilder extends
    * <code>.google.protobuf.Duration max_ttl = 10 [json_name = "maxTtl"];</code>
    */
   com.google.protobuf.DurationOrBuilder getMaxTtlOrBuilder();
+
+  /**
+   * <pre>
+   * With apply or revert: the advice rules put in force, and those taken out.
+   * </pre>
+   *
+   * <code>uint32 rules_applied = 11 [json_name = "rulesApplied"];</code>
+   * @return The rulesApplied.
+   */
+  int getRulesApplied();
+
+  /**
+   * <code>uint32 rules_removed = 12 [json_name = "rulesRemoved"];</code>
+   * @return The rulesRemoved.
+   */
+  int getRulesRemoved();
 }
