@@ -100,8 +100,8 @@ describe("key families and proposed rules", () => {
     ]);
     // Names as key rules take them: [A-Za-z0-9_.-], unique.
     expect(rules.map((r) => [r.name, r.match, r.ttlMs])).toEqual([
-      ["steady-hot.feed-5", { kind: "exact", value: "feed:5" }, 120_000],
-      ["regular.feed-x", { kind: "glob", value: "feed:*" }, 44_050],
+      ["advice.steady-hot.feed-5", { kind: "exact", value: "feed:5" }, 120_000],
+      ["advice.regular.feed-x", { kind: "glob", value: "feed:*" }, 44_050],
     ]);
     const long = "k".repeat(600);
     const clash = adviseFamilies(
@@ -114,7 +114,7 @@ describe("key families and proposed rules", () => {
       open,
       10,
     );
-    expect(clash.rules.map((r) => r.name)).toEqual(["steady-hot.a-b", "steady-hot.a-b.2"]);
+    expect(clash.rules.map((r) => r.name)).toEqual(["advice.steady-hot.a-b", "advice.steady-hot.a-b.2"]);
     for (const rule of clash.rules) expect(rule.name).toMatch(/^[A-Za-z0-9_.-]{1,64}$/);
     expect(adviseFamilies(keys, context, open, 1).rules).toHaveLength(1);
   });
