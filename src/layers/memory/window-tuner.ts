@@ -9,7 +9,9 @@
  * Miniature Simulations", USENIX ATC 2017 — keys whose hash falls under a threshold, rate
  * m / capacity, in caches of m entries). The sampled hit ratios track those of full-size
  * caches, so after each period the tuner reports the share of the best simulation and the
- * cache jumps there instead of walking.
+ * cache jumps there instead of walking — if that share's lead over the current one is more
+ * than noise (a paired test on the requests where exactly one of the two hit) plus the cost
+ * of the move. The tuner starts on the cache's initial share and stays there on a tie.
  *
  * The simulations judge admission with the real cache's frequency sketch, on the popularity
  * its duel compares (a key's popularity does not change with sampling), so they cost only their small lists and index: at most
@@ -27,11 +29,22 @@ const MIN_PERIOD = 1000;
 /** Scores carry this share of the previous periods' hits: about ten periods of memory. */
 const HISTORY_DECAY = 0.9;
 /**
- * The best share must beat the current one by this much (relative) to be chosen: every move
- * reshuffles the segments, and on a phase-changing trace (multi3@500) one move on a 0.4% lead
- * cost 3 points.
+ * Evidence a move needs: the best share must have hit more than the current one by this many
+ * standard deviations of their paired difference (sampled requests where exactly one of the
+ * two hit, decayed as the scores). Every move reshuffles the segments, so a lead that is noise
+ * costs hits twice: on a phase-changing trace (multi3@500) one move on a 0.4% lead cost 3
+ * points, and a first decision on the warm-up period's near tie (all shares within a few hits)
+ * sent multi1@1000 to a 50% window for a period: 4.5 points below the climber.
  */
-const HYSTERESIS = 0.005;
+const EVIDENCE_SIGMAS = 1;
+/**
+ * ...plus this many sampled hits per entry of the simulated cache and per unit of share moved:
+ * a long jump reshuffles more entries than a short one. With evidence alone, a first period's
+ * 1% lead of the 99% share (a warm-up artefact: the sketch knows nothing yet) still moved.
+ * Chosen on the tuning half with EVIDENCE_SIGMAS (1 or 2 × 0, 0.05, 0.1 or 0.2: the mean gap
+ * moved by at most 0.05 point; 1 and 0.1 scored best).
+ */
+const MOVE_COST = 0.1;
 /** Share of the main space given to the protected segment (as in the real cache). */
 const PROTECTED_SHARE = 0.8;
 
@@ -42,8 +55,6 @@ const PROTECTED = 2;
 
 /** One simulated W-TinyLFU cache over key hashes: three LRU lists in typed arrays. */
 class MiniCache {
-  /** Sampled requests that hit, this period. */
-  hits = 0;
   private readonly index = new Map<number, number>();
   private readonly keys: Int32Array;
   private readonly segments: Uint8Array;
@@ -70,14 +81,15 @@ class MiniCache {
     this.protectedMax = Math.floor(PROTECTED_SHARE * (capacity - this.windowMax));
   }
 
-  access(hash: number): void {
+  /** Replays one request; returns 1 on a hit, else 0. */
+  access(hash: number): number {
     const slot = this.index.get(hash);
     if (slot !== undefined) {
-      this.hits++;
       this.onHit(slot);
-    } else {
-      this.onMiss(hash);
+      return 1;
     }
+    this.onMiss(hash);
+    return 0;
   }
 
   private onHit(slot: number): void {
@@ -154,7 +166,12 @@ class MiniCache {
 
 /**
  * Replays sampled requests through one mini cache per window share and, every period,
- * names the share whose simulation hit most (decayed over periods).
+ * names the share whose simulation hit most (decayed over periods) when its lead over the
+ * current share is more than noise.
+ *
+ * Per sampled request the tuner keeps only which simulations hit, as a bit mask: a histogram
+ * of masks (256 counters for 8 shares) gives every share's hits and, for any two shares, how
+ * often exactly one of them hit — the variance of their paired difference.
  *
  * @example
  * const tuner = new WindowTuner(10_000, (hash) => admittor.duelFrequency(hash));
@@ -162,37 +179,85 @@ class MiniCache {
  */
 export class WindowTuner {
   private readonly minis: MiniCache[];
+  /** Decayed count of sampled requests per mask of the simulations that hit. */
+  private readonly masks: Float64Array;
+  /** This period's count per mask. */
+  private readonly periodMasks: Uint32Array;
   private readonly scores: Float64Array;
   /** Requests whose mixed hash is below this are sampled. */
   private readonly threshold: number;
   private readonly period: number;
   private sampled = 0;
-  private chosen = -1;
+  private chosen: number;
+  /** Entries of each simulated cache. */
+  private readonly entries: number;
 
-  constructor(maxEntries: number, frequency: (hash: number) => number) {
+  /**
+   * @param initialShare the window share the cache starts with: the tuner moves away from
+   *   the simulated share nearest to it only on evidence.
+   */
+  constructor(maxEntries: number, frequency: (hash: number) => number, initialShare = 0.01) {
     const entries = Math.max(1, Math.min(maxEntries, MINI_ENTRIES));
+    this.entries = entries;
     this.threshold = Math.floor((entries / maxEntries) * 0x1_0000_0000);
     this.period = Math.max(MIN_PERIOD, PERIOD_MULTIPLIER * entries);
     this.minis = SIMULATED_WINDOW_SHARES.map((share) => new MiniCache(entries, share, frequency));
+    this.masks = new Float64Array(1 << SIMULATED_WINDOW_SHARES.length);
+    this.periodMasks = new Uint32Array(1 << SIMULATED_WINDOW_SHARES.length);
     this.scores = new Float64Array(SIMULATED_WINDOW_SHARES.length);
+    this.chosen = nearestShare(initialShare);
+  }
+
+  /** The simulated share the tuner currently stands on. */
+  get share(): number {
+    return SIMULATED_WINDOW_SHARES[this.chosen]!;
   }
 
   /** Records one request for the key with this hash; returns a new window share, else -1. */
   record(hash: number): number {
     if (Math.imul(hash ^ 0x5bd1e995, 0x9e3779b1) >>> 0 >= this.threshold) return -1;
     const minis = this.minis;
-    for (let i = 0; i < minis.length; i++) minis[i]!.access(hash);
+    let mask = 0;
+    for (let i = 0; i < minis.length; i++) mask |= minis[i]!.access(hash) << i;
+    this.periodMasks[mask]!++;
     if (++this.sampled < this.period) return -1;
     this.sampled = 0;
-    let best = 0;
-    for (let i = 0; i < minis.length; i++) {
-      this.scores[i] = HISTORY_DECAY * this.scores[i]! + minis[i]!.hits;
-      minis[i]!.hits = 0;
-      if (this.scores[i]! > this.scores[best]!) best = i;
+    return this.decide();
+  }
+
+  /** At the end of a period: the best share if its lead over the current one is evidence. */
+  private decide(): number {
+    const { masks, periodMasks, scores } = this;
+    scores.fill(0);
+    for (let mask = 0; mask < masks.length; mask++) {
+      const count = HISTORY_DECAY * masks[mask]! + periodMasks[mask]!;
+      masks[mask] = count;
+      periodMasks[mask] = 0;
+      if (count === 0) continue;
+      for (let i = 0; i < scores.length; i++) if ((mask >>> i) & 1) scores[i]! += count;
     }
-    if (best === this.chosen) return -1;
-    if (this.chosen >= 0 && this.scores[best]! <= this.scores[this.chosen]! * (1 + HYSTERESIS)) return -1;
+    let best = 0;
+    for (let i = 1; i < scores.length; i++) if (scores[i]! > scores[best]!) best = i;
+    const current = this.chosen;
+    if (best === current) return -1;
+    let disagreements = 0;
+    for (let mask = 0; mask < masks.length; mask++) {
+      if (((mask >>> best) ^ (mask >>> current)) & 1) disagreements += masks[mask]!;
+    }
+    const moveCost =
+      MOVE_COST * Math.abs(SIMULATED_WINDOW_SHARES[best]! - SIMULATED_WINDOW_SHARES[current]!) * this.entries;
+    if (scores[best]! - scores[current]! <= EVIDENCE_SIGMAS * Math.sqrt(disagreements) + moveCost) return -1;
     this.chosen = best;
     return SIMULATED_WINDOW_SHARES[best]!;
   }
+}
+
+/** Index of the simulated share nearest to this one. */
+function nearestShare(share: number): number {
+  let nearest = 0;
+  for (let i = 1; i < SIMULATED_WINDOW_SHARES.length; i++) {
+    if (Math.abs(SIMULATED_WINDOW_SHARES[i]! - share) < Math.abs(SIMULATED_WINDOW_SHARES[nearest]! - share))
+      nearest = i;
+  }
+  return nearest;
 }

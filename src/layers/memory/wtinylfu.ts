@@ -426,7 +426,7 @@ export class WTinyLfuCache<V> {
 
   private createTuner(capacity: number): WindowTuner {
     const admittor = this.admittor;
-    return new WindowTuner(capacity, (hash) => admittor.duelFrequency(hash));
+    return new WindowTuner(capacity, (hash) => admittor.duelFrequency(hash), this.segments.windowShare);
   }
 
   /** Moves the window to the share the tuner chose. */

@@ -57,12 +57,41 @@ describe("WindowTuner", () => {
   });
 
   it("reports nothing until a period of sampled requests has passed", () => {
-    const admittor = new TinyLfuAdmittor({ maximumSize: 100 });
-    const tuner = new WindowTuner(100, (hash) => admittor.frequency(hash));
+    const admittor = new TinyLfuAdmittor({ maximumSize: 200 });
+    const tuner = new WindowTuner(200, (hash) => admittor.frequency(hash));
     const chosen: number[] = [];
-    for (let i = 0; i < 999; i++) chosen.push(tuner.record(hashKey(`k${i % 300}`)));
+    // Requests come back after 150 others: a large window wins every period by far.
+    const keys = [...repeatsAfter(150, 20_000)];
+    for (const key of keys.slice(0, 999)) {
+      admittor.record(hashKey(key));
+      chosen.push(tuner.record(hashKey(key)));
+    }
     expect(chosen.every((share) => share === -1)).toBe(true);
-    expect(tuner.record(hashKey("k0"))).toBeGreaterThanOrEqual(0); // the first decision
+    let first = -1;
+    for (const key of keys.slice(999)) {
+      admittor.record(hashKey(key));
+      first = tuner.record(hashKey(key));
+      if (first >= 0) break;
+    }
+    expect(first).toBeGreaterThanOrEqual(0.5);
+  });
+
+  it("stays on its share while no simulated share hits more than noise", () => {
+    // Every request is a new key: every simulation misses everything, a tie in every period.
+    const admittor = new TinyLfuAdmittor({ maximumSize: 100 });
+    const tuner = new WindowTuner(100, (hash) => admittor.frequency(hash), 0.5);
+    expect(tuner.share).toBe(0.5);
+    const chosen = new Set<number>();
+    for (let i = 0; i < 20_000; i++) chosen.add(tuner.record(hashKey(`new:${i}`)));
+    expect([...chosen]).toEqual([-1]);
+    expect(tuner.share).toBe(0.5);
+  });
+
+  it("starts from the simulated share nearest to the cache's initial window", () => {
+    const admittor = new TinyLfuAdmittor({ maximumSize: 100 });
+    expect(new WindowTuner(100, (hash) => admittor.frequency(hash)).share).toBe(0.01);
+    expect(new WindowTuner(100, (hash) => admittor.frequency(hash), 0.2).share).toBe(0.15);
+    expect(new WindowTuner(100, (hash) => admittor.frequency(hash), 0.95).share).toBe(0.99);
   });
 });
 
