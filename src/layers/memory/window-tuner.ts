@@ -11,7 +11,8 @@
  * caches, so after each period the tuner reports the share of the best simulation and the
  * cache jumps there instead of walking — if that share's lead over the current one is more
  * than noise (a paired test on the requests where exactly one of the two hit) plus the cost
- * of the move. The tuner starts on the cache's initial share and stays there on a tie.
+ * of the move, and only as far as the nearest share that is not significantly worse than the
+ * best (`chooseShare`). The tuner starts on the cache's initial share and stays there on a tie.
  *
  * The simulations judge admission with the real cache's frequency sketch, on the popularity
  * its duel compares (a key's popularity does not change with sampling), so they cost only their small lists and index: at most
@@ -230,31 +231,55 @@ export class WindowTuner {
     return this.decide();
   }
 
-  /** At the end of a period: the best share if its lead over the current one is evidence. */
+  /** At the end of a period: folds the period into the decayed histogram and decides. */
   private decide(): number {
-    const { masks, periodMasks, scores } = this;
-    scores.fill(0);
+    const { masks, periodMasks } = this;
     for (let mask = 0; mask < masks.length; mask++) {
-      const count = HISTORY_DECAY * masks[mask]! + periodMasks[mask]!;
-      masks[mask] = count;
+      masks[mask] = HISTORY_DECAY * masks[mask]! + periodMasks[mask]!;
       periodMasks[mask] = 0;
-      if (count === 0) continue;
-      for (let i = 0; i < scores.length; i++) if ((mask >>> i) & 1) scores[i]! += count;
     }
-    let best = 0;
-    for (let i = 1; i < scores.length; i++) if (scores[i]! > scores[best]!) best = i;
-    const current = this.chosen;
-    if (best === current) return -1;
-    let disagreements = 0;
-    for (let mask = 0; mask < masks.length; mask++) {
-      if (((mask >>> best) ^ (mask >>> current)) & 1) disagreements += masks[mask]!;
-    }
-    const moveCost =
-      MOVE_COST * Math.abs(SIMULATED_WINDOW_SHARES[best]! - SIMULATED_WINDOW_SHARES[current]!) * this.entries;
-    if (scores[best]! - scores[current]! <= EVIDENCE_SIGMAS * Math.sqrt(disagreements) + moveCost) return -1;
-    this.chosen = best;
-    return SIMULATED_WINDOW_SHARES[best]!;
+    const next = chooseShare(masks, this.chosen, this.entries, this.scores);
+    if (next === this.chosen) return -1;
+    this.chosen = next;
+    return SIMULATED_WINDOW_SHARES[next]!;
   }
+}
+
+/**
+ * The share (an index into `SIMULATED_WINDOW_SHARES`) to stand on, from the decayed histogram
+ * of hit masks (bit i set: simulation i hit): the current one unless another share's lead over
+ * it is evidence (more than `EVIDENCE_SIGMAS` standard deviations of the paired difference plus
+ * the move cost). The target is not the best share itself but the one nearest the current
+ * share that is not significantly worse than the best: when 15% and 85% both beat 1%, by a
+ * margin between them that is noise, the cache goes to 15% — a short move, and the window the
+ * workload has shown it needs. `scores` is scratch space, one slot per share.
+ */
+export function chooseShare(masks: ArrayLike<number>, current: number, entries: number, scores: Float64Array): number {
+  scores.fill(0);
+  for (let mask = 0; mask < masks.length; mask++) {
+    const count = masks[mask]!;
+    if (count === 0) continue;
+    for (let i = 0; i < scores.length; i++) if ((mask >>> i) & 1) scores[i]! += count;
+  }
+  let best = 0;
+  for (let i = 1; i < scores.length; i++) if (scores[i]! > scores[best]!) best = i;
+  if (best === current) return current;
+  let target = best;
+  for (let i = 0; i < scores.length; i++) {
+    if (i === current || Math.abs(i - current) >= Math.abs(target - current)) continue;
+    if (scores[best]! - scores[i]! <= EVIDENCE_SIGMAS * Math.sqrt(disagreements(masks, best, i))) target = i;
+  }
+  const lead = scores[target]! - scores[current]!;
+  const moveCost = MOVE_COST * Math.abs(SIMULATED_WINDOW_SHARES[target]! - SIMULATED_WINDOW_SHARES[current]!) * entries;
+  if (lead <= EVIDENCE_SIGMAS * Math.sqrt(disagreements(masks, target, current)) + moveCost) return current;
+  return target;
+}
+
+/** Decayed sampled requests where exactly one of the two simulations hit. */
+function disagreements(masks: ArrayLike<number>, a: number, b: number): number {
+  let count = 0;
+  for (let mask = 0; mask < masks.length; mask++) if (((mask >>> a) ^ (mask >>> b)) & 1) count += masks[mask]!;
+  return count;
 }
 
 /** Index of the simulated share nearest to this one. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { hashKey, TinyLfuAdmittor, WindowTuner, WTinyLfuCache } from "../../../../src/layers/memory/index.js";
+import { chooseShare, SIMULATED_WINDOW_SHARES } from "../../../../src/layers/memory/window-tuner.js";
 
 /**
  * Recency-friendly: every key is requested twice, `distance` requests apart, then never again.
@@ -92,6 +93,51 @@ describe("WindowTuner", () => {
     expect(new WindowTuner(100, (hash) => admittor.frequency(hash)).share).toBe(0.01);
     expect(new WindowTuner(100, (hash) => admittor.frequency(hash), 0.2).share).toBe(0.15);
     expect(new WindowTuner(100, (hash) => admittor.frequency(hash), 0.95).share).toBe(0.99);
+  });
+});
+
+/** A histogram of hit masks: `hits[i]` requests where shares i.. of `group` hit together. */
+function masksOf(groups: { shares: number[]; requests: number }[]): Float64Array {
+  const masks = new Float64Array(1 << SIMULATED_WINDOW_SHARES.length);
+  for (const { shares, requests } of groups) masks[shares.reduce((mask, i) => mask | (1 << i), 0)]! += requests;
+  return masks;
+}
+
+describe("chooseShare", () => {
+  const scratch = new Float64Array(SIMULATED_WINDOW_SHARES.length);
+  const all = [0, 1, 2, 3, 4, 5, 6, 7];
+
+  it("moves to the nearest share that is not significantly worse than the best", () => {
+    // 15% and up catch 400 requests 1% and 5% miss; 99% alone catches 35 more, 15–85% alone 30
+    // more: 99% leads by 5 on 65 disagreements (one standard deviation ≈ 8), noise.
+    const masks = masksOf([
+      { shares: all, requests: 1000 },
+      { shares: [2, 3, 4, 5, 6, 7], requests: 400 },
+      { shares: [7], requests: 35 },
+      { shares: [2, 3, 4, 5, 6], requests: 30 },
+    ]);
+    expect(SIMULATED_WINDOW_SHARES[chooseShare(masks, 0, 512, scratch)]).toBe(0.15);
+  });
+
+  it("moves to the best share when its lead over the nearer ones is evidence", () => {
+    const masks = masksOf([
+      { shares: all, requests: 1000 },
+      { shares: [2, 3, 4, 5, 6, 7], requests: 400 },
+      { shares: [7], requests: 300 },
+    ]);
+    expect(SIMULATED_WINDOW_SHARES[chooseShare(masks, 0, 512, scratch)]).toBe(0.99);
+  });
+
+  it("stays when the best share's lead is within noise and the move's cost", () => {
+    const masks = masksOf([
+      { shares: all, requests: 1000 },
+      { shares: [7], requests: 30 },
+      { shares: [0], requests: 10 },
+    ]);
+    // Lead 20, one standard deviation √40 ≈ 6.3, the move's cost 0.1 × 0.98 × 512 ≈ 50.
+    expect(chooseShare(masks, 0, 512, scratch)).toBe(0);
+    // With a 16-entry simulation the move costs 1.6 hits: the lead is evidence.
+    expect(chooseShare(masks, 0, 16, scratch)).toBe(7);
   });
 });
 
