@@ -103,6 +103,47 @@ function masksOf(groups: { shares: number[]; requests: number }[]): Float64Array
   return masks;
 }
 
+/**
+ * Keys that come back: every other request is a one-off key, the others go to "warm" keys,
+ * each requested three times, `gap` warm requests apart — beyond a small window, within the
+ * cache, and too rare for the sketch to tell them from the one-off keys.
+ */
+function* comeBack(gap: number, requests: number): Generator<string> {
+  for (let i = 0; i < requests; i++) {
+    if (i % 2 === 0) {
+      yield `once:${i}`;
+      continue;
+    }
+    const slot = i >> 1;
+    yield `warm:${Math.floor(slot / (gap * 3)) * gap + (slot % gap)}`;
+  }
+}
+
+describe("WindowTuner ghost", () => {
+  function tuned(maxEntries: number, stream: Iterable<string>): WindowTuner {
+    const admittor = new TinyLfuAdmittor({ maximumSize: maxEntries });
+    const tuner = new WindowTuner(maxEntries, (hash) => admittor.duelFrequency(hash));
+    for (const key of stream) {
+      const hash = hashKey(key);
+      admittor.record(hash);
+      tuner.record(hash);
+    }
+    return tuner;
+  }
+
+  it("turns the ghost on when duel losers come back while the ghost remembers them", () => {
+    expect(tuned(200, comeBack(150, 60_000)).ghost).toBe(true);
+  });
+
+  it("leaves it off on a loop longer than the cache and on frequent keys among one-off keys", () => {
+    function* loop(requests: number): Generator<string> {
+      for (let i = 0; i < requests; i++) yield `loop:${i % 300}`;
+    }
+    expect(tuned(200, loop(60_000)).ghost).toBe(false);
+    expect(tuned(200, hotAndScan(60_000)).ghost).toBe(false);
+  });
+});
+
 describe("chooseShare", () => {
   const scratch = new Float64Array(SIMULATED_WINDOW_SHARES.length);
   const all = [0, 1, 2, 3, 4, 5, 6, 7];
