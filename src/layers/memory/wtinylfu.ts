@@ -342,7 +342,10 @@ export class WTinyLfuCache<V> {
     if (!this.filled) {
       this.filled = true;
       // Filled by bytes before entries: simulate the capacity in entries the cache really has.
-      if (this.tuner !== undefined && this.map.size < this.maxEntries) this.tuner = this.createTuner(this.map.size);
+      if (this.tuner !== undefined && this.map.size < this.maxEntries) {
+        this.tuner = this.createTuner(this.map.size);
+        this.ghostOn = false; // the new tuner starts without the ghost
+      }
     }
     this.evictFromMain(candidate);
   }
