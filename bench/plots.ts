@@ -6,6 +6,8 @@
  *    the time until all callers had their answer, inverted so that right of 1× is ours faster).
  *  - docs/plots/l2-latency.svg from bench/results/l2.jsonl (`npm run bench:l2` at several
  *    concurrencies, JSON lines appended): p50 and p99 of an L2 hit against a direct ioredis GET.
+ *  - docs/plots/hit-ratio-gap.svg from bench/results/hit-ratio.jsonl (`npm run bench:hit-ratio`'s
+ *    stdout): per half and row, our hit ratio minus the best reference's, against the −1 target.
  *
  *   npm run bench:plots [-- --results bench/results --out docs/plots]
  */
@@ -233,6 +235,77 @@ function l2LatencyChart(lines: Line[]): string {
   return svg("L2 hit latency against concurrency", width, height, body);
 }
 
+/** Per half, one bar per (trace, size): ours minus the best reference, in points, with the −1 target. */
+function hitRatioGapChart(lines: Line[]): string {
+  const references = ["lru", "adaptive", "s3fifo", "sieve"];
+  const rows = new Map<string, { half: string; label: string; ours?: number; best: number }>();
+  for (const line of lines) {
+    if (typeof line.policy !== "string" || typeof line.hitRatio !== "number") continue;
+    const id = `${line.half}|${line.trace}|${line.size}`;
+    const row = rows.get(id) ?? { half: line.half as string, label: `${line.trace} @ ${line.size}`, best: -1 };
+    if (line.policy === "mlcache") row.ours = 100 * line.hitRatio;
+    else if (references.includes(line.policy)) row.best = Math.max(row.best, 100 * line.hitRatio);
+    rows.set(id, row);
+  }
+  const halves = ["tuning", "checking"].map((half) => ({
+    half,
+    bars: [...rows.values()]
+      .filter((row) => row.half === half && row.ours !== undefined && row.best >= 0)
+      .map((row) => ({ label: row.label, gap: (row.ours as number) - row.best })),
+  }));
+  const gaps = halves.flatMap((h) => h.bars.map((b) => b.gap));
+  const low = Math.floor(Math.min(-2, ...gaps));
+  const high = Math.ceil(Math.max(2, ...gaps));
+  const barHeight = 13;
+  const left = 150;
+  const plotWidth = 520;
+  const panelGap = 60;
+  const top = 85;
+  const panelHeights = halves.map((h) => h.bars.length * barHeight);
+  const height = top + panelHeights.reduce((a, b) => a + b, 0) + panelGap * halves.length + 20;
+  const width = left + plotWidth + 60;
+  const xOf = (gap: number) => left + ((gap - low) / (high - low)) * plotWidth;
+  const body: string[] = [
+    text(
+      10,
+      22,
+      "L1 hit ratio: ours minus the best reference, points (npm run bench:hit-ratio)",
+      'font-size="15" font-weight="600"',
+    ),
+    text(
+      10,
+      40,
+      "Best of LRU, adaptive W-TinyLFU, S3-FIFO, SIEVE per row; rows left of the dashed −1 line (red) miss the target.",
+      'fill="#444"',
+    ),
+  ];
+  let y = top;
+  for (const { half, bars } of halves) {
+    const bottom = y + bars.length * barHeight;
+    const within = bars.filter((b) => b.gap >= -1).length;
+    body.push(text(10, y - 12, `${half} half: ${within} of ${bars.length} rows within 1 point`, 'font-weight="600"'));
+    for (let v = low; v <= high; v++) {
+      body.push(
+        `<line x1="${fixed(xOf(v))}" y1="${y}" x2="${fixed(xOf(v))}" y2="${bottom}" stroke="${v === 0 ? "#000" : "#e5e5e5"}"/>`,
+        text(xOf(v), bottom + 14, String(v), 'text-anchor="middle" fill="#444" font-size="10"'),
+      );
+    }
+    body.push(
+      `<line x1="${fixed(xOf(-1))}" y1="${y}" x2="${fixed(xOf(-1))}" y2="${bottom}" stroke="#D55E00" stroke-dasharray="4 3"/>`,
+    );
+    bars.forEach(({ label, gap }, i) => {
+      const barY = y + i * barHeight;
+      const [x1, x2] = [xOf(0), xOf(gap)].sort((a, b) => a - b) as [number, number];
+      body.push(
+        text(left - 6, barY + barHeight - 3, label, 'text-anchor="end" font-size="10"'),
+        `<rect x="${fixed(x1)}" y="${barY + 1}" width="${fixed(Math.max(x2 - x1, 1))}" height="${barHeight - 3}" fill="${gap < -1 ? "#D55E00" : COLOURS[0]}"/>`,
+      );
+    });
+    y = bottom + panelGap;
+  }
+  return svg("L1 hit ratio minus the best reference, per trace and size", width, height, body);
+}
+
 /** 1, 2 or 5 times a power of ten, at least `raw`. */
 function niceStep(raw: number): number {
   const power = 10 ** Math.floor(Math.log10(raw));
@@ -243,6 +316,7 @@ mkdirSync(args.out, { recursive: true });
 const charts: [string, string, (lines: Line[]) => string][] = [
   ["peers.jsonl", "peers-ratio.svg", peersRatioChart],
   ["l2.jsonl", "l2-latency.svg", l2LatencyChart],
+  ["hit-ratio.jsonl", "hit-ratio-gap.svg", hitRatioGapChart],
 ];
 for (const [input, output, draw] of charts) {
   const source = join(args.results, input);

@@ -47,7 +47,7 @@ export interface WTinyLfuOptions<V> {
   doorkeeper?: boolean;
   /**
    * How the window share adapts (default "simulation"): "simulation" jumps to the share whose
-   * miniature simulation hits most (WindowTuner); "climbing" walks by hill climbing on
+   * miniature simulation hits most, once its lead is more than noise (WindowTuner); "climbing" walks by hill climbing on
    * the hit rate (Caffeine's simple climber); "fixed" keeps `windowPercent`.
    */
   windowTuning?: WindowTuning;

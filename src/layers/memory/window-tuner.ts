@@ -9,29 +9,68 @@
  * Miniature Simulations", USENIX ATC 2017 — keys whose hash falls under a threshold, rate
  * m / capacity, in caches of m entries). The sampled hit ratios track those of full-size
  * caches, so after each period the tuner reports the share of the best simulation and the
- * cache jumps there instead of walking.
+ * cache jumps there instead of walking — if that share's lead over the current one is more
+ * than noise (a paired test on the requests where exactly one of the two hit) plus the cost
+ * of the move, and only as far as the nearest share that is not significantly worse than the
+ * best (`chooseShare`). The tuner starts on the cache's initial share and stays there on a tie.
+ * Three more simulations keep a ghost (`Ghost`: a duel loser that comes back while remembered
+ * is admitted), at 1%, 15% and 50%: standing on one of them turns the real cache's ghost on.
  *
  * The simulations judge admission with the real cache's frequency sketch, on the popularity
  * its duel compares (a key's popularity does not change with sampling), so they cost only their small lists and index: at most
  * `MINI_ENTRIES` keys per share, whatever the capacity.
  */
 
+import { Ghost } from "./ghost.js";
+
 /** Window shares simulated, as fractions of capacity. */
 export const SIMULATED_WINDOW_SHARES: readonly number[] = [0.01, 0.05, 0.15, 0.3, 0.5, 0.7, 0.85, 0.99];
+/**
+ * Shares also simulated with the ghost (a candidate that lost the duel recently is admitted
+ * when it comes back): candidates 8, 9, 10.
+ */
+export const GHOST_WINDOW_SHARES: readonly number[] = [0.01, 0.15, 0.5];
+/**
+ * The ghost remembers up to this many rejected candidates (at least half as many), as a share
+ * of capacity: 1 beat 0.5 on the tuning half (mean gap +0.49 against +0.47). Fixed on at 1% it
+ * cost loops (cs@1000 −7.3, loop@1000 −17.8 at 1 × capacity): hence a choice of the simulations.
+ */
+export const GHOST_SHARE = 1;
+/** Every simulated candidate: its window share and whether it keeps a ghost. */
+export const CANDIDATES: readonly { share: number; ghost: boolean }[] = [
+  ...SIMULATED_WINDOW_SHARES.map((share) => ({ share, ghost: false })),
+  ...GHOST_WINDOW_SHARES.map((share) => ({ share, ghost: true })),
+];
 /** Largest simulated cache, in entries: caps the memory and the per-request work. */
 const MINI_ENTRIES = 512;
 /** Sampled requests per decision, as a multiple of the simulated capacity... */
 const PERIOD_MULTIPLIER = 3;
 /** ...but at least this many: fewer are too noisy to rank the shares (multi3@100 lost a point). */
 const MIN_PERIOD = 1000;
-/** Scores carry this share of the previous periods' hits: about ten periods of memory. */
-const HISTORY_DECAY = 0.9;
 /**
- * The best share must beat the current one by this much (relative) to be chosen: every move
- * reshuffles the segments, and on a phase-changing trace (multi3@500) one move on a 0.4% lead
- * cost 3 points.
+ * Scores carry this share of the previous periods' hits: about twenty periods of memory.
+ * With the evidence test below, 0.95 beat 0.9 and 0.8 on the tuning half (mean gap +0.40 against
+ * +0.37): a longer memory damps the back-and-forth on phase-changing traces.
  */
-const HYSTERESIS = 0.005;
+const HISTORY_DECAY = 0.95;
+/**
+ * Evidence a move needs: the best share must have hit more than the current one by this many
+ * standard deviations of their paired difference (sampled requests where exactly one of the
+ * two hit, decayed as the scores). Every move reshuffles the segments, so a lead that is noise
+ * costs hits twice: on a phase-changing trace (multi3@500) one move on a 0.4% lead cost 3
+ * points, and a first decision on the warm-up period's near tie (all shares within a few hits)
+ * sent multi1@1000 to a 50% window for a period: 4.5 points below the climber.
+ */
+const EVIDENCE_SIGMAS = 1;
+/**
+ * ...plus this many sampled hits per entry of the simulated cache and per unit of share moved:
+ * a long jump reshuffles more entries than a short one. With evidence alone, a first period's
+ * 1% lead of the 99% share (a warm-up artefact: the sketch knows nothing yet) still moved.
+ * Chosen on the tuning half with EVIDENCE_SIGMAS (1, 2 or 3 × 0, 0.05, 0.1, 0.2 or 0.3: the
+ * mean gap moved by at most 0.05 point, except 0.3, which lost web07@1000 and @5000; 1 and 0.1
+ * scored best).
+ */
+const MOVE_COST = 0.1;
 /** Share of the main space given to the protected segment (as in the real cache). */
 const PROTECTED_SHARE = 0.8;
 
@@ -42,8 +81,6 @@ const PROTECTED = 2;
 
 /** One simulated W-TinyLFU cache over key hashes: three LRU lists in typed arrays. */
 class MiniCache {
-  /** Sampled requests that hit, this period. */
-  hits = 0;
   private readonly index = new Map<number, number>();
   private readonly keys: Int32Array;
   private readonly segments: Uint8Array;
@@ -56,12 +93,16 @@ class MiniCache {
   private used = 0;
   private readonly windowMax: number;
   private readonly protectedMax: number;
+  /** Recently rejected candidates (the ghost candidates only). */
+  private readonly ghost: Ghost | undefined;
 
   constructor(
     private readonly capacity: number,
     windowShare: number,
     private readonly frequency: (hash: number) => number,
+    ghost = false,
   ) {
+    this.ghost = ghost ? new Ghost(GHOST_SHARE * capacity) : undefined;
     this.keys = new Int32Array(capacity);
     this.segments = new Uint8Array(capacity);
     this.prev = new Int32Array(capacity);
@@ -70,14 +111,15 @@ class MiniCache {
     this.protectedMax = Math.floor(PROTECTED_SHARE * (capacity - this.windowMax));
   }
 
-  access(hash: number): void {
+  /** Replays one request; returns 1 on a hit, else 0. */
+  access(hash: number): number {
     const slot = this.index.get(hash);
     if (slot !== undefined) {
-      this.hits++;
       this.onHit(slot);
-    } else {
-      this.onMiss(hash);
+      return 1;
     }
+    this.onMiss(hash);
+    return 0;
   }
 
   private onHit(slot: number): void {
@@ -99,8 +141,13 @@ class MiniCache {
       // The window's oldest entry duels the main space's victim; the loser makes room.
       const candidate = this.heads[WINDOW]!;
       const victim = this.heads[PROBATION] !== NONE ? this.heads[PROBATION]! : this.heads[PROTECTED]!;
-      if (victim === NONE || this.frequency(this.keys[candidate]!) <= this.frequency(this.keys[victim]!)) {
+      if (
+        victim === NONE ||
+        (this.frequency(this.keys[candidate]!) <= this.frequency(this.keys[victim]!) &&
+          !this.ghost?.contains(this.keys[candidate]!))
+      ) {
         slot = candidate;
+        if (victim !== NONE) this.ghost?.add(this.keys[candidate]!);
       } else {
         slot = victim;
         this.unlink(candidate);
@@ -154,7 +201,12 @@ class MiniCache {
 
 /**
  * Replays sampled requests through one mini cache per window share and, every period,
- * names the share whose simulation hit most (decayed over periods).
+ * names the share whose simulation hit most (decayed over periods) when its lead over the
+ * current share is more than noise.
+ *
+ * Per sampled request the tuner keeps only which simulations hit, as a bit mask: a histogram
+ * of masks (256 counters for 8 shares) gives every share's hits and, for any two shares, how
+ * often exactly one of them hit — the variance of their paired difference.
  *
  * @example
  * const tuner = new WindowTuner(10_000, (hash) => admittor.duelFrequency(hash));
@@ -162,37 +214,116 @@ class MiniCache {
  */
 export class WindowTuner {
   private readonly minis: MiniCache[];
+  /** Decayed count of sampled requests per mask of the simulations that hit. */
+  private readonly masks: Float64Array;
+  /** This period's count per mask. */
+  private readonly periodMasks: Uint32Array;
   private readonly scores: Float64Array;
   /** Requests whose mixed hash is below this are sampled. */
   private readonly threshold: number;
   private readonly period: number;
   private sampled = 0;
-  private chosen = -1;
+  private chosen: number;
+  /** Entries of each simulated cache. */
+  private readonly entries: number;
 
-  constructor(maxEntries: number, frequency: (hash: number) => number) {
+  /**
+   * @param initialShare the window share the cache starts with: the tuner moves away from
+   *   the simulated share nearest to it only on evidence.
+   */
+  constructor(maxEntries: number, frequency: (hash: number) => number, initialShare = 0.01) {
     const entries = Math.max(1, Math.min(maxEntries, MINI_ENTRIES));
+    this.entries = entries;
     this.threshold = Math.floor((entries / maxEntries) * 0x1_0000_0000);
     this.period = Math.max(MIN_PERIOD, PERIOD_MULTIPLIER * entries);
-    this.minis = SIMULATED_WINDOW_SHARES.map((share) => new MiniCache(entries, share, frequency));
-    this.scores = new Float64Array(SIMULATED_WINDOW_SHARES.length);
+    this.minis = CANDIDATES.map(({ share, ghost }) => new MiniCache(entries, share, frequency, ghost));
+    this.masks = new Float64Array(1 << CANDIDATES.length);
+    this.periodMasks = new Uint32Array(1 << CANDIDATES.length);
+    this.scores = new Float64Array(CANDIDATES.length);
+    this.chosen = nearestShare(initialShare);
+  }
+
+  /** The simulated share the tuner currently stands on. */
+  get share(): number {
+    return CANDIDATES[this.chosen]!.share;
+  }
+
+  /** True if the candidate the tuner stands on admits a ghost's rejected candidates. */
+  get ghost(): boolean {
+    return CANDIDATES[this.chosen]!.ghost;
   }
 
   /** Records one request for the key with this hash; returns a new window share, else -1. */
   record(hash: number): number {
     if (Math.imul(hash ^ 0x5bd1e995, 0x9e3779b1) >>> 0 >= this.threshold) return -1;
     const minis = this.minis;
-    for (let i = 0; i < minis.length; i++) minis[i]!.access(hash);
+    let mask = 0;
+    for (let i = 0; i < minis.length; i++) mask |= minis[i]!.access(hash) << i;
+    this.periodMasks[mask]!++;
     if (++this.sampled < this.period) return -1;
     this.sampled = 0;
-    let best = 0;
-    for (let i = 0; i < minis.length; i++) {
-      this.scores[i] = HISTORY_DECAY * this.scores[i]! + minis[i]!.hits;
-      minis[i]!.hits = 0;
-      if (this.scores[i]! > this.scores[best]!) best = i;
-    }
-    if (best === this.chosen) return -1;
-    if (this.chosen >= 0 && this.scores[best]! <= this.scores[this.chosen]! * (1 + HYSTERESIS)) return -1;
-    this.chosen = best;
-    return SIMULATED_WINDOW_SHARES[best]!;
+    return this.decide();
   }
+
+  /** At the end of a period: folds the period into the decayed histogram and decides. */
+  private decide(): number {
+    const { masks, periodMasks } = this;
+    for (let mask = 0; mask < masks.length; mask++) {
+      masks[mask] = HISTORY_DECAY * masks[mask]! + periodMasks[mask]!;
+      periodMasks[mask] = 0;
+    }
+    const next = chooseShare(masks, this.chosen, this.entries, this.scores);
+    if (next === this.chosen) return -1;
+    this.chosen = next;
+    return CANDIDATES[next]!.share;
+  }
+}
+
+/**
+ * The share (an index into `SIMULATED_WINDOW_SHARES`) to stand on, from the decayed histogram
+ * of hit masks (bit i set: simulation i hit): the current one unless another share's lead over
+ * it is evidence (more than `EVIDENCE_SIGMAS` standard deviations of the paired difference plus
+ * the move cost). The target is not the best share itself but the one nearest the current
+ * share that is not significantly worse than the best: when 15% and 85% both beat 1%, by a
+ * margin between them that is noise, the cache goes to 15% — a short move, and the window the
+ * workload has shown it needs. `scores` is scratch space, one slot per share.
+ */
+export function chooseShare(masks: ArrayLike<number>, current: number, entries: number, scores: Float64Array): number {
+  scores.fill(0);
+  for (let mask = 0; mask < masks.length; mask++) {
+    const count = masks[mask]!;
+    if (count === 0) continue;
+    for (let i = 0; i < scores.length; i++) if ((mask >>> i) & 1) scores[i]! += count;
+  }
+  let best = 0;
+  for (let i = 1; i < scores.length; i++) if (scores[i]! > scores[best]!) best = i;
+  if (best === current) return current;
+  // Switching the ghost on or off moves no entry: only the window share's change costs.
+  const distance = (i: number) => Math.abs(CANDIDATES[i]!.share - CANDIDATES[current]!.share);
+  let target = best;
+  for (let i = 0; i < scores.length; i++) {
+    if (i === current || distance(i) >= distance(target)) continue;
+    if (scores[best]! - scores[i]! <= EVIDENCE_SIGMAS * Math.sqrt(disagreements(masks, best, i))) target = i;
+  }
+  const lead = scores[target]! - scores[current]!;
+  const moveCost = MOVE_COST * distance(target) * entries;
+  if (lead <= EVIDENCE_SIGMAS * Math.sqrt(disagreements(masks, target, current)) + moveCost) return current;
+  return target;
+}
+
+/** Decayed sampled requests where exactly one of the two simulations hit. */
+function disagreements(masks: ArrayLike<number>, a: number, b: number): number {
+  let count = 0;
+  for (let mask = 0; mask < masks.length; mask++) if (((mask >>> a) ^ (mask >>> b)) & 1) count += masks[mask]!;
+  return count;
+}
+
+/** Index of the simulated share nearest to this one. */
+function nearestShare(share: number): number {
+  let nearest = 0;
+  for (let i = 1; i < SIMULATED_WINDOW_SHARES.length; i++) {
+    if (Math.abs(SIMULATED_WINDOW_SHARES[i]! - share) < Math.abs(SIMULATED_WINDOW_SHARES[nearest]! - share))
+      nearest = i;
+  }
+  return nearest;
 }

@@ -13,11 +13,12 @@ import {
   type WTinyLfuOptions,
 } from "./cache-types.js";
 import { EntryTable, NEVER, NONE, Segment } from "./entry-table.js";
+import { Ghost } from "./ghost.js";
 import { hashKey } from "./hash.js";
 import { HillClimber } from "./hill-climber.js";
 import { Segments } from "./segments.js";
 import { TIMER_WHEEL_SENTINELS, TimerWheel } from "./timer-wheel.js";
-import { WindowTuner } from "./window-tuner.js";
+import { GHOST_SHARE, WindowTuner } from "./window-tuner.js";
 
 export {
   type CacheStats,
@@ -35,7 +36,9 @@ export {
  * New entries enter a small LRU window; entries leaving the window compete with the main
  * space's probation victim, and the less popular one (by TinyLFU's sketch) is evicted. The
  * main space is a segmented LRU (probation, and protected = 80%). The window share follows
- * miniature simulations of the workload at several shares (or a hill climber, by option).
+ * miniature simulations of the workload at several shares (or a hill climber, by option);
+ * the simulations also decide whether a ghost is kept: while it is, a duel loser that comes
+ * back while remembered is admitted (S3-FIFO's ghost queue, 2 bytes per entry of capacity).
  * Expired entries are never returned and are dropped by a timer wheel during writes or
  * `cleanUp()`.
  *
@@ -66,6 +69,10 @@ export class WTinyLfuCache<V> {
   private tuner: WindowTuner | undefined;
   /** The window tuning by hill climbing (an option), or undefined. */
   private readonly climber: HillClimber | undefined;
+  /** Duel losers remembered while the tuner has the ghost on (created on first use). */
+  private ghost: Ghost | undefined;
+  /** True while a remembered duel loser is admitted when it comes back (chosen by the tuner). */
+  private ghostOn = false;
   /** True once the cache has been full: the climber ignores the warm-up. */
   private filled = false;
 
@@ -350,7 +357,10 @@ export class WTinyLfuCache<V> {
     if (!this.filled) {
       this.filled = true;
       // Filled by bytes before entries: simulate the capacity in entries the cache really has.
-      if (this.tuner !== undefined && this.map.size < this.maxEntries) this.tuner = this.createTuner(this.map.size);
+      if (this.tuner !== undefined && this.map.size < this.maxEntries) {
+        this.tuner = this.createTuner(this.map.size);
+        this.ghostOn = false; // the new tuner starts without the ghost
+      }
     }
     this.evictFromMain(candidate);
   }
@@ -400,7 +410,8 @@ export class WTinyLfuCache<V> {
       }
       if (
         this.alwaysAdmits?.(this.table.values[candidate] as V) ||
-        this.admittor.admit(hashes[candidate]!, hashes[victim]!)
+        this.admittor.admit(hashes[candidate]!, hashes[victim]!) ||
+        (this.ghostOn && (this.ghost as Ghost).contains(hashes[candidate]!))
       ) {
         const next = victimList.after(victim);
         this.remove(victim, Cause.Size);
@@ -408,6 +419,7 @@ export class WTinyLfuCache<V> {
         candidate = probation.after(candidate);
       } else {
         this.admissionRejections++;
+        if (this.ghostOn) (this.ghost as Ghost).add(hashes[candidate]!);
         const next = probation.after(candidate);
         this.remove(candidate, Cause.Size);
         candidate = next;
@@ -441,12 +453,14 @@ export class WTinyLfuCache<V> {
 
   private createTuner(capacity: number): WindowTuner {
     const admittor = this.admittor;
-    return new WindowTuner(capacity, (hash) => admittor.duelFrequency(hash));
+    return new WindowTuner(capacity, (hash) => admittor.duelFrequency(hash), this.segments.windowShare);
   }
 
-  /** Moves the window to the share the tuner chose. */
+  /** Moves the window to the share the tuner chose, and turns the ghost on or off as it says. */
   private tune(share: number): void {
     this.segments.moveWindowTo(share);
+    this.ghostOn = (this.tuner as WindowTuner).ghost;
+    if (this.ghostOn && this.ghost === undefined) this.ghost = new Ghost(GHOST_SHARE * this.maxEntries);
   }
 
   /** Feeds the hill climber a request; at the end of a sample it moves the window. */

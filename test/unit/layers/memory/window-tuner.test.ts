@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { hashKey, TinyLfuAdmittor, WindowTuner, WTinyLfuCache } from "../../../../src/layers/memory/index.js";
+import { chooseShare, SIMULATED_WINDOW_SHARES } from "../../../../src/layers/memory/window-tuner.js";
 
 /**
  * Recency-friendly: every key is requested twice, `distance` requests apart, then never again.
@@ -57,12 +58,127 @@ describe("WindowTuner", () => {
   });
 
   it("reports nothing until a period of sampled requests has passed", () => {
-    const admittor = new TinyLfuAdmittor({ maximumSize: 100 });
-    const tuner = new WindowTuner(100, (hash) => admittor.frequency(hash));
+    const admittor = new TinyLfuAdmittor({ maximumSize: 200 });
+    const tuner = new WindowTuner(200, (hash) => admittor.frequency(hash));
     const chosen: number[] = [];
-    for (let i = 0; i < 999; i++) chosen.push(tuner.record(hashKey(`k${i % 300}`)));
+    // Requests come back after 150 others: a large window wins every period by far.
+    const keys = [...repeatsAfter(150, 20_000)];
+    for (const key of keys.slice(0, 999)) {
+      admittor.record(hashKey(key));
+      chosen.push(tuner.record(hashKey(key)));
+    }
     expect(chosen.every((share) => share === -1)).toBe(true);
-    expect(tuner.record(hashKey("k0"))).toBeGreaterThanOrEqual(0); // the first decision
+    let first = -1;
+    for (const key of keys.slice(999)) {
+      admittor.record(hashKey(key));
+      first = tuner.record(hashKey(key));
+      if (first >= 0) break;
+    }
+    expect(first).toBeGreaterThanOrEqual(0.5);
+  });
+
+  it("stays on its share while no simulated share hits more than noise", () => {
+    // Every request is a new key: every simulation misses everything, a tie in every period.
+    const admittor = new TinyLfuAdmittor({ maximumSize: 100 });
+    const tuner = new WindowTuner(100, (hash) => admittor.frequency(hash), 0.5);
+    expect(tuner.share).toBe(0.5);
+    const chosen = new Set<number>();
+    for (let i = 0; i < 20_000; i++) chosen.add(tuner.record(hashKey(`new:${i}`)));
+    expect([...chosen]).toEqual([-1]);
+    expect(tuner.share).toBe(0.5);
+  });
+
+  it("starts from the simulated share nearest to the cache's initial window", () => {
+    const admittor = new TinyLfuAdmittor({ maximumSize: 100 });
+    expect(new WindowTuner(100, (hash) => admittor.frequency(hash)).share).toBe(0.01);
+    expect(new WindowTuner(100, (hash) => admittor.frequency(hash), 0.2).share).toBe(0.15);
+    expect(new WindowTuner(100, (hash) => admittor.frequency(hash), 0.95).share).toBe(0.99);
+  });
+});
+
+/** A histogram of hit masks: `hits[i]` requests where shares i.. of `group` hit together. */
+function masksOf(groups: { shares: number[]; requests: number }[]): Float64Array {
+  const masks = new Float64Array(1 << SIMULATED_WINDOW_SHARES.length);
+  for (const { shares, requests } of groups) masks[shares.reduce((mask, i) => mask | (1 << i), 0)]! += requests;
+  return masks;
+}
+
+/**
+ * Keys that come back: every other request is a one-off key, the others go to "warm" keys,
+ * each requested three times, `gap` warm requests apart — beyond a small window, within the
+ * cache, and too rare for the sketch to tell them from the one-off keys.
+ */
+function* comeBack(gap: number, requests: number): Generator<string> {
+  for (let i = 0; i < requests; i++) {
+    if (i % 2 === 0) {
+      yield `once:${i}`;
+      continue;
+    }
+    const slot = i >> 1;
+    yield `warm:${Math.floor(slot / (gap * 3)) * gap + (slot % gap)}`;
+  }
+}
+
+describe("WindowTuner ghost", () => {
+  function tuned(maxEntries: number, stream: Iterable<string>): WindowTuner {
+    const admittor = new TinyLfuAdmittor({ maximumSize: maxEntries });
+    const tuner = new WindowTuner(maxEntries, (hash) => admittor.duelFrequency(hash));
+    for (const key of stream) {
+      const hash = hashKey(key);
+      admittor.record(hash);
+      tuner.record(hash);
+    }
+    return tuner;
+  }
+
+  it("turns the ghost on when duel losers come back while the ghost remembers them", () => {
+    expect(tuned(200, comeBack(150, 60_000)).ghost).toBe(true);
+  });
+
+  it("leaves it off on a loop longer than the cache and on frequent keys among one-off keys", () => {
+    function* loop(requests: number): Generator<string> {
+      for (let i = 0; i < requests; i++) yield `loop:${i % 300}`;
+    }
+    expect(tuned(200, loop(60_000)).ghost).toBe(false);
+    expect(tuned(200, hotAndScan(60_000)).ghost).toBe(false);
+  });
+});
+
+describe("chooseShare", () => {
+  const scratch = new Float64Array(SIMULATED_WINDOW_SHARES.length);
+  const all = [0, 1, 2, 3, 4, 5, 6, 7];
+
+  it("moves to the nearest share that is not significantly worse than the best", () => {
+    // 15% and up catch 400 requests 1% and 5% miss; 99% alone catches 35 more, 15–85% alone 30
+    // more: 99% leads by 5 on 65 disagreements (one standard deviation ≈ 8), noise.
+    const masks = masksOf([
+      { shares: all, requests: 1000 },
+      { shares: [2, 3, 4, 5, 6, 7], requests: 400 },
+      { shares: [7], requests: 35 },
+      { shares: [2, 3, 4, 5, 6], requests: 30 },
+    ]);
+    expect(SIMULATED_WINDOW_SHARES[chooseShare(masks, 0, 512, scratch)]).toBe(0.15);
+  });
+
+  it("moves to the best share when its lead over the nearer ones is evidence", () => {
+    const masks = masksOf([
+      { shares: all, requests: 1000 },
+      { shares: [2, 3, 4, 5, 6, 7], requests: 400 },
+      { shares: [7], requests: 300 },
+    ]);
+    expect(SIMULATED_WINDOW_SHARES[chooseShare(masks, 0, 512, scratch)]).toBe(0.99);
+  });
+
+  it("stays when the best share's lead is within noise and the move's cost", () => {
+    const masks = masksOf([
+      { shares: all, requests: 1000 },
+      { shares: [7], requests: 30 },
+      { shares: [0], requests: 10 },
+    ]);
+    // Lead 20, one standard deviation √40 ≈ 6.3, the move's cost 0.1 × 0.98 × 512 ≈ 50.
+    expect(chooseShare(masks, 0, 512, scratch)).toBe(0);
+    // With a 16-entry simulation the move costs 1.6 hits: the lead is evidence.
+    expect(chooseShare(masks, 0, 16, scratch)).toBe(7);
   });
 });
 
