@@ -1,11 +1,11 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { type Config, loadKeyRing, loadRedisConnection } from "./config/config.js";
-import { applyPolicyChange } from "./config/policy-changes.js";
+import { applyPolicyEvent } from "./config/policy-changes.js";
 import { namespaceEncryption } from "./crypto/key-ring.js";
 import { CacheManager } from "./engine/cache-manager.js";
 import type { InvalidationNotice } from "./engine/events.js";
 import type { Loader } from "./engine/loader.js";
-import { NAMESPACE_PATTERN, PolicyStore } from "./engine/policy-store.js";
+import { PolicyStore } from "./engine/policy-store.js";
 import { PriorityRefresher } from "./engine/refresher.js";
 import type { Writer } from "./engine/writer.js";
 import { ServiceEvents } from "./events/service-events.js";
@@ -139,9 +139,9 @@ export async function startService(
     statsSink: telemetry.statsSink,
     l1: encryption && config.encryption?.l1 ? new SealedLayer(memory, encryption) : memory,
     ...(l2 ? { l2 } : {}),
-    loaderFor: (namespace) => options.loaderFor?.(namespace) ?? origins.loaderFor(namespace),
-    writerFor: (namespace) => options.writerFor?.(namespace) ?? origins.writerFor(namespace),
-    fallbackFor: (namespace) => origins.fallbackFor(namespace),
+    loaderFor: (namespace, rule) => options.loaderFor?.(namespace) ?? origins.loaderFor(namespace, rule),
+    writerFor: (namespace, rule) => options.writerFor?.(namespace) ?? origins.writerFor(namespace, rule),
+    fallbackFor: (namespace, rule) => origins.fallbackFor(namespace, rule),
     // With Kafka, L1 is used only while this instance can confirm it heard every invalidation.
     ...(events ? { events, l1Trust: events.trust } : {}),
     policies,
@@ -150,10 +150,7 @@ export async function startService(
       logger.warn({ err: error, namespace, key }, "background refresh failed"),
   });
   apply = (ns, notice, external) => manager.applyInvalidation(ns, notice, external);
-  applyPolicy = (event) => {
-    if (!NAMESPACE_PATTERN.test(event.namespace)) throw new Error(`not a namespace name: "${event.namespace}"`);
-    applyPolicyChange(policies, origins, { namespace: event.namespace, policy: event.policy, reset: event.reset });
-  };
+  applyPolicy = (event) => applyPolicyEvent(policies, origins, event);
   const dependencies = () => [...manager.dependencies(), ...(events ? [events.status()] : [])];
   const refresher = new PriorityRefresher(manager);
   refresher.start();
