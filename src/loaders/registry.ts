@@ -108,7 +108,7 @@ export class OriginRegistry {
     const built = this.build(namespace, pair);
     // Rule origins are built on first use: build them now so that a bad one is refused here.
     for (const [name, rule] of Object.entries(pair.rules ?? {}))
-      built.rules.set(name, this.buildOrigins(namespace, rule));
+      built.rules.set(name, this.buildOrigins(namespace, rule, undefined, name));
     closeBuilt(built);
   }
 
@@ -167,7 +167,7 @@ export class OriginRegistry {
     if (!own || !(own[role] || (role === "writer" && own.loader))) return built[role];
     let origins = built.rules.get(rule as string);
     if (!origins) {
-      origins = this.buildOrigins(namespace, own);
+      origins = this.buildOrigins(namespace, own, undefined, rule);
       built.rules.set(rule as string, origins);
     }
     return origins[role] ?? built[role];
@@ -181,18 +181,19 @@ export class OriginRegistry {
     const rules = new Map<string, BuiltOrigins>();
     for (const [name, before] of previous?.rules ?? []) {
       const now = pair.rules?.[name];
-      if (now) rules.set(name, this.buildOrigins(namespace, now, before));
+      if (now) rules.set(name, this.buildOrigins(namespace, now, before, name));
     }
     return { ...this.buildOrigins(namespace, pair, previous), policy: pair, rules };
   }
 
   /** Loader, writer and fallback for `pair`, reusing those of `previous` whose policy is unchanged. */
-  private buildOrigins(namespace: string, pair: RuleOrigins, previous?: BuiltOrigins): BuiltOrigins {
+  private buildOrigins(namespace: string, pair: RuleOrigins, previous?: BuiltOrigins, rule?: string): BuiltOrigins {
     const publish = this.options.publishDeadLetter;
+    const options = { ...(publish ? { publishDeadLetter: publish } : {}), ...(rule === undefined ? {} : { rule }) };
     const make = (policy: OriginPolicy | undefined, before: OriginPolicy | undefined, origin: Origin | undefined) => {
       if (!policy?.kind.case) return undefined;
       if (origin && before && equals(OriginPolicySchema, policy, before)) return origin;
-      return createOrigin(namespace, policy, publish ? { publishDeadLetter: publish } : {});
+      return createOrigin(namespace, policy, options);
     };
     const loader = make(pair.loader, previous?.policy.loader, previous?.loader);
     const writer = pair.writer

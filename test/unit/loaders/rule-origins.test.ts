@@ -95,8 +95,10 @@ describe("origins of key rules", () => {
     applyPolicyChange(store, origins, { namespace: "products", policy, reset: false });
 
     expect(await loadVia(origins, "vip")).toBe("from-c");
-    // The replaced origin is closed: its breaker refuses calls.
-    await expect(vipBefore?.load("products", "k", context())).rejects.toThrow(/is closed/);
+    // The replaced origin is closed: its breaker refuses calls (naming the rule).
+    await expect(vipBefore?.load("products", "k", context())).rejects.toThrow(
+      /origin for namespace products, rule vip is closed/,
+    );
     // Unchanged origins are the same objects (breakers and limits kept).
     expect(origins.loaderFor("products")).toBe(namespaceLoader);
     expect(origins.writerFor("products", "audit")).toBe(auditWriterBefore);
