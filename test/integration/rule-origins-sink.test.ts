@@ -80,7 +80,7 @@ describe("write-behind under a key rule with its own writer", () => {
     });
     closers.push(() => sink.close());
     await eventually(
-      () => b.state.data.has("wb/audit:1") && a.state.data.has("wb/plain:1"),
+      () => b.state.data.has("wb/audit:1") && a.state.data.has("wb/plain:1") && sink.counters.applied >= 2,
       30_000,
       "the sink to store both writes",
     );
