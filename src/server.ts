@@ -1,12 +1,12 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { type Config, loadKeyRing, loadRedisConnection } from "./config/config.js";
-import { applyPolicyChange } from "./config/policy-changes.js";
+import { applyPolicyEvent } from "./config/policy-changes.js";
 import { namespaceEncryption } from "./crypto/key-ring.js";
 import { CacheManager } from "./engine/cache-manager.js";
 import type { Clock } from "./engine/clock.js";
 import type { InvalidationNotice } from "./engine/events.js";
 import type { Loader } from "./engine/loader.js";
-import { NAMESPACE_PATTERN, PolicyStore } from "./engine/policy-store.js";
+import { PolicyStore } from "./engine/policy-store.js";
 import { PriorityRefresher } from "./engine/refresher.js";
 import type { Writer } from "./engine/writer.js";
 import { ServiceEvents } from "./events/service-events.js";
@@ -159,12 +159,12 @@ export async function startService(
     l1: encryption && config.encryption?.l1 ? new SealedLayer(memory, encryption) : memory,
     ...(l2 ? { l2 } : {}),
     loaderFor: otelSettings
-      ? (namespace) => traceLoader(options.loaderFor?.(namespace) ?? origins.loaderFor(namespace))
-      : (namespace) => options.loaderFor?.(namespace) ?? origins.loaderFor(namespace),
+      ? (namespace, rule) => traceLoader(options.loaderFor?.(namespace) ?? origins.loaderFor(namespace, rule))
+      : (namespace, rule) => options.loaderFor?.(namespace) ?? origins.loaderFor(namespace, rule),
     writerFor: otelSettings
-      ? (namespace) => traceWriter(options.writerFor?.(namespace) ?? origins.writerFor(namespace))
-      : (namespace) => options.writerFor?.(namespace) ?? origins.writerFor(namespace),
-    fallbackFor: (namespace) => origins.fallbackFor(namespace),
+      ? (namespace, rule) => traceWriter(options.writerFor?.(namespace) ?? origins.writerFor(namespace, rule))
+      : (namespace, rule) => options.writerFor?.(namespace) ?? origins.writerFor(namespace, rule),
+    fallbackFor: (namespace, rule) => origins.fallbackFor(namespace, rule),
     // With Kafka, L1 is used only while this instance can confirm it heard every invalidation.
     ...(events ? { events, l1Trust: events.trust } : {}),
     policies,
@@ -173,10 +173,7 @@ export async function startService(
       logger.warn({ err: error, namespace, key }, "background refresh failed"),
   });
   apply = (ns, notice, external) => manager.applyInvalidation(ns, notice, external);
-  applyPolicy = (event) => {
-    if (!NAMESPACE_PATTERN.test(event.namespace)) throw new Error(`not a namespace name: "${event.namespace}"`);
-    applyPolicyChange(policies, origins, { namespace: event.namespace, policy: event.policy, reset: event.reset });
-  };
+  applyPolicy = (event) => applyPolicyEvent(policies, origins, event);
   const dependencies = () => [...manager.dependencies(), ...(events ? [events.status()] : [])];
   const refresher = new PriorityRefresher(manager);
   refresher.start();

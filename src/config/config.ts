@@ -14,7 +14,7 @@ import { encryptionSection } from "./encryption.js";
 import { bytes, duration, policy } from "./fields.js";
 import { kafkaSection } from "./kafka.js";
 import { limitsSection } from "./limits.js";
-import { overlayPolicy, policyFromJson } from "./policy-proto.js";
+import { overlayPolicy, policyFromJson, ruleOriginsOf } from "./policy-proto.js";
 import { redisSection, resolveRedisConnection } from "./redis.js";
 import { serverSection } from "./server.js";
 import { telemetrySection } from "./telemetry.js";
@@ -99,7 +99,12 @@ export interface OriginPair {
   writer?: OriginPolicy | undefined;
   /** A LoaderService asked when the loader fails and nothing stale exists (policy.fallback.grpc). */
   fallback?: OriginPolicy | undefined;
+  /** Origins of the namespace's key rules, by rule name: only rules that name one of their own. */
+  rules?: Record<string, RuleOrigins> | undefined;
 }
+
+/** The origins a key rule names (`rules[i].overrides.loader/writer/fallback`). */
+export type RuleOrigins = Omit<OriginPair, "rules">;
 
 /** A configuration problem; the message names the field and says what is expected. */
 export class ConfigError extends Error {
@@ -226,6 +231,8 @@ export function parseConfig(raw: unknown, source = "config"): Config {
         loader: policy.loader,
         writer: policy.writer,
         fallback: fallback ? create(OriginPolicySchema, { kind: { case: "grpc", value: fallback } }) : undefined,
+        // A namespace without rules of its own has the defaults' rules, and their origins.
+        rules: policy.rules.length > 0 ? ruleOriginsOf(policy) : origins.defaults.rules,
       };
       if (where === "defaults") origins.defaults = pair;
       else origins.namespaces[where.slice("namespaces.".length)] = pair;

@@ -15,9 +15,11 @@ import {
   LayerPolicySchema,
   type NamespacePolicy,
   NamespacePolicySchema,
+  OriginPolicySchema,
   PromotionMode,
   type PromotionPolicy,
 } from "../gen/mlcache/v1/policy_pb.js";
+import type { RuleOrigins } from "./config.js";
 import { parseDuration } from "./units.js";
 
 const writeModes: Record<EngineWriteMode, WriteMode> = {
@@ -130,9 +132,6 @@ export function overlayPolicy(base: NamespaceSettings, policy: NamespacePolicy):
 const NAMESPACE_WIDE: [keyof NamespacePolicy, string][] = [
   ["namespace", "the rule's namespace is the policy's"],
   ["rules", "rules do not nest"],
-  ["loader", "loaders are chosen per namespace"],
-  ["writer", "writers are chosen per namespace"],
-  ["fallback", "fallbacks are chosen per namespace"],
   ["encryptionKeyId", "encryption is per namespace"],
   ["maxTtl", "max_ttl bounds the whole namespace's invalidation stamps"],
 ];
@@ -212,10 +211,57 @@ function engineRule(rule: KeyRule, index: number): EngineKeyRule {
       throw new Error(`max_value_bytes ${o.maxValueBytes} is too large`);
     if (o.maxValueBytes > 0n) overrides.maxValueBytes = Number(o.maxValueBytes);
     if (o.negativeTtl) overrides.negativeTtlMs = durationMs(o.negativeTtl);
+    // The origins themselves (kind, guards) are the origin registry's (see ruleOriginsOf).
+    if (o.loader) {
+      const { $typeName: _, kind, softTimeout, hardTimeout, ...guards } = o.loader;
+      if (!kind.case && Object.values(guards).some((v) => v !== undefined && v !== 0)) {
+        throw new Error(
+          "loader: set grpc or http to name an origin; without one a rule's loader may set soft_timeout and hard_timeout only",
+        );
+      }
+      if (softTimeout || hardTimeout) {
+        overrides.loadTimeouts = {
+          ...(softTimeout ? { softMs: durationMs(softTimeout) } : {}),
+          ...(hardTimeout ? { hardMs: durationMs(hardTimeout) } : {}),
+        };
+      }
+    }
+    if (o.writer && !o.writer.kind.case) throw new Error("writer: set grpc or http to name the rule's writer");
+    if (o.fallback?.kind.case === "value") overrides.fallbackValue = o.fallback.kind.value;
   } catch (error) {
     throw new Error(`${where}.overrides: ${(error as Error).message}`);
   }
   return { name: rule.name, match, overrides };
+}
+
+/** Most rules of one namespace that may name origins of their own (each holds connections and a breaker). */
+export const MAX_RULE_ORIGINS = 32;
+
+/**
+ * The origins a policy's rules name (`rules[i].overrides.loader/writer/fallback` with a gRPC or
+ * HTTP origin), by rule name; undefined when none does. Throws, naming the field, past
+ * {@link MAX_RULE_ORIGINS}.
+ */
+export function ruleOriginsOf(policy: NamespacePolicy): Record<string, RuleOrigins> | undefined {
+  const out: Record<string, RuleOrigins> = {};
+  let count = 0;
+  for (const rule of policy.rules) {
+    const o = rule.overrides;
+    const loader = o?.loader?.kind.case ? o.loader : undefined;
+    const writer = o?.writer?.kind.case ? o.writer : undefined;
+    const fallback =
+      o?.fallback?.kind.case === "grpc"
+        ? create(OriginPolicySchema, { kind: { case: "grpc", value: o.fallback.kind.value } })
+        : undefined;
+    if (!loader && !writer && !fallback) continue;
+    if (++count > MAX_RULE_ORIGINS) {
+      throw new Error(
+        `rules: more than ${MAX_RULE_ORIGINS} rules name origins of their own (loader, writer or fallback); each holds its own connections and breaker, so at most ${MAX_RULE_ORIGINS} may`,
+      );
+    }
+    out[rule.name] = { loader, writer, fallback };
+  }
+  return count > 0 ? out : undefined;
 }
 
 /** The API rule of an engine rule: only the overridden fields are set. */
@@ -270,6 +316,15 @@ function apiRule(rule: EngineKeyRule): KeyRule {
     ...(o.writeMode ? { writeMode: apiWriteMode(o.writeMode) } : {}),
     ...(o.maxValueBytes !== undefined ? { maxValueBytes: BigInt(o.maxValueBytes) } : {}),
     ...(o.negativeTtlMs !== undefined ? { negativeTtl: durationFromMs(o.negativeTtlMs) } : {}),
+    ...(o.loadTimeouts
+      ? {
+          loader: {
+            softTimeout: optionalMs(o.loadTimeouts.softMs),
+            hardTimeout: optionalMs(o.loadTimeouts.hardMs),
+          },
+        }
+      : {}),
+    ...(o.fallbackValue ? { fallback: { kind: { case: "value" as const, value: o.fallbackValue } } } : {}),
   });
   return create(KeyRuleSchema, {
     name: rule.name,

@@ -35,16 +35,26 @@ import type { Writer } from "./writer.js";
 export type { L1Trust, StatsSink } from "./core.js";
 export type * from "./types.js";
 
+/** Keys of one namespace under one rule (`rule` undefined: under none). */
+interface KeyGroup {
+  settings: NamespaceSettings;
+  rule: string | undefined;
+  keys: string[];
+}
+
 /** Everything the manager needs; only `l1` is required for an in-memory cache. */
 export interface CacheManagerOptions {
   l1?: L1Layer;
   l2?: Layer<true>;
-  /** The loader of a namespace, or undefined when it has none (a miss is then "not found"). */
-  loaderFor?: (namespace: string) => Loader | undefined;
-  /** The writer of a namespace, for write-through. */
-  writerFor?: (namespace: string) => Writer | undefined;
-  /** A second origin asked when the loader fails and nothing stale is cached. */
-  fallbackFor?: (namespace: string) => Loader | undefined;
+  /**
+   * The loader of a namespace, or undefined when it has none (a miss is then "not found"). With
+   * `rule`, for the keys of that key rule: the rule's own loader, else the namespace's.
+   */
+  loaderFor?: (namespace: string, rule?: string) => Loader | undefined;
+  /** The writer of a namespace (or of its key rule `rule`), for write-through. */
+  writerFor?: (namespace: string, rule?: string) => Writer | undefined;
+  /** A second origin asked when the loader fails and nothing stale is cached (per rule as above). */
+  fallbackFor?: (namespace: string, rule?: string) => Loader | undefined;
   /** Where invalidations and write-behind writes are published for other instances. */
   events?: EventBus;
   policies?: PolicyStore;
@@ -187,7 +197,9 @@ export class CacheManager {
     if (settings.rules.length === 0) return this.getManyUnder(namespace, settings, keys, options);
     // Keys under different rules are read as one group per rule (each layer still asked once per group).
     const parts = await Promise.all(
-      [...this.byRule(namespace, keys)].map(([under, group]) => this.getManyUnder(namespace, under, group, options)),
+      this.byRule(namespace, keys).map((group) =>
+        this.getManyUnder(namespace, group.settings, group.keys, options, group.rule),
+      ),
     );
     const settled = new Map<string, Lookup | CacheError>();
     for (const key of keys) {
@@ -199,16 +211,21 @@ export class CacheManager {
     return settled;
   }
 
-  /** Distinct keys grouped by the settings in force for them (their rule's, or the namespace's). */
-  private byRule(namespace: string, keys: readonly string[]): Map<NamespaceSettings, string[]> {
-    const groups = new Map<NamespaceSettings, string[]>();
+  /**
+   * Distinct keys grouped by the rule in force for them (the namespace's own settings for keys no
+   * rule matches): each group has one set of settings and one loader (its rule's, by name).
+   */
+  private byRule(namespace: string, keys: readonly string[]): KeyGroup[] {
+    const groups = new Map<NamespaceSettings, KeyGroup>();
+    const own = this.policies.get(namespace);
     for (const key of new Set(keys)) {
-      const settings = this.policies.forKey(namespace, key);
+      const rule = this.policies.ruleFor(namespace, key);
+      const settings = rule?.settings ?? own;
       const group = groups.get(settings);
-      if (group) group.push(key);
-      else groups.set(settings, [key]);
+      if (group) group.keys.push(key);
+      else groups.set(settings, { settings, rule: rule?.rule.name, keys: [key] });
     }
-    return groups;
+    return [...groups.values()];
   }
 
   private async getManyUnder(
@@ -216,6 +233,7 @@ export class CacheManager {
     settings: NamespaceSettings,
     keys: readonly string[],
     options: ReadOptions,
+    rule?: string,
   ): Promise<Map<string, Lookup | CacheError>> {
     const ns = this.namespaces.get(namespace);
     const { l2 } = this.core;
@@ -245,7 +263,7 @@ export class CacheManager {
       misses = left;
     }
 
-    const loader = options.skipLoader ? undefined : this.core.loaderFor(namespace);
+    const loader = options.skipLoader ? undefined : this.core.loaderFor(namespace, rule);
     // Keys someone is loading already are joined; the rest get a flight each now, and go to the
     // loader together (once per fleet where L2 coordinates) as soon as every flight exists.
     const toLoad: Miss[] = [];
@@ -360,14 +378,20 @@ export class CacheManager {
    * when the loader has it. Resolves to how many keys were refreshed.
    */
   async refresh(namespace: string, keys: readonly string[]): Promise<number> {
-    const groups = [...this.byRule(namespace, keys)];
-    const counts = await Promise.all(groups.map(([settings, group]) => this.refreshUnder(namespace, settings, group)));
+    const counts = await Promise.all(
+      this.byRule(namespace, keys).map((group) => this.refreshUnder(namespace, group.settings, group.keys, group.rule)),
+    );
     return counts.reduce((a, b) => a + b, 0);
   }
 
-  private async refreshUnder(namespace: string, settings: NamespaceSettings, keys: readonly string[]): Promise<number> {
+  private async refreshUnder(
+    namespace: string,
+    settings: NamespaceSettings,
+    keys: readonly string[],
+    rule: string | undefined,
+  ): Promise<number> {
     const ns = this.namespaces.get(namespace);
-    const loader = this.core.loaderFor(namespace);
+    const loader = this.core.loaderFor(namespace, rule);
     if (!loader) return 0;
     const idle = keys.filter((key) => !ns.flights.get(key));
     if (idle.length === 0) return 0;

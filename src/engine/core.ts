@@ -59,9 +59,12 @@ export interface EngineCore {
   readonly random: () => number;
   readonly sink: StatsSink;
   readonly l1Trust: L1Trust;
-  readonly loaderFor: (namespace: string) => Loader | undefined;
-  readonly writerFor: (namespace: string) => Writer | undefined;
-  readonly fallbackFor: (namespace: string) => Loader | undefined;
+  /** The loader of a namespace, or of its key rule `rule` (the rule's own, else the namespace's). */
+  readonly loaderFor: (namespace: string, rule?: string) => Loader | undefined;
+  /** The writer of a namespace, or of its key rule `rule` (the rule's own, else the namespace's). */
+  readonly writerFor: (namespace: string, rule?: string) => Writer | undefined;
+  /** The fallback origin of a namespace, or of its key rule `rule` (the rule's own, else the namespace's). */
+  readonly fallbackFor: (namespace: string, rule?: string) => Loader | undefined;
   readonly events: EventBus | undefined;
   readonly onBackgroundError: (error: unknown, namespace: string, key: string) => void;
 }

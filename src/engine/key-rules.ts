@@ -16,9 +16,17 @@ export interface SettingsOverrides {
   writeMode?: WriteMode;
   maxValueBytes?: number;
   negativeTtlMs?: number;
+  /** The load timeouts of the rule's keys (with a loader of the rule's own, its timeouts). */
+  loadTimeouts?: Partial<NamespaceSettings["loadTimeouts"]>;
+  /** The static value answered when a load of the rule's keys fails and nothing stale exists. */
+  fallbackValue?: Uint8Array;
 }
 
-/** A rule of a namespace: the keys it matches get the namespace's settings with its overrides. */
+/**
+ * A rule of a namespace: the keys it matches get the namespace's settings with its overrides.
+ * A rule may also name origins (loader, writer, fallback) of its own; the engine asks for them
+ * by the rule's name (`loaderFor(namespace, rule)`), whoever built them keeps them.
+ */
 export interface KeyRule {
   name: string;
   match: RuleMatch;
@@ -46,6 +54,8 @@ export function withOverrides(base: NamespaceSettings, o: SettingsOverrides): Na
     writeMode: o.writeMode ?? base.writeMode,
     maxValueBytes: o.maxValueBytes ?? base.maxValueBytes,
     negativeTtlMs: o.negativeTtlMs ?? base.negativeTtlMs,
+    loadTimeouts: { ...base.loadTimeouts, ...o.loadTimeouts },
+    fallbackValue: o.fallbackValue ?? base.fallbackValue,
     // A rule's settings hold no rules of their own.
     rules: [],
   };

@@ -33,8 +33,9 @@ export class LoadRunner {
 
   /** Starts a refresh of a key's `current` copy unless one runs already; says whether it started one. */
   refreshInBackground(ns: NamespaceState, key: string, current: Entry): boolean {
-    if (!this.core.loaderFor(ns.name)) return false;
-    const settings = this.core.policies.forKey(ns.name, key);
+    const rule = this.core.policies.ruleFor(ns.name, key);
+    if (!this.core.loaderFor(ns.name, rule?.rule.name)) return false;
+    const settings = rule?.settings ?? this.core.policies.get(ns.name);
     const stale = this.reads.candidateFromL1(ns.name, key);
     const { promise, waiters } = ns.flights.run(key, this.core.clock.now(), (flight) =>
       this.loadThroughLayers(
@@ -110,6 +111,11 @@ export class LoadRunner {
     );
   }
 
+  /** The name of the key rule in force for a key; undefined under none. */
+  private ruleOf(ns: NamespaceState, key: string): string | undefined {
+    return this.core.policies.ruleFor(ns.name, key)?.rule.name;
+  }
+
   /** Abandons every load running now and every later one (see {@link LoadDeadlines.close}). */
   close(reason?: unknown): void {
     this.deadlines.close(reason);
@@ -125,7 +131,7 @@ export class LoadRunner {
     override: Loader | undefined,
   ): Promise<Lookup> {
     const { options } = intent;
-    const loader = options.skipLoader ? undefined : (override ?? this.core.loaderFor(ns.name));
+    const loader = options.skipLoader ? undefined : (override ?? this.core.loaderFor(ns.name, this.ruleOf(ns, key)));
     if (!loader) return Promise.resolve(this.reads.withoutLoader(key, stale, options));
     const miss = { key, stale, flight: intent.flight };
     if (this.core.l2?.coordination && settings.l2.enabled && !options.bypassL2) {
@@ -358,7 +364,7 @@ export class LoadRunner {
       }
       return lookupFrom(key, stale.entry, stale.source, true, now);
     }
-    const fallbackLoader = this.core.fallbackFor(ns.name);
+    const fallbackLoader = this.core.fallbackFor(ns.name, this.ruleOf(ns, key));
     if (fallbackLoader) {
       // A fallback origin's answer is served, not stored: the real origin stays the source.
       try {

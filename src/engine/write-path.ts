@@ -30,7 +30,8 @@ export class WritePath {
   async set(namespace: string, key: string, value: Uint8Array, options: WriteOptions = {}): Promise<WriteResult> {
     const ns = this.namespaces.get(namespace);
     const { policies, events, versions, time } = this.core;
-    const settings = policies.forKey(namespace, key);
+    const rule = policies.ruleFor(namespace, key);
+    const settings = rule?.settings ?? policies.get(namespace);
     const writeMode = options.writeMode ?? settings.writeMode;
     if (value.byteLength > settings.maxValueBytes) {
       throw new CacheError(
@@ -45,7 +46,7 @@ export class WritePath {
         `ttl ${options.ttlMs} ms is longer than namespace ${namespace} allows (${Math.floor(ttlLimit)} ms); raise the namespace's maxTtl to allow it`,
       );
     }
-    const writer = writeMode === "write-through" ? this.core.writerFor(namespace) : undefined;
+    const writer = writeMode === "write-through" ? this.core.writerFor(namespace, rule?.rule.name) : undefined;
     if (writeMode === "write-through" && !writer) {
       throw new CacheError(
         Status.FAILED_PRECONDITION,

@@ -9,9 +9,14 @@ import type { AppliedOffsets } from "./trust.js";
 /** Options of a {@link PolicyLog}. */
 export interface PolicyLogOptions {
   connection: KafkaConnection;
-  /** Policy events go in transactions: one that was reported failed is never applied anywhere. */
-  publisher: TransactionalPublisher;
+  /**
+   * Policy events go in transactions: one that was reported failed is never applied anywhere.
+   * Needed only to publish (a log that only follows, like the write-behind sink's, has none).
+   */
+  publisher?: TransactionalPublisher;
   instanceId: string;
+  /** Consumer group of the follower (default `mlcache-policies-<instanceId>`); it never commits. */
+  groupId?: string;
   applied: AppliedOffsets;
   /** Applies an event to this instance; a throw is logged and the log goes on. */
   apply: (event: PolicyEvent) => void;
@@ -50,6 +55,7 @@ export class PolicyLog {
    * CacheError: UNAVAILABLE (not published, never will be) or DEADLINE_EXCEEDED (unknown).
    */
   publish(event: PolicyEvent, timeoutMs = 5_000): Promise<void> {
+    if (!this.options.publisher) return Promise.reject(new Error("this policy log only follows; it cannot publish"));
     return this.options.publisher.publish(
       [{ topic: this.topic, key: event.namespace, value: toBinary(PolicyEventSchema, event) }],
       timeoutMs,
@@ -60,7 +66,7 @@ export class PolicyLog {
   async start(): Promise<void> {
     const startMarks = await fetchMarks(this.options.connection, this.topic);
     const consumer = this.options.connection.kafka.consumer({
-      groupId: `mlcache-policies-${this.options.instanceId}`,
+      groupId: this.options.groupId ?? `mlcache-policies-${this.options.instanceId}`,
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
       retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 2_000 },

@@ -69,7 +69,8 @@ export async function publishWrite(
 /** Options of the write-behind sink. */
 export interface SinkOptions {
   connection: KafkaConnection;
-  writerFor: (namespace: string) => Writer | undefined;
+  /** The writer of a key: its key rule's when the rule names one, else its namespace's. */
+  writerFor: (namespace: string, key: string) => Writer | undefined;
   /** Consumer group of all sink processes (default "mlcache-sink"). */
   groupId?: string;
   /** Attempts per batch before its writes are dead-lettered (default 5). */
@@ -111,9 +112,9 @@ function fingerprint(event: WriteEvent, value: Uint8Array): string {
 }
 
 /**
- * `mlcache sink`: applies write-behind events to each namespace's writer. Per batch of a
- * partition it keeps only the last write per key, skips a write identical to the one last
- * applied for that key, sends each namespace's items in key order in one call, and commits the
+ * `mlcache sink`: applies write-behind events to each key's writer (its key rule's, else its
+ * namespace's). Per batch of a partition it keeps only the last write per key, skips a write
+ * identical to the one last applied for that key, sends each writer's items in key order in one call, and commits the
  * offsets only after the writer succeeded. A batch that keeps failing is retried with backoff,
  * then its writes go to the dead-letter topic with the reason, and the sink moves on. After a
  * crash, uncommitted batches are applied again (at-least-once: duplicates are possible, loss
@@ -206,20 +207,29 @@ export class WriteBehindSink {
         `the value does not decrypt with key "${event.encryptionKeyId}" (not in the sink's key ring, or changed bytes); not written`,
       );
     }
-    const byNamespace = new Map<string, WriteEvent[]>();
+    // One group per namespace and writer: keys under a rule with a writer of its own go to it.
+    const groups = new Map<string, Map<Writer | undefined, WriteEvent[]>>();
     for (const [id, event] of latest) {
       if (this.lastApplied.get(id) === fingerprint(event, this.valueOf(event))) {
         this.counters.unchanged++;
         continue;
       }
-      const list = byNamespace.get(event.namespace) ?? [];
+      let byWriter = groups.get(event.namespace);
+      if (!byWriter) {
+        byWriter = new Map();
+        groups.set(event.namespace, byWriter);
+      }
+      const writer = this.options.writerFor(event.namespace, event.key);
+      const list = byWriter.get(writer) ?? [];
       list.push(event);
-      byNamespace.set(event.namespace, list);
+      byWriter.set(writer, list);
     }
-    for (const [namespace, events] of byNamespace) {
-      if (!isRunning() || isStale()) return; // rebalanced away: the new owner applies it
-      events.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-      await this.applyNamespace(namespace, events, heartbeat);
+    for (const [namespace, byWriter] of groups) {
+      for (const [writer, events] of byWriter) {
+        if (!isRunning() || isStale()) return; // rebalanced away: the new owner applies it
+        events.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+        await this.applyWrites(namespace, writer, events, heartbeat);
+      }
     }
     const last = batch.messages[batch.messages.length - 1];
     if (!last) return;
@@ -231,9 +241,13 @@ export class WriteBehindSink {
     this.counters.batches++;
   }
 
-  /** One writer call per namespace and batch, retried with backoff, dead-lettered at last. */
-  private async applyNamespace(namespace: string, events: WriteEvent[], heartbeat: () => Promise<void>): Promise<void> {
-    const writer = this.options.writerFor(namespace);
+  /** One writer call per namespace, writer and batch, retried with backoff, dead-lettered at last. */
+  private async applyWrites(
+    namespace: string,
+    writer: Writer | undefined,
+    events: WriteEvent[],
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
     const maxAttempts = this.options.maxAttempts ?? 5;
     let pending = events;
     let lastError = writer ? "" : `namespace ${namespace} has no writer configured`;

@@ -50,6 +50,8 @@ export interface CreateOriginOptions {
   random?: () => number;
   /** The `user-agent` HTTP origins send (see {@link HttpOriginOptions.userAgent}). */
   userAgent?: string;
+  /** The key rule the origin is for, named in its errors and breaker ("… namespace n, rule r"). */
+  rule?: string;
 }
 
 /** The `user-agent` an instance's HTTP origin calls carry: `mlcache (instance <id>)`. */
@@ -99,10 +101,11 @@ const ms = (duration: Duration | undefined): number | undefined => (duration ? d
  */
 export function createOrigin(namespace: string, policy: OriginPolicy, options: CreateOriginOptions = {}): Origin {
   const { loader: raw, writer: rawWriter, close: closeKind } = originKind(namespace, policy, options);
-  const guardOptions = resilienceOptions(`origin for namespace ${namespace}`, policy, options);
+  const of = ownerOf(namespace, options);
+  const guardOptions = resilienceOptions(`origin for ${of}`, policy, options);
   const guard = new Resilience(guardOptions);
   const writerGuard = rawWriter
-    ? new ResilientWriter(rawWriter, { ...guardOptions, name: `writer for namespace ${namespace}` })
+    ? new ResilientWriter(rawWriter, { ...guardOptions, name: `writer for ${of}` })
     : undefined;
 
   let loader: Loader = new ResilientLoader(raw, guard);
@@ -197,16 +200,22 @@ export function resilienceOptions(
   return result;
 }
 
+/** Whose origin it is, for messages: "namespace n" or "namespace n, rule r". */
+function ownerOf(namespace: string, options: CreateOriginOptions): string {
+  return options.rule === undefined ? `namespace ${namespace}` : `namespace ${namespace}, rule ${options.rule}`;
+}
+
 /** The raw origin a policy names, before any guard. */
 function originKind(
   namespace: string,
   policy: OriginPolicy,
   options: CreateOriginOptions,
 ): { loader: Loader; writer: Writer | undefined; close: () => void } {
+  const of = ownerOf(namespace, options);
   const kind = policy.kind;
   if (kind.case === "grpc") {
     if (!kind.value.target) {
-      throw new CacheError(Status.INVALID_ARGUMENT, `origin for namespace ${namespace}: grpc.target must be host:port`);
+      throw new CacheError(Status.INVALID_ARGUMENT, `origin for ${of}: grpc.target must be host:port`);
     }
     const origin = new GrpcOrigin({ target: kind.value.target, tls: kind.value.tls, metadata: kind.value.metadata });
     return { loader: origin, writer: origin, close: () => origin.close() };
@@ -216,14 +225,14 @@ function originKind(
     if (!/^https?:\/\//.test(http.urlTemplate)) {
       throw new CacheError(
         Status.INVALID_ARGUMENT,
-        `origin for namespace ${namespace}: http.urlTemplate must be an http(s) URL with {key}, e.g. https://api/products/{key}`,
+        `origin for ${of}: http.urlTemplate must be an http(s) URL with {key}, e.g. https://api/products/{key}`,
       );
     }
     const method = http.writeMethod.toUpperCase() || "PUT";
     if (method !== "PUT" && method !== "POST") {
       throw new CacheError(
         Status.INVALID_ARGUMENT,
-        `origin for namespace ${namespace}: http.writeMethod must be PUT or POST, not ${http.writeMethod}`,
+        `origin for ${of}: http.writeMethod must be PUT or POST, not ${http.writeMethod}`,
       );
     }
     const origin = new HttpOrigin({
@@ -239,6 +248,6 @@ function originKind(
   if (options.functions) return { ...functionOrigin(options.functions), close: () => {} };
   throw new CacheError(
     Status.INVALID_ARGUMENT,
-    `origin for namespace ${namespace} names neither grpc nor http (and no in-process functions were given)`,
+    `origin for ${of} names neither grpc nor http (and no in-process functions were given)`,
   );
 }

@@ -2,9 +2,9 @@ import { randomUUID } from "node:crypto";
 import { create, toJson } from "@bufbuild/protobuf";
 import { durationFromMs, durationMs, timestampNow } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
-import type { OriginPair } from "../config/config.js";
+import type { OriginPair, RuleOrigins } from "../config/config.js";
 import { applyPolicyChange, effectivePolicy, type PolicyChange } from "../config/policy-changes.js";
-import { applyMask, overlayPolicy } from "../config/policy-proto.js";
+import { applyMask, overlayPolicy, ruleOriginsOf } from "../config/policy-proto.js";
 import type { CacheManager } from "../engine/cache-manager.js";
 import type { NamespaceSettings } from "../engine/policy.js";
 import { CacheError, Status } from "../errors.js";
@@ -12,10 +12,12 @@ import { type AdminService, UpdatePolicyRequestSchema } from "../gen/mlcache/v1/
 import { CacheLayer } from "../gen/mlcache/v1/common_pb.js";
 import { type PolicyEvent, PolicyEventSchema } from "../gen/mlcache/v1/events_pb.js";
 import {
+  FallbackPolicySchema,
   KeyRuleSchema,
   type NamespacePolicy,
   NamespacePolicySchema,
   type OriginPolicy,
+  OriginPolicySchema,
 } from "../gen/mlcache/v1/policy_pb.js";
 import { NamespaceStatsSchema } from "../gen/mlcache/v1/stats_pb.js";
 import { redactOrigin, restoreRedacted } from "../loaders/allowlist.js";
@@ -101,9 +103,43 @@ function invalidArgument<T>(convert: () => T): T {
 
 /** A policy as GetPolicy and UpdatePolicy show it: secrets of its origins redacted. */
 function shown(policy: NamespacePolicy): NamespacePolicy {
-  if (policy.loader?.kind.case) policy.loader = redactOrigin(policy.loader);
-  if (policy.writer?.kind.case) policy.writer = redactOrigin(policy.writer);
+  for (const holder of [policy, ...policy.rules.flatMap((rule) => rule.overrides ?? [])]) {
+    if (holder.loader?.kind.case) holder.loader = redactOrigin(holder.loader);
+    if (holder.writer?.kind.case) holder.writer = redactOrigin(holder.writer);
+    const fallback = holder.fallback?.kind;
+    if (fallback?.case === "grpc") {
+      const origin = redactOrigin(create(OriginPolicySchema, { kind: fallback }));
+      if (origin.kind.case === "grpc") holder.fallback = create(FallbackPolicySchema, { kind: origin.kind });
+    }
+  }
   return policy;
+}
+
+/**
+ * The origins of rules sent in an update, with values sent back as "<redacted>" restored from
+ * the origins in force for the rule of the same name.
+ */
+function restoredRuleOrigins(
+  sent: NamespacePolicy,
+  inForce: OriginPair["rules"],
+): Record<string, RuleOrigins> | undefined {
+  const rules = invalidArgument(() => ruleOriginsOf(sent));
+  if (!rules) return undefined;
+  const restore = (next: OriginPolicy | undefined, before: OriginPolicy | undefined) =>
+    next ? restoreRedacted(next, before) : undefined;
+  return Object.fromEntries(
+    Object.entries(rules).map(([name, origins]) => {
+      const before = inForce?.[name];
+      return [
+        name,
+        {
+          loader: restore(origins.loader, before?.loader),
+          writer: restore(origins.writer, before?.writer),
+          fallback: restore(origins.fallback, before?.fallback),
+        },
+      ];
+    }),
+  );
 }
 
 /** The AdminService: policies at run time, namespaces, raw stats export. */
@@ -147,7 +183,10 @@ export function adminService(deps: AdminServiceDeps): ServiceImpl<typeof AdminSe
       const paths = request.updateMask?.paths ?? [];
       let next: ReturnType<typeof policies.get>;
       let nextOrigins: OriginPair | undefined;
+      /** The policy the rules come from when the update replaces them. */
+      let rulesFrom: NamespacePolicy | undefined;
       if (paths.length === 0) {
+        if (policy.rules.length > 0) rulesFrom = policy;
         next = invalidArgument(() => overlayPolicy(current, policy));
         if (policy.loader?.kind.case || policy.writer?.kind.case) {
           const before = origins?.policyOf(namespace);
@@ -155,6 +194,7 @@ export function adminService(deps: AdminServiceDeps): ServiceImpl<typeof AdminSe
             loader: policy.loader?.kind.case ? policy.loader : before?.loader,
             writer: policy.writer?.kind.case ? policy.writer : before?.writer,
             fallback: before?.fallback,
+            rules: before?.rules,
           };
         }
       } else {
@@ -165,6 +205,7 @@ export function adminService(deps: AdminServiceDeps): ServiceImpl<typeof AdminSe
           throw new CacheError(Status.INVALID_ARGUMENT, (error as Error).message);
         }
         keepFreshnessWithinTtl(merged, current, paths);
+        if (paths.some((path) => /^rules(\.|$)/.test(path))) rulesFrom = merged;
         // Fields the mask cleared fall back to the defaults.
         next = invalidArgument(() => overlayPolicy(policies.defaults, merged));
         if (paths.some((path) => /^(loader|writer)(\.|$)/.test(path))) {
@@ -172,8 +213,15 @@ export function adminService(deps: AdminServiceDeps): ServiceImpl<typeof AdminSe
             loader: merged.loader,
             writer: merged.writer,
             fallback: origins?.policyOf(namespace).fallback,
+            rules: origins?.policyOf(namespace).rules,
           };
         }
+      }
+      if (rulesFrom) {
+        // The rules are replaced: their origins are those the new rules name (none: none).
+        const inForce = origins?.policyOf(namespace);
+        const rules = restoredRuleOrigins(rulesFrom, inForce?.rules);
+        if (rules || inForce?.rules) nextOrigins = { ...(nextOrigins ?? inForce), rules };
       }
       if (nextOrigins && !origins) {
         throw new CacheError(Status.FAILED_PRECONDITION, "this instance cannot change origins at run time");
@@ -189,6 +237,7 @@ export function adminService(deps: AdminServiceDeps): ServiceImpl<typeof AdminSe
           loader: restore(nextOrigins.loader, inForce.loader),
           writer: restore(nextOrigins.writer, inForce.writer),
           fallback: nextOrigins.fallback,
+          rules: nextOrigins.rules,
         };
         try {
           origins.validate(namespace, nextOrigins);

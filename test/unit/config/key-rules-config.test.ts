@@ -58,8 +58,8 @@ describe("key rules in the configuration", () => {
   it("refuses a rule that sets a namespace-wide field, or an invalid one, naming it", () => {
     const bad = (overrides: unknown) => () =>
       parseConfig({ namespaces: { n: { rules: [{ name: "r", prefix: "p", overrides }] } } });
-    expect(bad({ loader: { http: { urlTemplate: "http://x/{key}" } } })).toThrow(
-      /rules\[0\] \(r\)\.overrides\.loader cannot be set in a rule: loaders are chosen per namespace/,
+    expect(bad({ loader: { breaker: { enabled: false } } })).toThrow(
+      /rules\[0\] \(r\)\.overrides: loader: set grpc or http to name an origin/,
     );
     expect(bad({ maxTtl: "1h" })).toThrow(/overrides\.maxTtl cannot be set/);
     expect(bad({ encryptionKeyId: "k" })).toThrow(/overrides\.encryptionKeyId cannot be set/);

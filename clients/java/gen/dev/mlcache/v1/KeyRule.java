@@ -338,8 +338,11 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * Fields set here replace the namespace's; unset fields (and those the namespace changes
    * later) are inherited. Allowed: l1, l2, fail_safe, early_refresh, adaptive_ttl, write_mode,
-   * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled. The others are
-   * namespace-wide and refused here (INVALID_ARGUMENT).
+   * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled, and the rule's own
+   * origins: loader, writer (a gRPC or HTTP origin; the keys matching the rule load from and write
+   * to it; a loader without one may set soft_timeout and hard_timeout only) and fallback. At most
+   * 32 rules of a namespace may name origins. The others are namespace-wide and refused here
+   * (INVALID_ARGUMENT).
    * </pre>
    *
    * <code>.mlcache.v1.NamespacePolicy overrides = 5 [json_name = "overrides"];</code>
@@ -353,8 +356,11 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * Fields set here replace the namespace's; unset fields (and those the namespace changes
    * later) are inherited. Allowed: l1, l2, fail_safe, early_refresh, adaptive_ttl, write_mode,
-   * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled. The others are
-   * namespace-wide and refused here (INVALID_ARGUMENT).
+   * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled, and the rule's own
+   * origins: loader, writer (a gRPC or HTTP origin; the keys matching the rule load from and write
+   * to it; a loader without one may set soft_timeout and hard_timeout only) and fallback. At most
+   * 32 rules of a namespace may name origins. The others are namespace-wide and refused here
+   * (INVALID_ARGUMENT).
    * </pre>
    *
    * <code>.mlcache.v1.NamespacePolicy overrides = 5 [json_name = "overrides"];</code>
@@ -368,8 +374,11 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * Fields set here replace the namespace's; unset fields (and those the namespace changes
    * later) are inherited. Allowed: l1, l2, fail_safe, early_refresh, adaptive_ttl, write_mode,
-   * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled. The others are
-   * namespace-wide and refused here (INVALID_ARGUMENT).
+   * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled, and the rule's own
+   * origins: loader, writer (a gRPC or HTTP origin; the keys matching the rule load from and write
+   * to it; a loader without one may set soft_timeout and hard_timeout only) and fallback. At most
+   * 32 rules of a namespace may name origins. The others are namespace-wide and refused here
+   * (INVALID_ARGUMENT).
    * </pre>
    *
    * <code>.mlcache.v1.NamespacePolicy overrides = 5 [json_name = "overrides"];</code>
@@ -1287,8 +1296,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Fields set here replace the namespace's; unset fields (and those the namespace changes
      * later) are inherited. Allowed: l1, l2, fail_safe, early_refresh, adaptive_ttl, write_mode,
-     * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled. The others are
-     * namespace-wide and refused here (INVALID_ARGUMENT).
+     * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled, and the rule's own
+     * origins: loader, writer (a gRPC or HTTP origin; the keys matching the rule load from and write
+     * to it; a loader without one may set soft_timeout and hard_timeout only) and fallback. At most
+     * 32 rules of a namespace may name origins. The others are namespace-wide and refused here
+     * (INVALID_ARGUMENT).
      * </pre>
      *
      * <code>.mlcache.v1.NamespacePolicy overrides = 5 [json_name = "overrides"];</code>
@@ -1301,8 +1313,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Fields set here replace the namespace's; unset fields (and those the namespace changes
      * later) are inherited. Allowed: l1, l2, fail_safe, early_refresh, adaptive_ttl, write_mode,
-     * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled. The others are
-     * namespace-wide and refused here (INVALID_ARGUMENT).
+     * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled, and the rule's own
+     * origins: loader, writer (a gRPC or HTTP origin; the keys matching the rule load from and write
+     * to it; a loader without one may set soft_timeout and hard_timeout only) and fallback. At most
+     * 32 rules of a namespace may name origins. The others are namespace-wide and refused here
+     * (INVALID_ARGUMENT).
      * </pre>
      *
      * <code>.mlcache.v1.NamespacePolicy overrides = 5 [json_name = "overrides"];</code>
@@ -1319,8 +1334,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Fields set here replace the namespace's; unset fields (and those the namespace changes
      * later) are inherited. Allowed: l1, l2, fail_safe, early_refresh, adaptive_ttl, write_mode,
-     * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled. The others are
-     * namespace-wide and refused here (INVALID_ARGUMENT).
+     * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled, and the rule's own
+     * origins: loader, writer (a gRPC or HTTP origin; the keys matching the rule load from and write
+     * to it; a loader without one may set soft_timeout and hard_timeout only) and fallback. At most
+     * 32 rules of a namespace may name origins. The others are namespace-wide and refused here
+     * (INVALID_ARGUMENT).
      * </pre>
      *
      * <code>.mlcache.v1.NamespacePolicy overrides = 5 [json_name = "overrides"];</code>
@@ -1340,8 +1358,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Fields set here replace the namespace's; unset fields (and those the namespace changes
      * later) are inherited. Allowed: l1, l2, fail_safe, early_refresh, adaptive_ttl, write_mode,
-     * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled. The others are
-     * namespace-wide and refused here (INVALID_ARGUMENT).
+     * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled, and the rule's own
+     * origins: loader, writer (a gRPC or HTTP origin; the keys matching the rule load from and write
+     * to it; a loader without one may set soft_timeout and hard_timeout only) and fallback. At most
+     * 32 rules of a namespace may name origins. The others are namespace-wide and refused here
+     * (INVALID_ARGUMENT).
      * </pre>
      *
      * <code>.mlcache.v1.NamespacePolicy overrides = 5 [json_name = "overrides"];</code>
@@ -1361,8 +1382,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Fields set here replace the namespace's; unset fields (and those the namespace changes
      * later) are inherited. Allowed: l1, l2, fail_safe, early_refresh, adaptive_ttl, write_mode,
-     * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled. The others are
-     * namespace-wide and refused here (INVALID_ARGUMENT).
+     * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled, and the rule's own
+     * origins: loader, writer (a gRPC or HTTP origin; the keys matching the rule load from and write
+     * to it; a loader without one may set soft_timeout and hard_timeout only) and fallback. At most
+     * 32 rules of a namespace may name origins. The others are namespace-wide and refused here
+     * (INVALID_ARGUMENT).
      * </pre>
      *
      * <code>.mlcache.v1.NamespacePolicy overrides = 5 [json_name = "overrides"];</code>
@@ -1389,8 +1413,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Fields set here replace the namespace's; unset fields (and those the namespace changes
      * later) are inherited. Allowed: l1, l2, fail_safe, early_refresh, adaptive_ttl, write_mode,
-     * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled. The others are
-     * namespace-wide and refused here (INVALID_ARGUMENT).
+     * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled, and the rule's own
+     * origins: loader, writer (a gRPC or HTTP origin; the keys matching the rule load from and write
+     * to it; a loader without one may set soft_timeout and hard_timeout only) and fallback. At most
+     * 32 rules of a namespace may name origins. The others are namespace-wide and refused here
+     * (INVALID_ARGUMENT).
      * </pre>
      *
      * <code>.mlcache.v1.NamespacePolicy overrides = 5 [json_name = "overrides"];</code>
@@ -1409,8 +1436,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Fields set here replace the namespace's; unset fields (and those the namespace changes
      * later) are inherited. Allowed: l1, l2, fail_safe, early_refresh, adaptive_ttl, write_mode,
-     * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled. The others are
-     * namespace-wide and refused here (INVALID_ARGUMENT).
+     * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled, and the rule's own
+     * origins: loader, writer (a gRPC or HTTP origin; the keys matching the rule load from and write
+     * to it; a loader without one may set soft_timeout and hard_timeout only) and fallback. At most
+     * 32 rules of a namespace may name origins. The others are namespace-wide and refused here
+     * (INVALID_ARGUMENT).
      * </pre>
      *
      * <code>.mlcache.v1.NamespacePolicy overrides = 5 [json_name = "overrides"];</code>
@@ -1424,8 +1454,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Fields set here replace the namespace's; unset fields (and those the namespace changes
      * later) are inherited. Allowed: l1, l2, fail_safe, early_refresh, adaptive_ttl, write_mode,
-     * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled. The others are
-     * namespace-wide and refused here (INVALID_ARGUMENT).
+     * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled, and the rule's own
+     * origins: loader, writer (a gRPC or HTTP origin; the keys matching the rule load from and write
+     * to it; a loader without one may set soft_timeout and hard_timeout only) and fallback. At most
+     * 32 rules of a namespace may name origins. The others are namespace-wide and refused here
+     * (INVALID_ARGUMENT).
      * </pre>
      *
      * <code>.mlcache.v1.NamespacePolicy overrides = 5 [json_name = "overrides"];</code>
@@ -1442,8 +1475,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Fields set here replace the namespace's; unset fields (and those the namespace changes
      * later) are inherited. Allowed: l1, l2, fail_safe, early_refresh, adaptive_ttl, write_mode,
-     * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled. The others are
-     * namespace-wide and refused here (INVALID_ARGUMENT).
+     * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled, and the rule's own
+     * origins: loader, writer (a gRPC or HTTP origin; the keys matching the rule load from and write
+     * to it; a loader without one may set soft_timeout and hard_timeout only) and fallback. At most
+     * 32 rules of a namespace may name origins. The others are namespace-wide and refused here
+     * (INVALID_ARGUMENT).
      * </pre>
      *
      * <code>.mlcache.v1.NamespacePolicy overrides = 5 [json_name = "overrides"];</code>

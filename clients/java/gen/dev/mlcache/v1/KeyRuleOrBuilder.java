@@ -127,8 +127,11 @@ public interface KeyRuleOrBuilder extends
    * <pre>
    * Fields set here replace the namespace's; unset fields (and those the namespace changes
    * later) are inherited. Allowed: l1, l2, fail_safe, early_refresh, adaptive_ttl, write_mode,
-   * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled. The others are
-   * namespace-wide and refused here (INVALID_ARGUMENT).
+   * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled, and the rule's own
+   * origins: loader, writer (a gRPC or HTTP origin; the keys matching the rule load from and write
+   * to it; a loader without one may set soft_timeout and hard_timeout only) and fallback. At most
+   * 32 rules of a namespace may name origins. The others are namespace-wide and refused here
+   * (INVALID_ARGUMENT).
    * </pre>
    *
    * <code>.mlcache.v1.NamespacePolicy overrides = 5 [json_name = "overrides"];</code>
@@ -139,8 +142,11 @@ public interface KeyRuleOrBuilder extends
    * <pre>
    * Fields set here replace the namespace's; unset fields (and those the namespace changes
    * later) are inherited. Allowed: l1, l2, fail_safe, early_refresh, adaptive_ttl, write_mode,
-   * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled. The others are
-   * namespace-wide and refused here (INVALID_ARGUMENT).
+   * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled, and the rule's own
+   * origins: loader, writer (a gRPC or HTTP origin; the keys matching the rule load from and write
+   * to it; a loader without one may set soft_timeout and hard_timeout only) and fallback. At most
+   * 32 rules of a namespace may name origins. The others are namespace-wide and refused here
+   * (INVALID_ARGUMENT).
    * </pre>
    *
    * <code>.mlcache.v1.NamespacePolicy overrides = 5 [json_name = "overrides"];</code>
@@ -151,8 +157,11 @@ public interface KeyRuleOrBuilder extends
    * <pre>
    * Fields set here replace the namespace's; unset fields (and those the namespace changes
    * later) are inherited. Allowed: l1, l2, fail_safe, early_refresh, adaptive_ttl, write_mode,
-   * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled. The others are
-   * namespace-wide and refused here (INVALID_ARGUMENT).
+   * promotion, max_value_bytes, negative_ttl, priority_refresh.enabled, and the rule's own
+   * origins: loader, writer (a gRPC or HTTP origin; the keys matching the rule load from and write
+   * to it; a loader without one may set soft_timeout and hard_timeout only) and fallback. At most
+   * 32 rules of a namespace may name origins. The others are namespace-wide and refused here
+   * (INVALID_ARGUMENT).
    * </pre>
    *
    * <code>.mlcache.v1.NamespacePolicy overrides = 5 [json_name = "overrides"];</code>
