@@ -4,10 +4,33 @@ import type { HistoryIndex } from "./history-index.js";
 import type { Violation } from "./violation.js";
 
 /**
+ * Whether an update may have changed the policy: it answered OK, or it failed in a way that
+ * leaves the outcome open (the connection dropped under it, the instance died after the policy
+ * log took it, the client gave up waiting). Refusals the service gave before changing anything,
+ * and calls that never reached it, did not.
+ */
+export function mayHaveApplied(update: UpdatePolicyOp): boolean {
+  if (update.status === "OK") return true;
+  if (REFUSED.has(update.status)) return false;
+  return !/No connection established|nothing (was )?changed|is starting/i.test(update.message ?? "");
+}
+
+/** Statuses the service answers before it changes anything. */
+const REFUSED = new Set([
+  "INVALID_ARGUMENT",
+  "PERMISSION_DENIED",
+  "UNAUTHENTICATED",
+  "FAILED_PRECONDITION",
+  "RESOURCE_EXHAUSTED",
+  "NOT_FOUND",
+]);
+
+/**
  * Policies: an acknowledged UpdatePolicy is in force on every instance within B. A GetPolicy
  * (on any instance) invoked later than the update's completion + B shows its marker (the L1
  * TTL it wrote), or the marker of another update that was not over before it began (a later
- * or concurrent change, whatever that one's outcome).
+ * or concurrent change, whatever that one's outcome: one that failed with its outcome open,
+ * e.g. its instance was killed after the policy log took it, may be in force too).
  */
 export function checkPolicy(index: HistoryIndex): Violation[] {
   const { history } = index;
@@ -15,10 +38,10 @@ export function checkPolicy(index: HistoryIndex): Violation[] {
   const updates = history.ops
     .filter((op): op is UpdatePolicyOp => op.kind === "updatePolicy" && op.status === "OK")
     .sort((a, b) => a.completedAt - b.completedAt);
-  // Per namespace and marker, the latest completion of an update that wrote it (any outcome:
-  // a refused update may still have been applied somewhere only if it answered OK, so OK only).
+  // Per namespace and marker, the latest completion of an update that may have written it.
   const latestWith = new Map<string, number>();
-  for (const update of updates) {
+  for (const update of history.ops) {
+    if (update.kind !== "updatePolicy" || !mayHaveApplied(update)) continue;
     const id = `${update.namespace}\u0000${update.l1TtlSeconds}`;
     latestWith.set(id, Math.max(latestWith.get(id) ?? Number.NEGATIVE_INFINITY, update.completedAt));
   }

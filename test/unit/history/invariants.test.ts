@@ -224,6 +224,20 @@ describe("policies", () => {
     h.getPolicy("i0", [3000, 3010], 401); // older than 402 and 403
     expect(violations(h, "policy")).toHaveLength(1);
   });
+
+  it("counts an update that failed with its outcome open as possibly in force; a refused one not", () => {
+    const h = new HistoryBuilder();
+    h.updatePolicy("i0", [0, 10], 401);
+    // Its instance was killed after the policy log took it: the client saw the connection drop.
+    h.updatePolicy("i2", [50, 60], 402, "UNAVAILABLE").message = "Connection dropped";
+    h.getPolicy("i1", [3000, 3010], 402);
+    expect(violations(h, "policy")).toEqual([]);
+    h.updatePolicy("i1", [70, 80], 403, "INVALID_ARGUMENT").message = "policy is not valid";
+    h.updatePolicy("i1", [90, 95], 404, "UNAVAILABLE").message = "No connection established";
+    h.getPolicy("i1", [3000, 3010], 403);
+    h.getPolicy("i1", [3000, 3010], 404);
+    expect(violations(h, "policy")).toHaveLength(2);
+  });
 });
 
 describe("write-behind", () => {
