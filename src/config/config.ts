@@ -321,9 +321,11 @@ export function redactConfig(config: Config): unknown {
     if (value instanceof Uint8Array) return `<${value.byteLength} bytes>`;
     if (Array.isArray(value)) return value.map((v) => walk(v, name));
     if (value && typeof value === "object") {
-      // Every value of a headers map (telemetry.otel.headers: collector API keys) is a secret.
+      // Every value of the collector's headers is a secret (API keys under any header name);
+      // an origin's headers are judged one by one, like any other field.
+      const allSecret = value === config.telemetry?.otel?.headers;
       return Object.fromEntries(
-        Object.entries(value).map(([k, v]) => [k, name === "headers" && typeof v === "string" ? REDACTED : walk(v, k)]),
+        Object.entries(value).map(([k, v]) => [k, allSecret && typeof v === "string" ? REDACTED : walk(v, k)]),
       );
     }
     return value;
