@@ -185,6 +185,9 @@ export async function startService(
     logger.warn({ err: error }, "OpenTelemetry not started for this instance: it runs without tracing");
   }
   if (events) metrics.trackL1Trust(events.trust);
+  // A write queued while Redis was unreachable waits until this instance is caught up with the
+  // fleet's invalidations: one it has not heard of yet would otherwise be overtaken by it.
+  if (events && l2) l2.holdQueuedWritesWhile(() => !events.trust.trusted);
   if (tls) metrics.trackTlsReloads(tls);
   telemetry.start(manager, {
     registry: metrics.registry,

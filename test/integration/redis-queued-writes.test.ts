@@ -1,6 +1,7 @@
 // A write queued while one instance could not reach Redis must not come back after an
 // invalidation, even when a later load replaced the key's tombstone before the replay (found by
-// the history checker, seed 136016479: a queued Set replayed over a newer loaded value).
+// the history checker, seed 136016479: a queued Set replayed over a newer loaded value); and it
+// waits for the instance to catch up with the fleet's invalidations before it is replayed.
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CacheManager } from "../../src/engine/cache-manager.js";
@@ -140,5 +141,27 @@ describe("writes queued for an unreachable Redis", () => {
     };
     expect(await direct.set("n", "k2", older)).toBe(false);
     expect(await direct.peek("n", "k2")).toBeUndefined();
+  });
+  it("are kept back while the instance is not caught up with the fleet's invalidations, then replayed", async () => {
+    let behind = true;
+    cutOff.holdQueuedWritesWhile(() => behind);
+    relay.sever();
+    expect((await a.set("n", "k3", new TextEncoder().encode("queued"))).applied).toBe(true);
+    relay.restore();
+    // Redis answers again, but the instance has not caught up: the write stays queued.
+    for (let i = 0; i < 20; i++) {
+      await a.get("n", `probe3-${i}`, { bypassL1: true, skipLoader: true });
+      await sleep(50);
+    }
+    expect(cutOff.status().queued).toBe(1);
+    expect(await direct.peek("n", "k3")).toBeUndefined();
+    behind = false;
+    for (let i = 0; i < 100 && cutOff.status().queued > 0; i++) {
+      await a.get("n", `probe4-${i}`, { bypassL1: true, skipLoader: true });
+      await sleep(50);
+    }
+    expect(cutOff.status().queued).toBe(0);
+    expect(text((await direct.peek("n", "k3"))?.value)).toBe("queued");
+    cutOff.holdQueuedWritesWhile(() => false);
   });
 });

@@ -42,6 +42,9 @@ export interface ReplayTarget {
   set(op: QueuedSet, ttlMs: number): Promise<unknown>;
 }
 
+/** How soon writes kept back by {@link GuardedClient.holdWrites} are looked at again. */
+const HOLD_RETRY_MS = 250;
+
 /**
  * The Redis client with everything that keeps a slow or absent Redis from hurting the caller
  * (the part BentoCache's RemoteCache plays): a breaker in front of every call, the command
@@ -173,9 +176,17 @@ export class GuardedClient {
     this.lastFailure = error instanceof Error ? error.message : String(error);
   }
 
+  /**
+   * While it answers true, queued writes of values are kept back (deletions and stamps still
+   * go): see {@link RedisLayer.holdQueuedWritesWhile}.
+   */
+  holdWrites: (() => boolean) | undefined;
+  /** Until when (performance.now()) a replay is not started again after writes were kept back. */
+  private heldUntil = 0;
+
   /** Redis answers again: apply what was queued while it did not. */
   replayIfQueued(): void {
-    if (this.queue.size > 0 && !this.replaying) this.replay();
+    if (this.queue.size > 0 && !this.replaying && performance.now() >= this.heldUntil) this.replay();
   }
 
   /** Closes the connection (pending queued writes are dropped). */
@@ -188,6 +199,15 @@ export class GuardedClient {
     if (this.replaying || this.queue.size === 0) return;
     this.replaying = (async () => {
       const drained = this.queue.drain();
+      if (drained.sets.length > 0 && this.holdWrites?.()) {
+        // Kept back (and looked at again shortly): a value queued before an invalidation this
+        // instance has not heard of yet must not reach Redis, where that invalidation's
+        // tombstone may already have been replaced by a later load.
+        this.queue.restore({ stamps: [], deletes: [], sets: drained.sets });
+        drained.sets = [];
+        this.heldUntil = performance.now() + HOLD_RETRY_MS;
+        setTimeout(() => this.replayIfQueued(), HOLD_RETRY_MS).unref();
+      }
       this.replayPending = drained.stamps.length + drained.deletes.length + drained.sets.length;
       const failed: typeof drained = { stamps: [], deletes: [], sets: [] };
       const target = this.replayTarget;

@@ -285,6 +285,16 @@ export class RedisLayer implements Layer<true> {
     this.stamps.watch(listener);
   }
 
+  /**
+   * While `hold` answers true, writes queued while Redis was unreachable stay queued instead of
+   * being replayed (deletions and stamps still are). The service holds them while it is not
+   * caught up with the fleet's invalidations (L1 trust), so one it has not heard of yet cannot
+   * be overtaken by a value it queued before it.
+   */
+  holdQueuedWritesWhile(hold: () => boolean): void {
+    this.guard.holdWrites = hold;
+  }
+
   forgetQueuedWrites(namespace: string, target: QueuedWriteTarget): number {
     return this.guard.queue.forget(namespace, target);
   }
