@@ -317,7 +317,7 @@ export function adminService(deps: AdminServiceDeps): ServiceImpl<typeof AdminSe
       const before = view(namespace).rules;
       const kept = before.filter((rule) => !rule.name.startsWith(ADVICE_RULE_PREFIX));
       const added = request.apply ? advice.rules.map((rule) => keyRuleOf(rule, manager.hasL2)) : [];
-      await (service.updatePolicy as (r: unknown, c: unknown) => Promise<unknown>)(
+      await service.updatePolicy(
         create(UpdatePolicyRequestSchema, {
           policy: create(NamespacePolicySchema, { namespace, rules: [...kept, ...added] }),
           updateMask: { paths: ["rules"] },

@@ -118,15 +118,7 @@ export class RedisLayer implements Layer<true> {
         stamp: (op) => this.stamps.write(op.namespace, op.fields, op.at, op.retainMs),
         // A queued deletion leaves its tombstone when replayed (kept its whole time from now): a
         // load that began before it must still not store its value afterwards.
-        delete: (op) =>
-          op.tombstone
-            ? DELETE_WITH_TOMBSTONE.run(
-                this.guard.client,
-                this.keys.data(op.namespace, op.key),
-                tombstoneEnvelope(op.tombstone.at),
-                Math.max(1, Math.ceil(op.tombstone.keepMs)),
-              )
-            : this.guard.client.del(this.keys.data(op.namespace, op.key)),
+        delete: (op) => this.deleteCommand(op.namespace, op.key, op.tombstone),
         set: (op, ttlMs) => this.versionedSet(op.namespace, op.key, op.entry, ttlMs),
       },
     );
@@ -199,19 +191,9 @@ export class RedisLayer implements Layer<true> {
   }
 
   async delete(namespace: string, key: string, tombstone?: Tombstone): Promise<boolean> {
-    const client = this.guard.client;
-    const dataKey = this.keys.data(namespace, key);
     const answer = await this.guard.write(
       "delete",
-      () =>
-        tombstone
-          ? DELETE_WITH_TOMBSTONE.run(
-              client,
-              dataKey,
-              tombstoneEnvelope(tombstone.at),
-              Math.max(1, Math.ceil(tombstone.keepMs)),
-            )
-          : client.del(dataKey),
+      () => this.deleteCommand(namespace, key, tombstone),
       () => this.guard.queue.delete(namespace, key, tombstone),
     );
     const removed = answer === 1;
@@ -220,6 +202,19 @@ export class RedisLayer implements Layer<true> {
       this.total.evictions.explicit++;
     }
     return removed;
+  }
+  /** The deletion itself (with its tombstone, if any); 1 when a value was present. */
+  private deleteCommand(namespace: string, key: string, tombstone: Tombstone | undefined): Promise<unknown> {
+    const client = this.guard.client;
+    const dataKey = this.keys.data(namespace, key);
+    return tombstone
+      ? DELETE_WITH_TOMBSTONE.run(
+          client,
+          dataKey,
+          tombstoneEnvelope(tombstone.at),
+          Math.max(1, Math.ceil(tombstone.keepMs)),
+        )
+      : client.del(dataKey);
   }
 
   /** The version of the key's live copy, 0n when absent; rejects when Redis does not answer. */
