@@ -85,24 +85,41 @@ export class Placement {
    * deletion newer than the value) L1 is left alone too: this instance never holds a copy older
    * than the shared one. An unreachable L2 does not stop the L1 write (the instance serves on).
    */
-  async store(
+  store(
     ns: NamespaceState,
     settings: NamespaceSettings,
     key: string,
     entries: StoreEntries,
-  ): Promise<StoreOutcome> {
-    const { l1, l2 } = this.core;
-    let outcome: StoreOutcome = "stored";
-    if (l2 && entries.l2) {
-      try {
-        if (!(await l2.set(ns.name, key, entries.l2))) return "refused";
-        ns.stats.l2Puts++;
-      } catch {
-        outcome = "l2-unreachable";
-      }
+  ): StoreOutcome | Promise<StoreOutcome> {
+    const { l2 } = this.core;
+    if (!l2 || !entries.l2) return this.storeL1(ns, settings, key, entries.l1, "stored"); // no promise for L1 alone
+    let written: Promise<boolean>;
+    try {
+      written = l2.set(ns.name, key, entries.l2);
+    } catch {
+      return this.storeL1(ns, settings, key, entries.l1, "l2-unreachable");
     }
+    return written.then(
+      (stored) => {
+        if (!stored) return "refused";
+        ns.stats.l2Puts++;
+        return this.storeL1(ns, settings, key, entries.l1, "stored");
+      },
+      () => this.storeL1(ns, settings, key, entries.l1, "l2-unreachable"),
+    );
+  }
+
+  /** The L1 half of {@link store}, after L2 took the value (or could not be reached). */
+  private storeL1(
+    ns: NamespaceState,
+    settings: NamespaceSettings,
+    key: string,
+    entry: Entry,
+    outcome: StoreOutcome,
+  ): StoreOutcome {
+    const { l1 } = this.core;
     if (l1 && settings.l1.enabled) {
-      if (l1.set(ns.name, key, entries.l1)) {
+      if (l1.set(ns.name, key, entry)) {
         ns.stats.l1Puts++;
         this.core.l1History.note(ns.name, key, "present");
       } else this.core.l1History.note(ns.name, key, "rejected-by-admission");

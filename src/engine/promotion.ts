@@ -17,30 +17,56 @@ const SEPARATOR = "\u0000";
 
 /**
  * The last thing that happened to keys in L1 (promoted, refused, evicted, expired, removed),
- * for the most recent `max` keys: Inspect tells from it why a key is not in L1. Bounded: the
- * oldest key is forgotten first.
+ * for the most recent `max` keys: Inspect tells from it why a key is not in L1. Bounded: the key
+ * whose reason changed longest ago is forgotten first (within the namespace being written, or
+ * the first namespace that has one). Kept per namespace: every L1 write notes its key, and a
+ * key of the caller's own string is found without hashing a composed one.
  */
 export class L1History {
-  private readonly reasons = new Map<string, L1Reason>();
+  private readonly byNamespace = new Map<string, Map<string, L1Reason>>();
+  private count = 0;
 
   constructor(private readonly max = 10_000) {}
 
   /** Records what just happened to a key. */
   note(namespace: string, key: string, reason: L1Reason): void {
-    const id = namespace + SEPARATOR + key;
-    this.reasons.delete(id);
-    this.reasons.set(id, reason);
-    if (this.reasons.size > this.max) this.reasons.delete(this.reasons.keys().next().value as string);
+    let reasons = this.byNamespace.get(namespace);
+    if (reasons === undefined) {
+      reasons = new Map();
+      this.byNamespace.set(namespace, reasons);
+    }
+    const last = reasons.get(key);
+    if (last === reason) return;
+    if (last === undefined) this.count++;
+    else reasons.delete(key);
+    reasons.set(key, reason);
+    if (this.count > this.max) this.forgetOldest(reasons);
   }
 
   /** The last reason recorded for a key, or "unknown". */
   of(namespace: string, key: string): L1Reason {
-    return this.reasons.get(namespace + SEPARATOR + key) ?? "unknown";
+    return this.byNamespace.get(namespace)?.get(key) ?? "unknown";
   }
 
   /** Keys remembered (at most `max`). */
   get size(): number {
-    return this.reasons.size;
+    return this.count;
+  }
+
+  private forgetOldest(preferred: Map<string, L1Reason>): void {
+    let from = preferred.size > 1 ? preferred : undefined;
+    if (from === undefined) {
+      for (const [namespace, reasons] of this.byNamespace) {
+        if (reasons.size > 0 && reasons !== preferred) {
+          from = reasons;
+          break;
+        }
+        if (reasons.size === 0) this.byNamespace.delete(namespace);
+      }
+    }
+    from ??= preferred;
+    from.delete(from.keys().next().value as string);
+    this.count--;
   }
 }
 

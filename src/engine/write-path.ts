@@ -53,8 +53,7 @@ export class WritePath {
         `namespace ${namespace} has no writer configured, so write mode ${writeMode} cannot be used`,
       );
     }
-    const writeBehind = events?.writeBehind?.bind(events);
-    if (writeMode === "write-behind" && !writeBehind) {
+    if (writeMode === "write-behind" && !events?.writeBehind) {
       throw new CacheError(
         Status.FAILED_PRECONDITION,
         `write-behind for namespace ${namespace} needs Kafka (set kafka.brokers or MLCACHE_KAFKA_BROKERS)`,
@@ -66,15 +65,17 @@ export class WritePath {
     let version = requested > 0n ? requested : versions.next(newest);
     const tags = options.tags ?? [];
     if (writer) await writeThrough(writer, namespace, key, value, version, tags);
-    if (writeMode === "write-behind" && writeBehind) {
+    if (writeMode === "write-behind" && events?.writeBehind) {
       // Durable in Kafka before anything changes here: an acknowledged write is never lost.
-      await writeBehind({ namespace, key, value, version, tags, ttlMs: options.ttlMs }).catch((error: unknown) => {
-        if (error instanceof CacheError) throw error;
-        throw new CacheError(
-          Status.UNAVAILABLE,
-          `write-behind of ${namespace}/${key} was not accepted by Kafka, nothing was changed: ${(error as Error).message}`,
-        );
-      });
+      await events
+        .writeBehind({ namespace, key, value, version, tags, ttlMs: options.ttlMs })
+        .catch((error: unknown) => {
+          if (error instanceof CacheError) throw error;
+          throw new CacheError(
+            Status.UNAVAILABLE,
+            `write-behind of ${namespace}/${key} was not accepted by Kafka, nothing was changed: ${(error as Error).message}`,
+          );
+        });
     }
     const result: LoadResult = { found: true, value, tags };
     if (options.ttlMs !== undefined) result.ttlMs = options.ttlMs;
@@ -105,17 +106,18 @@ export class WritePath {
    * explicit version must be checked against the shared copy, so an unreachable L2 fails the
    * write with UNAVAILABLE rather than let an older version through).
    */
-  private async newestVersion(
+  private newestVersion(
     ns: NamespaceState,
     settings: NamespaceSettings,
     key: string,
     askL2: boolean,
-  ): Promise<bigint> {
+  ): bigint | Promise<bigint> {
     const { l1, l2 } = this.core;
     const local = l1?.peek(ns.name, key)?.version ?? 0n;
+    // No promise when L2 is not asked: this sits on every Set.
     if (!askL2 || !l2 || !settings.l2.enabled) return local;
-    const shared = await (l2.currentVersion?.(ns.name, key) ?? l2.peek(ns.name, key).then((e) => e?.version ?? 0n));
-    return shared > local ? shared : local;
+    const shared = l2.currentVersion?.(ns.name, key) ?? l2.peek(ns.name, key).then((e) => e?.version ?? 0n);
+    return shared.then((version) => (version > local ? version : local));
   }
 }
 

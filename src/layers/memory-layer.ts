@@ -54,6 +54,13 @@ export class MemoryLayer implements L1Layer {
   /** The entry being stored, so that losing the admission duel is told apart from eviction. */
   private inserting: Entry | undefined;
   private removalListener: ((namespace: string, key: string, cause: RemovalCause | "rejected") => void) | undefined;
+  /**
+   * The last key composed, and its parts: a write looks its key up two or three times in a row
+   * (the version check, the frequency, the store), and a fresh string is hashed on each lookup.
+   */
+  private lastNamespace = "";
+  private lastKey = "";
+  private lastComposite = SEPARATOR;
 
   constructor(options: MemoryLayerOptions) {
     this.cache = new WTinyLfuCache<Entry>({
@@ -70,13 +77,13 @@ export class MemoryLayer implements L1Layer {
   }
 
   get(namespace: string, key: string): Entry | undefined {
-    const entry = this.cache.get(namespace + SEPARATOR + key);
+    const entry = this.cache.get(this.composite(namespace, key));
     countLookup(this.counters(namespace), this.total, entry !== undefined);
     return entry;
   }
 
   peek(namespace: string, key: string): Entry | undefined {
-    return this.cache.peek(namespace + SEPARATOR + key);
+    return this.cache.peek(this.composite(namespace, key));
   }
 
   getMany(namespace: string, keys: readonly string[]): (Entry | undefined)[] {
@@ -84,7 +91,7 @@ export class MemoryLayer implements L1Layer {
   }
 
   set(namespace: string, key: string, entry: Entry): boolean {
-    const composite = namespace + SEPARATOR + key;
+    const composite = this.composite(namespace, key);
     const current = this.cache.peek(composite);
     if (current && current.version > entry.version) return false;
     this.inserting = entry;
@@ -108,7 +115,7 @@ export class MemoryLayer implements L1Layer {
   }
 
   delete(namespace: string, key: string): boolean {
-    return this.cache.delete(namespace + SEPARATOR + key);
+    return this.cache.delete(this.composite(namespace, key));
   }
 
   clear(namespace?: string): void {
@@ -128,11 +135,11 @@ export class MemoryLayer implements L1Layer {
   }
 
   frequency(namespace: string, key: string): number {
-    return this.cache.frequency(namespace + SEPARATOR + key);
+    return this.cache.frequency(this.composite(namespace, key));
   }
 
   wouldAdmit(namespace: string, key: string): boolean {
-    return this.cache.wouldAdmit(namespace + SEPARATOR + key);
+    return this.cache.wouldAdmit(this.composite(namespace, key));
   }
 
   onRemoval(listener: (namespace: string, key: string, cause: RemovalCause | "rejected") => void): void {
@@ -140,7 +147,7 @@ export class MemoryLayer implements L1Layer {
   }
 
   recordAccess(namespace: string, key: string): void {
-    this.cache.recordAccess(namespace + SEPARATOR + key);
+    this.cache.recordAccess(this.composite(namespace, key));
   }
 
   topKeys(n: number, namespace?: string): KeyFrequency[] {
@@ -150,6 +157,16 @@ export class MemoryLayer implements L1Layer {
       const split = key.indexOf(SEPARATOR);
       return { namespace: key.slice(0, split), key: key.slice(split + 1), frequency };
     });
+  }
+
+  /** The key L1 holds `key` of `namespace` by. */
+  private composite(namespace: string, key: string): string {
+    if (key === this.lastKey && namespace === this.lastNamespace) return this.lastComposite;
+    const composite = namespace + SEPARATOR + key;
+    this.lastNamespace = namespace;
+    this.lastKey = key;
+    this.lastComposite = composite;
+    return composite;
   }
 
   counters(namespace?: string): LayerCounters {

@@ -10,14 +10,23 @@ import { LuaScript } from "./lua-script.js";
 // Leases hold the holder's token, with a '!' appended once another instance asked for the
 // lease while it was held (it waits for the value to appear in L2).
 
-// Take a lease, or mark the one held as wanted.
+// Take leases, or mark those held as wanted. KEYS: lease keys; ARGV: a token per key, then the
+// time to live. Answers 1 per lease taken, 0 per lease held by another.
 const ACQUIRE = new LuaScript(
-  1,
+  "any",
   `
-if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 1 end
-local held = redis.call('GET', KEYS[1])
-if held and string.sub(held, -1) ~= '!' then redis.call('APPEND', KEYS[1], '!') end
-return 0`,
+local answers = {}
+local ttl = ARGV[#ARGV]
+for i = 1, #KEYS do
+  if redis.call('SET', KEYS[i], ARGV[i], 'PX', ttl, 'NX') then
+    answers[i] = 1
+  else
+    local held = redis.call('GET', KEYS[i])
+    if held and string.sub(held, -1) ~= '!' then redis.call('APPEND', KEYS[i], '!') end
+    answers[i] = 0
+  end
+end
+return answers`,
 );
 
 // Release a lease only if we still hold it (a late holder must not free someone else's).
@@ -64,7 +73,7 @@ export class RedisLeases implements Coordination {
     private readonly scheduler: Scheduler,
   ) {}
 
-  /** Takes the leases of keys in one round trip (one script call per key, auto-pipelined: one write per node). */
+  /** Takes the leases of keys in one round trip (one script call; on a cluster one per key, auto-pipelined per node). */
   async acquireLeases(
     namespace: string,
     keys: readonly string[],
@@ -77,8 +86,16 @@ export class RedisLeases implements Coordination {
     const tokens = keys.map(() => randomUUID());
     let won: unknown[];
     try {
-      won = await guard.call(() =>
-        Promise.all(leaseKeys.map((leaseKey, i) => ACQUIRE.run(guard.client, leaseKey, tokens[i] as string, ttlMs))),
+      const client = guard.client;
+      won = await guard.call(async () =>
+        client instanceof Cluster
+          ? Promise.all(
+              leaseKeys.map(async (leaseKey, i) => {
+                const [answer] = (await ACQUIRE.runKeys(client, [leaseKey], [tokens[i] as string, ttlMs])) as number[];
+                return answer;
+              }),
+            )
+          : ((await ACQUIRE.runKeys(client, leaseKeys, [...tokens, ttlMs])) as number[]),
       );
     } catch {
       return "unavailable"; // the breaker counted it; the engine loads without a lease

@@ -23,7 +23,8 @@ import { RedisLeases } from "./leases.js";
 import { ReadBatcher, type ReadReply } from "./read-batch.js";
 import { type ResealStep, resealStep } from "./reseal.js";
 import { StampSync } from "./stamp-sync.js";
-import { DELETE_WITH_TOMBSTONE, SET_IF_NOT_OLDER, tombstoneEnvelope } from "./versioned-writes.js";
+import { tombstoneEnvelope } from "./versioned-writes.js";
+import { WriteBatcher } from "./write-batch.js";
 
 export type { RedisConnection, RedisTls } from "./connection.js";
 export type { RedisLayerLogger } from "./guarded-client.js";
@@ -85,6 +86,7 @@ export class RedisLayer implements Layer<true> {
   private readonly codec: EntryCodec;
   private readonly stamps: StampSync;
   private readonly reads: ReadBatcher;
+  private readonly writes: WriteBatcher;
   private readonly clock: Clock;
   private readonly perNamespace = new Map<string, LayerCounters>();
   private readonly total = emptyCounters();
@@ -124,6 +126,7 @@ export class RedisLayer implements Layer<true> {
     );
     this.stamps = new StampSync(this.guard, this.keys, this.clock);
     this.reads = new ReadBatcher(this.guard, this.keys, this.stamps);
+    this.writes = new WriteBatcher(this.guard.client);
     this.coordination = new RedisLeases(this.guard, this.keys, this.codec, scheduler);
   }
 
@@ -205,16 +208,10 @@ export class RedisLayer implements Layer<true> {
   }
   /** The deletion itself (with its tombstone, if any); 1 when a value was present. */
   private deleteCommand(namespace: string, key: string, tombstone: Tombstone | undefined): Promise<unknown> {
-    const client = this.guard.client;
     const dataKey = this.keys.data(namespace, key);
     return tombstone
-      ? DELETE_WITH_TOMBSTONE.run(
-          client,
-          dataKey,
-          tombstoneEnvelope(tombstone.at),
-          Math.max(1, Math.ceil(tombstone.keepMs)),
-        )
-      : client.del(dataKey);
+      ? this.writes.write("delete", dataKey, tombstoneEnvelope(tombstone.at), Math.max(1, Math.ceil(tombstone.keepMs)))
+      : this.guard.client.del(dataKey);
   }
 
   /** The version of the key's live copy, 0n when absent; rejects when Redis does not answer. */
@@ -314,7 +311,7 @@ export class RedisLayer implements Layer<true> {
   /** The versioned write of an entry's envelope (sealed when its namespace has a key). */
   private versionedSet(namespace: string, key: string, entry: Entry, ttlMs: number): Promise<unknown> {
     const envelope = this.codec.envelope(namespace, key, entry);
-    return SET_IF_NOT_OLDER.run(this.guard.client, this.keys.data(namespace, key), envelope, ttlMs);
+    return this.writes.write("set", this.keys.data(namespace, key), envelope, ttlMs);
   }
 
   /** A read's entry, counted as a hit or a miss (a failed read is a miss). */

@@ -5,7 +5,7 @@ import type { EntryCodec } from "./entry-codec.js";
 import { encodeEntry, sealedKeyId } from "./envelope.js";
 import type { GuardedClient } from "./guarded-client.js";
 import type { RedisKeys } from "./keys.js";
-import { SET_IF_NOT_OLDER } from "./versioned-writes.js";
+import { OP_CODES, VERSIONED_WRITES } from "./versioned-writes.js";
 
 /** What one step of {@link resealStep} did. */
 export interface ResealStep {
@@ -70,7 +70,9 @@ export async function resealStep(
       continue;
     }
     const sealed = encodeEntry(entry, { keyId, ring: encryption.ring, namespace, key });
-    const stored = await guard.call(() => SET_IF_NOT_OLDER.run(client, dataKey, sealed, ttl));
+    const [stored] = (await guard.call(() =>
+      VERSIONED_WRITES.runKeys(client, [dataKey], [OP_CODES.set, sealed, ttl]),
+    )) as number[];
     if (stored === 1) step.resealed++;
     else step.skipped++;
   }

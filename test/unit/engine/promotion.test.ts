@@ -132,4 +132,24 @@ describe("bounded memory of promotion", () => {
     expect(history.of("n", "k0")).toBe("unknown");
     expect(history.of("n", "k999")).toBe("evicted");
   });
+
+  it("bounds the L1 history over all namespaces, and a repeated reason costs no room", () => {
+    const history = new L1History(10);
+    for (let i = 0; i < 8; i++) history.note("a", `k${i}`, "evicted");
+    for (let i = 0; i < 8; i++) history.note("b", `k${i}`, "present");
+    for (let i = 0; i < 8; i++) history.note("b", `k${i}`, "present");
+    expect(history.size).toBe(10);
+    expect(history.of("b", "k7")).toBe("present");
+    expect(history.of("b", "k1")).toBe("unknown"); // b's oldest went first
+    // A namespace with a single key takes room from another namespace.
+    history.note("c", "only", "expired");
+    expect(history.size).toBe(10);
+    expect(history.of("c", "only")).toBe("expired");
+    expect(history.of("a", "k0")).toBe("unknown");
+    expect(history.of("a", "k7")).toBe("evicted");
+    // A changed reason moves the key to the newest end.
+    history.note("b", "k6", "removed");
+    expect(history.of("b", "k6")).toBe("removed");
+    expect(history.size).toBe(10);
+  });
 });

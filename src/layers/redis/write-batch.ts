@@ -1,0 +1,84 @@
+import { Cluster } from "ioredis";
+import type { RedisClient } from "./connection.js";
+import { OP_CODES, VERSIONED_WRITES, type VersionedOp } from "./versioned-writes.js";
+
+/**
+ * Writes per script call at most: Redis serves nothing else while one runs, and a smaller batch
+ * lets Redis run one while the client prepares the next (32 writes in flight: ~40 k/s with 8 or
+ * 16 per call, ~30 k/s with all 32 in one).
+ */
+export const MAX_BATCH_WRITES = 16;
+
+/** The versioned writes started in one turn of the event loop, sent as one script call. */
+class WriteBatch {
+  readonly keys: string[] = [];
+  /** Three per write: its operation code, envelope and time to live. */
+  readonly args: (string | Buffer | number)[] = [];
+  readonly answers: Promise<readonly number[]>;
+  answer!: (answers: readonly number[]) => void;
+  fail!: (error: unknown) => void;
+
+  constructor() {
+    this.answers = new Promise((resolve, reject) => {
+      this.answer = resolve;
+      this.fail = reject;
+    });
+    // A failed batch is seen by each of its writes; this keeps it from counting as unhandled.
+    this.answers.catch(() => {});
+  }
+}
+
+/**
+ * The one way the Redis layer stores and deletes entries: versioned writes (versioned-writes.ts).
+ * Those started in one turn of the event loop go to Redis on the turn's next tick as one
+ * script call, in the order they were made, each answered with its own result. One command
+ * for many writes costs Redis and the client far less than a command each: measured here, 32
+ * writes in flight went from ~30 k/s as auto-pipelined script calls (ioredis runs one
+ * auto-pipeline at a time and holds the next for a `setImmediate`) to ~85 k/s, and a lone write
+ * from ~5 k/s to ~7.7 k/s. On a cluster, where one call cannot span slots, each write is its
+ * own call (auto-pipelined per node by the cluster client).
+ */
+export class WriteBatcher {
+  private batch: WriteBatch | undefined;
+  private readonly sendDue = () => {
+    const batch = this.batch;
+    if (!batch) return; // sent when it filled up
+    this.batch = undefined;
+    this.send(batch);
+  };
+
+  constructor(private readonly client: RedisClient) {}
+
+  /**
+   * Stores `envelope` under `dataKey` (op "set", answers 1 when written) or leaves it as the
+   * key's tombstone (op "delete", answers 1 when a value was there); kept `ttlMs`.
+   */
+  write(op: VersionedOp, dataKey: string, envelope: Buffer, ttlMs: number): Promise<number> {
+    if (this.client instanceof Cluster) {
+      return VERSIONED_WRITES.runKeys(this.client, [dataKey], [OP_CODES[op], envelope, ttlMs]).then(
+        (answers) => (answers as number[])[0] as number,
+      );
+    }
+    let batch = this.batch;
+    if (!batch) {
+      batch = new WriteBatch();
+      this.batch = batch;
+      process.nextTick(this.sendDue);
+    }
+    const index = batch.keys.push(dataKey) - 1;
+    batch.args.push(OP_CODES[op], envelope, ttlMs);
+    if (index + 1 === MAX_BATCH_WRITES) {
+      // Full: sent now, and the turn's next writes start another (sent after it, in order).
+      this.batch = undefined;
+      this.send(batch);
+    }
+    return batch.answers.then((answers) => answers[index] as number);
+  }
+
+  private send(batch: WriteBatch): void {
+    VERSIONED_WRITES.runKeys(this.client, batch.keys, batch.args).then(
+      (answers) => batch.answer(answers as number[]),
+      (error: unknown) => batch.fail(error),
+    );
+  }
+}
