@@ -24,6 +24,7 @@ import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { parseConfig } from "../src/config/config.js";
 import { CacheService, GetResponseSchema } from "../src/gen/mlcache/v1/cache_pb.js";
+import { itemFrom } from "../src/rpc/convert.js";
 import { grpcService } from "../src/rpc/grpc-adapter.js";
 import { type RunningService, startService } from "../src/server.js";
 
@@ -65,8 +66,10 @@ async function instance(variant: string): Promise<RunningService> {
   return service;
 }
 
-// The bare peer: the same method and message, answered with a constant.
-const answer = create(GetResponseSchema, { item: { key: "k", found: true, value } });
+// The bare peer: the same method and message, answered with a constant: the message ours
+// answers (every field of the item set: source, age, ttl, version), taken from each variant's
+// instance before its runs.
+let answer = create(GetResponseSchema, { item: { key: "k", found: true, value } });
 const bare = new grpc.Server();
 const { definition } = grpcService(CacheService, {
   get: () => answer,
@@ -150,6 +153,7 @@ const withPeer = values.peer !== "false";
 for (const variant of values.variants.split(",")) {
   if (variant !== "plain" && variant !== "auth") throw new Error(`unknown variant ${variant}: plain or auth`);
   const service = await instance(variant);
+  answer = create(GetResponseSchema, { item: itemFrom(await service.manager.get("bench", "k")) });
   const metadata = variant === "auth" ? { authorization: `Bearer ${TOKEN}` } : undefined;
   const ours: { rps: number; cpuUs: number }[] = [];
   const peer: { rps: number; cpuUs: number }[] = [];
@@ -157,7 +161,8 @@ for (const variant of values.variants.split(",")) {
     const stopScraping = variant === "auth" ? scraping(service) : undefined;
     ours.push(await load(service.grpcPort, metadata));
     await stopScraping?.();
-    if (withPeer) peer.push(await load(barePort));
+    // The same request to the floor: with the authorization header when ours gets one.
+    if (withPeer) peer.push(await load(barePort, metadata));
   }
   await service.close();
   const impl = variant === "auth" ? "mlcache Get (L1 hit), auth + /metrics scraped" : "mlcache Get (L1 hit)";

@@ -102,7 +102,13 @@ function tokenSecret(token: TokenConfig, env: NodeJS.ProcessEnv): string {
  *   const who = auth.authenticate(headers, certificate); // throws UNAUTHENTICATED
  */
 export class Authenticator {
-  private readonly tokens: { digest: Buffer; principal: Principal }[];
+  /**
+   * `proven`: the last authorization header that proved the token. A caller sends the same
+   * header call after call; comparing it with each token's proven header (in constant time,
+   * every token's, like the digests) costs ~0.1 µs where the hash and regular expression cost
+   * ~2.5 µs. A header is only ever compared with headers that proved a token already.
+   */
+  private readonly tokens: { digest: Buffer; principal: Principal; proven: string | undefined }[];
   private readonly identities: { config: IdentityConfig; principal: Principal }[];
 
   constructor(config: AuthConfig, env: NodeJS.ProcessEnv = process.env) {
@@ -112,7 +118,7 @@ export class Authenticator {
       const hex = digest.toString("hex");
       if (seen.has(hex)) throw new Error(`auth.tokens "${token.name}": the same token is configured twice`);
       seen.add(hex);
-      return { digest, principal: principal(token.name, [token]) };
+      return { digest, principal: principal(token.name, [token]), proven: undefined };
     });
     this.identities = config.identities.map((identity) => ({
       config: identity,
@@ -123,6 +129,9 @@ export class Authenticator {
   /** The principal of a bearer token or client certificate; UNAUTHENTICATED without a valid one. */
   authenticate(authorization: string | null, certificate: PeerCertificate | undefined): Principal {
     if (authorization !== null && authorization !== "") {
+      let known: Principal | undefined;
+      for (const token of this.tokens) if (sameText(authorization, token.proven)) known ??= token.principal;
+      if (known) return known;
       const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
       if (!match) {
         throw new CacheError(Status.UNAUTHENTICATED, 'the authorization header must be "Bearer <token>"');
@@ -130,7 +139,12 @@ export class Authenticator {
       const digest = sha256(match[1] as string);
       let found: Principal | undefined;
       // Every digest is compared, so the time taken says nothing about which one matched.
-      for (const token of this.tokens) if (timingSafeEqual(token.digest, digest)) found ??= token.principal;
+      for (const token of this.tokens) {
+        if (timingSafeEqual(token.digest, digest) && !found) {
+          found = token.principal;
+          token.proven = authorization;
+        }
+      }
       if (!found) throw new CacheError(Status.UNAUTHENTICATED, "the bearer token is not valid");
       return found;
     }
@@ -147,6 +161,17 @@ export class Authenticator {
       "this service needs a credential: send the header authorization: Bearer <token>, or a client certificate",
     );
   }
+}
+
+/**
+ * Whether two texts are equal, in a time that depends only on their lengths (a valid header's
+ * length is no secret worth keeping: tokens are at least 16 characters of the operator's choice).
+ */
+function sameText(presented: string, proven: string | undefined): boolean {
+  if (proven === undefined || presented.length !== proven.length) return false;
+  let difference = 0;
+  for (let i = 0; i < presented.length; i++) difference |= presented.charCodeAt(i) ^ proven.charCodeAt(i);
+  return difference === 0;
 }
 
 /** Whether a verified client certificate is the configured identity. */

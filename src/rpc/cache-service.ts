@@ -192,7 +192,8 @@ export function cacheService(deps: CacheServiceDeps): ServiceImpl<typeof CacheSe
       const options = readOptions(request.options, context);
       // guarded() written out: the hot path, one async frame fewer.
       try {
-        return { item: itemFrom(await manager.get(namespace, key, options)) };
+        // A whole message: the adapters hand it on as it is, not copied field by field.
+        return { $typeName: "mlcache.v1.GetResponse", item: itemFrom(await manager.get(namespace, key, options)) };
       } catch (error) {
         throw callError(context, error);
       }
