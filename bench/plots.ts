@@ -54,18 +54,29 @@ function text(x: number, y: number, content: string, attributes = ""): string {
 }
 
 /** A horizontal legend: one coloured swatch (or line) and label per series. */
-function legend(x: number, y: number, series: { label: string; colour: string; dash?: string }[]): string[] {
+function legend(
+  x: number,
+  y: number,
+  series: { label: string; colour: string; dash?: string }[],
+  maxWidth = Number.POSITIVE_INFINITY,
+): string[] {
   const out: string[] = [];
   let at = x;
   for (const { label, colour, dash } of series) {
+    const offset = dash === undefined ? 16 : 22;
+    const itemWidth = offset + label.length * 6.5 + 18;
+    // Wraps onto the next row rather than run off the figure.
+    if (at > x && at + itemWidth > x + maxWidth) {
+      at = x;
+      y += 18;
+    }
     out.push(
       dash === undefined
         ? `<rect x="${at}" y="${y - 9}" width="12" height="12" fill="${colour}"/>`
         : `<line x1="${at}" y1="${y - 3}" x2="${at + 18}" y2="${y - 3}" stroke="${colour}" stroke-width="2" stroke-dasharray="${dash}"/>`,
     );
-    const offset = dash === undefined ? 16 : 22;
     out.push(text(at + offset, y, label));
-    at += offset + label.length * 6.5 + 18;
+    at += itemWidth;
   }
   return out;
 }
@@ -172,7 +183,7 @@ function l2LatencyChart(lines: Line[]): string {
   const panelWidth = 340;
   const panelHeight = 240;
   const left = 60;
-  const top = 100;
+  const top = 130;
   const gap = 80;
   const width = left + 2 * panelWidth + gap + 30;
   const height = top + panelHeight + 60;
@@ -188,6 +199,7 @@ function l2LatencyChart(lines: Line[]): string {
       left,
       60,
       impls.map((impl, i) => ({ label: impl, colour: COLOURS[i % COLOURS.length]!, dash: DASHES[i % DASHES.length]! })),
+      width - left - 10,
     ),
   ];
   const xOf = (panelLeft: number, concurrency: number) =>
