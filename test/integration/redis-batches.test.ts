@@ -4,6 +4,7 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Entry } from "../../src/engine/entry.js";
+import { RedisKeys } from "../../src/layers/redis/keys.js";
 import { RedisLayer } from "../../src/layers/redis/redis-layer.js";
 import { MAX_BATCH_WRITES } from "../../src/layers/redis/write-batch.js";
 import { requireEnv } from "../support/env.js";
@@ -35,6 +36,10 @@ describe("Redis layer batches (single node)", () => {
   beforeAll(async () => {
     layer = new RedisLayer({ url: REDIS_URL, keyPrefix: prefix });
     await layer.waitUntilReady();
+    // Scripts Redis has not seen yet go as EVALSHA, then EVAL: load them before counting.
+    await layer.set("n", "warm", entry("warm", 1n));
+    const warm = await layer.coordination.acquireLeases("n", ["warm"], 1_000);
+    for (const lease of warm === "unavailable" ? [] : warm) if (lease !== "held") await lease.release();
     monitor = await new Redis(REDIS_URL).monitor();
     monitor.on("monitor", (_time: string, args: string[], source: string) => {
       // Commands a script runs are reported too, from "lua": only the calls sent are counted.
@@ -101,6 +106,26 @@ describe("Redis layer batches (single node)", () => {
     expect(await layer.get("n", "order-c")).toBeUndefined();
     const calls = await commandsNaming("order-", 1);
     expect(calls.filter((args) => args[0]?.toLowerCase() === "evalsha")).toHaveLength(1);
+  });
+
+  it("fails only the write whose key Redis cannot read, not the rest of its batch", async () => {
+    const direct = new Redis(REDIS_URL);
+    try {
+      // Something else put a hash under one of the layer's data keys.
+      await direct.hset(new RedisKeys(prefix).data("n", "odd-hash"), "field", "value");
+      const outcomes = await Promise.allSettled([
+        layer.set("n", "odd-before", entry("before", 10n)),
+        layer.set("n", "odd-hash", entry("refused", 10n)),
+        layer.set("n", "odd-after", entry("after", 10n)),
+      ]);
+      expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+      expect(String((outcomes[1] as PromiseRejectedResult).reason)).toMatch(/WRONGTYPE/);
+      const read = await layer.getMany("n", ["odd-before", "odd-after"]);
+      expect(read.map((e) => new TextDecoder().decode(e?.value))).toEqual(["before", "after"]);
+      expect(await direct.type(new RedisKeys(prefix).data("n", "odd-hash"))).toBe("hash");
+    } finally {
+      direct.disconnect();
+    }
   });
 
   it("takes the leases of several keys in one script call", async () => {

@@ -72,7 +72,7 @@ export async function resealStep(
     const sealed = encodeEntry(entry, { keyId, ring: encryption.ring, namespace, key });
     const [stored] = (await guard.call(() =>
       VERSIONED_WRITES.runKeys(client, [dataKey], [OP_CODES.set, sealed, ttl]),
-    )) as number[];
+    )) as (number | string)[];
     if (stored === 1) step.resealed++;
     else step.skipped++;
   }

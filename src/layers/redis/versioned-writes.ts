@@ -17,6 +17,8 @@ export const OP_CODES: Readonly<Record<VersionedOp, string>> = { set: "s", delet
 //    creation; answers 1 when written.
 //  - "d" (delete): leaves the tombstone unless a newer one is there already; answers whether a
 //    value (not a tombstone) was present.
+// A key that cannot be read (another kind of value under the name) is answered with Redis's
+// error text and left alone: it fails its own write, not the others of the call.
 /** KEYS: data keys; ARGV: three per key: "s" or "d", the envelope, its time to live (ms). */
 export const VERSIONED_WRITES = new LuaScript(
   "any",
@@ -24,20 +26,24 @@ export const VERSIONED_WRITES = new LuaScript(
 local answers = {}
 for i = 1, #KEYS do
   local op, envelope = ARGV[3 * i - 2], ARGV[3 * i - 1]
-  local old = redis.call('GET', KEYS[i])
-  local comparable = old and string.byte(old, 1) == string.byte(envelope, 1)
-  local tombstone = comparable and bit.band(string.byte(old, 11), ${EntryFlags.TOMBSTONE}) ~= 0
-  local write, answer = true, 1
-  if op == 'd' then
-    if not old or tombstone then answer = 0 end
-    if tombstone and string.sub(old, 12, 19) >= string.sub(envelope, 12, 19) then write = false end
-  elseif tombstone then
-    if string.sub(envelope, 12, 19) <= string.sub(old, 12, 19) then write, answer = false, 0 end
-  elseif comparable and string.sub(old, 3, 10) > string.sub(envelope, 3, 10) then
-    write, answer = false, 0
+  local old = redis.pcall('GET', KEYS[i])
+  if type(old) == 'table' and old.err then
+    answers[i] = old.err
+  else
+    local comparable = old and string.byte(old, 1) == string.byte(envelope, 1)
+    local tombstone = comparable and bit.band(string.byte(old, 11), ${EntryFlags.TOMBSTONE}) ~= 0
+    local write, answer = true, 1
+    if op == 'd' then
+      if not old or tombstone then answer = 0 end
+      if tombstone and string.sub(old, 12, 19) >= string.sub(envelope, 12, 19) then write = false end
+    elseif tombstone then
+      if string.sub(envelope, 12, 19) <= string.sub(old, 12, 19) then write, answer = false, 0 end
+    elseif comparable and string.sub(old, 3, 10) > string.sub(envelope, 3, 10) then
+      write, answer = false, 0
+    end
+    if write then redis.call('SET', KEYS[i], envelope, 'PX', ARGV[3 * i]) end
+    answers[i] = answer
   end
-  if write then redis.call('SET', KEYS[i], envelope, 'PX', ARGV[3 * i]) end
-  answers[i] = answer
 end
 return answers`,
 );

@@ -1,4 +1,4 @@
-import { Cluster } from "ioredis";
+import { Cluster, ReplyError } from "ioredis";
 import type { RedisClient } from "./connection.js";
 import { OP_CODES, VERSIONED_WRITES, type VersionedOp } from "./versioned-writes.js";
 
@@ -9,13 +9,20 @@ import { OP_CODES, VERSIONED_WRITES, type VersionedOp } from "./versioned-writes
  */
 export const MAX_BATCH_WRITES = 16;
 
+/** A write's answer: its number, or the error Redis gave for its key alone (see versioned-writes.ts). */
+function answerOf(answers: readonly (number | string)[], index: number): number {
+  const answer = answers[index];
+  if (typeof answer === "string") throw new ReplyError(answer);
+  return answer as number;
+}
+
 /** The versioned writes started in one turn of the event loop, sent as one script call. */
 class WriteBatch {
   readonly keys: string[] = [];
   /** Three per write: its operation code, envelope and time to live. */
   readonly args: (string | Buffer | number)[] = [];
-  readonly answers: Promise<readonly number[]>;
-  answer!: (answers: readonly number[]) => void;
+  readonly answers: Promise<readonly (number | string)[]>;
+  answer!: (answers: readonly (number | string)[]) => void;
   fail!: (error: unknown) => void;
 
   constructor() {
@@ -55,8 +62,8 @@ export class WriteBatcher {
    */
   write(op: VersionedOp, dataKey: string, envelope: Buffer, ttlMs: number): Promise<number> {
     if (this.client instanceof Cluster) {
-      return VERSIONED_WRITES.runKeys(this.client, [dataKey], [OP_CODES[op], envelope, ttlMs]).then(
-        (answers) => (answers as number[])[0] as number,
+      return VERSIONED_WRITES.runKeys(this.client, [dataKey], [OP_CODES[op], envelope, ttlMs]).then((answers) =>
+        answerOf(answers as (number | string)[], 0),
       );
     }
     let batch = this.batch;
@@ -72,12 +79,12 @@ export class WriteBatcher {
       this.batch = undefined;
       this.send(batch);
     }
-    return batch.answers.then((answers) => answers[index] as number);
+    return batch.answers.then((answers) => answerOf(answers, index));
   }
 
   private send(batch: WriteBatch): void {
     VERSIONED_WRITES.runKeys(this.client, batch.keys, batch.args).then(
-      (answers) => batch.answer(answers as number[]),
+      (answers) => batch.answer(answers as (number | string)[]),
       (error: unknown) => batch.fail(error),
     );
   }

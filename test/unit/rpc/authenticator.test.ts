@@ -1,8 +1,7 @@
 // Bearer tokens: each token's last proving header is remembered, and a header is accepted from
 // that memory only when it is that very header; everything else goes through the digests.
 import { describe, expect, it } from "vitest";
-import type { AuthConfig } from "../../../src/config/config.js";
-import { Authenticator } from "../../../src/rpc/auth.js";
+import { type AuthConfig, Authenticator } from "../../../src/rpc/auth.js";
 
 const alice = "alice-token-0123456789abcdef";
 const bob = "bob-token-0123456789abcdef!!";
