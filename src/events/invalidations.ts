@@ -192,7 +192,7 @@ export class InvalidationBus {
       heartbeatInterval: 1_000,
       retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 2_000 },
     });
-    this.follower.follow(consumer, startMarks);
+    this.follower.follow(consumer, startMarks, () => fetchMarks(this.connection, this.topic));
     await consumer.connect();
     await consumer.subscribe({ topic: this.topic, fromBeginning: false });
     await consumer.run({

@@ -72,7 +72,7 @@ export class PolicyLog {
       retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 2_000 },
       readUncommitted: false,
     });
-    this.follower.follow(consumer, startMarks);
+    this.follower.follow(consumer, startMarks, () => fetchMarks(this.options.connection, this.topic));
     await consumer.connect();
     await consumer.subscribe({ topic: this.topic, fromBeginning: true });
     await consumer.run({

@@ -70,16 +70,39 @@ export class TopicFollower {
 
   /**
    * Follows `consumer` (not connected yet): its progress goes into `applied`, and catching up
-   * means covering `start` (the topic's marks when following began).
+   * means covering `start` (the topic's marks when following began) and then, when `marksNow`
+   * is given, the marks as they are once that is done: what was published while the consumer
+   * read its backlog (a policy changed while a restarted instance replayed the log) is applied
+   * before the instance counts as caught up, not after it has begun to answer. If those marks
+   * cannot be fetched, covering `start` is enough.
    */
-  follow(consumer: Consumer, start: TopicMarks): void {
+  follow(consumer: Consumer, start: TopicMarks, marksNow?: () => Promise<TopicMarks>): void {
     this.consumer = consumer;
     this.stopFollowing = followProgress(consumer, this.applied);
+    let target = start;
+    let secondRound = marksNow;
+    let refetching = false;
     const check = () => {
-      if (!this.caughtUp && this.applied.covers(this.topic, start.marks, start.low)) {
-        this.caughtUp = true;
-        this.resolveCaughtUp();
+      if (this.caughtUp || refetching || !this.applied.covers(this.topic, target.marks, target.low)) return;
+      if (secondRound) {
+        const fetchMarksNow = secondRound;
+        secondRound = undefined;
+        refetching = true;
+        fetchMarksNow().then(
+          (marks) => {
+            target = marks;
+            refetching = false;
+            check();
+          },
+          () => {
+            refetching = false;
+            check();
+          },
+        );
+        return;
       }
+      this.caughtUp = true;
+      this.resolveCaughtUp();
     };
     this.stopChecking?.();
     const unsubscribe = this.applied.onAdvance(check);
