@@ -284,6 +284,11 @@ export class WindowTuner {
   /** Records one request for the key with this hash; returns a new window share, else -1. */
   record(hash: number): number {
     if (Math.imul(hash ^ 0x5bd1e995, 0x9e3779b1) >>> 0 >= this.threshold) return -1;
+    return this.replay(hash);
+  }
+
+  /** Replays a sampled request through the simulations (kept apart: `record` stays small). */
+  private replay(hash: number): number {
     const { minis, periodHits } = this;
     let mask = 0;
     for (let i = 0; i < minis.length; i++) {
