@@ -78,11 +78,12 @@ const MOVE_COST = 0.1;
 /**
  * Checks of the evidence part-way through a period, at every `period / EARLY_CHECKS` sampled
  * requests, each with the stricter `EARLY_EVIDENCE_SIGMAS`: a period is 3 × the simulated
- * capacity, a large part of a short trace or of a phase (zigzag@1000: 98 sampled hits for the 99%
- * window against 5 for the 1% one well before the period's end, while the cache waited at 1%). Chosen on the
- * tuning half (4, 8, 16 or 32 checks × 2, 3 or 4 sigmas): only 8 checks at 2 or 3 sigmas let no
- * row fall by more than 0.3 point (the others cost scan@250, multi3@100 or sprite@100 0.3 to
- * 0.7), and 2 sigmas gained most (sum of the rows' changes +2.2 points against +1.6).
+ * capacity, a large part of a short trace or of a phase (zigzag@1000: 98 sampled hits for the
+ * 99% window against 5 for the 1% one well before the period's end, while the cache waited at
+ * 1%). Chosen on the tuning half (4, 8, 16 or 32 checks × 2, 3 or 4 sigmas): only 8 checks at
+ * 2 or 3 sigmas let no row fall by more than 0.3 point (the others cost scan@250, multi3@100 or
+ * sprite@100 0.3 to 0.7), and 2 sigmas gained most (sum of the rows' changes +2.2 points against
+ * +1.6).
  */
 const EARLY_CHECKS = 8;
 /** Evidence an early move needs, in standard deviations of the paired difference (see above). */
@@ -340,9 +341,9 @@ export class WindowTuner {
 /**
  * The share (an index into `SIMULATED_WINDOW_SHARES`) to stand on, from the decayed histogram
  * of hit masks (bit i set: simulation i hit): the current one unless another share's lead over
- * it is evidence (more than `sigmas` — `EVIDENCE_SIGMAS` unless told — standard deviations of the
- * paired difference plus the move cost). The target is not the best share itself but the one nearest the current
- * share that is not significantly worse than the best: when 15% and 85% both beat 1%, by a
+ * it is evidence (more than `sigmas` — `EVIDENCE_SIGMAS` unless told — standard deviations of
+ * the paired difference plus the move cost). The target is not the best share itself but the one
+ * nearest the current share that is not significantly worse than the best: when 15% and 85% both beat 1%, by a
  * margin between them that is noise, the cache goes to 15% — a short move, and the window the
  * workload has shown it needs. `scores` is scratch space, one slot per share.
  */
