@@ -57,24 +57,24 @@ describe("WindowTuner", () => {
     expect(lastShare(20_000, hotAndScan(600_000))).toBeLessThanOrEqual(0.05);
   });
 
-  it("reports nothing until a period of sampled requests has passed", () => {
+  it("moves only at a check: part-way through a period on a strong lead, else at its end", () => {
     const admittor = new TinyLfuAdmittor({ maximumSize: 200 });
     const tuner = new WindowTuner(200, (hash) => admittor.frequency(hash));
-    const chosen: number[] = [];
-    // Requests come back after 150 others: a large window wins every period by far.
-    const keys = [...repeatsAfter(150, 20_000)];
-    for (const key of keys.slice(0, 999)) {
+    // 200 entries: every request is sampled, a period is 1,000 requests, checked every 125.
+    // Requests come back after 150 others: a large window wins by far from the first returns.
+    const moves: { request: number; share: number }[] = [];
+    let request = 0;
+    for (const key of repeatsAfter(150, 20_000)) {
       admittor.record(hashKey(key));
-      chosen.push(tuner.record(hashKey(key)));
+      const share = tuner.record(hashKey(key));
+      request++;
+      if (share >= 0) moves.push({ request, share });
     }
-    expect(chosen.every((share) => share === -1)).toBe(true);
-    let first = -1;
-    for (const key of keys.slice(999)) {
-      admittor.record(hashKey(key));
-      first = tuner.record(hashKey(key));
-      if (first >= 0) break;
-    }
-    expect(first).toBeGreaterThanOrEqual(0.5);
+    expect(moves.length).toBeGreaterThan(0);
+    expect(moves.every(({ request }) => request % 125 === 0)).toBe(true);
+    // The lead is evidence long before the first period ends: the tuner does not wait for it.
+    expect(moves[0]!.request).toBeLessThan(1000);
+    expect(moves.at(-1)!.share).toBeGreaterThanOrEqual(0.5);
   });
 
   it("stays on its share while no simulated share hits more than noise", () => {
@@ -169,6 +169,17 @@ describe("chooseShare", () => {
     expect(SIMULATED_WINDOW_SHARES[chooseShare(masks, 0, 512, scratch)]).toBe(0.99);
   });
 
+  it("needs more standard deviations of lead when told (the early checks ask for 2)", () => {
+    const masks = masksOf([
+      { shares: all, requests: 1000 },
+      { shares: [7], requests: 18 },
+      { shares: [0], requests: 8 },
+    ]);
+    // Lead 10, one standard deviation √26 ≈ 5.1, the move's cost 0.1 × 0.98 × 16 ≈ 1.6.
+    expect(chooseShare(masks, 0, 16, scratch)).toBe(7);
+    expect(chooseShare(masks, 0, 16, scratch, 2)).toBe(0);
+  });
+
   it("stays when the best share's lead is within noise and the move's cost", () => {
     const masks = masksOf([
       { shares: all, requests: 1000 },
@@ -200,6 +211,17 @@ describe("WTinyLfuCache window tuning by simulation", () => {
     const fixedRatio = hitRatio(fixed, hotAndScan(40_000));
     expect(tuned.stats().windowPercent).toBeLessThanOrEqual(5);
     expect(tunedRatio).toBeGreaterThanOrEqual(fixedRatio - 0.01);
+  });
+
+  it("follows a phase change within a period: a recency phase after a frequency phase", () => {
+    const cache = new WTinyLfuCache<number>({ maxEntries: 200 });
+    hitRatio(cache, hotAndScan(20_000));
+    expect(cache.stats().windowPercent).toBeLessThanOrEqual(5);
+    // Keys now come back after 150 others: only a large window sees them. Deciding only at the
+    // end of each period, the cache hit 21% of these 2,000 requests; checking part-way, 40%.
+    const ratio = hitRatio(cache, repeatsAfter(150, 2000));
+    expect(cache.stats().windowPercent).toBeGreaterThanOrEqual(50);
+    expect(ratio).toBeGreaterThan(0.35);
   });
 
   it("simulates the capacity the byte bound leaves, not maxEntries", () => {
