@@ -99,6 +99,16 @@ function olderSetsApplied(index: HistoryIndex): Violation[] {
   return violations;
 }
 
+/**
+ * Whether a failed call's connection went away under it (its instance was killed mid-call): the
+ * client never heard the service's answer, so the Set may have been applied before the instance
+ * died. UNAVAILABLE answers of the service itself (Kafka refused a write-behind, the instance is
+ * starting, …) say nothing changed, and so does a call that never reached an instance.
+ */
+export function droppedUnder(message: string | undefined): boolean {
+  return /Connection dropped|RST_STREAM|Call cancelled/i.test(message ?? "");
+}
+
 function refusedSetsServed(index: HistoryIndex): Violation[] {
   const { history } = index;
   const violations: Violation[] = [];
@@ -107,7 +117,8 @@ function refusedSetsServed(index: HistoryIndex): Violation[] {
     if (item.status !== "OK" || !item.found) continue;
     const set: SetOp | undefined = index.value(item.valueId)?.set;
     if (!set || reported.has(set.id)) continue;
-    const refused = set.status === "OK" ? set.applied === false : set.status === "UNAVAILABLE";
+    const refused =
+      set.status === "OK" ? set.applied === false : set.status === "UNAVAILABLE" && !droppedUnder(set.message);
     if (!refused) continue;
     reported.add(set.id);
     const answer = set.status === "OK" ? "applied: false" : "UNAVAILABLE";

@@ -168,6 +168,17 @@ describe("set versions", () => {
       expect.stringContaining("answered UNAVAILABLE"),
     ]);
   });
+
+  it("allows a served value of a Set whose instance was killed under it (its outcome is open)", () => {
+    const h = new HistoryBuilder();
+    // The write reached L2, then the instance died before answering (history seed 155152223).
+    const dropped = h.set("i0", KEY, [0, 10], { version: 0n, status: "UNAVAILABLE" });
+    dropped.message = "Connection dropped";
+    h.get("i1", KEY, [5, 8], dropped.valueId, 77n);
+    expect(violations(h, "set-versions")).toEqual([]);
+    dropped.message = "write-behind of n/k was not accepted by Kafka, nothing was changed";
+    expect(violations(h, "set-versions")).toHaveLength(1);
+  });
 });
 
 describe("one origin load per key per fleet", () => {
