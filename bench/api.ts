@@ -9,7 +9,8 @@
  * `authorization` metadata, `/metrics` closed to anonymous callers and scraped with the token
  * once a second during the run, so the metrics path is exercised too).
  *
- *   npm run bench:api -- --requests 30000 --concurrency 32 --runs 3
+ *   npm run bench:api                      # 15 alternating pairs of 10,000 calls, 32 in flight
+ *   npm run bench:api -- --requests 30000 --concurrency 32 --runs 5
  *   npm run bench:api -- --variants auth --runs 5
  *
  * To profile one side: `--variants plain --peer false` under `node --cpu-prof`, then
@@ -31,9 +32,9 @@ import { type RunningService, startService } from "../src/server.js";
 const execFileAsync = promisify(execFile);
 const { values } = parseArgs({
   options: {
-    requests: { type: "string", default: "30000" },
+    requests: { type: "string", default: "10000" },
     concurrency: { type: "string", default: "32" },
-    runs: { type: "string", default: "3" },
+    runs: { type: "string", default: "15" },
     /** Comma-separated: plain, auth. */
     variants: { type: "string", default: "plain,auth" },
     /** "false": load only the variants (for profiling them alone). */
