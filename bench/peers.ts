@@ -16,7 +16,11 @@
  *
  * Cases: L1 get and getOrSet hits, L1 set (one caller, awaited in turn); L1 + Redis getOrSet
  * hits; L2-only get hits at 1 and 32 in flight; L1 + Redis set at 32 in flight; 1,000 callers
- * of getOrSet on one missing key (factory 50 ms), counting factory calls.
+ * of getOrSet on one missing key (factory 50 ms), counting factory calls, in one instance and
+ * spread over two instances of the tiered stack on the same Redis (a fleet of two processes).
+ * Each result also carries the process's CPU time per call (`cpuUsPerOp`: user + system, all
+ * threads, so background work of the run counts too), and a stampede the time the cache added
+ * to the factory's (`addedMs`).
  *
  * Prints one JSON line per result and per ratio on stdout, a table on stderr, and writes
  * every line to `--out` (bench/results/peers.jsonl) for `npm run bench:plots`.
@@ -49,6 +53,8 @@ const { values: args } = parseArgs({
     callers: { type: "string", default: "1000" },
     "factory-ms": { type: "string", default: "50" },
     out: { type: "string", default: "bench/results/peers.jsonl" },
+    /** Only the cases whose names contain this text (all by default). */
+    only: { type: "string", default: "" },
   },
 });
 const rounds = Number(args.rounds);
@@ -57,7 +63,7 @@ const l1Ops = Number(args["l1-ops"]);
 const l2Ops = Number(args["l2-ops"]);
 const valueBytes = Number(args["value-bytes"]);
 const callers = Number(args.callers);
-const factoryMs = Number(args["factory-ms"]);
+const factoryMsWanted = Number(args["factory-ms"]);
 const TTL_MS = 3_600_000;
 
 const keys = Array.from({ length: keyCount }, (_, i) => `key:${i}`);
@@ -83,6 +89,8 @@ interface Library {
   l1: Stack;
   tiered: Stack;
   l2: Stack;
+  /** Two instances of the tiered stack (each its own L1 and connection) sharing one Redis. */
+  fleet: [Stack, Stack];
   close(): Promise<void>;
 }
 
@@ -107,8 +115,12 @@ async function ours(redisUrl: string, prefix: string): Promise<Library> {
   });
   const tieredLayer = new RedisLayer({ url: redisUrl, keyPrefix: `${prefix}mlc:tiered:` });
   const l2Layer = new RedisLayer({ url: redisUrl, keyPrefix: `${prefix}mlc:l2:` });
+  const fleetLayers = [0, 1].map(() => new RedisLayer({ url: redisUrl, keyPrefix: `${prefix}mlc:fleet:` }));
   // Before it is connected the layer queues writes and answers reads as misses.
-  await Promise.all([tieredLayer.waitUntilReady(), l2Layer.waitUntilReady()]);
+  await Promise.all([tieredLayer, l2Layer, ...fleetLayers].map((layer) => layer.waitUntilReady()));
+  const fleet = fleetLayers.map((layer) =>
+    Cache.builder().l1({ maxEntries: 100_000, maxBytes: "64MiB" }).l2(layer).defaultPolicy(policy).build(),
+  );
   const l1 = Cache.builder().l1({ maxEntries: 100_000, maxBytes: "64MiB" }).defaultPolicy(policy).build();
   const tiered = Cache.builder()
     .l1({ maxEntries: 100_000, maxBytes: "64MiB" })
@@ -124,16 +136,30 @@ async function ours(redisUrl: string, prefix: string): Promise<Library> {
     l1: stackOf(l1),
     tiered: stackOf(tiered),
     l2: stackOf(l2Only),
+    fleet: [stackOf(fleet[0]!), stackOf(fleet[1]!)],
     async close() {
-      for (const cache of [l1, tiered, l2Only]) cache.close();
-      await Promise.all([tieredLayer.close(), l2Layer.close()]);
+      for (const cache of [l1, tiered, l2Only, ...fleet]) cache.close();
+      await Promise.all([tieredLayer, l2Layer, ...fleetLayers].map((layer) => layer.close()));
     },
   };
 }
 
 function bento(redisUrl: string, prefix: string): Library {
-  const connections = [new Redis(redisUrl), new Redis(redisUrl)];
+  const connections = [new Redis(redisUrl), new Redis(redisUrl), new Redis(redisUrl), new Redis(redisUrl)];
   const memory = () => memoryDriver({ maxItems: 100_000, maxSize: 64 * 1024 * 1024 });
+  // Two instances of a tiered store on one Redis, as two processes of a fleet would have.
+  const fleet = [2, 3].map(
+    (i) =>
+      new BentoCache({
+        default: "tiered",
+        ttl: TTL_MS,
+        stores: {
+          tiered: bentostore({ prefix: `${prefix}bento:fleet` })
+            .useL1Layer(memory())
+            .useL2Layer(redisDriver({ connection: connections[i]! })),
+        },
+      }),
+  );
   const cache = new BentoCache({
     default: "l1",
     ttl: TTL_MS,
@@ -145,8 +171,8 @@ function bento(redisUrl: string, prefix: string): Library {
       l2: bentostore({ prefix: `${prefix}bento:l2` }).useL2Layer(redisDriver({ connection: connections[1]! })),
     },
   });
-  const stackOf = (store: "l1" | "tiered" | "l2"): Stack => {
-    const bentoStore = cache.use(store);
+  const stackOf = (store: "l1" | "tiered" | "l2", instance = cache): Stack => {
+    const bentoStore = instance.use(store);
     return {
       get: (key) => bentoStore.get({ key }),
       has: async (key) => (await bentoStore.get({ key })) !== undefined,
@@ -166,8 +192,12 @@ function bento(redisUrl: string, prefix: string): Library {
     l1: stackOf("l1"),
     tiered: stackOf("tiered"),
     l2: stackOf("l2"),
+    fleet: [
+      stackOf("tiered", fleet[0] as unknown as typeof cache),
+      stackOf("tiered", fleet[1] as unknown as typeof cache),
+    ],
     async close() {
-      await cache.disconnectAll();
+      await Promise.all([cache, ...fleet].map((instance) => instance.disconnectAll()));
       for (const connection of connections) connection.disconnect();
     },
   };
@@ -181,6 +211,7 @@ function cacheManager(redisUrl: string, prefix: string): Library {
   const l1 = createCache({ stores: [memory()], ttl: TTL_MS });
   const tiered = createCache({ stores: [memory(), redis(`${prefix}cm:tiered`)], ttl: TTL_MS });
   const l2 = createCache({ stores: [redis(`${prefix}cm:l2`)], ttl: TTL_MS });
+  const fleet = [0, 1].map(() => createCache({ stores: [memory(), redis(`${prefix}cm:fleet`)], ttl: TTL_MS }));
   const stackOf = (cache: typeof l1): Stack => ({
     get: (key) => cache.get(key),
     has: async (key) => (await cache.get(key)) !== undefined,
@@ -196,8 +227,9 @@ function cacheManager(redisUrl: string, prefix: string): Library {
     l1: stackOf(l1),
     tiered: stackOf(tiered),
     l2: stackOf(l2),
+    fleet: [stackOf(fleet[0]!), stackOf(fleet[1]!)],
     async close() {
-      await Promise.all([l1.disconnect(), tiered.disconnect(), l2.disconnect()]);
+      await Promise.all([l1, tiered, l2, ...fleet].map((cache) => cache.disconnect()));
     },
   };
 }
@@ -216,41 +248,82 @@ async function hits(op: (i: number) => Promise<unknown>, ops: number): Promise<{
   return { opsPerSec, misses };
 }
 
-/** `callers` concurrent getOrSet calls of one missing key: factory calls and the time until all answered. */
-async function stampede(stack: Stack, key: string): Promise<{ factoryCalls: number; ms: number }> {
+/**
+ * `callers` concurrent getOrSet calls of one missing key, spread over `stacks` (instances):
+ * factory calls, the time until all answered, and of it the time the cache added to the
+ * factory's own (from the first call to the first factory call, and from that factory call's
+ * end to the last answer).
+ */
+async function stampede(
+  stacks: readonly Stack[],
+  key: string,
+): Promise<{ factoryCalls: number; ms: number; addedMs: number }> {
   let factoryCalls = 0;
+  let factoryMs = 0;
   const factory = async () => {
-    factoryCalls++;
-    await sleep(factoryMs);
+    const call = ++factoryCalls;
+    const started = performance.now();
+    await sleep(factoryMsWanted);
+    if (call === 1) factoryMs = performance.now() - started;
   };
   const started = performance.now();
-  await Promise.all(Array.from({ length: callers }, () => stack.getOrSet(key, factory)));
-  return { factoryCalls, ms: Number((performance.now() - started).toFixed(1)) };
+  await Promise.all(
+    Array.from({ length: callers }, (_, i) => (stacks[i % stacks.length] as Stack).getOrSet(key, factory)),
+  );
+  const ms = performance.now() - started;
+  return { factoryCalls, ms: round1(ms), addedMs: round1(ms - factoryMs) };
 }
 
 type Result = Record<string, number>;
 interface Case {
   name: string;
+  /** Calls per run (for the stampede: callers). */
+  ops: number;
   /** What the case measures, for the table. */
   run(library: Library, round: number): Promise<Result>;
 }
 const cases: Case[] = [
-  { name: "L1 get hit (Zipf)", run: (lib) => sequential((i) => lib.l1.get(keyAt(i)), l1Ops) },
-  { name: "L1 getOrSet hit (Zipf)", run: (lib) => hits((i) => lib.l1.getOrSet(keyAt(i), countMiss), l1Ops) },
+  { name: "L1 get hit (Zipf)", ops: l1Ops, run: (lib) => sequential((i) => lib.l1.get(keyAt(i)), l1Ops) },
+  {
+    name: "L1 getOrSet hit (Zipf)",
+    ops: l1Ops,
+    run: (lib) => hits((i) => lib.l1.getOrSet(keyAt(i), countMiss), l1Ops),
+  },
   {
     name: "L1+Redis getOrSet hit (Zipf)",
+    ops: l1Ops,
     run: (lib) => hits((i) => lib.tiered.getOrSet(keyAt(i), countMiss), l1Ops),
   },
-  { name: "L1 set (Zipf)", run: (lib) => sequential((i) => lib.l1.set(keyAt(i)), l1Ops) },
-  { name: "L2-only get hit, 1 in flight", run: (lib) => measure((i) => lib.l2.get(keyAt(i)), l2Ops, 1) },
-  { name: "L2-only get hit, 32 in flight", run: (lib) => measure((i) => lib.l2.get(keyAt(i)), l2Ops * 2, 32) },
-  { name: "L1+Redis set, 32 in flight", run: (lib) => measure((i) => lib.tiered.set(keyAt(i)), l2Ops, 32) },
+  { name: "L1 set (Zipf)", ops: l1Ops, run: (lib) => sequential((i) => lib.l1.set(keyAt(i)), l1Ops) },
+  {
+    name: "L2-only get hit, 1 in flight",
+    ops: l2Ops,
+    run: (lib) => measure((i) => lib.l2.get(keyAt(i)), l2Ops, 1),
+  },
+  {
+    name: "L2-only get hit, 32 in flight",
+    ops: l2Ops * 2,
+    run: (lib) => measure((i) => lib.l2.get(keyAt(i)), l2Ops * 2, 32),
+  },
+  {
+    name: "L1+Redis set, 32 in flight",
+    ops: l2Ops,
+    run: (lib) => measure((i) => lib.tiered.set(keyAt(i)), l2Ops, 32),
+  },
   {
     name: `stampede: ${callers} getOrSet of one key (L1+Redis)`,
-    run: (lib, round) => stampede(lib.tiered, `stampede:${round}`),
+    ops: callers,
+    run: (lib, round) => stampede([lib.tiered], `stampede:${round}`),
+  },
+  {
+    name: `fleet stampede: 2 instances × ${callers / 2} getOrSet of one key`,
+    ops: callers,
+    run: (lib, round) => stampede(lib.fleet, `fleet-stampede:${round}`),
   },
 ];
 
+const chosen = cases.filter((c) => c.name.includes(args.only));
+if (chosen.length === 0) throw new Error(`no case matches --only ${args.only}`);
 const redis = await redisForBench();
 const prefix = `bench-peers-${Date.now()}:`;
 const libraries = [await ours(redis.url, prefix), bento(redis.url, prefix), cacheManager(redis.url, prefix)];
@@ -272,14 +345,19 @@ try {
     await sequential((i) => library.l1.get(keyAt(i)), 20_000);
     await sequential((i) => library.tiered.getOrSet(keyAt(i), countMiss), 20_000);
     await measure((i) => library.l2.get(keyAt(i)), 2_000, 8);
+    for (let i = 0; i < 3; i++) await stampede([library.tiered, ...library.fleet], `warm-stampede:${i}`);
   }
 
   const results = new Map<string, Result[]>(); // "case|library" → one result per round
   for (let round = 0; round < rounds; round++) {
-    for (const benchCase of cases) {
+    for (const benchCase of chosen) {
       const order = libraries.map((_, i) => libraries[(i + round) % libraries.length]!);
       for (const library of order) {
+        const cpu = process.cpuUsage();
         const result = await benchCase.run(library, round);
+        const { user, system } = process.cpuUsage(cpu);
+        // The CPU the process spent per call (the library, its client and the loop driving it).
+        result.cpuUsPerOp = round3((user + system) / benchCase.ops);
         const id = `${benchCase.name}|${library.name}`;
         results.set(id, [...(results.get(id) ?? []), result]);
       }
@@ -300,7 +378,7 @@ try {
   });
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
   const table: string[][] = [];
-  for (const benchCase of cases) {
+  for (const benchCase of chosen) {
     const medians = new Map<string, Result>();
     for (const library of libraries) {
       const runs = results.get(`${benchCase.name}|${library.name}`)!;
@@ -313,11 +391,17 @@ try {
     const row = [benchCase.name, ...libraries.map((l) => describe(medians.get(l.name)!))];
     for (const peer of libraries.slice(1)) {
       const theirs = medians.get(peer.name)!;
-      const ratio =
+      const ratio: Record<string, number | string> =
         mine.opsPerSec !== undefined
           ? { throughput: round3(mine.opsPerSec / theirs.opsPerSec!) }
-          : { time: round3(mine.ms! / theirs.ms!), factoryCalls: `${mine.factoryCalls} vs ${theirs.factoryCalls}` };
+          : {
+              time: round3(mine.ms! / theirs.ms!),
+              addedTime: round3(mine.addedMs! / theirs.addedMs!),
+              factoryCalls: `${mine.factoryCalls} vs ${theirs.factoryCalls}`,
+            };
       if (mine.p50 !== undefined) Object.assign(ratio, { p50: round3(mine.p50 / theirs.p50!) });
+      // CPU per call (below 1 ours spends less): what a busy process would feel.
+      Object.assign(ratio, { cpu: round3(mine.cpuUsPerOp! / theirs.cpuUsPerOp!) });
       // The same ratio taken within each round (both sides ran minutes apart at most, under the
       // same load), then the median: steadier than the ratio of medians on a busy machine.
       const field = mine.opsPerSec !== undefined ? "opsPerSec" : "ms";
@@ -325,7 +409,8 @@ try {
       const theirRuns = results.get(`${benchCase.name}|${peer.name}`)!;
       const paired = round3(median(ourRuns.map((r, i) => r[field]! / theirRuns[i]![field]!)));
       emit({ case: benchCase.name, ratio: `mlcache/${peer.name}`, ...ratio, pairedMedian: paired });
-      row.push(`${Object.values(ratio)[0]}× (paired ${paired}×)`);
+      const added = "addedTime" in ratio ? `, added ${ratio.addedTime}×` : "";
+      row.push(`${Object.values(ratio)[0]}× (paired ${paired}×)${added}, cpu ${ratio.cpu}×`);
     }
     table.push(row);
   }
@@ -340,12 +425,18 @@ try {
   await redis.stop();
 }
 
+function round1(x: number): number {
+  return Number(x.toFixed(1));
+}
+
 function round3(x: number): number {
   return Number(x.toFixed(3));
 }
 
 function describe(result: Result): string {
-  if (result.opsPerSec === undefined) return `${result.ms} ms, ${result.factoryCalls} calls`;
+  if (result.opsPerSec === undefined) {
+    return `${result.ms} ms (+${result.addedMs}), ${result.factoryCalls} calls`;
+  }
   const rate =
     result.opsPerSec >= 1e6
       ? `${(result.opsPerSec / 1e6).toFixed(2)} M/s`

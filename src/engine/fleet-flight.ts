@@ -1,4 +1,4 @@
-import { type Clock, type Scheduler, sleep } from "./clock.js";
+import type { Clock, Scheduler } from "./clock.js";
 import type { Entry } from "./entry.js";
 import type { Coordination, Lease } from "./layer.js";
 import type { Lookup } from "./types.js";
@@ -153,33 +153,65 @@ class FleetFlight<M extends FleetMiss> {
 
   /**
    * Polls the shared layer (5 ms doubling to 100 ms, one round trip for all keys) until each key
-   * has its value, its lease is gone, or the wait gives up. Keys answered by a peer are answered
-   * here; keys given up on are loaded here without the lease; returns the keys whose leases were
-   * released without a value (the caller tries to take them).
+   * has its value, its lease is gone, or the wait gives up; a holder's word that it released one
+   * of the leases (see {@link Coordination.watchReleases}) brings the next poll forward to now.
+   * Keys answered by a peer are answered here; keys given up on are loaded here without the
+   * lease; returns the keys whose leases were released without a value (the caller tries to
+   * take them).
    */
   private async waitForPeers(waiting: readonly M[]): Promise<M[]> {
     const released: M[] = [];
-    const started = this.options.clock.now();
+    const { clock, scheduler, namespace } = this.options;
+    const started = clock.now();
     let answered = 0;
     let left = waiting;
-    for (let delay = FIRST_POLL_MS; left.length > 0; delay = Math.min(delay * 2, MAX_POLL_MS)) {
-      const remaining = this.giveUpAt - this.options.clock.now();
-      if (remaining <= 0) break;
-      await sleep(this.options.scheduler, Math.min(delay, remaining));
-      const polled = await this.poll(left);
-      if (!polled) break;
-      const next: M[] = [];
-      left.forEach((miss, i) => {
-        if (this.answerFromPeer(miss, polled.entries[i])) {
-          answered++;
-          return;
+    // Word that came while a poll was under way counts for the next wait.
+    let heard = false;
+    let wake: (() => void) | undefined;
+    const unwatch =
+      this.coordination.watchReleases?.(
+        namespace,
+        waiting.map((m) => m.key),
+        () => {
+          heard = true;
+          wake?.();
+        },
+      ) ?? (() => {});
+    try {
+      for (let delay = FIRST_POLL_MS; left.length > 0; delay = Math.min(delay * 2, MAX_POLL_MS)) {
+        const remaining = this.giveUpAt - clock.now();
+        if (remaining <= 0) break;
+        if (!heard) {
+          await new Promise<void>((resolve) => {
+            const cancel = scheduler.schedule(Math.min(delay, remaining), () => {
+              wake = undefined;
+              resolve();
+            });
+            wake = () => {
+              wake = undefined;
+              cancel();
+              resolve();
+            };
+          });
         }
-        if (polled.held[i]) next.push(miss);
-        else released.push(miss);
-      });
-      left = next;
+        heard = false;
+        const polled = await this.poll(left);
+        if (!polled) break;
+        const next: M[] = [];
+        left.forEach((miss, i) => {
+          if (this.answerFromPeer(miss, polled.entries[i])) {
+            answered++;
+            return;
+          }
+          if (polled.held[i]) next.push(miss);
+          else released.push(miss);
+        });
+        left = next;
+      }
+    } finally {
+      unwatch();
     }
-    this.host.waited?.(waiting.length, this.options.clock.now() - started, answered);
+    this.host.waited?.(waiting.length, clock.now() - started, answered);
     this.loadUncoordinated(left);
     return released;
   }

@@ -132,6 +132,13 @@ export interface Coordination {
   ): Promise<(Lease | "held")[] | "unavailable">;
   /** One round trip for all keys: their entries and whether their leases are held. Rejects when unreachable. */
   poll(namespace: string, keys: readonly string[]): Promise<LeasePoll>;
+  /**
+   * Calls `listener` when a holder releases the lease of one of the keys while another instance
+   * waits for it (its value is stored by then, or it failed), so the waiter polls at once rather
+   * than at its next poll. A hint: it may come late or never, the polls stay the guarantee.
+   * Returns the end of the watch.
+   */
+  watchReleases?(namespace: string, keys: readonly string[], listener: () => void): () => void;
 }
 
 /**
@@ -155,8 +162,11 @@ export interface Layer<Async extends boolean = true> {
    * Stores an entry unless the layer holds a newer version or a tombstone newer than the
    * entry's creation (or admission refuses it). Returns whether it was stored. A remote layer
    * that cannot be reached rejects (after queueing the write for replay, where it queues).
+   * `lease`: the fleet lease the value was loaded under, which a layer that coordinates may
+   * release in the same step as the write (whoever then finds the lease gone finds the value);
+   * the loader's side releases it too, a no-op once released.
    */
-  set(namespace: string, key: string, entry: Entry): PromiseOr<boolean, Async>;
+  set(namespace: string, key: string, entry: Entry, lease?: Lease): PromiseOr<boolean, Async>;
   /**
    * Removes a key; returns whether it was present. With `tombstone`, a shared layer keeps a
    * deletion marker for `keepMs` that refuses writes of values created at or before `at` (a

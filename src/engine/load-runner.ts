@@ -312,7 +312,7 @@ export class LoadRunner {
     const epoch = ns.epoch;
     // Invalidated while it loaded: the waiters from before get the answer, nobody else will.
     if (intent.flight?.detached) return lookupFrom(key, entries.l1, source, false, this.core.clock.now());
-    if ((await placement.store(ns, settings, key, entries)) === "refused") {
+    if ((await placement.store(ns, settings, key, entries, intent.lease)) === "refused") {
       // L2 holds something newer: answer a newer value if it has one, never store the load.
       const newer = await this.newerFromL2(ns, settings, key, entries.l1.version, epoch);
       if (newer) return newer;

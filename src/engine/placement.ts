@@ -1,5 +1,6 @@
 import type { EngineCore } from "./core.js";
 import { type Entry, EntryFlags } from "./entry.js";
+import type { Lease } from "./layer.js";
 import type { LoadResult } from "./loader.js";
 import type { NamespaceState } from "./namespaces.js";
 import type { NamespaceSettings } from "./policy.js";
@@ -84,18 +85,20 @@ export class Placement {
    * Writes a value's entries, L2 then L1. When L2 keeps what it has (a newer version, or a
    * deletion newer than the value) L1 is left alone too: this instance never holds a copy older
    * than the shared one. An unreachable L2 does not stop the L1 write (the instance serves on).
+   * `lease`: the fleet lease a loaded value was won under, for L2 to release with the write.
    */
   store(
     ns: NamespaceState,
     settings: NamespaceSettings,
     key: string,
     entries: StoreEntries,
+    lease?: Lease,
   ): StoreOutcome | Promise<StoreOutcome> {
     const { l2 } = this.core;
     if (!l2 || !entries.l2) return this.storeL1(ns, settings, key, entries.l1, "stored"); // no promise for L1 alone
     let written: Promise<boolean>;
     try {
-      written = l2.set(ns.name, key, entries.l2);
+      written = l2.set(ns.name, key, entries.l2, lease);
     } catch {
       return this.storeL1(ns, settings, key, entries.l1, "l2-unreachable");
     }

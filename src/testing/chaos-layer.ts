@@ -1,7 +1,7 @@
 import { type Scheduler, sleep, systemScheduler } from "../engine/clock.js";
 import type { Entry } from "../engine/entry.js";
 import type { ServiceHealth } from "../engine/health.js";
-import type { Coordination, Layer, LayerCounters, StampSet, Tombstone } from "../engine/layer.js";
+import type { Coordination, Layer, LayerCounters, Lease, StampSet, Tombstone } from "../engine/layer.js";
 import { CacheError, Status } from "../errors.js";
 
 /**
@@ -36,6 +36,8 @@ export class ChaosLayer implements Layer<true> {
         acquireLeases: (namespace, keys, holdMs) =>
           this.faulty(() => coordination.acquireLeases(namespace, keys, holdMs)).catch(() => "unavailable" as const),
         poll: (namespace, keys) => this.faulty(() => coordination.poll(namespace, keys)),
+        // Word of releases is a hint the polls back up: passed through as it is.
+        ...(coordination.watchReleases ? { watchReleases: coordination.watchReleases.bind(coordination) } : {}),
       };
     }
   }
@@ -70,8 +72,8 @@ export class ChaosLayer implements Layer<true> {
     return this.faulty(() => this.inner.getMany(namespace, keys));
   }
 
-  set(namespace: string, key: string, entry: Entry): Promise<boolean> {
-    return this.faulty(() => this.inner.set(namespace, key, entry));
+  set(namespace: string, key: string, entry: Entry, lease?: Lease): Promise<boolean> {
+    return this.faulty(() => this.inner.set(namespace, key, entry, lease));
   }
 
   delete(namespace: string, key: string, tombstone?: Tombstone): Promise<boolean> {

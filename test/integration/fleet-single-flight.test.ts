@@ -1,14 +1,18 @@
 // One origin load per key for the whole fleet, whatever the path: three engines sharing one
 // Redis (single node and cluster) miss the same keys at the same time through BulkGet, the
-// priority refresher's refresh, and Get with L2 admission on (which keeps cold keys out of L2).
+// priority refresher's refresh, and Get with L2 admission on (which keeps cold keys out of L2);
+// and a waiting engine is answered on word of the holder's release, not at its next poll.
 import { randomUUID } from "node:crypto";
+import { Cluster, Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CacheManager } from "../../src/engine/cache-manager.js";
+import { ManualClock } from "../../src/engine/clock.js";
 import type { Loader, LoadResult } from "../../src/engine/loader.js";
 import { defaultSettings } from "../../src/engine/policy.js";
 import { PolicyStore } from "../../src/engine/policy-store.js";
 import type { Lookup } from "../../src/engine/types.js";
 import { MemoryLayer } from "../../src/layers/memory-layer.js";
+import { RedisKeys } from "../../src/layers/redis/keys.js";
 import { RedisLayer } from "../../src/layers/redis/redis-layer.js";
 import { requireEnv } from "../support/env.js";
 
@@ -16,6 +20,7 @@ const REDIS_URL = requireEnv("MLCACHE_REDIS_URL");
 const CLUSTER_NODES = requireEnv("MLCACHE_REDIS_CLUSTER_NODES").split(",");
 
 const text = (bytes: Uint8Array | undefined) => new TextDecoder().decode(bytes);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const range = (prefix: string, from: number, to: number) =>
   Array.from({ length: to - from }, (_, i) => `${prefix}${from + i}`);
 
@@ -118,6 +123,71 @@ for (const [name, redis] of [
       await Promise.all(bulk);
       expect(origin.countsOf(["cold", ...range("c", 0, 5)])).toEqual([1, 1, 1, 1, 1, 1]);
       expect(new Set(answers.map((a) => text(a.value)))).toEqual(new Set(["origin:cold#1"]));
+    });
+  });
+}
+
+// A waiter on another instance hears that the holder released the lease (Redis pub/sub, sent in
+// the call that stored the value) and polls at once: its own poll timers never fire here (its
+// scheduler is a manual clock nobody moves), so only that word can answer it.
+for (const [name, redis] of [
+  ["single node", { url: REDIS_URL }],
+  ["cluster", { clusterNodes: CLUSTER_NODES }],
+] as const) {
+  describe(`a waiter hears the release of the lease it waits for (Redis ${name})`, () => {
+    const layers: RedisLayer[] = [];
+    afterAll(async () => {
+      for (const layer of layers) await layer.close();
+    });
+
+    it("is answered with the holder's value as soon as it is stored", async () => {
+      const keyPrefix = `word-${randomUUID().slice(0, 8)}:`;
+      const [holderL2, waiterL2] = [new RedisLayer({ ...redis, keyPrefix }), new RedisLayer({ ...redis, keyPrefix })];
+      layers.push(holderL2, waiterL2);
+      await Promise.all(layers.map((layer) => layer.waitUntilReady()));
+      for (let i = 0; i < 200 && !waiterL2.coordination.releases.listening; i++) await sleep(10);
+      expect(waiterL2.coordination.releases.listening).toBe(true);
+      let open = () => {};
+      const gate = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+      let loads = 0;
+      const origin: Loader = {
+        async load() {
+          loads++;
+          await gate;
+          return { found: true, value: new TextEncoder().encode("loaded once") };
+        },
+      };
+      const holder = new CacheManager({ l2: holderL2, loaderFor: () => origin });
+      const waiter = new CacheManager({ l2: waiterL2, loaderFor: () => origin, scheduler: new ManualClock(0) });
+      const direct = "url" in redis ? new Redis(redis.url) : new Cluster([...redis.clusterNodes]);
+      const leaseKey = new RedisKeys(keyPrefix).lease("word", "k");
+      const lease = async () => (await direct.get(leaseKey)) ?? "";
+      let held: Promise<Lookup>;
+      let waiting: Promise<Lookup>;
+      try {
+        // The holder takes the lease first; the waiter then asks for it and marks it wanted ('!').
+        held = holder.get("word", "k");
+        for (let i = 0; i < 200 && !(await lease()); i++) await sleep(10);
+        waiting = waiter.get("word", "k");
+        for (let i = 0; i < 200 && !(await lease()).endsWith("!"); i++) await sleep(10);
+        expect((await lease()).endsWith("!")).toBe(true);
+      } finally {
+        direct.disconnect();
+      }
+      open();
+      const [first, second] = await Promise.all([
+        held,
+        Promise.race([waiting, sleep(5_000).then(() => "no word within 5 s" as const)]),
+      ]);
+      expect(text(first.value)).toBe("loaded once");
+      expect(second).not.toBe("no word within 5 s");
+      expect(text((second as Lookup).value)).toBe("loaded once");
+      expect((second as Lookup).source).toBe("l2");
+      expect(loads).toBe(1);
+      holder.close();
+      waiter.close();
     });
   });
 }

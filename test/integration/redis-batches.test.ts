@@ -3,7 +3,9 @@
 // MONITOR on a second connection counts the calls that carry this run's keys.
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CacheManager } from "../../src/engine/cache-manager.js";
 import type { Entry } from "../../src/engine/entry.js";
+import type { Lease } from "../../src/engine/layer.js";
 import { RedisKeys } from "../../src/layers/redis/keys.js";
 import { RedisLayer } from "../../src/layers/redis/redis-layer.js";
 import { MAX_BATCH_WRITES } from "../../src/layers/redis/write-batch.js";
@@ -140,5 +142,50 @@ describe("Redis layer batches (single node)", () => {
     expect(acquisitions).toHaveLength(2);
     expect(acquisitions.map((args) => Number(args[2]))).toEqual([3, 3]);
     for (const lease of first as { release(): Promise<void> }[]) await lease.release();
+  });
+
+  it("releases a load's lease in the call that stores its value, and only while it holds it", async () => {
+    const direct = new Redis(REDIS_URL);
+    const keys = new RedisKeys(prefix);
+    try {
+      const [lease] = (await layer.coordination.acquireLeases("n", ["along-1"], 5_000)) as Lease[];
+      expect(await layer.coordination.acquireLeases("n", ["along-1"], 5_000)).toEqual(["held"]); // now wanted
+      expect(await layer.set("n", "along-1", entry("loaded", 10n), lease)).toBe(true);
+      expect(await direct.exists(keys.lease("n", "along-1"))).toBe(0);
+      await lease?.release(); // released already: nothing more is sent
+      // The layer's calls (the test's own EXISTS aside).
+      const calls = (await commandsNaming("along-1", 4)).filter((args) => args[0]?.toLowerCase() !== "exists");
+      expect(calls.map((args) => args[0]?.toLowerCase())).toEqual(["evalsha", "evalsha", "evalsha"]);
+      const write = calls[2] as string[];
+      expect(write.slice(2, 5)).toEqual(["2", keys.data("n", "along-1"), keys.lease("n", "along-1")]);
+
+      // A lease that expired and went to another holder is left to it.
+      const [lost] = (await layer.coordination.acquireLeases("n", ["along-2"], 5_000)) as Lease[];
+      await direct.set(keys.lease("n", "along-2"), "someone-else", "PX", 5_000);
+      expect(await layer.set("n", "along-2", entry("loaded", 10n), lost)).toBe(true);
+      expect(await direct.get(keys.lease("n", "along-2"))).toBe("someone-else");
+      await lost?.release();
+      expect(await direct.get(keys.lease("n", "along-2"))).toBe("someone-else");
+    } finally {
+      direct.disconnect();
+    }
+  });
+
+  it("loads a missed key in three calls: the read, the lease, and the write that releases it", async () => {
+    const manager = new CacheManager({ l2: layer });
+    let loads = 0;
+    const loader = {
+      load: async () => {
+        loads++;
+        return { found: true, value: new TextEncoder().encode("from the origin") };
+      },
+    };
+    const answers = await Promise.all(Array.from({ length: 5 }, () => manager.getOrLoad("n", "three-calls", loader)));
+    expect(answers.map((a) => new TextDecoder().decode(a.value))).toEqual(new Array(5).fill("from the origin"));
+    expect(loads).toBe(1);
+    const calls = await commandsNaming("three-calls", 3);
+    expect(calls.map((args) => args[0]?.toLowerCase())).toEqual(["mget", "evalsha", "evalsha"]);
+    expect((await layer.coordination.poll("n", ["three-calls"])).held).toEqual([false]);
+    manager.close();
   });
 });

@@ -5,6 +5,7 @@
  *   <prefix>l:<namespace>:<key>       the fleet lease on loading the key
  *   <prefix>{<namespace>}:stamps      the namespace's invalidation stamps (a hash)
  *   <prefix>{<namespace>}:stamps:v    their version, read with every batch of reads
+ *   <prefix>leases:released           the pub/sub channel of leases released while wanted
  *
  * Both stamp keys share a hash tag, so the stamp script runs on one cluster slot.
  */
@@ -29,6 +30,11 @@ export class RedisKeys {
   /** The lease on loading a key, held by one instance of the fleet. */
   lease(namespace: string, key: string): string {
     return `${this.prefix}l:${namespace}:${key}`;
+  }
+
+  /** The pub/sub channel on which leases released while another instance waited are published. */
+  leaseReleases(): string {
+    return `${this.prefix}leases:released`;
   }
 
   stamps(namespace: string): string {

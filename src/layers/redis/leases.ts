@@ -5,7 +5,9 @@ import type { Coordination, Lease, LeasePoll } from "../../engine/layer.js";
 import type { EntryCodec } from "./entry-codec.js";
 import type { GuardedClient } from "./guarded-client.js";
 import type { RedisKeys } from "./keys.js";
+import type { LeaseReleases } from "./lease-releases.js";
 import { LuaScript } from "./lua-script.js";
+import type { WriteBatcher } from "./write-batch.js";
 
 // Leases hold the holder's token, with a '!' appended once another instance asked for the
 // lease while it was held (it waits for the value to appear in L2).
@@ -29,13 +31,16 @@ end
 return answers`,
 );
 
-// Release a lease only if we still hold it (a late holder must not free someone else's).
+// Release a lease only if we still hold it (a late holder must not free someone else's); when
+// another instance waits for it, say so on the channel ARGV[2] (see lease-releases.ts).
 const RELEASE = new LuaScript(
   1,
   `
 local held = redis.call('GET', KEYS[1])
-if held and string.sub(held, 1, #ARGV[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`,
+if not held or string.sub(held, 1, #ARGV[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+if string.sub(held, -1) == '!' then redis.pcall('PUBLISH', ARGV[2], KEYS[1]) end
+return 1`,
 );
 
 // Whether our lease is wanted: 1 if so (it stays held); else 0, and the lease is released.
@@ -71,7 +76,16 @@ export class RedisLeases implements Coordination {
     private readonly keys: RedisKeys,
     private readonly codec: EntryCodec,
     private readonly scheduler: Scheduler,
+    readonly releases: LeaseReleases,
   ) {}
+
+  /** Calls `listener` when a lease of one of the keys is released while wanted (a hint, see lease-releases.ts). */
+  watchReleases(namespace: string, keys: readonly string[], listener: () => void): () => void {
+    return this.releases.watch(
+      keys.map((key) => this.keys.lease(namespace, key)),
+      listener,
+    );
+  }
 
   /** Takes the leases of keys in one round trip (one script call; on a cluster one per key, auto-pipelined per node). */
   async acquireLeases(
@@ -124,44 +138,94 @@ export class RedisLeases implements Coordination {
     }));
   }
 
+  /**
+   * Releases `lease` in the write batch under way, after the writes made before it in this
+   * turn (the value loaded under it): one round trip for both. False when it cannot: not one of
+   * these leases, released already, or a cluster (the lease is then released on its own).
+   */
+  releaseAlong(lease: Lease, writes: WriteBatcher): boolean {
+    return lease instanceof RedisLease && lease.owner === this && lease.releaseAlong(writes);
+  }
+
   /** A lease this instance won: renewed every command bound until released or `holdMs` passed. */
   private heldLease(leaseKey: string, token: string, ttlMs: number, holdMs: number): Lease {
-    const guard = this.guard;
-    const boundMs = guard.commandTimeoutMs;
-    let released = false;
-    let cancelRenewal = () => {};
-    let renewalsLeft = Math.ceil((holdMs - ttlMs) / boundMs);
-    const renew = () => {
-      if (released || renewalsLeft-- <= 0) return;
-      // A failed renewal is counted by the breaker; the next one (or the expiry) follows.
-      guard.call(() => RENEW.run(guard.client, leaseKey, token, ttlMs)).catch(() => {});
-      cancelRenewal = this.scheduler.schedule(boundMs, renew);
-    };
-    if (renewalsLeft > 0) cancelRenewal = this.scheduler.schedule(boundMs, renew);
-    const done = () => {
-      released = true;
-      cancelRenewal();
-    };
-    return {
-      wanted: async () => {
-        if (released) return false;
-        try {
-          if ((await guard.call(() => WANTED.run(guard.client, leaseKey, token))) === 1) return true;
-          done(); // released by the script
-        } catch {
-          // Unreachable: nobody can be told of the value through it anyway.
-        }
-        return false;
-      },
-      release: async () => {
-        if (released) return;
-        done();
-        try {
-          await guard.call(() => RELEASE.run(guard.client, leaseKey, token));
-        } catch {
-          // The lease expires on its own, within three command bounds.
-        }
-      },
-    };
+    return new RedisLease(this, this.guard, this.scheduler, this.releases.channel, leaseKey, token, ttlMs, holdMs);
+  }
+}
+
+/** A lease won on Redis: renewed every command bound until released or `holdMs` passed. */
+class RedisLease implements Lease {
+  private released = false;
+  private cancelRenewal = () => {};
+  private renewalsLeft: number;
+  /** Its release in a write batch (see {@link releaseAlong}), once asked for. */
+  private releasedAlong: Promise<number> | undefined;
+
+  constructor(
+    readonly owner: RedisLeases,
+    private readonly guard: GuardedClient,
+    private readonly scheduler: Scheduler,
+    private readonly channel: string,
+    private readonly leaseKey: string,
+    private readonly token: string,
+    private readonly ttlMs: number,
+    holdMs: number,
+  ) {
+    this.renewalsLeft = Math.ceil((holdMs - ttlMs) / guard.commandTimeoutMs);
+    if (this.renewalsLeft > 0) this.cancelRenewal = scheduler.schedule(guard.commandTimeoutMs, this.renew);
+  }
+
+  private readonly renew = () => {
+    if (this.released || this.renewalsLeft-- <= 0) return;
+    const { guard, leaseKey, token, ttlMs } = this;
+    // A failed renewal is counted by the breaker; the next one (or the expiry) follows.
+    guard.call(() => RENEW.run(guard.client, leaseKey, token, ttlMs)).catch(() => {});
+    this.cancelRenewal = this.scheduler.schedule(guard.commandTimeoutMs, this.renew);
+  };
+
+  private done(): void {
+    this.released = true;
+    this.cancelRenewal();
+  }
+
+  async wanted(): Promise<boolean> {
+    if (this.released) return false;
+    const { guard, leaseKey, token } = this;
+    try {
+      if ((await guard.call(() => WANTED.run(guard.client, leaseKey, token))) === 1) return true;
+      this.done(); // released by the script
+    } catch {
+      // Unreachable: nobody can be told of the value through it anyway.
+    }
+    return false;
+  }
+
+  releaseAlong(writes: WriteBatcher): boolean {
+    if (this.released) return false;
+    const along = writes.release(this.leaseKey, this.token, this.channel);
+    if (!along) return false;
+    this.done();
+    along.catch(() => {}); // seen by release(), which falls back to a call of its own
+    this.releasedAlong = along;
+    return true;
+  }
+
+  async release(): Promise<void> {
+    if (this.releasedAlong) {
+      // Released with the write; if that call failed, once more on its own.
+      const failed = await this.releasedAlong.then(
+        () => false,
+        () => true,
+      );
+      this.releasedAlong = undefined;
+      if (!failed) return;
+    } else if (this.released) return;
+    this.done();
+    const { guard, leaseKey, token, channel } = this;
+    try {
+      await guard.call(() => RELEASE.run(guard.client, leaseKey, token, channel));
+    } catch {
+      // The lease expires on its own, within three command bounds.
+    }
   }
 }

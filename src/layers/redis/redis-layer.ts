@@ -8,17 +8,19 @@ import {
   emptyCounters,
   type Layer,
   type LayerCounters,
+  type Lease,
   type QueuedWriteTarget,
   type StampSet,
   type Tombstone,
 } from "../../engine/layer.js";
 import { TokenBucket } from "../../engine/token-bucket.js";
 import { CacheError, Status } from "../../errors.js";
-import type { RedisClient, RedisConnection } from "./connection.js";
+import { connect, type RedisClient, type RedisConnection } from "./connection.js";
 import { EntryCodec } from "./entry-codec.js";
 import { isEnvelopeHeader } from "./envelope.js";
 import { GuardedClient, type RedisLayerLogger } from "./guarded-client.js";
 import { RedisKeys } from "./keys.js";
+import { LeaseReleases } from "./lease-releases.js";
 import { RedisLeases } from "./leases.js";
 import { ReadBatcher, type ReadReply } from "./read-batch.js";
 import { type ResealStep, resealStep } from "./reseal.js";
@@ -87,6 +89,7 @@ export class RedisLayer implements Layer<true> {
   private readonly stamps: StampSync;
   private readonly reads: ReadBatcher;
   private readonly writes: WriteBatcher;
+  private readonly releases: LeaseReleases;
   private readonly clock: Clock;
   private readonly perNamespace = new Map<string, LayerCounters>();
   private readonly total = emptyCounters();
@@ -127,7 +130,8 @@ export class RedisLayer implements Layer<true> {
     this.stamps = new StampSync(this.guard, this.keys, this.clock);
     this.reads = new ReadBatcher(this.guard, this.keys, this.stamps);
     this.writes = new WriteBatcher(this.guard.client);
-    this.coordination = new RedisLeases(this.guard, this.keys, this.codec, scheduler);
+    this.releases = new LeaseReleases(this.keys.leaseReleases(), () => connect(options));
+    this.coordination = new RedisLeases(this.guard, this.keys, this.codec, scheduler, this.releases);
   }
 
   /** The ioredis client, which tests reach to look at the connection itself. */
@@ -177,13 +181,21 @@ export class RedisLayer implements Layer<true> {
     }
   }
 
-  async set(namespace: string, key: string, entry: Entry): Promise<boolean> {
+  /**
+   * Writes an entry unless Redis holds a newer version. `lease`, the one the value was loaded
+   * under, is released in the same call when it can be (a single node): see {@link RedisLeases.releaseAlong}.
+   */
+  async set(namespace: string, key: string, entry: Entry, lease?: Lease): Promise<boolean> {
     const ttl = Math.ceil(entry.staleUntil - this.clock.now());
     if (ttl <= 0) return false;
     const stored =
       (await this.guard.write(
         "write",
-        () => this.versionedSet(namespace, key, entry, ttl),
+        () => {
+          const written = this.versionedSet(namespace, key, entry, ttl);
+          if (lease) this.coordination.releaseAlong(lease, this.writes);
+          return written;
+        },
         () => this.guard.queue.set(namespace, key, entry),
       )) === 1;
     if (stored) {
@@ -305,6 +317,7 @@ export class RedisLayer implements Layer<true> {
 
   /** Closes the connection (pending queued writes are dropped). */
   async close(): Promise<void> {
+    this.releases.close();
     this.guard.close();
   }
 

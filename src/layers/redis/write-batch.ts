@@ -1,6 +1,6 @@
 import { Cluster, ReplyError } from "ioredis";
 import type { RedisClient } from "./connection.js";
-import { OP_CODES, VERSIONED_WRITES, type VersionedOp } from "./versioned-writes.js";
+import { OP_CODES, VERSIONED_WRITES } from "./versioned-writes.js";
 
 /**
  * Writes per script call at most: Redis serves nothing else while one runs, and a smaller batch
@@ -19,7 +19,7 @@ function answerOf(answers: readonly (number | string)[], index: number): number 
 /** The versioned writes started in one turn of the event loop, sent as one script call. */
 class WriteBatch {
   readonly keys: string[] = [];
-  /** Three per write: its operation code, envelope and time to live. */
+  /** Three per write: its operation code, envelope (or lease token) and time to live. */
   readonly args: (string | Buffer | number)[] = [];
   readonly answers: Promise<readonly (number | string)[]>;
   answer!: (answers: readonly (number | string)[]) => void;
@@ -61,20 +61,35 @@ export class WriteBatcher {
    * Stores `envelope` under `dataKey` (op "set", answers 1 when written) or leaves it as the
    * key's tombstone (op "delete", answers 1 when a value was there); kept `ttlMs`.
    */
-  write(op: VersionedOp, dataKey: string, envelope: Buffer, ttlMs: number): Promise<number> {
+  write(op: "set" | "delete", dataKey: string, envelope: Buffer, ttlMs: number): Promise<number> {
     if (this.client instanceof Cluster) {
       return VERSIONED_WRITES.runKeys(this.client, [dataKey], [OP_CODES[op], envelope, ttlMs]).then((answers) =>
         answerOf(answers as (number | string)[], 0),
       );
     }
+    return this.push(dataKey, OP_CODES[op], envelope, ttlMs);
+  }
+
+  /**
+   * Releases a lease held with `token` in the batch of the writes made before it in this turn,
+   * after them (answers 1 when released; a lease marked wanted is published on `channel`). Undefined on a cluster: the lease's key and the value's
+   * are in different slots, so the lease is released on its own once the write is answered.
+   */
+  release(leaseKey: string, token: string, channel: string): Promise<number> | undefined {
+    if (this.client instanceof Cluster) return undefined;
+    return this.push(leaseKey, OP_CODES.release, token, channel);
+  }
+
+  /** Adds a write to the batch of this turn (`last`: its time to live, or the channel of a release). */
+  private push(key: string, code: string, arg: Buffer | string, last: number | string): Promise<number> {
     let batch = this.batch;
     if (!batch) {
       batch = new WriteBatch();
       this.batch = batch;
       process.nextTick(this.sendDue);
     }
-    const index = batch.keys.push(dataKey) - 1;
-    batch.args.push(OP_CODES[op], envelope, ttlMs);
+    const index = batch.keys.push(key) - 1;
+    batch.args.push(code, arg, last);
     if (index + 1 === MAX_BATCH_WRITES) {
       // Full: sent now, and the turn's next writes start another (sent after it, in order).
       this.batch = undefined;

@@ -80,9 +80,35 @@ class MemoryCoordination implements Coordination {
   }
 }
 
-function setup() {
+/** MemoryCoordination whose holders say when they release a lease someone waits for. */
+class AnnouncingCoordination extends MemoryCoordination {
+  readonly watchers = new Map<string, Set<() => void>>();
+
+  watchReleases(_namespace: string, keys: readonly string[], listener: () => void): () => void {
+    for (const key of keys) this.watchers.set(key, (this.watchers.get(key) ?? new Set()).add(listener));
+    return () => {
+      for (const key of keys) {
+        this.watchers.get(key)?.delete(listener);
+        if (this.watchers.get(key)?.size === 0) this.watchers.delete(key);
+      }
+    };
+  }
+
+  override take(key: string): Lease {
+    const lease = super.take(key);
+    const state = this.leases.get(key);
+    return {
+      wanted: lease.wanted,
+      release: async () => {
+        await lease.release();
+        if (state?.wanted) for (const listener of this.watchers.get(key) ?? []) listener();
+      },
+    };
+  }
+}
+
+function setup(coordination = new MemoryCoordination()) {
   const clock = new ManualClock(1_000);
-  const coordination = new MemoryCoordination();
   const loaded: { keys: string[]; leased: boolean }[] = [];
   let uncoordinated = 0;
   const host = {
@@ -149,6 +175,31 @@ describe("loadOncePerFleet", () => {
       if (coordination.polls > before) pollsAt.push(t + 1);
     }
     expect(pollsAt).toEqual([5, 15, 35, 75, 155, 255, 355]);
+  });
+
+  it("polls at once when the holder says it released a lease waited for, with the clock standing still", async () => {
+    const coordination = new AnnouncingCoordination();
+    const { run, advance } = setup(coordination);
+    const peer = coordination.take("k");
+    const other = coordination.take("other");
+    const answer = run(["k"]).get("k");
+    await flush();
+    await advance(5);
+    expect(coordination.polls).toBe(1); // the first poll, 5 ms in; the next is due 10 ms later
+    expect(coordination.watchers.has("k")).toBe(true);
+
+    // Another key's release is no word for this wait.
+    coordination.leases.get("other")!.wanted = true;
+    await other.release();
+    await flush();
+    expect(coordination.polls).toBe(1);
+
+    coordination.values.set("k", entry());
+    await peer.release();
+    await flush();
+    expect(coordination.polls).toBe(2);
+    expect((await answer)?.source).toBe("l2");
+    expect(coordination.watchers.size).toBe(0); // the watch ends with the wait
   });
 
   it("takes a lease released without a value, and loads under it", async () => {
