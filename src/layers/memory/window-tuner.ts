@@ -235,7 +235,7 @@ export class WindowTuner {
   private readonly masks: Float64Array;
   /** This period's count per mask. */
   private readonly periodMasks: Uint32Array;
-  private readonly scores: Float64Array;
+  private readonly scratch = new ShareChoiceScratch();
   /** Each candidate's hits in the decayed histogram (as of the last period's end)... */
   private readonly decayedScores: Float64Array;
   /** ...and in this period so far. */
@@ -266,7 +266,6 @@ export class WindowTuner {
     this.periodMasks = new Uint32Array(1 << CANDIDATES.length);
     this.combined = new Float64Array(1 << CANDIDATES.length);
     this.earlyStep = Math.ceil(this.period / EARLY_CHECKS);
-    this.scores = new Float64Array(CANDIDATES.length);
     this.decayedScores = new Float64Array(CANDIDATES.length);
     this.periodHits = new Float64Array(CANDIDATES.length);
     this.chosen = nearestShare(initialShare);
@@ -314,7 +313,7 @@ export class WindowTuner {
     if (best === this.chosen) return -1;
     const { masks, periodMasks, combined } = this;
     for (let mask = 0; mask < masks.length; mask++) combined[mask] = masks[mask]! + periodMasks[mask]!;
-    return this.moveTo(chooseShare(combined, this.chosen, this.entries, this.scores, EARLY_EVIDENCE_SIGMAS));
+    return this.moveTo(chooseShare(combined, this.chosen, this.entries, this.scratch, EARLY_EVIDENCE_SIGMAS));
   }
 
   /** At the end of a period: folds the period into the decayed histogram and decides. */
@@ -324,8 +323,8 @@ export class WindowTuner {
       masks[mask] = HISTORY_DECAY * masks[mask]! + periodMasks[mask]!;
       periodMasks[mask] = 0;
     }
-    const next = chooseShare(masks, this.chosen, this.entries, this.scores);
-    this.decayedScores.set(this.scores);
+    const next = chooseShare(masks, this.chosen, this.entries, this.scratch);
+    this.decayedScores.set(this.scratch.scores);
     this.periodHits.fill(0);
     return this.moveTo(next);
   }
@@ -345,16 +344,17 @@ export class WindowTuner {
  * the paired difference plus the move cost). The target is not the best share itself but the one
  * nearest the current share that is not significantly worse than the best: when 15% and 85% both beat 1%, by a
  * margin between them that is noise, the cache goes to 15% — a short move, and the window the
- * workload has shown it needs. `scores` is scratch space, one slot per share.
+ * workload has shown it needs. Leaves each share's score in `scratch.scores`.
  */
 export function chooseShare(
   masks: ArrayLike<number>,
   current: number,
   entries: number,
-  scores: Float64Array,
+  scratch: ShareChoiceScratch,
   sigmas = EVIDENCE_SIGMAS,
 ): number {
   // The masks that occur, in order: few of the 2^candidates, and every sum below runs over them.
+  const { scores, occurringMasks, occurringCounts } = scratch;
   let occurring = 0;
   for (let mask = 0; mask < masks.length; mask++) {
     const count = masks[mask]!;
@@ -362,6 +362,7 @@ export function chooseShare(
     occurringMasks[occurring] = mask;
     occurringCounts[occurring++] = count;
   }
+  scratch.occurring = occurring;
   scores.fill(0);
   for (let k = 0; k < occurring; k++) {
     const mask = occurringMasks[k]!;
@@ -376,20 +377,27 @@ export function chooseShare(
   let target = best;
   for (let i = 0; i < scores.length; i++) {
     if (i === current || distance(i) >= distance(target)) continue;
-    if (scores[best]! - scores[i]! <= sigmas * Math.sqrt(disagreements(occurring, best, i))) target = i;
+    if (scores[best]! - scores[i]! <= sigmas * Math.sqrt(disagreements(scratch, best, i))) target = i;
   }
   const lead = scores[target]! - scores[current]!;
   const moveCost = MOVE_COST * distance(target) * entries;
-  if (lead <= sigmas * Math.sqrt(disagreements(occurring, target, current)) + moveCost) return current;
+  if (lead <= sigmas * Math.sqrt(disagreements(scratch, target, current)) + moveCost) return current;
   return target;
 }
 
-/** Scratch of `chooseShare`: the masks whose count is not 0, and their counts. */
-const occurringMasks = new Int32Array(1 << CANDIDATES.length);
-const occurringCounts = new Float64Array(1 << CANDIDATES.length);
+/** The working space of {@link chooseShare}, one per tuner. */
+export class ShareChoiceScratch {
+  /** Per share, its (decayed) hits. */
+  readonly scores = new Float64Array(CANDIDATES.length);
+  /** The masks whose count is not 0 (the first `occurring`), and their counts. */
+  readonly occurringMasks = new Int32Array(1 << CANDIDATES.length);
+  readonly occurringCounts = new Float64Array(1 << CANDIDATES.length);
+  occurring = 0;
+}
 
-/** Decayed sampled requests where exactly one of the two simulations hit (first `occurring` masks). */
-function disagreements(occurring: number, a: number, b: number): number {
+/** Decayed sampled requests where exactly one of the two simulations hit. */
+function disagreements(scratch: ShareChoiceScratch, a: number, b: number): number {
+  const { occurringMasks, occurringCounts, occurring } = scratch;
   let count = 0;
   for (let k = 0; k < occurring; k++) {
     const mask = occurringMasks[k]!;

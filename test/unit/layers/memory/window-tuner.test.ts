@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { hashKey, TinyLfuAdmittor, WindowTuner, WTinyLfuCache } from "../../../../src/layers/memory/index.js";
-import { chooseShare, SIMULATED_WINDOW_SHARES } from "../../../../src/layers/memory/window-tuner.js";
+import {
+  chooseShare,
+  ShareChoiceScratch,
+  SIMULATED_WINDOW_SHARES,
+} from "../../../../src/layers/memory/window-tuner.js";
 
 /**
  * Recency-friendly: every key is requested twice, `distance` requests apart, then never again.
@@ -145,7 +149,7 @@ describe("WindowTuner ghost", () => {
 });
 
 describe("chooseShare", () => {
-  const scratch = new Float64Array(SIMULATED_WINDOW_SHARES.length);
+  const scratch = new ShareChoiceScratch();
   const all = [0, 1, 2, 3, 4, 5, 6, 7];
 
   it("moves to the nearest share that is not significantly worse than the best", () => {
