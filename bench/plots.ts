@@ -94,7 +94,7 @@ function peersRatioChart(lines: Line[]): string {
     return typeof line.throughput === "number" ? ratio : 1 / ratio;
   };
 
-  const labelWidth = 330;
+  const labelWidth = 370;
   const plotWidth = 460;
   const barHeight = 14;
   const groupHeight = peers.length * barHeight + 14;
