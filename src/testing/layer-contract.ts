@@ -20,6 +20,8 @@ export interface LayerFactory {
   shared: boolean;
   /** Whether the layer offers fleet coordination (leases). */
   coordinates?: boolean;
+  /** Whether its coordination sends word of leases released while wanted (`watchReleases`). */
+  announcesReleases?: boolean;
 }
 
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -263,6 +265,34 @@ export function layerContract(name: string, factory: LayerFactory): void {
         expect((await other.coordination?.poll(ns, ["wanted"]))?.held).toEqual([true]);
         await wanted?.release();
         expect((await other.coordination?.poll(ns, ["wanted"]))?.held).toEqual([false]);
+      });
+    }
+
+    if (factory.shared && factory.second && factory.coordinates && factory.announcesReleases) {
+      it("tells the waiters of a wanted lease that it was released, once its value is stored", async () => {
+        fresh();
+        const other = extra[0] ?? (await factory.second!());
+        const watch = other.coordination?.watchReleases?.bind(other.coordination);
+        if (!watch) throw new Error(`${name} sends no word of releases (no watchReleases)`);
+        const heard = { waiting: 0, gone: 0, alone: 0 };
+        const stopWaiting = watch(ns, ["w"], () => heard.waiting++);
+        const stopGone = watch(ns, ["w"], () => heard.gone++);
+        const stopAlone = watch(ns, ["alone"], () => heard.alone++);
+        try {
+          const [lease, alone] = (await layer.coordination?.acquireLeases(ns, ["w", "alone"], 5_000)) as Lease[];
+          expect(await other.coordination?.acquireLeases(ns, ["w"], 5_000)).toEqual(["held"]); // now wanted
+          stopGone(); // a watch that ended hears nothing
+          await alone?.release(); // nobody waited for it: no word
+          expect(await layer.set(ns, "w", entry("loaded", 1n), lease)).toBe(true);
+          await lease?.release();
+          // Word may travel on its own connection: wait for it, within bounds.
+          for (let i = 0; i < 200 && heard.waiting === 0; i++) await new Promise((r) => setTimeout(r, 10));
+          expect(heard).toEqual({ waiting: 1, gone: 0, alone: 0 });
+          expect((await other.coordination?.poll(ns, ["w"]))?.entries[0]?.version).toBe(1n);
+        } finally {
+          stopWaiting();
+          stopAlone();
+        }
       });
     }
   });

@@ -37,6 +37,8 @@ export class SharedMemoryStore {
   readonly stampVersions = new Map<string, number>();
   /** Leases on keys (fleet single flight): who holds each, until when, and whether someone waits. */
   readonly leases = new Map<string, { until: number; wanted: boolean }>();
+  /** Per lease, those told when it is released while wanted (see Coordination.watchReleases). */
+  readonly releaseWatchers = new Map<string, Set<() => void>>();
   /** While true, every call rejects as an unreachable service would. */
   down = false;
 
@@ -206,10 +208,26 @@ class SharedMemoryCoordination implements Coordination {
           return false;
         },
         release: async () => {
-          if (!store.down && store.leases.get(leaseId) === held) store.leases.delete(leaseId);
+          if (store.down || store.leases.get(leaseId) !== held) return;
+          store.leases.delete(leaseId);
+          // Like the Redis layer: word goes out when someone waits for the lease.
+          if (held.wanted) for (const listener of [...(store.releaseWatchers.get(leaseId) ?? [])]) listener();
         },
       };
     });
+  }
+
+  watchReleases(namespace: string, keys: readonly string[], listener: () => void): () => void {
+    const { releaseWatchers } = this.store;
+    const ids = keys.map((key) => id(namespace, key));
+    for (const leaseId of ids) releaseWatchers.set(leaseId, (releaseWatchers.get(leaseId) ?? new Set()).add(listener));
+    return () => {
+      for (const leaseId of ids) {
+        const set = releaseWatchers.get(leaseId);
+        set?.delete(listener);
+        if (set?.size === 0) releaseWatchers.delete(leaseId);
+      }
+    };
   }
 
   async poll(namespace: string, keys: readonly string[]): Promise<LeasePoll> {

@@ -14,6 +14,7 @@ async function redis(options: ConstructorParameters<typeof RedisLayer>[0]): Prom
 layerContract("redis single node", {
   shared: true,
   coordinates: true,
+  announcesReleases: true,
   create: () => redis({ url: REDIS_URL }),
   second: () => redis({ url: REDIS_URL }),
   dispose: async (layer) => (layer as RedisLayer).close(),
@@ -22,6 +23,7 @@ layerContract("redis single node", {
 layerContract("redis cluster", {
   shared: true,
   coordinates: true,
+  announcesReleases: true,
   create: () => redis({ clusterNodes: CLUSTER_NODES }),
   second: () => redis({ clusterNodes: CLUSTER_NODES }),
   dispose: async (layer) => (layer as RedisLayer).close(),

@@ -18,6 +18,8 @@ export class LeaseReleases {
   private closed = false;
   /** Whether the subscription is in place now. */
   listening = false;
+  /** Whether the first subscription got Redis's answer (taken, or refused by an ACL). */
+  answered = false;
   /** Per lease key, those waiting for it. */
   private readonly listeners = new Map<string, Set<() => void>>();
 
@@ -68,8 +70,11 @@ export class LeaseReleases {
       subscriber.subscribe(this.channel).then(
         () => {
           this.listening = !this.closed;
+          this.answered = true;
         },
-        () => {},
+        () => {
+          this.answered = true;
+        },
       );
     });
     subscriber.on("close", () => {

@@ -144,13 +144,17 @@ export class RedisLayer implements Layer<true> {
     return this.guard.replayDropped;
   }
 
-  /** Resolves once the client is connected (or rejects after `timeoutMs`). */
+  /**
+   * Resolves once the client is connected (or rejects after `timeoutMs`), and the subscription to
+   * word of lease releases has been answered (taken or refused; not waited for past `timeoutMs`).
+   */
   async waitUntilReady(timeoutMs = 5_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!this.guard.ready) {
       if (Date.now() > deadline) throw new Error(`redis not ready after ${timeoutMs} ms: ${this.guard.lastError}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    while (!this.releases.answered && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
   }
 
   /** Reads one entry, batched with the namespace's other reads of this turn (see read-batch.ts). */

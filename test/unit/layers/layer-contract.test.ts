@@ -14,6 +14,7 @@ const store = new SharedMemoryStore();
 layerContract("shared memory (testing)", {
   shared: true,
   coordinates: true,
+  announcesReleases: true,
   create: async () => new SharedMemoryLayer(store),
   second: async () => new SharedMemoryLayer(store),
   dispose: async () => {},

@@ -13,6 +13,7 @@ const store = new SharedMemoryStore();
 layerContract("chaos over shared memory (no faults)", {
   shared: true,
   coordinates: true,
+  announcesReleases: true,
   create: async () => new ChaosLayer(new SharedMemoryLayer(store)),
   second: async () => new ChaosLayer(new SharedMemoryLayer(store)),
   dispose: async () => {},
