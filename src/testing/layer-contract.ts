@@ -272,14 +272,15 @@ export function layerContract(name: string, factory: LayerFactory): void {
       it("tells the waiters of a wanted lease that it was released, once its value is stored", async () => {
         fresh();
         const other = extra[0] ?? (await factory.second!());
+        const coordination = layer.coordination;
         const watch = other.coordination?.watchReleases?.bind(other.coordination);
-        if (!watch) throw new Error(`${name} sends no word of releases (no watchReleases)`);
+        if (!coordination || !watch) throw new Error(`${name} sends no word of releases (no watchReleases)`);
         const heard = { waiting: 0, gone: 0, alone: 0 };
         const stopWaiting = watch(ns, ["w"], () => heard.waiting++);
         const stopGone = watch(ns, ["w"], () => heard.gone++);
         const stopAlone = watch(ns, ["alone"], () => heard.alone++);
         try {
-          const [lease, alone] = (await layer.coordination?.acquireLeases(ns, ["w", "alone"], 5_000)) as Lease[];
+          const [lease, alone] = (await coordination.acquireLeases(ns, ["w", "alone"], 5_000)) as Lease[];
           expect(await other.coordination?.acquireLeases(ns, ["w"], 5_000)).toEqual(["held"]); // now wanted
           stopGone(); // a watch that ended hears nothing
           await alone?.release(); // nobody waited for it: no word
