@@ -13,6 +13,7 @@ import {
   type StampSet,
   type Tombstone,
 } from "../engine/layer.js";
+import { ReleaseWatchers } from "../engine/release-watchers.js";
 import { CacheError, Status } from "../errors.js";
 
 /** What a shared store keeps per key: the entry (or tombstone) and when it goes. */
@@ -38,7 +39,7 @@ export class SharedMemoryStore {
   /** Leases on keys (fleet single flight): who holds each, until when, and whether someone waits. */
   readonly leases = new Map<string, { until: number; wanted: boolean }>();
   /** Per lease, those told when it is released while wanted (see Coordination.watchReleases). */
-  readonly releaseWatchers = new Map<string, Set<() => void>>();
+  readonly releaseWatchers = new ReleaseWatchers();
   /** While true, every call rejects as an unreachable service would. */
   down = false;
 
@@ -211,23 +212,17 @@ class SharedMemoryCoordination implements Coordination {
           if (store.down || store.leases.get(leaseId) !== held) return;
           store.leases.delete(leaseId);
           // Like the Redis layer: word goes out when someone waits for the lease.
-          if (held.wanted) for (const listener of [...(store.releaseWatchers.get(leaseId) ?? [])]) listener();
+          if (held.wanted) store.releaseWatchers.tell(leaseId);
         },
       };
     });
   }
 
   watchReleases(namespace: string, keys: readonly string[], listener: () => void): () => void {
-    const { releaseWatchers } = this.store;
-    const ids = keys.map((key) => id(namespace, key));
-    for (const leaseId of ids) releaseWatchers.set(leaseId, (releaseWatchers.get(leaseId) ?? new Set()).add(listener));
-    return () => {
-      for (const leaseId of ids) {
-        const set = releaseWatchers.get(leaseId);
-        set?.delete(listener);
-        if (set?.size === 0) releaseWatchers.delete(leaseId);
-      }
-    };
+    return this.store.releaseWatchers.watch(
+      keys.map((key) => id(namespace, key)),
+      listener,
+    );
   }
 
   async poll(namespace: string, keys: readonly string[]): Promise<LeasePoll> {

@@ -1,3 +1,4 @@
+import { ReleaseWatchers } from "../../engine/release-watchers.js";
 import type { RedisClient } from "./connection.js";
 
 /**
@@ -21,7 +22,7 @@ export class LeaseReleases {
   /** Whether the first subscription got Redis's answer (taken, or refused by an ACL). */
   answered = false;
   /** Per lease key, those waiting for it. */
-  private readonly listeners = new Map<string, Set<() => void>>();
+  private readonly watchers = new ReleaseWatchers();
 
   constructor(
     readonly channel: string,
@@ -32,33 +33,13 @@ export class LeaseReleases {
 
   /** Calls `listener` when one of the leases is released while wanted; returns the end of the watch. */
   watch(leaseKeys: readonly string[], listener: () => void): () => void {
-    if (this.closed) return () => {};
-    for (const leaseKey of leaseKeys) {
-      let set = this.listeners.get(leaseKey);
-      if (!set) {
-        set = new Set();
-        this.listeners.set(leaseKey, set);
-      }
-      set.add(listener);
-    }
-    return () => {
-      for (const leaseKey of leaseKeys) {
-        const set = this.listeners.get(leaseKey);
-        set?.delete(listener);
-        if (set?.size === 0) this.listeners.delete(leaseKey);
-      }
-    };
-  }
-
-  /** Leases watched now (for tests and the bound on memory: each ends with its wait). */
-  get watched(): number {
-    return this.listeners.size;
+    return this.closed ? () => {} : this.watchers.watch(leaseKeys, listener);
   }
 
   close(): void {
     this.closed = true;
     this.listening = false;
-    this.listeners.clear();
+    this.watchers.clear();
     this.subscriber?.disconnect();
     this.subscriber = undefined;
   }
@@ -82,9 +63,7 @@ export class LeaseReleases {
     });
     subscriber.on("error", () => {}); // it reconnects; the polls go on meanwhile
     subscriber.on("message", (channel: string, leaseKey: string) => {
-      if (channel !== this.channel) return;
-      const set = this.listeners.get(leaseKey);
-      if (set) for (const listener of [...set]) listener();
+      if (channel === this.channel) this.watchers.tell(leaseKey);
     });
   }
 }
