@@ -15,6 +15,7 @@ import { MemoryLayer } from "../../src/layers/memory-layer.js";
 import { RedisKeys } from "../../src/layers/redis/keys.js";
 import { RedisLayer } from "../../src/layers/redis/redis-layer.js";
 import { requireEnv } from "../support/env.js";
+import { RedisProcess } from "../support/redis-process.js";
 
 const REDIS_URL = requireEnv("MLCACHE_REDIS_URL");
 const CLUSTER_NODES = requireEnv("MLCACHE_REDIS_CLUSTER_NODES").split(",");
@@ -127,9 +128,70 @@ for (const [name, redis] of [
   });
 }
 
+/**
+ * The holder takes the lease of `word/k` and loads behind a gate; the waiter, whose poll timers
+ * never fire (its scheduler is a manual clock nobody moves), asks next and marks the lease
+ * wanted. Once the gate opens, only word of the release can answer the waiter: resolves with
+ * both answers and the loads, or "no word within 5 s" in the waiter's place.
+ */
+async function waiterHearsRelease(
+  holderL2: RedisLayer,
+  waiterL2: RedisLayer,
+  keyPrefix: string,
+  direct: Redis | Cluster,
+): Promise<{ held: Lookup; waited: Lookup | "no word within 5 s"; loads: number }> {
+  let open = () => {};
+  const gate = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  let loads = 0;
+  const origin: Loader = {
+    async load() {
+      loads++;
+      await gate;
+      return { found: true, value: new TextEncoder().encode("loaded once") };
+    },
+  };
+  const holder = new CacheManager({ l2: holderL2, loaderFor: () => origin });
+  const waiter = new CacheManager({ l2: waiterL2, loaderFor: () => origin, scheduler: new ManualClock(0) });
+  try {
+    const leaseKey = new RedisKeys(keyPrefix).lease("word", "k");
+    const lease = async () => (await direct.get(leaseKey)) ?? "";
+    // The holder takes the lease first; the waiter then asks for it and marks it wanted ('!').
+    const held = holder.get("word", "k");
+    for (let i = 0; i < 200 && !(await lease()); i++) await sleep(10);
+    const waiting = waiter.get("word", "k");
+    for (let i = 0; i < 200 && !(await lease()).endsWith("!"); i++) await sleep(10);
+    expect((await lease()).endsWith("!")).toBe(true);
+    open();
+    const [first, second] = await Promise.all([
+      held,
+      Promise.race([waiting, sleep(5_000).then(() => "no word within 5 s" as const)]),
+    ]);
+    return { held: first, waited: second, loads };
+  } finally {
+    open();
+    holder.close();
+    waiter.close();
+  }
+}
+
+/** Waits (bounded) until the layer's subscription to word of releases is in place. */
+async function listening(layer: RedisLayer): Promise<boolean> {
+  for (let i = 0; i < 500 && !layer.coordination.releases.listening; i++) await sleep(10);
+  return layer.coordination.releases.listening;
+}
+
+function expectAnsweredByWord(outcome: Awaited<ReturnType<typeof waiterHearsRelease>>): void {
+  expect(text(outcome.held.value)).toBe("loaded once");
+  expect(outcome.waited).not.toBe("no word within 5 s");
+  expect(text((outcome.waited as Lookup).value)).toBe("loaded once");
+  expect((outcome.waited as Lookup).source).toBe("l2");
+  expect(outcome.loads).toBe(1);
+}
+
 // A waiter on another instance hears that the holder released the lease (Redis pub/sub, sent in
-// the call that stored the value) and polls at once: its own poll timers never fire here (its
-// scheduler is a manual clock nobody moves), so only that word can answer it.
+// the call that stored the value) and polls at once.
 for (const [name, redis] of [
   ["single node", { url: REDIS_URL }],
   ["cluster", { clusterNodes: CLUSTER_NODES }],
@@ -145,49 +207,51 @@ for (const [name, redis] of [
       const [holderL2, waiterL2] = [new RedisLayer({ ...redis, keyPrefix }), new RedisLayer({ ...redis, keyPrefix })];
       layers.push(holderL2, waiterL2);
       await Promise.all(layers.map((layer) => layer.waitUntilReady()));
-      for (let i = 0; i < 200 && !waiterL2.coordination.releases.listening; i++) await sleep(10);
-      expect(waiterL2.coordination.releases.listening).toBe(true);
-      let open = () => {};
-      const gate = new Promise<void>((resolve) => {
-        open = resolve;
-      });
-      let loads = 0;
-      const origin: Loader = {
-        async load() {
-          loads++;
-          await gate;
-          return { found: true, value: new TextEncoder().encode("loaded once") };
-        },
-      };
-      const holder = new CacheManager({ l2: holderL2, loaderFor: () => origin });
-      const waiter = new CacheManager({ l2: waiterL2, loaderFor: () => origin, scheduler: new ManualClock(0) });
+      expect(await listening(waiterL2)).toBe(true);
       const direct = "url" in redis ? new Redis(redis.url) : new Cluster([...redis.clusterNodes]);
-      const leaseKey = new RedisKeys(keyPrefix).lease("word", "k");
-      const lease = async () => (await direct.get(leaseKey)) ?? "";
-      let held: Promise<Lookup>;
-      let waiting: Promise<Lookup>;
       try {
-        // The holder takes the lease first; the waiter then asks for it and marks it wanted ('!').
-        held = holder.get("word", "k");
-        for (let i = 0; i < 200 && !(await lease()); i++) await sleep(10);
-        waiting = waiter.get("word", "k");
-        for (let i = 0; i < 200 && !(await lease()).endsWith("!"); i++) await sleep(10);
-        expect((await lease()).endsWith("!")).toBe(true);
+        expectAnsweredByWord(await waiterHearsRelease(holderL2, waiterL2, keyPrefix, direct));
       } finally {
         direct.disconnect();
       }
-      open();
-      const [first, second] = await Promise.all([
-        held,
-        Promise.race([waiting, sleep(5_000).then(() => "no word within 5 s" as const)]),
-      ]);
-      expect(text(first.value)).toBe("loaded once");
-      expect(second).not.toBe("no word within 5 s");
-      expect(text((second as Lookup).value)).toBe("loaded once");
-      expect((second as Lookup).source).toBe("l2");
-      expect(loads).toBe(1);
-      holder.close();
-      waiter.close();
     });
   });
 }
+
+// The subscription is the connection's, and a connection can die: after Redis was killed and
+// started again, the layers reconnect, subscribe again, and the word is heard as before.
+describe("a waiter hears the release of the lease it waits for after Redis restarted", () => {
+  let server: RedisProcess;
+  const layers: RedisLayer[] = [];
+  beforeAll(async () => {
+    server = await RedisProcess.start();
+  });
+  afterAll(async () => {
+    for (const layer of layers) await layer.close();
+    await server?.kill();
+  });
+
+  it("subscribes again on reconnection", async () => {
+    const keyPrefix = `word-restart-${randomUUID().slice(0, 8)}:`;
+    const [holderL2, waiterL2] = [
+      new RedisLayer({ url: server.url, keyPrefix }),
+      new RedisLayer({ url: server.url, keyPrefix }),
+    ];
+    layers.push(holderL2, waiterL2);
+    await Promise.all(layers.map((layer) => layer.waitUntilReady()));
+    expect(await listening(waiterL2)).toBe(true);
+    await server.kill();
+    for (let i = 0; i < 500 && waiterL2.coordination.releases.listening; i++) await sleep(10);
+    expect(waiterL2.coordination.releases.listening).toBe(false);
+    await server.restart();
+    // Both layers back (their breakers let calls through again), and the subscription renewed.
+    for (const layer of layers) await layer.waitUntilReady();
+    expect(await listening(waiterL2)).toBe(true);
+    const direct = new Redis(server.url);
+    try {
+      expectAnsweredByWord(await waiterHearsRelease(holderL2, waiterL2, keyPrefix, direct));
+    } finally {
+      direct.disconnect();
+    }
+  });
+});
