@@ -1,5 +1,7 @@
 // Before kafkajs loads: its filter of aborted transactions is replaced (see the module).
 import "./kafkajs-aborted-filter.js";
+// Its admin's ListOffsets answers high-water marks, not last stable offsets (see the module).
+import "./kafkajs-high-watermark.js";
 import { type Admin, Kafka, type KafkaConfig, logLevel, Partitioners, type Producer } from "kafkajs";
 import type { Logger } from "../logger.js";
 import { type KafkaSaslSettings, type KafkaTlsSettings, kafkaClientSecurity } from "./kafka-security.js";

@@ -2,13 +2,17 @@ import type { Consumer, EachBatchPayload } from "kafkajs";
 import type { KafkaConnection } from "./kafka.js";
 import { type AppliedOffsets, followProgress, type PartitionMark } from "./trust.js";
 
-/** A topic's read-committed high-water marks and log starts at some moment. */
+/** A topic's high-water marks and log starts at some moment. */
 export interface TopicMarks {
   marks: PartitionMark[];
   low: Map<number, bigint>;
 }
 
-/** A topic's read-committed high-water marks and log starts, from the admin client. */
+/**
+ * A topic's high-water marks and log starts, from the admin client. High-water marks, not last
+ * stable offsets: a record committed behind a transaction that is still open is below the first
+ * and above the second, and must count as not applied yet (./kafkajs-high-watermark.ts).
+ */
 export async function fetchMarks(connection: KafkaConnection, topic: string): Promise<TopicMarks> {
   let offsets: Awaited<ReturnType<typeof connection.admin.fetchTopicOffsets>>;
   for (let attempt = 1; ; attempt++) {

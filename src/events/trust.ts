@@ -1,10 +1,14 @@
 import type { Consumer } from "kafkajs";
 import type { L1Trust } from "../engine/cache-manager.js";
 
-/** A partition's high-water mark (read-committed: the last stable offset) at some moment. */
+/** A partition's high-water mark at some moment. */
 export interface PartitionMark {
   partition: number;
-  /** The offset after the last record a read-committed consumer can read. */
+  /**
+   * The offset after the last record written: every record acknowledged before the moment is
+   * below it, also one committed behind a transaction still open, which a read-committed
+   * consumer reaches only once that transaction ends.
+   */
   high: bigint;
 }
 
@@ -78,7 +82,9 @@ export interface L1TrustTrackerOptions {
  * topics. Everything acknowledged before T lies below those marks; once the consumers have
  * applied everything below them, every invalidation acknowledged before T is applied here, so
  * `trustedThrough` = T. L1 is trusted while now − trustedThrough ≤ B. An instance cut off
- * from Kafka (or whose consumer is stuck) cannot advance T, and after B stops using L1.
+ * from Kafka (or whose consumer is stuck) cannot advance T, and after B stops using L1; so does
+ * every instance while a transaction left open holds read-committed consumers before records
+ * committed after it (until Kafka aborts it: the transaction timeout, or its producer's successor).
  *
  * `trusted` is a plain field (the read path reads it on every lookup), set when a check
  * succeeds and cleared by a timer at trustedThrough + B: it flips late by at most the event

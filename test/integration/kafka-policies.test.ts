@@ -1,11 +1,17 @@
 // Run-time policy changes reach every instance through the compacted policies topic: a change
 // on A is in force on B, on an instance started later, and a reset too; concurrent changes on
-// two instances end in the same policy everywhere; a refused change reaches nobody.
+// two instances end in the same policy everywhere; a refused change reaches nobody; a change
+// acknowledged behind another producer's transaction left open (an instance killed in the middle
+// of one) is never hidden behind an OK: instances answer UNAVAILABLE until they can read it.
 import { randomUUID } from "node:crypto";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { type Duration, durationFromMs, durationMs } from "@bufbuild/protobuf/wkt";
+import { Kafka, logLevel } from "kafkajs";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/config.js";
+import { TransactionalPublisher } from "../../src/events/transactions.js";
 import { AdminService } from "../../src/gen/mlcache/v1/admin_pb.js";
+import { PolicyEventSchema } from "../../src/gen/mlcache/v1/events_pb.js";
 import { type RunningService, startService } from "../../src/server.js";
 import { requireEnv } from "../support/env.js";
 import { eventuallyAsync } from "../support/origins.js";
@@ -116,5 +122,63 @@ describe("policy changes over Kafka", () => {
       15_000,
       "A, B and C to agree on the policy of namespace race",
     );
+  });
+
+  it("a change committed behind another producer's open transaction: UNAVAILABLE until it can be read, then in force", async () => {
+    const [a, b] = clients as [GrpcJsClient<typeof AdminService>, GrpcJsClient<typeof AdminService>];
+    // An instance that died in the middle of a policy change: its transaction is open, and Kafka
+    // keeps it so (read-committed consumers stop before it) until its timeout or a fence.
+    const kafka = new Kafka({ clientId: `${run}-gone`, brokers: BROKERS.split(","), logLevel: logLevel.NOTHING });
+    const transactionalId = `${run}-gone-0`;
+    const gone = kafka.producer({
+      transactionalId,
+      transactionTimeout: 120_000,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await gone.connect();
+    const open = await gone.transaction();
+    await open.send({
+      topic: topics.policies,
+      messages: [
+        {
+          key: "gone",
+          value: Buffer.from(toBinary(PolicyEventSchema, create(PolicyEventSchema, { namespace: "gone" }))),
+        },
+      ],
+    });
+    try {
+      const updated = await a.updatePolicy({
+        policy: { namespace: "held", l1: { ttl: durationFromMs(45_000) } },
+        updateMask: { paths: ["l1.ttl"] },
+      });
+      expect(ms(updated.policy?.l1?.ttl)).toBe(45_000);
+      // Committed, but behind the open transaction: B cannot read it, and must not claim it has
+      // everything (before, B answered its old policy with OK for as long as the transaction stayed open).
+      let refusal: Awaited<ReturnType<typeof rejection>> | undefined;
+      await eventuallyAsync(
+        async () => {
+          refusal = await rejection(b.getPolicy({ namespace: "held" })).catch(() => undefined);
+          return refusal !== undefined;
+        },
+        15_000,
+        "B to answer GetPolicy UNAVAILABLE while the change is behind an open transaction",
+      );
+      expect(refusal?.code).toBe(Code.Unavailable);
+      expect(refusal?.rawMessage).toMatch(/policy log/);
+    } finally {
+      await gone.disconnect().catch(() => {});
+    }
+    // The instance starts again: its publisher fences its former self as it starts (not at its
+    // first publication), and Kafka aborts the open transaction.
+    const successor = new TransactionalPublisher({ kafka, transactionalId: `${run}-gone`, lanes: 1 });
+    await successor.start();
+    await successor.close();
+    await eventuallyAsync(
+      async () => (await l1Ttl(b, "held").catch(() => undefined)) === 45_000,
+      15_000,
+      "B to apply A's change once the open transaction was aborted",
+    );
+    expect((await b.getPolicy({ namespace: "gone" })).customized).toBe(false);
   });
 });

@@ -28,19 +28,24 @@ function scriptedKafka(script: { send?: () => Promise<void>; commit?: () => Prom
       return {
         connect: async () => log.push(`connect ${id}`),
         disconnect: async () => log.push(`disconnect ${id}`),
-        transaction: async () => ({
-          sendBatch: async ({ topicMessages }: { topicMessages: { messages: unknown[] }[] }) => {
-            sent.push(topicMessages.reduce((n, t) => n + t.messages.length, 0));
-            log.push("send");
-            await script.send?.();
-          },
-          commit: async () => {
-            log.push("commit");
-            await script.commit?.();
-            log.push("committed");
-          },
-          abort: async () => log.push("abort"),
-        }),
+        transaction: async () => {
+          let sends = 0;
+          return {
+            sendBatch: async ({ topicMessages }: { topicMessages: { messages: unknown[] }[] }) => {
+              sends++;
+              sent.push(topicMessages.reduce((n, t) => n + t.messages.length, 0));
+              log.push("send");
+              await script.send?.();
+            },
+            commit: async () => {
+              log.push("commit");
+              await script.commit?.();
+              log.push("committed");
+            },
+            // An empty transaction's abort is the fence a producer makes when it connects.
+            abort: async () => log.push(sends > 0 ? "abort" : `fence ${id}`),
+          };
+        },
       };
     },
   };
@@ -112,6 +117,17 @@ describe("TransactionalPublisher", () => {
     const error = await publisher.publish(record("a")).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: Status.DEADLINE_EXCEEDED });
     await publisher.publish(record("b"));
-    expect(log).toEqual(["connect 1", "send", "commit", "disconnect 1", "connect 2", "send", "commit", "committed"]);
+    expect(log).toEqual([
+      "connect 1",
+      "fence 1",
+      "send",
+      "commit",
+      "disconnect 1",
+      "connect 2",
+      "fence 2",
+      "send",
+      "commit",
+      "committed",
+    ]);
   });
 });
