@@ -106,7 +106,10 @@ function olderSetsApplied(index: HistoryIndex): Violation[] {
  * starting, …) say nothing changed, and so does a call that never reached an instance.
  */
 export function droppedUnder(message: string | undefined): boolean {
-  return /Connection dropped|RST_STREAM|Call cancelled/i.test(message ?? "");
+  // grpc-js says so in several ways, by when the socket went: "Connection dropped", "Received
+  // RST_STREAM …", "Call cancelled", or the socket's own error ("read ECONNRESET", seed 636024315:
+  // a write-behind Set committed, then its instance was killed before it answered).
+  return /Connection dropped|RST_STREAM|Call cancelled|ECONNRESET|EPIPE|socket hang up/i.test(message ?? "");
 }
 
 function refusedSetsServed(index: HistoryIndex): Violation[] {

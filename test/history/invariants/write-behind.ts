@@ -1,6 +1,7 @@
 import { describeOp, describeWrite } from "../describe.js";
 import type { SetOp } from "../history.js";
 import type { HistoryIndex } from "./history-index.js";
+import { droppedUnder } from "./set-versions.js";
 import type { Violation } from "./violation.js";
 
 /**
@@ -8,8 +9,9 @@ import type { Violation } from "./violation.js";
  * - a Set acknowledged OK reaches the writer at least once: the writer received its value, or
  *   a value of another write-behind Set of the key that was not over before it began (the
  *   sink keeps only the last write of a key in a batch, and that one may be ordered after);
- * - a Set answered UNAVAILABLE never reaches it.
- * Other failures (DEADLINE_EXCEEDED …) may or may not have been applied: no claim.
+ * - a Set answered UNAVAILABLE by the service never reaches it.
+ * Other failures (DEADLINE_EXCEEDED, a connection that dropped under the call …) may or may not
+ * have been applied: no claim.
  */
 export function checkWriteBehind(index: HistoryIndex): Violation[] {
   const { history } = index;
@@ -36,7 +38,7 @@ export function checkWriteBehind(index: HistoryIndex): Violation[] {
             .map((w) => `writer: ${describeWrite(history, w)}`),
         ],
       });
-    } else if (set.status === "UNAVAILABLE" && received.has(set.valueId)) {
+    } else if (set.status === "UNAVAILABLE" && !droppedUnder(set.message) && received.has(set.valueId)) {
       const write = history.origin.writes.find((w) => w.valueId === set.valueId);
       violations.push({
         invariant: "write-behind",
