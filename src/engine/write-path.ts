@@ -25,7 +25,10 @@ export class WritePath {
   /**
    * Writes one key through the layers. With an explicit version older than a copy L1 or L2
    * holds, nothing changes and the answer says `applied: false` with the newer version;
-   * without one, the write gets a version above every copy this instance can see.
+   * without one, the write gets a version above every copy this instance can see. A write to
+   * the origin (write-through) or Kafka (write-behind) is applied once it is out, at the version
+   * it went out with: a concurrent newer write may then keep its copy in the cache, and the
+   * origin ends at the newer one too (the sink keeps the highest version per key).
    */
   async set(namespace: string, key: string, value: Uint8Array, options: WriteOptions = {}): Promise<WriteResult> {
     const ns = this.namespaces.get(namespace);
@@ -60,7 +63,11 @@ export class WritePath {
       );
     }
     const requested = options.version ?? 0n;
-    const newest = await this.newestVersion(ns, settings, key, requested > 0n);
+    // A write that leaves the cache (to the origin, or Kafka for the sink) keeps the version it
+    // goes out with, so it is chosen against the shared copy too (from L1's alone when Redis does
+    // not answer and no version was asked for: the Set still works through an outage).
+    const external = writer !== undefined || writeMode === "write-behind";
+    const newest = await this.newestVersion(ns, settings, key, requested > 0n || external, requested === 0n);
     if (requested > 0n && newest > requested) return { version: newest, applied: false, writeMode };
     let version = requested > 0n ? requested : versions.next(newest);
     const tags = options.tags ?? [];
@@ -85,14 +92,21 @@ export class WritePath {
       const entries = this.placement.entriesFor(ns, settings, key, result, at, 0, options.freshForMs, version);
       if ((await this.placement.store(ns, settings, key, entries)) !== "refused") break;
       const shared = await this.newestVersion(ns, settings, key, true);
+      // Out already: the write happened at its version. A copy at or above it in L2 was written
+      // after this Set read L2, by a concurrent write that the cache and the sink both keep
+      // (each keeps the highest version): this Set is ordered before it. Re-versioning here
+      // would cache a version the origin or the sink never gets.
+      if (external && shared >= version) return { version, applied: true, writeMode };
       if (requested > 0n && shared >= requested) return { version: shared, applied: false, writeMode };
       if (attempt === WRITE_ATTEMPTS) {
+        // An invalidation kept winning; the write itself is out: ordered before it.
+        if (external) return { version, applied: true, writeMode };
         throw new CacheError(
           Status.ABORTED,
           `the write of ${namespace}/${key} kept losing to concurrent writes or invalidations; try again`,
         );
       }
-      if (requested === 0n) version = versions.next(shared);
+      if (requested === 0n && !external) version = versions.next(shared);
     }
     // Other instances drop their older copies of the key.
     void events
@@ -111,13 +125,20 @@ export class WritePath {
     settings: NamespaceSettings,
     key: string,
     askL2: boolean,
+    localWhenL2Fails = false,
   ): bigint | Promise<bigint> {
     const { l1, l2 } = this.core;
     const local = l1?.peek(ns.name, key)?.version ?? 0n;
     // No promise when L2 is not asked: this sits on every Set.
     if (!askL2 || !l2 || !settings.l2.enabled) return local;
     const shared = l2.currentVersion?.(ns.name, key) ?? l2.peek(ns.name, key).then((e) => e?.version ?? 0n);
-    return shared.then((version) => (version > local ? version : local));
+    return shared.then(
+      (version) => (version > local ? version : local),
+      (error: unknown) => {
+        if (localWhenL2Fails) return local;
+        throw error;
+      },
+    );
   }
 }
 

@@ -93,8 +93,10 @@ export interface SinkCounters {
   received: number;
   /** Items handed to writers. */
   applied: number;
-  /** Events dropped because a later write of the same key was in the same batch. */
+  /** Events dropped because a newer write of the same key (higher version, or same version later in the log) was in the same batch. */
   supersededInBatch: number;
+  /** Events skipped because a higher version of the key was already applied (a concurrent Set that Kafka logged first). */
+  olderThanApplied: number;
   /** Events skipped because the same value was the last one applied for the key. */
   unchanged: number;
   /** Writer calls that failed (each retried). */
@@ -107,14 +109,33 @@ export interface SinkCounters {
   unreadable: number;
 }
 
+/** What the sink remembers of the write it last applied for a key. */
+interface Applied {
+  print: string;
+  version: bigint;
+}
+
+/**
+ * Whether a key's write `kept` (in this batch, or applied before) wins over `event`, read after
+ * it: a higher version wins, as it does in the cache (L2 keeps the highest version). Kafka's
+ * order is the order the Sets' records were appended, which two concurrent Sets can take in
+ * either order whatever their versions; writing the log's last would leave the system of record
+ * at the older one while the cache serves the newer. Same version, or no version (0): the log's
+ * order.
+ */
+function supersedes(kept: { version: bigint }, event: WriteEvent): boolean {
+  return kept.version > 0n && event.version > 0n && kept.version > event.version;
+}
+
 function fingerprint(event: WriteEvent, value: Uint8Array): string {
   return `${event.deleted ? "d" : "w"}:${createHash("sha1").update(value).digest("base64")}`;
 }
 
 /**
  * `mlcache sink`: applies write-behind events to each key's writer (its key rule's, else its
- * namespace's). Per batch of a partition it keeps only the last write per key, skips a write
- * identical to the one last applied for that key, sends each writer's items in key order in one call, and commits the
+ * namespace's). Per batch of a partition it keeps only the newest write per key (highest
+ * version; the log's last among equals), skips a write older than the one last applied for that
+ * key or identical to it, sends each writer's items in key order in one call, and commits the
  * offsets only after the writer succeeded. A batch that keeps failing is retried with backoff,
  * then its writes go to the dead-letter topic with the reason, and the sink moves on. After a
  * crash, uncommitted batches are applied again (at-least-once: duplicates are possible, loss
@@ -126,6 +147,7 @@ export class WriteBehindSink {
     received: 0,
     applied: 0,
     supersededInBatch: 0,
+    olderThanApplied: 0,
     unchanged: 0,
     failedAttempts: 0,
     deadLettered: 0,
@@ -137,7 +159,8 @@ export class WriteBehindSink {
   private readonly opened = new WeakMap<WriteEvent, Uint8Array>();
   /** The trace each event's Set ran in (its record's `traceparent`), while tracing is on. */
   private readonly traces = new WeakMap<WriteEvent, Context>();
-  private readonly lastApplied = new Map<string, string>();
+  /** Per key, the fingerprint and version of the write last applied (bounded: `rememberKeys`). */
+  private readonly lastApplied = new Map<string, Applied>();
 
   constructor(private readonly options: SinkOptions) {}
 
@@ -197,8 +220,12 @@ export class WriteBehindSink {
         if (trace) this.traces.set(event, trace);
       }
       const id = `${event.namespace}\u0000${event.key}`;
-      if (latest.has(id)) this.counters.supersededInBatch++;
-      latest.delete(id); // re-insert: the map keeps the order of each key's last write
+      const kept = latest.get(id);
+      if (kept) {
+        this.counters.supersededInBatch++;
+        if (supersedes(kept, event)) continue;
+      }
+      latest.delete(id); // re-insert: the map keeps the order of each key's kept write
       latest.set(id, event);
     }
     for (const event of unreadable) {
@@ -210,7 +237,12 @@ export class WriteBehindSink {
     // One group per namespace and writer: keys under a rule with a writer of its own go to it.
     const groups = new Map<string, Map<Writer | undefined, WriteEvent[]>>();
     for (const [id, event] of latest) {
-      if (this.lastApplied.get(id) === fingerprint(event, this.valueOf(event))) {
+      const applied = this.lastApplied.get(id);
+      if (applied && supersedes(applied, event)) {
+        this.counters.olderThanApplied++;
+        continue;
+      }
+      if (applied?.print === fingerprint(event, this.valueOf(event))) {
         this.counters.unchanged++;
         continue;
       }
@@ -263,7 +295,9 @@ export class WriteBehindSink {
         const failed = await this.store(writer, namespace, items, pending, attempt);
         const succeeded = pending.filter((e) => !failed?.has(e.key));
         this.counters.applied += succeeded.length;
-        for (const e of succeeded) this.remember(`${namespace}\u0000${e.key}`, fingerprint(e, this.valueOf(e)));
+        for (const e of succeeded) {
+          this.remember(`${namespace}\u0000${e.key}`, { print: fingerprint(e, this.valueOf(e)), version: e.version });
+        }
         pending = pending.filter((e) => failed?.has(e.key));
         if (pending.length > 0) lastError = [...(failed?.values() ?? [])][0]?.message ?? "per-key failure";
       } catch (error) {
@@ -330,9 +364,9 @@ export class WriteBehindSink {
     this.options.logger?.error({ count: events.length, reason }, "write-behind writes dead-lettered");
   }
 
-  private remember(id: string, print: string): void {
+  private remember(id: string, applied: Applied): void {
     this.lastApplied.delete(id);
-    this.lastApplied.set(id, print);
+    this.lastApplied.set(id, applied);
     if (this.lastApplied.size > (this.options.rememberKeys ?? 100_000)) {
       const oldest = this.lastApplied.keys().next();
       if (!oldest.done) this.lastApplied.delete(oldest.value);

@@ -4,10 +4,11 @@ import { describe, expect, it } from "vitest";
 import { policyFromJson } from "../../../src/config/policy-proto.js";
 import { CacheManager, type L1Trust } from "../../../src/engine/cache-manager.js";
 import { ManualClock } from "../../../src/engine/clock.js";
-import type { EventBus } from "../../../src/engine/events.js";
+import type { EventBus, WriteBehindEvent } from "../../../src/engine/events.js";
 import type { Loader, LoadResult } from "../../../src/engine/loader.js";
 import { defaultSettings, type NamespaceSettings } from "../../../src/engine/policy.js";
 import { PolicyStore } from "../../../src/engine/policy-store.js";
+import type { StoreItemInput, Writer } from "../../../src/engine/writer.js";
 import { Status } from "../../../src/errors.js";
 import { MemoryLayer } from "../../../src/layers/memory-layer.js";
 import { SharedMemoryLayer, SharedMemoryStore } from "../../../src/testing/shared-memory-layer.js";
@@ -63,6 +64,7 @@ function fleet(
     events?: EventBus;
     l1Trust?: L1Trust;
     maxEntries?: number;
+    writer?: Writer;
   } = {},
 ): Instance & { clock: ManualClock } {
   const clock = options.clock ?? options.shared?.clock ?? new ManualClock(1_000_000_000);
@@ -80,6 +82,7 @@ function fleet(
     random: () => 0.5,
     ...(options.events ? { events: options.events } : {}),
     ...(options.l1Trust ? { l1Trust: options.l1Trust } : {}),
+    ...(options.writer ? { writerFor: () => options.writer } : {}),
   });
   return { manager, origin, clock: clock as ManualClock };
 }
@@ -386,5 +389,95 @@ describe("L1 trust", () => {
     await expect(manager.get("p", "k")).rejects.toMatchObject({ code: Status.UNAVAILABLE });
     trust.trusted = true;
     expect((await manager.get("p", "k")).source).toBe("l1");
+  });
+});
+
+describe("write-behind and write-through: the cache and the system of record end at the same write", () => {
+  /** Kafka's stand-in: write-behind events in the order they were appended, each acknowledged on release. */
+  function heldLog() {
+    const log: WriteBehindEvent[] = [];
+    const release: (() => void)[] = [];
+    const events: EventBus = {
+      invalidated: async () => true,
+      writeBehind: (event) => {
+        log.push(event);
+        return new Promise<void>((resolve) => release.push(resolve));
+      },
+    };
+    return { log, release, events };
+  }
+
+  /** What the sink leaves at the writer for a key: the highest version (the log's last among equals). */
+  const sinkKeeps = (log: readonly WriteBehindEvent[]) =>
+    log.reduce<WriteBehindEvent | undefined>((kept, e) => (!kept || e.version >= kept.version ? e : kept), undefined);
+
+  /** Two instances over one L2; the second Set's version is the higher (it began 1 ms later). */
+  async function concurrentSets(
+    options: { events?: EventBus; writer?: Writer },
+    write: (m: CacheManager, value: string) => Promise<unknown>,
+  ) {
+    const clock = new ManualClock(1_000_000_000);
+    const shared = new SharedMemoryStore(clock);
+    const a = fleet({ shared, ...options });
+    const b = fleet({ shared, ...options });
+    const first = write(a.manager, "a");
+    await flush();
+    clock.advance(1);
+    const second = write(b.manager, "b");
+    await flush();
+    return { a, b, first, second };
+  }
+
+  it("write-behind: Kafka acknowledges the newer Set first; the older one is not re-versioned past it", async () => {
+    const kafka = heldLog();
+    const { a, first, second } = await concurrentSets({ events: kafka.events }, (m, v) =>
+      m.set("p", "k", bytes(v), { writeMode: "write-behind" }),
+    );
+    expect(kafka.log.map((e) => text(e.value))).toEqual(["a", "b"]);
+    (kafka.release[1] as () => void)();
+    const newer = await second;
+    (kafka.release[0] as () => void)();
+    const older = await first;
+    // Both writes are out (the sink gets both): both applied, the first ordered before the second.
+    expect(older).toMatchObject({ applied: true, version: (kafka.log[0] as WriteBehindEvent).version });
+    expect(newer).toMatchObject({ applied: true, version: (kafka.log[1] as WriteBehindEvent).version });
+    const cached = await a.manager.get("p", "k", { bypassL1: true, skipLoader: true });
+    const written = sinkKeeps(kafka.log) as WriteBehindEvent;
+    expect(kafka.log.map((e) => e.version)).toContain(cached.version);
+    expect(cached.version).toBe(written.version);
+    expect(text(cached.value)).toBe(text(written.value));
+    expect(text((await a.manager.get("p", "k", { skipLoader: true })).value)).toBe("b");
+  });
+
+  it("write-through: the origin's newer write reached the cache first; the cache keeps a version the writer has", async () => {
+    const received: StoreItemInput[] = [];
+    const release: (() => void)[] = [];
+    const writer: Writer = {
+      store: (_namespace, items) => {
+        received.push(...items);
+        return new Promise((resolve) => release.push(() => resolve(undefined)));
+      },
+    };
+    const { b, first, second } = await concurrentSets({ writer }, (m, v) =>
+      m.set("p", "k", bytes(v), { writeMode: "write-through" }),
+    );
+    (release[1] as () => void)();
+    await second;
+    (release[0] as () => void)();
+    expect(await first).toMatchObject({ applied: true, version: (received[0] as StoreItemInput).version });
+    const cached = await b.manager.get("p", "k", { bypassL1: true, skipLoader: true });
+    // A writer that keeps the highest version it is given ends where the cache does.
+    const newest = received.reduce((kept, item) => (item.version >= kept.version ? item : kept));
+    expect(received.map((item) => item.version)).toContain(cached.version);
+    expect(text(cached.value)).toBe(text(newest.value));
+  });
+
+  it("write-behind with Redis not answering: the Set still works, versioned from L1", async () => {
+    const shared = new SharedMemoryStore(new ManualClock(1_000_000_000));
+    const events: EventBus = { invalidated: async () => true, writeBehind: async () => {} };
+    const { manager } = fleet({ shared, events });
+    shared.down = true;
+    expect(await manager.set("p", "k", bytes("v"), { writeMode: "write-behind" })).toMatchObject({ applied: true });
+    expect(text(manager.peekL1("p", "k")?.value)).toBe("v");
   });
 });

@@ -188,6 +188,11 @@ export type StoreItem = Message<"mlcache.v1.StoreItem"> & {
   value: Uint8Array;
 
   /**
+   * The cache's version of the value: higher is newer (the cache keeps the highest). The
+   * write-behind sink sends each key's highest version it has seen, but after a sink restart an
+   * older one can come again: a writer that ignores a version older than the one it holds ends
+   * where the cache does.
+   *
    * @generated from field: uint64 version = 3;
    */
   version: bigint;

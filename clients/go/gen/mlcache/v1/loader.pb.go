@@ -345,11 +345,15 @@ func (x *BulkLoadResponse) GetItems() []*LoadedItem {
 
 // One write to apply at the origin.
 type StoreItem struct {
-	state   protoimpl.MessageState `protogen:"open.v1"`
-	Key     string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
-	Value   []byte                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
-	Version uint64                 `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
-	Tags    []string               `protobuf:"bytes,4,rep,name=tags,proto3" json:"tags,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Key   string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Value []byte                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	// The cache's version of the value: higher is newer (the cache keeps the highest). The
+	// write-behind sink sends each key's highest version it has seen, but after a sink restart an
+	// older one can come again: a writer that ignores a version older than the one it holds ends
+	// where the cache does.
+	Version uint64   `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
+	Tags    []string `protobuf:"bytes,4,rep,name=tags,proto3" json:"tags,omitempty"`
 	// True when the key was deleted rather than written.
 	Deleted       bool `protobuf:"varint,5,opt,name=deleted,proto3" json:"deleted,omitempty"`
 	unknownFields protoimpl.UnknownFields

@@ -109,6 +109,13 @@ private static final long serialVersionUID = 0L;
   public static final int VERSION_FIELD_NUMBER = 3;
   private long version_ = 0L;
   /**
+   * <pre>
+   * The cache's version of the value: higher is newer (the cache keeps the highest). The
+   * write-behind sink sends each key's highest version it has seen, but after a sink restart an
+   * older one can come again: a writer that ignores a version older than the one it holds ends
+   * where the cache does.
+   * </pre>
+   *
    * <code>uint64 version = 3 [json_name = "version"];</code>
    * @return The version.
    */
@@ -684,6 +691,13 @@ private static final long serialVersionUID = 0L;
 
     private long version_ ;
     /**
+     * <pre>
+     * The cache's version of the value: higher is newer (the cache keeps the highest). The
+     * write-behind sink sends each key's highest version it has seen, but after a sink restart an
+     * older one can come again: a writer that ignores a version older than the one it holds ends
+     * where the cache does.
+     * </pre>
+     *
      * <code>uint64 version = 3 [json_name = "version"];</code>
      * @return The version.
      */
@@ -692,6 +706,13 @@ private static final long serialVersionUID = 0L;
       return version_;
     }
     /**
+     * <pre>
+     * The cache's version of the value: higher is newer (the cache keeps the highest). The
+     * write-behind sink sends each key's highest version it has seen, but after a sink restart an
+     * older one can come again: a writer that ignores a version older than the one it holds ends
+     * where the cache does.
+     * </pre>
+     *
      * <code>uint64 version = 3 [json_name = "version"];</code>
      * @param value The version to set.
      * @return This builder for chaining.
@@ -704,6 +725,13 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The cache's version of the value: higher is newer (the cache keeps the highest). The
+     * write-behind sink sends each key's highest version it has seen, but after a sink restart an
+     * older one can come again: a writer that ignores a version older than the one it holds ends
+     * where the cache does.
+     * </pre>
+     *
      * <code>uint64 version = 3 [json_name = "version"];</code>
      * @return This builder for chaining.
      */

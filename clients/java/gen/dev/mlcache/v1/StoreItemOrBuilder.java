@@ -29,6 +29,13 @@ public interface StoreItemOrBuilder extends
   com.google.protobuf.ByteString getValue();
 
   /**
+   * <pre>
+   * The cache's version of the value: higher is newer (the cache keeps the highest). The
+   * write-behind sink sends each key's highest version it has seen, but after a sink restart an
+   * older one can come again: a writer that ignores a version older than the one it holds ends
+   * where the cache does.
+   * </pre>
+   *
    * <code>uint64 version = 3 [json_name = "version"];</code>
    * @return The version.
    */
