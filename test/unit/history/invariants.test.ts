@@ -286,6 +286,21 @@ describe("write-behind", () => {
   });
 });
 
+describe("write-behind convergence", () => {
+  it("reports a writer left at an older version than the newest acknowledged Set of the key", () => {
+    const h = new HistoryBuilder();
+    const older = h.set("i0", KEY, [0, 30], { version: 100n }, { writeMode: "write-behind" });
+    const newer = h.set("i1", KEY, [5, 20], { version: 200n }, { writeMode: "write-behind" });
+    // Kafka logged the newer first; a sink writing the log's last ends at the older one.
+    h.writerReceived(newer, 50);
+    h.writerReceived(older, 51);
+    expect(violations(h, "write-behind").map((v) => v.ops)).toEqual([[newer.id]]);
+    // The sink keeps the highest version: the older one is skipped, or followed by the newer.
+    h.writerReceived(newer, 52);
+    expect(violations(h, "write-behind")).toEqual([]);
+  });
+});
+
 describe("removal through a newer value", () => {
   it("excuses a lower version when a newer Set replaced the value read and an invalidation of its tag removed it", () => {
     const h = new HistoryBuilder();
