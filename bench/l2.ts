@@ -3,7 +3,8 @@
  *  1. In process: the engine's L2-hit path (L1 bypassed; also through the library's Cache) against
  *     a direct ioredis GET of the same value at the same concurrency: ioredis as it comes (the
  *     peer an outsider would pick) and auto-pipelined (as the layer's client). The sides take
- *     turns in chunks of `--chunk` calls, so the machine's load falls on all of them alike.
+ *     turns in chunks of `--chunk` calls, so the machine's load falls on all of them alike. A
+ *     GET over a bare socket (no client library) is the floor under every Node client.
  *     Targets: throughput ≥ 0.9× at 1 in flight, ≥ 0.75× at any; p50 ≤ 1.3×.
  *  2. Over the API: Get with L1 bypassed against Get answered by L1, same grpc-js client and
  *     concurrency: the cost of L2 per call (`--in-process` skips it).
@@ -12,6 +13,7 @@
  *   npm run bench:l2 -- --ops 20000 --concurrency 32
  *   npm run bench:l2 -- --in-process --concurrency 1 --ops 8000 --runs 5
  */
+import { connect, type Socket } from "node:net";
 import { parseArgs } from "node:util";
 import { Redis } from "ioredis";
 import { parseConfig } from "../src/config/config.js";
@@ -46,6 +48,50 @@ const measured0 = { opsPerSec: 0, p50: 0, p99: 0 };
 const value = new Uint8Array(Number(values["value-bytes"])).fill(7);
 const print = (line: Record<string, unknown>) => console.log(JSON.stringify({ bench: "l2", ...line }));
 
+/**
+ * Not a client library, a floor: GET over a bare socket, replies matched to requests in order
+ * (no reconnects, no TLS, no error replies, bulk strings only). What any Node Redis client's
+ * round trip can at best come down to on this machine.
+ */
+class BareGet {
+  private readonly waiting: ((value: Buffer | null) => void)[] = [];
+  private pending: Buffer = Buffer.alloc(0);
+  private constructor(private readonly socket: Socket) {
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => this.read(chunk));
+  }
+
+  static async connect(url: string): Promise<BareGet> {
+    const { hostname, port } = new URL(url);
+    const socket = connect(Number(port || 6379), hostname);
+    await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+    return new BareGet(socket);
+  }
+
+  get(key: string): Promise<Buffer | null> {
+    this.socket.write(`*2\r\n$3\r\nGET\r\n$${Buffer.byteLength(key)}\r\n${key}\r\n`);
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+
+  private read(chunk: Buffer): void {
+    this.pending = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
+    for (;;) {
+      const header = this.pending.indexOf("\r\n");
+      if (header < 0) return;
+      const size = Number(this.pending.subarray(1, header).toString());
+      const end = size < 0 ? header + 2 : header + 2 + size + 2;
+      if (this.pending.length < end) return;
+      const value = size < 0 ? null : this.pending.subarray(header + 2, header + 2 + size);
+      this.pending = this.pending.subarray(end);
+      this.waiting.shift()?.(value);
+    }
+  }
+}
+
 const redis = await redisForBench();
 try {
   // 1. In process.
@@ -75,6 +121,7 @@ try {
 
   // The outsider's peer: ioredis as it comes (no auto-pipelining), one GET per read.
   const plain = new Redis(redis.url);
+  const bare = await BareGet.connect(redis.url);
   const library = Cache.builder().l2(layer).build();
 
   const key = (i: number) => keys[i % keys.length] as string;
@@ -82,6 +129,7 @@ try {
   const viaLibrary = "mlcache L2 hit (library Cache, L1 bypassed)";
   const peer = "ioredis GET";
   const pipelinedPeer = "ioredis GET (auto-pipelined)";
+  const floor = "bare socket GET (no client library)";
   const sides: Record<string, (i: number) => Promise<unknown>> = {
     [ours]: (i) => manager.get("bench", key(i), { bypassL1: true }),
     [viaLibrary]: (i) => library.get("bench", key(i), { bypassL1: true }),
@@ -89,6 +137,7 @@ try {
     "mlcache RedisLayer.get": (i) => layer.get("bench", key(i)),
     [peer]: (i) => plain.getBuffer(`${prefix}direct:${key(i)}`),
     [pipelinedPeer]: (i) => direct.getBuffer(`${prefix}direct:${key(i)}`),
+    [floor]: (i) => bare.get(`${prefix}direct:${key(i)}`),
     // Not a peer, but it splits the cost: the Redis work of a lone engine read (the value and the
     // namespace's stamp version in one MGET) without the engine around it. Reads started together
     // share one MGET, so at higher concurrency the engine asks Redis for less than this.
@@ -118,6 +167,8 @@ try {
     [ours, pipelinedPeer],
     ["mlcache RedisLayer.get", peer],
     ["ioredis MGET value+stamp version", peer],
+    [ours, floor],
+    [peer, floor],
   ] as const) {
     const ratio = (field: "opsPerSec" | "p50") =>
       spread(runResults.map((r) => (r.get(a)?.[field] ?? 0) / (r.get(b)?.[field] ?? 1)));
@@ -131,6 +182,7 @@ try {
     });
   }
   plain.disconnect();
+  bare.close();
   direct.disconnect();
   await layer.close();
 
