@@ -23,6 +23,7 @@ const USAGE = `npm run check:history -- [options]
   --ops N             at most N operations in all (default: as many as fit)
   --clients N         concurrent clients (default 4)
   --instances N       service instances (default 3)
+  --keys N            size of the key space (default 30; fewer keys, more collisions)
   --faults LIST       redis,kafka,kill or none (default all three)
   --bound DURATION    propagation bound B the contract promises (default 2s)
   --shrink-minutes M  time to shrink a failure (default 3; 0: none)
@@ -50,6 +51,7 @@ function parseOptions(argv: string[]): CliOptions {
       ops: { type: "string" },
       clients: { type: "string", default: "4" },
       instances: { type: "string", default: "3" },
+      keys: { type: "string", default: "30" },
       faults: { type: "string", default: FAULT_KINDS.join(",") },
       bound: { type: "string", default: "2s" },
       "shrink-minutes": { type: "string", default: "3" },
@@ -82,6 +84,7 @@ function parseOptions(argv: string[]): CliOptions {
     ops: values.ops === undefined ? undefined : Math.floor(number("ops", values.ops, 1)),
     clients: Math.floor(number("clients", values.clients, 1)),
     instances: Math.floor(number("instances", values.instances, 1)),
+    keys: Math.floor(number("keys", values.keys, 3)),
     faults: faults as FaultKind[],
     propagationBoundMs: parseDuration(values.bound),
     shrinkMinutes: number("shrink-minutes", values["shrink-minutes"], 0),

@@ -42,9 +42,15 @@ export interface WorkloadShape {
   keys: readonly string[];
 }
 
-/** A workload over the default key space (3 categories × 10 products). */
-export function defaultShape(instances: number): WorkloadShape {
-  return { instances, keys: keySpace() };
+/** Keys in the default key space (3 categories × 10 products). */
+export const DEFAULT_KEYS = 30;
+
+/**
+ * A workload over `keys` keys, about (3 categories × keys/3 products; default 30): fewer keys,
+ * more Sets, loads and invalidations of one key at once.
+ */
+export function defaultShape(instances: number, keys = DEFAULT_KEYS): WorkloadShape {
+  return { instances, keys: keySpace(3, Math.max(1, Math.ceil(keys / 3))) };
 }
 
 /** How often each action is chosen (relative weights). */

@@ -7,9 +7,16 @@ import { now } from "./clock.js";
 import type { Fleet } from "./fleet.js";
 import { type History, historyToJson } from "./history.js";
 import { checkHistory, type InvariantName, type Violation } from "./invariants/index.js";
-import { keySpace } from "./keys.js";
 import { HistoryOrigin } from "./origin.js";
-import { ClientWorkload, defaultShape, type FaultKind, type PlannedFault, type PlannedOp, planFaults } from "./plan.js";
+import {
+  ClientWorkload,
+  DEFAULT_KEYS,
+  defaultShape,
+  type FaultKind,
+  type PlannedFault,
+  type PlannedOp,
+  planFaults,
+} from "./plan.js";
 import { formatHistory, formatStats, formatViolations } from "./report.js";
 import { listSource, type OpSource, type RunResult, runWorkload, warmUp } from "./runner.js";
 import type { ServicePauser } from "./services.js";
@@ -24,6 +31,8 @@ export interface CheckOptions {
   ops?: number | undefined;
   clients: number;
   instances: number;
+  /** Size of the key space (default DEFAULT_KEYS): a small one makes operations collide more. */
+  keys?: number | undefined;
   faults: readonly FaultKind[];
   propagationBoundMs: number;
   /** Time for shrinking a failure (0: no shrinking). */
@@ -92,6 +101,7 @@ export function replayCommand(
     `--bound ${options.propagationBoundMs}ms`,
   ];
   if (options.ops !== undefined) parts.push(`--ops ${options.ops}`);
+  if (options.keys !== undefined && options.keys !== DEFAULT_KEYS) parts.push(`--keys ${options.keys}`);
   if (faults && options.faults.length && faultScale !== 1) parts.push(`--fault-scale ${faultScale.toFixed(4)}`);
   if (executed) parts.push(`--only ${executed.map((op) => op.id).join(",")}`);
   return parts.join(" ");
@@ -99,7 +109,7 @@ export function replayCommand(
 
 /** The planned operations of a run: per client, a seeded stream (or the `only` ones). */
 function clientSources(options: CheckOptions): OpSource[] {
-  const shape = defaultShape(options.instances);
+  const shape = defaultShape(options.instances, options.keys);
   const perClient = options.ops === undefined ? undefined : Math.ceil(options.ops / options.clients);
   return Array.from({ length: options.clients }, (_, client) => {
     const workload = new ClientWorkload(options.seed, client, shape);
@@ -169,7 +179,7 @@ export async function checkFleet(options: CheckOptions): Promise<CheckResult> {
           origin,
           pauser,
           namespaces: { main: namespace, writeBehind: `${namespace}-wb` },
-          keys: keySpace(),
+          keys: defaultShape(options.instances, options.keys).keys,
           propagationBoundMs: options.propagationBoundMs,
           log,
           signal: options.signal,

@@ -1,29 +1,8 @@
 import { describeOp } from "../describe.js";
 import type { GetPolicyOp, UpdatePolicyOp } from "../history.js";
 import type { HistoryIndex } from "./history-index.js";
+import { mayHaveChanged } from "./outcome.js";
 import type { Violation } from "./violation.js";
-
-/**
- * Whether an update may have changed the policy: it answered OK, or it failed in a way that
- * leaves the outcome open (the connection dropped under it, the instance died after the policy
- * log took it, the client gave up waiting). Refusals the service gave before changing anything,
- * and calls that never reached it, did not.
- */
-export function mayHaveApplied(update: UpdatePolicyOp): boolean {
-  if (update.status === "OK") return true;
-  if (REFUSED.has(update.status)) return false;
-  return !/No connection established|nothing (was )?changed|is starting/i.test(update.message ?? "");
-}
-
-/** Statuses the service answers before it changes anything. */
-const REFUSED = new Set([
-  "INVALID_ARGUMENT",
-  "PERMISSION_DENIED",
-  "UNAUTHENTICATED",
-  "FAILED_PRECONDITION",
-  "RESOURCE_EXHAUSTED",
-  "NOT_FOUND",
-]);
 
 /**
  * Policies: an acknowledged UpdatePolicy is in force on every instance within B. A GetPolicy
@@ -41,7 +20,7 @@ export function checkPolicy(index: HistoryIndex): Violation[] {
   // Per namespace and marker, the latest completion of an update that may have written it.
   const latestWith = new Map<string, number>();
   for (const update of history.ops) {
-    if (update.kind !== "updatePolicy" || !mayHaveApplied(update)) continue;
+    if (update.kind !== "updatePolicy" || !mayHaveChanged(update)) continue;
     const id = `${update.namespace}\u0000${update.l1TtlSeconds}`;
     latestWith.set(id, Math.max(latestWith.get(id) ?? Number.NEGATIVE_INFINITY, update.completedAt));
   }

@@ -1,6 +1,7 @@
 import { describeOp } from "../describe.js";
 import { type Op, readItems, type SetOp } from "../history.js";
 import type { HistoryIndex } from "./history-index.js";
+import { mayHaveChanged } from "./outcome.js";
 import type { Violation } from "./violation.js";
 
 /** A version the service acknowledged for a key: a Set's answer, or a read's. */
@@ -18,8 +19,8 @@ interface Acknowledged {
  *    [acknowledging call invoked − B, Set completed]: an Invalidate, a TTL, a Redis outage). Explicit versions
  *    (small integers) are the interesting case; automatic ones are checked the same way (the
  *    contract: greater than every copy the instance can see).
- * 2. The value of a Set answered `applied: false` or UNAVAILABLE is never served ("nothing
- *    changed").
+ * 2. The value of a Set answered `applied: false`, or refused by the service (outcome.ts), is
+ *    never served ("nothing changed").
  */
 export function checkSetVersions(index: HistoryIndex): Violation[] {
   return [...olderSetsApplied(index), ...refusedSetsServed(index)];
@@ -99,19 +100,6 @@ function olderSetsApplied(index: HistoryIndex): Violation[] {
   return violations;
 }
 
-/**
- * Whether a failed call's connection went away under it (its instance was killed mid-call): the
- * client never heard the service's answer, so the Set may have been applied before the instance
- * died. UNAVAILABLE answers of the service itself (Kafka refused a write-behind, the instance is
- * starting, …) say nothing changed, and so does a call that never reached an instance.
- */
-export function droppedUnder(message: string | undefined): boolean {
-  // grpc-js says so in several ways, by when the socket went: "Connection dropped", "Received
-  // RST_STREAM …", "Call cancelled", or the socket's own error ("read ECONNRESET", seed 636024315:
-  // a write-behind Set committed, then its instance was killed before it answered).
-  return /Connection dropped|RST_STREAM|Call cancelled|ECONNRESET|EPIPE|socket hang up/i.test(message ?? "");
-}
-
 function refusedSetsServed(index: HistoryIndex): Violation[] {
   const { history } = index;
   const violations: Violation[] = [];
@@ -120,11 +108,10 @@ function refusedSetsServed(index: HistoryIndex): Violation[] {
     if (item.status !== "OK" || !item.found) continue;
     const set: SetOp | undefined = index.value(item.valueId)?.set;
     if (!set || reported.has(set.id)) continue;
-    const refused =
-      set.status === "OK" ? set.applied === false : set.status === "UNAVAILABLE" && !droppedUnder(set.message);
+    const refused = set.status === "OK" ? set.applied === false : !mayHaveChanged(set);
     if (!refused) continue;
     reported.add(set.id);
-    const answer = set.status === "OK" ? "applied: false" : "UNAVAILABLE";
+    const answer = set.status === "OK" ? "applied: false" : `${set.status} (${set.message ?? ""})`;
     violations.push({
       invariant: "set-versions",
       summary: `${op.instance} served ${set.valueId}, written by ${set.id} which answered ${answer} (nothing should have changed)`,

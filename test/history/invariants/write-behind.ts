@@ -1,7 +1,7 @@
 import { describeOp, describeWrite } from "../describe.js";
 import type { SetOp, WriterWrite } from "../history.js";
 import type { HistoryIndex } from "./history-index.js";
-import { droppedUnder } from "./set-versions.js";
+import { mayHaveChanged } from "./outcome.js";
 import type { Violation } from "./violation.js";
 
 /**
@@ -9,7 +9,7 @@ import type { Violation } from "./violation.js";
  * - a Set acknowledged OK reaches the writer at least once: the writer received its value, or
  *   a value of another write-behind Set of the key that was not over before it began (the
  *   sink keeps only the last write of a key in a batch, and that one may be ordered after);
- * - a Set answered UNAVAILABLE by the service never reaches it;
+ * - a Set the service refused (outcome.ts: UNAVAILABLE saying nothing changed, …) never reaches it;
  * - the writer ends where the cache does: the last write it received for a key is not older than
  *   the newest acknowledged write-behind Set of the key (the cache keeps the highest version, so
  *   must the system of record, whatever order Kafka logged concurrent Sets in).
@@ -74,11 +74,11 @@ function reached(index: HistoryIndex): Violation[] {
             .map((w) => `writer: ${describeWrite(history, w)}`),
         ],
       });
-    } else if (set.status === "UNAVAILABLE" && !droppedUnder(set.message) && received.has(set.valueId)) {
+    } else if (!mayHaveChanged(set) && received.has(set.valueId)) {
       const write = history.origin.writes.find((w) => w.valueId === set.valueId);
       violations.push({
         invariant: "write-behind",
-        summary: `${set.id} answered UNAVAILABLE but its write reached the writer`,
+        summary: `${set.id} answered ${set.status} (nothing changed) but its write reached the writer`,
         ops: [set.id],
         evidence: [
           `set:    ${describeOp(history, set)}`,

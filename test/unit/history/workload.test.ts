@@ -6,7 +6,7 @@ import { now } from "../../history/clock.js";
 import type { Violation } from "../../history/invariants/index.js";
 import { ClientWorkload, defaultShape, type PlannedOp, planFaults } from "../../history/plan.js";
 import { Random } from "../../history/prng.js";
-import { prefixUpTo } from "../../history/session.js";
+import { type CheckOptions, prefixUpTo, replayCommand } from "../../history/session.js";
 import { ddmin, shrink } from "../../history/shrink.js";
 
 describe("Random", () => {
@@ -28,6 +28,31 @@ describe("Random", () => {
 });
 
 describe("the generated workload", () => {
+  it("--keys: a smaller key space, and the replay command keeps it", () => {
+    const keysOf = (shape: ReturnType<typeof defaultShape>) =>
+      new Set(
+        new ClientWorkload(4, 1, shape)
+          .take(400)
+          .flatMap((op) => ("key" in op.action ? [op.action.key] : "keys" in op.action ? op.action.keys : [])),
+      );
+    expect([...keysOf(defaultShape(3, 3))].sort()).toEqual(["c:0:p:0", "c:1:p:0", "c:2:p:0"]);
+    expect(keysOf(defaultShape(3)).size).toBe(30);
+    const options: CheckOptions = {
+      seed: 4,
+      minutes: 1,
+      clients: 2,
+      instances: 3,
+      faults: [],
+      propagationBoundMs: 2000,
+      shrinkMinutes: 0,
+      outDir: "",
+      log: () => {},
+      startFleet: () => Promise.reject(new Error("not started here")),
+    };
+    expect(replayCommand({ ...options, keys: 6 })).toContain("--keys 6");
+    expect(replayCommand({ ...options, keys: 30 })).not.toContain("--keys");
+  });
+
   it("is the same for the same seed, and covers every kind of operation", () => {
     const ops = (seed: number) => new ClientWorkload(seed, 2, defaultShape(3)).take(500);
     expect(ops(9)).toEqual(ops(9));
