@@ -1,5 +1,6 @@
 import { CacheError, Status } from "../errors.js";
 import type { EngineCore } from "./core.js";
+import type { WriteBehindEvent } from "./events.js";
 import type { LoadResult } from "./loader.js";
 import type { NamespaceState, Namespaces } from "./namespaces.js";
 import type { Placement } from "./placement.js";
@@ -26,9 +27,10 @@ export class WritePath {
    * Writes one key through the layers. With an explicit version older than a copy L1 or L2
    * holds, nothing changes and the answer says `applied: false` with the newer version;
    * without one, the write gets a version above every copy this instance can see. A write to
-   * the origin (write-through) or Kafka (write-behind) is applied once it is out, at the version
-   * it went out with: a concurrent newer write may then keep its copy in the cache, and the
-   * origin ends at the newer one too (the sink keeps the highest version per key).
+   * the origin (write-through) or Kafka (write-behind) goes out at every version the cache will
+   * hold: when a newer copy got in first, out again above it. With an explicit version it is
+   * applied once out: a concurrent write of a newer version then keeps its copy, at the origin
+   * too (the sink keeps the highest version per key).
    */
   async set(namespace: string, key: string, value: Uint8Array, options: WriteOptions = {}): Promise<WriteResult> {
     const ns = this.namespaces.get(namespace);
@@ -63,27 +65,32 @@ export class WritePath {
       );
     }
     const requested = options.version ?? 0n;
-    // A write that leaves the cache (to the origin, or Kafka for the sink) keeps the version it
-    // goes out with, so it is chosen against the shared copy too (from L1's alone when Redis does
-    // not answer and no version was asked for: the Set still works through an outage).
+    // A write that leaves the cache (to the origin, or Kafka for the sink) is versioned against
+    // the shared copy too (from L1's alone when Redis does not answer and no version was asked
+    // for: the Set still works through an outage), so that it rarely has to go out twice.
     const external = writer !== undefined || writeMode === "write-behind";
     const newest = await this.newestVersion(ns, settings, key, requested > 0n || external, requested === 0n);
     if (requested > 0n && newest > requested) return { version: newest, applied: false, writeMode };
     let version = requested > 0n ? requested : versions.next(newest);
     const tags = options.tags ?? [];
-    if (writer) await writeThrough(writer, namespace, key, value, version, tags);
-    if (writeMode === "write-behind" && events?.writeBehind) {
-      // Durable in Kafka before anything changes here: an acknowledged write is never lost.
-      await events
-        .writeBehind({ namespace, key, value, version, tags, ttlMs: options.ttlMs })
-        .catch((error: unknown) => {
-          if (error instanceof CacheError) throw error;
-          throw new CacheError(
-            Status.UNAVAILABLE,
-            `write-behind of ${namespace}/${key} was not accepted by Kafka, nothing was changed: ${(error as Error).message}`,
-          );
-        });
-    }
+    // Out to the origin or Kafka before anything changes here (an acknowledged write is never
+    // lost), at every version the cache will hold (the cache never holds one they did not get).
+    const sendOut = external
+      ? async (at: bigint) => {
+          if (writer) await writeThrough(writer, namespace, key, value, at, tags);
+          if (writeMode === "write-behind" && events?.writeBehind) {
+            await writeBehind(events.writeBehind.bind(events), {
+              namespace,
+              key,
+              value,
+              version: at,
+              tags,
+              ttlMs: options.ttlMs,
+            });
+          }
+        }
+      : undefined;
+    await sendOut?.(version);
     const result: LoadResult = { found: true, value, tags };
     if (options.ttlMs !== undefined) result.ttlMs = options.ttlMs;
     // A few rounds at most: each refusal means another writer just stored a newer version.
@@ -92,21 +99,33 @@ export class WritePath {
       const entries = this.placement.entriesFor(ns, settings, key, result, at, 0, options.freshForMs, version);
       if ((await this.placement.store(ns, settings, key, entries)) !== "refused") break;
       const shared = await this.newestVersion(ns, settings, key, true);
-      // Out already: the write happened at its version. A copy at or above it in L2 was written
-      // after this Set read L2, by a concurrent write that the cache and the sink both keep
-      // (each keeps the highest version): this Set is ordered before it. Re-versioning here
-      // would cache a version the origin or the sink never gets.
-      if (external && shared >= version) return { version, applied: true, writeMode };
-      if (requested > 0n && shared >= requested) return { version: shared, applied: false, writeMode };
-      if (attempt === WRITE_ATTEMPTS) {
-        // An invalidation kept winning; the write itself is out: ordered before it.
+      if (requested > 0n && shared >= requested) {
+        // Out already at the asked version: ordered before the concurrent write of a version at
+        // least as new, which the cache keeps, and so does the sink (the highest version wins).
         if (external) return { version, applied: true, writeMode };
+        return { version: shared, applied: false, writeMode };
+      }
+      if (attempt === WRITE_ATTEMPTS) {
         throw new CacheError(
           Status.ABORTED,
-          `the write of ${namespace}/${key} kept losing to concurrent writes or invalidations; try again`,
+          external
+            ? `the write of ${namespace}/${key} went out at v${version} (the system of record may get it) but kept losing here to concurrent writes or invalidations; try again`
+            : `the write of ${namespace}/${key} kept losing to concurrent writes or invalidations; try again`,
         );
       }
-      if (requested === 0n && !external) version = versions.next(shared);
+      // A newer copy (another Set, or a load that began after this Set chose its version): this
+      // write is the later one, so it goes above it — out again first when it leaves the cache.
+      // Refused by an invalidation's tombstone only: the same version again, at a later time.
+      if (requested === 0n && (!external || shared >= version)) {
+        const previous = version;
+        version = versions.next(shared);
+        await sendOut?.(version).catch((error: unknown) => {
+          throw new CacheError(
+            Status.ABORTED,
+            `the write of ${namespace}/${key} went out at v${previous} (the system of record may get it), but a newer copy (v${shared}) was cached meanwhile and sending it again at v${version} failed (${(error as Error).message}); try again`,
+          );
+        });
+      }
     }
     // Other instances drop their older copies of the key.
     void events
@@ -138,6 +157,19 @@ export class WritePath {
         if (localWhenL2Fails) return local;
         throw error;
       },
+    );
+  }
+}
+
+/** Commits a write-behind event to Kafka before the cache takes it; a failure fails the Set. */
+async function writeBehind(send: (event: WriteBehindEvent) => Promise<void>, event: WriteBehindEvent): Promise<void> {
+  try {
+    await send(event);
+  } catch (error) {
+    if (error instanceof CacheError) throw error;
+    throw new CacheError(
+      Status.UNAVAILABLE,
+      `write-behind of ${event.namespace}/${event.key} was not accepted by Kafka, nothing was changed: ${(error as Error).message}`,
     );
   }
 }

@@ -8,6 +8,7 @@ import type { EventBus, WriteBehindEvent } from "../../../src/engine/events.js";
 import type { Loader, LoadResult } from "../../../src/engine/loader.js";
 import { defaultSettings, type NamespaceSettings } from "../../../src/engine/policy.js";
 import { PolicyStore } from "../../../src/engine/policy-store.js";
+import type { WriteResult } from "../../../src/engine/types.js";
 import type { StoreItemInput, Writer } from "../../../src/engine/writer.js";
 import { Status } from "../../../src/errors.js";
 import { MemoryLayer } from "../../../src/layers/memory-layer.js";
@@ -393,28 +394,32 @@ describe("L1 trust", () => {
 });
 
 describe("write-behind and write-through: the cache and the system of record end at the same write", () => {
-  /** Kafka's stand-in: write-behind events in the order they were appended, each acknowledged on release. */
-  function heldLog() {
+  /**
+   * Kafka's stand-in: write-behind events in the order they were appended; the first `held` are
+   * acknowledged on release, later ones at once.
+   */
+  function heldLog(held: number) {
     const log: WriteBehindEvent[] = [];
     const release: (() => void)[] = [];
     const events: EventBus = {
       invalidated: async () => true,
       writeBehind: (event) => {
         log.push(event);
+        if (log.length > held) return Promise.resolve();
         return new Promise<void>((resolve) => release.push(resolve));
       },
     };
-    return { log, release, events };
+    return { log, release: (i: number) => (release[i] as () => void)(), events };
   }
 
   /** What the sink leaves at the writer for a key: the highest version (the log's last among equals). */
-  const sinkKeeps = (log: readonly WriteBehindEvent[]) =>
-    log.reduce<WriteBehindEvent | undefined>((kept, e) => (!kept || e.version >= kept.version ? e : kept), undefined);
+  const sinkKeeps = (log: readonly { version: bigint; value: Uint8Array }[]) =>
+    log.reduce((kept, e) => (e.version >= kept.version ? e : kept));
 
   /** Two instances over one L2; the second Set's version is the higher (it began 1 ms later). */
   async function concurrentSets(
     options: { events?: EventBus; writer?: Writer },
-    write: (m: CacheManager, value: string) => Promise<unknown>,
+    write: (m: CacheManager, value: string) => Promise<WriteResult>,
   ) {
     const clock = new ManualClock(1_000_000_000);
     const shared = new SharedMemoryStore(clock);
@@ -428,33 +433,55 @@ describe("write-behind and write-through: the cache and the system of record end
     return { a, b, first, second };
   }
 
-  it("write-behind: Kafka acknowledges the newer Set first; the older one is not re-versioned past it", async () => {
-    const kafka = heldLog();
+  it("write-behind: Kafka acknowledges the newer Set first; the older one goes out again above it", async () => {
+    const kafka = heldLog(2);
     const { a, first, second } = await concurrentSets({ events: kafka.events }, (m, v) =>
       m.set("p", "k", bytes(v), { writeMode: "write-behind" }),
     );
     expect(kafka.log.map((e) => text(e.value))).toEqual(["a", "b"]);
-    (kafka.release[1] as () => void)();
+    kafka.release(1);
     const newer = await second;
-    (kafka.release[0] as () => void)();
+    kafka.release(0);
     const older = await first;
-    // Both writes are out (the sink gets both): both applied, the first ordered before the second.
-    expect(older).toMatchObject({ applied: true, version: (kafka.log[0] as WriteBehindEvent).version });
     expect(newer).toMatchObject({ applied: true, version: (kafka.log[1] as WriteBehindEvent).version });
+    // Its store lost to the newer copy: sent again above it (the cache never holds a version the
+    // sink does not get), then cached.
+    expect(kafka.log.map((e) => text(e.value))).toEqual(["a", "b", "a"]);
+    expect(older).toMatchObject({ applied: true, version: (kafka.log[2] as WriteBehindEvent).version });
     const cached = await a.manager.get("p", "k", { bypassL1: true, skipLoader: true });
-    const written = sinkKeeps(kafka.log) as WriteBehindEvent;
-    expect(kafka.log.map((e) => e.version)).toContain(cached.version);
+    const written = sinkKeeps(kafka.log);
     expect(cached.version).toBe(written.version);
     expect(text(cached.value)).toBe(text(written.value));
-    expect(text((await a.manager.get("p", "k", { skipLoader: true })).value)).toBe("b");
   });
 
-  it("write-through: the origin's newer write reached the cache first; the cache keeps a version the writer has", async () => {
+  it("write-behind: a load that began after the Set read the origin before the sink wrote it; the Set still wins", async () => {
+    const clock = new ManualClock(1_000_000_000);
+    const shared = new SharedMemoryStore(clock);
+    const kafka = heldLog(1);
+    const a = fleet({ shared, events: kafka.events });
+    const b = fleet({ shared, events: kafka.events });
+    const setting = a.manager.set("p", "k", bytes("new"), { writeMode: "write-behind" });
+    await flush();
+    clock.advance(1);
+    // The origin does not have the write yet (the sink has not run): the load reads the old value,
+    // and its version (when it began) is above the Set's.
+    expect(text((await b.manager.get("p", "k")).value)).toBe("k@v1");
+    kafka.release(0);
+    const answer = await setting;
+    expect(answer.applied).toBe(true);
+    const cached = await b.manager.get("p", "k", { bypassL1: true, skipLoader: true });
+    expect(text(cached.value)).toBe("new");
+    expect(cached.version).toBe(answer.version);
+    expect(sinkKeeps(kafka.log).version).toBe(answer.version);
+  });
+
+  it("write-through: the origin's newer write reached the cache first; the older one goes out again above it", async () => {
     const received: StoreItemInput[] = [];
     const release: (() => void)[] = [];
     const writer: Writer = {
       store: (_namespace, items) => {
         received.push(...items);
+        if (received.length > 2) return Promise.resolve(undefined);
         return new Promise((resolve) => release.push(() => resolve(undefined)));
       },
     };
@@ -464,12 +491,29 @@ describe("write-behind and write-through: the cache and the system of record end
     (release[1] as () => void)();
     await second;
     (release[0] as () => void)();
-    expect(await first).toMatchObject({ applied: true, version: (received[0] as StoreItemInput).version });
+    const older = await first;
+    expect(received.map((item) => text(item.value))).toEqual(["a", "b", "a"]);
+    expect(older).toMatchObject({ applied: true, version: (received[2] as StoreItemInput).version });
     const cached = await b.manager.get("p", "k", { bypassL1: true, skipLoader: true });
     // A writer that keeps the highest version it is given ends where the cache does.
-    const newest = received.reduce((kept, item) => (item.version >= kept.version ? item : kept));
-    expect(received.map((item) => item.version)).toContain(cached.version);
+    const newest = sinkKeeps(received);
+    expect(cached.version).toBe(newest.version);
     expect(text(cached.value)).toBe(text(newest.value));
+  });
+
+  it("an explicit version that went out, then lost to a concurrent newer copy: applied, ordered before it", async () => {
+    const kafka = heldLog(2);
+    const { a, first, second } = await concurrentSets({ events: kafka.events }, (m, v) =>
+      m.set("p", "k", bytes(v), { writeMode: "write-behind", version: v === "a" ? 10n : 20n }),
+    );
+    kafka.release(1);
+    await second;
+    kafka.release(0);
+    // It reached Kafka, so the sink gets it: "applied: false" (nothing changed) would not be true.
+    expect(await first).toMatchObject({ applied: true, version: 10n });
+    expect(kafka.log).toHaveLength(2);
+    expect(text((await a.manager.get("p", "k", { bypassL1: true, skipLoader: true })).value)).toBe("b");
+    expect(text(sinkKeeps(kafka.log).value)).toBe("b");
   });
 
   it("write-behind with Redis not answering: the Set still works, versioned from L1", async () => {
