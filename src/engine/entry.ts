@@ -19,7 +19,23 @@ export const EntryFlags = {
    * that layer opens it on the way out, so nothing else ever sees the flag.
    */
   SEALED: 16,
+  /**
+   * A loaded value whose version is the time its load began (the loader gave none). It does not
+   * replace a value created after that, whatever the versions: a Set that landed while it loaded
+   * may hold the lower one (chosen before its write reached the origin the load read).
+   */
+  LOAD_TIMED: 32,
 } as const;
+
+/**
+ * Whether a layer holding `current` (a value, not a tombstone) takes `entry` instead: never an
+ * older version, and never a timed load's value over one created after its load began. The
+ * Redis layer's script applies the same rule (versioned-writes.ts).
+ */
+export function replaces(entry: Entry, current: Entry): boolean {
+  if (current.version > entry.version) return false;
+  return (entry.flags & EntryFlags.LOAD_TIMED) === 0 || entry.createdAt >= current.createdAt;
+}
 
 /**
  * A cached value with its timeline. All times are milliseconds since the epoch.

@@ -1,6 +1,6 @@
 import { CacheError, Status } from "../errors.js";
 import type { EngineCore } from "./core.js";
-import { type Entry, EntryFlags, isNegative } from "./entry.js";
+import { type Entry, EntryFlags, isNegative, replaces } from "./entry.js";
 import { type FleetFlightHost, loadOncePerFleet } from "./fleet-flight.js";
 import type { Lease } from "./layer.js";
 import { LoadDeadlines } from "./load-deadlines.js";
@@ -303,10 +303,21 @@ export class LoadRunner {
     const loaded: LoadResult =
       result.ttlMs !== undefined && result.ttlMs > limit ? { ...result, ttlMs: limit } : result;
     const { placement } = this;
-    let entries = placement.entriesFor(ns, settings, key, loaded, start.at, loadMs, undefined, start.version);
+    let entries = placement.entriesFor(
+      ns,
+      settings,
+      key,
+      loaded,
+      start.at,
+      loadMs,
+      undefined,
+      start.version,
+      false,
+      true,
+    );
     // Admission keeps a cold key out of L2, unless another instance waits to find it there.
     if (!entries.l2 && settings.l2.admission && (await intent.lease?.wanted()) === true) {
-      entries = placement.entriesFor(ns, settings, key, loaded, start.at, loadMs, undefined, start.version, true);
+      entries = placement.entriesFor(ns, settings, key, loaded, start.at, loadMs, undefined, start.version, true, true);
     }
     const source = result.found ? "loader" : "none";
     const epoch = ns.epoch;
@@ -314,24 +325,25 @@ export class LoadRunner {
     if (intent.flight?.detached) return lookupFrom(key, entries.l1, source, false, this.core.clock.now());
     if ((await placement.store(ns, settings, key, entries, intent.lease)) === "refused") {
       // L2 holds something newer: answer a newer value if it has one, never store the load.
-      const newer = await this.newerFromL2(ns, settings, key, entries.l1.version, epoch);
+      const newer = await this.newerFromL2(ns, settings, key, entries.l1, epoch);
       if (newer) return newer;
     }
     return lookupFrom(key, entries.l1, source, false, this.core.clock.now());
   }
 
-  /** L2's copy of a key when it is newer than `version` and usable, promoted to L1. */
+  /** L2's copy of a key when it is newer than the loaded entry (see `replaces`) and usable, promoted to L1. */
   private async newerFromL2(
     ns: NamespaceState,
     settings: NamespaceSettings,
     key: string,
-    version: bigint,
+    loaded: Entry,
     epoch: number,
   ): Promise<Lookup | undefined> {
     const { l1, l2, clock } = this.core;
     const now = clock.now();
     const entry = this.reads.usable(ns, key, await l2?.peek(ns.name, key), {}, now);
-    if (!entry || entry.version <= version || isNegative(entry)) return undefined;
+    // Newer: what the load's value could not replace (a higher version, or one created after a timed load began).
+    if (!entry || replaces(loaded, entry) || isNegative(entry)) return undefined;
     if (l1 && settings.l1.enabled && ns.epoch === epoch) this.placement.promote(ns, settings, key, entry);
     return lookupFrom(key, entry, "l2", now >= entry.freshUntil, now);
   }

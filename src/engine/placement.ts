@@ -29,6 +29,8 @@ export class Placement {
   /**
    * The entries a value gets in each layer (see timeline.ts). `l2` is undefined when L2 is not
    * to be written: L2 off, or admission keeping a one-hit wonder out (unless `skipL2Admission`).
+   * `loaded`: the value comes from a load begun at `createdAt` (versioned then by that time
+   * unless the loader gave a version: flag LOAD_TIMED).
    */
   entriesFor(
     ns: NamespaceState,
@@ -40,14 +42,16 @@ export class Placement {
     freshForMs: number | undefined,
     version: bigint,
     skipL2Admission = false,
+    loaded = false,
   ): StoreEntries {
     const { l1, l2, random } = this.core;
+    const originVersion = result.version !== undefined && result.version > 0n;
     const base = {
       value: result.found && result.value ? result.value : new Uint8Array(0),
       createdAt,
-      version: result.version && result.version > 0n ? result.version : version,
+      version: originVersion ? (result.version as bigint) : version,
       tags: result.tags ?? [],
-      flags: result.found ? 0 : EntryFlags.NEGATIVE,
+      flags: (result.found ? 0 : EntryFlags.NEGATIVE) | (loaded && !originVersion ? EntryFlags.LOAD_TIMED : 0),
       loadMs,
     };
     const popularity = settings.adaptiveTtl.enabled && l1 ? l1.frequency(ns.name, key) : undefined;

@@ -1,6 +1,6 @@
 import type { Clock } from "../engine/clock.js";
 import { systemClock } from "../engine/clock.js";
-import { type Entry, EntryFlags, withExpiry } from "../engine/entry.js";
+import { type Entry, EntryFlags, replaces, withExpiry } from "../engine/entry.js";
 import {
   countersOf,
   countLookup,
@@ -93,7 +93,7 @@ export class MemoryLayer implements L1Layer {
   set(namespace: string, key: string, entry: Entry): boolean {
     const composite = this.composite(namespace, key);
     const current = this.cache.peek(composite);
-    if (current && current.version > entry.version) return false;
+    if (current && !replaces(entry, current)) return false;
     this.inserting = entry;
     let stored: boolean;
     try {

@@ -6,7 +6,7 @@
 //   layerContract("my layer", { shared: true, create: async () => new MyLayer(), dispose: async () => {} });
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Entry } from "../engine/entry.js";
+import { type Entry, EntryFlags } from "../engine/entry.js";
 import type { Layer, Lease, StampSet } from "../engine/layer.js";
 
 type AnyLayer = Layer<true> | Layer<false>;
@@ -118,6 +118,23 @@ export function layerContract(name: string, factory: LayerFactory): void {
       expect((await layer.get(ns, "k"))?.version).toBe(10n);
       expect(await layer.set(ns, "k", entry("v11", 11n))).toBe(true);
       expect(new TextDecoder().decode((await layer.get(ns, "k"))?.value)).toBe("v11");
+    });
+
+    it("never replaces a value with a timed load's begun before it was created, whatever the versions", async () => {
+      fresh();
+      const now = Date.now();
+      // A Set's value created at `now`, at a version chosen a little earlier.
+      expect(await layer.set(ns, "k", entry("set", 100n, { createdAt: now }))).toBe(true);
+      // A load that began before it (versioned by that time, above the Set's): refused.
+      const stale = entry("loaded", 200n, { createdAt: now - 5, flags: EntryFlags.LOAD_TIMED });
+      expect(await layer.set(ns, "k", stale)).toBe(false);
+      expect(new TextDecoder().decode((await layer.get(ns, "k"))?.value)).toBe("set");
+      // A load begun after it replaces it; so does any write that is no timed load, by version.
+      expect(await layer.set(ns, "k", entry("later", 300n, { createdAt: now + 5, flags: EntryFlags.LOAD_TIMED }))).toBe(
+        true,
+      );
+      expect(await layer.set(ns, "k", entry("replayed", 400n, { createdAt: now - 10 }))).toBe(true);
+      expect(new TextDecoder().decode((await layer.get(ns, "k"))?.value)).toBe("replayed");
     });
 
     it("deletes", async () => {

@@ -1,6 +1,6 @@
 import type { Clock } from "../engine/clock.js";
 import { systemClock } from "../engine/clock.js";
-import { type Entry, EntryFlags, tombstoneEntry, withExpiry } from "../engine/entry.js";
+import { type Entry, EntryFlags, replaces, tombstoneEntry, withExpiry } from "../engine/entry.js";
 import {
   type Coordination,
   countersOf,
@@ -103,7 +103,7 @@ export class SharedMemoryLayer implements Layer<true> {
     if (until <= this.store.clock.now()) return false;
     const old = this.store.read(id(namespace, key))?.entry;
     if (old && (old.flags & EntryFlags.TOMBSTONE) !== 0 && entry.createdAt <= old.createdAt) return false;
-    if (old && (old.flags & EntryFlags.TOMBSTONE) === 0 && old.version > entry.version) return false;
+    if (old && (old.flags & EntryFlags.TOMBSTONE) === 0 && !replaces(entry, old)) return false;
     this.store.entries.set(id(namespace, key), { entry, until });
     this.counters(namespace).puts++;
     this.total.puts++;

@@ -74,7 +74,12 @@ describe("write-behind sink: the highest version of a key wins, not the log's la
       "the late write",
     );
     await producer.send({ topic: topics.writes, messages: [write("k", "newest", 300n)] });
-    await eventually(() => origin.state.data.get("wb/k") === "newest", 30_000, "the newest write");
+    // The writer holds it before the sink counts it: wait for both.
+    await eventually(
+      () => origin.state.data.get("wb/k") === "newest" && sink.counters.applied >= 2,
+      30_000,
+      "the newest write",
+    );
     expect(origin.state.storedPairs.has("wb/k=late-older")).toBe(false);
     expect(sink.counters).toMatchObject({ applied: 2, supersededInBatch: 1, olderThanApplied: 1 });
   });

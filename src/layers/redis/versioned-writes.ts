@@ -17,7 +17,8 @@ export const OP_CODES: Readonly<Record<VersionedOp, string>> = { set: "s", delet
 // numbers; byte 11 holds the flags. Formats 1 and 2 (sealed) share that clear header, so only
 // the magic byte is compared.
 //  - "s" (set): never replaces a newer version, nor a tombstone at least as new as the value's
-//    creation; answers 1 when written.
+//    creation, nor (for a timed load's value, flag LOAD_TIMED) a value created after it (see
+//    entry.ts `replaces`); answers 1 when written.
 //  - "d" (delete): leaves the tombstone unless a newer one is there already; answers whether a
 //    value (not a tombstone) was present.
 //  - "r" (release): deletes a lease key while it still holds the token (the lease's holder, maybe
@@ -53,6 +54,9 @@ for i = 1, #KEYS do
     elseif tombstone then
       if string.sub(envelope, 12, 19) <= string.sub(old, 12, 19) then write, answer = false, 0 end
     elseif comparable and string.sub(old, 3, 10) > string.sub(envelope, 3, 10) then
+      write, answer = false, 0
+    elseif comparable and bit.band(string.byte(envelope, 11), ${EntryFlags.LOAD_TIMED}) ~= 0
+      and string.sub(envelope, 12, 19) < string.sub(old, 12, 19) then
       write, answer = false, 0
     end
     if write then redis.call('SET', KEYS[i], envelope, 'PX', ARGV[3 * i]) end

@@ -29,6 +29,8 @@ class Origin implements Loader {
   hold = false;
   loadMs = 0;
   ttlMs: number | undefined;
+  /** The version the origin gives its values (none: the load's start versions them). */
+  version: bigint | undefined;
   tags: string[] = [];
   private readonly versions = new Map<string, number>();
   private readonly waiting: (() => void)[] = [];
@@ -44,6 +46,7 @@ class Origin implements Loader {
     if (this.failing) throw new Error("origin down");
     const result: LoadResult = { found: true, value: bytes(`${key}@v${version}`), tags: this.tags };
     if (this.ttlMs !== undefined) result.ttlMs = this.ttlMs;
+    if (this.version !== undefined) result.version = this.version;
     return result;
   }
   release(): void {
@@ -473,6 +476,47 @@ describe("write-behind and write-through: the cache and the system of record end
     expect(text(cached.value)).toBe("new");
     expect(cached.version).toBe(answer.version);
     expect(sinkKeeps(kafka.log).version).toBe(answer.version);
+  });
+
+  it("write-behind: a load that began after the Set chose its version and stores after it does not replace it", async () => {
+    const clock = new ManualClock(1_000_000_000);
+    const shared = new SharedMemoryStore(clock);
+    const kafka = heldLog(1);
+    const a = fleet({ shared, events: kafka.events });
+    const b = fleet({ shared, events: kafka.events });
+    const setting = a.manager.set("p", "k", bytes("new"), { writeMode: "write-behind" });
+    await flush();
+    clock.advance(1);
+    b.origin.hold = true;
+    const reading = b.manager.get("p", "k"); // misses, loads the origin's old value (no version)
+    await flush();
+    clock.advance(1);
+    kafka.release(0);
+    const answer = await setting;
+    b.origin.release();
+    // Concurrent with the Set, the read may answer either value; the cache keeps the Set's.
+    expect(["k@v1", "new"]).toContain(text((await reading).value));
+    const cached = await b.manager.get("p", "k", { bypassL1: true, skipLoader: true });
+    expect(text(cached.value)).toBe("new");
+    expect(cached.version).toBe(answer.version);
+    expect(text((await b.manager.get("p", "k")).value)).toBe("new");
+  });
+
+  it("a loader that gives versions is ordered by them: its newer row replaces a Set that landed while it loaded", async () => {
+    const clock = new ManualClock(1_000_000_000);
+    const shared = new SharedMemoryStore(clock);
+    const a = fleet({ shared });
+    const b = fleet({ shared });
+    b.origin.hold = true;
+    b.origin.version = 9n;
+    const reading = b.manager.get("p", "k");
+    await flush();
+    clock.advance(1);
+    await a.manager.set("p", "k", bytes("set"), { version: 5n });
+    clock.advance(1);
+    b.origin.release();
+    expect(await reading).toMatchObject({ version: 9n });
+    expect((await a.manager.get("p", "k", { bypassL1: true, skipLoader: true })).version).toBe(9n);
   });
 
   it("write-through: the origin's newer write reached the cache first; the older one goes out again above it", async () => {
