@@ -34,8 +34,13 @@ export class HistoryOrigin {
    * `loadLatencyMs`: how long each load takes. Values are read when the request arrives and
    * answered after it, so a load can return a version the origin has already replaced — the
    * race an invalidation during a load must survive — and concurrent misses collide.
+   * `unversioned`: namespaces whose values are answered without a version, as most origins do
+   * (the service then versions a load by the time it began).
    */
-  constructor(private readonly loadLatencyMs = 25) {}
+  constructor(
+    private readonly loadLatencyMs = 25,
+    private readonly unversioned: (namespace: string) => boolean = () => false,
+  ) {}
 
   async start(): Promise<void> {
     const server = createServer((request, response) => {
@@ -128,7 +133,7 @@ export class HistoryOrigin {
       response
         .writeHead(200, {
           "content-type": "application/octet-stream",
-          "x-version": version.version.toString(),
+          ...(this.unversioned(namespace) ? {} : { "x-version": version.version.toString() }),
           "x-tags": version.tags.join(","),
         })
         .end(encodeValue(version.valueId, key));
@@ -168,7 +173,7 @@ export class HistoryOrigin {
       for (const version of versions) {
         items[version.key] = {
           base64: Buffer.from(encodeValue(version.valueId, version.key)).toString("base64"),
-          version: version.version.toString(),
+          ...(this.unversioned(namespace) ? {} : { version: version.version.toString() }),
           tags: version.tags,
         };
       }

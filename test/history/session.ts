@@ -23,6 +23,9 @@ import type { ServicePauser } from "./services.js";
 import { type Subject, shrink } from "./shrink.js";
 
 /** What a check runs. */
+/** The write-behind namespace is the main one's name with this suffix. */
+const WRITE_BEHIND_SUFFIX = "-wb";
+
 export interface CheckOptions {
   seed: number;
   /** Length of the run (no operation starts after it). */
@@ -160,7 +163,9 @@ export async function checkFleet(options: CheckOptions): Promise<CheckResult> {
     writeFileSync(file, text);
     files.push(file);
   };
-  const origin = new HistoryOrigin();
+  // The write-behind namespace's origin gives no versions: its loads are versioned by when they
+  // began, and race the Sets whose writes have not reached the origin yet.
+  const origin = new HistoryOrigin(25, (namespace) => namespace.endsWith(WRITE_BEHIND_SUFFIX));
   await origin.start();
   let attempt = 0;
   let started: Awaited<ReturnType<CheckOptions["startFleet"]>> | undefined;
@@ -178,7 +183,7 @@ export async function checkFleet(options: CheckOptions): Promise<CheckResult> {
           fleet,
           origin,
           pauser,
-          namespaces: { main: namespace, writeBehind: `${namespace}-wb` },
+          namespaces: { main: namespace, writeBehind: `${namespace}${WRITE_BEHIND_SUFFIX}` },
           keys: defaultShape(options.instances, options.keys).keys,
           propagationBoundMs: options.propagationBoundMs,
           log,
