@@ -436,6 +436,19 @@ describe("write-behind and write-through: the cache and the system of record end
     return { a, b, first, second };
   }
 
+  /** A write-behind Set of "new" on A, held until Kafka's stand-in releases it; the clock 1 ms on. */
+  async function heldWriteBehindSet() {
+    const clock = new ManualClock(1_000_000_000);
+    const shared = new SharedMemoryStore(clock);
+    const kafka = heldLog(1);
+    const a = fleet({ shared, events: kafka.events });
+    const b = fleet({ shared, events: kafka.events });
+    const setting = a.manager.set("p", "k", bytes("new"), { writeMode: "write-behind" });
+    await flush();
+    clock.advance(1);
+    return { clock, kafka, b, setting };
+  }
+
   it("write-behind: Kafka acknowledges the newer Set first; the older one goes out again above it", async () => {
     const kafka = heldLog(2);
     const { a, first, second } = await concurrentSets({ events: kafka.events }, (m, v) =>
@@ -458,14 +471,7 @@ describe("write-behind and write-through: the cache and the system of record end
   });
 
   it("write-behind: a load that began after the Set read the origin before the sink wrote it; the Set still wins", async () => {
-    const clock = new ManualClock(1_000_000_000);
-    const shared = new SharedMemoryStore(clock);
-    const kafka = heldLog(1);
-    const a = fleet({ shared, events: kafka.events });
-    const b = fleet({ shared, events: kafka.events });
-    const setting = a.manager.set("p", "k", bytes("new"), { writeMode: "write-behind" });
-    await flush();
-    clock.advance(1);
+    const { kafka, b, setting } = await heldWriteBehindSet();
     // The origin does not have the write yet (the sink has not run): the load reads the old value,
     // and its version (when it began) is above the Set's.
     expect(text((await b.manager.get("p", "k")).value)).toBe("k@v1");
@@ -479,14 +485,7 @@ describe("write-behind and write-through: the cache and the system of record end
   });
 
   it("write-behind: a load that began after the Set chose its version and stores after it does not replace it", async () => {
-    const clock = new ManualClock(1_000_000_000);
-    const shared = new SharedMemoryStore(clock);
-    const kafka = heldLog(1);
-    const a = fleet({ shared, events: kafka.events });
-    const b = fleet({ shared, events: kafka.events });
-    const setting = a.manager.set("p", "k", bytes("new"), { writeMode: "write-behind" });
-    await flush();
-    clock.advance(1);
+    const { clock, kafka, b, setting } = await heldWriteBehindSet();
     b.origin.hold = true;
     const reading = b.manager.get("p", "k"); // misses, loads the origin's old value (no version)
     await flush();
