@@ -24,6 +24,7 @@ const USAGE = `npm run check:history -- [options]
   --clients N         concurrent clients (default 4)
   --instances N       service instances (default 3)
   --keys N            size of the key space (default 30; fewer keys, more collisions)
+  --unversioned-origin  the write-behind namespace's origin answers without versions
   --faults LIST       redis,kafka,kill or none (default all three)
   --bound DURATION    propagation bound B the contract promises (default 2s)
   --shrink-minutes M  time to shrink a failure (default 3; 0: none)
@@ -52,6 +53,7 @@ function parseOptions(argv: string[]): CliOptions {
       clients: { type: "string", default: "4" },
       instances: { type: "string", default: "3" },
       keys: { type: "string", default: "30" },
+      "unversioned-origin": { type: "boolean", default: false },
       faults: { type: "string", default: FAULT_KINDS.join(",") },
       bound: { type: "string", default: "2s" },
       "shrink-minutes": { type: "string", default: "3" },
@@ -85,6 +87,7 @@ function parseOptions(argv: string[]): CliOptions {
     clients: Math.floor(number("clients", values.clients, 1)),
     instances: Math.floor(number("instances", values.instances, 1)),
     keys: Math.floor(number("keys", values.keys, 3)),
+    unversionedOrigin: values["unversioned-origin"],
     faults: faults as FaultKind[],
     propagationBoundMs: parseDuration(values.bound),
     shrinkMinutes: number("shrink-minutes", values["shrink-minutes"], 0),

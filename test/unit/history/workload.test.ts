@@ -51,6 +51,7 @@ describe("the generated workload", () => {
     };
     expect(replayCommand({ ...options, keys: 6 })).toContain("--keys 6");
     expect(replayCommand({ ...options, keys: 30 })).not.toContain("--keys");
+    expect(replayCommand({ ...options, unversionedOrigin: true })).toContain("--unversioned-origin");
   });
 
   it("is the same for the same seed, and covers every kind of operation", () => {
