@@ -399,14 +399,15 @@ describe("L1 trust", () => {
 describe("write-behind and write-through: the cache and the system of record end at the same write", () => {
   /**
    * Kafka's stand-in: write-behind events in the order they were appended; the first `held` are
-   * acknowledged on release, later ones at once.
+   * acknowledged on release, later ones at once (or refused, never logged, when `down` after).
    */
-  function heldLog(held: number) {
+  function heldLog(held: number, downAfter = false) {
     const log: WriteBehindEvent[] = [];
     const release: (() => void)[] = [];
     const events: EventBus = {
       invalidated: async () => true,
       writeBehind: (event) => {
+        if (downAfter && log.length >= held) return Promise.reject(new Error("kafka is down"));
         log.push(event);
         if (log.length > held) return Promise.resolve();
         return new Promise<void>((resolve) => release.push(resolve));
@@ -468,6 +469,25 @@ describe("write-behind and write-through: the cache and the system of record end
     const written = sinkKeeps(kafka.log);
     expect(cached.version).toBe(written.version);
     expect(text(cached.value)).toBe(text(written.value));
+  });
+
+  it("write-behind: a Set that cannot go out again above the newer copy answers ABORTED, saying it went out", async () => {
+    const kafka = heldLog(2, true);
+    const { a, first, second } = await concurrentSets({ events: kafka.events }, (m, v) =>
+      m.set("p", "k", bytes(v), { writeMode: "write-behind" }),
+    );
+    kafka.release(1);
+    await second;
+    kafka.release(0);
+    // Not UNAVAILABLE ("nothing changed"): its first event is committed and reaches the sink.
+    await expect(first).rejects.toMatchObject({
+      code: Status.ABORTED,
+      message: expect.stringMatching(/went out at v\d+ \(the system of record may get it\).*kafka is down.*try again/),
+    });
+    // Nothing of it was cached: the newer copy stays, and the sink (highest version) ends there too.
+    expect(text((await a.manager.get("p", "k", { bypassL1: true, skipLoader: true })).value)).toBe("b");
+    expect(kafka.log.map((e) => text(e.value))).toEqual(["a", "b"]);
+    expect(text(sinkKeeps(kafka.log).value)).toBe("b");
   });
 
   it("write-behind: a load that began after the Set read the origin before the sink wrote it; the Set still wins", async () => {
