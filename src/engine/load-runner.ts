@@ -303,22 +303,22 @@ export class LoadRunner {
     const loaded: LoadResult =
       result.ttlMs !== undefined && result.ttlMs > limit ? { ...result, ttlMs: limit } : result;
     const { placement } = this;
-    let entries = placement.entriesFor(
-      ns,
-      settings,
-      key,
-      loaded,
-      start.at,
-      loadMs,
-      undefined,
-      start.version,
-      false,
-      true,
-    );
+    const entriesFor = (skipL2Admission: boolean) =>
+      placement.entriesFor(
+        ns,
+        settings,
+        key,
+        loaded,
+        start.at,
+        loadMs,
+        undefined,
+        start.version,
+        skipL2Admission,
+        true,
+      );
+    let entries = entriesFor(false);
     // Admission keeps a cold key out of L2, unless another instance waits to find it there.
-    if (!entries.l2 && settings.l2.admission && (await intent.lease?.wanted()) === true) {
-      entries = placement.entriesFor(ns, settings, key, loaded, start.at, loadMs, undefined, start.version, true, true);
-    }
+    if (!entries.l2 && settings.l2.admission && (await intent.lease?.wanted()) === true) entries = entriesFor(true);
     const source = result.found ? "loader" : "none";
     const epoch = ns.epoch;
     // Invalidated while it loaded: the waiters from before get the answer, nobody else will.
